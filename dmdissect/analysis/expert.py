@@ -1,0 +1,204 @@
+"""Per-message expert checks: what one message's own bytes reveal.
+
+The real peers disagree with the header file in known ways (QEMU trusts the
+transport length, one guest sends ``hdr.size=16`` with ranges, another sends
+the unballoon response as type 7), so every check says precisely which of
+``hdr.size``, the counts and the bytes disagree, and never stops a run.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from scapy.packet import Packet
+
+from dmdissect.findings import Finding, error, note, warning
+from dmdissect.layers import (
+    DESCRIPTOR_SIZE,
+    HEADER_SIZE,
+    INFO_TYPES,
+    MESSAGE_LAYERS,
+    PAGE_RANGE_SIZE,
+    PROTOCOL_VERSIONS,
+    SENDER,
+    DMHotAddRequest,
+    DMHotAddResponse,
+    DMInfoMessage,
+    DMMessage,
+    DMVersionRequest,
+    fixed_size,
+    version_text,
+)
+from dmdissect.sources.frame import INFERRED, UNKNOWN
+
+if TYPE_CHECKING:
+    from dmdissect.analysis.message import Message
+
+#: Largest message a guest sends in one part (protocol-notes: 4096 bytes, 510 ranges).
+MAX_PART_BYTES = 4096
+
+
+def leftover(layer: Packet) -> bytes:
+    """Bytes a layer did not decode: its raw payload, if any."""
+    payload = layer.payload
+    return bytes(payload) if payload else b""
+
+
+def expected_size(body: DMMessage) -> int:
+    """What ``hdr.size`` should be for the content the body actually declares."""
+    if "range_count" in body.fields:
+        return fixed_size(body.header().type) + PAGE_RANGE_SIZE * (body.range_count or 0)
+    if isinstance(body, DMInfoMessage):
+        return HEADER_SIZE + 8 + (body.info_size or 0)
+    if isinstance(body, DMHotAddRequest):
+        return HEADER_SIZE + PAGE_RANGE_SIZE * (2 if body.region is not None else 1)
+    return fixed_size(body.header().type)
+
+
+def check(message: Message) -> list[Finding]:
+    header = message.header
+    findings: list[Finding] = []
+    if message.vmbus is not None:
+        findings += _vmbus(message)
+    available = len(header.original)
+    if header.missing:
+        findings.append(error(f"{available} bytes: shorter than the {HEADER_SIZE}-byte header"))
+        return findings
+    findings += _size(message, available)
+    body = message.body
+    if body is None:
+        return findings
+    if body.missing:
+        needed = fixed_size(header.type)
+        findings.append(error(
+            f"truncated: {message.type_name} needs {needed} bytes, {available} present; "
+            f"missing {', '.join(body.missing)}", body.missing[0]))
+    findings += _counts(body)
+    findings += _reserved(body)
+    findings += _semantics(body)
+    findings += _direction(message)
+    return findings
+
+
+def _size(message: Message, available: int) -> list[Finding]:
+    header = message.header
+    name = message.type_name
+    size = header.size
+    out: list[Finding] = []
+    if header.type not in MESSAGE_LAYERS:
+        out.append(error(f"unknown message type {header.type}", "type"))
+    fixed = fixed_size(header.type)
+    if size < HEADER_SIZE:
+        out.append(error(f"hdr.size {size} is smaller than the {HEADER_SIZE}-byte header", "size"))
+    elif fixed is not None and size < fixed:
+        out.append(error(f"hdr.size {size} is smaller than the fixed part of {name} ({fixed} bytes)",
+                         "size"))
+    if size > available:
+        out.append(error(f"truncated: hdr.size {size} but only {available} bytes present", "size"))
+    body = message.body
+    if body is None or body.missing:
+        return out
+    rest = leftover(body)
+    if rest and not _is_vmbus_padding(message, rest):
+        out.append(warning(f"{len(rest)} bytes after the end of the message (trailing)"))
+    expected = expected_size(body)
+    if size != expected and size >= HEADER_SIZE and not (fixed and size < fixed):
+        out.append(warning(f"hdr.size {size} disagrees with the content ({expected} bytes)", "size"))
+    if "range_count" in body.fields and expected > MAX_PART_BYTES:
+        out.append(warning(f"{expected} bytes in one part; peers send at most {MAX_PART_BYTES}"))
+    return out
+
+
+def _is_vmbus_padding(message: Message, rest: bytes) -> bool:
+    """Zeros after a VMBus-framed message up to the 8-byte boundary are padding."""
+    return message.vmbus is not None and len(rest) < 8 and not any(rest)
+
+
+def _counts(body: DMMessage) -> list[Finding]:
+    out: list[Finding] = []
+    if "range_count" in body.fields:
+        decoded = len(body.range_array)
+        if (body.range_count or 0) > decoded:
+            out.append(error(f"range_count {body.range_count} but the bytes hold only "
+                             f"{decoded} ranges", "range_count"))
+    if isinstance(body, DMInfoMessage) and "info_size" in body.fields:
+        present = len(body.original) - 8
+        if body.info_size > present:
+            out.append(error(f"info_size {body.info_size} but only {max(present, 0)} bytes follow",
+                             "info_size"))
+        for index, entry in enumerate(body.info):
+            out += _info_entry(index, entry)
+    return out
+
+
+def _info_entry(index: int, entry: Packet) -> list[Finding]:
+    where = f"info[{index}]"
+    if entry.missing:
+        return [error(f"{where}: truncated entry, missing {', '.join(entry.missing)}", "info")]
+    out: list[Finding] = []
+    data = entry.data
+    if isinstance(data, bytes) and len(data) < entry.data_size:
+        out.append(error(f"{where}: data_size {entry.data_size} but only {len(data)} bytes",
+                         "info"))
+    if entry.type not in INFO_TYPES:
+        out.append(note(f"{where}: unknown info type {entry.type}", "info"))
+    elif entry.type == 0 and entry.data_size != 8:
+        out.append(warning(f"{where}: MAX_PAGE_CNT carries {entry.data_size} bytes, not 8", "info"))
+    return out
+
+
+def _reserved(layer: Packet, prefix: str = "") -> list[Finding]:
+    out: list[Finding] = []
+    for name, value in layer.fields.items():
+        if isinstance(value, Packet):
+            out += _reserved(value, f"{prefix}{name}.")
+        elif name.lower().startswith("reserved") and isinstance(value, int) and value:
+            out.append(warning(f"reserved field {prefix}{name} is not zero ({value:#x})",
+                               f"{prefix}{name}"))
+    return out
+
+
+def _semantics(body: DMMessage) -> list[Finding]:
+    if isinstance(body, DMVersionRequest) and body.version.version not in PROTOCOL_VERSIONS:
+        return [note(f"version {version_text(body.version.version)} is not a known protocol "
+                     "version", "version")]
+    if isinstance(body, DMHotAddResponse):
+        if body.result == 1 and body.page_count == 0:
+            return [note("result 1 with page_count 0: permanent failure, the host stops hot-adding",
+                         "result")]
+        if body.result == 0:
+            return [note("hot add failed (result 0: transient, the host may retry)", "result")]
+        if body.result not in (0, 1):
+            return [warning(f"unknown hot-add result {body.result}", "result")]
+    return []
+
+
+def _direction(message: Message) -> list[Finding]:
+    if message.direction_source in (INFERRED, UNKNOWN):
+        return []
+    sender = SENDER.get(message.type)
+    if sender and message.direction != sender:
+        return [warning(f"{message.type_name} is sent {sender}, but this one went "
+                        f"{message.direction}", "type")]
+    return []
+
+
+def _vmbus(message: Message) -> list[Finding]:
+    vmbus = message.vmbus
+    frame_len = len(message.frame.data)
+    out: list[Finding] = []
+    claimed = vmbus.len8 * 8
+    if claimed > frame_len:
+        out.append(error(f"VMBus len8 {vmbus.len8} claims {claimed} bytes but the frame holds "
+                         f"{frame_len}", "vmbus.len8"))
+    if message.extra:
+        out.append(warning(f"{len(message.extra)} bytes after the VMBus packet (len8 {vmbus.len8})",
+                           "vmbus.len8"))
+    header = message.header
+    if not header.missing:
+        padded = DESCRIPTOR_SIZE + header.size + (-header.size % 8)
+        if claimed >= DESCRIPTOR_SIZE + HEADER_SIZE and claimed != padded and claimed <= frame_len:
+            out.append(warning(f"VMBus len8 {vmbus.len8} ({claimed} bytes) does not match the "
+                               f"message ({padded} bytes with descriptor and padding)",
+                               "vmbus.len8"))
+    return out

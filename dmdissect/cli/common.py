@@ -1,0 +1,88 @@
+"""What every command shares: input options, the one-line error, pipe hygiene."""
+
+from __future__ import annotations
+
+import functools
+import sys
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import click
+
+from dmdissect.sources.errors import InputError
+
+INPUT_FORMATS = ("auto", "pcap", "pcapng", "hex", "raw")
+HEX_ORDERS = ("auto", "bytes", "le-words")
+
+
+def fail(message: str) -> None:
+    """One line on stderr and exit status 2: the answer to unreadable input."""
+    click.echo(f"dmdissect: error: {message}", err=True)
+    sys.exit(2)
+
+
+def input_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    """The input argument and the options that steer how it is read."""
+    decorators = [
+        click.argument("file", required=False, metavar="FILE"),
+        click.option("-r", "--read-file", "read_file", metavar="FILE",
+                     help="Input file (as tshark -r); '-' reads standard input."),
+        click.option("--format", "fmt", type=click.Choice(INPUT_FORMATS), default="auto",
+                     show_default=True, help="Input format; 'auto' detects it from the content."),
+        click.option("--linktype", type=click.IntRange(0, 0xFFFF), metavar="N",
+                     help="Treat every capture record as one message, whatever its link type."),
+        click.option("--hex-order", type=click.Choice(HEX_ORDERS), default="auto",
+                     show_default=True,
+                     help="Byte order of grouped hex dumps: 'bytes' as printed, 'le-words' for "
+                          "little-endian groups (print_hex_dump groupsize 2/4/8)."),
+    ]
+    for decorator in reversed(decorators):
+        command = decorator(command)
+    return command
+
+
+def resolve_input(file: str | None, read_file: str | None) -> str:
+    if file and read_file:
+        raise click.UsageError("give the input once: FILE or -r FILE")
+    path = read_file or file
+    if path is None:
+        if sys.stdin is None or sys.stdin.isatty():
+            raise click.UsageError("no input: give FILE, -r FILE, or '-' for standard input")
+        return "-"
+    return path
+
+
+def open_input(path: str, fmt: str, linktype: int | None, hex_order: str) -> Iterator:
+    from dmdissect.sources import open_frames
+
+    return open_frames(path, fmt=None if fmt == "auto" else fmt, linktype=linktype,
+                       hex_order=None if hex_order == "auto" else hex_order)
+
+
+def guarded(command: Callable[..., Any]) -> Callable[..., Any]:
+    """Turn input errors into one line and exit 2; end quietly on a closed pipe."""
+
+    @functools.wraps(command)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return command(*args, **kwargs)
+        except InputError as exc:
+            fail(str(exc))
+        except OSError as exc:
+            if isinstance(exc, BrokenPipeError):
+                _silence_stdout()
+                sys.exit(0)
+            fail(f"{exc.filename or 'output'}: {exc.strerror or exc}")
+
+    return wrapper
+
+
+def _silence_stdout() -> None:
+    """After a reader closed the pipe, keep Python from complaining at exit."""
+    import os
+
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):
+        pass

@@ -1,0 +1,40 @@
+"""``dmdissect read``: dissect every message of an input, like ``tshark -r``."""
+
+from __future__ import annotations
+
+from itertools import islice
+
+import click
+
+from dmdissect.cli.common import guarded, input_options, open_input, resolve_input
+from dmdissect.pipeline import messages_of
+
+
+@click.command()
+@input_options
+@click.option("-V", "--verbose", is_flag=True, help="Show the full field tree of every message.")
+@click.option("-x", "--hex", "show_hex", is_flag=True,
+              help="Show the hex and ASCII of each message's bytes.")
+@click.option("-c", "--count", type=click.IntRange(min=0), metavar="N",
+              help="Stop after N messages.")
+@click.option("-T", "--output-format", "output_format",
+              type=click.Choice(["text", "json", "jsonl"]), default="text", show_default=True,
+              help="text: summary lines (and -V/-x); json: one array; jsonl: one object a line.")
+@click.option("--color", type=click.Choice(["auto", "always", "never"]), default="auto",
+              show_default=True, help="Colour on a terminal; NO_COLOR in the environment wins.")
+@guarded
+def read(file, read_file, fmt, linktype, hex_order, verbose, show_hex, count, output_format,
+         color):
+    """Dissect the messages of FILE (pcap, pcapng, hex dump or raw; '-' for stdin).
+
+    One summary line per message by default; -V adds the field tree, -x the bytes.
+    """
+    from dmdissect.views.render import render_messages
+
+    path = resolve_input(file, read_file)
+    frames = open_input(path, fmt, linktype, hex_order)
+    messages = messages_of(frames)
+    if count is not None:
+        messages = islice(messages, count)
+    render_messages(messages, output_format, verbose=verbose, show_hex=show_hex,
+                    color={"auto": None, "always": True, "never": False}[color])

@@ -1,0 +1,50 @@
+"""The base class of every Dynamic Memory layer: dissects as far as the bytes go.
+
+Plain Scapy gives up on a layer whose fixed part is cut short and turns the
+whole body into ``Raw``.  A dissector must instead show every field that is
+there and say which are missing, so :class:`DMPacket` reads storage unit by
+storage unit and stops cleanly at the first one the bytes cannot fill.
+"""
+
+from __future__ import annotations
+
+from scapy.packet import Packet
+
+from dmdissect.layers.layout import layout_of
+
+
+class DMPacket(Packet):
+    """A layer that records the fields its bytes were too short to hold."""
+
+    #: Names of the fields that were not present in the dissected bytes.
+    missing: tuple[str, ...] = ()
+
+    def do_dissect(self, s: bytes) -> bytes:
+        raw = s
+        self.raw_packet_cache_fields = {}
+        self.missing = ()
+        for group in layout_of(type(self)).groups:
+            if group.size is not None and len(s) < group.size:
+                self.missing = tuple(
+                    spot.name for spot in layout_of(type(self)).c_order
+                    if spot.group >= group.index
+                )
+                break
+            for field in group.fields:
+                s, value = field.getfield(self, s)
+                if field.isconditional and value is None:
+                    continue
+                if (field.islist or field.holds_packets or field.ismutable) and value is not None:
+                    self.raw_packet_cache_fields[field.name] = \
+                        self._raw_packet_cache_field_value(field, value, copy=True)
+                self.fields[field.name] = value
+        self.raw_packet_cache = raw[:-len(s)] if s else raw
+        self.explicit = 1
+        return s
+
+
+class DMStruct(DMPacket):
+    """A fixed structure nested inside a message (a union, a page range)."""
+
+    def extract_padding(self, s: bytes) -> tuple[bytes, bytes]:
+        return b"", s

@@ -1,0 +1,87 @@
+"""Scapy fields that stay bounded when a message lies about its own lengths.
+
+A ``range_count`` of 2**31-1 or an ``info_size`` of 4 GiB must not make the
+dissector loop or allocate for what is not there: these fields take the
+smaller of what the message claims and what the bytes hold.  The expert
+checks compare the two and report the difference.
+"""
+
+from __future__ import annotations
+
+from typing import Callable
+
+from scapy.config import conf
+from scapy.fields import ConditionalField, PacketField, PacketListField
+from scapy.packet import Packet
+
+
+class BoundedPacketListField(PacketListField):
+    """A list of fixed-size structures, counted by a field, capped by the bytes.
+
+    ``count_from`` gives the number the message claims; at most
+    ``len(bytes) // item_size`` items are decoded.
+    """
+
+    __slots__ = ["item_size"]
+
+    def __init__(self, name: str, cls: type[Packet], item_size: int,
+                 count_from: Callable[[Packet], int]) -> None:
+        super().__init__(name, [], cls, count_from=count_from)
+        self.item_size = item_size
+
+    def getfield(self, pkt: Packet, s: bytes) -> tuple[bytes, list[Packet]]:
+        claimed = self.count_from(pkt) or 0
+        count = max(0, min(claimed, len(s) // self.item_size))
+        size = self.item_size
+        items = [self.cls(s[i * size:(i + 1) * size], _internal=1)
+                 for i in range(count)]
+        for item in items:
+            item.parent = pkt
+        return s[count * size:], items
+
+
+class SizedPacketListField(PacketListField):
+    """Variable-size structures packed into a byte budget given by a field.
+
+    The budget is capped by the bytes present; each structure consumes what
+    it dissects, and a structure that consumes nothing ends the list.
+    """
+
+    def __init__(self, name: str, cls: type[Packet],
+                 length_from: Callable[[Packet], int]) -> None:
+        super().__init__(name, [], cls, length_from=length_from)
+
+    def getfield(self, pkt: Packet, s: bytes) -> tuple[bytes, list[Packet]]:
+        budget = max(0, min(self.length_from(pkt) or 0, len(s)))
+        chunk, rest = s[:budget], s[budget:]
+        items: list[Packet] = []
+        while chunk:
+            item = self.cls(chunk, _internal=1)
+            pad = item.getlayer(conf.padding_layer)
+            leftover = b""
+            if pad is not None:
+                leftover = pad.load
+                pad.underlayer.remove_payload()
+            if len(leftover) >= len(chunk):
+                break
+            item.parent = pkt
+            items.append(item)
+            chunk = leftover
+        return chunk + rest, items
+
+
+class OptionalPacketField(ConditionalField):
+    """A trailing structure that is there only when its condition holds and bytes remain.
+
+    The hot-add request's region is announced by ``hdr.size``; when the size
+    claims it but the bytes stop first, the field is absent (and the expert
+    checks report the truncation) instead of being invented from nothing.
+    """
+
+    def __init__(self, name: str, cls: type[Packet], cond: Callable[[Packet], bool]) -> None:
+        super().__init__(PacketField(name, None, cls), cond)
+
+    def getfield(self, pkt: Packet, s: bytes) -> tuple[bytes, Packet | None]:
+        if not s:
+            return s, None
+        return super().getfield(pkt, s)

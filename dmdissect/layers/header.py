@@ -1,0 +1,101 @@
+"""``struct dm_header`` and the protocol's enumerations.
+
+Every Dynamic Memory message starts with this 8-byte header; its ``type``
+selects the message layer (bound in :mod:`dmdissect.layers.messages`).
+"""
+
+from __future__ import annotations
+
+from scapy.fields import LEIntField, LEShortEnumField, LEShortField
+from scapy.packet import Packet
+
+from dmdissect.layers.base import DMPacket
+
+HEADER_SIZE = 8
+PAGE_SIZE = 4096
+PAGES_PER_MIB = (1 << 20) // PAGE_SIZE
+
+#: ``enum dm_message_type``
+MESSAGE_TYPES = {
+    0: "DM_ERROR",
+    1: "DM_VERSION_REQUEST",
+    2: "DM_VERSION_RESPONSE",
+    3: "DM_CAPABILITIES_REPORT",
+    4: "DM_CAPABILITIES_RESPONSE",
+    5: "DM_STATUS_REPORT",
+    6: "DM_BALLOON_REQUEST",
+    7: "DM_BALLOON_RESPONSE",
+    8: "DM_UNBALLOON_REQUEST",
+    9: "DM_UNBALLOON_RESPONSE",
+    10: "DM_MEM_HOT_ADD_REQUEST",
+    11: "DM_MEM_HOT_ADD_RESPONSE",
+    12: "DM_INFO_MESSAGE",
+    13: "DM_MEM_HOT_REMOVE_REQUEST",
+    14: "DM_MEM_HOT_REMOVE_RESPONSE",
+}
+
+GUEST = "guest->host"
+HOST = "host->guest"
+
+#: Who sends each message type (protocol-notes.md); DM_ERROR may come from either.
+SENDER = {
+    0: None,
+    1: GUEST, 2: HOST, 3: GUEST, 4: HOST, 5: GUEST,
+    6: HOST, 7: GUEST, 8: HOST, 9: GUEST, 10: HOST, 11: GUEST,
+    12: HOST, 13: HOST, 14: GUEST,
+}
+
+#: The protocol version that introduced each message type.
+INTRODUCED_IN = {12: 0x00010000, 13: 0x00020000, 14: 0x00020000}
+
+#: ``DYNMEM_PROTOCOL_VERSION_*``: major << 16 | minor.
+PROTOCOL_VERSIONS = {
+    0x00000003: "WIN7",
+    0x00010000: "WIN8",
+    0x00020000: "WIN10",
+}
+
+
+def type_name(value: int) -> str:
+    return MESSAGE_TYPES.get(value, f"UNKNOWN({value})")
+
+
+def version_text(version: int) -> str:
+    """``2.0 (WIN10)``; unknown versions keep their numbers only."""
+    text = f"{version >> 16}.{version & 0xFFFF}"
+    name = PROTOCOL_VERSIONS.get(version)
+    return f"{text} ({name})" if name else text
+
+
+def mib(pages: int) -> str:
+    """Pages of 4 KiB as MiB, without a pointless fraction."""
+    value = pages / PAGES_PER_MIB
+    return f"{value:.0f} MiB" if value == int(value) else f"{value:.2f} MiB"
+
+
+class DMHeader(DMPacket):
+    """``struct dm_header``: type, size (header included) and trans_id.
+
+    Left unset, ``type`` follows the layer stacked on top and ``size`` the
+    length of the built message.
+    """
+
+    name = "Dynamic Memory header"
+    fields_desc = [
+        LEShortEnumField("type", 0, MESSAGE_TYPES),
+        LEShortField("size", None),
+        LEIntField("trans_id", 0),
+    ]
+
+    def post_build(self, pkt: bytes, pay: bytes) -> bytes:
+        if self.size is None:
+            size = min(len(pkt) + len(pay), 0xFFFF)
+            pkt = pkt[:2] + size.to_bytes(2, "little") + pkt[4:]
+        return pkt + pay
+
+    def mysummary(self) -> str:
+        return self.sprintf("%DMHeader.type% id=%DMHeader.trans_id%")
+
+
+def is_header(pkt: Packet) -> bool:
+    return isinstance(pkt, DMHeader)

@@ -1,0 +1,135 @@
+"""Walk a layer's fields in C order into display-neutral nodes.
+
+The tree and the JSON export both stand on this walk, so they cannot
+disagree about which fields exist, what they are called or what they hold.
+Everything comes from ``fields_desc`` through :mod:`dmdissect.layers.layout`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from scapy.fields import (
+    ConditionalField,
+    EnumField,
+    Field,
+    FlagsField,
+    MultipleTypeField,
+    PacketField,
+    PacketListField,
+)
+from scapy.packet import Packet
+
+from dmdissect.layers import DMPageRange, DMVersion, PROTOCOL_VERSIONS, mib
+from dmdissect.layers.layout import FieldSpot, layout_of
+
+#: Fields that count 4 KiB pages: shown with their size in MiB.
+PAGE_COUNTS = {"num_avail", "num_committed", "page_file_size", "zero_free", "page_file_writes",
+               "io_diff", "num_pages", "page_cnt", "page_count", "min_page_cnt"}
+
+
+@dataclass(slots=True)
+class Node:
+    """One field: its JSON value, its display text and where it sits."""
+
+    name: str
+    value: Any
+    text: str
+    position: str = ""
+    children: list[Node] = field(default_factory=list)
+    missing: bool = False
+    extras: dict[str, Any] = field(default_factory=dict)
+
+
+def _position(spot: FieldSpot) -> str:
+    if spot.offset is None:
+        return ""
+    if spot.is_bitfield:
+        last = spot.bit + spot.bits - 1
+        bits = f"bit {spot.bit}" if spot.bits == 1 else f"bits {spot.bit}-{last}"
+        return f"offset {spot.offset}, {bits}"
+    return f"offset {spot.offset}"
+
+
+def _resolve(fld: Field, pkt: Packet) -> Field:
+    if isinstance(fld, MultipleTypeField):
+        return fld._find_fld_pkt(pkt)
+    if isinstance(fld, ConditionalField):
+        return fld.fld
+    return fld
+
+
+def _scalar(fld: Field, pkt: Packet, name: str, value: Any) -> Node:
+    extras: dict[str, Any] = {}
+    if isinstance(value, bytes):
+        return Node(name, value.hex(), value.hex() or "(empty)")
+    if isinstance(fld, FlagsField):
+        number = int(value)
+        names = [n for n in str(value).split("+") if n]
+        extras[f"{name}_names"] = names
+        shown = f"{'+'.join(names)} ({number:#x})" if names else f"{number:#x}"
+        return Node(name, number, shown, extras=extras)
+    if isinstance(fld, EnumField):
+        label = fld.i2s.get(value) if fld.i2s else None
+        extras[f"{name}_name"] = label
+        return Node(name, value, f"{label} ({value})" if label else str(value), extras=extras)
+    if isinstance(value, int):
+        text = fld.i2repr(pkt, value)
+        if name in PAGE_COUNTS:
+            text = f"{value} pages ({mib(value)})"
+        elif name == "hot_add_alignment":
+            text = f"{value} (2^{value} MiB = {1 << value} MiB)"
+        return Node(name, value, text)
+    return Node(name, value, str(value))
+
+
+def _struct(name: str, pkt: Packet) -> Node:
+    children = walk(pkt)
+    value = as_dict(children)
+    text = pkt.mysummary() if hasattr(pkt, "mysummary") else ""
+    if isinstance(pkt, DMVersion):
+        value["version"] = pkt.version
+        value["name"] = PROTOCOL_VERSIONS.get(pkt.version)
+        children.append(Node("version", pkt.version, f"{pkt.version:#010x} ({text})"))
+    if isinstance(pkt, DMPageRange):
+        text = f"start_page {pkt.start_page:#x}, page_cnt {pkt.page_cnt} ({mib(pkt.page_cnt)})"
+    return Node(name, value, text, children=children)
+
+
+def walk(pkt: Packet) -> list[Node]:
+    """The fields of one layer (not its payload), in C order."""
+    missing = set(getattr(pkt, "missing", ()))
+    nodes: list[Node] = []
+    for spot in layout_of(type(pkt)).c_order:
+        name = spot.name
+        position = _position(spot)
+        if name in missing:
+            nodes.append(Node(name, None, "(missing: the bytes end before it)", position,
+                              missing=True))
+            continue
+        value = pkt.getfieldval(name)
+        fld = _resolve(spot.field, pkt)
+        if value is None and isinstance(spot.field, ConditionalField):
+            continue
+        if isinstance(fld, PacketListField):
+            items = [_struct(f"{name}[{i}]", item) for i, item in enumerate(value or [])]
+            node = Node(name, [item.value for item in items], f"{len(items)} {'entry' if len(items) == 1 else 'entries'}", position,
+                        children=items)
+        elif isinstance(fld, PacketField):
+            node = _struct(name, value)
+            node.position = position
+        else:
+            node = _scalar(fld, pkt, name, value)
+            node.position = position
+        nodes.append(node)
+    return nodes
+
+
+def as_dict(nodes: list[Node]) -> dict[str, Any]:
+    """JSON object of a walk: each field under its C name, enum names beside it."""
+    out: dict[str, Any] = {}
+    for node in nodes:
+        out[node.name] = node.value
+        out.update(node.extras)
+    return out

@@ -1,0 +1,56 @@
+"""Messages as JSON objects: the contract scripts depend on (see README, "JSON output").
+
+Built from the same field walk as the tree, so every field shown is exported:
+C names, integers as numbers, nested objects for unions and ranges, enum
+names beside their numbers, bytes as hex strings.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from dmdissect.analysis.message import Message
+from dmdissect.views.fields import as_dict, walk
+
+
+def message_object(message: Message) -> dict[str, Any]:
+    frame = message.frame
+    header = message.header
+    out: dict[str, Any] = {
+        "frame": frame.index,
+        "time": frame.time,
+        "direction": message.direction,
+        "direction_source": message.direction_source,
+        "type_name": message.type_name,
+        "origin": frame.origin,
+        "length": len(frame.data),
+        "hdr": as_dict(walk(header)),
+    }
+    if frame.comment:
+        out["comment"] = frame.comment
+    if message.vmbus is not None:
+        out["vmbus"] = as_dict(walk(message.vmbus))
+    body = message.body
+    if body is not None:
+        out.update(as_dict(walk(body)))
+        rest = bytes(body.payload) if body.payload else b""
+        if rest:
+            out["trailing"] = rest.hex()
+    elif header.payload:
+        out["body"] = bytes(header.payload).hex()
+    if message.extra:
+        out["vmbus_trailing"] = message.extra.hex()
+    transaction = getattr(message.transaction, "ref_for", None)
+    if transaction:
+        out["transaction"] = transaction(message)
+    out["expert"] = [f.to_json() for f in message.findings]
+    return out
+
+
+def dumps(obj: Any) -> str:
+    return json.dumps(obj, separators=(", ", ": "))
+
+
+def dumps_line(obj: Any) -> str:
+    return json.dumps(obj, separators=(",", ":"))

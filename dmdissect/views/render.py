@@ -1,0 +1,51 @@
+"""Render a stream of messages in the output format the user chose."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from dmdissect.analysis.message import Message
+from dmdissect.views.hexview import hex_lines
+from dmdissect.views.jsonout import dumps, dumps_line, message_object
+from dmdissect.views.output import Output
+from dmdissect.views.summary import line_style, summary_line
+from dmdissect.views.tree import message_tree
+
+
+def render_messages(messages: Iterable[Message], output_format: str, *, verbose: bool = False,
+                    show_hex: bool = False, color: bool | None = None,
+                    out: Output | None = None) -> int:
+    """Write every message; returns how many were written."""
+    out = out or Output(color=color)
+    if output_format == "json":
+        return _json_array(messages, out)
+    if output_format == "jsonl":
+        count = 0
+        for count, message in enumerate(messages, 1):
+            out.raw(dumps_line(message_object(message)) + "\n")
+        return count
+    first_time: float | None = None
+    count = 0
+    for count, message in enumerate(messages, 1):
+        if first_time is None:
+            first_time = message.frame.time
+        if verbose:
+            out.render(message_tree(message, first_time))
+        else:
+            out.line(summary_line(message, first_time), line_style(message))
+        if show_hex:
+            for line in hex_lines(message.frame.data):
+                out.line(line)
+        if verbose or show_hex:
+            out.line("")
+    return count
+
+
+def _json_array(messages: Iterable[Message], out: Output) -> int:
+    """A JSON array written element by element, so memory stays flat."""
+    count = 0
+    out.raw("[")
+    for count, message in enumerate(messages, 1):
+        out.raw(("\n  " if count == 1 else ",\n  ") + dumps(message_object(message)))
+    out.raw("\n]\n" if count else "]\n")
+    return count

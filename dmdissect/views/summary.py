@@ -1,0 +1,49 @@
+"""One tshark-like line per message: frame, time, direction, type, id, facts, findings."""
+
+from __future__ import annotations
+
+from dmdissect.analysis.message import Message
+from dmdissect.findings import Severity
+
+#: Style of a line by its worst finding (used only on a terminal).
+SEVERITY_STYLES = {Severity.ERROR: "bold red", Severity.WARNING: "yellow", Severity.NOTE: "cyan"}
+
+
+def relative_time(message: Message, first_time: float | None) -> str:
+    time = message.frame.time
+    if time is None or first_time is None:
+        return "-"
+    return f"{time - first_time:.6f}"
+
+
+def info_text(message: Message) -> str:
+    body = message.body
+    if message.header.missing:
+        return ""
+    if body is not None:
+        return "" if body.missing else body.mysummary()
+    return f"{len(message.header.original) - 8} bytes of body"
+
+
+def findings_text(message: Message) -> str:
+    return "".join(f" [{f.severity.value}: {f.message}]" for f in message.findings)
+
+
+def transaction_text(message: Message) -> str:
+    label = getattr(message.transaction, "label_for", None)
+    return f" [{label(message)}]" if label else ""
+
+
+def summary_line(message: Message, first_time: float | None) -> str:
+    trans_id = "-" if message.trans_id is None else str(message.trans_id)
+    direction = message.direction or "?"
+    return (f"{message.frame.index:>5} {relative_time(message, first_time):>12} "
+            f"{direction:<11} {message.type_name:<26} id={trans_id:<10} "
+            f"{info_text(message)}{transaction_text(message)}{findings_text(message)}")
+
+
+def line_style(message: Message) -> str | None:
+    if not message.findings:
+        return None
+    worst = min(message.findings, key=lambda f: f.severity.rank).severity
+    return SEVERITY_STYLES[worst]

@@ -1,0 +1,90 @@
+"""The full field tree of a message (``read -V``), as a rich ``Tree``.
+
+Every field in C order with its value, meaning and place in the bytes;
+expert findings hang under the field they concern, or under the message.
+"""
+
+from __future__ import annotations
+
+from rich.text import Text
+from rich.tree import Tree
+
+from dmdissect.analysis.message import Message
+from dmdissect.findings import Finding
+from dmdissect.layers import DESCRIPTOR_SIZE, HEADER_SIZE
+from dmdissect.views.fields import Node, walk
+from dmdissect.views.summary import SEVERITY_STYLES, info_text
+
+
+def _label(node: Node, base: int | None) -> Text:
+    text = Text(f"{node.name}: ", style="bold")
+    text.append(node.text, style="red" if node.missing else "")
+    if node.position and base is not None:
+        offset, _, rest = node.position.partition(", ")
+        absolute = base + int(offset.split()[1])
+        where = f"offset {absolute}" + (f", {rest}" if rest else "")
+        text.append(f"  ({where})", style="dim")
+    return text
+
+
+def _finding(finding: Finding) -> Text:
+    return Text(f"[{finding.severity.value}] {finding.message}",
+                style=SEVERITY_STYLES[finding.severity])
+
+
+def _add(parent: Tree, nodes: list[Node], base: int | None, by_field: dict[str, list[Finding]],
+         prefix: str = "") -> None:
+    for node in nodes:
+        branch = parent.add(_label(node, base))
+        for finding in by_field.pop(prefix + node.name, []):
+            branch.add(_finding(finding))
+        _add(branch, node.children, None, by_field, f"{prefix}{node.name}.")
+
+
+def message_tree(message: Message, first_time: float | None) -> Tree:
+    frame = message.frame
+    head = Text(f"Frame {frame.index}: {len(frame.data)} bytes", style="bold")
+    if frame.time is not None:
+        rel = "" if first_time is None else f" (+{frame.time - first_time:.6f} s)"
+        head.append(f", time {frame.time:.6f}{rel}")
+    head.append(f", {message.direction or 'direction unknown'} ({message.direction_source})")
+    if frame.origin:
+        head.append(f", from {frame.origin}", style="dim")
+    tree = Tree(head)
+    if frame.comment:
+        tree.add(Text(f"comment: {frame.comment}", style="italic"))
+    by_field: dict[str, list[Finding]] = {}
+    for finding in message.findings:
+        by_field.setdefault(finding.field or "", []).append(finding)
+    base = 0
+    if message.vmbus is not None:
+        vmbus = tree.add(Text("VMBus in-band descriptor", style="bold blue"))
+        _add(vmbus, walk(message.vmbus), 0, by_field, "vmbus.")
+        base = DESCRIPTOR_SIZE
+    header = tree.add(Text("Dynamic Memory header", style="bold blue"))
+    _add(header, walk(message.header), base, by_field)
+    body = message.body
+    if body is not None:
+        title = Text(message.type_name, style="bold blue")
+        summary = info_text(message)
+        if summary:
+            title.append(f": {summary}")
+        _add(tree.add(title), walk(body), base + HEADER_SIZE, by_field)
+    rest = bytes(body.payload) if body is not None and body.payload else (
+        bytes(message.header.payload) if body is None and message.header.payload else b"")
+    if rest:
+        kind = "body (undecoded)" if body is None else "bytes after the message"
+        tree.add(Text(f"{kind}: {len(rest)} bytes: {rest[:64].hex()}{'...' if len(rest) > 64 else ''}"))
+    if message.extra:
+        tree.add(Text(f"bytes after the VMBus packet: {len(message.extra)}"))
+    transaction = getattr(message.transaction, "tree_for", None)
+    if transaction:
+        subtree = transaction(message)
+        if subtree is not None:
+            tree.add(subtree)
+    leftovers = [f for group in by_field.values() for f in group]
+    if leftovers:
+        expert = tree.add(Text("Expert info", style="bold"))
+        for finding in leftovers:
+            expert.add(_finding(finding))
+    return tree
