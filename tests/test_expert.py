@@ -60,7 +60,7 @@ def test_truncated_body_is_decoded_as_far_as_it_goes():
                                     "page_file_writes", "io_diff")
     assert [(f.severity.value, f.message) for f in message.findings] == [
         ("error", "truncated: hdr.size 48 but only 20 bytes present"),
-        ("error", "truncated: DM_STATUS_REPORT needs 48 bytes, 20 present; missing "
+        ("error", "truncated: the bytes end inside DM_STATUS_REPORT after 20; missing "
                   "num_committed, page_file_size, zero_free, page_file_writes, io_diff"),
     ]
 
@@ -68,7 +68,7 @@ def test_truncated_body_is_decoded_as_far_as_it_goes():
 def test_header_only_message_of_a_type_with_a_body():
     assert findings(hdr(6, 8)) == [
         ("error", "hdr.size 8 is smaller than the fixed part of DM_BALLOON_REQUEST (16 bytes)"),
-        ("error", "truncated: DM_BALLOON_REQUEST needs 16 bytes, 8 present; missing "
+        ("error", "truncated: the bytes end inside DM_BALLOON_REQUEST after 8; missing "
                   "num_pages, reservedz"),
     ]
 
@@ -150,9 +150,11 @@ def test_hot_add_region_announced_but_missing():
     data = hdr(10, 24) + rng(0x100000, 32768)
     message = dissect(Frame(1, data))
     assert message.body.region is None
+    assert message.body.missing == ("region",)
     assert [(f.severity.value, f.message) for f in message.findings] == [
         ("error", "truncated: hdr.size 24 but only 16 bytes present"),
-        ("warning", "hdr.size 24 disagrees with the content (16 bytes)"),
+        ("error", "truncated: the bytes end inside DM_MEM_HOT_ADD_REQUEST after 16; "
+                  "missing region"),
     ]
 
 

@@ -8,7 +8,7 @@ the unballoon response as type 7), so every check says precisely which of
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from scapy.packet import Packet
 
@@ -24,11 +24,12 @@ from dmdissect.layers import (
     DMHotAddRequest,
     DMHotAddResponse,
     DMInfoMessage,
-    DMMessage,
     DMVersionRequest,
     fixed_size,
     version_text,
 )
+from dmdissect.layers.compiled import Values, layer_of
+from dmdissect.layers.layout import layout_of
 from dmdissect.sources.frame import INFERRED, UNKNOWN
 
 if TYPE_CHECKING:
@@ -38,30 +39,30 @@ if TYPE_CHECKING:
 MAX_PART_BYTES = 4096
 
 
-def leftover(layer: Packet) -> bytes:
-    """Bytes a layer did not decode: its raw payload, if any."""
-    payload = layer.payload
-    return bytes(payload) if payload else b""
+def _present(body: Any, name: str) -> bool:
+    """The body has this field and its bytes were there."""
+    return hasattr(body, name) and name not in body.missing
 
 
-def expected_size(body: DMMessage) -> int:
+def expected_size(message: Message) -> int:
     """What ``hdr.size`` should be for the content the body actually declares."""
-    if "range_count" in body.fields:
-        return fixed_size(body.header().type) + PAGE_RANGE_SIZE * (body.range_count or 0)
-    if isinstance(body, DMInfoMessage):
-        return HEADER_SIZE + 8 + (body.info_size or 0)
-    if isinstance(body, DMHotAddRequest):
+    body = message.body
+    layer = layer_of(body)
+    if _present(body, "range_count"):
+        return fixed_size(message.type) + PAGE_RANGE_SIZE * body.range_count
+    if layer is DMInfoMessage and _present(body, "info_size"):
+        return HEADER_SIZE + 8 + body.info_size
+    if layer is DMHotAddRequest:
         return HEADER_SIZE + PAGE_RANGE_SIZE * (2 if body.region is not None else 1)
-    return fixed_size(body.header().type)
+    return fixed_size(message.type)
 
 
 def check(message: Message) -> list[Finding]:
-    header = message.header
     findings: list[Finding] = []
-    if message.vmbus is not None:
+    if message.framed:
         findings += _vmbus(message)
-    available = len(header.original)
-    if header.missing:
+    available = message.available
+    if message.size is None or message.trans_id is None:
         findings.append(error(f"{available} bytes: shorter than the {HEADER_SIZE}-byte header"))
         return findings
     findings += _size(message, available)
@@ -69,11 +70,10 @@ def check(message: Message) -> list[Finding]:
     if body is None:
         return findings
     if body.missing:
-        needed = fixed_size(header.type)
         findings.append(error(
-            f"truncated: {message.type_name} needs {needed} bytes, {available} present; "
+            f"truncated: the bytes end inside {message.type_name} after {available}; "
             f"missing {', '.join(body.missing)}", body.missing[0]))
-    findings += _counts(body)
+    findings += _counts(message)
     findings += _reserved(body)
     findings += _semantics(body)
     findings += _direction(message)
@@ -81,13 +81,12 @@ def check(message: Message) -> list[Finding]:
 
 
 def _size(message: Message, available: int) -> list[Finding]:
-    header = message.header
     name = message.type_name
-    size = header.size
+    size = message.size
     out: list[Finding] = []
-    if header.type not in MESSAGE_LAYERS:
-        out.append(error(f"unknown message type {header.type}", "type"))
-    fixed = fixed_size(header.type)
+    if message.type not in MESSAGE_LAYERS:
+        out.append(error(f"unknown message type {message.type}", "type"))
+    fixed = fixed_size(message.type)
     if size < HEADER_SIZE:
         out.append(error(f"hdr.size {size} is smaller than the {HEADER_SIZE}-byte header", "size"))
     elif fixed is not None and size < fixed:
@@ -98,13 +97,13 @@ def _size(message: Message, available: int) -> list[Finding]:
     body = message.body
     if body is None or body.missing:
         return out
-    rest = leftover(body)
+    rest = message.trailing
     if rest and not _is_vmbus_padding(message, rest):
         out.append(warning(f"{len(rest)} bytes after the end of the message (trailing)"))
-    expected = expected_size(body)
+    expected = expected_size(message)
     if size != expected and size >= HEADER_SIZE and not (fixed and size < fixed):
         out.append(warning(f"hdr.size {size} disagrees with the content ({expected} bytes)", "size"))
-    if "range_count" in body.fields and expected > MAX_PART_BYTES:
+    if _present(body, "range_count") and expected > MAX_PART_BYTES:
         out.append(warning(f"{expected} bytes in one part; peers send at most {MAX_PART_BYTES}"))
     return out
 
@@ -114,15 +113,16 @@ def _is_vmbus_padding(message: Message, rest: bytes) -> bool:
     return message.vmbus is not None and len(rest) < 8 and not any(rest)
 
 
-def _counts(body: DMMessage) -> list[Finding]:
+def _counts(message: Message) -> list[Finding]:
+    body = message.body
     out: list[Finding] = []
-    if "range_count" in body.fields:
+    if _present(body, "range_count"):
         decoded = len(body.range_array)
-        if (body.range_count or 0) > decoded:
+        if body.range_count > decoded:
             out.append(error(f"range_count {body.range_count} but the bytes hold only "
                              f"{decoded} ranges", "range_count"))
-    if isinstance(body, DMInfoMessage) and "info_size" in body.fields:
-        present = len(body.original) - 8
+    if layer_of(body) is DMInfoMessage and _present(body, "info_size"):
+        present = message.available - HEADER_SIZE - 8
         if body.info_size > present:
             out.append(error(f"info_size {body.info_size} but only {max(present, 0)} bytes follow",
                              "info_size"))
@@ -147,10 +147,15 @@ def _info_entry(index: int, entry: Packet) -> list[Finding]:
     return out
 
 
-def _reserved(layer: Packet, prefix: str = "") -> list[Finding]:
+def _reserved(layer: Any, prefix: str = "") -> list[Finding]:
+    """Non-zero reserved fields, nested unions included, on packets and values alike."""
     out: list[Finding] = []
-    for name, value in layer.fields.items():
-        if isinstance(value, Packet):
+    for spot in layout_of(layer_of(layer)).spots:
+        name = spot.name
+        if name in layer.missing:
+            continue
+        value = getattr(layer, name)
+        if isinstance(value, (Packet, Values)):
             out += _reserved(value, f"{prefix}{name}.")
         elif name.lower().startswith("reserved") and isinstance(value, int) and value:
             out.append(warning(f"reserved field {prefix}{name} is not zero ({value:#x})",
@@ -158,11 +163,12 @@ def _reserved(layer: Packet, prefix: str = "") -> list[Finding]:
     return out
 
 
-def _semantics(body: DMMessage) -> list[Finding]:
-    if isinstance(body, DMVersionRequest) and body.version.version not in PROTOCOL_VERSIONS:
+def _semantics(body: Any) -> list[Finding]:
+    layer = layer_of(body)
+    if layer is DMVersionRequest and body.version.version not in PROTOCOL_VERSIONS:
         return [note(f"version {version_text(body.version.version)} is not a known protocol "
                      "version", "version")]
-    if isinstance(body, DMHotAddResponse):
+    if layer is DMHotAddResponse:
         if body.result == 1 and body.page_count == 0:
             return [note("result 1 with page_count 0: permanent failure, the host stops hot-adding",
                          "result")]
@@ -194,9 +200,8 @@ def _vmbus(message: Message) -> list[Finding]:
     if message.extra:
         out.append(warning(f"{len(message.extra)} bytes after the VMBus packet (len8 {vmbus.len8})",
                            "vmbus.len8"))
-    header = message.header
-    if not header.missing:
-        padded = DESCRIPTOR_SIZE + header.size + (-header.size % 8)
+    if message.size is not None:
+        padded = DESCRIPTOR_SIZE + message.size + (-message.size % 8)
         if claimed >= DESCRIPTOR_SIZE + HEADER_SIZE and claimed != padded and claimed <= frame_len:
             out.append(warning(f"VMBus len8 {vmbus.len8} ({claimed} bytes) does not match the "
                                f"message ({padded} bytes with descriptor and padding)",

@@ -2,19 +2,27 @@
 
 This is the seam between the sources (bytes) and everything that reasons
 about messages (expert checks, the transaction tracker, the views).
+
+Two ways in, one result.  Messages whose layer compiles
+(:mod:`dmdissect.layers.compiled`) and that carry no VMBus framing are decoded
+into light values objects; everything else goes through Scapy.  Either way
+``body`` answers the same attribute names and the same expert checks run on
+it; the Scapy packets are built lazily, only for views that need them (the
+field tree), so a summary of a million status reports never builds one.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import struct
 from typing import Any
 
 from scapy.packet import Packet
 
 from dmdissect.findings import Finding
 from dmdissect.layers import (
-    MESSAGE_LAYERS,
     DESCRIPTOR_SIZE,
+    HEADER_SIZE,
+    MESSAGE_LAYERS,
     SENDER,
     DMHeader,
     DMMessage,
@@ -22,58 +30,95 @@ from dmdissect.layers import (
     looks_like_descriptor,
     type_name,
 )
+from dmdissect.layers.compiled import compile_layer
 from dmdissect.layers.layout import layout_of
 from dmdissect.sources.frame import INFERRED, UNKNOWN, Frame
 
+_HEADER = struct.Struct("<HHI")
 
-@dataclass(slots=True)
+
 class Message:
     """One dissected message and everything known about it.
 
-    ``packet`` is the outermost layer (the VMBus descriptor when the frame
-    carries one, else the header).  ``extra`` holds frame bytes after the
-    VMBus packet (``len8 * 8``); bytes after the message inside it are the
-    header's payload.  ``transaction`` is filled by the tracker.
+    ``type``, ``size`` and ``trans_id`` are the header's values (None when the
+    bytes end before them).  ``body`` is the message layer: a Scapy packet or
+    a compiled values object, both with the C field names and ``missing``.
+    ``available`` is how many bytes the message has (inside any VMBus
+    framing) and ``consumed`` how many of them the layers decoded.
+    ``transaction`` is filled by the tracker.
     """
 
-    frame: Frame
-    packet: Packet
-    header: DMHeader
-    vmbus: VMBusDescriptor | None
-    direction: str | None
-    direction_source: str
-    findings: list[Finding] = field(default_factory=list)
-    extra: bytes = b""
-    transaction: Any = None
+    __slots__ = ("frame", "direction", "direction_source", "findings", "transaction", "type",
+                 "size", "trans_id", "body", "available", "consumed", "framed", "_scapy")
 
-    @property
-    def type(self) -> int | None:
-        return None if "type" in self.header.missing else self.header.type
+    def __init__(self, frame: Frame) -> None:
+        self.frame = frame
+        self.findings: list[Finding] = []
+        self.transaction: Any = None
+        self.direction: str | None = None
+        self.direction_source = UNKNOWN
+        self.type: int | None = None
+        self.size: int | None = None
+        self.trans_id: int | None = None
+        self.body: Any = None
+        self.available = 0
+        self.consumed = 0
+        self.framed = False
+        self._scapy: tuple | None = None
 
     @property
     def type_name(self) -> str:
         return "?" if self.type is None else type_name(self.type)
 
-    @property
-    def trans_id(self) -> int | None:
-        return None if "trans_id" in self.header.missing else self.header.trans_id
+    # --- the Scapy view, built on first use --------------------------------------
+
+    def _layers(self) -> tuple[Packet, DMHeader, VMBusDescriptor | None, bytes]:
+        if self._scapy is None:
+            self._scapy = decode(self.frame.data)
+        return self._scapy
 
     @property
-    def body(self) -> DMMessage | None:
+    def packet(self) -> Packet:
+        """The outermost Scapy layer: the VMBus descriptor or the header."""
+        return self._layers()[0]
+
+    @property
+    def header(self) -> DMHeader:
+        return self._layers()[1]
+
+    @property
+    def vmbus(self) -> VMBusDescriptor | None:
+        return self._layers()[2] if self.framed else None
+
+    @property
+    def extra(self) -> bytes:
+        """Frame bytes after the VMBus packet (``len8 * 8``)."""
+        return self._layers()[3] if self.framed else b""
+
+    @property
+    def scapy_body(self) -> DMMessage | None:
         payload = self.header.payload
         return payload if isinstance(payload, DMMessage) else None
+
+    @property
+    def trailing(self) -> bytes:
+        """Bytes after what the layers decoded (after the header for unknown types)."""
+        if self.consumed >= self.available:
+            return b""
+        data = self.message_bytes
+        return data[self.consumed:]
 
     @property
     def message_bytes(self) -> bytes:
         """The Dynamic Memory message alone, without VMBus framing."""
         data = self.frame.data
-        if self.vmbus is None:
+        if not self.framed:
             return data
-        return data[DESCRIPTOR_SIZE:DESCRIPTOR_SIZE + len(self.header.original)]
+        return data[DESCRIPTOR_SIZE:DESCRIPTOR_SIZE + self.available]
 
 
 def decode(data: bytes) -> tuple[Packet, DMHeader, VMBusDescriptor | None, bytes]:
-    """Apply the layers; split off VMBus framing when the frame starts with it."""
+    """Apply the Scapy layers; split off VMBus framing when the frame starts with it."""
     if not looks_like_descriptor(data):
         header = _header(data)
         return header, header, None, b""
@@ -85,19 +130,10 @@ def decode(data: bytes) -> tuple[Packet, DMHeader, VMBusDescriptor | None, bytes
 
 
 def _header(data: bytes) -> DMHeader:
-    """The header with its message layer, even when no body byte is left.
-
-    Scapy adds no payload layer for zero bytes; a header-only message still
-    needs its (empty or wholly missing) body so that it can be checked.
-    """
+    """The header layer; Scapy does not dissect zero bytes, so say they are missing."""
     header = DMHeader(data)
-    if header.payload or header.missing:
-        return header
-    layer = MESSAGE_LAYERS.get(header.type)
-    if layer is not None:
-        body = layer()
-        body.missing = tuple(spot.name for spot in layout_of(layer).c_order)
-        header.add_payload(body)
+    if not data:
+        header.missing = layout_of(DMHeader).names_from(0)
     return header
 
 
@@ -109,13 +145,49 @@ def infer_direction(frame: Frame, msg_type: int | None) -> tuple[str | None, str
     return (sender, INFERRED) if sender else (None, UNKNOWN)
 
 
-def dissect(frame: Frame) -> Message:
-    """Dissect one frame and run the per-message expert checks on it."""
+def _fill_fast(message: Message, data: bytes) -> bool:
+    """Decode with a compiled layer when one applies; False sends the frame to Scapy."""
+    if len(data) < HEADER_SIZE or looks_like_descriptor(data):
+        return False
+    msg_type, size, trans_id = _HEADER.unpack_from(data)
+    layer = MESSAGE_LAYERS.get(msg_type)
+    decoder = compile_layer(layer) if layer is not None else None
+    if decoder is None or len(data) < HEADER_SIZE + decoder.fixed:
+        return False
+    message.body, message.consumed = decoder.decode(data, HEADER_SIZE)
+    message.type, message.size, message.trans_id = msg_type, size, trans_id
+    message.available = len(data)
+    return True
+
+
+def _fill_scapy(message: Message) -> None:
+    _, header, vmbus, _ = message._layers()
+    message.framed = vmbus is not None
+    message.available = len(header.original)
+    message.type = None if "type" in header.missing else header.type
+    message.size = None if "size" in header.missing else header.size
+    message.trans_id = None if "trans_id" in header.missing else header.trans_id
+    body = message.scapy_body
+    message.body = body
+    if header.missing:
+        message.consumed = 0
+    elif body is None:
+        message.consumed = HEADER_SIZE
+    else:
+        rest = bytes(body.payload) if body.payload else b""
+        message.consumed = message.available - len(rest)
+
+
+def dissect(frame: Frame, fast: bool = True) -> Message:
+    """Dissect one frame and run the per-message expert checks on it.
+
+    ``fast=False`` forces the Scapy path (the differential tests compare both).
+    """
     from dmdissect.analysis.expert import check
 
-    packet, header, vmbus, extra = decode(frame.data)
-    msg_type = None if "type" in header.missing else header.type
-    direction, source = infer_direction(frame, msg_type)
-    message = Message(frame, packet, header, vmbus, direction, source, extra=extra)
+    message = Message(frame)
+    if not (fast and _fill_fast(message, frame.data)):
+        _fill_scapy(message)
+    message.direction, message.direction_source = infer_direction(frame, message.type)
     message.findings = list(frame.findings) + check(message)
     return message

@@ -8,6 +8,8 @@ storage unit and stops cleanly at the first one the bytes cannot fill.
 
 from __future__ import annotations
 
+import struct
+
 from scapy.packet import Packet
 
 from dmdissect.layers.layout import layout_of
@@ -23,15 +25,18 @@ class DMPacket(Packet):
         raw = s
         self.raw_packet_cache_fields = {}
         self.missing = ()
-        for group in layout_of(type(self)).groups:
+        layout = layout_of(type(self))
+        for group in layout.groups:
             if group.size is not None and len(s) < group.size:
-                self.missing = tuple(
-                    spot.name for spot in layout_of(type(self)).c_order
-                    if spot.group >= group.index
-                )
+                self.missing = layout.names_from(group.index)
                 break
-            for field in group.fields:
-                s, value = field.getfield(self, s)
+            try:
+                pieces = [field.getfield(self, s) for field in group.fields[:1]]
+            except struct.error:
+                self.missing = layout.names_from(group.index)
+                break
+            for index, field in enumerate(group.fields):
+                s, value = pieces[0] if index == 0 else field.getfield(self, s)
                 if field.isconditional and value is None:
                     continue
                 if (field.islist or field.holds_packets or field.ismutable) and value is not None:
@@ -41,6 +46,23 @@ class DMPacket(Packet):
         self.raw_packet_cache = raw[:-len(s)] if s else raw
         self.explicit = 1
         return s
+
+
+    def do_dissect_payload(self, s: bytes) -> None:
+        """Give a message whose bytes end with its header its (wholly missing) body.
+
+        Scapy adds no layer for zero bytes, which would make a header-only
+        message indistinguishable from one of a type that has no body.
+        """
+        if s:
+            super().do_dissect_payload(s)
+            return
+        layer = self.guess_payload_class(s)
+        if layer is None or not issubclass(layer, DMPacket) or self.missing:
+            return
+        body = layer()
+        body.missing = layout_of(layer).names_from(0)
+        self.add_payload(body)
 
 
 class DMStruct(DMPacket):

@@ -8,6 +8,7 @@ checks compare the two and report the difference.
 
 from __future__ import annotations
 
+import struct
 from typing import Callable
 
 from scapy.config import conf
@@ -44,7 +45,8 @@ class SizedPacketListField(PacketListField):
     """Variable-size structures packed into a byte budget given by a field.
 
     The budget is capped by the bytes present; each structure consumes what
-    it dissects, and a structure that consumes nothing ends the list.
+    it dissects, and a structure that consumes nothing, or is cut short,
+    ends the list.
     """
 
     def __init__(self, name: str, cls: type[Packet],
@@ -67,6 +69,8 @@ class SizedPacketListField(PacketListField):
             item.parent = pkt
             items.append(item)
             chunk = leftover
+            if getattr(item, "missing", ()):
+                break
         return chunk + rest, items
 
 
@@ -82,6 +86,12 @@ class OptionalPacketField(ConditionalField):
         super().__init__(PacketField(name, None, cls), cond)
 
     def getfield(self, pkt: Packet, s: bytes) -> tuple[bytes, Packet | None]:
-        if not s:
+        """None when the condition fails; a short read when it holds but bytes lack."""
+        if not self._evalcond(pkt):
             return s, None
-        return super().getfield(pkt, s)
+        from dmdissect.layers.layout import layout_of
+
+        needed = layout_of(self.fld.cls).fixed_size
+        if len(s) < needed:
+            raise struct.error(f"{self.name} needs {needed} bytes, {len(s)} left")
+        return self.fld.getfield(pkt, s)

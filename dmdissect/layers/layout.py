@@ -69,6 +69,10 @@ class Layout:
             total += group.size
         return total
 
+    def names_from(self, group: int) -> tuple[str, ...]:
+        """C-ordered names of the fields in this group and every later one."""
+        return tuple(spot.name for spot in self.c_order if spot.group >= group)
+
     @property
     def c_order(self) -> tuple[FieldSpot, ...]:
         """Fields in declaration order of the C header."""

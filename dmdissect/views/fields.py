@@ -19,9 +19,9 @@ from scapy.fields import (
     PacketField,
     PacketListField,
 )
-from scapy.packet import Packet
 
-from dmdissect.layers import DMPageRange, DMVersion, PROTOCOL_VERSIONS, mib
+from dmdissect.layers import PROTOCOL_VERSIONS, DMPageRange, DMVersion, mib
+from dmdissect.layers.compiled import layer_of
 from dmdissect.layers.layout import FieldSpot, layout_of
 
 #: Fields that count 4 KiB pages: shown with their size in MiB.
@@ -52,7 +52,7 @@ def _position(spot: FieldSpot) -> str:
     return f"offset {spot.offset}"
 
 
-def _resolve(fld: Field, pkt: Packet) -> Field:
+def _resolve(fld: Field, pkt: Any) -> Field:
     if isinstance(fld, MultipleTypeField):
         return fld._find_fld_pkt(pkt)
     if isinstance(fld, ConditionalField):
@@ -60,7 +60,7 @@ def _resolve(fld: Field, pkt: Packet) -> Field:
     return fld
 
 
-def _scalar(fld: Field, pkt: Packet, name: str, value: Any) -> Node:
+def _scalar(fld: Field, pkt: Any, name: str, value: Any) -> Node:
     extras: dict[str, Any] = {}
     if isinstance(value, bytes):
         return Node(name, value.hex(), value.hex() or "(empty)")
@@ -84,31 +84,35 @@ def _scalar(fld: Field, pkt: Packet, name: str, value: Any) -> Node:
     return Node(name, value, str(value))
 
 
-def _struct(name: str, pkt: Packet) -> Node:
+def _struct(name: str, pkt: Any) -> Node:
     children = walk(pkt)
     value = as_dict(children)
     text = pkt.mysummary() if hasattr(pkt, "mysummary") else ""
-    if isinstance(pkt, DMVersion):
+    layer = layer_of(pkt)
+    if layer is DMVersion:
         value["version"] = pkt.version
         value["name"] = PROTOCOL_VERSIONS.get(pkt.version)
         children.append(Node("version", pkt.version, f"{pkt.version:#010x} ({text})"))
-    if isinstance(pkt, DMPageRange):
+    if layer is DMPageRange:
         text = f"start_page {pkt.start_page:#x}, page_cnt {pkt.page_cnt} ({mib(pkt.page_cnt)})"
     return Node(name, value, text, children=children)
 
 
-def walk(pkt: Packet) -> list[Node]:
-    """The fields of one layer (not its payload), in C order."""
+def walk(pkt: Any) -> list[Node]:
+    """The fields of one layer (not its payload), in C order.
+
+    ``pkt`` is a Scapy packet or a compiled values object of the same layer.
+    """
     missing = set(getattr(pkt, "missing", ()))
     nodes: list[Node] = []
-    for spot in layout_of(type(pkt)).c_order:
+    for spot in layout_of(layer_of(pkt)).c_order:
         name = spot.name
         position = _position(spot)
         if name in missing:
             nodes.append(Node(name, None, "(missing: the bytes end before it)", position,
                               missing=True))
             continue
-        value = pkt.getfieldval(name)
+        value = getattr(pkt, name)
         fld = _resolve(spot.field, pkt)
         if value is None and isinstance(spot.field, ConditionalField):
             continue

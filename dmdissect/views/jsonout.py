@@ -16,7 +16,6 @@ from dmdissect.views.fields import as_dict, walk
 
 def message_object(message: Message) -> dict[str, Any]:
     frame = message.frame
-    header = message.header
     out: dict[str, Any] = {
         "frame": frame.index,
         "time": frame.time,
@@ -25,20 +24,21 @@ def message_object(message: Message) -> dict[str, Any]:
         "type_name": message.type_name,
         "origin": frame.origin,
         "length": len(frame.data),
-        "hdr": as_dict(walk(header)),
+        "hdr": {"type": message.type, "type_name": message.type_name, "size": message.size,
+                "trans_id": message.trans_id},
     }
     if frame.comment:
         out["comment"] = frame.comment
     if message.vmbus is not None:
         out["vmbus"] = as_dict(walk(message.vmbus))
     body = message.body
+    rest = message.trailing
     if body is not None:
         out.update(as_dict(walk(body)))
-        rest = bytes(body.payload) if body.payload else b""
         if rest:
             out["trailing"] = rest.hex()
-    elif header.payload:
-        out["body"] = bytes(header.payload).hex()
+    elif rest:
+        out["body"] = rest.hex()
     if message.extra:
         out["vmbus_trailing"] = message.extra.hex()
     transaction = getattr(message.transaction, "ref_for", None)

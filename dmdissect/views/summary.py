@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dmdissect.analysis.message import Message
 from dmdissect.findings import Severity
+from dmdissect.layers import HEADER_SIZE
 
 #: Style of a line by its worst finding (used only on a terminal).
 SEVERITY_STYLES = {Severity.ERROR: "bold red", Severity.WARNING: "yellow", Severity.NOTE: "cyan"}
@@ -18,11 +19,11 @@ def relative_time(message: Message, first_time: float | None) -> str:
 
 def info_text(message: Message) -> str:
     body = message.body
-    if message.header.missing:
+    if message.trans_id is None:
         return ""
     if body is not None:
         return "" if body.missing else body.mysummary()
-    return f"{len(message.header.original) - 8} bytes of body"
+    return f"{message.available - HEADER_SIZE} bytes of body"
 
 
 def findings_text(message: Message) -> str:

@@ -63,15 +63,14 @@ def message_tree(message: Message, first_time: float | None) -> Tree:
         base = DESCRIPTOR_SIZE
     header = tree.add(Text("Dynamic Memory header", style="bold blue"))
     _add(header, walk(message.header), base, by_field)
-    body = message.body
+    body = message.scapy_body
     if body is not None:
         title = Text(message.type_name, style="bold blue")
         summary = info_text(message)
         if summary:
             title.append(f": {summary}")
         _add(tree.add(title), walk(body), base + HEADER_SIZE, by_field)
-    rest = bytes(body.payload) if body is not None and body.payload else (
-        bytes(message.header.payload) if body is None and message.header.payload else b"")
+    rest = message.trailing
     if rest:
         kind = "body (undecoded)" if body is None else "bytes after the message"
         tree.add(Text(f"{kind}: {len(rest)} bytes: {rest[:64].hex()}{'...' if len(rest) > 64 else ''}"))

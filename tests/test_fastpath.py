@@ -1,0 +1,77 @@
+"""The compiled decoders against Scapy's own dissection: same values, findings and output.
+
+The fast path exists only for speed; these differential tests hold it to
+being indistinguishable from the Scapy path on valid and malformed messages.
+"""
+
+from __future__ import annotations
+
+import struct
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from dmdissect.analysis.message import dissect
+from dmdissect.layers import MESSAGE_LAYERS
+from dmdissect.layers.compiled import compile_layer
+from dmdissect.sources.frame import FROM_CAPTURE, Frame
+from dmdissect.views.jsonout import message_object
+from dmdissect.views.summary import summary_line
+
+COMPILED = sorted(t for t, layer in MESSAGE_LAYERS.items() if compile_layer(layer) is not None)
+
+
+def test_the_high_volume_messages_compile():
+    assert {5, 6, 7, 8, 9} <= set(COMPILED)
+    assert COMPILED == [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 11, 14]
+
+
+def assert_same(frame: Frame) -> None:
+    fast = dissect(frame, fast=True)
+    slow = dissect(frame, fast=False)
+    assert (fast.type, fast.size, fast.trans_id) == (slow.type, slow.size, slow.trans_id)
+    assert (fast.available, fast.consumed, fast.trailing) == (
+        slow.available, slow.consumed, slow.trailing)
+    assert fast.findings == slow.findings
+    assert message_object(fast) == message_object(slow)
+    assert summary_line(fast, 0.0) == summary_line(slow, 0.0)
+
+
+@st.composite
+def messages(draw):
+    """A header of a compiled type, a size that may lie, and a body of any length."""
+    msg_type = draw(st.sampled_from(COMPILED))
+    body = draw(st.binary(min_size=0, max_size=120))
+    if msg_type in (7, 8, 14) and draw(st.booleans()):
+        count = draw(st.integers(0, 12))
+        word = count << 1 | draw(st.integers(0, 1))
+        prefix = {7: struct.pack("<II", 0, word), 8: struct.pack("<II", draw(st.integers(0, 1)), count),
+                  14: struct.pack("<IIQ", draw(st.integers(0, 2)), count, draw(st.integers(0, 1)))}
+        body = prefix[msg_type] + body
+    true_size = 8 + len(body)
+    size = draw(st.one_of(st.just(true_size), st.integers(0, 0xFFFF)))
+    return struct.pack("<HHI", msg_type, size, draw(st.integers(0, 2**32 - 1))) + body
+
+
+@settings(max_examples=400, deadline=None)
+@given(messages(), st.sampled_from([None, "guest->host", "host->guest"]))
+def test_fast_path_equals_scapy_path(data, direction):
+    source = FROM_CAPTURE if direction else "unknown"
+    assert_same(Frame(1, data, time=5.0, direction=direction, direction_source=source))
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.binary(min_size=0, max_size=64))
+def test_fast_path_equals_scapy_path_on_noise(data):
+    assert_same(Frame(1, data))
+
+
+def test_fast_path_on_a_real_balloon_part():
+    ranges = b"".join(struct.pack("<Q", (0x10000 + 512 * i) | 512 << 40) for i in range(10))
+    data = struct.pack("<HHI", 7, 16 + len(ranges), 9) + struct.pack("<II", 0, 10 << 1 | 1) + ranges
+    fast = dissect(Frame(1, data))
+    assert type(fast.body).__name__ == "DMBalloonResponseValues"
+    assert [(r.start_page, r.page_cnt) for r in fast.body.range_array] == [
+        (0x10000 + 512 * i, 512) for i in range(10)]
+    assert fast.body.mysummary() == "part: 10 ranges, 5120 pages, more follow"
+    assert_same(Frame(1, data))
