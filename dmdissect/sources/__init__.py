@@ -1,0 +1,147 @@
+"""Bytes in, frames out: the one door every command uses to read an input.
+
+:func:`open_frames` opens a file or standard input, tells its format from the
+content (:mod:`dmdissect.sources.detect`) unless told, and hands back frames
+numbered 1.. in input order.  Opening, emptiness and an unusable file header
+are checked at the call, so a command fails before it prints anything; damage
+later in the input comes as findings on frames (see the reader modules).
+"""
+
+from __future__ import annotations
+
+import io
+import sys
+from collections.abc import Iterator
+from typing import BinaryIO
+
+from dmdissect.sources.errors import InputError
+from dmdissect.sources.frame import Frame
+
+FORMATS = ("pcap", "pcapng", "hex", "raw")
+STDIN_NAME = "<stdin>"
+
+
+class _Replay(io.RawIOBase):
+    """A stream that gives back ``head`` first, then the rest of ``stream``.
+
+    Detection must look at the first bytes of a pipe, which cannot seek back;
+    wrapping this in :class:`io.BufferedReader` gives every reader the whole
+    input with ``read``, ``readline`` and line iteration.
+    """
+
+    def __init__(self, head: bytes, stream: BinaryIO) -> None:
+        super().__init__()
+        self._head = memoryview(head)
+        self._stream = stream
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:  # type: ignore[override]
+        if self._head:
+            size = min(len(buffer), len(self._head))
+            buffer[:size] = self._head[:size]
+            self._head = self._head[size:]
+            return size
+        data = self._stream.read(len(buffer))
+        buffer[:len(data)] = data
+        return len(data)
+
+
+def _open(path: str) -> tuple[BinaryIO, str, bool]:
+    """The binary stream, the name used in messages, and whether we must close it."""
+    if path == "-":
+        return sys.stdin.buffer, STDIN_NAME, False
+    try:
+        return open(path, "rb"), path, True
+    except FileNotFoundError:
+        raise InputError(f"cannot read {path}: no such file") from None
+    except IsADirectoryError:
+        raise InputError(f"cannot read {path}: it is a directory") from None
+    except PermissionError:
+        raise InputError(f"cannot read {path}: permission denied") from None
+    except OSError as exc:
+        raise InputError(f"cannot read {path}: {exc.strerror or exc}") from None
+
+
+def _read_head(stream: BinaryIO, name: str, size: int) -> bytes:
+    from dmdissect.sources.capture import read_up_to
+
+    try:
+        return read_up_to(stream, size)
+    except OSError as exc:
+        raise InputError(f"cannot read {name}: {exc.strerror or exc}") from None
+
+
+def _reader(fmt: str, stream: BinaryIO, name: str, linktype: int | None,
+            hex_order: str | None) -> Iterator[Frame]:
+    if fmt == "pcap":
+        from dmdissect.sources.capture import iter_pcap
+
+        return iter_pcap(stream, name, linktype)
+    if fmt == "pcapng":
+        from dmdissect.sources.capture import iter_pcapng
+
+        return iter_pcapng(stream, name, linktype)
+    if fmt == "hex":
+        from dmdissect.sources.hexdump import iter_hex_frames
+
+        return iter_hex_frames(stream, name, hex_order)
+    from dmdissect.sources.raw import iter_raw_frames
+
+    return iter_raw_frames(stream, name)
+
+
+def open_frames(path: str, fmt: str | None = None, linktype: int | None = None,
+                hex_order: str | None = None) -> Iterator[Frame]:
+    """Frames of the input at ``path`` (``-`` for standard input).
+
+    ``fmt`` is one of :data:`FORMATS` or None to detect it from the content.
+    ``linktype`` makes a capture's packets count as messages whatever their
+    link type says; ``hex_order`` goes to the hex reader.  Both are ignored by
+    formats they do not concern.  Raises :class:`InputError` for an input that
+    cannot be opened, is empty or is not the format asked for.
+    """
+    if fmt is not None and fmt not in FORMATS:
+        raise ValueError(f"unknown input format {fmt!r}; expected one of {', '.join(FORMATS)}")
+    from dmdissect.sources.detect import HEAD_SIZE, detect_format
+
+    stream, name, owned = _open(path)
+    try:
+        head = _read_head(stream, name, HEAD_SIZE)
+        if not head:
+            raise InputError(f"{name} is empty")
+        fmt = fmt or detect_format(head)
+        replay = io.BufferedReader(_Replay(head, stream))
+        frames = _reader(fmt, replay, name, linktype, hex_order)
+        first = next(frames, None)
+    except InputError:
+        if owned:
+            stream.close()
+        raise
+    except OSError as exc:
+        if owned:
+            stream.close()
+        raise InputError(f"cannot read {name}: {exc.strerror or exc}") from None
+    return _numbered(first, frames, stream if owned else None, name)
+
+
+def _numbered(first: Frame | None, frames: Iterator[Frame], owned: BinaryIO | None,
+              name: str) -> Iterator[Frame]:
+    """Frames renumbered 1.. whatever the reader did; read errors as InputError."""
+    try:
+        if first is None:
+            return
+        first.index = 1
+        yield first
+        for number, frame in enumerate(frames, 2):
+            frame.index = number
+            yield frame
+    except OSError as exc:
+        raise InputError(f"cannot read {name}: {exc.strerror or exc}") from None
+    finally:
+        if owned is not None:
+            owned.close()
+
+
+__all__ = ["FORMATS", "Frame", "InputError", "open_frames"]

@@ -1,0 +1,457 @@
+"""pcap and pcapng captures, read record by record with ``struct``.
+
+Why not scapy.utils.RawPcapReader / RawPcapNgReader: on a torn file the pcapng
+reader drops the last block without a word and the pcap reader hands back a
+torn record as if it were whole; neither reports a record length that is
+absurd.  A dissector must say what it could not read, so this module reads the
+few fields it needs itself.
+
+Rules every reader here follows:
+
+* Memory stays flat: a length field is checked against :data:`MAX_PACKET` /
+  :data:`MAX_BLOCK` before anything is read, and reads go in bounded chunks, so
+  a record claiming 4 GiB costs nothing but an error finding.
+* The file's own header (pcap file header, first pcapng section header) must be
+  sound, else :class:`InputError`: nothing could be read at all.
+* After that, no exception for damage.  When the reader cannot go on (torn
+  record, absurd length, broken block framing) it yields one last frame with
+  the bytes it could recover (possibly none) and an error finding saying why,
+  then stops.  Every whole record before it has been yielded already.
+  A torn packet yields its partial bytes with ``record truncated: N of M bytes``.
+* Damage inside a pcapng block whose framing is intact (caplen past the block
+  end, unknown interface) is reported on that frame and reading goes on.
+
+pcapng direction (``epb_flags`` bits 0-1, and ``pack_flags`` of the obsolete
+Packet Block): 01 inbound -> ``guest->host``, 10 outbound -> ``host->guest``,
+with ``direction_source = "capture"``.  A capture hook in the host sees guest
+messages coming in and its own going out; :mod:`dmdissect.sources.writer`
+writes the same mapping.
+
+``Frame.origin`` is ``name#N@offset``: N counts packets (1..) across all
+sections, offset is the byte offset of the record header or block.
+"""
+
+from __future__ import annotations
+
+import struct
+from collections.abc import Iterator
+from typing import BinaryIO
+
+from dmdissect.findings import Finding, Severity, error, warning
+from dmdissect.sources.errors import InputError
+from dmdissect.sources.frame import FROM_CAPTURE, GUEST_TO_HOST, HOST_TO_GUEST, Frame
+
+#: Largest packet accepted, as Wireshark's WTAP_MAX_PACKET_SIZE_STANDARD.  A
+#: Dynamic Memory message is at most 65535 bytes (u16 size) plus a descriptor.
+MAX_PACKET = 262144
+#: Largest pcapng block accepted (Wireshark's limit too).
+MAX_BLOCK = 16 * 1024 * 1024
+#: Reads go in chunks of this size so that memory follows the bytes present.
+CHUNK = 64 * 1024
+
+USER_LINKTYPES = range(147, 163)
+
+LINKTYPE_NAMES = {
+    0: "NULL", 1: "ETHERNET", 101: "RAW", 105: "IEEE802_11", 113: "LINUX_SLL",
+    127: "IEEE802_11_RADIOTAP", 228: "IPV4", 229: "IPV6", 249: "USBPCAP",
+    252: "WIRESHARK_UPPER_PDU", 276: "LINUX_SLL2",
+    **{number: f"USER{number - 147}" for number in USER_LINKTYPES},
+}
+
+PCAP_MAGICS = {
+    b"\xa1\xb2\xc3\xd4": (">", 10**6),
+    b"\xd4\xc3\xb2\xa1": ("<", 10**6),
+    b"\xa1\xb2\x3c\x4d": (">", 10**9),
+    b"\x4d\x3c\xb2\xa1": ("<", 10**9),
+}
+PCAPNG_SHB = b"\x0a\x0d\x0d\x0a"
+PCAPNG_BOM = {b"\x1a\x2b\x3c\x4d": ">", b"\x4d\x3c\x2b\x1a": "<"}
+
+BLOCK_IDB, BLOCK_PB, BLOCK_SPB, BLOCK_EPB = 1, 2, 3, 6
+OPT_COMMENT, OPT_FLAGS = 1, 2
+IF_TSRESOL, IF_TSOFFSET = 9, 14
+ORIGIN_PREFIX = "dmdissect origin: "
+FINDING_PREFIX = "dmdissect "
+
+
+def linktype_text(linktype: int) -> str:
+    name = LINKTYPE_NAMES.get(linktype)
+    return f"link type {linktype} ({name})" if name else f"link type {linktype}"
+
+
+def read_up_to(stream: BinaryIO, size: int) -> bytes:
+    """Up to ``size`` bytes, fewer only at end of input, read in bounded chunks.
+
+    One ``read(size)`` may allocate ``size`` bytes before it knows how many
+    exist; chunks keep the allocation to what the input really holds.
+    """
+    if size <= CHUNK:
+        first = stream.read(size)
+        if len(first) == size or not first:
+            return first
+        parts = [first]
+        size -= len(first)
+    else:
+        parts = []
+    while size > 0:
+        part = stream.read(min(size, CHUNK))
+        if not part:
+            break
+        parts.append(part)
+        size -= len(part)
+    return b"".join(parts)
+
+
+def skip(stream: BinaryIO, size: int) -> int:
+    """Discard ``size`` bytes without keeping them; the number really skipped."""
+    done = 0
+    while done < size:
+        part = stream.read(min(size - done, CHUNK))
+        if not part:
+            break
+        done += len(part)
+    return done
+
+
+def _check_linktype(name: str, linktype: int, override: int | None) -> None:
+    if override is None and linktype not in USER_LINKTYPES:
+        raise InputError(f"{name}: {linktype_text(linktype)} is not a Dynamic Memory link type; "
+                         f"use --linktype to force")
+
+
+def _stop(name: str, number: int, offset: int, message: str) -> Frame:
+    """The last frame of a capture the reader cannot go on with: no bytes, one error."""
+    return Frame(index=number, data=b"", origin=f"{name}#{number}@{offset}",
+                 findings=[error(message)])
+
+
+def _snapped(caplen: int, wirelen: int) -> list[Finding]:
+    if wirelen > caplen:
+        return [warning(f"packet cut by the capture's snap length: {caplen} of {wirelen} bytes")]
+    return []
+
+
+# --------------------------------------------------------------------- pcap
+
+
+def iter_pcap(stream: BinaryIO, name: str, linktype: int | None = None) -> Iterator[Frame]:
+    """Frames of a classic pcap file, either byte order, micro- or nanoseconds."""
+    header = read_up_to(stream, 24)
+    if not header:
+        raise InputError(f"{name} is empty")
+    magic = PCAP_MAGICS.get(header[:4])
+    if magic is None:
+        raise InputError(f"{name}: not a pcap file (magic 0x{header[:4].hex()})")
+    if len(header) < 24:
+        raise InputError(f"{name}: pcap file header truncated: {len(header)} of 24 bytes")
+    endian, units = magic
+    network = struct.unpack(endian + "I", header[20:24])[0] & 0xFFFF
+    _check_linktype(name, network, linktype)
+    record = struct.Struct(endian + "IIII")
+    offset = 24
+    number = 0
+    while True:
+        head = read_up_to(stream, 16)
+        if not head:
+            return
+        number += 1
+        if len(head) < 16:
+            yield _stop(name, number, offset,
+                        f"record header truncated: {len(head)} of 16 bytes")
+            return
+        sec, frac, caplen, wirelen = record.unpack(head)
+        if caplen > MAX_PACKET:
+            yield _stop(name, number, offset,
+                        f"record claims {caplen} bytes, more than the {MAX_PACKET}-byte limit; "
+                        f"reading stopped")
+            return
+        data = read_up_to(stream, caplen)
+        frame = Frame(index=number, data=data, time=(sec * units + frac) / units,
+                      origin=f"{name}#{number}@{offset}", findings=_snapped(caplen, wirelen))
+        if len(data) < caplen:
+            frame.findings.insert(0, error(f"record truncated: {len(data)} of {caplen} bytes"))
+            yield frame
+            return
+        yield frame
+        offset += 16 + caplen
+
+
+# ------------------------------------------------------------------- pcapng
+
+
+class _Interface:
+    """What an Interface Description Block says that a packet needs."""
+
+    __slots__ = ("linktype", "snaplen", "divisor", "offset")
+
+    def __init__(self, linktype: int, snaplen: int) -> None:
+        self.linktype = linktype
+        self.snaplen = snaplen
+        self.divisor = 10**6
+        self.offset = 0
+
+    def time(self, ticks: int) -> float:
+        """Seconds as a float, rounded once from the exact tick count."""
+        return (ticks + self.offset * self.divisor) / self.divisor
+
+
+class _Section:
+    __slots__ = ("endian", "interfaces")
+
+    def __init__(self, endian: str) -> None:
+        self.endian = endian
+        self.interfaces: list[_Interface] = []
+
+
+def _options(body: bytes, start: int, endian: str) -> tuple[list[tuple[int, bytes]], list[Finding]]:
+    """The (code, value) options from ``start`` to the end of a block body."""
+    out: list[tuple[int, bytes]] = []
+    pos = start
+    while pos + 4 <= len(body):
+        code, length = struct.unpack_from(endian + "HH", body, pos)
+        if code == 0:
+            return out, []
+        end = pos + 4 + length
+        if end > len(body):
+            return out, [warning(f"option {code} runs past the end of its block; options ignored "
+                                 f"from there")]
+        out.append((code, body[pos + 4:end]))
+        pos = end + (-length % 4)
+    return out, []
+
+
+def _direction(flags: int) -> str | None:
+    return {1: GUEST_TO_HOST, 2: HOST_TO_GUEST}.get(flags & 3)
+
+
+def _apply_packet_options(frame: Frame, options: list[tuple[int, bytes]], endian: str) -> None:
+    """Direction from the flags, comments into ``comment``; our own markers back in place.
+
+    :mod:`dmdissect.sources.writer` stores a frame's origin and source findings as
+    comments with a ``dmdissect`` prefix; they return here to the origin and the
+    findings instead of the comment, so that a conversion round trip is lossless.
+    """
+    comments = []
+    for code, value in options:
+        if code == OPT_COMMENT:
+            text = value.decode("utf-8", errors="replace")
+            if text.startswith(ORIGIN_PREFIX):
+                frame.origin += f" (from {text[len(ORIGIN_PREFIX):]})"
+            elif (restored := _finding_from_comment(text)) is not None:
+                frame.findings.append(restored)
+            else:
+                comments.append(text)
+        elif code == OPT_FLAGS:
+            if len(value) != 4:
+                frame.findings.append(warning(f"packet flags option is {len(value)} bytes, not 4"))
+                continue
+            direction = _direction(struct.unpack(endian + "I", value)[0])
+            if direction is not None:
+                frame.direction = direction
+                frame.direction_source = FROM_CAPTURE
+    if comments:
+        frame.comment = "\n".join(comments)
+
+
+def _finding_from_comment(text: str) -> Finding | None:
+    if not text.startswith(FINDING_PREFIX):
+        return None
+    severity, sep, message = text[len(FINDING_PREFIX):].partition(": ")
+    if not sep or severity not in {s.value for s in Severity}:
+        return None
+    return Finding(Severity(severity), message)
+
+
+def _read_interface(body: bytes, endian: str) -> _Interface:
+    linktype, _reserved, snaplen = struct.unpack_from(endian + "HHI", body, 0)
+    interface = _Interface(linktype, snaplen)
+    options, _ = _options(body, 8, endian)
+    for code, value in options:
+        if code == IF_TSRESOL and len(value) >= 1:
+            exponent = value[0] & 0x7F
+            interface.divisor = 2**exponent if value[0] & 0x80 else 10**exponent
+        elif code == IF_TSOFFSET and len(value) == 8:
+            interface.offset = struct.unpack(endian + "q", value)[0]
+    return interface
+
+
+class _PcapNg:
+    """One pcapng file being read; state that spans blocks and sections."""
+
+    def __init__(self, stream: BinaryIO, name: str, linktype: int | None) -> None:
+        self.stream = stream
+        self.name = name
+        self.linktype = linktype
+        self.offset = 0
+        self.number = 0
+        self.done = False
+        self.section: _Section | None = None
+
+    def frames(self) -> Iterator[Frame]:
+        head = read_up_to(self.stream, 12)
+        if not head:
+            raise InputError(f"{self.name} is empty")
+        if head[:4] != PCAPNG_SHB:
+            raise InputError(f"{self.name}: not a pcapng file "
+                             f"(first block type 0x{head[:4].hex()})")
+        if len(head) < 12:
+            raise InputError(f"{self.name}: pcapng section header truncated: {len(head)} of 12 "
+                             f"bytes")
+        problem = self._section(head)
+        if problem:
+            raise InputError(f"{self.name}: {problem}")
+        while True:
+            start = self.offset
+            head = read_up_to(self.stream, 8)
+            if not head:
+                return
+            if len(head) < 8:
+                yield self._stop(start, f"block header truncated: {len(head)} of 8 bytes")
+                return
+            if head[:4] == PCAPNG_SHB:
+                more = read_up_to(self.stream, 4)
+                if len(more) < 4:
+                    yield self._stop(start, f"section header truncated: {8 + len(more)} of 12 "
+                                            f"bytes")
+                    return
+                problem = self._section(head + more)
+                if problem:
+                    yield self._stop(start, problem)
+                    return
+                continue
+            yield from self._block(head, start)
+            if self.done:
+                return
+
+    def _stop(self, offset: int, message: str) -> Frame:
+        self.number += 1
+        self.done = True
+        return _stop(self.name, self.number, offset, message)
+
+    def _section(self, head: bytes) -> str | None:
+        """Start a section from its first 12 bytes; an error text if it cannot be read."""
+        endian = PCAPNG_BOM.get(head[8:12])
+        if endian is None:
+            return f"bad pcapng byte-order magic 0x{head[8:12].hex()}"
+        length = struct.unpack(endian + "I", head[4:8])[0]
+        if length < 28 or length % 4 or length > MAX_BLOCK:
+            return f"section header block length {length} is invalid"
+        body = read_up_to(self.stream, length - 12)
+        if len(body) < length - 12:
+            return f"section header truncated: {12 + len(body)} of {length} bytes"
+        major = struct.unpack(endian + "H", body[0:2])[0]
+        if major != 1:
+            return f"pcapng version {major} is not supported"
+        trailer = struct.unpack(endian + "I", body[-4:])[0]
+        if trailer != length:
+            return f"section header block length {length} differs from its trailer {trailer}"
+        self.section = _Section(endian)
+        self.offset += length
+        return None
+
+    def _block(self, head: bytes, start: int) -> Iterator[Frame]:
+        assert self.section is not None
+        endian = self.section.endian
+        kind, length = struct.unpack(endian + "II", head)
+        if length < 12 or length % 4 or length > MAX_BLOCK:
+            yield self._stop(start, f"block type {kind} claims {length} bytes, not a valid block "
+                                    f"length (12 to {MAX_BLOCK}, multiple of 4); reading stopped")
+            return
+        if kind not in (BLOCK_IDB, BLOCK_PB, BLOCK_SPB, BLOCK_EPB):
+            got = skip(self.stream, length - 8)
+            if got < length - 8:
+                yield self._stop(start, f"block type {kind} truncated: {8 + got} of {length} "
+                                        f"bytes")
+            else:
+                self.offset += length
+            return
+        body = read_up_to(self.stream, length - 8)
+        torn = len(body) < length - 8
+        if not torn:
+            trailer = struct.unpack(endian + "I", body[-4:])[0]
+            body = body[:-4]
+            if trailer != length:
+                problem = (f"block length {length} differs from its trailer {trailer}; "
+                           f"reading stopped")
+                if kind == BLOCK_IDB:
+                    yield self._stop(start, problem)
+                    return
+                frame = self._packet(kind, body, start, length)
+                frame.findings.insert(0, error(problem))
+                self.done = True
+                yield frame
+                return
+        if kind == BLOCK_IDB:
+            if torn or len(body) < 8:
+                yield self._stop(start, f"interface block truncated: {8 + len(body)} of {length} "
+                                        f"bytes")
+                return
+            self.section.interfaces.append(_read_interface(body, endian))
+            self.offset += length
+            return
+        frame = self._packet(kind, body, start, length, torn)
+        self.done = torn
+        self.offset += length
+        yield frame
+
+    def _packet(self, kind: int, body: bytes, start: int, length: int,
+                torn: bool = False) -> Frame:
+        """A packet block (EPB, SPB or obsolete PB) as a frame; damage as findings on it."""
+        assert self.section is not None
+        endian = self.section.endian
+        self.number += 1
+        frame = Frame(index=self.number, data=b"", origin=f"{self.name}#{self.number}@{start}")
+        fixed = {BLOCK_EPB: 20, BLOCK_PB: 20, BLOCK_SPB: 4}[kind]
+        if len(body) < fixed:
+            what = "block truncated" if torn else "block too short for its fixed fields"
+            frame.findings.append(error(f"{what}: {8 + len(body)} of {length} bytes"))
+            return frame
+        if kind == BLOCK_SPB:
+            ifid, ticks = 0, None
+            wirelen = struct.unpack_from(endian + "I", body, 0)[0]
+            caplen = wirelen
+        elif kind == BLOCK_EPB:
+            ifid, high, low, caplen, wirelen = struct.unpack_from(endian + "IIIII", body, 0)
+            ticks = high << 32 | low
+        else:
+            ifid, _drops, high, low, caplen, wirelen = struct.unpack_from(endian + "HHIIII", body)
+            ticks = high << 32 | low
+        interface = self._interface(ifid, frame)
+        if kind == BLOCK_SPB and interface is not None and interface.snaplen:
+            caplen = min(caplen, interface.snaplen)
+        if kind == BLOCK_SPB and not torn:
+            caplen = min(caplen, len(body) - fixed)
+        room = len(body) - fixed
+        frame.data = body[fixed:fixed + caplen]
+        if torn and room < caplen:
+            frame.findings.append(error(f"record truncated: {len(frame.data)} of {caplen} bytes"))
+        elif torn:
+            frame.findings.append(error(f"block truncated after the packet bytes: "
+                                        f"{8 + len(body)} of {length} bytes"))
+        elif room < caplen:
+            frame.findings.append(error(f"captured length {caplen} runs past the block end; "
+                                        f"{room} bytes kept"))
+        frame.findings.extend(_snapped(caplen, wirelen))
+        if interface is not None and ticks is not None:
+            frame.time = interface.time(ticks)
+        if kind != BLOCK_SPB and not torn:
+            options, problems = _options(body, fixed + caplen + (-caplen % 4), endian)
+            frame.findings.extend(problems)
+            _apply_packet_options(frame, options, endian)
+        return frame
+
+    def _interface(self, ifid: int, frame: Frame) -> _Interface | None:
+        assert self.section is not None
+        interfaces = self.section.interfaces
+        if ifid >= len(interfaces):
+            frame.findings.append(error(f"packet on interface {ifid}, but the section describes "
+                                        f"{len(interfaces)} interface(s)"))
+            return None
+        _check_linktype(self.name, interfaces[ifid].linktype, self.linktype)
+        return interfaces[ifid]
+
+
+def iter_pcapng(stream: BinaryIO, name: str, linktype: int | None = None) -> Iterator[Frame]:
+    """Frames of a pcapng file: every section, interface and packet block, in order."""
+    return _PcapNg(stream, name, linktype).frames()
+

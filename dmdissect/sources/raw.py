@@ -1,0 +1,95 @@
+"""``--format raw``: messages back to back, with no framing but their own.
+
+Each message says its length in ``hdr.size`` (little-endian u16 at offset 2),
+so that is where one ends and the next begins.  A ring-buffer dump may put the
+16-byte VMBus in-band descriptor before each message; where one is recognised
+(:func:`looks_like_descriptor`) the record is ``len8 * 8`` bytes, descriptor and
+padding included, and the layers decode the descriptor.
+
+Raw bytes have no other framing, so a size that is wrong cannot be corrected:
+a size below the 8-byte header or one running past the end of the input stops
+the split, and the rest becomes one last frame with an error finding.  Known
+guest bugs (hdr.size 16 on balloon responses carrying ranges) therefore split
+wrongly here; a capture format does not have that problem.
+
+Reading goes in chunks of :data:`CHUNK` bytes; the buffer never holds more than
+one record plus one chunk, and the last frame keeps at most :data:`MAX_REST`
+bytes of whatever follows a bad size.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import BinaryIO
+
+from dmdissect.findings import error
+from dmdissect.layers.header import HEADER_SIZE
+from dmdissect.layers.vmbus import DESCRIPTOR_SIZE, looks_like_descriptor
+from dmdissect.sources.capture import CHUNK, read_up_to, skip
+from dmdissect.sources.frame import Frame
+
+#: The longest descriptor record: a 65535-byte message after the descriptor, padded to 8.
+MAX_DESCRIPTOR_RECORD = (DESCRIPTOR_SIZE + 0xFFFF + 7) // 8 * 8
+#: The most bytes kept in the frame that holds the rest after a bad size.
+MAX_REST = MAX_DESCRIPTOR_RECORD
+
+
+def _record_length(buffer: bytes | bytearray) -> tuple[int, str]:
+    """Length of the record at the start of ``buffer`` and the field that said so."""
+    if looks_like_descriptor(buffer):
+        return int.from_bytes(buffer[4:6], "little") * 8, "descriptor len8"
+    return int.from_bytes(buffer[2:4], "little"), "hdr.size"
+
+
+def iter_raw_frames(stream: BinaryIO, name: str) -> Iterator[Frame]:
+    """Frames of back-to-back messages, split by each message's own length."""
+    buffer = bytearray()
+    offset = 0
+    number = 0
+    eof = False
+
+    def fill(size: int) -> None:
+        nonlocal eof
+        while not eof and len(buffer) < size:
+            part = stream.read(CHUNK)
+            if not part:
+                eof = True
+            buffer.extend(part)
+
+    while True:
+        fill(DESCRIPTOR_SIZE + HEADER_SIZE)
+        if not buffer:
+            return
+        number += 1
+        origin = f"{name}#{number}@{offset}"
+        length, field = _record_length(buffer)
+        problem = None
+        if len(buffer) < 4:
+            problem = f"{len(buffer)} trailing bytes are too few for a message header"
+        elif length < HEADER_SIZE:
+            problem = f"{field} {length} is smaller than the {HEADER_SIZE}-byte header"
+        elif length > MAX_DESCRIPTOR_RECORD:
+            problem = f"{field} claims {length} bytes, more than the largest message"
+        else:
+            fill(length)
+            if len(buffer) < length:
+                problem = (f"{field} {length} runs past the end of the input "
+                           f"({len(buffer)} bytes left)")
+        if problem is not None:
+            yield _rest(stream, buffer, number, origin, problem)
+            return
+        yield Frame(index=number, data=bytes(buffer[:length]), origin=origin)
+        del buffer[:length]
+        offset += length
+
+
+def _rest(stream: BinaryIO, buffer: bytearray, number: int, origin: str, problem: str) -> Frame:
+    """Everything left as one frame (its first MAX_REST bytes), with the reason."""
+    kept = bytes(buffer[:MAX_REST])
+    if len(kept) < MAX_REST:
+        kept += read_up_to(stream, MAX_REST - len(kept))
+    total = max(len(buffer), len(kept)) + skip(stream, 1 << 62)
+    message = f"{problem}; splitting stopped, the remaining {total} bytes form this last frame"
+    if total > len(kept):
+        message += f" (first {len(kept)} kept)"
+    return Frame(index=number, data=kept, origin=origin, findings=[error(message)])
