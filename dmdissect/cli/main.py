@@ -14,9 +14,11 @@ def main() -> None:
 
 
 def _register() -> None:
+    from dmdissect.cli.convert import convert
     from dmdissect.cli.read import read
 
     main.add_command(read)
+    main.add_command(convert)
 
 
 _register()
