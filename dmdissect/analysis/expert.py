@@ -8,9 +8,10 @@ the unballoon response as type 7), so every check says precisely which of
 
 from __future__ import annotations
 
+from functools import cache
 from typing import TYPE_CHECKING, Any
 
-from scapy.packet import Packet
+from scapy.fields import PacketField
 
 from dmdissect.findings import Finding, error, note, warning
 from dmdissect.layers import (
@@ -28,7 +29,7 @@ from dmdissect.layers import (
     fixed_size,
     version_text,
 )
-from dmdissect.layers.compiled import Values, layer_of
+from dmdissect.layers.compiled import layer_of
 from dmdissect.layers.layout import layout_of
 from dmdissect.sources.frame import INFERRED, UNKNOWN
 
@@ -147,17 +148,30 @@ def _info_entry(index: int, entry: Packet) -> list[Finding]:
     return out
 
 
+@cache
+def _reserved_plan(layer: type) -> tuple[tuple[str, type | None], ...]:
+    """Reserved fields of a layer, and nested structures that hold some (computed once)."""
+    plan: list[tuple[str, type | None]] = []
+    for spot in layout_of(layer).spots:
+        inner = getattr(spot.field, "cls", None)
+        if type(spot.field) is PacketField and _reserved_plan(inner):
+            plan.append((spot.name, inner))
+        elif spot.name.lower().startswith("reserved"):
+            plan.append((spot.name, None))
+    return tuple(plan)
+
+
 def _reserved(layer: Any, prefix: str = "") -> list[Finding]:
     """Non-zero reserved fields, nested unions included, on packets and values alike."""
     out: list[Finding] = []
-    for spot in layout_of(layer_of(layer)).spots:
-        name = spot.name
+    for name, inner in _reserved_plan(layer_of(layer)):
         if name in layer.missing:
             continue
         value = getattr(layer, name)
-        if isinstance(value, (Packet, Values)):
-            out += _reserved(value, f"{prefix}{name}.")
-        elif name.lower().startswith("reserved") and isinstance(value, int) and value:
+        if inner is not None:
+            if value is not None:
+                out += _reserved(value, f"{prefix}{name}.")
+        elif isinstance(value, int) and value:
             out.append(warning(f"reserved field {prefix}{name} is not zero ({value:#x})",
                                f"{prefix}{name}"))
     return out

@@ -87,20 +87,6 @@ class Decoder:
         return obj, offset
 
 
-def _int_step(name: str, size: int) -> Reader:
-    if size in _INT_FORMATS:
-        unpack = struct.Struct("<" + _INT_FORMATS[size]).unpack_from
-
-        def step(data, offset, obj):
-            setattr(obj, name, unpack(data, offset)[0])
-            return offset + size
-    else:
-        def step(data, offset, obj):
-            setattr(obj, name, int.from_bytes(data[offset:offset + size], "little"))
-            return offset + size
-    return step
-
-
 def _bits_step(size: int, parts: list[tuple[str, int, int]]) -> Reader:
     fmt = _INT_FORMATS.get(size)
     unpack = struct.Struct("<" + fmt).unpack_from if fmt else None
@@ -143,23 +129,95 @@ def _count_field(layer: type[Packet], list_name: str) -> str | None:
     return None
 
 
+def _words_step(words: list[tuple[int, list[tuple[str, int | None, int]]]]) -> Reader:
+    """Consecutive storage units of 1, 2, 4 or 8 bytes, read with one ``struct`` call.
+
+    ``words`` lists each unit's size and its fields as (name, bit, mask).
+    """
+    unpack = struct.Struct("<" + "".join(_INT_FORMATS[size] for size, _ in words)).unpack_from
+    total = sum(size for size, _ in words)
+    plan = [parts for _, parts in words]
+
+    def step(data, offset, obj):
+        for word, parts in zip(unpack(data, offset), plan):
+            for name, bit, mask in parts:
+                setattr(obj, name, (word >> bit) & mask)
+        return offset + total
+    return step
+
+
+def _unit(group, spots) -> tuple[int, list[tuple[str, int | None, int]]] | None:
+    """A fixed little-endian storage unit as (size, fields), or None.
+
+    Fields are (name, bit, mask) with ``bit`` None for a field that is the
+    whole unit.  Big-endian bitfields and flag sets are left to Scapy.
+    """
+    first = group.fields[0]
+    if group.size is None:
+        return None
+    if isinstance(first, _BitField):
+        if not first.rev or any(type(f).__name__ == "FlagsField" for f in group.fields):
+            return None
+        if spots[0].bit is None:
+            return group.size, [(first.name, None, (1 << (8 * group.size)) - 1)]
+        return group.size, [(s.name, s.bit, (1 << s.bits) - 1) for s in spots]
+    if _simple_int(first):
+        return group.size, [(first.name, None, (1 << (8 * group.size)) - 1)]
+    return None
+
+
+def _spans(units: list) -> list[tuple[int, list[tuple[str, int | None, int]]]]:
+    """Join adjacent units into words of 1, 2, 4 or 8 bytes where they add up.
+
+    Little-endian units side by side are one little-endian integer, so a
+    40-bit and a 24-bit field become one 8-byte word read once.
+    """
+    spans: list = []
+    size, parts = 0, []
+    for unit_size, unit_parts in units:
+        for name, bit, mask in unit_parts:
+            parts.append((name, (bit or 0) + 8 * size, mask))
+        size += unit_size
+        if size in _INT_FORMATS:
+            spans.append((size, parts))
+            size, parts = 0, []
+    if parts:
+        spans.append((size, parts))
+    return spans
+
+
+def _span_steps(units: list) -> list[Reader]:
+    steps: list[Reader] = []
+    words: list = []
+    for size, parts in _spans(units):
+        if size in _INT_FORMATS:
+            words.append((size, parts))
+            continue
+        if words:
+            steps.append(_words_step(words))
+            words = []
+        steps.append(_bits_step(size, parts))
+    if words:
+        steps.append(_words_step(words))
+    return steps
+
+
 @cache
 def compile_layer(layer: type[Packet]) -> Decoder | None:
     """A fast decoder for ``layer``, or None when it uses fields this cannot follow."""
     steps: list[Reader] = []
+    units: list = []
     layout = layout_of(layer)
     for group in layout.groups:
         spots = [s for s in layout.spots if s.group == group.index]
+        unit = _unit(group, spots)
+        if unit is not None:
+            units.append(unit)
+            continue
+        steps += _span_steps(units)
+        units = []
         first = group.fields[0]
-        if isinstance(first, _BitField):
-            if any(type(f).__name__ == "FlagsField" for f in group.fields):
-                return None
-            if spots[0].bit is None:
-                steps.append(_int_step(first.name, group.size))
-            else:
-                steps.append(_bits_step(group.size, [(s.name, s.bit, (1 << s.bits) - 1)
-                                                     for s in spots]))
-        elif isinstance(first, BoundedPacketListField):
+        if isinstance(first, BoundedPacketListField):
             inner = compile_layer(first.cls)
             count_name = _count_field(layer, first.name)
             if inner is None or count_name is None or inner.fixed != first.item_size:
@@ -170,8 +228,7 @@ def compile_layer(layer: type[Packet]) -> Decoder | None:
             if inner is None or group.size is None:
                 return None
             steps.append(_nested_step(first.name, inner))
-        elif _simple_int(first):
-            steps.append(_int_step(first.name, group.size))
         else:
             return None
+    steps += _span_steps(units)
     return Decoder(layer, steps, layout.fixed_size)

@@ -11,6 +11,8 @@ Each layer's ``mysummary()`` gives the one-line facts a reader wants first.
 
 from __future__ import annotations
 
+from functools import cache
+
 from scapy.fields import (
     BitField,
     BitFieldLenField,
@@ -34,6 +36,7 @@ from dmdissect.layers.fields import (
     SizedPacketListField,
 )
 from dmdissect.layers.header import HEADER_SIZE, DMHeader, mib, version_text
+from dmdissect.layers.layout import layout_of
 
 PAGE_RANGE_SIZE = 8
 
@@ -418,10 +421,9 @@ for _type, _layer in MESSAGE_LAYERS.items():
     bind_layers(DMHeader, _layer, type=_type)
 
 
+@cache
 def fixed_size(msg_type: int) -> int | None:
     """Bytes of the fixed part of a message of this type, header included."""
-    from dmdissect.layers.layout import layout_of
-
     layer = MESSAGE_LAYERS.get(msg_type)
     if layer is None:
         return None
