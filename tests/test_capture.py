@@ -869,3 +869,13 @@ def test_stdin_empty(monkeypatch):
         open_frames("-")
     assert str(info.value) == "<stdin> is empty"
 
+
+
+def test_compressed_input_is_refused_with_a_hint(tmp_path):
+    import gzip
+
+    path = tmp_path / "capture.pcapng.gz"
+    path.write_bytes(gzip.compress(shb("<")))
+    with pytest.raises(InputError) as info:
+        open_frames(str(path))
+    assert str(info.value) == f"{path} is gzip-compressed; decompress it first"

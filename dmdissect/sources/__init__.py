@@ -104,13 +104,16 @@ def open_frames(path: str, fmt: str | None = None, linktype: int | None = None,
     """
     if fmt is not None and fmt not in FORMATS:
         raise ValueError(f"unknown input format {fmt!r}; expected one of {', '.join(FORMATS)}")
-    from dmdissect.sources.detect import HEAD_SIZE, detect_format
+    from dmdissect.sources.detect import HEAD_SIZE, compression, detect_format
 
     stream, name, owned = _open(path)
     try:
         head = _read_head(stream, name, HEAD_SIZE)
         if not head:
             raise InputError(f"{name} is empty")
+        packed = compression(head) if fmt is None else None
+        if packed:
+            raise InputError(f"{name} is {packed}-compressed; decompress it first")
         fmt = fmt or detect_format(head)
         replay = io.BufferedReader(_Replay(head, stream))
         frames = _reader(fmt, replay, name, linktype, hex_order)
