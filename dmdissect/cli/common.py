@@ -24,7 +24,7 @@ def fail(message: str) -> None:
 def input_options(command: Callable[..., Any]) -> Callable[..., Any]:
     """The input argument and the options that steer how it is read."""
     decorators = [
-        click.argument("file", required=False, metavar="FILE"),
+        click.argument("file", required=False, metavar="[FILE]"),
         click.option("-r", "--read-file", "read_file", metavar="FILE",
                      help="Input file (as tshark -r); '-' reads standard input."),
         click.option("--format", "fmt", type=click.Choice(INPUT_FORMATS), default="auto",
