@@ -879,3 +879,11 @@ def test_compressed_input_is_refused_with_a_hint(tmp_path):
     with pytest.raises(InputError) as info:
         open_frames(str(path))
     assert str(info.value) == f"{path} is gzip-compressed; decompress it first"
+
+
+def test_pcapng_interface_block_too_short(tmp_path):
+    data = shb("<") + block("<", 1, b"") + epb("<", 0, 1, STATUS)
+    frames = frames_of(data, tmp_path)
+    assert [(f.data, f.origin, f.findings) for f in frames] == [
+        (b"", f"{tmp_path / 'in.cap'}#1@28",
+         [error("interface block of 12 bytes is too short for its fields; reading stopped")])]

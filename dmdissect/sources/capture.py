@@ -382,9 +382,13 @@ class _PcapNg:
                 yield frame
                 return
         if kind == BLOCK_IDB:
-            if torn or len(body) < 8:
+            if torn:
                 yield self._stop(start, f"interface block truncated: {8 + len(body)} of {length} "
                                         f"bytes")
+                return
+            if len(body) < 8:
+                yield self._stop(start, f"interface block of {length} bytes is too short for its "
+                                        f"fields; reading stopped")
                 return
             self.section.interfaces.append(_read_interface(body, endian))
             self.offset += length
