@@ -382,3 +382,39 @@ def new(cls, trans_id: int = 0, size: int | None = None, msg_type: int | None = 
 def parse(cls, data: bytes):
     """The fixed part of ``data`` read as ``cls`` (data must be long enough)."""
     return cls.from_buffer_copy(data[:ctypes.sizeof(cls)])
+
+
+def parse_ranges(data: bytes) -> list[tuple[int, int]]:
+    """Every whole 8-byte page range in ``data``."""
+    return [unpack_range(data[i:i + 8]) for i in range(0, len(data) - len(data) % 8, 8)]
+
+
+def parse_info_entries(blob: bytes) -> list[tuple[int, int, bytes]]:
+    """``(type, data_size, data)`` of each ``dm_info_header`` in ``blob``.
+
+    ``data`` is what the bytes hold of the claimed ``data_size``.
+    """
+    out = []
+    offset = 0
+    size = ctypes.sizeof(dm_info_header)
+    while offset + size <= len(blob):
+        entry = dm_info_header.from_buffer_copy(blob[offset:offset + size])
+        data = blob[offset + size:offset + size + entry.data_size]
+        out.append((entry.type, entry.data_size, data))
+        offset += size + entry.data_size
+    return out
+
+
+def members(cls) -> list[tuple[str, int, int]]:
+    """``(name, offset, storage size)`` of each fixed member after ``hdr``.
+
+    Bitfields sharing a storage unit all report that unit; flexible arrays
+    (zero-length) are left out.
+    """
+    out = []
+    for spec in cls._fields_:
+        name, ctype = spec[0], spec[1]
+        if name == "hdr" or ctypes.sizeof(ctype) == 0:
+            continue
+        out.append((name, getattr(cls, name).offset, ctypes.sizeof(ctype)))
+    return out
