@@ -1,0 +1,684 @@
+"""Hex dumps pasted from logs and tools, streamed into one Frame per message.
+
+Formats (the line grammar is in :mod:`dmdissect.sources.hexformats`):
+
+* ``xxd`` (also ``-g1``, ``-e``, ``-a``), ``xxd -p``, ``xxd -i``;
+* ``hexdump -C`` and ``hexdump`` (``*`` repeat lines, final bare offset),
+  ``od -A x -t x1z`` with or without ``-v``, ``od`` with octal or decimal
+  offsets and ``-x`` words;
+* ``tcpdump -X`` / ``-xx`` (the summary line is skipped, its time kept; the
+  second copy tcpdump prints of a packet of an unsupported link type is
+  dropped), ``tshark -x``, Wireshark's "copy as hex dump";
+* the kernel's ``print_hex_dump`` with DUMP_PREFIX_OFFSET, _ADDRESS or _NONE,
+  groupsize 1/2/4/8, rowsize 16/32, with or without the ASCII column, inside
+  any log prefix (dmesg, ``dmesg -T``, ``dmesg -r``, journalctl, syslog);
+* plain hex strings, bytes joined by spaces, ``:``, ``-`` or commas, C
+  arrays of ``0x07`` (with or without braces) and Python ``b'...'`` reprs.
+
+Message boundaries: where lines carry offsets, offset 0 starts a message
+(text2pcap's rule) and a final bare offset (hexdump, od) ends it.  Lines
+without offsets join while the header's ``size`` (bytes 2-3) asks for more
+bytes and no blank or foreign line comes between; otherwise each line, or
+each ``{...}`` block of a C array, is a message.  DUMP_PREFIX_ADDRESS lines
+join the same way (hashed addresses do not follow each other).
+
+Group order (``hex_order``): ``"bytes"`` reads every multi-byte group in
+memory order, as xxd and tcpdump print it; ``"le-words"`` reads each group
+as a little-endian word printed most significant digit first, so its bytes
+are reversed, as the kernel (groupsize 2/4/8), ``xxd -e``, ``hexdump`` and
+``od -x`` print them.  ``None`` or ``"auto"`` decides per message: the tool's
+fixed order if it has one, else the order in which the hex matches the ASCII
+column, else the one under which the header's size equals the message
+length, else the context (a log prefix or an address means the kernel, so
+words; a bare xxd line means bytes) with a note on the frame.
+
+Time: a dmesg stamp gives seconds since boot; ``dmesg -T`` dates and ISO
+stamps give epoch seconds (dates without a zone are UTC); a line before the
+dump in text2pcap's style (``I 12:00:03.123456``, ``O 2026-11-27
+12:00:03.123456``) or starting with a timestamp (tcpdump's summary line)
+gives its time when the dump lines have none; a time of day without a date
+is seconds since midnight.  Direction: text2pcap's ``O`` (outbound from the
+host) is host->guest and ``I`` (inbound to the host) is guest->host; words
+such as ``host->guest``, ``guest -> host`` or ``guest to host`` on the line
+before the dump or in the first dump line's prefix say it too.
+
+Limits: lines longer than 1 MiB are read in bounded chunks and skipped as
+noise; a message stops at 65535 bytes plus slack (:data:`MAX_MESSAGE`) with
+an error finding, and the rest of its dump is skipped.  Broken lines (odd
+digit counts, offsets that jump) give findings and keep what can be read.
+"""
+
+from __future__ import annotations
+
+import codecs
+import struct
+from dataclasses import dataclass, field
+from typing import BinaryIO, Iterable, Iterator
+
+from dmdissect.findings import Finding, error, note, warning
+from dmdissect.sources import hexformats as hf
+from dmdissect.sources.errors import InputError
+from dmdissect.sources.frame import FROM_TEXT, UNKNOWN, Frame
+from dmdissect.sources.hexformats import BYTES, LE_WORDS, Row
+
+#: Values of ``hex_order``; None means AUTO.
+AUTO = "auto"
+HEX_ORDERS = (AUTO, BYTES, LE_WORDS)
+
+#: Longest line read as a line; longer ones are consumed in chunks and skipped.
+MAX_LINE = 1 << 20
+#: Bytes read from the stream at a time.
+CHUNK = 1 << 16
+#: A u16 ``size`` cannot exceed 65535; the slack leaves room for a VMBus
+#: descriptor and padding around a message.
+MAX_MESSAGE = 65535 + 4096
+HEADER_SIZE = 8
+#: Widths at which dump tools wrap lines: kernel rows and ``xxd -p``.
+KERNEL_ROWS = (16, 32)
+XXD_PLAIN_ROW = 30
+
+
+def looks_like_hex_text(head: bytes) -> bool:
+    """Whether the first bytes of an input are a hex dump in a supported format.
+
+    Binary data (any NUL byte: every Dynamic Memory header has one) is not;
+    text is when reading it yields at least one message.  A last line cut
+    by the end of ``head`` is left out unless it is the only one.
+    """
+    if head[:2] in (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE):
+        head = head.decode("utf-16", "replace").encode("utf-8")
+    elif b"\x00" in head:
+        return False
+    lines = head.split(b"\n")
+    if not head.endswith(b"\n") and len(lines) > 1:
+        lines = lines[:-1]
+    assembler = _Assembler("<head>", None)
+    for number, line in enumerate(lines, 1):
+        if assembler.feed(number, _text(line)):
+            return True
+    return bool(assembler.finish())
+
+
+def iter_hex_frames(stream: BinaryIO, name: str, hex_order: str | None = None) -> Iterator[Frame]:
+    """One Frame per message of the hex dump text read from ``stream``.
+
+    ``hex_order`` is None or ``"auto"`` (decide per message), ``"bytes"`` or
+    ``"le-words"``: see the module documentation.  Raises ValueError for any
+    other value at once, and InputError only when the stream cannot be read.
+    """
+    if hex_order is not None and hex_order not in HEX_ORDERS:
+        raise ValueError(f"hex_order must be one of {', '.join(HEX_ORDERS)}, not {hex_order!r}")
+    override = None if hex_order in (None, AUTO) else hex_order
+    return _frames(stream, name, override)
+
+
+def _frames(stream: BinaryIO, name: str, override: str | None) -> Iterator[Frame]:
+    assembler = _Assembler(name, override)
+    lines = _iter_lines(_utf8_chunks(_read_chunks(stream, name)))
+    for number, text in enumerate(lines, 1):
+        yield from assembler.feed(number, text)
+    yield from assembler.finish()
+
+
+# --- reading lines with bounded memory -------------------------------------------------
+
+def _read_chunks(stream: BinaryIO, name: str) -> Iterator[bytes]:
+    """The stream in chunks of at most CHUNK bytes; a text stream is encoded back."""
+    while True:
+        try:
+            chunk = stream.read(CHUNK)
+        except (OSError, ValueError) as exc:
+            raise InputError(f"{name}: cannot read the input: {exc}") from exc
+        if not chunk:
+            return
+        if isinstance(chunk, str):
+            chunk = chunk.encode("utf-8", "replace")
+        yield chunk
+
+
+def _utf8_chunks(chunks: Iterator[bytes]) -> Iterator[bytes]:
+    """UTF-8 chunks: a UTF-16 input (PowerShell's ``>`` writes one) is re-encoded and
+    a byte-order mark dropped, judged on at least the first four bytes."""
+    first = b""
+    for chunk in chunks:
+        first += chunk
+        if len(first) >= 4:
+            break
+    if first[:2] in (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE):
+        decoder = codecs.getincrementaldecoder("utf-16")("replace")
+        yield decoder.decode(first).encode("utf-8")
+        for chunk in chunks:
+            yield decoder.decode(chunk).encode("utf-8")
+        yield decoder.decode(b"", final=True).encode("utf-8")
+        return
+    yield first[3:] if first.startswith(codecs.BOM_UTF8) else first
+    yield from chunks
+
+
+def _text(line: bytes | bytearray) -> str:
+    return bytes(line).decode("utf-8", "replace").rstrip("\r")
+
+
+def _iter_lines(chunks: Iterable[bytes]) -> Iterator[str | None]:
+    """Lines as text; None stands for a line longer than MAX_LINE, which is
+    consumed chunk by chunk and never held whole."""
+    buf = bytearray()
+    skipping = False
+    for chunk in chunks:
+        buf += chunk
+        start = 0
+        while (end := buf.find(b"\n", start)) >= 0:
+            yield None if skipping else _text(buf[start:end])
+            skipping = False
+            start = end + 1
+        del buf[:start]
+        if len(buf) > MAX_LINE:
+            buf.clear()
+            skipping = True
+    if skipping:
+        yield None
+    elif buf:
+        yield _text(buf)
+
+
+# --- one message being assembled ---------------------------------------------------------
+
+@dataclass(slots=True)
+class _Repeat:
+    """Bytes a ``*`` line stands for: ``row`` repeated to ``count`` bytes."""
+
+    row: Row
+    count: int
+
+
+@dataclass(slots=True)
+class _Message:
+    """The rows of one message so far, and what the dump said about it."""
+
+    family: str
+    key: str
+    line: int
+    offset_mode: bool
+    context_order: str
+    parts: list = field(default_factory=list)
+    findings: list[Finding] = field(default_factory=list)
+    seen: int = 0
+    stored: int = 0
+    last_line: int = 0
+    time: float | None = None
+    direction: str | None = None
+    radixes: tuple[int, ...] = (16,)
+    radix: int | None = None
+    offset_digits: int = 0
+    star_line: int | None = None
+    trim: int | None = None
+    closed: bool = False
+    brace: bool = False
+    next_address: int | None = None
+    overflow_line: int | None = None
+    after_noise: bool = False
+    size: int | None = None
+
+    @property
+    def rows(self) -> list[Row]:
+        return [p for p in self.parts if isinstance(p, Row)]
+
+    @property
+    def last_row(self) -> Row | None:
+        for part in reversed(self.parts):
+            if isinstance(part, Row):
+                return part
+        return None
+
+    def add(self, row: Row, line: int) -> None:
+        """Append a row; past MAX_MESSAGE rows are only counted (offsets still track)."""
+        self.last_line = line
+        self.seen += row.nbytes
+        if self.overflow_line is not None:
+            return
+        self.parts.append(row)
+        self.stored += row.nbytes
+        self.findings.extend(warning(f"line {line}: {p}") for p in row.problems)
+        if self.stored > MAX_MESSAGE:
+            self.overflow_line = line
+
+    def fill_to(self, offset: int, line: int) -> None:
+        """Expand a pending ``*``: the last row repeats up to ``offset``."""
+        star, self.star_line = self.star_line, None
+        source = self.last_row
+        count = offset - self.seen
+        if source is None or source.nbytes == 0 or count <= 0:
+            self.findings.append(warning(
+                f"line {star}: '*' is followed by offset {offset:#x}, which repeats nothing"))
+            return
+        if count % source.nbytes:
+            self.findings.append(warning(
+                f"line {line}: {count} repeated bytes are not a whole number of "
+                f"{source.nbytes}-byte lines"))
+        self.seen = offset
+        if self.overflow_line is not None:
+            return
+        kept = min(count, MAX_MESSAGE + 1 - self.stored)
+        self.parts.append(_Repeat(source, kept))
+        self.stored += kept
+        if self.stored > MAX_MESSAGE:
+            self.overflow_line = line
+
+    def offset_value(self, token: str) -> int:
+        """An offset in the dump's radix, chosen at its first non-zero offset.
+
+        hexdump prints 7 hex digits, od 7 octal (default) or decimal (-A d)
+        ones: the radix under which the offset lands where the bytes so far
+        end (or where a ``*`` could reach) is the dump's.
+        """
+        if not token.strip("0"):
+            return 0
+        if self.radix is None:
+            self.radix = self._guess_radix(token)
+        try:
+            return int(token, self.radix)
+        except ValueError:
+            return int(token, 16)
+
+    def _guess_radix(self, token: str) -> int:
+        values = {}
+        for radix in self.radixes:
+            try:
+                values[radix] = int(token, radix)
+            except ValueError:
+                continue
+        word = max((len(t) // 2 for r in self.rows for t in r.tokens), default=1)
+        tests = (lambda v: v == self.seen,
+                 lambda v: self.star_line is not None and v > self.seen,
+                 lambda v: 0 <= self.seen - v < word)
+        for test in tests:
+            for radix, value in values.items():
+                if test(value):
+                    return radix
+        return 16
+
+    def assemble(self, order: str) -> bytes:
+        out = bytearray()
+        for part in self.parts:
+            if isinstance(part, Row):
+                out += part.data(order)
+            else:
+                unit = part.row.data(order)
+                out += (unit * (part.count // len(unit) + 1))[: part.count]
+        if self.trim is not None:
+            del out[self.trim:]
+        return bytes(out)
+
+
+# --- group order -------------------------------------------------------------------------
+
+@dataclass(slots=True)
+class _OrderChoice:
+    order: str
+    how: str
+    conflict: bool = False
+
+
+def _ascii_votes(rows: list[Row]) -> dict[str, int]:
+    """How many rows' ASCII column matches each group order (rows that tell them apart)."""
+    votes = {BYTES: 0, LE_WORDS: 0}
+    for row in rows:
+        if row.ascii is None or not row.multibyte:
+            continue
+        as_bytes = hf.ascii_matches(row.ascii, row.data(BYTES))
+        as_words = hf.ascii_matches(row.ascii, row.data(LE_WORDS))
+        if as_bytes != as_words:
+            votes[BYTES if as_bytes else LE_WORDS] += 1
+    return votes
+
+
+def _header_fits(data: bytes) -> bool:
+    return len(data) >= HEADER_SIZE and struct.unpack_from("<H", data, 2)[0] == len(data)
+
+
+def _choose_order(message: _Message, override: str | None, final: bool) -> _OrderChoice:
+    """How to read the message's multi-byte groups (see the module documentation)."""
+    rows = message.rows
+    if not any(r.multibyte for r in rows):
+        return _OrderChoice(BYTES, "irrelevant")
+    if override is not None:
+        return _OrderChoice(override, "override")
+    for row in rows:
+        if row.fixed and row.order is not None:
+            return _OrderChoice(row.order, "format")
+    votes = _ascii_votes(rows)
+    if votes[BYTES] != votes[LE_WORDS]:
+        winner = BYTES if votes[BYTES] > votes[LE_WORDS] else LE_WORDS
+        return _OrderChoice(winner, "ascii", conflict=min(votes.values()) > 0)
+    if final:
+        fits = {o: _header_fits(message.assemble(o)) for o in (BYTES, LE_WORDS)}
+        if fits[BYTES] != fits[LE_WORDS]:
+            return _OrderChoice(BYTES if fits[BYTES] else LE_WORDS, "header")
+    first = next((r.order for r in rows if r.order is not None), None)
+    return _OrderChoice(first or message.context_order, "default")
+
+
+# --- the assembler -----------------------------------------------------------------------
+
+def _zero(token: str) -> bool:
+    return not token.strip("0")
+
+
+class _Assembler:
+    """Turns parsed lines into messages: boundaries, times, directions, findings."""
+
+    def __init__(self, name: str, override: str | None) -> None:
+        self.name = name
+        self.override = override
+        self.pending: _Message | None = None
+        self.index = 0
+        self.preamble: str | None = None
+        self.blank_gap = False
+        self.noise_gap = False
+        self.last_tcpdump: bytes | None = None
+        self.out: list[Frame] = []
+
+    def feed(self, number: int, text: str | None) -> list[Frame]:
+        """Take one line (None: an overlong line); return the messages it completed."""
+        self.out = []
+        if text is None:
+            self._noise(None)
+        elif not text.strip():
+            self._blank()
+        else:
+            row = hf.parse_line(text)
+            if row is None:
+                self._noise(text)
+            else:
+                self._row(row, number, text)
+        return self.out
+
+    def finish(self) -> list[Frame]:
+        self.out = []
+        self._flush()
+        return self.out
+
+    # line kinds
+
+    def _blank(self) -> None:
+        self.blank_gap = True
+        if self.pending is not None and not self.pending.offset_mode and not self.pending.brace:
+            self._flush()
+
+    def _noise(self, text: str | None) -> None:
+        if self.pending is not None and self.pending.brace:
+            return
+        self.noise_gap = True
+        self.preamble = text
+        if self.pending is not None and not self.pending.offset_mode:
+            self._flush()
+
+    def _row(self, row: Row, number: int, text: str) -> None:
+        if row.family == hf.STAR:
+            accepted = self._star(number)
+        elif row.family in (hf.COLON, hf.TCPDUMP, hf.TOOL):
+            accepted = self._offset_row(row, number)
+        elif row.bare and self._is_end_offset(row):
+            accepted = self._end_offset(row, number)
+        else:
+            accepted = self._free_row(row, number)
+        if not accepted:
+            self._noise(text)
+            return
+        self.preamble = None
+        self.blank_gap = self.noise_gap = False
+
+    # offset formats
+
+    def _star(self, number: int) -> bool:
+        p = self.pending
+        if p is None or not p.offset_mode or p.closed:
+            return False
+        p.star_line = number
+        p.last_line = number
+        return True
+
+    def _offset_row(self, row: Row, number: int) -> bool:
+        key = hf.prefix_key(row.prefix)
+        p = self.pending
+        same = (p is not None and p.offset_mode and not p.closed
+                and p.family == row.family and p.key == key)
+        token = row.offset_token or ""
+        if row.family == hf.COLON:
+            value = int(token, 16) if hf.is_hex(token) else None
+            if value is None or (len(token) == 16 and not _zero(token)) or value > MAX_MESSAGE:
+                if not (same and value is not None and value == p.seen):
+                    return self._free_row(row, number, address=value, key=key)
+        if _zero(token):
+            self._start(row, number, key, offset_mode=True)
+            return True
+        if same:
+            self._continue(p, row, p.offset_value(token), number)
+            return True
+        if row.nbytes < HEADER_SIZE:
+            return False
+        self._start(row, number, key, offset_mode=True)
+        started = self.pending
+        value = started.offset_value(token)
+        started.findings.insert(0, error(
+            f"line {number}: the dump starts at offset {value:#x}: the first {value} bytes, "
+            "with the header, are missing"))
+        started.seen = value + row.nbytes
+        return True
+
+    def _continue(self, p: _Message, row: Row, value: int, number: int) -> None:
+        if p.star_line is not None:
+            p.fill_to(value, number)
+        elif value > p.seen:
+            p.findings.append(error(
+                f"line {number}: the offset jumps from {p.seen:#x} to {value:#x}: "
+                f"{value - p.seen} bytes are missing"))
+        elif value < p.seen:
+            p.findings.append(warning(
+                f"line {number}: the offset goes back from {p.seen:#x} to {value:#x}"))
+        p.seen = value
+        p.add(row, number)
+
+    def _is_end_offset(self, row: Row) -> bool:
+        p = self.pending
+        return (p is not None and p.offset_mode and p.family == hf.TOOL and not p.closed
+                and len(row.offset_token or "") == p.offset_digits)
+
+    def _end_offset(self, row: Row, number: int) -> bool:
+        """hexdump's and od's last line: the length of what they dumped."""
+        p = self.pending
+        value = p.offset_value(row.offset_token)
+        if p.star_line is not None:
+            p.fill_to(value, number)
+        elif value > p.seen:
+            p.findings.append(error(
+                f"line {number}: the dump ends at offset {value:#x} but only {p.seen} "
+                "bytes were printed"))
+        elif value < p.seen:
+            word = max(len(t) // 2 for r in p.rows for t in r.tokens)
+            if p.seen - value >= word:
+                p.findings.append(warning(
+                    f"line {number}: the dump ends at offset {value:#x} but {p.seen} bytes "
+                    "were printed; the extra bytes are dropped"))
+            p.trim = value
+        p.last_line = number
+        p.closed = True
+        self._flush()
+        return True
+
+    # formats without offsets
+
+    def _free_row(self, row: Row, number: int, address: int | None = None,
+                  key: str | None = None) -> bool:
+        key = hf.prefix_key(row.prefix) if key is None else key
+        p = self.pending
+        if p is not None and self._joins(p, row, key, address):
+            p.add(row, number)
+            p.next_address = None if address is None else address + row.nbytes
+            if row.closes:
+                p.closed = True
+                self._flush()
+            return True
+        if row.family == hf.CARRAY and row.nbytes == 0:
+            if row.opens:
+                self._start(row, number, key, offset_mode=False)
+                self.pending.brace = True
+            return row.opens or row.closes
+        if not self._alone_ok(row, key):
+            return False
+        self._start(row, number, key, offset_mode=False)
+        self.pending.next_address = None if address is None else address + row.nbytes
+        self.pending.brace = row.opens and not row.closes
+        if row.closes:
+            self._flush()
+        return True
+
+    def _joins(self, p: _Message, row: Row, key: str, address: int | None) -> bool:
+        """Whether a row without offset continues the pending message."""
+        if p.closed or p.offset_mode or p.family != row.family or p.key != key:
+            return False
+        if p.brace:
+            return True
+        if self.blank_gap or self.noise_gap:
+            return False
+        if p.overflow_line is not None:
+            return True
+        if address is not None and address == p.next_address:
+            return True
+        size = self._size(p)
+        last = p.last_row
+        wrapped = last is not None and last.nbytes in self._wrap_widths(p, last)
+        if size is not None and size >= HEADER_SIZE:
+            return p.stored < size or (p.stored > size and wrapped and p.family == hf.PLAIN
+                                       and last.nbytes == XXD_PLAIN_ROW)
+        return wrapped
+
+    @staticmethod
+    def _wrap_widths(p: _Message, last: Row) -> tuple[int, ...]:
+        """Row widths that mean "the line was wrapped, more follows" for this message."""
+        if p.family == hf.COLON or last.ascii is not None or p.key:
+            return KERNEL_ROWS
+        if p.family == hf.PLAIN and len(last.tokens) == 1:
+            return (XXD_PLAIN_ROW,)
+        return ()
+
+    def _size(self, p: _Message) -> int | None:
+        """The header's size field, read once four bytes are there (tentative order)."""
+        if p.size is None and p.stored >= 4:
+            order = _choose_order(p, self.override, final=False).order
+            p.size = struct.unpack_from("<H", p.assemble(order)[:4], 2)[0]
+        return p.size
+
+    def _alone_ok(self, row: Row, key: str) -> bool:
+        """Whether a row without offset may start a message by itself.
+
+        It must hold a header's worth of bytes; with a log prefix before it
+        and no ASCII column to vouch for it, its header must also fit (size
+        equals the line's bytes, or exceeds them on a full-width line) or the
+        prefix must name a direction, so that hex words in log text stay noise.
+        """
+        n = row.nbytes
+        if n < HEADER_SIZE or _is_ruler(row):
+            return False
+        if row.family != hf.PLAIN or row.ascii is not None or not key:
+            return True
+        if hf.find_direction(row.prefix):
+            return True
+        order = self.override or row.order or LE_WORDS
+        size = struct.unpack_from("<H", row.data(order), 2)[0]
+        return size == n or (size > n and n in KERNEL_ROWS + (XXD_PLAIN_ROW,))
+
+    # starting and finishing messages
+
+    def _context_order(self, row: Row, key: str, address_mode: bool) -> str:
+        """Default group order when nothing else tells: a log prefix or an address
+        means the kernel (words), a bare line means xxd (bytes)."""
+        if row.order is not None:
+            return row.order
+        return LE_WORDS if key or address_mode else BYTES
+
+    def _start(self, row: Row, number: int, key: str, offset_mode: bool) -> None:
+        self._flush()
+        address_mode = row.family == hf.COLON and not offset_mode
+        message = _Message(row.family, key, number, offset_mode,
+                           self._context_order(row, key, address_mode),
+                           radixes=row.radixes, offset_digits=len(row.offset_token or ""),
+                           after_noise=self.noise_gap)
+        time, direction = hf.parse_preamble(self.preamble) if self.preamble else (None, None)
+        message.time = hf.prefix_time(row.prefix) if row.prefix else None
+        if message.time is None:
+            message.time = time
+        message.direction = hf.find_direction(row.prefix) or direction
+        self.pending = message
+        message.add(row, number)
+
+    def _flush(self) -> None:
+        p, self.pending = self.pending, None
+        if p is None:
+            return
+        frame = self._finish(p)
+        if frame is not None:
+            self.out.append(frame)
+
+    def _finish(self, p: _Message) -> Frame | None:
+        if p.star_line is not None:
+            p.findings.append(warning(
+                f"line {p.star_line}: '*' is not followed by an offset: the repeated bytes "
+                "are missing"))
+        choice = _choose_order(p, self.override, final=True)
+        data = p.assemble(choice.order)
+        if len(data) > MAX_MESSAGE or p.overflow_line is not None:
+            data = data[:MAX_MESSAGE]
+            p.findings.append(error(
+                f"line {p.overflow_line}: the dump goes on past {MAX_MESSAGE} bytes, more than "
+                f"any message can hold: the message is cut there and lines up to "
+                f"{p.last_line} are skipped"))
+        if not data:
+            return None
+        p.findings.extend(self._order_findings(p, choice, data))
+        p.findings.extend(_ascii_findings(p.rows, choice.order))
+        if self._duplicate(p, data):
+            return None
+        self.index += 1
+        return Frame(self.index, data, time=p.time, direction=p.direction,
+                     direction_source=FROM_TEXT if p.direction else UNKNOWN,
+                     origin=f"{self.name}:{p.line}", findings=p.findings)
+
+    def _order_findings(self, p: _Message, choice: _OrderChoice, data: bytes) -> list[Finding]:
+        found = []
+        if choice.conflict:
+            found.append(warning(
+                "the ASCII column matches the hex read as bytes on some lines and as "
+                f"little-endian words on others; read as {choice.order}"))
+        if choice.how == "default":
+            other = LE_WORDS if choice.order == BYTES else BYTES
+            if p.assemble(other)[: len(data)] != data:
+                found.append(note(
+                    f"multi-byte hex groups read as {choice.order}: no ASCII column or header "
+                    f"settles their order; pass hex_order={other!r} if that is wrong"))
+        return found
+
+    def _duplicate(self, p: _Message, data: bytes) -> bool:
+        """tcpdump prints a packet of an unsupported link type twice, back to back."""
+        if p.family != hf.TCPDUMP:
+            self.last_tcpdump = None
+            return False
+        twin = not p.after_noise and data == self.last_tcpdump
+        self.last_tcpdump = None if twin else data
+        return twin
+
+
+def _is_ruler(row: Row) -> bool:
+    """A column ruler (``00 01 02 ... 0F``, Format-Hex's header) is not a message."""
+    return (len(row.tokens) in KERNEL_ROWS and all(len(t) == 2 for t in row.tokens)
+            and row.data(BYTES) == bytes(range(len(row.tokens))))
+
+
+def _ascii_findings(rows: list[Row], order: str) -> list[Finding]:
+    """A note when the ASCII column shows other bytes than the hex (a hand-edited dump)."""
+    bad = [r for r in rows if r.ascii is not None and r.ascii.strip()
+           and not hf.ascii_matches(r.ascii, r.data(order))]
+    if not bad:
+        return []
+    return [note(f"the ASCII column disagrees with the hex on {len(bad)} line(s); "
+                 "the hex is what counts")]
