@@ -9,10 +9,34 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 
 from dmdissect.analysis.message import Message, dissect
+from dmdissect.analysis.transactions import Series, Tracker, Transaction, annotate
 from dmdissect.sources.frame import Frame
 
 
-def messages_of(frames: Iterable[Frame]) -> Iterator[Message]:
+def dissected(frames: Iterable[Frame]) -> Iterator[Message]:
     """Dissect frames lazily, in order; memory stays flat however long the input."""
     for frame in frames:
         yield dissect(frame)
+
+
+def messages_of(frames: Iterable[Frame], tracker: Tracker | None = None) -> Iterator[Message]:
+    """Dissected messages in input order, each linked to its transaction.
+
+    Messages of an open transaction are held back (a bounded lookahead, see
+    :func:`~dmdissect.analysis.transactions.annotate`) so that each can name
+    the frame its transaction ends in.  Pass a ``tracker`` to read the
+    session it saw once the messages are consumed.
+    """
+    return annotate(dissected(frames), tracker)
+
+
+def transactions_of(frames: Iterable[Frame],
+                    tracker: Tracker | None = None) -> Iterator[Transaction | Series]:
+    """Transactions and series in start order, as soon as each is final.
+
+    No message is held here: only the tracker's bounded state.
+    """
+    tracker = tracker or Tracker()
+    for message in dissected(frames):
+        yield from tracker.feed(message)
+    yield from tracker.finish()

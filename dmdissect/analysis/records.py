@@ -1,0 +1,374 @@
+"""What the transaction tracker records: transactions, status series, the session, links.
+
+These are plain records with bounded memory: a transaction keeps at most
+:data:`RETAIN_FRAMES` frames (with the rule that linked each) and
+:data:`RETAIN_RANGES` page ranges, at most :data:`RETAIN_IDS` trans_ids per
+sender and :data:`RETAIN_FINDINGS` findings; past those caps it keeps counting
+(parts, ranges, pages, frames) and sets ``truncated``.  A status series keeps
+only counts and the latest figures, never its messages.
+
+A message points at its transaction through a :class:`Link` (its role, part
+number and rule), the object the views' hooks call: ``label_for`` (summary
+line), ``tree_for`` (``read -V``) and ``ref_for`` (JSON).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from dmdissect.findings import Finding, note
+from dmdissect.layers import mib
+
+#: Frames (and their link rules) one transaction keeps; later frames are only counted.
+RETAIN_FRAMES = 1000
+#: Page ranges one transaction keeps (for the tree and the overlap check).
+RETAIN_RANGES = 10000
+#: Distinct trans_ids kept per sender in one transaction.
+RETAIN_IDS = 64
+#: Findings kept per transaction; one more note says how many were dropped.
+RETAIN_FINDINGS = 64
+#: Distinct message types counted by name in an "other" series.
+RETAIN_TYPES = 16
+
+#: Kinds whose one side comes in parts that carry page ranges.
+MULTIPART = {"balloon", "unballoon", "hot_remove"}
+
+#: Outcome identifiers (JSON) and how the text views say them.
+OUTCOME_TEXT = {
+    "accepted": "accepted",
+    "refused": "refused",
+    "partial": "partial",
+    "at_floor": "guest at floor",
+    "transient_failure": "transient failure",
+    "permanent_failure": "permanent failure",
+    "sent": "sent",
+    "unknown": "unknown",
+}
+
+HOST = "host"
+GUEST = "guest"
+
+
+@dataclass(slots=True, eq=False)
+class Part:
+    """One message of the multi-part side: its ranges (kept up to the cap) and totals."""
+
+    frame: int
+    trans_id: int | None
+    more: bool
+    range_count: int
+    pages: int
+    ranges: list[tuple[int, int]] = field(default_factory=list)
+
+
+@dataclass(slots=True, eq=False)
+class Transaction:
+    """One exchange: a request and its reply or parts, as far as the capture shows it."""
+
+    kind: str
+    number: int
+    start: float | None = None
+    end: float | None = None
+    first_reply: float | None = None
+    request_frame: int | None = None
+    final_frame: int | None = None
+    first_frame: int = 0
+    last_frame: int = 0
+    frame_count: int = 0
+    frames: list[int] = field(default_factory=list)
+    rules: list[str] = field(default_factory=list)
+    ids: dict[str, list[int]] = field(default_factory=lambda: {HOST: [], GUEST: []})
+    parts: list[Part] = field(default_factory=list)
+    part_count: int = 0
+    range_count: int = 0
+    ranges_kept: int = 0
+    pages: int | None = None
+    pages_requested: int | None = None
+    outcome: str | None = None
+    detail: str = ""
+    complete: bool | None = None
+    reason: str | None = None
+    expert: list[Finding] = field(default_factory=list)
+    dropped_findings: int = 0
+    truncated: bool = False
+    closed: bool = False
+
+    @property
+    def name(self) -> str:
+        return f"{self.kind} #{self.number}"
+
+    @property
+    def duration(self) -> float | None:
+        if self.start is None or self.end is None:
+            return None
+        return self.end - self.start
+
+    @property
+    def parts_shown(self) -> int:
+        """Parts of the multi-part side; for the other kinds, the messages held."""
+        return self.part_count if self.kind in MULTIPART else self.frame_count
+
+    @property
+    def latency(self) -> float | None:
+        if self.start is None or self.first_reply is None or self.request_frame is None:
+            return None
+        return self.first_reply - self.start
+
+    def add_frame(self, frame: int, time: float | None, rule: str) -> None:
+        if not self.frame_count:
+            self.first_frame = frame
+            self.start = time
+        self.frame_count += 1
+        self.last_frame = frame
+        if time is not None:
+            self.end = time
+        if len(self.frames) < RETAIN_FRAMES:
+            self.frames.append(frame)
+            self.rules.append(rule)
+        else:
+            self.truncated = True
+
+    def add_id(self, sender: str, trans_id: int | None) -> None:
+        if trans_id is None:
+            return
+        ids = self.ids[sender]
+        if trans_id in ids:
+            return
+        if len(ids) < RETAIN_IDS:
+            ids.append(trans_id)
+        else:
+            self.truncated = True
+
+    def add_finding(self, finding: Finding) -> None:
+        if len(self.expert) < RETAIN_FINDINGS:
+            self.expert.append(finding)
+        else:
+            self.dropped_findings += 1
+
+    def findings(self) -> list[Finding]:
+        """The kept findings, and a note when some were dropped at the cap."""
+        if not self.dropped_findings:
+            return list(self.expert)
+        return self.expert + [note(f"{self.dropped_findings} more findings not kept")]
+
+    def summary(self) -> str:
+        """What the final message of the transaction sums up, in a few words."""
+        pages = self.pages or 0
+        outcome = OUTCOME_TEXT.get(self.outcome or "unknown", self.outcome or "unknown")
+        if self.kind in MULTIPART:
+            asked = ""
+            if self.pages_requested is not None and self.kind != "unballoon":
+                asked = f" of {self.pages_requested}"
+            text = (f"{self.part_count} {'part' if self.part_count == 1 else 'parts'}, "
+                    f"{pages}{asked} pages ({mib(pages)}), {outcome}")
+        elif self.kind == "hot_add":
+            asked = "" if self.pages_requested is None else f" of {self.pages_requested}"
+            text = f"{pages}{asked} pages ({mib(pages)}), {outcome}"
+        elif self.detail:
+            text = f"{outcome}: {self.detail}"
+        else:
+            text = outcome
+        duration = self.duration
+        if duration is not None and self.frame_count > 1:
+            text += f", {duration:.6f} s"
+        return text
+
+    def ref(self) -> dict[str, Any]:
+        """The JSON object of a whole transaction (``timeline -T json``)."""
+        return {
+            "kind": self.kind,
+            "number": self.number,
+            "frames": list(self.frames),
+            "start": self.start,
+            "end": self.end,
+            "duration": self.duration,
+            "latency": self.latency,
+            "trans_ids": {HOST: list(self.ids[HOST]), GUEST: list(self.ids[GUEST])},
+            "parts": self.parts_shown,
+            "ranges": self.range_count,
+            "pages": self.pages,
+            "pages_requested": self.pages_requested,
+            "outcome": self.outcome,
+            "detail": self.detail,
+            "complete": self.complete,
+            "reason": self.reason,
+            "links": [{"frame": f, "rule": r} for f, r in zip(self.frames, self.rules)],
+            "truncated": self.truncated,
+            "expert": [f.to_json() for f in self.findings()],
+        }
+
+
+@dataclass(slots=True, eq=False)
+class Series:
+    """Messages between transactions, summed up: status reports, or messages of no transaction."""
+
+    kind: str
+    number: int
+    first_frame: int = 0
+    last_frame: int = 0
+    start: float | None = None
+    end: float | None = None
+    count: int = 0
+    num_avail: int | None = None
+    num_committed: int | None = None
+    types: dict[str, int] = field(default_factory=dict)
+    closed: bool = False
+
+    @property
+    def duration(self) -> float | None:
+        if self.start is None or self.end is None:
+            return None
+        return self.end - self.start
+
+    def add(self, frame: int, time: float | None) -> int:
+        """Count one more message; returns its 1-based place in the series."""
+        if not self.count:
+            self.first_frame = frame
+            self.start = time
+        self.count += 1
+        self.last_frame = frame
+        if time is not None:
+            self.end = time
+        return self.count
+
+    def add_type(self, name: str) -> None:
+        if name in self.types or len(self.types) < RETAIN_TYPES:
+            self.types[name] = self.types.get(name, 0) + 1
+        else:
+            self.types["(other types)"] = self.types.get("(other types)", 0) + 1
+
+    def ref(self) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "kind": self.kind,
+            "number": self.number,
+            "first_frame": self.first_frame,
+            "last_frame": self.last_frame,
+            "start": self.start,
+            "end": self.end,
+            "duration": self.duration,
+            "count": self.count,
+        }
+        if self.kind == "status":
+            out["num_avail"] = self.num_avail
+            out["num_committed"] = self.num_committed
+        else:
+            out["types"] = dict(self.types)
+        return out
+
+
+@dataclass(slots=True, eq=False)
+class Session:
+    """What the whole capture says about the channel: version, capabilities, times."""
+
+    version: int | None = None
+    version_frame: int | None = None
+    negotiations: int = 0
+    guest_caps: dict[str, int] | None = None
+    host_caps: dict[str, int] | None = None
+    first_frame: int | None = None
+    last_frame: int | None = None
+    first_time: float | None = None
+    last_time: float | None = None
+    messages: int = 0
+    counts: dict[str, int] = field(default_factory=dict)
+
+    def see(self, frame: int, time: float | None) -> None:
+        if self.first_frame is None:
+            self.first_frame = frame
+        self.last_frame = frame
+        self.messages += 1
+        if time is not None:
+            if self.first_time is None:
+                self.first_time = time
+            self.last_time = time
+
+    def ref(self) -> dict[str, Any]:
+        return {
+            "kind": "session",
+            "version": self.version,
+            "version_frame": self.version_frame,
+            "negotiations": self.negotiations,
+            "guest_capabilities": self.guest_caps,
+            "host_capabilities": self.host_caps,
+            "first_frame": self.first_frame,
+            "last_frame": self.last_frame,
+            "first": self.first_time,
+            "last": self.last_time,
+            "messages": self.messages,
+            "transactions": dict(self.counts),
+        }
+
+
+#: How many messages :func:`~dmdissect.analysis.transactions.annotate` holds back
+#: at most while a transaction is open; past it the oldest goes out unresolved.
+LOOKAHEAD = 1000
+
+
+@dataclass(slots=True, eq=False)
+class Link:
+    """One message's place in its transaction: the object the views' hooks call.
+
+    ``role`` is request, part, response or info; ``part`` numbers the parts of
+    the multi-part side (1-based); ``rule`` says what linked the message.
+    """
+
+    transaction: Transaction
+    frame: int
+    role: str
+    part: int | None
+    rule: str
+
+    def label_for(self, message: Any = None) -> str:
+        txn = self.transaction
+        head = f"{self.role if self.part is None else f'part {self.part}'} of {txn.name}"
+        if not txn.closed:
+            return f"{head}, end not yet known (lookahead full)"
+        if txn.final_frame == self.frame:
+            text = f"{head}, final: {txn.summary()}"
+        elif txn.final_frame is not None:
+            word = "reassembled" if txn.kind in MULTIPART else "response"
+            text = f"{head}, {word} in frame {txn.final_frame}"
+        else:
+            text = head
+        if not txn.complete:
+            text += f"; incomplete: {txn.reason}"
+        return text
+
+    def tree_for(self, message: Any = None) -> Any:
+        """The reassembled transaction under its final (or, if incomplete, last) message."""
+        txn = self.transaction
+        if not txn.closed or self.frame != (txn.final_frame or txn.last_frame):
+            return None
+        from dmdissect.views.timeline import transaction_tree
+
+        return transaction_tree(txn)
+
+    def ref_for(self, message: Any = None) -> dict[str, Any]:
+        txn = self.transaction
+        out = {
+            "kind": txn.kind,
+            "number": txn.number,
+            "role": self.role,
+            "part": self.part,
+            "rule": self.rule,
+            "request_frame": txn.request_frame,
+            "final_frame": txn.final_frame if txn.closed else None,
+            "complete": txn.complete if txn.closed else None,
+        }
+        if txn.closed and not txn.complete:
+            out["reason"] = txn.reason
+        return out
+
+
+@dataclass(slots=True, eq=False)
+class SeriesLink:
+    """A message's place in a series: JSON only, so summary lines stay as they are."""
+
+    series: Series
+    index: int
+
+    def ref_for(self, message: Any = None) -> dict[str, Any]:
+        return {"kind": self.series.kind, "number": self.series.number, "role": "report"
+                if self.series.kind == "status" else "other", "part": self.index,
+                "rule": "series"}

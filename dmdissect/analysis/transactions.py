@@ -1,0 +1,584 @@
+"""The transaction tracker: messages in, in order; transactions and status series out.
+
+Why not pair by trans_id: a Linux guest stamps a new id on every message it
+sends (each part of one balloon response included, status reports in
+between), QEMU stamps one id on every unballoon part and echoes the guest's
+id only on version and capabilities replies, and host and guest ids are
+separate spaces that collide.  So the tracker pairs by protocol state:
+
+* at most one transaction of each kind is open; a request opens one (a new
+  request while one is open is flagged, and closes the old one incomplete);
+* a reply or part goes to the open transaction of its kind;
+* balloon and hot_remove collect the guest's parts until ``more_pages=0``
+  (a balloon part with ``range_count=0`` and ``more_pages=0``: the guest is at
+  its floor); unballoon collects the host's parts until ``more_pages=0``, then
+  waits for the guest's UNBALLOON_RESPONSE;
+* version, capabilities and hot_add close on their one response; info stands
+  alone; status reports form a series that never breaks a transaction;
+* a reply with nothing open opens a transaction marked incomplete ("no
+  request seen"); the end of input, a renegotiated version (the channel was
+  reopened) or a superseding request closes open ones incomplete.
+
+A shared trans_id then confirms a link where the peer shares it: the host
+echoing the guest's id (version, capabilities) or one id on every part of a
+series.  Each message records its rule: ``request``, ``state``,
+``state+trans_id``, ``orphan``, ``after-final``, ``standalone``, ``series``
+or ``state:type7-unballoon-response``.
+
+Memory stays bounded: records cap what they keep (:mod:`.records`), at most
+one transaction per kind is open, and finished rows wait for an earlier open
+one only up to :data:`ORDER_LIMIT` before it is closed as unanswered.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+
+from dmdissect.analysis.intervals import PageSet, coalesce
+from dmdissect.analysis.records import (
+    GUEST,
+    HOST,
+    LOOKAHEAD,
+    RETAIN_FRAMES,
+    RETAIN_RANGES,
+    Link,
+    Part,
+    Series,
+    SeriesLink,
+    Session,
+    Transaction,
+)
+from dmdissect.findings import Finding, error, note, warning
+from dmdissect.layers import HEADER_SIZE, SENDER, mib, type_name, version_text
+from dmdissect.layers.header import GUEST as GUEST_TO_HOST
+
+__all__ = ["ORDER_LIMIT", "LOOKAHEAD", "BALLOONED_LIMIT", "Tracker", "annotate", "Link",
+           "Series", "Session", "Transaction"]
+
+#: Finished rows allowed to wait behind one open transaction before it is closed unanswered.
+ORDER_LIMIT = 1000
+#: Disjoint page runs remembered as ballooned in the session (for the unballoon note).
+BALLOONED_LIMIT = 100_000
+
+#: Request type -> kind, reply type -> kind.
+REQUESTS = {1: "version", 3: "capabilities", 6: "balloon", 8: "unballoon", 10: "hot_add",
+            13: "hot_remove"}
+REPLIES = {2: "version", 4: "capabilities", 7: "balloon", 9: "unballoon", 11: "hot_add",
+           14: "hot_remove"}
+#: Kinds whose reply echoes the request's trans_id on peers that share it (QEMU).
+ECHOED = {"version", "capabilities"}
+
+
+@dataclass(slots=True, eq=False)
+class _Pending:
+    """Working state of an open transaction, dropped when it closes."""
+
+    txn: Transaction
+    expecting: str
+    opener: str = HOST
+    request_id: int | None = None
+    series_id: int | None = None
+    last_attempt: bool = False
+    version: int | None = None
+    pages: PageSet = field(default_factory=lambda: PageSet(RETAIN_RANGES))
+
+
+def _sender(msg_type: int) -> str:
+    return GUEST if SENDER.get(msg_type) == GUEST_TO_HOST else HOST
+
+
+def _more(body) -> bool:
+    """More parts follow; a truncated part is not known to be the last."""
+    return bool(body.more_pages) or "more_pages" in body.missing
+
+
+class Tracker:
+    """Feed messages in order; get finished transactions and series back in start order."""
+
+    def __init__(self) -> None:
+        self.session = Session()
+        self._open: dict[str, _Pending] = {}
+        self._numbers: dict[str, int] = {}
+        self._finals: dict[str, tuple[str, int]] = {}
+        self._status: Series | None = None
+        self._other: Series | None = None
+        self._order: deque[Transaction | Series] = deque()
+        self._ballooned = PageSet(BALLOONED_LIMIT)
+        self._negotiated = False
+        self._handlers = {
+            1: self._version_request, 2: self._version_response,
+            3: self._caps_report, 4: self._caps_response,
+            6: self._multipart_request, 7: self._balloon_response,
+            8: self._unballoon_request, 9: self._unballoon_response,
+            10: self._hot_add_request, 11: self._hot_add_response, 12: self._info,
+            13: self._multipart_request, 14: self._multipart_response,
+        }
+
+    # --- the stream --------------------------------------------------------------
+
+    def feed(self, message) -> list[Transaction | Series]:
+        """Track one message (sets ``message.transaction``); returns rows now final."""
+        frame = message.frame
+        self.session.see(frame.index, frame.time)
+        body = message.body
+        if message.type == 5 and body is not None:
+            self._status_report(message, body)
+            return []
+        handler = self._handlers.get(message.type)
+        if handler is None or body is None:
+            self._series_message(message, "other")
+        else:
+            handler(message)
+        return self._ready()
+
+    def finish(self) -> list[Transaction | Series]:
+        """End of input: close what is open (incomplete) and return every row left."""
+        for pending in list(self._open.values()):
+            self._close(pending, False, self._unfinished(pending) + " (capture ended)")
+        self._end_series()
+        rows = list(self._order)
+        self._order.clear()
+        return rows
+
+    def _ready(self) -> list[Transaction | Series]:
+        order = self._order
+        rows: list[Transaction | Series] = []
+        while order:
+            if order[0].closed:
+                rows.append(order.popleft())
+            elif len(order) > ORDER_LIMIT:
+                front = order[0]
+                pending = self._open.get(front.kind)
+                if pending is None or pending.txn is not front:
+                    break
+                self._close(pending, False, self._unfinished(pending)
+                            + f" (no reply within the next {ORDER_LIMIT} transactions)")
+            else:
+                break
+        return rows
+
+    # --- opening, linking, closing ------------------------------------------------
+
+    def _open_txn(self, kind: str, message, rule: str, role: str, part: int | None = None,
+                  expecting: str = "reply") -> _Pending:
+        self._end_series()
+        number = self._numbers.get(kind, 0) + 1
+        self._numbers[kind] = number
+        counts = self.session.counts
+        counts[kind] = counts.get(kind, 0) + 1
+        txn = Transaction(kind, number)
+        if rule == "request":
+            txn.request_frame = message.frame.index
+            self._finals.pop(kind, None)
+        self._order.append(txn)
+        pending = _Pending(txn, expecting, _sender(message.type))
+        if kind != "info":
+            self._open[kind] = pending
+        self._link(pending, message, rule, role, part)
+        return pending
+
+    def _link(self, pending: _Pending, message, rule: str, role: str,
+              part: int | None = None) -> None:
+        txn = pending.txn
+        frame = message.frame
+        sender = _sender(message.type)
+        if txn.first_reply is None and txn.request_frame is not None and sender != pending.opener:
+            txn.first_reply = frame.time
+        txn.add_frame(frame.index, frame.time, rule)
+        txn.add_id(sender, message.trans_id)
+        message.transaction = Link(txn, frame.index, role, part, rule)
+
+    def _close(self, pending: _Pending, complete: bool, reason: str | None = None,
+               final: int | None = None) -> None:
+        txn = pending.txn
+        txn.closed = True
+        txn.final_frame = final
+        if txn.reason and reason:
+            txn.reason = f"{txn.reason}; {reason}"
+        elif reason:
+            txn.reason = reason
+        txn.complete = complete and txn.reason is None
+        if txn.outcome is None:
+            txn.outcome = "unknown"
+        if self._open.get(txn.kind) is pending:
+            del self._open[txn.kind]
+
+    def _orphan(self, kind: str, message, role: str, part: int | None = None,
+                expecting: str = "reply") -> _Pending:
+        """A reply with nothing open: an incomplete transaction, and why."""
+        after = self._finals.get(kind) if kind in ("balloon", "hot_remove") else None
+        seen = kind in self._numbers
+        rule = "after-final" if after else "orphan"
+        pending = self._open_txn(kind, message, rule, role, part, expecting)
+        if after:
+            name, frame = after
+            pending.txn.reason = f"part after the final one of {name}"
+            self._flag(message, pending.txn, warning(
+                f"part after the final one of {name} (frame {frame})"))
+        else:
+            pending.txn.reason = "no request seen"
+            self._flag(message, pending.txn, warning(
+                f"response with no request: no {type_name(message.type - 1)} is outstanding")
+                if seen else note("response with no request in the capture "
+                                  "(it may start after the request)"))
+        return pending
+
+    def _supersede(self, kind: str, message) -> None:
+        """A new request while one of its kind is open: flag it, close the old one."""
+        pending = self._open.get(kind)
+        if pending is None:
+            return
+        txn = pending.txn
+        self._flag(message, txn, warning(
+            f"new request while {txn.name} (frame {txn.first_frame}) is outstanding"))
+        self._close(pending, False,
+                    self._unfinished(pending) + f" (superseded by frame {message.frame.index})")
+
+    @staticmethod
+    def _unfinished(pending: _Pending) -> str:
+        if pending.expecting == "parts":
+            return "final part missing"
+        return "no response"
+
+    @staticmethod
+    def _flag(message, txn: Transaction, finding: Finding) -> None:
+        message.findings.append(finding)
+        txn.add_finding(finding)
+
+    # --- series -------------------------------------------------------------------
+
+    def _new_series(self, kind: str) -> Series:
+        number = self._numbers.get(kind, 0) + 1
+        self._numbers[kind] = number
+        series = Series(kind, number)
+        self._order.append(series)
+        if kind == "status":
+            self._status = series
+        else:
+            self._other = series
+        return series
+
+    def _series_message(self, message, kind: str) -> Series:
+        series = (self._status if kind == "status" else self._other) or self._new_series(kind)
+        frame = message.frame
+        message.transaction = SeriesLink(series, series.add(frame.index, frame.time))
+        if kind == "other":
+            series.add_type(message.type_name)
+        return series
+
+    def _end_series(self) -> None:
+        for series in (self._status, self._other):
+            if series is not None:
+                series.closed = True
+        self._status = self._other = None
+
+    def _status_report(self, message, body) -> None:
+        """The hot path (nine messages in ten): no row can become final here."""
+        series = self._series_message(message, "status")
+        missing = body.missing
+        if "num_avail" not in missing:
+            series.num_avail = body.num_avail
+        if "num_committed" not in missing:
+            series.num_committed = body.num_committed
+
+    # --- version and capabilities -------------------------------------------------
+
+    def _version_request(self, message) -> None:
+        reset = self._negotiated and "version" not in self._open
+        if reset:
+            self._reset(message)
+        else:
+            self._supersede("version", message)
+        body = message.body
+        pending = self._open_txn("version", message, "request", "request")
+        if reset:
+            self._flag(message, pending.txn, note(
+                "version negotiated again: the channel was reopened (suspend/resume?)"))
+        pending.request_id = message.trans_id
+        pending.version = body.version.version
+        pending.last_attempt = bool(body.is_last_attempt)
+        pending.txn.detail = version_text(pending.version)
+
+    def _reset(self, message) -> None:
+        """A version offer after an accepted one: the channel was reopened."""
+        frame = message.frame.index
+        for pending in list(self._open.values()):
+            self._close(pending, False,
+                        self._unfinished(pending) + f" (channel reset in frame {frame})")
+        self._negotiated = False
+
+    def _reply_link(self, kind: str, message, role: str = "response") -> _Pending:
+        """Link a single reply to the open transaction of its kind, or to an orphan."""
+        pending = self._open.get(kind)
+        if pending is None:
+            return self._orphan(kind, message, role)
+        echoed = kind in ECHOED and message.trans_id is not None \
+            and message.trans_id == pending.request_id
+        self._link(pending, message, "state+trans_id" if echoed else "state", role)
+        return pending
+
+    def _version_response(self, message) -> None:
+        pending = self._reply_link("version", message)
+        txn = pending.txn
+        accepted = bool(message.body.is_accepted)
+        txn.outcome = "accepted" if accepted else "refused"
+        if accepted:
+            self._negotiated = True
+            self.session.negotiations += 1
+            if pending.version is not None:
+                self.session.version = pending.version
+                self.session.version_frame = txn.request_frame
+        elif pending.last_attempt:
+            self._flag(message, txn, error(
+                f"version negotiation failed: the host refused the guest's last offer "
+                f"({txn.detail})"))
+        self._close(pending, True, final=message.frame.index)
+
+    def _caps_report(self, message) -> None:
+        self._supersede("capabilities", message)
+        body = message.body
+        pending = self._open_txn("capabilities", message, "request", "request")
+        pending.request_id = message.trans_id
+        caps = body.caps
+        pending.txn.detail = caps.mysummary()
+        self.session.guest_caps = {
+            "balloon": caps.balloon, "hot_add": caps.hot_add,
+            "hot_add_alignment": caps.hot_add_alignment, "hot_remove": caps.hot_remove,
+            "min_page_cnt": body.min_page_cnt, "max_page_number": body.max_page_number,
+        }
+
+    def _caps_response(self, message) -> None:
+        pending = self._reply_link("capabilities", message)
+        body = message.body
+        accepted = bool(body.is_accepted)
+        pending.txn.outcome = "accepted" if accepted else "refused"
+        self.session.host_caps = {
+            "is_accepted": body.is_accepted, "hot_remove": body.hot_remove,
+            "suppress_pressure_reports": body.suppress_pressure_reports,
+        }
+        if not accepted:
+            self._flag(message, pending.txn, warning("capabilities refused by the host"))
+        self._close(pending, True, final=message.frame.index)
+
+    # --- balloon and hot remove: a host request, guest parts ---------------------
+
+    def _multipart_request(self, message) -> None:
+        kind = REQUESTS[message.type]
+        self._supersede(kind, message)
+        pending = self._open_txn(kind, message, "request", "request")
+        pending.request_id = message.trans_id
+        body = message.body
+        txn = pending.txn
+        txn.pages = 0
+        if kind == "balloon":
+            txn.pages_requested = body.num_pages
+        else:
+            txn.pages_requested = body.page_count
+            txn.detail = f"node {body.virtual_node}"
+
+    def _balloon_response(self, message) -> None:
+        unballoon = self._open.get("unballoon")
+        if ("balloon" not in self._open and unballoon is not None
+                and unballoon.expecting == "response"
+                and message.available == HEADER_SIZE):
+            self._type7_unballoon_response(unballoon, message)
+            return
+        self._multipart_response(message)
+
+    def _multipart_response(self, message) -> None:
+        kind = REPLIES[message.type]
+        pending = self._open.get(kind)
+        if pending is None:
+            pending = self._orphan(kind, message, "part", 1, expecting="parts")
+        else:
+            rule = "state"
+            if pending.series_id is not None and message.trans_id == pending.series_id:
+                rule = "state+trans_id"
+            self._link(pending, message, rule, "part", pending.txn.part_count + 1)
+        if pending.series_id is None:
+            pending.series_id = message.trans_id
+        pending.expecting = "parts"
+        body = message.body
+        self._add_part(pending, message)
+        if kind == "hot_remove":
+            pending.txn.detail = f"result {body.result}"
+        if not _more(body):
+            self._finish_parts(pending, message)
+
+    def _finish_parts(self, pending: _Pending, message) -> None:
+        """The guest's last part: work out the outcome and close."""
+        txn = pending.txn
+        pages = txn.pages or 0
+        asked = txn.pages_requested
+        if txn.kind == "balloon" and pages == 0:
+            txn.outcome = "at_floor"
+        elif txn.kind == "hot_remove" and pages == 0:
+            txn.outcome = "refused"
+        elif asked is None:
+            txn.outcome = "unknown"
+        elif pages < asked:
+            txn.outcome = "partial"
+        else:
+            txn.outcome = "accepted"
+        if asked is not None and pages > asked:
+            self._flag(message, txn, warning(
+                f"{pages} pages given, more than the {asked} asked for"))
+        self._finals[txn.kind] = (txn.name, message.frame.index)
+        self._close(pending, True, final=message.frame.index)
+
+    def _add_part(self, pending: _Pending, message) -> tuple[Part, list[tuple[int, int]]]:
+        """Count a part's ranges and pages, keep them up to the cap, check overlaps."""
+        txn = pending.txn
+        body = message.body
+        ranges = [(r.start_page, r.page_cnt) for r in body.range_array]
+        pages = sum(count for _, count in ranges)
+        part = Part(message.frame.index, message.trans_id, _more(body), len(ranges), pages)
+        txn.part_count += 1
+        txn.range_count += len(ranges)
+        txn.pages = (txn.pages or 0) + pages
+        if len(txn.parts) < RETAIN_FRAMES:
+            part.ranges = ranges[:max(0, RETAIN_RANGES - txn.ranges_kept)]
+            txn.ranges_kept += len(part.ranges)
+            txn.parts.append(part)
+        if len(part.ranges) < len(ranges):
+            txn.truncated = True
+        runs, twice = coalesce(ranges)
+        self._overlaps(pending, message, runs, twice)
+        if txn.kind == "balloon":
+            for start, end in runs:
+                self._ballooned.add(start, end)
+        return part, runs
+
+    def _overlaps(self, pending: _Pending, message, runs: list[tuple[int, int]],
+                  twice: int) -> None:
+        seen = pending.pages
+        for start, end in runs:
+            twice += seen.overlap(start, end)
+            seen.add(start, end)
+        if twice:
+            self._flag(message, pending.txn, warning(
+                f"overlapping ranges within {pending.txn.name}: {twice} pages "
+                f"({mib(twice)}) appear twice"))
+
+    # --- unballoon: host parts, one guest response -------------------------------
+
+    def _unballoon_request(self, message) -> None:
+        pending = self._open.get("unballoon")
+        if pending is not None and pending.expecting == "parts":
+            rule = "state+trans_id" if message.trans_id == pending.series_id else "state"
+            self._link(pending, message, rule, "part", pending.txn.part_count + 1)
+        elif (pending is not None and pending.series_id is not None
+              and message.trans_id == pending.series_id):
+            self._link(pending, message, "after-final", "part", pending.txn.part_count + 1)
+            final = pending.txn.parts[-1].frame if pending.txn.parts else pending.txn.last_frame
+            self._flag(message, pending.txn, warning(
+                f"part after the final one of {pending.txn.name} (frame {final})"))
+        else:
+            self._supersede("unballoon", message)
+            pending = self._open_txn("unballoon", message, "request", "part", 1, "parts")
+            pending.series_id = message.trans_id
+            pending.txn.pages = 0
+        part, runs = self._add_part(pending, message)
+        pending.txn.pages_requested = pending.txn.pages
+        self._never_ballooned(pending.txn, message, part, runs)
+        if not _more(message.body):
+            pending.expecting = "response"
+
+    def _never_ballooned(self, txn: Transaction, message, part: Part,
+                         runs: list[tuple[int, int]]) -> None:
+        """Note pages returned that this capture never saw ballooned (it may start late)."""
+        ballooned = self._ballooned
+        missing = 0
+        for start, end in runs:
+            missing += (end - start) - ballooned.overlap(start, end)
+            ballooned.remove(start, end)
+        if missing and not ballooned.overflowed:
+            self._flag(message, txn, note(
+                f"{missing} of {part.pages} pages unballooned were never ballooned in this "
+                f"capture (it may start after they were)"))
+
+    def _unballoon_response(self, message) -> None:
+        pending = self._open.get("unballoon")
+        if pending is None:
+            pending = self._orphan("unballoon", message, "response")
+        else:
+            self._link(pending, message, "state", "response")
+        txn = pending.txn
+        txn.outcome = "accepted"
+        if pending.expecting == "parts" and txn.request_frame is not None:
+            self._flag(message, txn, warning("UNBALLOON_RESPONSE before the final part"))
+            self._close(pending, False, "final part missing", final=message.frame.index)
+            return
+        self._close(pending, True, final=message.frame.index)
+
+    def _type7_unballoon_response(self, pending: _Pending, message) -> None:
+        self._link(pending, message, "state:type7-unballoon-response", "response")
+        self._flag(message, pending.txn, warning(
+            "header-only BALLOON_RESPONSE after the last unballoon part: taken as the "
+            "UNBALLOON_RESPONSE (a known guest bug)"))
+        pending.txn.outcome = "accepted"
+        self._close(pending, True, final=message.frame.index)
+
+    # --- hot add and info ---------------------------------------------------------
+
+    def _hot_add_request(self, message) -> None:
+        self._supersede("hot_add", message)
+        pending = self._open_txn("hot_add", message, "request", "request")
+        body = message.body
+        txn = pending.txn
+        txn.pages_requested = body.range.page_cnt
+        txn.detail = f"at {body.range.start_page:#x}"
+        if body.region is not None:
+            txn.detail += (f", region {body.region.page_cnt} pages at "
+                           f"{body.region.start_page:#x}")
+
+    def _hot_add_response(self, message) -> None:
+        pending = self._reply_link("hot_add", message)
+        body = message.body
+        txn = pending.txn
+        txn.pages = body.page_count
+        if body.result == 0:
+            txn.outcome = "transient_failure"
+        elif body.result == 1 and body.page_count == 0:
+            txn.outcome = "permanent_failure"
+        elif body.result != 1:
+            txn.outcome = "unknown"
+        elif txn.pages_requested is not None and body.page_count < txn.pages_requested:
+            txn.outcome = "partial"
+        else:
+            txn.outcome = "accepted"
+        self._close(pending, True, final=message.frame.index)
+
+    def _info(self, message) -> None:
+        pending = self._open_txn("info", message, "standalone", "info")
+        txn = pending.txn
+        txn.detail = message.body.mysummary() if not message.body.missing else ""
+        txn.outcome = "sent"
+        self._close(pending, True, final=message.frame.index)
+
+
+def annotate(messages: Iterable, tracker: Tracker | None = None,
+             hold: int = LOOKAHEAD) -> Iterator:
+    """Every message in input order, with ``.transaction`` set.
+
+    A message is held while its transaction is open, so that its label can
+    name the frame the transaction ends in; at most ``hold`` messages wait,
+    then the oldest goes out labelled "end not yet known".  Messages behind a
+    held one wait with it, to keep the input order.
+    """
+    tracker = tracker or Tracker()
+    held: deque = deque()
+    for message in messages:
+        tracker.feed(message)
+        held.append(message)
+        while held and (_settled(held[0]) or len(held) > hold):
+            yield held.popleft()
+    tracker.finish()
+    yield from held
+
+
+def _settled(message) -> bool:
+    link = message.transaction
+    return not isinstance(link, Link) or link.transaction.closed
