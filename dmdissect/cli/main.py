@@ -16,8 +16,10 @@ def main() -> None:
 def _register() -> None:
     from dmdissect.cli.convert import convert
     from dmdissect.cli.read import read
+    from dmdissect.cli.timeline import timeline
 
     main.add_command(read)
+    main.add_command(timeline)
     main.add_command(convert)
 
 

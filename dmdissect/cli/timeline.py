@@ -1,0 +1,36 @@
+"""``dmdissect timeline``: the session as a table of transactions, like Wireshark's flow graph."""
+
+from __future__ import annotations
+
+import click
+
+from dmdissect.cli.common import guarded, input_options, open_input, resolve_input
+from dmdissect.pipeline import transactions_of
+
+
+@click.command()
+@input_options
+@click.option("-T", "--output-format", "output_format",
+              type=click.Choice(["text", "json", "jsonl"]), default="text", show_default=True,
+              help="text: session header and table; json: one array; jsonl: one object a line.")
+@click.option("--color", type=click.Choice(["auto", "always", "never"]), default="auto",
+              show_default=True, help="Colour on a terminal; NO_COLOR in the environment wins.")
+@guarded
+def timeline(file, read_file, fmt, linktype, hex_order, output_format, color):
+    """Show the transactions of FILE in time order (inputs as for read).
+
+    One row per transaction (version, capabilities, balloon, unballoon, hot_add,
+    hot_remove, info) with its frames, trans_ids, parts, pages and outcome;
+    status reports summed up between them; the session (protocol version,
+    capabilities, first and last time) on top.  JSON: one object per row, the
+    session object last.
+    """
+    from dmdissect.analysis.transactions import Tracker
+    from dmdissect.views.output import Output
+    from dmdissect.views.timeline import render_timeline
+
+    path = resolve_input(file, read_file)
+    frames = open_input(path, fmt, linktype, hex_order)
+    tracker = Tracker()
+    out = Output(color={"auto": None, "always": True, "never": False}[color])
+    render_timeline(transactions_of(frames, tracker), tracker.session, output_format, out)

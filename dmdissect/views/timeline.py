@@ -1,0 +1,309 @@
+"""The session as a timeline: one row per transaction, status reports summed up between them.
+
+Text has the same cells everywhere: a rich ``Table`` when styled or on a
+terminal; in pipes plain lines in fixed-width columns that grow when a value
+is longer (never wrapped, never cropped).  The session header needs the whole
+input (its last time), so text rows are spooled (memory up to 1 MiB, then a
+temporary file) and written after it; JSON streams, the session object last.
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from collections.abc import Iterable
+from datetime import datetime, timezone
+from typing import Any
+
+from rich.table import Table
+from rich.text import Text
+from rich.tree import Tree
+
+from dmdissect.analysis.records import MULTIPART, OUTCOME_TEXT, Series, Session, Transaction
+from dmdissect.findings import Finding
+from dmdissect.layers import mib, version_text
+from dmdissect.views.jsonout import dumps, dumps_line
+from dmdissect.views.output import Output
+from dmdissect.views.summary import SEVERITY_STYLES
+
+#: Column titles, plain-text widths (negative: left-aligned) and table justification.
+COLUMNS = [("start", 12), ("duration", 10), ("kind", -16), ("frames", -14),
+           ("trans_ids", -14), ("parts", 5), ("pages", 13), ("MiB", 11), ("outcome", 0),
+           ("findings", 0)]
+#: Text rows kept in memory before the spool moves to a temporary file.
+SPOOL_BYTES = 1 << 20
+#: Times at or above this are epoch seconds (shown as UTC dates); below, seconds since boot.
+EPOCH_FROM = 1e8
+
+Row = Transaction | Series
+
+
+# --- cells ------------------------------------------------------------------------
+
+def _seconds(value: float | None) -> str:
+    return "-" if value is None else f"{value:.6f}"
+
+
+def _relative(time: float | None, first: float | None) -> str:
+    return "-" if time is None or first is None else f"{time - first:.6f}"
+
+
+def frames_text(frames: list[int], total: int) -> str:
+    """``6-7,9``: runs of consecutive frames joined; a note when some were not kept."""
+    runs: list[str] = []
+    start = prev = None
+    for frame in frames:
+        if prev is not None and frame == prev + 1:
+            prev = frame
+            continue
+        if start is not None:
+            runs.append(str(start) if start == prev else f"{start}-{prev}")
+        start = prev = frame
+    if start is not None:
+        runs.append(str(start) if start == prev else f"{start}-{prev}")
+    text = ",".join(runs) or "-"
+    return text if total <= len(frames) else f"{text} (+{total - len(frames)} more)"
+
+
+def ids_text(ids: dict[str, list[int]]) -> str:
+    """``h:5 g:7,9``: host and guest ids apart, since the two spaces collide."""
+    parts = [f"{side[0]}:{','.join(map(str, values))}" for side, values in ids.items() if values]
+    return " ".join(parts) or "-"
+
+
+def _mib_number(pages: int) -> str:
+    return mib(pages).removesuffix(" MiB")
+
+
+def pages_cells(txn: Transaction) -> tuple[str, str]:
+    """``moved/asked`` in pages and in MiB (only moved when nothing else was asked)."""
+    if txn.pages is None:
+        return "-", "-"
+    asked = txn.pages_requested
+    if asked is None or (txn.kind == "unballoon" and asked == txn.pages):
+        return str(txn.pages), _mib_number(txn.pages)
+    return f"{txn.pages}/{asked}", f"{_mib_number(txn.pages)}/{_mib_number(asked)}"
+
+
+def outcome_text(txn: Transaction) -> str:
+    text = OUTCOME_TEXT.get(txn.outcome or "unknown", txn.outcome or "unknown")
+    if txn.detail:
+        text += f": {txn.detail}"
+    if not txn.complete:
+        text += f"; incomplete: {txn.reason}"
+    return text
+
+
+def findings_text(findings: list[Finding]) -> str:
+    return " ".join(f"[{f.severity.value}: {f.message}]" for f in findings)
+
+
+def series_outcome(series: Series) -> str:
+    count = series.count
+    if series.kind == "status":
+        text = f"{count} status {'report' if count == 1 else 'reports'}"
+        if series.num_avail is not None:
+            text += f", latest avail {series.num_avail} pages ({mib(series.num_avail)})"
+        if series.num_committed is not None:
+            text += f", committed {series.num_committed} pages ({mib(series.num_committed)})"
+        return text
+    types = ", ".join(f"{name} x{n}" for name, n in series.types.items())
+    return f"{count} {'message' if count == 1 else 'messages'} in no transaction: {types}"
+
+
+def row_cells(row: Row, first: float | None) -> list[str]:
+    """The cells of one row, in :data:`COLUMNS` order."""
+    start = _relative(row.start, first)
+    if isinstance(row, Series):
+        span = str(row.first_frame) if row.first_frame == row.last_frame \
+            else f"{row.first_frame}-{row.last_frame}"
+        return [start, _seconds(row.duration), f"{row.kind} #{row.number}", span, "-",
+                str(row.count), "-", "-", series_outcome(row), ""]
+    pages, mibs = pages_cells(row)
+    return [start, _seconds(row.duration), row.name, frames_text(row.frames, row.frame_count),
+            ids_text(row.ids), str(row.parts_shown), pages, mibs, outcome_text(row),
+            findings_text(row.findings())]
+
+
+def plain_line(cells: list[str]) -> str:
+    """Fixed-width columns that grow for a longer value; nothing is cut."""
+    out = []
+    for (_, width), cell in zip(COLUMNS, cells):
+        out.append(cell.rjust(width) if width > 0 else cell.ljust(-width))
+    return " ".join(out).rstrip()
+
+
+# --- the session --------------------------------------------------------------------
+
+def clock(time: float) -> str:
+    """Epoch seconds as a UTC date; seconds since boot as they are."""
+    if time >= EPOCH_FROM:
+        stamp = datetime.fromtimestamp(time, timezone.utc)
+        return stamp.strftime("%Y-%m-%d %H:%M:%S.%f UTC")
+    return f"{time:.6f} s"
+
+
+def _caps_text(session: Session) -> str:
+    guest = session.guest_caps
+    host = session.host_caps
+    if guest is None and host is None:
+        return "Capabilities: not seen (the capture may start after them)"
+    parts = []
+    if guest is not None:
+        names = [name for name in ("balloon", "hot_add", "hot_remove") if guest[name]]
+        text = ", ".join(names) or "none"
+        if guest["hot_add"]:
+            text += f" (alignment {1 << guest['hot_add_alignment']} MiB)"
+        parts.append(f"guest {text}")
+    if host is not None:
+        words = ["accepted" if host["is_accepted"] else "refused"]
+        if host["hot_remove"]:
+            words.append("hot_remove")
+        if host["suppress_pressure_reports"]:
+            words.append("pressure reports suppressed")
+        parts.append(f"host {', '.join(words)}")
+    return "Capabilities: " + "; ".join(parts)
+
+
+def session_lines(session: Session) -> list[str]:
+    """Negotiated version, capabilities, first and last time, in three lines."""
+    if session.version is not None:
+        count = session.negotiations
+        version = (f"Protocol: {version_text(session.version)}, negotiated in frame "
+                   f"{session.version_frame} ({count} {'negotiation' if count == 1 else 'negotiations'})")
+    elif session.negotiations:
+        version = "Protocol: accepted, offer not seen (the capture starts after it)"
+    else:
+        version = "Protocol: no accepted version seen"
+    first, last = session.first_time, session.last_time
+    count = f"{session.messages} {'message' if session.messages == 1 else 'messages'}"
+    if first is None or last is None:
+        times = f"Time: none in the input; {count}"
+    else:
+        times = f"Time: {clock(first)} to {clock(last)} ({last - first:.6f} s), {count}"
+    return [version, _caps_text(session), times]
+
+
+# --- the reassembled transaction (read -V) -------------------------------------------
+
+def transaction_tree(txn: Transaction) -> Tree:
+    """Every part and range of a transaction with its totals, under its final message."""
+    tree = Tree(Text(f"Reassembled {txn.name}: {txn.summary()}", style="bold magenta"))
+    tree.add(f"frames: {frames_text(txn.frames, txn.frame_count)}")
+    tree.add("links: " + ", ".join(f"frame {f} {r}" for f, r in zip(txn.frames, txn.rules)))
+    tree.add(f"trans_ids: {ids_text(txn.ids)}")
+    if txn.kind in MULTIPART:
+        for index, part in enumerate(txn.parts, 1):
+            tail = "more follow" if part.more else "last part"
+            branch = tree.add(f"part {index}: frame {part.frame}, trans_id {part.trans_id}, "
+                              f"{part.range_count} ranges, {part.pages} pages "
+                              f"({mib(part.pages)}), {tail}")
+            for number, (start, count) in enumerate(part.ranges):
+                branch.add(f"range {number}: start_page {start:#x}, page_cnt {count} "
+                           f"({mib(count)})")
+            if len(part.ranges) < part.range_count:
+                branch.add(f"{part.range_count - len(part.ranges)} more ranges not kept")
+    tree.add(_totals(txn))
+    if txn.truncated:
+        tree.add("truncated: only the first frames, parts and ranges are kept; totals count all")
+    if not txn.complete:
+        tree.add(Text(f"incomplete: {txn.reason}", style="yellow"))
+    findings = txn.findings()
+    if findings:
+        expert = tree.add(Text("Transaction expert info", style="bold"))
+        for finding in findings:
+            expert.add(Text(f"[{finding.severity.value}] {finding.message}",
+                            style=SEVERITY_STYLES[finding.severity]))
+    return tree
+
+
+def _totals(txn: Transaction) -> str:
+    text = f"totals: {txn.parts_shown} parts, {txn.range_count} ranges"
+    if txn.pages is not None:
+        text += f", {txn.pages} pages ({mib(txn.pages)}) moved"
+    if txn.pages_requested is not None:
+        text += f", {txn.pages_requested} pages ({mib(txn.pages_requested)}) asked"
+    text += f"; outcome {OUTCOME_TEXT.get(txn.outcome or 'unknown', txn.outcome)}"
+    text += f"; duration {_seconds(txn.duration)} s, latency {_seconds(txn.latency)} s"
+    return text
+
+
+# --- writing ---------------------------------------------------------------------------
+
+def row_object(row: Row) -> dict[str, Any]:
+    return row.ref()
+
+
+def render_timeline(rows: Iterable[Row], session: Session, output_format: str,
+                    out: Output) -> int:
+    """Write the timeline; ``session`` must be complete once ``rows`` is exhausted."""
+    if output_format in ("json", "jsonl"):
+        return _json(rows, session, output_format, out)
+    if out.styled or _is_tty(out):
+        return _table(rows, session, out)
+    return _plain(rows, session, out)
+
+
+def _is_tty(out: Output) -> bool:
+    return hasattr(out.stream, "isatty") and out.stream.isatty()
+
+
+def _json(rows: Iterable[Row], session: Session, output_format: str, out: Output) -> int:
+    count = 0
+    if output_format == "jsonl":
+        for count, row in enumerate(rows, 1):
+            out.raw(dumps_line(row_object(row)) + "\n")
+        out.raw(dumps_line(session.ref()) + "\n")
+        return count
+    out.raw("[")
+    for count, row in enumerate(rows, 1):
+        out.raw(("\n  " if count == 1 else ",\n  ") + dumps(row_object(row)))
+    out.raw(("\n  " if count == 0 else ",\n  ") + dumps(session.ref()) + "\n]\n")
+    return count
+
+
+def _plain(rows: Iterable[Row], session: Session, out: Output) -> int:
+    count = 0
+    with tempfile.SpooledTemporaryFile(SPOOL_BYTES, mode="w+", encoding="utf-8") as spool:
+        for count, row in enumerate(rows, 1):
+            spool.write(plain_line(row_cells(row, session.first_time)) + "\n")
+        for line in session_lines(session):
+            out.line(line)
+        out.line("")
+        out.line(plain_line([title for title, _ in COLUMNS]))
+        spool.seek(0)
+        shutil.copyfileobj(spool, out.stream)
+    return count
+
+
+def _table(rows: Iterable[Row], session: Session, out: Output) -> int:
+    table = Table(show_edge=False, header_style="bold", pad_edge=False)
+    for title, width in COLUMNS:
+        table.add_column(title, justify="right" if width > 0 else "left",
+                         overflow="fold")
+    count = 0
+    for count, row in enumerate(rows, 1):
+        table.add_row(*_styled(row, row_cells(row, session.first_time)))
+    for line in session_lines(session):
+        out.line(line, "bold")
+    out.render(table)
+    return count
+
+
+def _styled(row: Row, cells: list[str]) -> list[Text]:
+    texts = [Text(cell) for cell in cells]
+    if isinstance(row, Series):
+        for text in texts:
+            text.stylize("dim")
+        return texts
+    findings = row.findings()
+    if findings:
+        worst = min(findings, key=lambda f: f.severity.rank).severity
+        texts[-1].stylize(SEVERITY_STYLES[worst])
+    if not row.complete:
+        texts[8].stylize("yellow")
+    elif row.outcome in ("accepted", "sent"):
+        texts[8].stylize("green")
+    elif row.outcome != "unknown":
+        texts[8].stylize("red")
+    return texts
