@@ -31,7 +31,6 @@ from dmdissect.layers import (
     type_name,
 )
 from dmdissect.layers.compiled import compile_layer
-from dmdissect.layers.layout import layout_of
 from dmdissect.sources.frame import INFERRED, UNKNOWN, Frame
 
 _HEADER = struct.Struct("<HHI")
@@ -120,21 +119,13 @@ class Message:
 def decode(data: bytes) -> tuple[Packet, DMHeader, VMBusDescriptor | None, bytes]:
     """Apply the Scapy layers; split off VMBus framing when the frame starts with it."""
     if not looks_like_descriptor(data):
-        header = _header(data)
+        header = DMHeader(data)
         return header, header, None, b""
     vmbus = VMBusDescriptor(data[:DESCRIPTOR_SIZE])
     end = max(vmbus.len8 * 8, DESCRIPTOR_SIZE)
-    header = _header(data[DESCRIPTOR_SIZE:end])
+    header = DMHeader(data[DESCRIPTOR_SIZE:end])
     vmbus.add_payload(header)
     return vmbus, header, vmbus, data[end:]
-
-
-def _header(data: bytes) -> DMHeader:
-    """The header layer; Scapy does not dissect zero bytes, so say they are missing."""
-    header = DMHeader(data)
-    if not data:
-        header.missing = layout_of(DMHeader).names_from(0)
-    return header
 
 
 def infer_direction(frame: Frame, msg_type: int | None) -> tuple[str | None, str]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import struct
 
+from scapy.config import conf
 from scapy.packet import Packet
 
 from dmdissect.layers.layout import layout_of
@@ -20,6 +21,16 @@ class DMPacket(Packet):
 
     #: Names of the fields that were not present in the dissected bytes.
     missing: tuple[str, ...] = ()
+
+    def __init__(self, _pkt: bytes | None = None, *args, **kwargs) -> None:
+        """``Layer(b"")`` is a dissection of nothing, unlike ``Layer()`` (a new packet).
+
+        Scapy treats both alike and shows defaults as if they had been read;
+        here empty input says every field is missing.
+        """
+        super().__init__(b"" if _pkt is None else _pkt, *args, **kwargs)
+        if _pkt is not None and not _pkt:
+            self.missing = layout_of(type(self)).names_from(0)
 
     def do_dissect(self, s: bytes) -> bytes:
         raw = s
@@ -52,8 +63,12 @@ class DMPacket(Packet):
         """Give a message whose bytes end with its header its (wholly missing) body.
 
         Scapy adds no layer for zero bytes, which would make a header-only
-        message indistinguishable from one of a type that has no body.
+        message indistinguishable from one of a type that has no body.  Bytes
+        left by a layer cut short are the rest of that layer, not a body.
         """
+        if s and self.missing:
+            self.add_payload(conf.raw_layer(s, _internal=1, _underlayer=self))
+            return
         if s:
             super().do_dissect_payload(s)
             return
