@@ -16,11 +16,13 @@ def main() -> None:
 def _register() -> None:
     from dmdissect.cli.convert import convert
     from dmdissect.cli.read import read
+    from dmdissect.cli.synth import synth
     from dmdissect.cli.timeline import timeline
 
     main.add_command(read)
     main.add_command(timeline)
     main.add_command(convert)
+    main.add_command(synth)
 
 
 _register()

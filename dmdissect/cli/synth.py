@@ -1,0 +1,84 @@
+"""``dmdissect synth``: write a realistic session made by :mod:`dmdissect.synth`.
+
+Usage mistakes get the same one line and exit status 2 as unreadable input,
+never click's three-line usage block: the command is run from scripts
+(captures/regenerate.sh) whose logs should say what went wrong in one line.
+"""
+
+from __future__ import annotations
+
+import io
+import sys
+
+import click
+
+from dmdissect.cli.common import fail, guarded
+from dmdissect.synth import MAX_DURATION, PROFILES, generate
+
+FORMATS = ("pcapng", "pcap", "hex")
+
+
+class _OneLineErrors(click.Command):
+    """Report bad options and arguments as one line on stderr, exit 2."""
+
+    def make_context(self, info_name, args, parent=None, **extra):
+        try:
+            return super().make_context(info_name, args, parent=parent, **extra)
+        except click.UsageError as exc:
+            fail(exc.format_message())
+
+
+def _defaults() -> str:
+    return ", ".join(f"{name} {default:g} s" for name, (_, default) in PROFILES.items())
+
+
+@click.command(cls=_OneLineErrors)
+@click.option("--profile", type=click.Choice(tuple(PROFILES)), default="linux-qemu",
+              show_default=True,
+              help="linux-qemu: Linux guest, QEMU host; windows-hyperv: protocol 2.0 guest, "
+                   "info message, hot remove, refused hot adds; faulty: one of every "
+                   "malformation, labelled in comments.")
+@click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True,
+              help="Seed of the session; the same seed gives the same bytes.")
+@click.option("--duration", type=click.FloatRange(min=1.0, max=MAX_DURATION), metavar="SECONDS",
+              help=f"Length of the session from the first message (default: {_defaults()}).")
+@click.option("--vmbus", is_flag=True,
+              help="Put the 16-byte VMBus in-band descriptor before every message.")
+@click.option("-o", "--output", default="-", metavar="FILE", show_default=True,
+              help="Where to write; '-' is standard output.")
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default="pcapng", show_default=True,
+              help="pcapng keeps directions and comments; pcap only bytes and times; hex is "
+                   "dmesg as a driver logging each message with print_hex_dump() shows it.")
+@guarded
+def synth(profile: str, seed: int, duration: float | None, vmbus: bool, output: str,
+          fmt: str) -> None:
+    """Write a realistic Dynamic Memory session, built with the project's Scapy layers."""
+    if output == "-" and fmt != "hex" and sys.stdout.isatty():
+        fail("refusing to write a binary capture to a terminal; redirect it or use -o FILE")
+    try:
+        session = generate(profile, seed=seed, duration=duration, vmbus=vmbus)
+    except ValueError as exc:
+        fail(str(exc))
+    data = _render(session, fmt)
+    if output == "-":
+        sys.stdout.buffer.write(data)
+        sys.stdout.buffer.flush()
+        return
+    try:
+        with open(output, "wb") as handle:
+            handle.write(data)
+    except OSError as exc:
+        fail(f"cannot write {output}: {exc.strerror or exc}")
+
+
+def _render(session, fmt: str) -> bytes:
+    if fmt == "hex":
+        from dmdissect.views.hexlog import dmesg_lines
+
+        return "".join(line + "\n" for line in dmesg_lines(session.frames,
+                                                            session.boot_time)).encode()
+    from dmdissect.sources.writer import write_frames
+
+    buffer = io.BytesIO()
+    write_frames(session.frames, buffer, to=fmt)
+    return buffer.getvalue()
