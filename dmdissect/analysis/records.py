@@ -156,7 +156,9 @@ class Transaction:
         """What the final message of the transaction sums up, in a few words."""
         pages = self.pages or 0
         outcome = OUTCOME_TEXT.get(self.outcome or "unknown", self.outcome or "unknown")
-        if self.kind in MULTIPART:
+        if self.kind in MULTIPART and self.pages is None:
+            text = outcome
+        elif self.kind in MULTIPART:
             asked = ""
             if self.pages_requested is not None and self.kind != "unballoon":
                 asked = f" of {self.pages_requested}"

@@ -82,6 +82,7 @@ class _Pending:
     series_id: int | None = None
     last_attempt: bool = False
     version: int | None = None
+    node: int | None = None
     pages: PageSet = field(default_factory=lambda: PageSet(RETAIN_RANGES))
 
 
@@ -376,6 +377,7 @@ class Tracker:
             txn.pages_requested = body.num_pages
         else:
             txn.pages_requested = body.page_count
+            pending.node = body.virtual_node
             txn.detail = f"node {body.virtual_node}"
 
     def _balloon_response(self, message) -> None:
@@ -403,7 +405,8 @@ class Tracker:
         body = message.body
         self._add_part(pending, message)
         if kind == "hot_remove":
-            pending.txn.detail = f"result {body.result}"
+            node = "" if pending.node is None else f"node {pending.node}, "
+            pending.txn.detail = f"{node}result {body.result}"
         if not _more(body):
             self._finish_parts(pending, message)
 
