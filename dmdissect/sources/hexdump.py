@@ -165,9 +165,10 @@ def _iter_lines(chunks: Iterable[bytes]) -> Iterator[str | None]:
     buf = bytearray()
     skipping = False
     for chunk in chunks:
+        scan = len(buf)
         buf += chunk
         start = 0
-        while (end := buf.find(b"\n", start)) >= 0:
+        while (end := buf.find(b"\n", max(start, scan))) >= 0:
             yield None if skipping else _text(buf[start:end])
             skipping = False
             start = end + 1
@@ -590,18 +591,19 @@ class _Assembler:
 
     # starting and finishing messages
 
-    def _context_order(self, row: Row, key: str, address_mode: bool) -> str:
+    @staticmethod
+    def _context_order(row: Row, address_mode: bool) -> str:
         """Default group order when nothing else tells: a log prefix or an address
         means the kernel (words), a bare line means xxd (bytes)."""
         if row.order is not None:
             return row.order
-        return LE_WORDS if key or address_mode else BYTES
+        return LE_WORDS if row.prefix.strip() or address_mode else BYTES
 
     def _start(self, row: Row, number: int, key: str, offset_mode: bool) -> None:
         self._flush()
         address_mode = row.family == hf.COLON and not offset_mode
         message = _Message(row.family, key, number, offset_mode,
-                           self._context_order(row, key, address_mode),
+                           self._context_order(row, address_mode),
                            radixes=row.radixes, offset_digits=len(row.offset_token or ""),
                            after_noise=self.noise_gap)
         time, direction = hf.parse_preamble(self.preamble) if self.preamble else (None, None)
