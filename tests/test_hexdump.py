@@ -272,3 +272,333 @@ def test_tcpdump_layout_generator_matches_tcpdump():
               if "UNSUPPORTED" in line]
     assert tcpdump(MESSAGES, stamps=stamps) == fixture("tcpdump_X.txt")
     assert tcpdump(MESSAGES, ascii=False, stamps=stamps) == fixture("tcpdump_xx.txt")
+
+
+# --- the kernel's print_hex_dump in dmesg, journalctl and syslog lines ---------------------
+
+def test_kernel_reimplementation_matches_the_documented_examples():
+    """The two examples in lib/hexdump.c's own comment for print_hex_dump()."""
+    data = bytes(range(0x40, 0x50))
+    assert hex_dump_to_buffer(data, 16, 1, True) == (
+        "40 41 42 43 44 45 46 47 48 49 4a 4b 4c 4d 4e 4f  @ABCDEFGHIJKLMNO")
+    assert hex_dump_to_buffer(bytes(range(0x70, 0x80)), 16, 4, True) == (
+        "73727170 77767574 7b7a7978 7f7e7d7c  pqrstuvwxyz{|}~.")
+
+
+def test_kernel_short_line_falls_back_to_single_bytes():
+    line = hex_dump_to_buffer(b"\x07\x00\x38", 16, 4, True)
+    assert line.startswith("07 00 38 ") and line.endswith("..8")
+
+
+@pytest.mark.parametrize("stamp", sorted(STAMPS))
+@pytest.mark.parametrize("prefix_type", [DUMP_PREFIX_OFFSET, DUMP_PREFIX_ADDRESS, DUMP_PREFIX_NONE])
+@pytest.mark.parametrize("groupsize", [1, 2, 4, 8])
+@pytest.mark.parametrize("rowsize", [16, 32])
+@pytest.mark.parametrize("ascii", [True, False])
+def test_kernel_dump_every_variant(stamp, prefix_type, groupsize, rowsize, ascii):
+    times = [100.5, 101.25, 102.000001, 103.75, 1234.5]
+    text = kernel_dump(MESSAGES, prefix_type, rowsize, groupsize, ascii, stamp, times=times)
+    frames = frames_of(text)
+    assert [f.data for f in frames] == MESSAGES
+    expected = [STAMP_TIME[stamp](t) for t in times]
+    assert [f.time for f in frames] == pytest.approx(expected, abs=1e-6)
+    assert all(not f.findings for f in frames), [f.findings for f in frames]
+
+
+@pytest.mark.parametrize("groupsize", [2, 4, 8])
+def test_kernel_lines_without_any_prefix_use_ascii_column(groupsize):
+    """``dmesg -t`` with an empty prefix_str: the line is shaped exactly like xxd's,
+    and only the ASCII column tells the kernel's reversed words apart."""
+    text = kernel_dump(MESSAGES, groupsize=groupsize, stamp="none", prefix_str="")
+    assert datas(text) == MESSAGES
+
+
+def test_kernel_real_addresses_follow_each_other():
+    text = kernel_dump(MESSAGES, DUMP_PREFIX_ADDRESS, groupsize=4, ascii=False,
+                       address=0xFFFF888100A3C000)
+    assert datas(text) == MESSAGES
+
+
+def test_kernel_ptrval_before_hashing_is_ready():
+    text = kernel_dump([BALLOON_RESPONSE], DUMP_PREFIX_ADDRESS, groupsize=1)
+    lines = [line[:15] + "hv_balloon: (____ptrval____): " + line.split(": ", 2)[2]
+             for line in text.splitlines()]
+    assert datas("\n".join(lines)) == [BALLOON_RESPONSE]
+
+
+def legacy_hex_dump_to_buffer(buf: bytes, rowsize: int, groupsize: int) -> str:
+    """Kernels before v4.0: two spaces after the last group whatever the row length."""
+    length = min(len(buf), rowsize)
+    if length % groupsize:
+        groupsize = 1
+    if groupsize > 1:
+        line = " ".join(f"{int.from_bytes(buf[j:j + groupsize], 'little'):0{2 * groupsize}x}"
+                        for j in range(0, length, groupsize))
+        return line + "  " + render(buf[:length])
+    return " ".join(f"{b:02x}" for b in buf[:length]).ljust(3 * rowsize + 1) + render(buf[:length])
+
+
+@pytest.mark.parametrize("groupsize", [1, 2, 4, 8])
+def test_legacy_kernel_ascii_column_right_after_short_line(groupsize):
+    """``00000010: 34333231 64636261  1234abcd``: a hex-looking ASCII column two
+    spaces after a short line is still the ASCII column."""
+    lines = []
+    for message in MESSAGES:
+        for off in range(0, len(message), 16):
+            row = legacy_hex_dump_to_buffer(message[off:off + 16], 16, groupsize)
+            lines.append(f"[  100.500000] hv_balloon: {off:08x}: {row}")
+    text = "\n".join(lines)
+    if groupsize == 4:
+        assert "00000010: 34333231 64636261  1234abcd" in text
+    assert datas(text) == MESSAGES
+
+
+# --- the ASCII column is never read as bytes -----------------------------------------------
+
+def test_hex_looking_ascii_column_in_every_tool_fixture():
+    for name in ("xxd.txt", "xxd_g1.txt", "xxd_e.txt", "hexdump_C.txt", "od_x1z_v.txt",
+                 "tshark_x.txt", "tcpdump_X.txt"):
+        text = fixture(name)
+        assert "1234abcd" in text and "cafe" in text
+        assert datas(text)[3:] == [BALLOON_REQUEST, HOT_ADD_REQUEST], name
+
+
+def test_ascii_column_after_collapsed_spaces():
+    """Chat tools squeeze runs of spaces: the ASCII column then follows one space."""
+    collapsed = "\n".join(" ".join(line.split()) for line in fixture("xxd.txt").splitlines())
+    assert "00000010: 3132 3334 6162 6364 1234abcd" in collapsed
+    assert datas(collapsed) == MESSAGES
+
+
+def test_plain_line_with_hex_looking_ascii_column():
+    text = "31 32 33 34 61 62 63 64 08 00 00 00 00 00 00 00  1234abcd........\n"
+    assert datas(text) == [bytes.fromhex("3132333461626364080000000000" + "0000")]
+
+
+# --- broken lines give findings and keep what can be read ----------------------------------
+
+def severities(frame) -> list[Severity]:
+    return [f.severity for f in frame.findings]
+
+
+def only(text: str):
+    frames = frames_of(text)
+    assert len(frames) == 1, frames
+    return frames[0]
+
+
+XXD_BALLOON = (FIXTURES / "xxd.txt").read_text().splitlines()[:4]
+
+
+def test_odd_number_of_digits_in_a_group():
+    lines = list(XXD_BALLOON)
+    lines[3] = lines[3].replace("0200 ", "020 ", 1)
+    frame = only("\n".join(lines))
+    assert severities(frame) == [Severity.WARNING]
+    assert "odd number of hex digits" in frame.findings[0].message
+    assert frame.findings[0].message.startswith("line 4:")
+    assert frame.data == BALLOON_RESPONSE[:55]
+
+
+def test_plain_string_with_odd_digits():
+    frame = only(BALLOON_RESPONSE.hex()[:-1])
+    assert severities(frame) == [Severity.WARNING]
+    assert frame.data == BALLOON_RESPONSE[:-1]
+
+
+def test_offset_skips_ahead():
+    frame = only("\n".join(XXD_BALLOON[:2] + XXD_BALLOON[3:]))
+    assert severities(frame) == [Severity.ERROR]
+    assert "16 bytes are missing" in frame.findings[0].message
+    assert frame.data == BALLOON_RESPONSE[:32] + BALLOON_RESPONSE[48:]
+
+
+def test_offset_goes_back():
+    frame = only("\n".join(XXD_BALLOON + XXD_BALLOON[1:2]))
+    assert severities(frame) == [Severity.WARNING]
+    assert "goes back" in frame.findings[0].message
+    assert frame.data == BALLOON_RESPONSE + BALLOON_RESPONSE[16:32]
+
+
+def test_dump_that_starts_mid_message():
+    frame = only("\n".join(XXD_BALLOON[1:]))
+    assert severities(frame)[0] == Severity.ERROR
+    assert "first 16 bytes" in frame.findings[0].message
+    assert frame.data == BALLOON_RESPONSE[16:]
+
+
+def test_star_with_no_offset_after_it():
+    text = "\n".join(fixture("hexdump_C.txt").splitlines()[5:8])
+    assert text.splitlines()[-1] == "*"
+    frame = only(text)
+    assert severities(frame) == [Severity.WARNING]
+    assert frame.data == STATUS_REPORT[:32]
+
+
+def test_final_offset_short_of_the_printed_bytes():
+    lines = fixture("hexdump_C.txt").splitlines()[:5]
+    lines[4] = "00000030"
+    frame = only("\n".join(lines))
+    assert severities(frame) == [Severity.WARNING]
+    assert frame.data == BALLOON_RESPONSE[:48]
+
+
+def test_final_offset_beyond_the_printed_bytes():
+    lines = fixture("hexdump_C.txt").splitlines()[:5]
+    lines[4] = "00000040"
+    frame = only("\n".join(lines))
+    assert severities(frame) == [Severity.ERROR]
+    assert frame.data == BALLOON_RESPONSE
+
+
+def test_ascii_column_that_disagrees_with_the_hex():
+    lines = list(XXD_BALLOON)
+    lines[0] = lines[0].replace("12I~", "12X~")
+    frame = only("\n".join(lines))
+    assert severities(frame) == [Severity.NOTE]
+    assert frame.data == BALLOON_RESPONSE
+
+
+def test_broken_escape_in_a_bytes_repr():
+    frame = only(repr(BALLOON_RESPONSE).replace("\\xe3", "\\xe"))
+    assert severities(frame) == [Severity.WARNING]
+    assert frame.data == BALLOON_RESPONSE.replace(b"\xe3", b"e")
+
+
+def test_group_order_guessed_without_evidence_says_so():
+    """A truncated dump with no ASCII column: neither order makes the header fit."""
+    text = kernel_dump([BALLOON_RESPONSE], groupsize=4, ascii=False)
+    frame = only("\n".join(text.splitlines()[:2]))
+    assert frame.data == BALLOON_RESPONSE[:32]
+    assert severities(frame) == [Severity.NOTE]
+    assert "le-words" in frame.findings[0].message
+
+
+# --- noise is skipped silently ----------------------------------------------------------
+
+DMESG_NOISE = """\
+[    0.000000] Linux version 6.1.0-13-amd64 (debian-kernel@lists.debian.org) (gcc-12 (Debian 12.2.0-14) 12.2.0) #1 SMP PREEMPT_DYNAMIC Debian 6.1.55-1 (2023-09-29)
+[    0.000000] BIOS-e820: [mem 0x0000000000000000-0x000000000009ffff] usable
+[    0.000000] Hyper-V: privilege flags low 0x2e7f, high 0x3b8030, hints 0x64e24, misc 0xbed7b2
+[    1.234567] hv_vmbus: Vmbus version:5.2
+[    1.500000] EXT4-fs (sda1): mounted filesystem 3b5e1e8a-c1d2-4e3f-9a0b-123456789abc r/w with ordered data mode.
+[    2.000000] hv_netvsc 000d3a12-3456-000d-3a12-3456000d3a12 eth0: VF slot 1 added
+[    2.100000] hv_netvsc eth0: 00:15:5d:01:02:03 registered
+[   45.100000] hv_balloon: Using Dynamic Memory protocol version 2.0
+[   46.000000] hv_balloon: Max. dynamic memory size: 4096 MB
+the guest added deadbeef cafe face to the list
+hv_balloon_outgoing_balloon posting balloon 1 for 262144, remaining 0
+x = {1, 2, 3};
+it's b'cause of the ring buffer
+           00 01 02 03 04 05 06 07 08 09 0A 0B 0C 0D 0E 0F
+[ 1234.000000] Build ID: 3f2a9c1e8d7b6a5f4e3d2c1b0a9f8e7d6c5b4a39
+"""
+
+
+def test_log_noise_around_dumps_is_skipped():
+    dump = kernel_dump(MESSAGES[:2], groupsize=4)
+    text = DMESG_NOISE + dump + DMESG_NOISE + kernel_dump(MESSAGES[2:], DUMP_PREFIX_NONE)
+    frames = frames_of(text)
+    assert [f.data for f in frames] == MESSAGES
+    assert all(not f.findings for f in frames)
+
+
+def test_noise_alone_is_no_message():
+    assert frames_of(DMESG_NOISE) == []
+    assert not looks_like_hex_text(DMESG_NOISE.encode())
+
+
+def test_noise_between_lines_of_an_offset_dump():
+    lines = fixture("xxd.txt").splitlines()
+    lines.insert(2, "[  100.600000] some other driver: something happened")
+    assert datas("\n".join(lines)) == MESSAGES
+
+
+# --- time and direction ---------------------------------------------------------------
+
+@pytest.mark.parametrize("before, direction", [
+    ("host->guest", "host->guest"), ("guest->host:", "guest->host"),
+    ("sending host -> guest", "host->guest"), ("Guest to host message", "guest->host"),
+    ("host → guest", "host->guest"), ("O", "host->guest"), ("I", "guest->host"),
+    ("I think this is the reply", None), ("hosting guests", None),
+])
+def test_direction_from_the_line_before(before, direction):
+    frame = only(before + "\n" + fixture("xxd.txt").split("00000000: 0500")[0])
+    assert frame.direction == direction
+    assert frame.direction_source == ("text" if direction else "unknown")
+
+
+def test_direction_in_the_first_line_prefix():
+    text = kernel_dump([BALLOON_RESPONSE], prefix_str="hv_balloon: guest->host: ")
+    text += kernel_dump([UNBALLOON_RESPONSE], prefix_str="hv_balloon: host to guest: ")
+    assert [f.direction for f in frames_of(text)] == ["guest->host", "host->guest"]
+
+
+@pytest.mark.parametrize("preamble, seconds", [
+    ("I 12:00:03.123456", 12 * 3600 + 3.123456),
+    ("O 2026-11-27 12:00:03.123456", utc(2026, 11, 27, 12, 0, 3, 0.123456)),
+    ("2026-11-27 12:00:03,5 DEBUG dm: sending", utc(2026, 11, 27, 12, 0, 3, 0.5)),
+    ("2026-11-27T12:00:03+02:00 sent", utc(2026, 11, 27, 10, 0, 3)),
+    ("1795780803.5 IP something", 1795780803.5),
+    ("[  100.500000] hv_balloon: sending", 100.5),
+])
+def test_time_from_the_line_before(preamble, seconds):
+    text = preamble + "\n\n" + "".join(run_lines(fixture("hexdump_C.txt"), 5))
+    assert only(text).time == pytest.approx(seconds, abs=1e-6)
+
+
+def run_lines(text: str, count: int) -> list[str]:
+    return [line + "\n" for line in text.splitlines()[:count]]
+
+
+def test_time_and_direction_are_not_carried_to_the_next_dump():
+    text = "O 12:00:00\n" + fixture("xxd.txt")
+    frames = frames_of(text)
+    assert frames[0].direction == "host->guest" and frames[0].time == 43200
+    assert all(f.direction is None and f.time is None for f in frames[1:])
+
+
+def test_dmesg_stamp_on_the_line_wins_over_the_line_before():
+    text = "[   99.000000] hv_balloon: sending\n" + kernel_dump([BALLOON_RESPONSE])
+    assert only(text).time == 100.5
+
+
+# --- group order override --------------------------------------------------------------
+
+def test_hex_order_override():
+    words = kernel_dump([BALLOON_RESPONSE], groupsize=4)
+    assert datas(words, "bytes") != [BALLOON_RESPONSE]
+    assert datas(words, "le-words") == [BALLOON_RESPONSE]
+    assert datas(fixture("xxd.txt"), "bytes") == MESSAGES
+    assert datas(fixture("xxd.txt"), "le-words")[0][:4] == bytes.fromhex("00070038")
+    assert datas(fixture("xxd.txt"), "auto") == MESSAGES
+
+
+def test_hex_order_rejects_unknown_values():
+    with pytest.raises(ValueError, match="le-words"):
+        iter_hex_frames(io.BytesIO(b""), "t", "little")
+
+
+# --- format detection -------------------------------------------------------------------
+
+@pytest.mark.parametrize("name", [
+    "xxd.txt", "xxd_p.txt", "xxd_i.txt", "xxd_e.txt", "hexdump_C.txt", "hexdump.txt",
+    "od_x1z.txt", "od_octal.txt", "tshark_x.txt", "tcpdump_X.txt", "text2pcap_io.txt"])
+def test_looks_like_hex_text_for_every_fixture(name):
+    assert looks_like_hex_text(fixture(name).encode())
+
+
+@pytest.mark.parametrize("head", [
+    b"", b"\n\n", BALLOON_RESPONSE, b"".join(MESSAGES),
+    (FIXTURES / "dm.pcapng").read_bytes() if (FIXTURES / "dm.pcapng").exists() else b"\0",
+    b"hv_balloon_incoming_balloon incoming balloon response 1, ranges 5, more 0\n" * 20,
+    DMESG_NOISE.encode(),
+])
+def test_looks_like_hex_text_rejects_binary_and_plain_logs(head):
+    assert not looks_like_hex_text(head)
+
+
+def test_looks_like_hex_text_on_a_head_cut_mid_line():
+    text = kernel_dump(MESSAGES, groupsize=2).encode()
+    assert looks_like_hex_text(text[:100])
+    assert looks_like_hex_text(BALLOON_RESPONSE.hex().encode()[:40])

@@ -191,6 +191,10 @@ class _Repeat:
     row: Row
     count: int
 
+    @property
+    def nbytes(self) -> int:
+        return self.count
+
 
 @dataclass(slots=True)
 class _Message:
@@ -320,16 +324,30 @@ class _OrderChoice:
     conflict: bool = False
 
 
-def _ascii_votes(rows: list[Row]) -> dict[str, int]:
+def _row_slices(message: _Message, data: bytes) -> Iterator[tuple[Row, bytes]]:
+    """Each row with its bytes in the assembled message (so a last row whose word
+    padding the final offset trimmed is compared without the padding)."""
+    pos = 0
+    for part in message.parts:
+        if isinstance(part, Row):
+            yield part, data[pos: pos + part.nbytes]
+        pos += part.nbytes
+
+
+def _ascii_votes(message: _Message) -> dict[str, int]:
     """How many rows' ASCII column matches each group order (rows that tell them apart)."""
     votes = {BYTES: 0, LE_WORDS: 0}
-    for row in rows:
+    if not any(r.ascii is not None and r.multibyte for r in message.rows):
+        return votes
+    as_bytes = _row_slices(message, message.assemble(BYTES))
+    as_words = _row_slices(message, message.assemble(LE_WORDS))
+    for (row, data_b), (_, data_w) in zip(as_bytes, as_words):
         if row.ascii is None or not row.multibyte:
             continue
-        as_bytes = hf.ascii_matches(row.ascii, row.data(BYTES))
-        as_words = hf.ascii_matches(row.ascii, row.data(LE_WORDS))
-        if as_bytes != as_words:
-            votes[BYTES if as_bytes else LE_WORDS] += 1
+        match_b = hf.ascii_matches(row.ascii, data_b)
+        match_w = hf.ascii_matches(row.ascii, data_w)
+        if match_b != match_w:
+            votes[BYTES if match_b else LE_WORDS] += 1
     return votes
 
 
@@ -347,7 +365,7 @@ def _choose_order(message: _Message, override: str | None, final: bool) -> _Orde
     for row in rows:
         if row.fixed and row.order is not None:
             return _OrderChoice(row.order, "format")
-    votes = _ascii_votes(rows)
+    votes = _ascii_votes(message)
     if votes[BYTES] != votes[LE_WORDS]:
         winner = BYTES if votes[BYTES] > votes[LE_WORDS] else LE_WORDS
         return _OrderChoice(winner, "ascii", conflict=min(votes.values()) > 0)
@@ -638,7 +656,7 @@ class _Assembler:
         if not data:
             return None
         p.findings.extend(self._order_findings(p, choice, data))
-        p.findings.extend(_ascii_findings(p.rows, choice.order))
+        p.findings.extend(_ascii_findings(p, data))
         if self._duplicate(p, data):
             return None
         self.index += 1
@@ -676,11 +694,13 @@ def _is_ruler(row: Row) -> bool:
             and row.data(BYTES) == bytes(range(len(row.tokens))))
 
 
-def _ascii_findings(rows: list[Row], order: str) -> list[Finding]:
-    """A note when the ASCII column shows other bytes than the hex (a hand-edited dump)."""
-    bad = [r for r in rows if r.ascii is not None and r.ascii.strip()
-           and not hf.ascii_matches(r.ascii, r.data(order))]
+def _ascii_findings(message: _Message, data: bytes) -> list[Finding]:
+    """A note when the ASCII column shows other bytes than the hex (a hand-edited dump);
+    lines already reported as broken are not counted again."""
+    bad = sum(1 for row, chunk in _row_slices(message, data)
+              if row.ascii is not None and row.ascii.strip() and chunk and not row.problems
+              and not hf.ascii_matches(row.ascii, chunk))
     if not bad:
         return []
-    return [note(f"the ASCII column disagrees with the hex on {len(bad)} line(s); "
+    return [note(f"the ASCII column disagrees with the hex on {bad} line(s); "
                  "the hex is what counts")]

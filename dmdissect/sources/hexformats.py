@@ -125,6 +125,14 @@ def _parse_star(line: str) -> Row | None:
 
 # --- groups separated by single spaces, then two or more spaces and ASCII -----------
 
+def _wide_groups_are_bytes(tokens: list[str]) -> dict:
+    """Groups wider than a u64 are byte strings (``xxd -p``, ``xxd -g16``): no machine
+    word is printed that wide, so their order is fixed."""
+    if max(len(t) for t in tokens) > 16:
+        return {"order": BYTES, "fixed": True}
+    return {}
+
+
 def _group_problems(tokens: list[str]) -> list[str]:
     """What is wrong with a row of groups: odd digit counts, groups of the wrong width."""
     problems = []
@@ -171,14 +179,34 @@ def parse_spaced_groups(area: str) -> tuple[list[str], str | None, list[str]] | 
         hex_tokens, ascii = _collapsed_split(tokens)
     else:
         hex_tokens = area[: gap.start()].split(" ")
-        ascii = area[gap.end():] or None
         if not all(is_hex(t) for t in hex_tokens):
             return None
+        ascii = _after_partial_group(hex_tokens, area, gap) or None
     if not hex_tokens or not all(is_hex(t) for t in hex_tokens):
         return None
     if max(len(t) for t in hex_tokens) > 32:
         return None
     return hex_tokens, ascii, _group_problems(hex_tokens)
+
+
+_PARTIAL_GROUP = re.compile(r"[0-9a-fA-F]+(?=[ \t]{2,}|$)")
+
+
+def _after_partial_group(tokens: list[str], area: str, gap: re.Match) -> str:
+    """The ASCII column, after taking in a right-aligned partial last group.
+
+    ``xxd -e`` prints a short last word padded on the left (``04030201
+    410605``): the spaces before it plus its digits make one group's width.
+    A kernel line never does, and its ASCII column never fits that width.
+    """
+    width = len(tokens[0])
+    rest = area[gap.end():]
+    partial = _PARTIAL_GROUP.match(rest)
+    if (partial is not None and width > 2 and len(partial.group()) % 2 == 0
+            and (gap.end() - gap.start() - 1) + len(partial.group()) == width):
+        tokens.append(partial.group())
+        return rest[partial.end():].lstrip(" \t")
+    return rest
 
 
 def ascii_matches(column: str, data: bytes) -> bool:
@@ -295,7 +323,8 @@ def _parse_colon(line: str) -> Row | None:
             continue
         tokens, ascii, problems = parsed
         return Row(COLON, tuple(tokens), offset_token=m.group("off"),
-                   prefix=line[: m.start()], ascii=ascii, problems=tuple(problems))
+                   prefix=line[: m.start()], ascii=ascii, problems=tuple(problems),
+                   **_wide_groups_are_bytes(tokens))
     return None
 
 
@@ -484,7 +513,7 @@ def _plain_area(area: str) -> tuple[list[str], str | None, list[str]] | None:
         return None
     tokens, ascii = parsed
     width = max(len(tokens[0]), 2)
-    if width % 2 or width > 32:
+    if width not in (2, 4, 8, 16):
         return None
     problems = _odd_problems(tokens, width)
     return (tokens, ascii, problems) if problems is not None else None
@@ -505,7 +534,8 @@ def _parse_plain(line: str) -> Row | None:
         tokens, ascii, problems = parsed
         bare = len(tokens) == 1 and ascii is None and bool(_BARE_OFFSET.match(line))
         return Row(PLAIN, tuple(tokens), prefix=line[: m.start()], ascii=ascii,
-                   offset_token=tokens[0] if bare else None, problems=tuple(problems), bare=bare)
+                   offset_token=tokens[0] if bare else None, problems=tuple(problems),
+                   bare=bare, **_wide_groups_are_bytes(tokens))
     return None
 
 
