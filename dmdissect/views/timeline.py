@@ -5,6 +5,32 @@ terminal; in pipes plain lines in fixed-width columns that grow when a value
 is longer (never wrapped, never cropped).  The session header needs the whole
 input (its last time), so text rows are spooled (memory up to 1 MiB, then a
 temporary file) and written after it; JSON streams, the session object last.
+
+JSON (``-T json``: one array; ``-T jsonl``: one object a line), in start order:
+
+* a transaction: ``kind`` (version, capabilities, balloon, unballoon, hot_add,
+  hot_remove, info), ``number`` (1.. per kind), ``frames`` (1-based, kept up
+  to 1000), ``start``/``end`` (the frames' times), ``duration``, ``latency``
+  (request to first reply; null without a request or reply), ``trans_ids``
+  (``{"host": [...], "guest": [...]}``, distinct, in order seen: the two id
+  spaces collide), ``parts`` (balloon and hot_remove: the guest's parts;
+  unballoon: the host's parts; other kinds: messages), ``ranges``, ``pages``
+  (moved: balloon and hot_remove, the response ranges; unballoon, the request
+  ranges; hot_add, the response's page_count), ``pages_requested``,
+  ``outcome`` (accepted, refused, partial, at_floor, transient_failure,
+  permanent_failure, sent, unknown), ``detail`` (version offered,
+  capabilities, hot-add range, info entries), ``complete``, ``reason`` (why
+  incomplete: no request seen, final part missing, no response, with what
+  ended it), ``links`` (``{"frame", "rule"}`` per kept frame), ``truncated``
+  (a retention cap was hit; totals still count everything), ``expert``;
+* a series between transactions: ``kind`` "status" (status reports: ``count``,
+  latest ``num_avail``/``num_committed``) or "other" (messages of no
+  transaction: ``types`` by name), with ``number``, ``first_frame``,
+  ``last_frame``, ``start``, ``end``, ``duration``, ``count``;
+* last, ``kind`` "session": ``version``, ``version_frame``, ``negotiations``,
+  ``guest_capabilities``, ``host_capabilities``, ``first_frame``,
+  ``last_frame``, ``first``, ``last``, ``messages``, ``transactions`` (count
+  per kind).
 """
 
 from __future__ import annotations
