@@ -255,7 +255,8 @@ FAULTS = {
         ("error", "info_size 64 but only 16 bytes follow"),
         ("warning", "hdr.size 32 disagrees with the content (80 bytes)")],
     "fault: truncated info entry": [("error", "info[0]: truncated entry, missing data_size, data")],
-    "fault: MAX_PAGE_CNT not 8 bytes": [("warning", "info[0]: MAX_PAGE_CNT carries 4 bytes, not 8")],
+    "fault: MAX_PAGE_CNT not 8 bytes": [
+        ("warning", "info[0]: MAX_PAGE_CNT carries 4 bytes, not 8")],
     "fault: unknown info type": [("note", "info[0]: unknown info type 7")],
     "fault: VMBus len8 past the frame": [
         ("error", "VMBus len8 20 claims 160 bytes but the frame holds 64")],
@@ -331,7 +332,8 @@ def test_faulty_refuses_a_duration_too_short_for_its_faults(tmp_path):
     result = CliRunner().invoke(main, ["synth", "--profile", "faulty", "--duration", "5",
                                        "-o", str(tmp_path / "x")])
     assert result.exit_code == 2
-    assert result.stderr == "dmdissect: error: the faulty profile needs a duration of at least 14 s\n"
+    assert result.stderr == ("dmdissect: error: the faulty profile needs a duration of at "
+                             "least 14 s\n")
     assert not (tmp_path / "x").exists()
     synth(tmp_path, "--profile", "faulty", "--duration", "14")
 
@@ -482,7 +484,7 @@ def test_vmbus_framing_reads_back_clean(tmp_path, profile):
     (["--profile", "bogus"], "Invalid value for '--profile': 'bogus' is not one of "
                              "'linux-qemu', 'windows-hyperv', 'faulty'."),
     (["--duration", "0.5"], "Invalid value for '--duration': 0.5 is not in the range "
-                            "1.0<=x<=604800.0."),
+                            "1.0<=x<=86400.0."),
     (["--seed", "-1"], "Invalid value for '--seed': -1 is not in the range x>=0."),
     (["--format", "raw"], "Invalid value for '--format': 'raw' is not one of 'pcapng', "
                           "'pcap', 'hex'."),

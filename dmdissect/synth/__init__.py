@@ -30,8 +30,8 @@ PROFILES = {
     "faulty": (faulty.build, 40.0),
 }
 
-#: Longest session accepted: a week of status reports is already 600k messages.
-MAX_DURATION = 7 * 24 * 3600.0
+#: Longest session accepted: a day, 86400 status reports, takes a couple of minutes to build.
+MAX_DURATION = 24 * 3600.0
 
 
 @dataclass

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import random
 from collections.abc import Callable
+from dataclasses import dataclass
 
 from scapy.packet import Packet, Raw
 
@@ -54,6 +55,17 @@ VERSION_FAULT = "fault: unknown protocol version"
 RESULT_FAULT = "fault: unknown hot-add result"
 
 
+@dataclass
+class Flaw:
+    """One standalone faulty message: its label, who sends it, how it is built and framed."""
+
+    label: str
+    direction: str
+    build: Callable[[int, int | None], Packet | bytes]
+    framing: str = FRAME_AUTO
+    info: bool = False
+
+
 class Faulty(LinuxQemu):
     """The linux-qemu peers, a squeezed clock, and a faulty message between clean ones."""
 
@@ -85,13 +97,14 @@ class Faulty(LinuxQemu):
 
     def steps(self) -> list[Callable[[int], None]]:
         """Clean transactions and faults, in the order they appear."""
-        faults = [self.fault(*fault) for fault in self.faults()]
-        return ([self.clean(lambda at: self.balloon(at, most=24))] + faults[:5]
-                + [self.clean(plan) for plan in self.bad_balloons()]
-                + [self.clean(self.unballoon)] + faults[5:]
-                + [self.clean(self.hot_add), self.clean(self.bad_hot_add)])
+        faults = [self.fault(flaw) for flaw in self.faults()]
+        return ([self.transaction(lambda at: self.balloon(at, most=24))] + faults[:5]
+                + [self.transaction(plan) for plan in self.bad_balloons()]
+                + [self.transaction(self.unballoon)] + faults[5:]
+                + [self.transaction(self.hot_add), self.transaction(self.bad_hot_add)])
 
-    def clean(self, plan: Callable[[int], tuple | None]) -> Callable[[int], None]:
+    def transaction(self, plan: Callable[[int], tuple | None]) -> Callable[[int], None]:
+        """A step that plans one transaction at its time and keeps it."""
         def step(at: int) -> None:
             planned = plan(at)
             if planned is not None:
@@ -141,16 +154,16 @@ class Faulty(LinuxQemu):
                     [(sent, -pages, pages)])
         return plan
 
-    def fault(self, label: str, direction: str, build: Callable[[int, int | None], Packet | bytes],
-              framing: str) -> Callable[[int], None]:
+    def fault(self, flaw: Flaw) -> Callable[[int], None]:
         """A standalone faulty message; an info message still counts as an info transaction."""
         def step(at: int) -> None:
             host_id = self.host_id
-            event = Event(at, direction, lambda tid: build(at, tid if direction == GUEST
-                                                           else host_id),
-                          numbered=direction == GUEST, comment=label, fault=Fault(label),
-                          framing=framing)
-            if build in self.infos:
+            guest = flaw.direction == GUEST
+            event = Event(at, flaw.direction,
+                          lambda tid: flaw.build(at, tid if guest else host_id),
+                          numbered=guest, comment=flaw.label, fault=Fault(flaw.label),
+                          framing=flaw.framing)
+            if flaw.info:
                 batch = Batch()
                 batch.add(event)
                 self.timeline.commit(batch, Planned("info", "sent"))
@@ -158,10 +171,9 @@ class Faulty(LinuxQemu):
                 self.timeline.add(event)
         return step
 
-    def faults(self) -> list[tuple[str, str, Callable[[int, int | None], Packet | bytes], str]]:
-        """(label, direction, build(at, trans_id), framing) for each standalone fault."""
+    def faults(self) -> list[Flaw]:
+        """Every standalone fault, in the order the session shows them."""
         status = self.status
-        self.infos: list[Callable] = []
         max_page_cnt = DMInfoEntry(type=0, data=self.load.ram_pages * 2)
 
         def sized(size: int) -> Callable[[int, int | None], Packet]:
@@ -171,45 +183,40 @@ class Faulty(LinuxQemu):
                 return packet
             return build
 
-        def info(*entries: DMInfoEntry, **fields: int) -> Callable[[int, int | None], Packet]:
+        def info(label: str, *entries: DMInfoEntry, **fields: int) -> Flaw:
             def build(at: int, tid: int | None) -> Packet:
                 return DMHeader(trans_id=tid) / DMInfoMessage(
                     info=[entry.copy() for entry in entries], **fields)
-            self.infos.append(build)
-            return build
+            return Flaw(label, HOST, build, info=True)
 
         def cut_entry(at: int, tid: int | None) -> Packet:
             return (DMHeader(trans_id=tid) / DMInfoMessage(info_size=4)
                     / Raw(bytes(max_page_cnt)[:4]))
 
-        self.infos.append(cut_entry)
         return [
-            ("fault: shorter than the header", GUEST,
-             lambda at, tid: bytes(status(at, tid))[:5], FRAME_OWN),
-            ("fault: hdr.size smaller than the header", GUEST, sized(4), FRAME_AUTO),
-            ("fault: hdr.size smaller than the fixed part", GUEST, sized(16), FRAME_AUTO),
-            ("fault: truncated", GUEST, lambda at, tid: bytes(status(at, tid))[:30], FRAME_AUTO),
-            ("fault: trailing bytes", GUEST,
-             lambda at, tid: sized(48)(at, tid) / Raw(JUNK), FRAME_AUTO),
-            ("fault: non-zero reserved bits", HOST, info(max_page_cnt, reserved=1), FRAME_AUTO),
-            ("fault: unknown message type", GUEST,
-             lambda at, tid: DMHeader(type=UNKNOWN_TYPE, trans_id=tid) / Raw(JUNK), FRAME_AUTO),
-            ("fault: wrong direction", HOST, status, FRAME_AUTO),
-            ("fault: info data_size lies", HOST,
-             info(DMInfoEntry(type=0, data_size=16, data=bytes(8))), FRAME_AUTO),
-            ("fault: info_size past the end", HOST, info(max_page_cnt, info_size=64), FRAME_AUTO),
-            ("fault: truncated info entry", HOST, cut_entry, FRAME_AUTO),
-            ("fault: MAX_PAGE_CNT not 8 bytes", HOST,
-             info(DMInfoEntry(type=0, data_size=4, data=(1 << 20).to_bytes(4, "little"))),
-             FRAME_AUTO),
-            ("fault: unknown info type", HOST, info(DMInfoEntry(type=7, data=b"abcd")), FRAME_AUTO),
-            ("fault: VMBus len8 past the frame", GUEST,
-             lambda at, tid: bytes(VMBusDescriptor(len8=20) / status(at, tid)), FRAME_OWN),
-            ("fault: bytes after the VMBus packet", GUEST,
-             lambda at, tid: bytes(VMBusDescriptor() / status(at, tid)) + JUNK, FRAME_OWN),
-            ("fault: VMBus len8 disagrees with hdr.size", GUEST,
-             lambda at, tid: bytes(VMBusDescriptor(len8=9) / sized(48)(at, tid)
-                                   / Raw(bytes(8))), FRAME_OWN),
+            Flaw("fault: shorter than the header", GUEST,
+                 lambda at, tid: bytes(status(at, tid))[:5], FRAME_OWN),
+            Flaw("fault: hdr.size smaller than the header", GUEST, sized(4)),
+            Flaw("fault: hdr.size smaller than the fixed part", GUEST, sized(16)),
+            Flaw("fault: truncated", GUEST, lambda at, tid: bytes(status(at, tid))[:30]),
+            Flaw("fault: trailing bytes", GUEST, lambda at, tid: sized(48)(at, tid) / Raw(JUNK)),
+            info("fault: non-zero reserved bits", max_page_cnt, reserved=1),
+            Flaw("fault: unknown message type", GUEST,
+                 lambda at, tid: DMHeader(type=UNKNOWN_TYPE, trans_id=tid) / Raw(JUNK)),
+            Flaw("fault: wrong direction", HOST, status),
+            info("fault: info data_size lies", DMInfoEntry(type=0, data_size=16, data=bytes(8))),
+            info("fault: info_size past the end", max_page_cnt, info_size=64),
+            Flaw("fault: truncated info entry", HOST, cut_entry, info=True),
+            info("fault: MAX_PAGE_CNT not 8 bytes",
+                 DMInfoEntry(type=0, data_size=4, data=(1 << 20).to_bytes(4, "little"))),
+            info("fault: unknown info type", DMInfoEntry(type=7, data=b"abcd")),
+            Flaw("fault: VMBus len8 past the frame", GUEST,
+                 lambda at, tid: bytes(VMBusDescriptor(len8=20) / status(at, tid)), FRAME_OWN),
+            Flaw("fault: bytes after the VMBus packet", GUEST,
+                 lambda at, tid: bytes(VMBusDescriptor() / status(at, tid)) + JUNK, FRAME_OWN),
+            Flaw("fault: VMBus len8 disagrees with hdr.size", GUEST,
+                 lambda at, tid: bytes(VMBusDescriptor(len8=9) / sized(48)(at, tid)
+                                       / Raw(bytes(8))), FRAME_OWN),
         ]
 
 

@@ -106,9 +106,8 @@ class Batch:
 class Timeline:
     """Every message of a session; :meth:`frames` puts them in order and numbers them."""
 
-    def __init__(self, vmbus: bool, first_guest_id: int = 1) -> None:
+    def __init__(self, vmbus: bool) -> None:
         self.vmbus = vmbus
-        self.first_guest_id = first_guest_id
         self.events: list[Event] = []
         self.planned: list[Planned] = []
 
@@ -118,6 +117,7 @@ class Timeline:
         return event
 
     def commit(self, batch: Batch, planned: Planned | None = None) -> None:
+        """Keep a transaction's events; ``planned`` describes it to the tests."""
         for event in batch.events:
             if planned is not None:
                 event.planned = planned
@@ -126,8 +126,11 @@ class Timeline:
             self.planned.append(planned)
 
     def frames(self) -> list[Frame]:
-        """Build every message in time order, numbering the guest's as it would."""
-        counter = self.first_guest_id - 1
+        """Build every message in time order, numbering the guest's as it would (from 1).
+
+        Called once per session: it also fills in the frames of each plan and fault.
+        """
+        counter = 0
         frames: list[Frame] = []
         for index, event in enumerate(sorted(self.events, key=lambda e: (e.at, e.seq)), 1):
             if event.numbered:
@@ -152,10 +155,11 @@ class Timeline:
         if not self.vmbus or event.framing != FRAME_AUTO:
             return bytes(built)
         message = DMHeader(built) if isinstance(built, bytes) else built
-        inner = Raw(built) if isinstance(built, bytes) else built
-        return bytes(VMBusDescriptor(trans_id=vmbus_trans_id(event.direction, message)) / inner)
+        descriptor = VMBusDescriptor(trans_id=vmbus_trans_id(event.direction, message))
+        descriptor.add_payload(Raw(built) if isinstance(built, bytes) else built)
+        return bytes(descriptor)
 
 
 def vmbus_trans_id(direction: str, message: Packet) -> int:
-    """The descriptor's own id: 0 on guest packets (Linux), the DM id copied on host packets (QEMU)."""
+    """The descriptor's own id: 0 on guest packets (Linux), the DM id on host ones (QEMU)."""
     return (message.trans_id or 0) if direction == HOST else 0
