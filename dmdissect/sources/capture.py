@@ -182,13 +182,14 @@ def iter_pcap(stream: BinaryIO, name: str, linktype: int | None = None) -> Itera
 class _Interface:
     """What an Interface Description Block says that a packet needs."""
 
-    __slots__ = ("linktype", "snaplen", "divisor", "offset")
+    __slots__ = ("linktype", "snaplen", "divisor", "offset", "checked")
 
     def __init__(self, linktype: int, snaplen: int) -> None:
         self.linktype = linktype
         self.snaplen = snaplen
         self.divisor = 10**6
         self.offset = 0
+        self.checked = False
 
     def time(self, ticks: int) -> float:
         """Seconds as a float, rounded once from the exact tick count."""
@@ -196,11 +197,21 @@ class _Interface:
 
 
 class _Section:
-    __slots__ = ("endian", "interfaces")
+    """A section's byte order, its interfaces, and its structs compiled once."""
+
+    __slots__ = ("endian", "interfaces", "block", "epb", "trailer")
 
     def __init__(self, endian: str) -> None:
         self.endian = endian
         self.interfaces: list[_Interface] = []
+        self.block = struct.Struct(endian + "II")
+        self.epb = struct.Struct(endian + "IIIII")
+        self.trailer = struct.Struct(endian + "I")
+
+
+#: Bytes of the fixed fields of each packet block.
+_FIXED = {BLOCK_EPB: 20, BLOCK_PB: 20, BLOCK_SPB: 4}
+_DIRECTIONS = {1: GUEST_TO_HOST, 2: HOST_TO_GUEST}
 
 
 def _options(body: bytes, start: int, endian: str) -> tuple[list[tuple[int, bytes]], list[Finding]]:
@@ -221,7 +232,7 @@ def _options(body: bytes, start: int, endian: str) -> tuple[list[tuple[int, byte
 
 
 def _direction(flags: int) -> str | None:
-    return {1: GUEST_TO_HOST, 2: HOST_TO_GUEST}.get(flags & 3)
+    return _DIRECTIONS.get(flags & 3)
 
 
 def _apply_packet_options(frame: Frame, options: list[tuple[int, bytes]], endian: str) -> None:
@@ -352,7 +363,7 @@ class _PcapNg:
     def _block(self, head: bytes, start: int) -> Iterator[Frame]:
         assert self.section is not None
         endian = self.section.endian
-        kind, length = struct.unpack(endian + "II", head)
+        kind, length = self.section.block.unpack(head)
         if length < 12 or length % 4 or length > MAX_BLOCK:
             yield self._stop(start, f"block type {kind} claims {length} bytes, not a valid block "
                                     f"length (12 to {MAX_BLOCK}, multiple of 4); reading stopped")
@@ -368,7 +379,7 @@ class _PcapNg:
         body = read_up_to(self.stream, length - 8)
         torn = len(body) < length - 8
         if not torn:
-            trailer = struct.unpack(endian + "I", body[-4:])[0]
+            trailer = self.section.trailer.unpack_from(body, len(body) - 4)[0]
             body = body[:-4]
             if trailer != length:
                 problem = (f"block length {length} differs from its trailer {trailer}; "
@@ -405,7 +416,7 @@ class _PcapNg:
         endian = self.section.endian
         self.number += 1
         frame = Frame(index=self.number, data=b"", origin=f"{self.name}#{self.number}@{start}")
-        fixed = {BLOCK_EPB: 20, BLOCK_PB: 20, BLOCK_SPB: 4}[kind]
+        fixed = _FIXED[kind]
         if len(body) < fixed:
             what = "block truncated" if torn else "block too short for its fixed fields"
             frame.findings.append(error(f"{what}: {8 + len(body)} of {length} bytes"))
@@ -415,7 +426,7 @@ class _PcapNg:
             wirelen = struct.unpack_from(endian + "I", body, 0)[0]
             caplen = wirelen
         elif kind == BLOCK_EPB:
-            ifid, high, low, caplen, wirelen = struct.unpack_from(endian + "IIIII", body, 0)
+            ifid, high, low, caplen, wirelen = self.section.epb.unpack_from(body, 0)
             ticks = high << 32 | low
         else:
             ifid, _drops, high, low, caplen, wirelen = struct.unpack_from(endian + "HHIIII", body)
@@ -438,8 +449,9 @@ class _PcapNg:
         frame.findings.extend(_snapped(caplen, wirelen))
         if interface is not None and ticks is not None:
             frame.time = interface.time(ticks)
-        if kind != BLOCK_SPB and not torn:
-            options, problems = _options(body, fixed + caplen + (-caplen % 4), endian)
+        options_at = fixed + caplen + (-caplen % 4)
+        if kind != BLOCK_SPB and not torn and options_at + 4 <= len(body):
+            options, problems = _options(body, options_at, endian)
             frame.findings.extend(problems)
             _apply_packet_options(frame, options, endian)
         return frame
@@ -451,8 +463,11 @@ class _PcapNg:
             frame.findings.append(error(f"packet on interface {ifid}, but the section describes "
                                         f"{len(interfaces)} interface(s)"))
             return None
-        _check_linktype(self.name, interfaces[ifid].linktype, self.linktype)
-        return interfaces[ifid]
+        interface = interfaces[ifid]
+        if not interface.checked:
+            _check_linktype(self.name, interface.linktype, self.linktype)
+            interface.checked = True
+        return interface
 
 
 def iter_pcapng(stream: BinaryIO, name: str, linktype: int | None = None) -> Iterator[Frame]:
