@@ -602,3 +602,361 @@ def test_looks_like_hex_text_on_a_head_cut_mid_line():
     text = kernel_dump(MESSAGES, groupsize=2).encode()
     assert looks_like_hex_text(text[:100])
     assert looks_like_hex_text(BALLOON_RESPONSE.hex().encode()[:40])
+
+
+# --- formats without offsets --------------------------------------------------------------
+
+PLAIN_FORMATS = {
+    "hex string": lambda m: m.hex(),
+    "colons": lambda m: m.hex(":"),
+    "dashes": lambda m: m.hex("-").upper(),
+    "spaces": lambda m: m.hex(" "),
+    "commas": lambda m: ", ".join(f"{b:02x}" for b in m),
+    "C bytes": lambda m: ", ".join(f"0x{b:02x}" for b in m),
+    "C braces": lambda m: "{" + ",".join(f"0x{b:02X}" for b in m) + "};",
+    "C statement": lambda m: "static const uint8_t msg[] = { "
+                             + ", ".join(f"0x{b:02x}" for b in m) + " };",
+    "python list": lambda m: "data = bytes([" + ", ".join(f"0x{b:02x}" for b in m) + "])",
+    "bytes repr": repr,
+    "bytes repr in a log": lambda m: f"DEBUG:dm:sent {m!r} to the host",
+    "labelled": lambda m: f"guest->host: {m.hex()}",
+}
+
+
+@pytest.mark.parametrize("fmt", sorted(PLAIN_FORMATS))
+def test_plain_formats_one_message_per_line(fmt):
+    text = "\n".join(PLAIN_FORMATS[fmt](m) for m in MESSAGES) + "\n"
+    assert datas(text) == MESSAGES
+
+
+def test_c_array_spread_over_lines_with_braces():
+    """``xxd -i``'s layout: a declaration opening a brace, rows, ``};``."""
+    body = ",\n".join("  " + ", ".join(f"0x{b:02x}" for b in BALLOON_RESPONSE[i:i + 12])
+                      for i in range(0, 56, 12))
+    text = f"/* balloon */\nunsigned char msg[] = {{\n{body}\n}};\nunsigned int msg_len = 56;\n"
+    assert datas(text) == [BALLOON_RESPONSE]
+
+
+def test_c_array_block_keeps_a_lying_header_together():
+    """A guest bug sends hdr.size=16 on responses with ranges: braces still hold it whole."""
+    lying = BALLOON_RESPONSE[:2] + b"\x10\x00" + BALLOON_RESPONSE[4:]
+    body = "\n".join(", ".join(f"0x{b:02x}" for b in lying[i:i + 8]) + ","
+                     for i in range(0, 56, 8))
+    assert datas("{\n" + body + "\n}\n") == [lying]
+
+
+def test_blocks_separated_by_blank_lines():
+    text = "\n\n".join("\n".join(m[i:i + 8].hex(" ") for i in range(0, len(m), 8))
+                       for m in MESSAGES)
+    assert datas(text) == MESSAGES
+
+
+def test_xxd_p_wraps_join_while_the_header_asks_for_more():
+    text = fixture("xxd_p.txt")
+    assert max(len(line) for line in text.splitlines()) == 60
+    assert datas(text) == MESSAGES
+
+
+def test_xxd_p_wrap_keeps_a_lying_header_together():
+    lying = BALLOON_RESPONSE[:2] + b"\x10\x00" + BALLOON_RESPONSE[4:]
+    text = lying[:30].hex() + "\n" + lying[30:].hex() + "\n" + UNBALLOON_RESPONSE.hex()
+    assert datas(text) == [lying, UNBALLOON_RESPONSE]
+
+
+def test_wireshark_copy_as_hex_dump():
+    assert datas(wireshark_copy(MESSAGES)) == MESSAGES
+
+
+def test_powershell_format_hex_ruler_is_not_a_message():
+    text = "           00 01 02 03 04 05 06 07 08 09 0A 0B 0C 0D 0E 0F\n" + fixture("xxd.txt")
+    assert datas(text) == MESSAGES
+
+
+# --- input encodings and line endings -----------------------------------------------------
+
+def test_crlf_line_endings():
+    assert datas(fixture("hexdump_C.txt").replace("\n", "\r\n")) == MESSAGES
+
+
+def test_utf16_with_bom_as_powershell_writes_it():
+    raw = fixture("xxd.txt").encode("utf-16")
+    assert raw[:2] == b"\xff\xfe"
+    assert datas(raw) == MESSAGES
+    assert looks_like_hex_text(raw[:4096])
+
+
+def test_utf8_bom_and_colour_escapes():
+    coloured = kernel_dump(MESSAGES, groupsize=2).replace(
+        "[", "\x1b[32m[").replace("] ", "]\x1b[0m ").replace("hv_balloon:", "\x1b[33mhv_balloon:\x1b[0m")
+    assert datas(b"\xef\xbb\xbf" + coloured.encode()) == MESSAGES
+
+
+def test_stream_returning_text_and_short_reads():
+    class Trickle(io.RawIOBase):
+        def __init__(self, text):
+            self.text, self.pos = text, 0
+
+        def readable(self):
+            return True
+
+        def read(self, n=-1):
+            chunk = self.text[self.pos:self.pos + 7]
+            self.pos += 7
+            return chunk
+
+    assert [f.data for f in iter_hex_frames(Trickle(fixture("xxd.txt")), "t")] == MESSAGES
+
+
+# --- limits and errors ----------------------------------------------------------------------
+
+class Generated(io.RawIOBase):
+    """A stream that makes its content chunk by chunk, so the test holds none of it."""
+
+    def __init__(self, parts):
+        self.parts = iter(parts)
+        self.pending = b""
+
+    def readable(self):
+        return True
+
+    def read(self, n=-1):
+        while len(self.pending) < n:
+            part = next(self.parts, None)
+            if part is None:
+                break
+            self.pending += part
+        chunk, self.pending = self.pending[:n], self.pending[n:]
+        return chunk
+
+
+def test_endless_line_is_skipped_with_flat_memory():
+    block = b"0123456789abcdef" * 4096
+    parts = [b"x" * 10 + b"\n"] + [block] * 512 + [b"\n", fixture("xxd.txt").encode()]
+    tracemalloc.start()
+    try:
+        frames = list(iter_hex_frames(Generated(parts), "t"))
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert [f.data for f in frames] == MESSAGES
+    assert frames[0].origin == "t:3"
+    assert peak < 6 * (1 << 20), peak
+
+
+def test_endless_line_without_newline_at_all():
+    parts = [b"0700380028e301d2" * 4096] * 300
+    tracemalloc.start()
+    try:
+        frames = list(iter_hex_frames(Generated(parts), "t"))
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert frames == []
+    assert peak < 6 * (1 << 20), peak
+
+
+def test_message_longer_than_any_size_field_is_cut_with_an_error():
+    rows = 6000
+    def lines():
+        yield b"00000000: 0700 3800 28e3 01d2 3132 497e 0a00 0000  ..8.(...12I~....\n"
+        for i in range(1, rows):
+            yield f"{16 * i:08x}: 0000 0000 0000 0000 0000 0000 0000 0000  ................\n".encode()
+        yield fixture("xxd.txt").encode()
+    frames = list(iter_hex_frames(Generated(lines()), "t"))
+    assert len(frames[0].data) == MAX_MESSAGE
+    assert frames[0].data[:16] == BALLOON_RESPONSE[:16]
+    assert [f.severity for f in frames[0].findings] == [Severity.ERROR]
+    assert f"lines up to {rows}" in frames[0].findings[0].message
+    assert [f.data for f in frames[1:]] == MESSAGES
+    assert [f.index for f in frames] == list(range(1, 7))
+
+
+def test_star_reaching_far_beyond_any_message():
+    text = "00000000  07 00 38 00 28 e3 01 d2  31 32 49 7e 0a 00 00 00  |..8.(...12I~....|\n*\nffffffff\n"
+    frame = only(text)
+    assert len(frame.data) == MAX_MESSAGE
+    assert Severity.ERROR in severities(frame)
+
+
+def test_unreadable_stream_raises_input_error_after_the_good_frames():
+    class Broken(io.RawIOBase):
+        def __init__(self):
+            self.calls = 0
+
+        def readable(self):
+            return True
+
+        def read(self, n=-1):
+            self.calls += 1
+            if self.calls == 1:
+                return fixture("xxd.txt").encode()
+            raise OSError("device gone")
+
+    got = []
+    with pytest.raises(InputError, match="device gone"):
+        for frame in iter_hex_frames(Broken(), "dump.txt"):
+            got.append(frame.data)
+    assert got == MESSAGES[:4]
+
+
+# --- properties: any message through any format comes back byte-exact ------------------------
+
+@st.composite
+def dm_messages(draw) -> bytes:
+    """8..600 bytes behind a plausible header whose size is the length; sometimes
+    zero-padded, so that dump tools print '*' for repeated lines."""
+    length = draw(st.integers(HEADER := 8, 600))
+    kind = draw(st.one_of(st.integers(0, 14), st.integers(0, 0xFFFF)))
+    trans_id = draw(st.integers(0, 0xFFFFFFFF))
+    body_len = length - HEADER
+    body = draw(st.one_of(
+        st.binary(min_size=body_len, max_size=body_len),
+        st.binary(max_size=body_len).map(lambda b: b.ljust(body_len, b"\0"))))
+    return hdr(kind, length, trans_id) + body
+
+
+MESSAGE_LISTS = st.lists(dm_messages(), min_size=1, max_size=3)
+
+TOOLS = {
+    "xxd": ["xxd"], "xxd -p": ["xxd", "-p"], "xxd -g1": ["xxd", "-g1"],
+    "xxd -e": ["xxd", "-e"], "xxd -g8": ["xxd", "-g8"], "xxd -c32": ["xxd", "-c32"],
+    "xxd -i": ["xxd", "-i"], "hexdump -C": ["hexdump", "-C"], "hexdump": ["hexdump"],
+    "od -A x -t x1z": ["od", "-A", "x", "-t", "x1z"],
+    "od -A x -t x1z -v": ["od", "-A", "x", "-t", "x1z", "-v"],
+    "od -t x1": ["od", "-t", "x1"], "od -x": ["od", "-x"], "od -A d -t x4": ["od", "-A", "d", "-t", "x4"],
+}
+
+
+@pytest.mark.parametrize("tool", sorted(TOOLS))
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(messages=MESSAGE_LISTS)
+def test_property_real_tools_round_trip(tool, messages):
+    args = TOOLS[tool]
+    if shutil.which(args[0]) is None:
+        pytest.skip(f"{args[0]} is not installed")
+    text = "".join(run_tool(args, m) + ("\n" if tool == "xxd -i" else "") for m in messages)
+    frames = frames_of(text)
+    assert [f.data for f in frames] == messages
+    assert [f.index for f in frames] == list(range(1, len(messages) + 1))
+
+
+GENERATED = {
+    "tshark -x": tshark_x,
+    "wireshark copy": wireshark_copy,
+    "tcpdump -X": tcpdump,
+    "tcpdump -xx": lambda ms: tcpdump(ms, ascii=False),
+    **{name: (lambda f: lambda ms: "\n".join(f(m) for m in ms) + "\n")(f)
+       for name, f in PLAIN_FORMATS.items()},
+    "xxd -p blocks": lambda ms: "\n".join(
+        "\n".join(m[i:i + 30].hex() for i in range(0, len(m), 30)) for m in ms) + "\n",
+    "C array blocks": lambda ms: "".join(
+        "unsigned char m[] = {\n" + ",\n".join(
+            "  " + ", ".join(f"0x{b:02x}" for b in m[i:i + 12]) for i in range(0, len(m), 12))
+        + "\n};\n" for m in ms),
+}
+
+
+@pytest.mark.parametrize("fmt", sorted(GENERATED))
+@settings(max_examples=40, deadline=None)
+@given(messages=MESSAGE_LISTS)
+def test_property_generated_formats_round_trip(fmt, messages):
+    assert datas(GENERATED[fmt](messages)) == messages
+
+
+@settings(max_examples=300, deadline=None)
+@given(messages=MESSAGE_LISTS,
+       prefix_type=st.sampled_from([DUMP_PREFIX_OFFSET, DUMP_PREFIX_ADDRESS, DUMP_PREFIX_NONE]),
+       rowsize=st.sampled_from([16, 32]), groupsize=st.sampled_from([1, 2, 4, 8]),
+       ascii=st.booleans(), stamp=st.sampled_from(sorted(STAMPS)),
+       prefix_str=st.sampled_from(["hv_balloon: ", "", "dm: host->guest: "]),
+       real_address=st.booleans(), start=st.integers(0, 10**6))
+def test_property_kernel_print_hex_dump_round_trip(messages, prefix_type, rowsize, groupsize,
+                                                   ascii, stamp, prefix_str, real_address, start):
+    """Every print_hex_dump variant.  The one left out: no prefix at all, no stamp,
+    no ASCII column and multi-byte groups, where nothing can tell the kernel's words
+    from xxd's bytes (the hex_order override is for that case)."""
+    if stamp == "none" and not prefix_str:
+        prefix_str = "hv_balloon: "
+    times = [start + n * 0.25 for n in range(len(messages))]
+    address = 0xFFFF888100000000 + 0x1000 * start if real_address else None
+    text = kernel_dump(messages, prefix_type, rowsize, groupsize, ascii, stamp, prefix_str,
+                       address, times)
+    frames = frames_of(text)
+    assert [f.data for f in frames] == messages
+    assert [f.time for f in frames] == pytest.approx([STAMP_TIME[stamp](t) for t in times])
+    expected_direction = "host->guest" if "host->guest" in prefix_str else None
+    assert all(f.direction == expected_direction for f in frames)
+
+
+# --- properties: nothing raises ----------------------------------------------------------------
+
+FRAGMENTS = ["00000000:", "00000010: ", "0x0000:", "0x0010:  ", "*", "0700", "3800", "38", "0",
+             "  ", " ", "   ", "|", ">", "<", "{", "}", "};", "[", "]", "0x07,", "0x7", "b'",
+             "\\x0", "\\x07", "'", '"', "[  100.5] ", "<7>", "I ", "O ", "host->guest", "0000010",
+             "000000", "0000000", "00000038", "deadbeef", "\t", "12:00:03.5", "2026-11-27T01:09:11Z",
+             "(____ptrval____): ", "-", ":", ",", "z", "ffffffff", "ffff888100a3c000: ", "..8.",
+             "1234abcd", "\x1b[32m", "\r", "\u00e9", "0" * 17, "07 00 38 00 ", "=", "hv_balloon: "]
+GARBAGE_LINES = st.one_of(st.text(max_size=80),
+                          st.lists(st.sampled_from(FRAGMENTS), max_size=24).map("".join))
+
+
+def check_frames(frames) -> None:
+    for number, frame in enumerate(frames, 1):
+        assert frame.index == number
+        assert isinstance(frame.data, bytes) and 0 < len(frame.data) <= MAX_MESSAGE
+        assert frame.origin.startswith("g:")
+        assert frame.direction in (None, "guest->host", "host->guest")
+        assert frame.direction_source == ("text" if frame.direction else "unknown")
+        assert frame.time is None or isinstance(frame.time, float | int)
+
+
+@settings(max_examples=400, deadline=None)
+@given(lines=st.lists(GARBAGE_LINES, max_size=30))
+def test_property_garbage_lines_never_raise(lines):
+    text = "\n".join(lines)
+    check_frames(list(iter_hex_frames(io.BytesIO(text.encode("utf-8", "surrogatepass")), "g")))
+    looks_like_hex_text(text.encode("utf-8", "surrogatepass"))
+
+
+@settings(max_examples=200, deadline=None)
+@given(raw=st.binary(max_size=2000))
+def test_property_binary_garbage_never_raises(raw):
+    check_frames(list(iter_hex_frames(io.BytesIO(raw), "g")))
+    looks_like_hex_text(raw)
+
+
+@settings(max_examples=100, deadline=None)
+@given(messages=MESSAGE_LISTS, cut=st.integers(0, 4000), junk=GARBAGE_LINES)
+def test_property_torn_dumps_never_raise(messages, cut, junk):
+    text = kernel_dump(messages, groupsize=4) + fixture("hexdump_C.txt")
+    torn = text[:cut] + junk + text[cut:cut + 200]
+    check_frames(list(iter_hex_frames(io.BytesIO(torn.encode()), "g")))
+
+
+# --- the real tshark and tcpdump, run live when installed -----------------------------------
+
+LIVE = pytest.mark.skipif(
+    not all(shutil.which(t) for t in ("text2pcap", "tshark", "tcpdump")),
+    reason="text2pcap, tshark or tcpdump is not installed (apt-get install tshark tcpdump)")
+
+
+@LIVE
+def test_live_tshark_and_tcpdump_on_random_messages(tmp_path):
+    rng = random.Random(20261127)
+    messages = []
+    for n in range(6):
+        length = 8 * rng.randint(1, 70)
+        messages.append(hdr(rng.randint(0, 14), length, n) + rng.randbytes(length - 8))
+    source = tmp_path / "in.txt"
+    source.write_text("".join(
+        f"{'IO'[n % 2]} 2026-11-27 12:00:{n:02d}.{n:06d}\n"
+        + run_tool(["od", "-A", "x", "-t", "x1", "-v"], m) for n, m in enumerate(messages)))
+    assert [f.data for f in frames_of(source.read_text())] == messages
+    capture = tmp_path / "dm.pcapng"
+    subprocess.run(["text2pcap", "-q", "-D", "-t", "%Y-%m-%d %H:%M:%S.%f", "-l", "147",
+                    str(source), str(capture)], capture_output=True, check=True)
+    for args in (["tshark", "-r", str(capture), "-x"],
+                 ["tcpdump", "-r", str(capture), "-tttt", "-X"],
+                 ["tcpdump", "-r", str(capture), "-xx"]):
+        out = subprocess.run(args, capture_output=True, check=True, env={"TZ": "UTC"}).stdout
+        assert datas(out) == messages, args

@@ -222,7 +222,7 @@ class _Message:
     next_address: int | None = None
     overflow_line: int | None = None
     after_noise: bool = False
-    size: int | None = None
+    size: tuple[int, dict[str, int] | None] | None = None
 
     @property
     def rows(self) -> list[Row]:
@@ -293,14 +293,11 @@ class _Message:
             except ValueError:
                 continue
         word = max((len(t) // 2 for r in self.rows for t in r.tokens), default=1)
-        tests = (lambda v: v == self.seen,
-                 lambda v: self.star_line is not None and v > self.seen,
-                 lambda v: 0 <= self.seen - v < word)
-        for test in tests:
-            for radix, value in values.items():
-                if test(value):
-                    return radix
-        return 16
+        for radix, value in values.items():
+            if value == self.seen or (self.star_line is not None and value > self.seen):
+                return radix
+        padded = [(self.seen - v, r) for r, v in values.items() if 0 <= self.seen - v < word]
+        return min(padded)[1] if padded else 16
 
     def assemble(self, order: str) -> bytes:
         out = bytearray()
@@ -373,8 +370,10 @@ def _choose_order(message: _Message, override: str | None, final: bool) -> _Orde
         fits = {o: _header_fits(message.assemble(o)) for o in (BYTES, LE_WORDS)}
         if fits[BYTES] != fits[LE_WORDS]:
             return _OrderChoice(BYTES if fits[BYTES] else LE_WORDS, "header")
-    first = next((r.order for r in rows if r.order is not None), None)
-    return _OrderChoice(first or message.context_order, "default")
+    known = next((r.order for r in rows if r.order is not None), None)
+    if known is not None:
+        return _OrderChoice(known, "format")
+    return _OrderChoice(message.context_order, "default")
 
 
 # --- the assembler -----------------------------------------------------------------------
@@ -582,11 +581,24 @@ class _Assembler:
         return ()
 
     def _size(self, p: _Message) -> int | None:
-        """The header's size field, read once four bytes are there (tentative order)."""
-        if p.size is None and p.stored >= 4:
-            order = _choose_order(p, self.override, final=False).order
-            p.size = struct.unpack_from("<H", p.assemble(order)[:4], 2)[0]
-        return p.size
+        """The header's size field as far as it can be told from the first rows.
+
+        Read under the tentative group order.  One exception: a message that
+        so far is a single hex string of at most 16 digits (a labelled 8-byte
+        message, or the kernel's one 8-byte group) ends when either reading
+        says it is complete, as nothing else tells bytes from a word there.
+        """
+        if p.stored < 4:
+            return None
+        if p.size is None:
+            choice = _choose_order(p, self.override, final=False)
+            sizes = {o: struct.unpack_from("<H", p.assemble(o)[:4], 2)[0] for o in (BYTES, LE_WORDS)}
+            lone = len(p.parts) == 1 and len(p.parts[0].tokens) == 1
+            p.size = (sizes[choice.order], sizes if choice.how == "default" and lone else None)
+        size, alternatives = p.size
+        if alternatives is not None and len(p.parts) == 1 and p.stored in alternatives.values():
+            return p.stored
+        return size
 
     def _alone_ok(self, row: Row, key: str) -> bool:
         """Whether a row without offset may start a message by itself.
@@ -646,9 +658,9 @@ class _Assembler:
                 f"line {p.star_line}: '*' is not followed by an offset: the repeated bytes "
                 "are missing"))
         choice = _choose_order(p, self.override, final=True)
-        data = p.assemble(choice.order)
-        if len(data) > MAX_MESSAGE or p.overflow_line is not None:
-            data = data[:MAX_MESSAGE]
+        full = p.assemble(choice.order)
+        data = full[:MAX_MESSAGE]
+        if len(full) > MAX_MESSAGE or p.overflow_line is not None:
             p.findings.append(error(
                 f"line {p.overflow_line}: the dump goes on past {MAX_MESSAGE} bytes, more than "
                 f"any message can hold: the message is cut there and lines up to "
@@ -656,7 +668,7 @@ class _Assembler:
         if not data:
             return None
         p.findings.extend(self._order_findings(p, choice, data))
-        p.findings.extend(_ascii_findings(p, data))
+        p.findings.extend(_ascii_findings(p, full))
         if self._duplicate(p, data):
             return None
         self.index += 1

@@ -404,6 +404,9 @@ def _parse_pyrepr(line: str) -> Row | None:
 _C_COMMENT = re.compile(r"/\*.*?\*/|//.*$")
 _C_TOKEN = re.compile(r"0[xX]([0-9a-fA-F]+)[uUlL]*")
 _C_SEPARATOR = re.compile(r"^[\s,]*$")
+#: A line that opens an array: ``unsigned char msg[] = {``, ``msg = bytes([``, ``{``.
+_C_OPENER = re.compile(
+    r"(?:[A-Za-z_][\w \t*\[\]]*=\s*(?:[A-Za-z_][\w.]*\s*\(\s*)?)?[{\[]")
 
 
 def _c_byte(digits: str) -> tuple[bytes, str | None]:
@@ -417,8 +420,8 @@ def _parse_carray(line: str) -> Row | None:
     body = _C_COMMENT.sub("", line).strip()
     first = _C_TOKEN.search(body)
     if first is None:
-        opens = bool(body) and body[-1] in "{[" and "=" in body or body in ("{", "[")
-        closes = bool(body) and bool(re.fullmatch(r"[}\])]+[;,)]*", body))
+        opens = bool(_C_OPENER.fullmatch(body))
+        closes = bool(re.fullmatch(r"[}\])]+[;,)]*", body))
         return Row(CARRAY, raw=b"", opens=opens, closes=closes) if opens or closes else None
     head = body[: first.start()]
     opens = bool(head) and head.rstrip()[-1:] in ("{", "[")
