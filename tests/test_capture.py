@@ -887,3 +887,26 @@ def test_pcapng_interface_block_too_short(tmp_path):
     assert [(f.data, f.origin, f.findings) for f in frames] == [
         (b"", f"{tmp_path / 'in.cap'}#1@28",
          [error("interface block of 12 bytes is too short for its fields; reading stopped")])]
+
+
+def test_plain_epb_shortcut_equals_the_full_reader(tmp_path, monkeypatch):
+    """The fast read of ordinary enhanced packet blocks gives the very same frames."""
+    from dmdissect.sources import capture, open_frames
+    from dmdissect.sources.frame import Frame
+    from dmdissect.sources.writer import write_frames
+
+    frames = [Frame(i + 1, bytes([5, 0, 48, 0, i, 0, 0, 0]) + bytes(40) + bytes(i % 3),
+                    time=1_700_000_000 + i / 7,
+                    direction=[None, "guest->host", "host->guest"][i % 3],
+                    direction_source=["unknown", "capture", "capture"][i % 3],
+                    comment="labelled" if i == 4 else None)
+              for i in range(9)]
+    path = tmp_path / "plain.pcapng"
+    with path.open("wb") as out:
+        write_frames(frames, out)
+    fast = list(open_frames(str(path)))
+    monkeypatch.setattr(capture._PcapNg, "_plain_epb", lambda self, body, start: None)
+    slow = list(open_frames(str(path)))
+    assert fast == slow
+    assert [(f.data, f.direction, f.direction_source, f.comment) for f in fast] == [
+        (f.data, f.direction, "capture" if f.direction else "unknown", f.comment) for f in frames]

@@ -82,7 +82,6 @@ def check(message: Message) -> list[Finding]:
 
 
 def _size(message: Message, available: int) -> list[Finding]:
-    name = message.type_name
     size = message.size
     out: list[Finding] = []
     if message.type not in MESSAGE_LAYERS:
@@ -91,8 +90,8 @@ def _size(message: Message, available: int) -> list[Finding]:
     if size < HEADER_SIZE:
         out.append(error(f"hdr.size {size} is smaller than the {HEADER_SIZE}-byte header", "size"))
     elif fixed is not None and size < fixed:
-        out.append(error(f"hdr.size {size} is smaller than the fixed part of {name} ({fixed} bytes)",
-                         "size"))
+        out.append(error(f"hdr.size {size} is smaller than the fixed part of "
+                         f"{message.type_name} ({fixed} bytes)", "size"))
     if size > available:
         out.append(error(f"truncated: hdr.size {size} but only {available} bytes present", "size"))
     body = message.body

@@ -18,6 +18,7 @@ from typing import Any
 
 from scapy.packet import Packet
 
+from dmdissect.analysis.expert import check
 from dmdissect.findings import Finding
 from dmdissect.layers import (
     DESCRIPTOR_SIZE,
@@ -136,13 +137,19 @@ def infer_direction(frame: Frame, msg_type: int | None) -> tuple[str | None, str
     return (sender, INFERRED) if sender else (None, UNKNOWN)
 
 
+#: Compiled decoder of each message type whose layer compiles.
+_DECODERS = {msg_type: decoder for msg_type, layer in MESSAGE_LAYERS.items()
+             if (decoder := compile_layer(layer)) is not None}
+#: The first bytes of every VMBus in-band descriptor (type 6, offset8 2).
+_DESCRIPTOR_START = VMBusDescriptor().build()[:4]
+
+
 def _fill_fast(message: Message, data: bytes) -> bool:
     """Decode with a compiled layer when one applies; False sends the frame to Scapy."""
-    if len(data) < HEADER_SIZE or looks_like_descriptor(data):
+    if len(data) < HEADER_SIZE or (data[:4] == _DESCRIPTOR_START and looks_like_descriptor(data)):
         return False
     msg_type, size, trans_id = _HEADER.unpack_from(data)
-    layer = MESSAGE_LAYERS.get(msg_type)
-    decoder = compile_layer(layer) if layer is not None else None
+    decoder = _DECODERS.get(msg_type)
     if decoder is None or len(data) < HEADER_SIZE + decoder.fixed:
         return False
     message.body, message.consumed = decoder.decode(data, HEADER_SIZE)
@@ -174,8 +181,6 @@ def dissect(frame: Frame, fast: bool = True) -> Message:
 
     ``fast=False`` forces the Scapy path (the differential tests compare both).
     """
-    from dmdissect.analysis.expert import check
-
     message = Message(frame)
     if not (fast and _fill_fast(message, frame.data)):
         _fill_scapy(message)

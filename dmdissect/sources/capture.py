@@ -39,7 +39,7 @@ from typing import BinaryIO
 
 from dmdissect.findings import Finding, Severity, error, warning
 from dmdissect.sources.errors import InputError
-from dmdissect.sources.frame import FROM_CAPTURE, GUEST_TO_HOST, HOST_TO_GUEST, Frame
+from dmdissect.sources.frame import FROM_CAPTURE, GUEST_TO_HOST, HOST_TO_GUEST, UNKNOWN, Frame
 
 #: Largest packet accepted, as Wireshark's WTAP_MAX_PACKET_SIZE_STANDARD.  A
 #: Dynamic Memory message is at most 65535 bytes (u16 size) plus a descriptor.
@@ -199,7 +199,7 @@ class _Interface:
 class _Section:
     """A section's byte order, its interfaces, and its structs compiled once."""
 
-    __slots__ = ("endian", "interfaces", "block", "epb", "trailer")
+    __slots__ = ("endian", "interfaces", "block", "epb", "trailer", "flags_option")
 
     def __init__(self, endian: str) -> None:
         self.endian = endian
@@ -207,6 +207,7 @@ class _Section:
         self.block = struct.Struct(endian + "II")
         self.epb = struct.Struct(endian + "IIIII")
         self.trailer = struct.Struct(endian + "I")
+        self.flags_option = struct.pack(endian + "HH", OPT_FLAGS, 4)
 
 
 #: Bytes of the fixed fields of each packet block.
@@ -404,10 +405,42 @@ class _PcapNg:
             self.section.interfaces.append(_read_interface(body, endian))
             self.offset += length
             return
-        frame = self._packet(kind, body, start, length, torn)
+        frame = None
+        if kind == BLOCK_EPB and not torn:
+            frame = self._plain_epb(body, start)
+        if frame is None:
+            frame = self._packet(kind, body, start, length, torn)
         self.done = torn
         self.offset += length
         yield frame
+
+    def _plain_epb(self, body: bytes, start: int) -> Frame | None:
+        """The common enhanced packet block, read in one go; None for anything unusual.
+
+        Whole, on a known interface, not snapped, with no options or only the
+        direction flags: what capture hooks and ``convert`` write for every
+        message.  Everything else takes :meth:`_packet`, which reports damage.
+        """
+        section = self.section
+        ifid, high, low, caplen, wirelen = section.epb.unpack_from(body, 0)
+        end = 20 + caplen
+        options_at = end + (-caplen % 4)
+        if caplen != wirelen or ifid >= len(section.interfaces) or end > len(body):
+            return None
+        interface = section.interfaces[ifid]
+        if not interface.checked:
+            return None
+        direction = None
+        rest = len(body) - options_at
+        if rest:
+            if rest < 12 or body[options_at:options_at + 4] != section.flags_option:
+                return None
+            if rest != 12 or body[options_at + 8:] != b"\0\0\0\0":
+                return None
+            direction = _DIRECTIONS.get(section.trailer.unpack_from(body, options_at + 4)[0] & 3)
+        self.number += 1
+        return Frame(self.number, body[20:end], interface.time(high << 32 | low), direction,
+                     FROM_CAPTURE if direction else UNKNOWN, f"{self.name}#{self.number}@{start}")
 
     def _packet(self, kind: int, body: bytes, start: int, length: int,
                 torn: bool = False) -> Frame:
