@@ -960,3 +960,34 @@ def test_live_tshark_and_tcpdump_on_random_messages(tmp_path):
                  ["tcpdump", "-r", str(capture), "-xx"]):
         out = subprocess.run(args, capture_output=True, check=True, env={"TZ": "UTC"}).stdout
         assert datas(out) == messages, args
+
+
+# --- regressions found in review ------------------------------------------------------------
+
+def test_final_offset_of_a_dump_that_starts_mid_message():
+    lines = fixture("hexdump_C.txt").splitlines()[1:5]
+    frame = only("\n".join(lines))
+    assert frame.data == BALLOON_RESPONSE[16:]
+    assert severities(frame) == [Severity.ERROR]
+
+
+def test_lone_closing_brace_does_not_glue_lines_together():
+    text = BALLOON_RESPONSE[:30].hex() + "\n}\n" + BALLOON_RESPONSE[30:].hex() + "\n"
+    assert datas(text) == [BALLOON_RESPONSE[:30], BALLOON_RESPONSE[30:]]
+
+
+def test_braced_c_array_opening_with_a_few_bytes():
+    text = "{0x07, 0x00,\n" + ", ".join(f"0x{b:02x}" for b in BALLOON_RESPONSE[2:]) + "};\n"
+    assert datas(text) == [BALLOON_RESPONSE]
+
+
+def test_labelled_eight_byte_message_without_direction_words():
+    assert datas(f"dm: {UNBALLOON_RESPONSE.hex()}\ndm: {UNBALLOON_RESPONSE.hex()}\n") == [
+        UNBALLOON_RESPONSE, UNBALLOON_RESPONSE]
+
+
+def test_torn_bytes_repr_keeps_what_it_has():
+    frame = only(repr(BALLOON_RESPONSE)[:-5])
+    assert severities(frame) == [Severity.WARNING]
+    assert frame.data == BALLOON_RESPONSE[:-1]
+    assert frames_of("it's b'cause the ring was full, said the guest driver\n") == []

@@ -207,6 +207,7 @@ class _Message:
     context_order: str
     parts: list = field(default_factory=list)
     findings: list[Finding] = field(default_factory=list)
+    base: int = 0
     seen: int = 0
     stored: int = 0
     last_line: int = 0
@@ -308,7 +309,7 @@ class _Message:
                 unit = part.row.data(order)
                 out += (unit * (part.count // len(unit) + 1))[: part.count]
         if self.trim is not None:
-            del out[self.trim:]
+            del out[max(self.trim - self.base, 0):]
         return bytes(out)
 
 
@@ -481,6 +482,7 @@ class _Assembler:
         started.findings.insert(0, error(
             f"line {number}: the dump starts at offset {value:#x}: the first {value} bytes, "
             "with the header, are missing"))
+        started.base = value
         started.seen = value + row.nbytes
         return True
 
@@ -541,8 +543,8 @@ class _Assembler:
             if row.opens:
                 self._start(row, number, key, offset_mode=False)
                 self.pending.brace = True
-            return row.opens or row.closes
-        if not self._alone_ok(row, key):
+            return row.opens
+        if not (row.opens and not row.closes) and not self._alone_ok(row, key):
             return False
         self._start(row, number, key, offset_mode=False)
         self.pending.next_address = None if address is None else address + row.nbytes
@@ -615,9 +617,12 @@ class _Assembler:
             return True
         if hf.find_direction(row.prefix):
             return True
-        order = self.override or row.order or LE_WORDS
-        size = struct.unpack_from("<H", row.data(order), 2)[0]
-        return size == n or (size > n and n in KERNEL_ROWS + (XXD_PLAIN_ROW,))
+        orders = [self.override or row.order] if self.override or row.order else [BYTES, LE_WORDS]
+        for order in orders:
+            size = struct.unpack_from("<H", row.data(order), 2)[0]
+            if size == n or (size > n and n in KERNEL_ROWS + (XXD_PLAIN_ROW,)):
+                return True
+        return False
 
     # starting and finishing messages
 

@@ -357,15 +357,19 @@ def _read_escape(body: str, i: int) -> tuple[bytes, int, str | None]:
 
 def _read_bytes_literal(line: str, start: int, quote: str) -> tuple[bytes, int, list[str]] | None:
     """Read one ``b'...'`` body from ``start`` (after the quote) like Python's tokenizer,
-    without evaluating anything; None if the literal is not closed on this line."""
+    without evaluating anything.  A literal the line cuts off is kept, with a
+    problem, when it holds ``\\x`` escapes (a torn paste); otherwise it is
+    prose (``it's b'cause``) and None."""
     out = bytearray()
     problems: list[str] = []
+    escapes = 0
     i = start
     while i < len(line):
         ch = line[i]
         if ch == quote:
             return bytes(out), i + 1, problems
         if ch == "\\":
+            escapes += line.startswith("\\x", i)
             chunk, i, problem = _read_escape(line, i)
             out += chunk
             if problem:
@@ -376,7 +380,9 @@ def _read_bytes_literal(line: str, start: int, quote: str) -> tuple[bytes, int, 
         else:
             out.append(ord(ch))
         i += 1
-    return None
+    if not escapes:
+        return None
+    return bytes(out), i, problems + ["the bytes literal is cut off before its closing quote"]
 
 
 def _parse_pyrepr(line: str) -> Row | None:
