@@ -10,13 +10,6 @@ from dmdissect.layers import HEADER_SIZE
 SEVERITY_STYLES = {Severity.ERROR: "bold red", Severity.WARNING: "yellow", Severity.NOTE: "cyan"}
 
 
-def relative_time(message: Message, first_time: float | None) -> str:
-    time = message.frame.time
-    if time is None or first_time is None:
-        return "-"
-    return f"{time - first_time:.6f}"
-
-
 def info_text(message: Message) -> str:
     body = message.body
     if message.trans_id is None:
@@ -27,6 +20,8 @@ def info_text(message: Message) -> str:
 
 
 def findings_text(message: Message) -> str:
+    if not message.findings:
+        return ""
     return "".join(f" [{f.severity.value}: {f.message}]" for f in message.findings)
 
 
@@ -36,10 +31,11 @@ def transaction_text(message: Message) -> str:
 
 
 def summary_line(message: Message, first_time: float | None) -> str:
-    trans_id = "-" if message.trans_id is None else str(message.trans_id)
-    direction = message.direction or "?"
-    return (f"{message.frame.index:>5} {relative_time(message, first_time):>12} "
-            f"{direction:<11} {message.type_name:<26} id={trans_id:<10} "
+    time = message.frame.time
+    when = "-" if time is None or first_time is None else f"{time - first_time:.6f}"
+    trans_id = "-" if message.trans_id is None else message.trans_id
+    return (f"{message.frame.index:>5} {when:>12} {message.direction or '?':<11} "
+            f"{message.type_name:<26} id={trans_id:<10} "
             f"{info_text(message)}{transaction_text(message)}{findings_text(message)}")
 
 
