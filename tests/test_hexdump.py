@@ -991,3 +991,14 @@ def test_torn_bytes_repr_keeps_what_it_has():
     assert severities(frame) == [Severity.WARNING]
     assert frame.data == BALLOON_RESPONSE[:-1]
     assert frames_of("it's b'cause the ring was full, said the guest driver\n") == []
+
+
+@pytest.mark.parametrize("pattern", ["00  ", "00 00  ", "/*", "0x", "b'", "00000000: ", "0 ",
+                                     "00:", "0000 ", "guest->host ", "| "])
+def test_long_noise_lines_cost_linear_time(pattern):
+    """Lines just under the 1 MiB cap built to defeat naive parsing."""
+    import time
+    line = (pattern * (900_000 // len(pattern))).encode() + b"\n"
+    began = time.perf_counter()
+    check_frames(list(iter_hex_frames(io.BytesIO(line), "g")))
+    assert time.perf_counter() - began < 3

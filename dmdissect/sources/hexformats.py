@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import calendar
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 #: Multi-byte groups are printed in memory order (xxd, tcpdump).
 BYTES = "bytes"
@@ -36,7 +36,7 @@ STAR = "star"          # '*': the previous line repeats up to the next offset
 GUEST_TO_HOST = "guest->host"
 HOST_TO_GUEST = "host->guest"
 
-_HEX_DIGITS = frozenset("0123456789abcdefABCDEF")
+_HEX_RUN = re.compile(r"[0-9a-fA-F]+")
 _TWO_PLUS_SPACES = re.compile(r"[ \t]{2,}")
 _THREE_PLUS_SPACES = re.compile(r"[ \t]{3,}")
 _ANSI_ESCAPE = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
@@ -44,7 +44,7 @@ _ANSI_ESCAPE = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
 
 def is_hex(token: str) -> bool:
     """Whether ``token`` is a non-empty run of hex digits (``str.isalnum`` is too lax)."""
-    return bool(token) and all(ch in _HEX_DIGITS for ch in token)
+    return _HEX_RUN.fullmatch(token) is not None
 
 
 def render_ascii(data: bytes) -> str:
@@ -91,12 +91,10 @@ class Row:
     opens: bool = False
     closes: bool = False
     bare: bool = False
+    nbytes: int = field(init=False)
 
-    @property
-    def nbytes(self) -> int:
-        if self.raw is not None:
-            return len(self.raw)
-        return sum(len(t) // 2 for t in self.tokens)
+    def __post_init__(self) -> None:
+        self.nbytes = len(self.raw) if self.raw is not None else sum(len(t) // 2 for t in self.tokens)
 
     @property
     def multibyte(self) -> bool:
@@ -473,10 +471,15 @@ def _odd_problems(tokens: list[str], width: int) -> list[str] | None:
     return problems
 
 
-def _column_matches(column: str, tokens: list[str]) -> bool:
-    """Whether ``column`` is the ASCII rendering of ``tokens`` in either group order."""
-    if len(column) > 4 * _MAX_ROW_TOKENS:
+def _column_matches(area: str, start: int, tokens: list[str]) -> bool:
+    """Whether ``area[start:]`` is the ASCII rendering of ``tokens`` in either group order.
+
+    Only a tail short enough to be one row's column is looked at, so that a
+    long line of spaced groups costs linear time.
+    """
+    if len(area) - start > 4 * _MAX_ROW_TOKENS or len(tokens) > _MAX_ROW_TOKENS:
         return False
+    column = area[start:]
     return any(ascii_matches(column, decode_tokens(tokens, o)) for o in (BYTES, LE_WORDS))
 
 
@@ -490,7 +493,7 @@ def _plain_groups(area: str) -> tuple[list[str], str | None] | None:
     tokens: list[str] = []
     start = 0
     for gap in _TWO_PLUS_SPACES.finditer(area + "  "):
-        if tokens and _column_matches(area[start:], tokens):
+        if tokens and _column_matches(area, start, tokens):
             return tokens, area[start:]
         chunk = area[start: gap.start()].split(" ")
         if not all(is_hex(t) for t in chunk):
