@@ -54,7 +54,14 @@ def test_summary_lines(capture):
     result = run("read", str(capture))
     assert result.exit_code == 0, result.output
     lines = summary_lines(result)
-    assert len(lines) == 7
+    assert len(lines) == 11
+    assert lines[7:] == [
+        "",
+        "Protocol: 2.0 (WIN10), negotiated in frame 1 (1 negotiation)",
+        "Capabilities: guest balloon, hot_add (alignment 128 MiB)",
+        "Time: 2025-11-27 01:00:00.000000 UTC to 2025-11-27 01:00:01.500000 UTC (1.500000 s), "
+        "7 messages",
+    ]
     expected = [
         ("1", "0.000000", "guest->host", "DM_VERSION_REQUEST", "id=1", "version 2.0 (WIN10)"),
         ("2", "0.250000", "host->guest", "DM_VERSION_RESPONSE", "id=1", "accepted"),
@@ -78,8 +85,10 @@ def test_summary_lines(capture):
 def test_count_stops_early(capture):
     result = run("read", "-c", "2", str(capture))
     assert result.exit_code == 0
-    assert [line.split()[3] for line in summary_lines(result)] == [
-        "DM_VERSION_REQUEST", "DM_VERSION_RESPONSE"]
+    lines = summary_lines(result)
+    assert [line.split()[3] for line in lines[:2]] == ["DM_VERSION_REQUEST", "DM_VERSION_RESPONSE"]
+    assert lines[2] == ""
+    assert lines[-1].endswith("(0.250000 s), 2 messages")
 
 
 def test_read_file_option_and_stdin(capture):

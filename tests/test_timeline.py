@@ -250,7 +250,9 @@ def test_read_lines_name_their_transaction(linux_capture):
     result = run("read", linux_capture)
     assert result.exit_code == 0, result.output
     lines = result.output.splitlines()
-    assert len(lines) == 18
+    assert len(lines) == 22
+    assert lines[18] == ""
+    assert lines[19] == "Protocol: 2.0 (WIN10), negotiated in frame 1 (1 negotiation)"
     assert lines[6].endswith("[part 1 of balloon #1, reassembled in frame 13]")
     assert lines[12].endswith("[part 4 of balloon #1, final: 4 parts, 20480 of 20480 pages "
                               "(80 MiB), accepted, 1.750000 s]")
@@ -284,11 +286,13 @@ def test_read_json_carries_the_transaction_reference(linux_capture):
         "request_frame": 6, "final_frame": 13, "complete": True}
 
 
-def test_read_count_stops_early_even_with_an_open_transaction(linux_capture):
+def test_read_count_reads_only_n_messages_and_says_what_is_left_open(linux_capture):
     result = run("read", "-c", "7", linux_capture)
     lines = result.output.splitlines()
-    assert len(lines) == 7
-    assert lines[6].endswith("[part 1 of balloon #1, reassembled in frame 13]")
+    assert len(lines) == 11
+    assert lines[6].endswith("[part 1 of balloon #1; incomplete: final part missing "
+                             "(capture ended)]")
+    assert lines[10].endswith(", 7 messages")
 
 
 # --- pieces -------------------------------------------------------------------------------------

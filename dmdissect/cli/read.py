@@ -16,7 +16,7 @@ from dmdissect.pipeline import messages_of
 @click.option("-x", "--hex", "show_hex", is_flag=True,
               help="Show the hex and ASCII of each message's bytes.")
 @click.option("-c", "--count", type=click.IntRange(min=0), metavar="N",
-              help="Stop after N messages.")
+              help="Read only the first N messages (as tshark -c).")
 @click.option("-T", "--output-format", "output_format",
               type=click.Choice(["text", "json", "jsonl"]), default="text", show_default=True,
               help="text: summary lines (and -V/-x); json: one array; jsonl: one object a line.")
@@ -28,13 +28,20 @@ def read(file, read_file, fmt, linktype, hex_order, verbose, show_hex, count, ou
     """Dissect the messages of FILE (pcap, pcapng, hex dump or raw; '-' for stdin).
 
     One summary line per message by default; -V adds the field tree, -x the bytes.
+    Text output ends with the session (protocol version, capabilities, time span)
+    of the messages shown.
     """
-    from dmdissect.views.render import render_messages
+    from dmdissect.analysis.transactions import Tracker
+    from dmdissect.views.output import Output
+    from dmdissect.views.render import render_messages, render_session
 
     path = resolve_input(file, read_file)
     frames = open_input(path, fmt, linktype, hex_order)
-    messages = messages_of(frames)
     if count is not None:
-        messages = islice(messages, count)
-    render_messages(messages, output_format, verbose=verbose, show_hex=show_hex,
-                    color={"auto": None, "always": True, "never": False}[color])
+        frames = islice(frames, count)
+    tracker = Tracker()
+    messages = messages_of(frames, tracker)
+    out = Output(color={"auto": None, "always": True, "never": False}[color])
+    render_messages(messages, output_format, verbose=verbose, show_hex=show_hex, out=out)
+    if output_format == "text":
+        render_session(tracker.session, out)

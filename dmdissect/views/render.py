@@ -5,10 +5,12 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from dmdissect.analysis.message import Message
+from dmdissect.analysis.records import Session
 from dmdissect.views.hexview import hex_lines
 from dmdissect.views.jsonout import dumps, dumps_line, message_object
 from dmdissect.views.output import Output
 from dmdissect.views.summary import line_style, summary_line
+from dmdissect.views.timeline import session_lines
 from dmdissect.views.tree import message_tree
 
 
@@ -39,6 +41,13 @@ def render_messages(messages: Iterable[Message], output_format: str, *, verbose:
         if verbose or show_hex:
             out.line("")
     return count
+
+
+def render_session(session: Session, out: Output) -> None:
+    """The session after the summary lines: it is known only once the input ends."""
+    out.line("")
+    for line in session_lines(session):
+        out.line(line, "bold")
 
 
 def _json_array(messages: Iterable[Message], out: Output) -> int:
