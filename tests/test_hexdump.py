@@ -1002,3 +1002,21 @@ def test_long_noise_lines_cost_linear_time(pattern):
     began = time.perf_counter()
     check_frames(list(iter_hex_frames(io.BytesIO(line), "g")))
     assert time.perf_counter() - began < 3
+
+
+def test_reads_back_what_the_dmesg_view_writes():
+    """views/hexlog.py writes frames the way a driver would log them; they must read back
+    with their bytes, times and directions."""
+    hexlog = pytest.importorskip("dmdissect.views.hexlog")
+    from dmdissect.sources.frame import Frame
+
+    frames = [Frame(n, m, time=100.5 + n, direction=("guest->host", "host->guest")[n % 2])
+              for n, m in enumerate(MESSAGES, 1)]
+    try:
+        text = "\n".join(hexlog.dmesg_lines(frames)) + "\n"
+    except (AttributeError, TypeError) as exc:
+        pytest.skip(f"views/hexlog.py changed its interface: {exc}")
+    back = frames_of(text)
+    assert [f.data for f in back] == MESSAGES
+    assert [f.time for f in back] == pytest.approx([f.time for f in frames])
+    assert [f.direction for f in back] == [f.direction for f in frames]

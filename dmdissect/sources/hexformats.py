@@ -17,6 +17,8 @@ import calendar
 import re
 from dataclasses import dataclass, field
 
+from dmdissect.sources.frame import GUEST_TO_HOST, HOST_TO_GUEST
+
 #: Multi-byte groups are printed in memory order (xxd, tcpdump).
 BYTES = "bytes"
 #: Each multi-byte group is a little-endian word printed most significant
@@ -32,9 +34,6 @@ PLAIN = "plain"        # no offset: hex string, 07:00:..., kernel DUMP_PREFIX_NO
 CARRAY = "carray"      # 0x07, 0x00, ... with optional braces (xxd -i)
 PYREPR = "pyrepr"      # b'\x07\x00...'
 STAR = "star"          # '*': the previous line repeats up to the next offset
-
-GUEST_TO_HOST = "guest->host"
-HOST_TO_GUEST = "host->guest"
 
 _HEX_RUN = re.compile(r"[0-9a-fA-F]+")
 _TWO_PLUS_SPACES = re.compile(r"[ \t]{2,}")
