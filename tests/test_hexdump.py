@@ -1020,3 +1020,13 @@ def test_reads_back_what_the_dmesg_view_writes():
     assert [f.data for f in back] == MESSAGES
     assert [f.time for f in back] == pytest.approx([f.time for f in frames])
     assert [f.direction for f in back] == [f.direction for f in frames]
+
+
+def test_trailing_comments_on_plain_lines():
+    text = (f"{BALLOON_RESPONSE.hex(' ')}  # balloon response, guest->host\n"
+            f"{BALLOON_REQUEST.hex()} // host to guest\n"
+            f"{UNBALLOON_RESPONSE.hex(':')} #\n")
+    frames = frames_of(text)
+    assert [f.data for f in frames] == [BALLOON_RESPONSE, BALLOON_REQUEST, UNBALLOON_RESPONSE]
+    assert [f.direction for f in frames] == ["guest->host", "host->guest", None]
+    assert [f.comment for f in frames] == ["balloon response, guest->host", "host to guest", None]

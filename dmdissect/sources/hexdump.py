@@ -12,7 +12,8 @@ Formats (the line grammar is in :mod:`dmdissect.sources.hexformats`):
 * the kernel's ``print_hex_dump`` with DUMP_PREFIX_OFFSET, _ADDRESS or _NONE,
   groupsize 1/2/4/8, rowsize 16/32, with or without the ASCII column, inside
   any log prefix (dmesg, ``dmesg -T``, ``dmesg -r``, journalctl, syslog);
-* plain hex strings, bytes joined by spaces, ``:``, ``-`` or commas, C
+* plain hex strings, bytes joined by spaces, ``:``, ``-`` or commas (a
+  trailing ``# ...`` or ``// ...`` comment is kept as the frame's comment), C
   arrays of ``0x07`` (with or without braces) and Python ``b'...'`` reprs.
 
 Message boundaries: where lines carry offsets, offset 0 starts a message
@@ -40,7 +41,8 @@ gives its time when the dump lines have none; a time of day without a date
 is seconds since midnight.  Direction: text2pcap's ``O`` (outbound from the
 host) is host->guest and ``I`` (inbound to the host) is guest->host; words
 such as ``host->guest``, ``guest -> host`` or ``guest to host`` on the line
-before the dump or in the first dump line's prefix say it too.
+before the dump, or in the first dump line's prefix or trailing comment, say
+it too.
 
 Limits: lines longer than 1 MiB are read in bounded chunks and skipped as
 noise; a message stops at 65535 bytes plus slack (:data:`MAX_MESSAGE`) with
@@ -223,6 +225,7 @@ class _Message:
     next_address: int | None = None
     overflow_line: int | None = None
     after_noise: bool = False
+    comment: str | None = None
     size: tuple[int, dict[str, int] | None] | None = None
 
     @property
@@ -645,7 +648,9 @@ class _Assembler:
         message.time = hf.prefix_time(row.prefix) if row.prefix else None
         if message.time is None:
             message.time = time
-        message.direction = hf.find_direction(row.prefix) or direction
+        message.direction = (hf.find_direction(row.prefix)
+                             or hf.find_direction(row.comment or "") or direction)
+        message.comment = row.comment
         self.pending = message
         message.add(row, number)
 
@@ -679,7 +684,7 @@ class _Assembler:
         self.index += 1
         return Frame(self.index, data, time=p.time, direction=p.direction,
                      direction_source=FROM_TEXT if p.direction else UNKNOWN,
-                     origin=f"{self.name}:{p.line}", findings=p.findings)
+                     origin=f"{self.name}:{p.line}", comment=p.comment, findings=p.findings)
 
     def _order_findings(self, p: _Message, choice: _OrderChoice, data: bytes) -> list[Finding]:
         found = []

@@ -90,6 +90,7 @@ class Row:
     opens: bool = False
     closes: bool = False
     bare: bool = False
+    comment: str | None = None
     nbytes: int = field(init=False)
 
     def __post_init__(self) -> None:
@@ -530,7 +531,23 @@ def _plain_area(area: str) -> tuple[list[str], str | None, list[str]] | None:
     return (tokens, ascii, problems) if problems is not None else None
 
 
+_TRAILING_COMMENT = re.compile(r"\s(?:#|//)\s*(?P<text>.*)$")
+
+
 def _parse_plain(line: str) -> Row | None:
+    """A plain hex line, also with a trailing ``# ...`` or ``// ...`` comment,
+    which is kept (people annotate pasted bytes that way)."""
+    row = _plain_row(line)
+    if row is None:
+        comment = _TRAILING_COMMENT.search(line)
+        if comment is not None:
+            row = _plain_row(line[: comment.start()])
+            if row is not None:
+                row.comment = comment["text"].strip() or None
+    return row
+
+
+def _plain_row(line: str) -> Row | None:
     """The leftmost place from which the rest of the line is only hex (plus ASCII).
 
     Only places after whitespace, ``:`` or ``=`` near the start of the line
