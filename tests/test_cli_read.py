@@ -148,7 +148,8 @@ def test_verbose_tree_shows_every_field_with_bit_positions(capture):
     assert "hot_add_alignment: 7 (2^7 MiB = 128 MiB)" in text
     assert "more_pages: 1  (offset 12, bit 0)" in text
     assert "range_count: 3  (offset 12, bits 1-31)" in text
-    assert "start_page: 66560" in text
+    assert "start_page: 0x10400 (66560)  (offset 32)" in text
+    assert "page_cnt: 512 pages (2 MiB)  (offset 29)" in text
     assert "\x1b[" not in text
 
 

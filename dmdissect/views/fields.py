@@ -20,7 +20,9 @@ from scapy.fields import (
     PacketListField,
 )
 
-from dmdissect.layers import PROTOCOL_VERSIONS, DMPageRange, DMVersion, mib
+from scapy.packet import Packet
+
+from dmdissect.layers import PROTOCOL_VERSIONS, DMInfoEntry, DMPageRange, DMVersion, mib
 from dmdissect.layers.compiled import layer_of
 from dmdissect.layers.layout import FieldSpot, layout_of
 
@@ -36,20 +38,20 @@ class Node:
     name: str
     value: Any
     text: str
-    position: str = ""
+    offset: int | None = None
+    bits: str = ""
     children: list[Node] = field(default_factory=list)
     missing: bool = False
     extras: dict[str, Any] = field(default_factory=dict)
 
 
-def _position(spot: FieldSpot) -> str:
-    if spot.offset is None:
+def _bits(spot: FieldSpot) -> str:
+    """``bit 0`` or ``bits 1-31`` inside the field's storage unit; empty for whole fields."""
+    if not spot.is_bitfield:
         return ""
-    if spot.is_bitfield:
-        last = spot.bit + spot.bits - 1
-        bits = f"bit {spot.bit}" if spot.bits == 1 else f"bits {spot.bit}-{last}"
-        return f"offset {spot.offset}, {bits}"
-    return f"offset {spot.offset}"
+    if spot.bits == 1:
+        return f"bit {spot.bit}"
+    return f"bits {spot.bit}-{spot.bit + spot.bits - 1}"
 
 
 def _resolve(fld: Field, pkt: Any) -> Field:
@@ -78,6 +80,10 @@ def _scalar(fld: Field, pkt: Any, name: str, value: Any) -> Node:
         text = fld.i2repr(pkt, value)
         if name in PAGE_COUNTS:
             text = f"{value} pages ({mib(value)})"
+        elif name == "data" and layer_of(pkt) is DMInfoEntry:
+            text = f"{value} pages ({mib(value)})"
+        elif name == "start_page":
+            text = f"{value:#x} ({value})"
         elif name == "hot_add_alignment":
             text = f"{value} (2^{value} MiB = {1 << value} MiB)"
         return Node(name, value, text)
@@ -107,27 +113,47 @@ def walk(pkt: Any) -> list[Node]:
     nodes: list[Node] = []
     for spot in layout_of(layer_of(pkt)).c_order:
         name = spot.name
-        position = _position(spot)
         if name in missing:
-            nodes.append(Node(name, None, "(missing: the bytes end before it)", position,
-                              missing=True))
+            nodes.append(Node(name, None, "(missing: the bytes end before it)", spot.offset,
+                              _bits(spot), missing=True))
             continue
         value = getattr(pkt, name)
         fld = _resolve(spot.field, pkt)
         if value is None and isinstance(spot.field, ConditionalField):
             continue
         if isinstance(fld, PacketListField):
-            items = [_struct(f"{name}[{i}]", item) for i, item in enumerate(value or [])]
-            node = Node(name, [item.value for item in items], f"{len(items)} {'entry' if len(items) == 1 else 'entries'}", position,
-                        children=items)
+            node = _list(name, value or [], fld)
         elif isinstance(fld, PacketField):
             node = _struct(name, value)
-            node.position = position
         else:
             node = _scalar(fld, pkt, name, value)
-            node.position = position
+        node.offset, node.bits = spot.offset, _bits(spot)
         nodes.append(node)
     return nodes
+
+
+def _built_size(item: Any) -> int | None:
+    """Bytes a variable-size Scapy structure took (what it rebuilds to), when whole."""
+    if isinstance(item, Packet) and not getattr(item, "missing", ()):
+        return len(bytes(item))
+    return None
+
+
+def _list(name: str, items: list, fld: PacketListField) -> Node:
+    """A list of structures; items of a fixed size know their offset in the list."""
+    inner = layout_of(fld.cls)
+    fixed = None if any(g.size is None for g in inner.groups) else inner.fixed_size
+    children = []
+    offset: int | None = 0
+    for index, item in enumerate(items):
+        child = _struct(f"{name}[{index}]", item)
+        child.offset = offset
+        size = fixed if fixed is not None else _built_size(item)
+        offset = None if offset is None or size is None else offset + size
+        children.append(child)
+    word = "entry" if len(children) == 1 else "entries"
+    return Node(name, [child.value for child in children], f"{len(children)} {word}",
+                children=children)
 
 
 def as_dict(nodes: list[Node]) -> dict[str, Any]:

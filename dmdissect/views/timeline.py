@@ -243,14 +243,20 @@ def transaction_tree(txn: Transaction) -> Tree:
     return tree
 
 
+def _count(number: int, word: str) -> str:
+    return f"{number} {word}" if number == 1 else f"{number} {word}s"
+
+
 def _totals(txn: Transaction) -> str:
-    text = f"totals: {txn.parts_shown} parts, {txn.range_count} ranges"
+    text = f"totals: {_count(txn.parts_shown, 'part')}, {_count(txn.range_count, 'range')}"
     if txn.pages is not None:
         text += f", {txn.pages} pages ({mib(txn.pages)}) moved"
     if txn.pages_requested is not None:
         text += f", {txn.pages_requested} pages ({mib(txn.pages_requested)}) asked"
     text += f"; outcome {OUTCOME_TEXT.get(txn.outcome or 'unknown', txn.outcome)}"
-    text += f"; duration {_seconds(txn.duration)} s, latency {_seconds(txn.latency)} s"
+    text += f"; duration {_seconds(txn.duration)} s"
+    if txn.latency is not None:
+        text += f", latency {_seconds(txn.latency)} s"
     return text
 
 

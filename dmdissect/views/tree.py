@@ -16,14 +16,12 @@ from dmdissect.views.fields import Node, walk
 from dmdissect.views.summary import SEVERITY_STYLES, info_text
 
 
-def _label(node: Node, base: int | None) -> Text:
+def _label(node: Node, where: int | None) -> Text:
     text = Text(f"{node.name}: ", style="bold")
     text.append(node.text, style="red" if node.missing else "")
-    if node.position and base is not None:
-        offset, _, rest = node.position.partition(", ")
-        absolute = base + int(offset.split()[1])
-        where = f"offset {absolute}" + (f", {rest}" if rest else "")
-        text.append(f"  ({where})", style="dim")
+    if where is not None:
+        place = f"offset {where}" + (f", {node.bits}" if node.bits else "")
+        text.append(f"  ({place})", style="dim")
     return text
 
 
@@ -34,11 +32,13 @@ def _finding(finding: Finding) -> Text:
 
 def _add(parent: Tree, nodes: list[Node], base: int | None, by_field: dict[str, list[Finding]],
          prefix: str = "") -> None:
+    """Nodes under ``parent``; ``base`` is where their layer starts in the frame."""
     for node in nodes:
-        branch = parent.add(_label(node, base))
+        where = None if base is None or node.offset is None else base + node.offset
+        branch = parent.add(_label(node, where))
         for finding in by_field.pop(prefix + node.name, []):
             branch.add(_finding(finding))
-        _add(branch, node.children, None, by_field, f"{prefix}{node.name}.")
+        _add(branch, node.children, where, by_field, f"{prefix}{node.name}.")
 
 
 def message_tree(message: Message, first_time: float | None) -> Tree:
