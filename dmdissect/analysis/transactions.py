@@ -415,7 +415,8 @@ class Tracker:
         txn = pending.txn
         pages = txn.pages or 0
         asked = txn.pages_requested
-        if txn.kind == "balloon" and pages == 0:
+        claimed = getattr(message.body, "range_count", None)
+        if txn.kind == "balloon" and pages == 0 and claimed == 0:
             txn.outcome = "at_floor"
         elif txn.kind == "hot_remove" and pages == 0:
             txn.outcome = "refused"

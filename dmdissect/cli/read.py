@@ -44,4 +44,4 @@ def read(file, read_file, fmt, linktype, hex_order, verbose, show_hex, count, ou
     out = Output(color={"auto": None, "always": True, "never": False}[color])
     render_messages(messages, output_format, verbose=verbose, show_hex=show_hex, out=out)
     if output_format == "text":
-        render_session(tracker.session, out)
+        render_session(tracker.session, out, separate=not (verbose or show_hex))

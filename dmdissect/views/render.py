@@ -43,9 +43,14 @@ def render_messages(messages: Iterable[Message], output_format: str, *, verbose:
     return count
 
 
-def render_session(session: Session, out: Output) -> None:
-    """The session after the summary lines: it is known only once the input ends."""
-    out.line("")
+def render_session(session: Session, out: Output, separate: bool = True) -> None:
+    """The session after the messages: it is known only once the input ends.
+
+    ``separate`` puts a blank line first (views that end each message with
+    one already have it).
+    """
+    if separate:
+        out.line("")
     for line in session_lines(session):
         out.line(line, "bold")
 
