@@ -1030,3 +1030,14 @@ def test_trailing_comments_on_plain_lines():
     assert [f.data for f in frames] == [BALLOON_RESPONSE, BALLOON_REQUEST, UNBALLOON_RESPONSE]
     assert [f.direction for f in frames] == ["guest->host", "host->guest", None]
     assert [f.comment for f in frames] == ["balloon response, guest->host", "host to guest", None]
+
+
+def test_kernel_ascii_column_that_starts_like_an_xxd_partial_group():
+    """`` 4a  ...`` after a full line of 16-bit groups is the ASCII column (found by fuzzing)."""
+    row = b" 4a  63b9b0824.a"
+    message = hdr(6, 48, 1) + bytes(8) + row + bytes(16)
+    for address in (None, 0xFFFF888100000000):
+        text = kernel_dump([message], DUMP_PREFIX_ADDRESS, groupsize=2, stamp="none",
+                           address=address)
+        assert "   4a  63b9b0824.a" in text
+        assert datas(text) == [message]

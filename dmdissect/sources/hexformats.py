@@ -194,16 +194,20 @@ def _after_partial_group(tokens: list[str], area: str, gap: re.Match) -> str:
     """The ASCII column, after taking in a right-aligned partial last group.
 
     ``xxd -e`` prints a short last word padded on the left (``04030201
-    410605``): the spaces before it plus its digits make one group's width.
-    A kernel line never does, and its ASCII column never fits that width.
+    410605``): the spaces before it plus its digits make one group's width,
+    and the ASCII column after it shows every byte.  A kernel ASCII column
+    can start the same way (`` 4a  ...``), so the column must confirm it.
     """
     width = len(tokens[0])
     rest = area[gap.end():]
     partial = _PARTIAL_GROUP.match(rest)
     if (partial is not None and width > 2 and len(partial.group()) % 2 == 0
             and (gap.end() - gap.start() - 1) + len(partial.group()) == width):
-        tokens.append(partial.group())
-        return rest[partial.end():].lstrip(" \t")
+        column = rest[partial.end():].lstrip(" \t")
+        widened = tokens + [partial.group()]
+        if any(ascii_matches(column, decode_tokens(widened, o)) for o in (BYTES, LE_WORDS)):
+            tokens.append(partial.group())
+            return column
     return rest
 
 
