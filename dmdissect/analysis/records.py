@@ -50,6 +50,17 @@ HOST = "host"
 GUEST = "guest"
 
 
+def _elapsed(start: float | None, end: float | None) -> float | None:
+    """Seconds between two capture times, rounded to the nanosecond.
+
+    The times are floats of epoch seconds; their difference carries noise
+    below the nanosecond that no capture resolves.
+    """
+    if start is None or end is None:
+        return None
+    return round(end - start, 9)
+
+
 @dataclass(slots=True, eq=False)
 class Part:
     """One message of the multi-part side: its ranges (kept up to the cap) and totals."""
@@ -100,9 +111,7 @@ class Transaction:
 
     @property
     def duration(self) -> float | None:
-        if self.start is None or self.end is None:
-            return None
-        return self.end - self.start
+        return _elapsed(self.start, self.end)
 
     @property
     def parts_shown(self) -> int:
@@ -111,9 +120,9 @@ class Transaction:
 
     @property
     def latency(self) -> float | None:
-        if self.start is None or self.first_reply is None or self.request_frame is None:
+        if self.request_frame is None:
             return None
-        return self.first_reply - self.start
+        return _elapsed(self.start, self.first_reply)
 
     def add_frame(self, frame: int, time: float | None, rule: str) -> None:
         if not self.frame_count:
@@ -219,9 +228,7 @@ class Series:
 
     @property
     def duration(self) -> float | None:
-        if self.start is None or self.end is None:
-            return None
-        return self.end - self.start
+        return _elapsed(self.start, self.end)
 
     def add(self, frame: int, time: float | None) -> int:
         """Count one more message; returns its 1-based place in the series."""

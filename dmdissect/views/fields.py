@@ -98,7 +98,7 @@ def _struct(name: str, pkt: Any) -> Node:
     if layer is DMVersion:
         value["version"] = pkt.version
         value["name"] = PROTOCOL_VERSIONS.get(pkt.version)
-        children.append(Node("version", pkt.version, f"{pkt.version:#010x} ({text})"))
+        children.append(Node("version", pkt.version, f"{pkt.version:#010x} = {text}"))
     if layer is DMPageRange:
         text = f"start_page {pkt.start_page:#x}, page_cnt {pkt.page_cnt} ({mib(pkt.page_cnt)})"
     return Node(name, value, text, children=children)

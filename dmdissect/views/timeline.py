@@ -248,16 +248,19 @@ def _count(number: int, word: str) -> str:
 
 
 def _totals(txn: Transaction) -> str:
-    text = f"totals: {_count(txn.parts_shown, 'part')}, {_count(txn.range_count, 'range')}"
+    if txn.kind in MULTIPART:
+        counts = [_count(txn.parts_shown, "part"), _count(txn.range_count, "range")]
+    else:
+        counts = [_count(txn.frame_count, "message")]
     if txn.pages is not None:
-        text += f", {txn.pages} pages ({mib(txn.pages)}) moved"
+        counts.append(f"{txn.pages} pages ({mib(txn.pages)}) moved")
     if txn.pages_requested is not None:
-        text += f", {txn.pages_requested} pages ({mib(txn.pages_requested)}) asked"
-    text += f"; outcome {OUTCOME_TEXT.get(txn.outcome or 'unknown', txn.outcome)}"
-    text += f"; duration {_seconds(txn.duration)} s"
+        counts.append(f"{txn.pages_requested} pages ({mib(txn.pages_requested)}) asked")
+    times = f"duration {_seconds(txn.duration)} s"
     if txn.latency is not None:
-        text += f", latency {_seconds(txn.latency)} s"
-    return text
+        times += f", latency {_seconds(txn.latency)} s"
+    outcome = OUTCOME_TEXT.get(txn.outcome or "unknown", txn.outcome)
+    return f"totals: {', '.join(counts)}; outcome {outcome}; {times}"
 
 
 # --- writing ---------------------------------------------------------------------------
