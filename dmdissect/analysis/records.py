@@ -51,14 +51,14 @@ GUEST = "guest"
 
 
 def _elapsed(start: float | None, end: float | None) -> float | None:
-    """Seconds between two capture times, rounded to the nanosecond.
+    """Seconds between two capture times, rounded to the microsecond.
 
-    The times are floats of epoch seconds; their difference carries noise
-    below the nanosecond that no capture resolves.
+    Times are floats of epoch seconds, which resolve about 240 ns today; the
+    digits of a difference below the microsecond are noise, not data.
     """
     if start is None or end is None:
         return None
-    return round(end - start, 9)
+    return round(end - start, 6)
 
 
 @dataclass(slots=True, eq=False)
