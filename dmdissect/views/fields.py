@@ -8,6 +8,7 @@ Everything comes from ``fields_desc`` through :mod:`dmdissect.layers.layout`.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cache
 from typing import Any
 
 from scapy.fields import (
@@ -162,4 +163,62 @@ def as_dict(nodes: list[Node]) -> dict[str, Any]:
     for node in nodes:
         out[node.name] = node.value
         out.update(node.extras)
+    return out
+
+
+# --- JSON without the display text ------------------------------------------------
+
+_INT, _ENUM, _STRUCT, _LIST, _OTHER = range(5)
+
+
+@cache
+def _json_plan(layer: type) -> tuple[tuple[str, int, Any], ...]:
+    """How to export each field of a layer, decided once from ``fields_desc``.
+
+    Plain integers, enumerations, nested structures and lists of them get a
+    direct path; anything else (flags, bytes, fields that change type) goes
+    through :func:`walk`, so the two exports cannot drift apart.
+    """
+    plan = []
+    for spot in layout_of(layer).c_order:
+        fld = spot.field
+        if isinstance(fld, (MultipleTypeField, ConditionalField, FlagsField)):
+            plan.append((spot.name, _OTHER, None))
+        elif isinstance(fld, PacketListField):
+            plan.append((spot.name, _LIST, None))
+        elif isinstance(fld, PacketField):
+            plan.append((spot.name, _STRUCT, None))
+        elif isinstance(fld, EnumField):
+            plan.append((spot.name, _ENUM, fld.i2s or {}))
+        elif getattr(fld, "fmt", None) or getattr(fld, "size", None):
+            plan.append((spot.name, _INT, None))
+        else:
+            plan.append((spot.name, _OTHER, None))
+    return tuple(plan)
+
+
+def json_fields(obj: Any) -> dict[str, Any]:
+    """The JSON object of one layer's fields: exactly ``as_dict(walk(obj))``, faster."""
+    layer = layer_of(obj)
+    missing = obj.missing
+    out: dict[str, Any] = {}
+    for name, kind, aux in _json_plan(layer):
+        if name in missing:
+            out[name] = None
+            continue
+        value = getattr(obj, name)
+        if kind == _INT and type(value) is int:
+            out[name] = value
+        elif kind == _ENUM and type(value) is int:
+            out[name] = value
+            out[f"{name}_name"] = aux.get(value)
+        elif kind == _STRUCT:
+            out[name] = json_fields(value)
+        elif kind == _LIST:
+            out[name] = [json_fields(item) for item in value or []]
+        else:
+            out.update(as_dict([node for node in walk(obj) if node.name == name]))
+    if layer is DMVersion:
+        out["version"] = obj.version
+        out["name"] = PROTOCOL_VERSIONS.get(obj.version)
     return out

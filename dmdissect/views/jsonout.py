@@ -11,7 +11,7 @@ import json
 from typing import Any
 
 from dmdissect.analysis.message import Message
-from dmdissect.views.fields import as_dict, walk
+from dmdissect.views.fields import as_dict, json_fields, walk
 
 
 def message_object(message: Message) -> dict[str, Any]:
@@ -34,7 +34,7 @@ def message_object(message: Message) -> dict[str, Any]:
     body = message.body
     rest = message.trailing
     if body is not None:
-        out.update(as_dict(walk(body)))
+        out.update(json_fields(body))
         if rest:
             out["trailing"] = rest.hex()
     elif rest:

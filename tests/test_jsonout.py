@@ -1,0 +1,50 @@
+"""The fast JSON export of fields equals the one built from the display walk."""
+
+from __future__ import annotations
+
+import struct
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from dmdissect.analysis.message import dissect
+from dmdissect.pipeline import dissected
+from dmdissect.sources import open_frames
+from dmdissect.sources.frame import Frame
+from dmdissect.views.fields import as_dict, json_fields, walk
+
+CAPTURES = sorted((Path(__file__).resolve().parent.parent / "captures").glob("*.pcapng"))
+
+
+def both_exports(message):
+    for body in (message.body, message.scapy_body):
+        if body is not None:
+            assert json_fields(body) == as_dict(walk(body))
+            assert list(json_fields(body)) == list(as_dict(walk(body)))
+
+
+@pytest.mark.parametrize("path", CAPTURES, ids=[p.name for p in CAPTURES])
+def test_every_message_of_the_shipped_captures(path):
+    for message in dissected(open_frames(str(path))):
+        both_exports(message)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.integers(0, 15), st.binary(max_size=96), st.booleans())
+def test_random_messages(msg_type, body, lie):
+    size = 8 + len(body) + (8 if lie else 0)
+    data = struct.pack("<HHI", msg_type, size & 0xFFFF, 7) + body
+    both_exports(dissect(Frame(1, data)))
+
+
+def test_enum_flags_and_nested_values_exactly():
+    data = struct.pack("<HHI", 13, 24, 1) + struct.pack("<IIII", 2, 4096, 3, 0)
+    assert json_fields(dissect(Frame(1, data)).body) == {
+        "virtual_node": 2, "page_count": 4096, "qos_flags": 3,
+        "qos_flags_names": ["LARGE", "LOCAL"], "reservedZ": 0}
+    data = struct.pack("<HHI", 1, 16, 1) + struct.pack("<HHI", 0, 1, 1)
+    assert json_fields(dissect(Frame(1, data)).body) == {
+        "version": {"minor_version": 0, "major_version": 1, "version": 0x10000, "name": "WIN8"},
+        "is_last_attempt": 1, "reservedz": 0}
