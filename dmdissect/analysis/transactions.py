@@ -576,6 +576,9 @@ def annotate(messages: Iterable, tracker: Tracker | None = None,
     held: deque = deque()
     for message in messages:
         tracker.feed(message)
+        if not held and _settled(message):
+            yield message
+            continue
         held.append(message)
         while held and (_settled(held[0]) or len(held) > hold):
             yield held.popleft()

@@ -27,9 +27,6 @@ from dmdissect.layers.layout import layout_of
 
 _INT_FORMATS = {1: "B", 2: "H", 4: "I", 8: "Q"}
 
-Reader = Callable[[bytes, int, Any], int]
-
-
 class Values:
     """Base of the generated values classes; ``__layer__`` names the Scapy layer."""
 
@@ -70,56 +67,74 @@ def _simple_int(field: Field) -> bool:
 
 
 class Decoder:
-    """Decodes one layer from ``data`` at ``offset``; see :func:`compile_layer`."""
+    """Decodes one layer from ``data`` at ``offset``; see :func:`compile_layer`.
 
-    def __init__(self, layer: type[Packet], steps: list, fixed: int) -> None:
+    ``decode(data, offset)`` returns the values object and the offset after
+    it; the caller checks that ``len(data)`` covers the fixed part first.
+    """
+
+    def __init__(self, layer: type[Packet], decode: Callable, fixed: int,
+                 source: str) -> None:
         self.layer = layer
-        self.steps = steps
+        self.decode = decode
         self.fixed = fixed
-        self.make = values_class(layer)
-
-    def decode(self, data: bytes, offset: int = 0) -> tuple[Values, int]:
-        """Values and the offset after them; the caller checks ``len(data)`` first."""
-        obj = self.make()
-        obj.missing = ()
-        for step in self.steps:
-            offset = step(data, offset, obj)
-        return obj, offset
+        self.source = source
 
 
-def _bits_step(size: int, parts: list[tuple[str, int, int]]) -> Reader:
-    fmt = _INT_FORMATS.get(size)
-    unpack = struct.Struct("<" + fmt).unpack_from if fmt else None
+class _Writer:
+    """Python source of one decode function, and the objects it refers to."""
 
-    def step(data, offset, obj):
-        word = unpack(data, offset)[0] if unpack else int.from_bytes(
-            data[offset:offset + size], "little")
+    def __init__(self, layer: type[Packet]) -> None:
+        self.names: dict[str, Any] = {"make": values_class(layer)}
+        self.lines = ["def decode(data, offset):", "    obj = make()", "    obj.missing = ()"]
+
+    def ref(self, value: Any) -> str:
+        name = f"ref{len(self.names)}"
+        self.names[name] = value
+        return name
+
+    def words(self, words: list[tuple[int, list[tuple[str, int, int]]]]) -> None:
+        """Consecutive storage units of 1, 2, 4 or 8 bytes, read with one ``struct`` call."""
+        fmt = "<" + "".join(_INT_FORMATS[size] for size, _ in words)
+        unpack = self.ref(struct.Struct(fmt).unpack_from)
+        targets = ", ".join(f"w{i}" for i in range(len(words))) + ","
+        self.lines.append(f"    {targets} = {unpack}(data, offset)")
+        for index, (size, parts) in enumerate(words):
+            for name, bit, mask in parts:
+                whole = bit == 0 and mask == (1 << (8 * size)) - 1
+                value = f"w{index}" if whole else f"(w{index} >> {bit}) & {mask:#x}"
+                self.lines.append(f"    obj.{name} = {value}")
+        self.lines.append(f"    offset += {sum(size for size, _ in words)}")
+
+    def bits(self, size: int, parts: list[tuple[str, int, int]]) -> None:
+        """A little-endian unit of an odd size (3, 5, 6 or 7 bytes)."""
+        self.lines.append(f"    w = int.from_bytes(data[offset:offset + {size}], 'little')")
         for name, bit, mask in parts:
-            setattr(obj, name, (word >> bit) & mask)
-        return offset + size
-    return step
+            self.lines.append(f"    obj.{name} = (w >> {bit}) & {mask:#x}")
+        self.lines.append(f"    offset += {size}")
 
+    def nested(self, name: str, decoder: Decoder) -> None:
+        self.lines.append(f"    obj.{name}, offset = {self.ref(decoder.decode)}(data, offset)")
 
-def _nested_step(name: str, decoder: Decoder) -> Reader:
-    def step(data, offset, obj):
-        value, offset = decoder.decode(data, offset)
-        setattr(obj, name, value)
-        return offset
-    return step
+    def counted(self, name: str, decoder: Decoder, count_name: str) -> None:
+        """A list counted by ``count_name``, capped by the bytes that are there."""
+        size = decoder.fixed
+        inner = self.ref(decoder.decode)
+        self.lines += [
+            f"    count = min(obj.{count_name}, (len(data) - offset) // {size})",
+            "    items = []",
+            "    for _ in range(count if count > 0 else 0):",
+            f"        item, offset = {inner}(data, offset)",
+            "        items.append(item)",
+            f"    obj.{name} = items",
+        ]
 
-
-def _list_step(name: str, decoder: Decoder, count_name: str) -> Reader:
-    size = decoder.fixed
-
-    def step(data, offset, obj):
-        count = min(getattr(obj, count_name), (len(data) - offset) // size)
-        items = []
-        for _ in range(max(count, 0)):
-            item, offset = decoder.decode(data, offset)
-            items.append(item)
-        setattr(obj, name, items)
-        return offset
-    return step
+    def build(self, layer: type[Packet], fixed: int) -> Decoder:
+        self.lines.append("    return obj, offset")
+        source = "\n".join(self.lines) + "\n"
+        namespace = dict(self.names)
+        exec(compile(source, f"<decoder of {layer.__name__}>", "exec"), namespace)
+        return Decoder(layer, namespace["decode"], fixed, source)
 
 
 def _count_field(layer: type[Packet], list_name: str) -> str | None:
@@ -127,23 +142,6 @@ def _count_field(layer: type[Packet], list_name: str) -> str | None:
         if getattr(field, "count_of", None) == list_name:
             return field.name
     return None
-
-
-def _words_step(words: list[tuple[int, list[tuple[str, int | None, int]]]]) -> Reader:
-    """Consecutive storage units of 1, 2, 4 or 8 bytes, read with one ``struct`` call.
-
-    ``words`` lists each unit's size and its fields as (name, bit, mask).
-    """
-    unpack = struct.Struct("<" + "".join(_INT_FORMATS[size] for size, _ in words)).unpack_from
-    total = sum(size for size, _ in words)
-    plan = [parts for _, parts in words]
-
-    def step(data, offset, obj):
-        for word, parts in zip(unpack(data, offset), plan):
-            for name, bit, mask in parts:
-                setattr(obj, name, (word >> bit) & mask)
-        return offset + total
-    return step
 
 
 def _unit(group, spots) -> tuple[int, list[tuple[str, int | None, int]]] | None:
@@ -166,7 +164,7 @@ def _unit(group, spots) -> tuple[int, list[tuple[str, int | None, int]]] | None:
     return None
 
 
-def _spans(units: list) -> list[tuple[int, list[tuple[str, int | None, int]]]]:
+def _spans(units: list) -> list[tuple[int, list[tuple[str, int, int]]]]:
     """Join adjacent units into words of 1, 2, 4 or 8 bytes where they add up.
 
     Little-endian units side by side are one little-endian integer, so a
@@ -186,26 +184,24 @@ def _spans(units: list) -> list[tuple[int, list[tuple[str, int | None, int]]]]:
     return spans
 
 
-def _span_steps(units: list) -> list[Reader]:
-    steps: list[Reader] = []
+def _write_units(writer: _Writer, units: list) -> None:
     words: list = []
     for size, parts in _spans(units):
         if size in _INT_FORMATS:
             words.append((size, parts))
             continue
         if words:
-            steps.append(_words_step(words))
+            writer.words(words)
             words = []
-        steps.append(_bits_step(size, parts))
+        writer.bits(size, parts)
     if words:
-        steps.append(_words_step(words))
-    return steps
+        writer.words(words)
 
 
 @cache
 def compile_layer(layer: type[Packet]) -> Decoder | None:
     """A fast decoder for ``layer``, or None when it uses fields this cannot follow."""
-    steps: list[Reader] = []
+    writer = _Writer(layer)
     units: list = []
     layout = layout_of(layer)
     for group in layout.groups:
@@ -214,7 +210,7 @@ def compile_layer(layer: type[Packet]) -> Decoder | None:
         if unit is not None:
             units.append(unit)
             continue
-        steps += _span_steps(units)
+        _write_units(writer, units)
         units = []
         first = group.fields[0]
         if isinstance(first, BoundedPacketListField):
@@ -222,13 +218,13 @@ def compile_layer(layer: type[Packet]) -> Decoder | None:
             count_name = _count_field(layer, first.name)
             if inner is None or count_name is None or inner.fixed != first.item_size:
                 return None
-            steps.append(_list_step(first.name, inner, count_name))
+            writer.counted(first.name, inner, count_name)
         elif type(first) is PacketField:
             inner = compile_layer(first.cls)
             if inner is None or group.size is None:
                 return None
-            steps.append(_nested_step(first.name, inner))
+            writer.nested(first.name, inner)
         else:
             return None
-    steps += _span_steps(units)
-    return Decoder(layer, steps, layout.fixed_size)
+    _write_units(writer, units)
+    return writer.build(layer, layout.fixed_size)

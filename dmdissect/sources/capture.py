@@ -312,9 +312,10 @@ class _PcapNg:
         problem = self._section(head)
         if problem:
             raise InputError(f"{self.name}: {problem}")
+        read = self.stream.read
         while True:
             start = self.offset
-            head = read_up_to(self.stream, 8)
+            head = read(8)
             if not head:
                 return
             if len(head) < 8:
@@ -377,7 +378,8 @@ class _PcapNg:
             else:
                 self.offset += length
             return
-        body = read_up_to(self.stream, length - 8)
+        body = self.stream.read(length - 8) if length <= CHUNK else read_up_to(self.stream,
+                                                                                length - 8)
         torn = len(body) < length - 8
         if not torn:
             trailer = self.section.trailer.unpack_from(body, len(body) - 4)[0]

@@ -33,8 +33,10 @@ def render_messages(messages: Iterable[Message], output_format: str, *, verbose:
             first_time = message.frame.time
         if verbose:
             out.render(message_tree(message, first_time))
-        else:
+        elif message.findings:
             out.line(summary_line(message, first_time), line_style(message))
+        else:
+            out.line(summary_line(message, first_time))
         if show_hex:
             for line in hex_lines(message.frame.data):
                 out.line(line)
