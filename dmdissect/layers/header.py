@@ -69,8 +69,9 @@ def version_text(version: int) -> str:
 
 def mib(pages: int) -> str:
     """Pages of 4 KiB as MiB, without a pointless fraction."""
-    value = pages / PAGES_PER_MIB
-    return f"{value:.0f} MiB" if value == int(value) else f"{value:.2f} MiB"
+    if pages % PAGES_PER_MIB == 0:
+        return f"{pages // PAGES_PER_MIB} MiB"
+    return f"{pages / PAGES_PER_MIB:.2f} MiB"
 
 
 class DMHeader(DMPacket):
