@@ -12,6 +12,7 @@ from functools import cache
 from typing import TYPE_CHECKING, Any
 
 from scapy.fields import PacketField
+from scapy.packet import Packet
 
 from dmdissect.findings import Finding, error, note, warning
 from dmdissect.layers import (
@@ -40,18 +41,22 @@ if TYPE_CHECKING:
 MAX_PART_BYTES = 4096
 
 
-def _present(body: Any, name: str) -> bool:
-    """The body has this field and its bytes were there."""
-    return hasattr(body, name) and name not in body.missing
+@cache
+def _names(layer: type) -> frozenset[str]:
+    return frozenset(spot.name for spot in layout_of(layer).spots)
 
 
-def expected_size(message: Message) -> int:
+def _present(body: Any, layer: type, name: str) -> bool:
+    """The body's layer has this field and its bytes were there."""
+    return name in _names(layer) and name not in body.missing
+
+
+def expected_size(message: Message, layer: type) -> int:
     """What ``hdr.size`` should be for the content the body actually declares."""
     body = message.body
-    layer = layer_of(body)
-    if _present(body, "range_count"):
+    if _present(body, layer, "range_count"):
         return fixed_size(message.type) + PAGE_RANGE_SIZE * body.range_count
-    if layer is DMInfoMessage and _present(body, "info_size"):
+    if layer is DMInfoMessage and _present(body, layer, "info_size"):
         return HEADER_SIZE + 8 + body.info_size
     if layer is DMHotAddRequest:
         return HEADER_SIZE + PAGE_RANGE_SIZE * (2 if body.region is not None else 1)
@@ -66,22 +71,23 @@ def check(message: Message) -> list[Finding]:
     if message.size is None or message.trans_id is None:
         findings.append(error(f"{available} bytes: shorter than the {HEADER_SIZE}-byte header"))
         return findings
-    findings += _size(message, available)
     body = message.body
+    layer = None if body is None else layer_of(body)
+    findings += _size(message, available, layer)
     if body is None:
         return findings
     if body.missing:
         findings.append(error(
             f"truncated: the bytes end inside {message.type_name} after {available}; "
             f"missing {', '.join(body.missing)}", body.missing[0]))
-    findings += _counts(message)
-    findings += _reserved(body)
-    findings += _semantics(body)
+    findings += _counts(message, layer)
+    findings += _reserved(body, layer)
+    findings += _semantics(body, layer)
     findings += _direction(message)
     return findings
 
 
-def _size(message: Message, available: int) -> list[Finding]:
+def _size(message: Message, available: int, layer: type | None) -> list[Finding]:
     size = message.size
     out: list[Finding] = []
     if message.type not in MESSAGE_LAYERS:
@@ -100,10 +106,10 @@ def _size(message: Message, available: int) -> list[Finding]:
     rest = message.trailing
     if rest and not _is_vmbus_padding(message, rest):
         out.append(warning(f"{len(rest)} bytes after the end of the message (trailing)"))
-    expected = expected_size(message)
+    expected = expected_size(message, layer)
     if size != expected and size >= HEADER_SIZE and not (fixed and size < fixed):
         out.append(warning(f"hdr.size {size} disagrees with the content ({expected} bytes)", "size"))
-    if _present(body, "range_count") and expected > MAX_PART_BYTES:
+    if _present(body, layer, "range_count") and expected > MAX_PART_BYTES:
         out.append(warning(f"{expected} bytes in one part; peers send at most {MAX_PART_BYTES}"))
     return out
 
@@ -113,15 +119,15 @@ def _is_vmbus_padding(message: Message, rest: bytes) -> bool:
     return message.vmbus is not None and len(rest) < 8 and not any(rest)
 
 
-def _counts(message: Message) -> list[Finding]:
+def _counts(message: Message, layer: type) -> list[Finding]:
     body = message.body
     out: list[Finding] = []
-    if _present(body, "range_count"):
+    if _present(body, layer, "range_count"):
         decoded = len(body.range_array)
         if body.range_count > decoded:
             out.append(error(f"range_count {body.range_count} but the bytes hold only "
                              f"{decoded} ranges", "range_count"))
-    if layer_of(body) is DMInfoMessage and _present(body, "info_size"):
+    if layer is DMInfoMessage and _present(body, layer, "info_size"):
         present = message.available - HEADER_SIZE - 8
         if body.info_size > present:
             out.append(error(f"info_size {body.info_size} but only {max(present, 0)} bytes follow",
@@ -160,24 +166,23 @@ def _reserved_plan(layer: type) -> tuple[tuple[str, type | None], ...]:
     return tuple(plan)
 
 
-def _reserved(layer: Any, prefix: str = "") -> list[Finding]:
+def _reserved(obj: Any, layer: type, prefix: str = "") -> list[Finding]:
     """Non-zero reserved fields, nested unions included, on packets and values alike."""
     out: list[Finding] = []
-    for name, inner in _reserved_plan(layer_of(layer)):
-        if name in layer.missing:
+    for name, inner in _reserved_plan(layer):
+        if name in obj.missing:
             continue
-        value = getattr(layer, name)
+        value = getattr(obj, name)
         if inner is not None:
             if value is not None:
-                out += _reserved(value, f"{prefix}{name}.")
+                out += _reserved(value, inner, f"{prefix}{name}.")
         elif isinstance(value, int) and value:
             out.append(warning(f"reserved field {prefix}{name} is not zero ({value:#x})",
                                f"{prefix}{name}"))
     return out
 
 
-def _semantics(body: Any) -> list[Finding]:
-    layer = layer_of(body)
+def _semantics(body: Any, layer: type) -> list[Finding]:
     if layer is DMVersionRequest and body.version.version not in PROTOCOL_VERSIONS:
         return [note(f"version {version_text(body.version.version)} is not a known protocol "
                      "version", "version")]
