@@ -52,11 +52,13 @@ def resolve_input(file: str | None, read_file: str | None) -> str:
     return path
 
 
-def open_input(path: str, fmt: str, linktype: int | None, hex_order: str) -> Iterator:
+def open_input(path: str, fmt: str, linktype: int | None, hex_order: str,
+               progress: Callable[[int, int | None], None] | None = None) -> Iterator:
     from dmdissect.sources import open_frames
 
     return open_frames(path, fmt=None if fmt == "auto" else fmt, linktype=linktype,
-                       hex_order=None if hex_order == "auto" else hex_order)
+                       hex_order=None if hex_order == "auto" else hex_order,
+                       progress=progress)
 
 
 def guarded(command: Callable[..., Any]) -> Callable[..., Any]:

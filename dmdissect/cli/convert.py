@@ -24,6 +24,7 @@ from dmdissect.findings import Severity
 from dmdissect.sources import FORMATS, open_frames
 from dmdissect.sources.frame import Frame
 from dmdissect.sources.writer import OUTPUTS, RESOLUTIONS, write_frames
+from dmdissect.views.progress import InputProgress
 
 
 @click.command()
@@ -48,15 +49,17 @@ def convert(input_path: str, output_path: str, fmt: str | None, to: str, linktyp
     OUTPUT '-' writes to standard output.  Frames without a time get one
     microsecond after the frame before them.
     """
-    frames = open_frames(input_path, fmt=fmt, linktype=linktype,
-                         hex_order=None if hex_order == "auto" else hex_order)
-    frames = _reporting(frames)
-    if output_path == "-":
-        if sys.stdout.isatty():
-            fail("refusing to write a binary capture to a terminal; redirect it or name a file")
-        write_frames(frames, sys.stdout.buffer, to=to, resolution=resolution)
-        return
-    _write_file(frames, output_path, to, resolution)
+    if output_path == "-" and sys.stdout.isatty():
+        fail("refusing to write a binary capture to a terminal; redirect it or name a file")
+    with InputProgress(enabled=sys.stderr.isatty()) as progress:
+        frames = open_frames(input_path, fmt=fmt, linktype=linktype,
+                             hex_order=None if hex_order == "auto" else hex_order,
+                             progress=progress)
+        frames = _reporting(frames)
+        if output_path == "-":
+            write_frames(frames, sys.stdout.buffer, to=to, resolution=resolution)
+            return
+        _write_file(frames, output_path, to, resolution)
 
 
 def _reporting(frames):

@@ -33,15 +33,17 @@ def read(file, read_file, fmt, linktype, hex_order, verbose, show_hex, count, ou
     """
     from dmdissect.analysis.transactions import Tracker
     from dmdissect.views.output import Output
+    from dmdissect.views.progress import InputProgress
     from dmdissect.views.render import render_messages, render_session
 
     path = resolve_input(file, read_file)
-    frames = open_input(path, fmt, linktype, hex_order)
-    if count is not None:
-        frames = islice(frames, count)
-    tracker = Tracker()
-    messages = messages_of(frames, tracker)
-    out = Output(color={"auto": None, "always": True, "never": False}[color])
-    render_messages(messages, output_format, verbose=verbose, show_hex=show_hex, out=out)
+    with InputProgress() as progress:
+        frames = open_input(path, fmt, linktype, hex_order, progress)
+        if count is not None:
+            frames = islice(frames, count)
+        tracker = Tracker()
+        messages = messages_of(frames, tracker)
+        out = Output(color={"auto": None, "always": True, "never": False}[color])
+        render_messages(messages, output_format, verbose=verbose, show_hex=show_hex, out=out)
     if output_format == "text":
         render_session(tracker.session, out, separate=not (verbose or show_hex))

@@ -27,10 +27,13 @@ def timeline(file, read_file, fmt, linktype, hex_order, output_format, color):
     """
     from dmdissect.analysis.transactions import Tracker
     from dmdissect.views.output import Output
+    from dmdissect.views.progress import InputProgress
     from dmdissect.views.timeline import render_timeline
 
     path = resolve_input(file, read_file)
-    frames = open_input(path, fmt, linktype, hex_order)
-    tracker = Tracker()
     out = Output(color={"auto": None, "always": True, "never": False}[color])
-    render_timeline(transactions_of(frames, tracker), tracker.session, output_format, out)
+    tracker = Tracker()
+    with InputProgress() as progress:
+        frames = open_input(path, fmt, linktype, hex_order, progress)
+        rows = transactions_of(frames, tracker)
+        render_timeline(rows, tracker.session, output_format, out)

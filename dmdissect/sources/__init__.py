@@ -10,14 +10,19 @@ later in the input comes as findings on frames (see the reader modules).
 from __future__ import annotations
 
 import io
+import os
+import stat
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import BinaryIO
 
 from dmdissect.sources.errors import InputError
 from dmdissect.sources.frame import Frame
 
 FORMATS = ("pcap", "pcapng", "hex", "raw")
+
+#: ``progress(bytes_read, total_bytes_or_None)``
+Progress = Callable[[int, "int | None"], None]
 STDIN_NAME = "<stdin>"
 
 
@@ -93,14 +98,17 @@ def _reader(fmt: str, stream: BinaryIO, name: str, linktype: int | None,
 
 
 def open_frames(path: str, fmt: str | None = None, linktype: int | None = None,
-                hex_order: str | None = None) -> Iterator[Frame]:
+                hex_order: str | None = None,
+                progress: Progress | None = None) -> Iterator[Frame]:
     """Frames of the input at ``path`` (``-`` for standard input).
 
     ``fmt`` is one of :data:`FORMATS` or None to detect it from the content.
     ``linktype`` makes a capture's packets count as messages whatever their
     link type says; ``hex_order`` goes to the hex reader.  Both are ignored by
     formats they do not concern.  Raises :class:`InputError` for an input that
-    cannot be opened, is empty or is not the format asked for.
+    cannot be opened, is empty or is not the format asked for.  ``progress``,
+    when given, is called now and then with the bytes read so far and the
+    input's size (None for a pipe).
     """
     if fmt is not None and fmt not in FORMATS:
         raise ValueError(f"unknown input format {fmt!r}; expected one of {', '.join(FORMATS)}")
@@ -126,7 +134,34 @@ def open_frames(path: str, fmt: str | None = None, linktype: int | None = None,
         if owned:
             stream.close()
         raise InputError(f"cannot read {name}: {exc.strerror or exc}") from None
+    if progress is not None:
+        frames = _reporting(frames, stream, progress)
     return _numbered(first, frames, stream if owned else None, name)
+
+
+#: Frames between two progress reports: rare enough to cost nothing.
+PROGRESS_EVERY = 4096
+
+
+def _size_of(stream: BinaryIO) -> int | None:
+    try:
+        info = os.fstat(stream.fileno())
+    except (OSError, ValueError, io.UnsupportedOperation):
+        return None
+    return info.st_size if stat.S_ISREG(info.st_mode) else None
+
+
+def _reporting(frames: Iterator[Frame], stream: BinaryIO,
+               progress: Progress) -> Iterator[Frame]:
+    """Pass frames through, telling ``progress`` how far into the input they are."""
+    total = _size_of(stream)
+    for count, frame in enumerate(frames, 1):
+        if not count % PROGRESS_EVERY:
+            try:
+                progress(stream.tell(), total)
+            except (OSError, ValueError):
+                progress(0, None)
+        yield frame
 
 
 def _numbered(first: Frame | None, frames: Iterator[Frame], owned: BinaryIO | None,
