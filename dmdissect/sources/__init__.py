@@ -112,9 +112,20 @@ def open_frames(path: str, fmt: str | None = None, linktype: int | None = None,
     """
     if fmt is not None and fmt not in FORMATS:
         raise ValueError(f"unknown input format {fmt!r}; expected one of {', '.join(FORMATS)}")
+    stream, name, owned = _open(path)
+    return read_frames(stream, name, fmt, linktype, hex_order, progress, owned)
+
+
+def read_frames(stream: BinaryIO, name: str, fmt: str | None = None,
+                linktype: int | None = None, hex_order: str | None = None,
+                progress: Progress | None = None, owned: bool = False) -> Iterator[Frame]:
+    """Frames of an open binary stream, as :func:`open_frames` gives them.
+
+    ``name`` is used in messages and origins; with ``owned`` the stream is
+    closed when the frames end or fail.
+    """
     from dmdissect.sources.detect import HEAD_SIZE, compression, detect_format
 
-    stream, name, owned = _open(path)
     try:
         head = _read_head(stream, name, HEAD_SIZE)
         if not head:
@@ -182,4 +193,4 @@ def _numbered(first: Frame | None, frames: Iterator[Frame], owned: BinaryIO | No
             owned.close()
 
 
-__all__ = ["FORMATS", "Frame", "InputError", "open_frames"]
+__all__ = ["FORMATS", "Frame", "InputError", "open_frames", "read_frames"]

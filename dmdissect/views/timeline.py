@@ -164,7 +164,10 @@ def plain_line(cells: list[str]) -> str:
 def clock(time: float) -> str:
     """Epoch seconds as a UTC date; seconds since boot as they are."""
     if time >= EPOCH_FROM:
-        stamp = datetime.fromtimestamp(time, timezone.utc)
+        try:
+            stamp = datetime.fromtimestamp(time, timezone.utc)
+        except (ValueError, OverflowError, OSError):
+            return f"{time:.6f} s (past any calendar date)"
         return stamp.strftime("%Y-%m-%d %H:%M:%S.%f UTC")
     return f"{time:.6f} s"
 

@@ -1,0 +1,1 @@
+"""Fuzzing harnesses: the same exercise for hypothesis (in the tests) and atheris."""
