@@ -41,6 +41,25 @@ def input_options(command: Callable[..., Any]) -> Callable[..., Any]:
     return command
 
 
+OUTPUT_FORMATS = ("text", "json", "jsonl")
+COLORS = {"auto": None, "always": True, "never": False}
+
+
+def output_options(text_help: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """``-T`` and ``--color``, shared by the commands that print messages or rows."""
+
+    def decorate(command: Callable[..., Any]) -> Callable[..., Any]:
+        command = click.option(
+            "--color", type=click.Choice(tuple(COLORS)), default="auto", show_default=True,
+            help="Colour on a terminal; NO_COLOR in the environment wins.")(command)
+        return click.option(
+            "-T", "--output-format", "output_format", type=click.Choice(OUTPUT_FORMATS),
+            default="text", show_default=True,
+            help=f"text: {text_help}; json: one array; jsonl: one object a line.")(command)
+
+    return decorate
+
+
 def resolve_input(file: str | None, read_file: str | None) -> str:
     if file and read_file:
         raise click.UsageError("give the input once: FILE or -r FILE")

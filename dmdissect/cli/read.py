@@ -6,7 +6,14 @@ from itertools import islice
 
 import click
 
-from dmdissect.cli.common import guarded, input_options, open_input, resolve_input
+from dmdissect.cli.common import (
+    COLORS,
+    guarded,
+    input_options,
+    open_input,
+    output_options,
+    resolve_input,
+)
 from dmdissect.pipeline import messages_of
 
 
@@ -17,11 +24,7 @@ from dmdissect.pipeline import messages_of
               help="Show the hex and ASCII of each message's bytes.")
 @click.option("-c", "--count", type=click.IntRange(min=0), metavar="N",
               help="Read only the first N messages (as tshark -c).")
-@click.option("-T", "--output-format", "output_format",
-              type=click.Choice(["text", "json", "jsonl"]), default="text", show_default=True,
-              help="text: summary lines (and -V/-x); json: one array; jsonl: one object a line.")
-@click.option("--color", type=click.Choice(["auto", "always", "never"]), default="auto",
-              show_default=True, help="Colour on a terminal; NO_COLOR in the environment wins.")
+@output_options("summary lines (and -V/-x)")
 @guarded
 def read(file, read_file, fmt, linktype, hex_order, verbose, show_hex, count, output_format,
          color):
@@ -43,7 +46,7 @@ def read(file, read_file, fmt, linktype, hex_order, verbose, show_hex, count, ou
             frames = islice(frames, count)
         tracker = Tracker()
         messages = messages_of(frames, tracker)
-        out = Output(color={"auto": None, "always": True, "never": False}[color])
+        out = Output(color=COLORS[color])
         render_messages(messages, output_format, verbose=verbose, show_hex=show_hex, out=out)
     if output_format == "text":
         render_session(tracker.session, out, separate=not (verbose or show_hex))

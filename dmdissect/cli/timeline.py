@@ -4,17 +4,20 @@ from __future__ import annotations
 
 import click
 
-from dmdissect.cli.common import guarded, input_options, open_input, resolve_input
+from dmdissect.cli.common import (
+    COLORS,
+    guarded,
+    input_options,
+    open_input,
+    output_options,
+    resolve_input,
+)
 from dmdissect.pipeline import transactions_of
 
 
 @click.command()
 @input_options
-@click.option("-T", "--output-format", "output_format",
-              type=click.Choice(["text", "json", "jsonl"]), default="text", show_default=True,
-              help="text: session header and table; json: one array; jsonl: one object a line.")
-@click.option("--color", type=click.Choice(["auto", "always", "never"]), default="auto",
-              show_default=True, help="Colour on a terminal; NO_COLOR in the environment wins.")
+@output_options("session header and table")
 @guarded
 def timeline(file, read_file, fmt, linktype, hex_order, output_format, color):
     """Show the transactions of FILE in time order (inputs as for read).
@@ -31,7 +34,7 @@ def timeline(file, read_file, fmt, linktype, hex_order, output_format, color):
     from dmdissect.views.timeline import render_timeline
 
     path = resolve_input(file, read_file)
-    out = Output(color={"auto": None, "always": True, "never": False}[color])
+    out = Output(color=COLORS[color])
     tracker = Tracker()
     with InputProgress() as progress:
         frames = open_input(path, fmt, linktype, hex_order, progress)
