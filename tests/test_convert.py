@@ -204,7 +204,7 @@ def test_real_pipe_through_the_installed_command(tmp_path):
 def test_registered_on_the_main_group():
     from dmdissect.cli.main import main
 
-    assert main.commands["convert"] is convert
+    assert main.get_command(None, "convert") is convert
 
 
 @pytest.mark.parametrize("make, message", [

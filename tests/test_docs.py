@@ -10,6 +10,7 @@ import click
 import pytest
 
 from dmdissect.cli import main
+from dmdissect.cli.main import COMMANDS
 
 ROOT = Path(__file__).resolve().parent.parent
 MAN = ROOT / "man" / "dmdissect.1"
@@ -22,7 +23,8 @@ def roff(option: str) -> str:
 
 
 def every_option():
-    for name, command in sorted(main.commands.items()):
+    for name in sorted(COMMANDS):
+        command = main.get_command(None, name)
         for param in command.params:
             if isinstance(param, click.Option):
                 for option in param.opts + param.secondary_opts:
@@ -31,7 +33,7 @@ def every_option():
 
 def test_commands_are_in_the_man_page():
     text = MAN.read_text()
-    for name in main.commands:
+    for name in COMMANDS:
         assert f".Cm {name}" in text, name
 
 

@@ -225,7 +225,8 @@ def test_json_refs_of_messages_and_status_series():
 def test_reassembled_tree_only_under_the_final_part():
     messages = list(messages_of(make_frames(linux_qemu_session())))
     trees = {m.frame.index for m in messages
-             if hasattr(m.transaction, "tree_for") and m.transaction.tree_for(m) is not None}
+             if hasattr(m.transaction, "reassembled_here")
+             and m.transaction.reassembled_here(m) is not None}
     assert trees == {2, 4, 13, 17}
 
 

@@ -9,7 +9,7 @@ only counts and the latest figures, never its messages.
 
 A message points at its transaction through a :class:`Link` (its role, part
 number and rule), the object the views' hooks call: ``label_for`` (summary
-line), ``tree_for`` (``read -V``) and ``ref_for`` (JSON).
+line), ``reassembled_here`` (``read -V``) and ``ref_for`` (JSON).
 """
 
 from __future__ import annotations
@@ -344,14 +344,15 @@ class Link:
             text += f"; incomplete: {txn.reason}"
         return text
 
-    def tree_for(self, message: Any = None) -> Any:
-        """The reassembled transaction under its final (or, if incomplete, last) message."""
+    def reassembled_here(self, message: Any = None) -> Transaction | None:
+        """The transaction, when this is its final (or, if incomplete, last) message.
+
+        ``read -V`` shows the reassembled transaction under that message only.
+        """
         txn = self.transaction
         if not txn.closed or self.frame != (txn.final_frame or txn.last_frame):
             return None
-        from dmdissect.views.timeline import transaction_tree
-
-        return transaction_tree(txn)
+        return txn
 
     def ref_for(self, message: Any = None) -> dict[str, Any]:
         txn = self.transaction

@@ -14,6 +14,7 @@ from dmdissect.findings import Finding
 from dmdissect.layers import DESCRIPTOR_SIZE, HEADER_SIZE
 from dmdissect.views.fields import Node, walk
 from dmdissect.views.summary import SEVERITY_STYLES, info_text
+from dmdissect.views.timeline import transaction_tree
 
 
 def _label(node: Node, where: int | None) -> Text:
@@ -76,11 +77,10 @@ def message_tree(message: Message, first_time: float | None) -> Tree:
         tree.add(Text(f"{kind}: {len(rest)} bytes: {rest[:64].hex()}{'...' if len(rest) > 64 else ''}"))
     if message.extra:
         tree.add(Text(f"bytes after the VMBus packet: {len(message.extra)}"))
-    transaction = getattr(message.transaction, "tree_for", None)
-    if transaction:
-        subtree = transaction(message)
-        if subtree is not None:
-            tree.add(subtree)
+    reassembled = getattr(message.transaction, "reassembled_here", None)
+    txn = reassembled(message) if reassembled else None
+    if txn is not None:
+        tree.add(transaction_tree(txn))
     leftovers = [f for group in by_field.values() for f in group]
     if leftovers:
         expert = tree.add(Text("Expert info", style="bold"))
