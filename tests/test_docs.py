@@ -51,3 +51,16 @@ def test_man_page_lints_clean():
     result = subprocess.run(["mandoc", "-Tlint", "-W", "warning", str(MAN)],
                             capture_output=True, text=True)
     assert (result.returncode, result.stdout, result.stderr) == (0, "", "")
+
+
+def test_shell_completion_offers_commands_options_and_choices():
+    from click.shell_completion import BashComplete
+
+    def complete(args, incomplete):
+        shell = BashComplete(main, {}, "dmdissect", "_DMDISSECT_COMPLETE")
+        return [item.value for item in shell.get_completions(args, incomplete)]
+
+    assert complete([], "ti") == ["timeline"]
+    assert complete(["read"], "--fo") == ["--format"]
+    assert complete(["read", "--format"], "") == ["auto", "pcap", "pcapng", "hex", "raw"]
+    assert complete(["synth", "--profile"], "w") == ["windows-hyperv"]
