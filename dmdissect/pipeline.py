@@ -37,6 +37,11 @@ def transactions_of(frames: Iterable[Frame],
     No message is held here: only the tracker's bounded state.
     """
     tracker = tracker or Tracker()
-    for message in dissected(frames):
-        yield from tracker.feed(message)
+    try:
+        for message in dissected(frames):
+            yield from tracker.feed(message)
+    except Exception:
+        # The input failed part-way: the rows of what was read still come out first.
+        yield from tracker.finish()
+        raise
     yield from tracker.finish()

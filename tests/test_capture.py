@@ -771,7 +771,7 @@ def test_detect_text_and_raw():
     assert detect_format(b"00000000: 0100 1000 0100 0000 0000 0200 0000 0000  ................\n"
                          ) == "hex"
     assert detect_format(b"".join(MESSAGES)) == "raw"
-    assert detect_format(b"\x0a\x0d\x0d\x0a\x1c\x00\x00\x00\x11\x22\x33\x44" + bytes(16)) == "raw"
+    assert detect_format(b"\x0a\x0d\x0d\x0a\x1c\x00\x00\x00\x11\x22\x33\x44" + bytes(16)) is None
 
 
 def test_detection_by_content_not_name(tmp_path):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import struct
+from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
@@ -201,3 +202,97 @@ def test_colour_only_when_asked_and_no_color_wins(capture):
     assert "\x1b[" in forced.output
     assert "\x1b[" not in run("read", "--color", "always", str(capture),
                               env={"NO_COLOR": "1"}).output
+
+
+# --- hostile and unusual inputs, output hygiene ------------------------------------------------
+
+def _block(kind: int, body: bytes) -> bytes:
+    body += b"\0" * (-len(body) % 4)
+    return struct.pack("<II", kind, 12 + len(body)) + body + struct.pack("<I", 12 + len(body))
+
+
+def _pcapng(interfaces: list[int], packets: list[tuple[int, bytes]]) -> bytes:
+    """pcapng from the format: SHB, one IDB per link type, EPBs on the given interfaces."""
+    out = _block(0x0A0D0D0A, struct.pack("<IHHq", 0x1A2B3C4D, 1, 0, -1))
+    out += b"".join(_block(1, struct.pack("<HHI", linktype, 0, 0)) for linktype in interfaces)
+    for number, (ifid, data) in enumerate(packets):
+        out += _block(6, struct.pack("<IIIII", ifid, 0, number, len(data), len(data)) + data)
+    return out
+
+
+def test_json_stays_valid_when_reading_fails_part_way(tmp_path):
+    path = tmp_path / "mixed.pcapng"
+    path.write_bytes(_pcapng([147, 1], [(0, VERSION_REQUEST), (1, b"\xff" * 14),
+                                        (0, VERSION_RESPONSE)]))
+    result = run("read", "-T", "json", str(path))
+    assert result.exit_code == 2
+    objects = json.loads(result.stdout)
+    assert [m["type_name"] for m in objects] == ["DM_VERSION_REQUEST"]
+    assert objects[0]["transaction"]["reason"] == "no response (capture ended)"
+    assert result.stderr == (f"dmdissect: error: {path}: link type 1 (ETHERNET) is not a "
+                             "Dynamic Memory link type; use --linktype to force\n")
+
+
+def test_text_without_a_dump_and_binary_noise_are_unreadable(tmp_path):
+    noise = tmp_path / "dmesg.txt"
+    noise.write_text("[    1.0] hv_balloon: Using Dynamic Memory protocol version 2.0\n"
+                     "[   45.0] hv_balloon: Balloon floor reached\n")
+    result = run("read", str(noise))
+    assert (result.exit_code, result.output) == (
+        2, f"dmdissect: error: {noise} holds no hex dump of a Dynamic Memory message "
+           "(and is not a capture)\n")
+    binary = tmp_path / "noise.bin"
+    binary.write_bytes(bytes(range(256)) * 4)
+    result = run("read", str(binary))
+    assert result.exit_code == 2
+    assert result.output.startswith(f"dmdissect: error: {binary} is not a pcap, pcapng or hex dump")
+    assert run("read", "--format", "raw", str(binary)).exit_code == 0
+
+
+def test_forcing_hex_on_a_capture_is_an_error(capture):
+    result = run("read", "--format", "hex", str(capture))
+    assert (result.exit_code, result.output) == (
+        2, f"dmdissect: error: {capture} is binary data, not a hex dump\n")
+
+
+def test_control_characters_in_comments_are_shown_escaped(tmp_path):
+    from dmdissect.sources.frame import Frame
+    from dmdissect.sources.writer import write_frames
+
+    path = tmp_path / "comment.pcapng"
+    with path.open("wb") as out:
+        write_frames([Frame(1, STATUS, time=T0, comment="a\nb \x1b]0;pwned\x07 \x1b[2J café")], out)
+    result = run("read", "-V", str(path))
+    assert result.exit_code == 0
+    assert "\x1b" not in result.output and "\x07" not in result.output
+    assert "comment: a\\nb \\x1b]0;pwned\\x07 \\x1b[2J café" in result.output
+
+
+def test_an_output_encoding_without_the_characters_gets_escapes(tmp_path):
+    import subprocess
+    import sys
+
+    from dmdissect.sources.frame import Frame
+    from dmdissect.sources.writer import write_frames
+
+    path = tmp_path / "utf.pcapng"
+    with path.open("wb") as out:
+        write_frames([Frame(1, STATUS, time=T0, comment="café →")], out)
+    result = subprocess.run([sys.executable, "-m", "dmdissect", "read", "-V", str(path)],
+                            capture_output=True, env={"PYTHONIOENCODING": "ascii", "PATH": ""})
+    assert result.returncode == 0, result.stderr
+    assert b"comment: caf\\xe9 \\u2192" in result.stdout
+
+
+def test_a_reader_that_stops_early_ends_the_command_quietly(tmp_path):
+    import subprocess
+    import sys
+
+    for args in (["read", "-V"], ["timeline", "--color", "always"], ["read"]):
+        command = [sys.executable, "-m", "dmdissect", *args, "captures/linux-qemu.pcapng"]
+        producer = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                    cwd=Path(__file__).resolve().parent.parent)
+        producer.stdout.readline()
+        producer.stdout.close()
+        assert producer.wait(timeout=30) == 0, args
+        assert producer.stderr.read() == b""

@@ -574,14 +574,20 @@ def annotate(messages: Iterable, tracker: Tracker | None = None,
     """
     tracker = tracker or Tracker()
     held: deque = deque()
-    for message in messages:
-        tracker.feed(message)
-        if not held and _settled(message):
-            yield message
-            continue
-        held.append(message)
-        while held and (_settled(held[0]) or len(held) > hold):
-            yield held.popleft()
+    try:
+        for message in messages:
+            tracker.feed(message)
+            if not held and _settled(message):
+                yield message
+                continue
+            held.append(message)
+            while held and (_settled(held[0]) or len(held) > hold):
+                yield held.popleft()
+    except Exception:
+        # The input failed part-way: what was read is still shown before the error.
+        tracker.finish()
+        yield from held
+        raise
     tracker.finish()
     yield from held
 

@@ -17,7 +17,9 @@ HEX_ORDERS = ("auto", "bytes", "le-words")
 
 def fail(message: str) -> None:
     """One line on stderr and exit status 2: the answer to unreadable input."""
-    click.echo(f"dmdissect: error: {message}", err=True)
+    from dmdissect.views.output import printable
+
+    click.echo(f"dmdissect: error: {printable(message)}", err=True)
     sys.exit(2)
 
 

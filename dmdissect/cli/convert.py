@@ -24,6 +24,7 @@ from dmdissect.findings import Severity
 from dmdissect.sources import FORMATS, open_frames
 from dmdissect.sources.frame import Frame
 from dmdissect.sources.writer import OUTPUTS, RESOLUTIONS, write_frames
+from dmdissect.views.output import printable
 from dmdissect.views.progress import InputProgress
 
 
@@ -72,7 +73,7 @@ def _reporting(frames):
 
 
 def _where(frame: Frame) -> str:
-    return frame.origin or f"frame {frame.index}"
+    return printable(frame.origin) if frame.origin else f"frame {frame.index}"
 
 
 def _write_file(frames, output_path: str, to: str, resolution: str) -> None:

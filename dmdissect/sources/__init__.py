@@ -37,7 +37,8 @@ class _Replay(io.RawIOBase):
     def __init__(self, head: bytes, stream: BinaryIO) -> None:
         super().__init__()
         self._head = memoryview(head)
-        self._stream = stream
+        # read1 returns what a pipe has now instead of waiting for a full buffer.
+        self._read = getattr(stream, "read1", stream.read)
 
     def readable(self) -> bool:
         return True
@@ -48,7 +49,7 @@ class _Replay(io.RawIOBase):
             buffer[:size] = self._head[:size]
             self._head = self._head[size:]
             return size
-        data = self._stream.read(len(buffer))
+        data = self._read(len(buffer))
         buffer[:len(data)] = data
         return len(data)
 
@@ -70,12 +71,34 @@ def _open(path: str) -> tuple[BinaryIO, str, bool]:
 
 
 def _read_head(stream: BinaryIO, name: str, size: int) -> bytes:
+    """The first bytes, enough to tell the format, at most ``size``.
+
+    Files are read in one go; a pipe is read as its data arrives and only
+    until the format is clear, so that live input (``dmesg -w``) flows.
+    """
     from dmdissect.sources.capture import read_up_to
+    from dmdissect.sources.detect import decided
 
     try:
-        return read_up_to(stream, size)
+        if not _is_pipe(stream):
+            return read_up_to(stream, size)
+        head = b""
+        read1 = getattr(stream, "read1", stream.read)
+        while len(head) < size and not decided(head):
+            chunk = read1(size - len(head))
+            if not chunk:
+                break
+            head += chunk
+        return head
     except OSError as exc:
         raise InputError(f"cannot read {name}: {exc.strerror or exc}") from None
+
+
+def _is_pipe(stream: BinaryIO) -> bool:
+    try:
+        return not stat.S_ISREG(os.fstat(stream.fileno()).st_mode)
+    except (OSError, ValueError, io.UnsupportedOperation):
+        return False
 
 
 def _reader(fmt: str, stream: BinaryIO, name: str, linktype: int | None,
@@ -124,7 +147,7 @@ def read_frames(stream: BinaryIO, name: str, fmt: str | None = None,
     ``name`` is used in messages and origins; with ``owned`` the stream is
     closed when the frames end or fail.
     """
-    from dmdissect.sources.detect import HEAD_SIZE, compression, detect_format
+    from dmdissect.sources.detect import HEAD_SIZE, compression, detect_format, is_text
 
     try:
         head = _read_head(stream, name, HEAD_SIZE)
@@ -133,10 +156,19 @@ def read_frames(stream: BinaryIO, name: str, fmt: str | None = None,
         packed = compression(head) if fmt is None else None
         if packed:
             raise InputError(f"{name} is {packed}-compressed; decompress it first")
+        detected = fmt is None
         fmt = fmt or detect_format(head)
+        if fmt is None:
+            raise InputError(f"{name} is not a pcap, pcapng or hex dump, nor Dynamic Memory "
+                             f"messages back to back (--format raw reads it anyway)")
+        if fmt == "hex" and not is_text(head):
+            raise InputError(f"{name} is binary data, not a hex dump")
         replay = io.BufferedReader(_Replay(head, stream))
         frames = _reader(fmt, replay, name, linktype, hex_order)
         first = next(frames, None)
+        if first is None and detected and fmt == "hex":
+            raise InputError(f"{name} holds no hex dump of a Dynamic Memory message "
+                             f"(and is not a capture)")
     except InputError:
         if owned:
             stream.close()

@@ -1,14 +1,19 @@
 """Which reader fits an input, told from its first bytes, never from its name.
 
-Captures announce themselves with magic numbers; text is left to the hex
-reader's own judgement (:func:`looks_like_hex_text`); whatever is neither is
-taken for raw messages, the one format with no signature.  No Dynamic Memory
-message can be mistaken for a capture: the magics read as message types
-0xb2a1, 0xc3d4, 0x3c4d, 0xd0a and so on, none of which exists.
+Captures announce themselves with magic numbers.  Text goes to the hex
+reader: every Dynamic Memory header holds a zero byte (its type is below
+256), so input without one cannot be raw messages.  Binary input that is no
+capture is taken for raw messages only when it starts like them (a known
+type and a sane size, followed by another such header or the end); anything
+else is not detected at all.  No Dynamic Memory message can be mistaken for a
+capture: the magics read as message types 0xb2a1, 0xc3d4, 0x3c4d, 0xd0a and so
+on, none of which exists.
 """
 
 from __future__ import annotations
 
+from dmdissect.layers.header import HEADER_SIZE, MESSAGE_TYPES
+from dmdissect.layers.vmbus import DESCRIPTOR_SIZE, looks_like_descriptor
 from dmdissect.sources.capture import PCAP_MAGICS, PCAPNG_BOM, PCAPNG_SHB
 
 #: How many leading bytes :func:`detect_format` wants to see.
@@ -27,8 +32,49 @@ def compression(head: bytes) -> str | None:
     return None
 
 
-def detect_format(head: bytes) -> str:
-    """``pcap``, ``pcapng``, ``hex`` or ``raw`` for an input starting with ``head``.
+#: Byte-order marks of UTF-16 text, which is full of zero bytes yet still text.
+UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
+
+
+def is_text(head: bytes) -> bool:
+    return b"\0" not in head or head.startswith(UTF16_BOMS)
+
+
+def decided(head: bytes) -> bool:
+    """Whether ``head`` is enough to choose a reader, so a pipe need not be read further.
+
+    A live pipe (``dmesg -w``) must not wait for 64 KiB: a capture magic, a
+    first text line or a first binary header is enough.
+    """
+    if len(head) >= 4 and (head[:4] in PCAP_MAGICS or head[:4] == PCAPNG_SHB):
+        return len(head) >= 12 or head[:4] in PCAP_MAGICS
+    if is_text(head):
+        return b"\n" in head
+    return len(head) >= DESCRIPTOR_SIZE + HEADER_SIZE
+
+
+def _plausible_header(data: bytes, offset: int) -> int | None:
+    """The size of a believable message header at ``offset``, or None."""
+    if len(data) < offset + HEADER_SIZE:
+        return None
+    msg_type = int.from_bytes(data[offset:offset + 2], "little")
+    size = int.from_bytes(data[offset + 2:offset + 4], "little")
+    return size if msg_type in MESSAGE_TYPES and size >= HEADER_SIZE else None
+
+
+def looks_like_raw(head: bytes) -> bool:
+    """Messages back to back: a sane header, then another one or the end of the head."""
+    if looks_like_descriptor(head):
+        return True
+    size = _plausible_header(head, 0)
+    if size is None:
+        return False
+    return len(head) <= size or _plausible_header(head, size) is not None
+
+
+def detect_format(head: bytes) -> str | None:
+    """``pcap``, ``pcapng``, ``hex`` or ``raw`` for an input starting with ``head``; None
+    when it is none of them.
 
     A pcapng file needs its section header type and, when the head is long
     enough to show it, a valid byte-order magic; a head cut before the magic
@@ -38,8 +84,8 @@ def detect_format(head: bytes) -> str:
         return "pcap"
     if head[:4] == PCAPNG_SHB and (len(head) < 12 or head[8:12] in PCAPNG_BOM):
         return "pcapng"
-    from dmdissect.sources.hexdump import looks_like_hex_text
-
-    if looks_like_hex_text(head):
+    if is_text(head):
         return "hex"
-    return "raw"
+    if looks_like_raw(head):
+        return "raw"
+    return None

@@ -58,10 +58,16 @@ def render_session(session: Session, out: Output, separate: bool = True) -> None
 
 
 def _json_array(messages: Iterable[Message], out: Output) -> int:
-    """A JSON array written element by element, so memory stays flat."""
+    """A JSON array written element by element, so memory stays flat.
+
+    The array is closed even when reading fails part-way (the error still
+    ends the command), so that what was written stays valid JSON.
+    """
     count = 0
     out.raw("[")
-    for count, message in enumerate(messages, 1):
-        out.raw(("\n  " if count == 1 else ",\n  ") + dumps(message_object(message)))
-    out.raw("\n]\n" if count else "]\n")
+    try:
+        for count, message in enumerate(messages, 1):
+            out.raw(("\n  " if count == 1 else ",\n  ") + dumps(message_object(message)))
+    finally:
+        out.raw("\n]\n" if count else "]\n")
     return count

@@ -294,8 +294,12 @@ def _json(rows: Iterable[Row], session: Session, output_format: str, out: Output
         out.raw(dumps_line(session.ref()) + "\n")
         return count
     out.raw("[")
-    for count, row in enumerate(rows, 1):
-        out.raw(("\n  " if count == 1 else ",\n  ") + dumps(row_object(row)))
+    try:
+        for count, row in enumerate(rows, 1):
+            out.raw(("\n  " if count == 1 else ",\n  ") + dumps(row_object(row)))
+    except BaseException:
+        out.raw("\n]\n" if count else "]\n")
+        raise
     out.raw(("\n  " if count == 0 else ",\n  ") + dumps(session.ref()) + "\n]\n")
     return count
 

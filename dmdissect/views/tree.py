@@ -13,6 +13,7 @@ from dmdissect.analysis.message import Message
 from dmdissect.findings import Finding
 from dmdissect.layers import DESCRIPTOR_SIZE, HEADER_SIZE
 from dmdissect.views.fields import Node, walk
+from dmdissect.views.output import printable
 from dmdissect.views.summary import SEVERITY_STYLES, info_text
 from dmdissect.views.timeline import transaction_tree
 
@@ -50,10 +51,10 @@ def message_tree(message: Message, first_time: float | None) -> Tree:
         head.append(f", time {frame.time:.6f}{rel}")
     head.append(f", {message.direction or 'direction unknown'} ({message.direction_source})")
     if frame.origin:
-        head.append(f", from {frame.origin}", style="dim")
+        head.append(f", from {printable(frame.origin)}", style="dim")
     tree = Tree(head)
     if frame.comment:
-        tree.add(Text(f"comment: {frame.comment}", style="italic"))
+        tree.add(Text(f"comment: {printable(frame.comment)}", style="italic"))
     by_field: dict[str, list[Finding]] = {}
     for finding in message.findings:
         by_field.setdefault(finding.field or "", []).append(finding)
