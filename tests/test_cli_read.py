@@ -173,9 +173,14 @@ def test_unreadable_input_is_one_line_and_exit_2(tmp_path):
     assert directory.output.count("\n") == 1
 
 
-def test_usage_error_exit_2(capture):
+def test_usage_error_is_one_line_and_exit_2(capture):
     result = run("read", "-c", "-1", str(capture))
-    assert result.exit_code == 2
+    assert (result.exit_code, result.stdout, result.stderr) == (
+        2, "", "dmdissect: error: Invalid value for '-c' / '--count': -1 is not in the range "
+               "x>=0. (see 'dmdissect read --help')\n")
+    result = run("frobnicate")
+    assert (result.exit_code, result.stderr) == (
+        2, "dmdissect: error: No such command 'frobnicate'. (see 'dmdissect --help')\n")
 
 
 def test_no_wrapping_in_pipes(capture):

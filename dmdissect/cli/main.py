@@ -9,6 +9,7 @@ for lazily loaded subcommands.
 from __future__ import annotations
 
 import importlib
+import sys
 
 import click
 
@@ -24,7 +25,34 @@ COMMANDS = {
 
 
 class LazyGroup(click.Group):
-    """A group whose subcommands are imported on first use."""
+    """A group whose subcommands are imported on first use, with one-line usage errors.
+
+    click's own usage error is a three-line block; scripts and users of a
+    tshark-like tool get the same single ``dmdissect: error:`` line as for an
+    unreadable input, and exit status 2.
+    """
+
+    def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True,
+             **extra):
+        if not standalone_mode:
+            return super().main(args, prog_name, complete_var, standalone_mode, **extra)
+        try:
+            super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
+        except click.exceptions.NoArgsIsHelpError as exc:
+            click.echo(exc.ctx.get_help() if exc.ctx else exc.format_message())
+            sys.exit(0)
+        except click.UsageError as exc:
+            where = exc.ctx.command_path if exc.ctx else "dmdissect"
+            click.echo(f"dmdissect: error: {exc.format_message()} (see '{where} --help')",
+                       err=True)
+            sys.exit(exc.exit_code)
+        except click.ClickException as exc:
+            click.echo(f"dmdissect: error: {exc.format_message()}", err=True)
+            sys.exit(exc.exit_code)
+        except click.Abort:
+            click.echo("dmdissect: aborted", err=True)
+            sys.exit(1)
+        sys.exit(0)
 
     def list_commands(self, ctx: click.Context) -> list[str]:
         return list(COMMANDS)
@@ -37,7 +65,7 @@ class LazyGroup(click.Group):
         return getattr(importlib.import_module(module), attribute)
 
 
-@click.group(cls=LazyGroup,
+@click.group(name="dmdissect", cls=LazyGroup,
              context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.version_option(__version__, "--version", prog_name="dmdissect")
 def main() -> None:
