@@ -28,6 +28,7 @@ from dmdissect.layers import (
     DMInfoMessage,
     DMVersionRequest,
     fixed_size,
+    plural,
     version_text,
 )
 from dmdissect.layers.compiled import layer_of
@@ -126,7 +127,7 @@ def _counts(message: Message, layer: type) -> list[Finding]:
         decoded = len(body.range_array)
         if body.range_count > decoded:
             out.append(error(f"range_count {body.range_count} but the bytes hold only "
-                             f"{decoded} ranges", "range_count"))
+                             f"{plural(decoded, 'range')}", "range_count"))
     if layer is DMInfoMessage and _present(body, layer, "info_size"):
         present = message.available - HEADER_SIZE - 8
         if body.info_size > present:

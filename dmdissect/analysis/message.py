@@ -101,12 +101,23 @@ class Message:
         return payload if isinstance(payload, DMMessage) else None
 
     @property
-    def trailing(self) -> bytes:
+    def rest(self) -> bytes:
         """Bytes after what the layers decoded (after the header for unknown types)."""
         if self.consumed >= self.available:
             return b""
-        data = self.message_bytes
-        return data[self.consumed:]
+        return self.message_bytes[self.consumed:]
+
+    @property
+    def cut(self) -> bytes:
+        """Left-over bytes of a field or structure the input cut short."""
+        rest = self.rest
+        return rest if rest and self.body is not None and cut_short(self.body) else b""
+
+    @property
+    def trailing(self) -> bytes:
+        """Bytes after a message that is whole: more than its content declares."""
+        rest = self.rest
+        return b"" if not rest or (self.body is not None and cut_short(self.body)) else rest
 
     @property
     def message_bytes(self) -> bytes:
@@ -115,6 +126,22 @@ class Message:
         if not self.framed:
             return data
         return data[DESCRIPTOR_SIZE:DESCRIPTOR_SIZE + self.available]
+
+
+def cut_short(body: Any) -> bool:
+    """The body says more should follow than the bytes hold.
+
+    A field is missing, a list counts more ranges than arrived, or its last
+    info entry is cut: bytes left over are the start of what is missing, not
+    bytes after the message.
+    """
+    if body.missing:
+        return True
+    count = getattr(body, "range_count", None)
+    if count is not None and count > len(body.range_array):
+        return True
+    entries = getattr(body, "info", None)
+    return bool(entries) and bool(getattr(entries[-1], "missing", ()))
 
 
 def decode(data: bytes) -> tuple[Packet, DMHeader, VMBusDescriptor | None, bytes]:

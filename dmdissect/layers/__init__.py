@@ -15,6 +15,7 @@ from dmdissect.layers.header import (
     SENDER,
     DMHeader,
     mib,
+    plural,
     type_name,
     version_text,
 )

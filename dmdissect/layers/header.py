@@ -67,6 +67,11 @@ def version_text(version: int) -> str:
     return f"{text} ({name})" if name else text
 
 
+def plural(count: int, word: str) -> str:
+    """``1 range``, ``3 ranges``: counts in messages read as English."""
+    return f"{count} {word}" if count == 1 else f"{count} {word}s"
+
+
 def mib(pages: int) -> str:
     """Pages of 4 KiB as MiB, without a pointless fraction."""
     if pages % PAGES_PER_MIB == 0:

@@ -35,7 +35,7 @@ from dmdissect.layers.fields import (
     OptionalPacketField,
     SizedPacketListField,
 )
-from dmdissect.layers.header import HEADER_SIZE, DMHeader, mib, version_text
+from dmdissect.layers.header import HEADER_SIZE, DMHeader, mib, plural, version_text
 from dmdissect.layers.layout import layout_of
 
 PAGE_RANGE_SIZE = 8
@@ -48,10 +48,6 @@ HOT_REMOVE_QOS = ["LARGE", "LOCAL"]
 
 #: ``dm_hot_add_response.result``
 HOT_ADD_RESULTS = {0: "failure", 1: "success"}
-
-
-def _plural(count: int, word: str) -> str:
-    return f"{count} {word}" if count == 1 else f"{count} {word}s"
 
 
 # --- nested structures ---------------------------------------------------------
@@ -128,10 +124,12 @@ class DMInfoEntry(DMStruct):
     ]
 
     def mysummary(self) -> str:
+        if self.missing:
+            return f"entry cut short (missing {', '.join(self.missing)})"
         name = INFO_TYPES.get(self.type, f"type {self.type}")
         if isinstance(self.data, int):
             return f"{name} {self.data} pages ({mib(self.data)})"
-        return f"{name} {_plural(len(self.data or b''), 'byte')}"
+        return f"{name} {plural(len(self.data or b''), 'byte')}"
 
 
 def page_total(ranges: list[DMPageRange]) -> int:
@@ -261,7 +259,7 @@ class DMBalloonRequest(DMMessage):
 
 def _part_summary(count: int, pages: int, more: int) -> str:
     tail = "more follow" if more else "last part"
-    return f"part: {_plural(count, 'range')}, {pages} pages, {tail}"
+    return f"part: {plural(count, 'range')}, {pages} pages, {tail}"
 
 
 class DMBalloonResponse(DMMessage):

@@ -37,6 +37,9 @@ def message_object(message: Message) -> dict[str, Any]:
         out.update(json_fields(body))
         if rest:
             out["trailing"] = rest.hex()
+        cut = message.cut
+        if cut:
+            out["cut"] = cut.hex()
     elif rest:
         out["body"] = rest.hex()
     if message.extra:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dmdissect.analysis.message import Message
 from dmdissect.findings import Severity
 from dmdissect.layers import HEADER_SIZE
+from dmdissect.views.fields import walk
 
 #: Style of a line by its worst finding (used only on a terminal).
 SEVERITY_STYLES = {Severity.ERROR: "bold red", Severity.WARNING: "yellow", Severity.NOTE: "cyan"}
@@ -14,9 +15,13 @@ def info_text(message: Message) -> str:
     body = message.body
     if message.trans_id is None:
         return ""
-    if body is not None:
-        return "" if body.missing else body.mysummary()
-    return f"{message.available - HEADER_SIZE} bytes of body"
+    if body is None:
+        return f"{message.available - HEADER_SIZE} bytes of body"
+    if not body.missing:
+        return body.mysummary()
+    present = [f"{node.name} {node.value}" for node in walk(body)
+               if not node.missing and isinstance(node.value, int)]
+    return "cut short" + (f" after {', '.join(present)}" if present else "")
 
 
 def findings_text(message: Message) -> str:

@@ -47,7 +47,7 @@ from rich.tree import Tree
 
 from dmdissect.analysis.records import MULTIPART, OUTCOME_TEXT, Series, Session, Transaction
 from dmdissect.findings import Finding
-from dmdissect.layers import mib, version_text
+from dmdissect.layers import mib, plural, version_text
 from dmdissect.views.jsonout import dumps, dumps_line
 from dmdissect.views.output import Output
 from dmdissect.views.summary import SEVERITY_STYLES
@@ -225,13 +225,13 @@ def transaction_tree(txn: Transaction) -> Tree:
         for index, part in enumerate(txn.parts, 1):
             tail = "more follow" if part.more else "last part"
             branch = tree.add(f"part {index}: frame {part.frame}, trans_id {part.trans_id}, "
-                              f"{part.range_count} ranges, {part.pages} pages "
+                              f"{plural(part.range_count, 'range')}, {part.pages} pages "
                               f"({mib(part.pages)}), {tail}")
             for number, (start, count) in enumerate(part.ranges):
                 branch.add(f"range {number}: start_page {start:#x}, page_cnt {count} "
                            f"({mib(count)})")
             if len(part.ranges) < part.range_count:
-                branch.add(f"{part.range_count - len(part.ranges)} more ranges not kept")
+                branch.add(f"{plural(part.range_count - len(part.ranges), 'more range')} not kept")
     tree.add(_totals(txn))
     if txn.truncated:
         tree.add("truncated: only the first frames, parts and ranges are kept; totals count all")
@@ -246,15 +246,11 @@ def transaction_tree(txn: Transaction) -> Tree:
     return tree
 
 
-def _count(number: int, word: str) -> str:
-    return f"{number} {word}" if number == 1 else f"{number} {word}s"
-
-
 def _totals(txn: Transaction) -> str:
     if txn.kind in MULTIPART:
-        counts = [_count(txn.parts_shown, "part"), _count(txn.range_count, "range")]
+        counts = [plural(txn.parts_shown, "part"), plural(txn.range_count, "range")]
     else:
-        counts = [_count(txn.frame_count, "message")]
+        counts = [plural(txn.frame_count, "message")]
     if txn.pages is not None:
         counts.append(f"{txn.pages} pages ({mib(txn.pages)}) moved")
     if txn.pages_requested is not None:

@@ -11,7 +11,7 @@ from rich.tree import Tree
 
 from dmdissect.analysis.message import Message
 from dmdissect.findings import Finding
-from dmdissect.layers import DESCRIPTOR_SIZE, HEADER_SIZE
+from dmdissect.layers import DESCRIPTOR_SIZE, HEADER_SIZE, plural
 from dmdissect.views.fields import Node, walk
 from dmdissect.views.output import printable
 from dmdissect.views.summary import SEVERITY_STYLES, info_text
@@ -72,10 +72,12 @@ def message_tree(message: Message, first_time: float | None) -> Tree:
         if summary:
             title.append(f": {summary}")
         _add(tree.add(title), walk(body), base + HEADER_SIZE, by_field)
-    rest = message.trailing
-    if rest:
-        kind = "body (undecoded)" if body is None else "bytes after the message"
-        tree.add(Text(f"{kind}: {len(rest)} bytes: {rest[:64].hex()}{'...' if len(rest) > 64 else ''}"))
+    for kind, rest in (("bytes of what was cut short", message.cut),
+                       ("body (undecoded)" if body is None else "bytes after the message",
+                        message.trailing)):
+        if rest:
+            more = "..." if len(rest) > 64 else ""
+            tree.add(Text(f"{kind}: {plural(len(rest), 'byte')}: {rest[:64].hex()}{more}"))
     if message.extra:
         tree.add(Text(f"bytes after the VMBus packet: {len(message.extra)}"))
     reassembled = getattr(message.transaction, "reassembled_here", None)
