@@ -183,3 +183,17 @@ def test_vmbus_framing_padding_and_len8():
         ("error", "VMBus len8 20 claims 160 bytes but the frame holds 64")]
     extra = struct.pack("<HHHHQ", 6, 2, 8, 0, 0) + STATUS + b"\x01" * 8
     assert findings(extra) == [("warning", "8 bytes after the VMBus packet (len8 8)")]
+
+
+def test_bytes_of_a_cut_structure_are_not_trailing():
+    message = dissect(Frame(1, STATUS[:20]))
+    assert (message.cut, message.trailing) == (STATUS[16:20], b"")
+    part = hdr(7, 40) + struct.pack("<II", 0, 3 << 1) + rng(0, 512) + rng(512, 512) + b"\1\2\3\4"
+    message = dissect(Frame(1, part))
+    assert (message.cut, message.trailing) == (b"\1\2\3\4", b"")
+    assert [(f.severity.value, f.message) for f in message.findings] == [
+        ("error", "truncated: hdr.size 40 but only 36 bytes present"),
+        ("error", "range_count 3 but the bytes hold only 2 ranges"),
+    ]
+    whole = dissect(Frame(1, STATUS + b"\1\2"))
+    assert (whole.cut, whole.trailing) == (b"", b"\1\2")
