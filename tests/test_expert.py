@@ -197,3 +197,10 @@ def test_bytes_of_a_cut_structure_are_not_trailing():
     ]
     whole = dissect(Frame(1, STATUS + b"\1\2"))
     assert (whole.cut, whole.trailing) == (b"", b"\1\2")
+
+
+def test_qos_flags_outside_the_mask():
+    data = hdr(13, 24) + struct.pack("<IIII", 0, 4096, 0xFF, 0)
+    assert findings(data) == [
+        ("warning", "qos_flags 0xff has bits outside DM_REMOVE_QOS_MASK (0x3)")]
+    assert findings(hdr(13, 24) + struct.pack("<IIII", 0, 4096, 3, 0)) == []

@@ -748,3 +748,16 @@ def test_pageset_stops_growing_at_its_limit():
     assert pages.overflowed is True
     assert pages.add(1, 5) is True
     assert (pages.starts, pages.ends) == ([0, 10], [5, 11])
+
+
+def test_a_message_newer_than_the_negotiated_protocol_is_flagged():
+    packets = [
+        DMHeader(trans_id=1) / DMVersionRequest(version=DMVersion(minor_version=3),
+                                                is_last_attempt=1),
+        DMHeader(trans_id=1) / DMVersionResponse(is_accepted=1),
+        DMHeader(trans_id=2) / DMInfoMessage(info=[DMInfoEntry(type=0, data=1 << 20)]),
+    ]
+    messages = list(messages_of(make_frames(packets)))
+    assert [f.message for f in messages[2].findings] == [
+        "DM_INFO_MESSAGE belongs to protocol 1.0 (WIN8); this session negotiated 0.3 (WIN7)"]
+    assert messages[0].findings == messages[1].findings == []

@@ -18,6 +18,7 @@ from dmdissect.findings import Finding, error, note, warning
 from dmdissect.layers import (
     DESCRIPTOR_SIZE,
     HEADER_SIZE,
+    HOT_REMOVE_QOS,
     INFO_TYPES,
     MESSAGE_LAYERS,
     PAGE_RANGE_SIZE,
@@ -25,6 +26,7 @@ from dmdissect.layers import (
     SENDER,
     DMHotAddRequest,
     DMHotAddResponse,
+    DMHotRemoveRequest,
     DMInfoMessage,
     DMVersionRequest,
     fixed_size,
@@ -37,6 +39,9 @@ from dmdissect.sources.frame import INFERRED, UNKNOWN
 
 if TYPE_CHECKING:
     from dmdissect.analysis.message import Message
+
+#: ``DM_REMOVE_QOS_MASK``: the QoS bits a hot-remove request may set.
+QOS_MASK = (1 << len(HOT_REMOVE_QOS)) - 1
 
 #: Largest message a guest sends in one part (protocol-notes: 4096 bytes, 510 ranges).
 MAX_PART_BYTES = 4096
@@ -187,6 +192,9 @@ def _semantics(body: Any, layer: type) -> list[Finding]:
     if layer is DMVersionRequest and body.version.version not in PROTOCOL_VERSIONS:
         return [note(f"version {version_text(body.version.version)} is not a known protocol "
                      "version", "version")]
+    if layer is DMHotRemoveRequest and int(body.qos_flags) & ~QOS_MASK:
+        return [warning(f"qos_flags {int(body.qos_flags):#x} has bits outside "
+                        f"DM_REMOVE_QOS_MASK ({QOS_MASK:#x})", "qos_flags")]
     if layer is DMHotAddResponse:
         if body.result == 1 and body.page_count == 0:
             return [note("result 1 with page_count 0: permanent failure, the host stops hot-adding",

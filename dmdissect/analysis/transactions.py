@@ -52,6 +52,7 @@ from dmdissect.analysis.records import (
 )
 from dmdissect.findings import Finding, error, note, warning
 from dmdissect.layers import HEADER_SIZE, SENDER, mib, type_name, version_text
+from dmdissect.layers.header import INTRODUCED_IN
 from dmdissect.layers.header import GUEST as GUEST_TO_HOST
 
 __all__ = ["ORDER_LIMIT", "LOOKAHEAD", "BALLOONED_LIMIT", "Tracker", "annotate", "Link",
@@ -132,7 +133,19 @@ class Tracker:
             self._series_message(message, "other")
         else:
             handler(message)
+            self._check_version(message)
         return self._ready()
+
+    def _check_version(self, message) -> None:
+        """A message newer than the protocol version the session negotiated."""
+        needed = INTRODUCED_IN.get(message.type)
+        version = self.session.version
+        link = message.transaction
+        if needed is None or version is None or version >= needed or not isinstance(link, Link):
+            return
+        self._flag(message, link.transaction, warning(
+            f"{message.type_name} belongs to protocol {version_text(needed)}; this session "
+            f"negotiated {version_text(version)}"))
 
     def finish(self) -> list[Transaction | Series]:
         """End of input: close what is open (incomplete) and return every row left."""

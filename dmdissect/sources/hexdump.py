@@ -6,22 +6,45 @@ Formats (the line grammar is in :mod:`dmdissect.sources.hexformats`):
 * ``hexdump -C`` and ``hexdump`` (``*`` repeat lines, final bare offset),
   ``od -A x -t x1z`` with or without ``-v``, ``od`` with octal or decimal
   offsets and ``-x`` words;
+* text2pcap's own input: an offset of 4 or more hex digits, one space or a
+  tab, the bytes, and an optional ASCII column after one or more spaces
+  (``0000 05 00 ...``, the man page's ``000000 00 e0 1e ... ........``,
+  ``xxd -g1 | sed 's/://'``);
 * ``tcpdump -X`` / ``-xx`` (the summary line is skipped, its time kept; the
   second copy tcpdump prints of a packet of an unsupported link type is
   dropped), ``tshark -x``, Wireshark's "copy as hex dump";
 * the kernel's ``print_hex_dump`` with DUMP_PREFIX_OFFSET, _ADDRESS or _NONE,
   groupsize 1/2/4/8, rowsize 16/32, with or without the ASCII column, inside
   any log prefix (dmesg, ``dmesg -T``, ``dmesg -r``, journalctl, syslog);
+  another driver's lines printed between its rows do not cut it;
 * plain hex strings, bytes joined by spaces, ``:``, ``-`` or commas (a
   trailing ``# ...`` or ``// ...`` comment is kept as the frame's comment), C
   arrays of ``0x07`` (with or without braces) and Python ``b'...'`` reprs.
 
 Message boundaries: where lines carry offsets, offset 0 starts a message
-(text2pcap's rule) and a final bare offset (hexdump, od) ends it.  Lines
-without offsets join while the header's ``size`` (bytes 2-3) asks for more
-bytes and no blank or foreign line comes between; otherwise each line, or
-each ``{...}`` block of a C array, is a message.  DUMP_PREFIX_ADDRESS lines
-join the same way (hashed addresses do not follow each other).
+(text2pcap's rule) and a final bare offset (hexdump, od) ends it; a blank or
+foreign line ends it too once the header's ``size`` (bytes 2-3) is reached.
+Lines without offsets join while the header's size asks for more bytes and
+no blank or foreign line comes between; otherwise each line, or each
+``{...}`` block of a C array, is a message.  Lines that carry a log prefix
+(``hv_balloon:``) keep joining across foreign lines (up to
+:data:`MAX_FOREIGN_LINES` in a row) while the size asks for more: other
+drivers log between print_hex_dump's lines.  DUMP_PREFIX_ADDRESS lines join
+the same way (hashed addresses do not follow each other).
+
+Streaming: the input is read with ``read1`` (what a pipe holds now, at most
+:data:`CHUNK`), never with a ``read(n)`` that waits for ``n`` bytes.  When
+the input pauses (a read returns less than asked, and no partial line is
+buffered), a pending message that is complete is handed out at once, so
+``dmesg -w | dmdissect read -`` shows it when its last line arrives.
+Complete means: its bytes reach the header's size and the dump has no
+reason to go on.  Without offsets, no further row could join it anyway.
+With offsets (and real addresses), further rows would be kept as trailing
+bytes, which the dissection must see and report, so the bytes must equal the
+size and the last row must be short (tools print a short row only at the
+end); a message whose last row is full waits for the next dump, a blank or
+foreign line, or the end of the input.  A file is read in full chunks and
+pauses only at its end, so it gives the same messages however it is read.
 
 Group order (``hex_order``): ``"bytes"`` reads every multi-byte group in
 memory order, as xxd and tcpdump print it; ``"le-words"`` reads each group
@@ -34,7 +57,11 @@ length, else the context (a log prefix or an address means the kernel, so
 words; a bare xxd line means bytes) with a note on the frame.
 
 Time: a dmesg stamp gives seconds since boot; ``dmesg -T`` dates and ISO
-stamps give epoch seconds (dates without a zone are UTC); a line before the
+stamps give epoch seconds (dates without a zone are UTC); syslog and
+``journalctl`` short dates (``Nov 27 01:09:11 host kernel: ...``) have no
+year: they are taken as UTC in the current UTC year, or the year before when
+that would put them more than two days in the future, and a dmesg stamp on
+the same line wins over them; a line before the
 dump in text2pcap's style (``I 12:00:03.123456``, ``O 2026-11-27
 12:00:03.123456``) or starting with a timestamp (tcpdump's summary line)
 gives its time when the dump lines have none; a time of day without a date
@@ -53,6 +80,7 @@ digit counts, offsets that jump) give findings and keep what can be read.
 from __future__ import annotations
 
 import codecs
+import io
 import struct
 from dataclasses import dataclass, field
 from typing import BinaryIO, Iterable, Iterator
@@ -75,6 +103,9 @@ CHUNK = 1 << 16
 #: descriptor and padding around a message.
 MAX_MESSAGE = 65535 + 4096
 HEADER_SIZE = 8
+#: Foreign lines in a row that may come between two rows of a prefixed dump
+#: without offsets (another driver logging between print_hex_dump's lines).
+MAX_FOREIGN_LINES = 16
 #: Widths at which dump tools wrap lines: kernel rows and ``xxd -p``.
 KERNEL_ROWS = (16, 32)
 XXD_PLAIN_ROW = 30
@@ -116,31 +147,70 @@ def iter_hex_frames(stream: BinaryIO, name: str, hex_order: str | None = None) -
 
 def _frames(stream: BinaryIO, name: str, override: str | None) -> Iterator[Frame]:
     assembler = _Assembler(name, override)
-    lines = _iter_lines(_utf8_chunks(_read_chunks(stream, name)))
-    for number, text in enumerate(lines, 1):
+    number = 0
+    for text in _iter_lines(_utf8_chunks(_read_chunks(stream, name))):
+        if text is PAUSE:
+            yield from assembler.pause()
+            continue
+        number += 1
         yield from assembler.feed(number, text)
     yield from assembler.finish()
 
 
 # --- reading lines with bounded memory -------------------------------------------------
 
+class _Pause(str):
+    """The marker :func:`_iter_lines` yields when the input has no more for now."""
+
+
+#: Yielded between lines when the stream returned less than it was asked for:
+#: the writer paused (a live log) or the input ends.  Files read in full
+#: chunks pause only at their end, so they give the same messages whatever
+#: their size; see :meth:`_Assembler.pause`.
+PAUSE = _Pause("")
+
+
+def _reader(stream: BinaryIO):
+    """The call that returns what the stream has now, up to CHUNK, without waiting for more.
+
+    ``read(CHUNK)`` on a buffered pipe blocks until 64 KiB or end of file, so
+    a slow writer (``dmesg -w``, ``tail -f``) would see nothing for minutes:
+    buffered binary streams are read with ``read1`` (at most one read of the
+    pipe), text streams line by line with a bounded ``readline``; raw streams
+    return short reads by themselves.
+    """
+    if isinstance(stream, io.TextIOBase):
+        return lambda: stream.readline(CHUNK)
+    read1 = getattr(stream, "read1", None)
+    if callable(read1):
+        return lambda: read1(CHUNK)
+    return lambda: stream.read(CHUNK)
+
+
 def _read_chunks(stream: BinaryIO, name: str) -> Iterator[bytes]:
-    """The stream in chunks of at most CHUNK bytes; a text stream is encoded back."""
+    """The stream in chunks of at most CHUNK bytes, as soon as they arrive; a text
+    stream is encoded back.  An empty chunk follows every short read: the
+    input has nothing more for now."""
+    read = _reader(stream)
     while True:
         try:
-            chunk = stream.read(CHUNK)
+            chunk = read()
         except (OSError, ValueError) as exc:
             raise InputError(f"{name}: cannot read the input: {exc}") from exc
         if not chunk:
             return
+        short = len(chunk) < CHUNK
         if isinstance(chunk, str):
             chunk = chunk.encode("utf-8", "replace")
         yield chunk
+        if short:
+            yield b""
 
 
 def _utf8_chunks(chunks: Iterator[bytes]) -> Iterator[bytes]:
     """UTF-8 chunks: a UTF-16 input (PowerShell's ``>`` writes one) is re-encoded and
-    a byte-order mark dropped, judged on at least the first four bytes."""
+    a byte-order mark dropped, judged on at least the first four bytes.  Empty
+    chunks (pauses) pass through; no other empty chunk is made."""
     first = b""
     for chunk in chunks:
         first += chunk
@@ -150,10 +220,16 @@ def _utf8_chunks(chunks: Iterator[bytes]) -> Iterator[bytes]:
         decoder = codecs.getincrementaldecoder("utf-16")("replace")
         yield decoder.decode(first).encode("utf-8")
         for chunk in chunks:
-            yield decoder.decode(chunk).encode("utf-8")
-        yield decoder.decode(b"", final=True).encode("utf-8")
+            text = decoder.decode(chunk)
+            if text or not chunk:
+                yield text.encode("utf-8")
+        tail = decoder.decode(b"", final=True)
+        if tail:
+            yield tail.encode("utf-8")
         return
-    yield first[3:] if first.startswith(codecs.BOM_UTF8) else first
+    first = first[3:] if first.startswith(codecs.BOM_UTF8) else first
+    if first:
+        yield first
     yield from chunks
 
 
@@ -163,10 +239,16 @@ def _text(line: bytes | bytearray) -> str:
 
 def _iter_lines(chunks: Iterable[bytes]) -> Iterator[str | None]:
     """Lines as text; None stands for a line longer than MAX_LINE, which is
-    consumed chunk by chunk and never held whole."""
+    consumed chunk by chunk and never held whole; an empty chunk (a pause in
+    the input) comes out as :data:`PAUSE` when no partial line is buffered
+    (the line being written may still belong to the message)."""
     buf = bytearray()
     skipping = False
     for chunk in chunks:
+        if not chunk:
+            if not buf and not skipping:
+                yield PAUSE
+            continue
         scan = len(buf)
         buf += chunk
         start = 0
@@ -227,6 +309,10 @@ class _Message:
     after_noise: bool = False
     comment: str | None = None
     size: tuple[int, dict[str, int] | None] | None = None
+    addresses_follow: bool | None = None
+    nrows: int = 0
+    row_width: int = 0
+    last_nbytes: int = 0
 
     @property
     def rows(self) -> list[Row]:
@@ -245,11 +331,45 @@ class _Message:
         self.seen += row.nbytes
         if self.overflow_line is not None:
             return
+        self.nrows += 1
+        self.row_width = max(self.row_width, self.last_nbytes)
+        self.last_nbytes = row.nbytes
         self.parts.append(row)
         self.stored += row.nbytes
         self.findings.extend(warning(f"line {line}: {p}") for p in row.problems)
         if self.stored > MAX_MESSAGE:
             self.overflow_line = line
+
+    def ends_short(self) -> bool:
+        """Whether the last row is shorter than a full row, so the tool's dump ended there.
+
+        Tools print full rows until the last; the rows before the last give
+        the width, and a lone row is full at the usual 16 or 32 bytes.  A row
+        whose ASCII column may hold bytes (:attr:`Row.spare`) waits for the
+        offset after it.
+        """
+        last = self.parts[-1] if self.parts else None
+        if not isinstance(last, Row) or last.spare:
+            return False
+        if self.nrows == 1:
+            return self.last_nbytes not in KERNEL_ROWS
+        return self.last_nbytes < self.row_width
+
+    def take_spare(self, offset: int) -> None:
+        """Read the last row's spare groups as bytes when ``offset`` counts them.
+
+        A single-spaced row's ASCII column was told apart by rendering the
+        groups before it; the next offset is the better witness (text2pcap
+        trusts offsets the same way).
+        """
+        last = self.parts[-1] if self.parts else None
+        if (isinstance(last, Row) and last.spare and self.star_line is None
+                and offset == self.seen + last.spare_bytes):
+            extra = last.spare_bytes
+            last.take_spare()
+            self.seen += extra
+            self.stored += extra
+            self.last_nbytes = last.nbytes
 
     def fill_to(self, offset: int, line: int) -> None:
         """Expand a pending ``*``: the last row repeats up to ``offset``."""
@@ -297,8 +417,10 @@ class _Message:
             except ValueError:
                 continue
         word = max((len(t) // 2 for r in self.rows for t in r.tokens), default=1)
+        last = self.last_row
+        ends = (self.seen, self.seen + (last.spare_bytes if last is not None else 0))
         for radix, value in values.items():
-            if value == self.seen or (self.star_line is not None and value > self.seen):
+            if value in ends or (self.star_line is not None and value > self.seen):
                 return radix
         padded = [(self.seen - v, r) for r, v in values.items() if 0 <= self.seen - v < word]
         return min(padded)[1] if padded else 16
@@ -398,6 +520,7 @@ class _Assembler:
         self.blank_gap = False
         self.noise_gap = False
         self.last_tcpdump: bytes | None = None
+        self.foreign = 0
         self.out: list[Frame] = []
 
     def feed(self, number: int, text: str | None) -> list[Frame]:
@@ -415,6 +538,14 @@ class _Assembler:
                 self._row(row, number, text)
         return self.out
 
+    def pause(self) -> list[Frame]:
+        """The input has nothing more for now: hand out the pending message if it is
+        complete (see :meth:`_is_complete`), so that live input shows it at once."""
+        self.out = []
+        if self.pending is not None and self._is_complete(self.pending):
+            self._flush()
+        return self.out
+
     def finish(self) -> list[Frame]:
         self.out = []
         self._flush()
@@ -423,16 +554,39 @@ class _Assembler:
     # line kinds
 
     def _blank(self) -> None:
+        """A blank line ends a message without offsets (one block, one message), and
+        one with offsets whose header's size is reached (tshark -x ends each packet so)."""
         self.blank_gap = True
-        if self.pending is not None and not self.pending.offset_mode and not self.pending.brace:
+        p = self.pending
+        if p is None or p.brace:
+            return
+        if not p.offset_mode or self._size_reached(p):
             self._flush()
 
     def _noise(self, text: str | None) -> None:
-        if self.pending is not None and self.pending.brace:
+        """A line that is no dump row: a foreign log line, a summary line, prose.
+
+        With offsets it ends the message only when the header's size is
+        reached (the offsets keep interleaved rows in place).  Without
+        offsets it ends the message, unless the message's rows carry a log
+        prefix and its header's size asks for more: another driver's line
+        printed between two rows of print_hex_dump must not cut the dump (up
+        to MAX_FOREIGN_LINES in a row, so that a dump whose last lines were
+        lost does not swallow the next dump of the same driver much later).
+        """
+        p = self.pending
+        if p is not None and p.brace:
             return
         self.noise_gap = True
         self.preamble = text
-        if self.pending is not None and not self.pending.offset_mode:
+        if p is None:
+            return
+        if p.offset_mode:
+            if self._size_reached(p):
+                self._flush()
+            return
+        self.foreign += 1
+        if not (p.key and self.foreign <= MAX_FOREIGN_LINES and self._wants_more(p)):
             self._flush()
 
     def _row(self, row: Row, number: int, text: str) -> None:
@@ -449,6 +603,7 @@ class _Assembler:
             return
         self.preamble = None
         self.blank_gap = self.noise_gap = False
+        self.foreign = 0
 
     # offset formats
 
@@ -490,6 +645,7 @@ class _Assembler:
         return True
 
     def _continue(self, p: _Message, row: Row, value: int, number: int) -> None:
+        p.take_spare(value)
         if p.star_line is not None:
             p.fill_to(value, number)
         elif value > p.seen:
@@ -511,6 +667,7 @@ class _Assembler:
         """hexdump's and od's last line: the length of what they dumped."""
         p = self.pending
         value = p.offset_value(row.offset_token)
+        p.take_spare(value)
         if p.star_line is not None:
             p.fill_to(value, number)
         elif value > p.seen:
@@ -536,6 +693,8 @@ class _Assembler:
         key = hf.prefix_key(row.prefix) if key is None else key
         p = self.pending
         if p is not None and self._joins(p, row, key, address):
+            if address is not None:
+                p.addresses_follow = address == p.next_address
             p.add(row, number)
             p.next_address = None if address is None else address + row.nbytes
             if row.closes:
@@ -562,19 +721,64 @@ class _Assembler:
             return False
         if p.brace:
             return True
-        if self.blank_gap or self.noise_gap:
+        if self.blank_gap or (self.noise_gap and not self._wants_more(p)):
             return False
         if p.overflow_line is not None:
             return True
         if address is not None and address == p.next_address:
             return True
         size = self._size(p)
-        last = p.last_row
-        wrapped = last is not None and last.nbytes in self._wrap_widths(p, last)
         if size is not None and size >= HEADER_SIZE:
-            return p.stored < size or (p.stored > size and wrapped and p.family == hf.PLAIN
-                                       and last.nbytes == XXD_PLAIN_ROW)
-        return wrapped
+            return p.stored < size or self._xxd_p_goes_on(p, size)
+        return self._wrapped(p)
+
+    def _wrapped(self, p: _Message) -> bool:
+        """Whether the last row has a width at which its tool wraps lines."""
+        last = p.last_row
+        return last is not None and last.nbytes in self._wrap_widths(p, last)
+
+    def _xxd_p_goes_on(self, p: _Message, size: int) -> bool:
+        """xxd -p wraps at 30 bytes whatever the header says: a full 30-byte line
+        past the header's size still takes the next (a lying header stays whole)."""
+        last = p.last_row
+        return (p.stored > size and p.family == hf.PLAIN and last is not None
+                and last.nbytes == XXD_PLAIN_ROW and self._wrapped(p))
+
+    def _wants_more(self, p: _Message) -> bool:
+        """Whether the header's size asks for bytes the message does not have yet."""
+        size = self._size(p)
+        return (p.overflow_line is None and size is not None and size >= HEADER_SIZE
+                and p.stored < size)
+
+    def _size_reached(self, p: _Message) -> bool:
+        """Whether the message holds the bytes its header's size counts (and nothing
+        it still waits for: a ``*`` to expand, a header cut off at the start)."""
+        if p.base or p.star_line is not None or p.overflow_line is not None:
+            return False
+        size = self._size(p)
+        return size is not None and size >= HEADER_SIZE and p.stored >= size
+
+    def _is_complete(self, p: _Message) -> bool:
+        """Whether the message can be handed out now, before the next line arrives.
+
+        Live input (``dmesg -w``, ``tail -f``) must show a message when its
+        last line arrives.  The rule: the header's size is reached and the
+        dump has no reason to go on.  Without offsets, that is when no further
+        row could join the message anyway (see :meth:`_joins`), so the result
+        is the same as waiting.  With offsets (and real addresses), more rows
+        would still be taken, as trailing bytes the header does not count, and
+        those must stay in the message so that its dissection reports them;
+        so the bytes must equal the size exactly and the last row must be
+        short (a tool prints a short row only at the end).  A message whose
+        last row is full, or that holds more bytes than its size, waits for
+        the next dump, a blank or foreign line, or the end of the input.  An
+        open C array brace waits for its closing brace.
+        """
+        if p.closed or p.brace or not self._size_reached(p):
+            return False
+        if p.offset_mode or (p.next_address is not None and p.addresses_follow is not False):
+            return p.stored == self._size(p) and p.ends_short()
+        return not self._xxd_p_goes_on(p, self._size(p))
 
     @staticmethod
     def _wrap_widths(p: _Message, last: Row) -> tuple[int, ...]:

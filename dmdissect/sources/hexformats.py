@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import calendar
 import re
+import time
 from dataclasses import dataclass, field
 
 from dmdissect.sources.frame import GUEST_TO_HOST, HOST_TO_GUEST
@@ -47,8 +48,15 @@ def is_hex(token: str) -> bool:
 
 
 def render_ascii(data: bytes) -> str:
-    """The ASCII column every supported tool prints: printable ASCII as is, else ``.``."""
+    """The ASCII column as xxd, hexdump -C, od -z, tshark and the kernel print it:
+    printable ASCII (0x20-0x7e, space included) as is, else ``.``."""
     return "".join(chr(b) if 0x20 <= b < 0x7F else "." for b in data)
+
+
+def render_graphic(data: bytes) -> str:
+    """The ASCII column as tcpdump -X prints it: only graphic characters (0x21-0x7e)
+    as themselves, so a space byte shows as ``.`` too."""
+    return "".join(chr(b) if 0x20 < b < 0x7F else "." for b in data)
 
 
 def decode_tokens(tokens: tuple[str, ...] | list[str], order: str) -> bytes:
@@ -74,7 +82,10 @@ class Row:
     directly (C arrays, Python reprs).  ``order`` is the order the tool is
     known to use (None: it depends on the writer, decided from evidence) and
     ``fixed`` says that no evidence may change it.  ``problems`` are what is
-    broken in the line; the readable bytes are kept regardless.
+    broken in the line; the readable bytes are kept regardless.  ``spare``
+    holds hex groups that were read as the ASCII column because they render
+    the groups before them; the next offset may show they were bytes after
+    all (:meth:`take_spare`).
     """
 
     family: str
@@ -91,6 +102,7 @@ class Row:
     closes: bool = False
     bare: bool = False
     comment: str | None = None
+    spare: tuple[str, ...] = ()
     nbytes: int = field(init=False)
 
     def __post_init__(self) -> None:
@@ -103,6 +115,16 @@ class Row:
 
     def data(self, order: str) -> bytes:
         return self.raw if self.raw is not None else decode_tokens(self.tokens, order)
+
+    @property
+    def spare_bytes(self) -> int:
+        return sum(len(t) // 2 for t in self.spare)
+
+    def take_spare(self) -> None:
+        """Read the spare groups as bytes: the offset after this row counted them."""
+        self.tokens += self.spare
+        self.nbytes += self.spare_bytes
+        self.spare, self.ascii = (), None
 
 
 def parse_line(text: str) -> Row | None:
@@ -212,10 +234,18 @@ def _after_partial_group(tokens: list[str], area: str, gap: re.Match) -> str:
 
 
 def ascii_matches(column: str, data: bytes) -> bool:
-    """Whether an ASCII column shows ``data``, ignoring spacing that tools pad or pastes lose."""
+    """Whether an ASCII column shows ``data``, ignoring spacing that tools pad or pastes lose.
+
+    Tools differ on the space byte only: xxd, hexdump -C, od -z, tshark and
+    the kernel print it as a space, tcpdump as ``.`` (it prints graphic
+    characters only).  A row does not always say which tool printed it (a
+    tcpdump block pasted without its tab, hand-made layouts), so a column
+    matches when it is either rendering.
+    """
     shown = "".join(column.split())
-    expected = "".join(render_ascii(data).split())
-    return bool(shown) and shown == expected
+    if not shown:
+        return False
+    return shown in ("".join(render_ascii(data).split()), render_graphic(data))
 
 
 # --- tcpdump -X / -xx ----------------------------------------------------------------
@@ -242,25 +272,58 @@ _TOOL = re.compile(r"^\s*(?P<off>[0-9a-fA-F]{4,16})(?P<gap>[ \t]+)(?P<rest>\S.*)
 _BARE_OFFSET = re.compile(r"^\s*(?P<off>[0-9a-fA-F]{4,16})\s*$")
 
 
-def _tool_columns(style: str, rest: str) -> tuple[str, str | None]:
-    """Hex area and ASCII column of a tool row, by the tool's own delimiters.
+def _tool_columns(style: str, rest: str) -> tuple[list[str], str | None, tuple[str, ...]]:
+    """Hex groups and ASCII column of a tool row, by the tool's own delimiters.
 
     The hex area never holds ``|`` or ``>``, so hexdump -C (``|..|``) and
     od -z (``>..<``) split at the first one; tshark and Wireshark put three or
-    more spaces before theirs (their hex area may hold a double space).
+    more spaces before theirs (their hex area may hold a double space).  Rows
+    whose offset is followed by one space (od, hexdump, text2pcap's input)
+    keep their groups single-spaced, so two spaces start the column, and
+    failing that the column is told apart by its content; the hex tokens
+    then taken as the column are returned too (see :attr:`Row.spare`).
     """
     mark = {"hexdump-C": "|", "od": ">"}.get(style)
-    if mark is not None:
-        if mark not in rest:
-            return rest, None
+    if mark is not None and mark in rest:
         start = rest.index(mark)
         column = rest[start + 1:]
         closing = "|" if mark == "|" else "<"
-        return rest[:start], column[:-1] if column.endswith(closing) else column
+        return rest[:start].split(), column[:-1] if column.endswith(closing) else column, ()
+    if style in ("od", "single"):
+        gap = _TWO_PLUS_SPACES.search(rest)
+        if gap is None:
+            return _single_spaced_split(rest.split())
+        return rest[: gap.start()].split(), rest[gap.end():] or None, ()
+    if mark is not None:
+        return rest.split(), None, ()
     gap = _THREE_PLUS_SPACES.search(rest)
     if gap is None:
-        return rest, None
-    return rest[: gap.start()], rest[gap.end():] or None
+        return rest.split(), None, ()
+    return rest[: gap.start()].split(), rest[gap.end():] or None, ()
+
+
+def _single_spaced_split(tokens: list[str]) -> tuple[list[str], str | None, tuple[str, ...]]:
+    """Groups and ASCII column of a row that puts one space before its column.
+
+    text2pcap's documented example (``000000 00 e0 1e a7 ... ........``) does
+    this.  The groups all have the width of the first; the column starts at
+    the first token that breaks the run, or earlier where the tokens left
+    render the groups before them (a column such as ``ab`` or ``12 34`` is
+    made of hex digits too).  Groups taken as the column that way are also
+    returned, so that the next offset can give them back.
+    """
+    width = len(tokens[0]) if tokens else 0
+    count = 0
+    while count < len(tokens) and len(tokens[count]) == width and is_hex(tokens[count]):
+        count += 1
+    if count == 0:
+        return [], None, ()
+    if len(tokens) <= _MAX_ROW_TOKENS:
+        for k in range(min(count, len(tokens) - 1), 0, -1):
+            tail = " ".join(tokens[k:])
+            if any(ascii_matches(tail, decode_tokens(tokens[:k], o)) for o in (BYTES, LE_WORDS)):
+                return tokens[:k], tail, tuple(tokens[k:]) if count == len(tokens) else ()
+    return tokens[:count], " ".join(tokens[count:]) or None, ()
 
 
 def _tool_style(digits: int, gap: str) -> str | None:
@@ -269,9 +332,13 @@ def _tool_style(digits: int, gap: str) -> str | None:
     od: 6 (-A x) or 7 (-A o, -A d) digits and one space; hexdump: 7 digits
     and one space; hexdump -C: 8 digits and two spaces; tshark -x: 4 digits
     and two spaces; Wireshark "copy as hex dump": 4 digits and three spaces.
+    Any other offset followed by one space or a tab is text2pcap's own input
+    form (``0000 05 00 ...``, ``xxd -g1 | sed 's/://'``): "single".
     """
-    if gap == " ":
-        return "od" if digits in (6, 7) else None
+    if gap == " " and digits in (6, 7):
+        return "od"
+    if gap in (" ", "\t"):
+        return "single"
     if "\t" in gap:
         return None
     if digits == 8:
@@ -279,6 +346,15 @@ def _tool_style(digits: int, gap: str) -> str | None:
     if digits in (4, 5):
         return "tshark"
     return None
+
+
+def _tool_order(style: str, width: int) -> str | None:
+    """The group order a tool row is printed in: bytes for single bytes; od and
+    hexdump print words little-endian; offsets with one space before xxd-style
+    groups (``xxd | sed 's/://'``) are decided from evidence (None)."""
+    if width == 2:
+        return BYTES
+    return LE_WORDS if style == "od" else None
 
 
 def _parse_tool(line: str) -> Row | None:
@@ -289,16 +365,17 @@ def _parse_tool(line: str) -> Row | None:
     style = _tool_style(digits, gap)
     if style is None:
         return None
-    area, ascii = _tool_columns(style, m.group("rest"))
-    tokens = area.split()
+    tokens, ascii, spare = _tool_columns(style, m.group("rest"))
     if not tokens or not all(is_hex(t) for t in tokens):
         return None
     width = len(tokens[0])
-    if width not in (2, 4, 8, 16) or (style != "od" and width != 2):
+    if width not in (2, 4, 8, 16) or (style not in ("od", "single") and width != 2):
         return None
+    if style == "single" and width == digits:
+        return None  # groups as wide as the "offset": plain groups (kernel DUMP_PREFIX_NONE)
     radixes = (16, 8, 10) if digits == 7 else (16,)
     return Row(TOOL, tuple(tokens), offset_token=m.group("off"), radixes=radixes,
-               ascii=ascii, order=BYTES if width == 2 else LE_WORDS,
+               ascii=ascii, order=_tool_order(style, width), spare=spare,
                problems=tuple(_group_problems(tokens)))
 
 
@@ -587,6 +664,9 @@ _DMESG_T = re.compile(
 _ISO = re.compile(
     r"(?P<year>\d{4})-(?P<mon>\d\d)-(?P<day>\d\d)[T ](?P<h>\d\d):(?P<m>\d\d):(?P<s>\d\d)"
     r"(?:[.,](?P<frac>\d{1,9}))?(?P<tz>Z|[+-]\d\d:?\d\d)?(?!\d)")
+_SYSLOG = re.compile(
+    r"(?P<mon>[A-Z][a-z]{2}) +(?P<day>\d{1,2}) (?P<h>\d\d):(?P<m>\d\d):(?P<s>\d\d)"
+    r"(?:\.(?P<frac>\d{1,9}))?(?![\d:])")
 _TIME_OF_DAY = re.compile(r"(?P<h>\d\d):(?P<m>\d\d):(?P<s>\d\d)(?:[.,](?P<frac>\d{1,9}))?(?![\d:])")
 _EPOCH = re.compile(r"(?P<sec>\d{9,10})\.(?P<frac>\d{1,9})(?![\d.])")
 _IO_PREAMBLE = re.compile(r"^\s*(?P<dir>[IO])(?:\s+(?P<rest>.*?))?\s*$")
@@ -625,6 +705,37 @@ def _dmesg_t_seconds(m: re.Match) -> float | None:
         return None
 
 
+#: The clock that dates syslog stamps, which carry no year (tests replace it).
+_now = time.time
+#: How far in the future a syslog date may lie before it is taken as last
+#: year's: clocks of the logging and the reading machine may differ a little.
+_SYSLOG_FUTURE_SLACK = 2 * 86400
+
+
+def _syslog_seconds(m: re.Match) -> float | None:
+    """Epoch seconds of a syslog or ``journalctl`` short stamp (``Nov 27 01:09:11``).
+
+    Such stamps have no year and no zone.  They are read as UTC in the
+    current UTC year, or in the year before when that would put them more
+    than two days in the future (a December log read in January).
+    """
+    month = _MONTHS.get(m["mon"])
+    if month is None:
+        return None
+    day, h, mi, s = int(m["day"]), int(m["h"]), int(m["m"]), int(m["s"])
+    if h > 23 or mi > 59 or s > 60 or not 1 <= day <= 31:
+        return None
+    now = _now()
+    year = time.gmtime(now).tm_year
+    for candidate in (year, year - 1):
+        if day > calendar.monthrange(candidate, month)[1]:
+            continue
+        seconds = calendar.timegm((candidate, month, day, h, mi, s, 0, 0, 0)) + _fraction(m["frac"])
+        if seconds <= now + _SYSLOG_FUTURE_SLACK:
+            return seconds
+    return None
+
+
 def _time_of_day(m: re.Match) -> float | None:
     h, mi, s = int(m["h"]), int(m["m"]), int(m["s"])
     if h > 23 or mi > 59 or s > 60:
@@ -636,13 +747,16 @@ def leading_time(text: str) -> tuple[float, int] | None:
     """A timestamp at the start of ``text`` (after a ``<level>``): seconds and where it ends.
 
     dmesg ``[  100.5]`` gives seconds since boot; ``dmesg -T`` and ISO dates
-    give epoch seconds (naive dates are UTC); a bare ``12:00:03.123456`` gives
-    seconds since midnight; ``1764205751.123`` is epoch seconds already.
+    give epoch seconds (naive dates are UTC); syslog and ``journalctl``
+    short stamps (``Nov 27 01:09:11``) give epoch seconds in a guessed year
+    (:func:`_syslog_seconds`); a bare ``12:00:03.123456`` gives seconds since
+    midnight; ``1764205751.123`` is epoch seconds already.
     """
     level = _LEVEL.match(text)
     pos = level.end() if level else 0
     pos += len(text[pos:]) - len(text[pos:].lstrip())
     for pattern, convert in ((_ISO, _iso_seconds), (_DMESG_T, _dmesg_t_seconds),
+                             (_SYSLOG, _syslog_seconds),
                              (_EPOCH, lambda m: int(m["sec"]) + _fraction(m["frac"])),
                              (_TIME_OF_DAY, _time_of_day),
                              (_DMESG, lambda m: int(m[1]) + _fraction(m[2]))):
@@ -658,9 +772,12 @@ def prefix_time(prefix: str) -> float | None:
     """The time of a dump line from the log prefix before it.
 
     A dated stamp (ISO, ``dmesg -T``) wins over a seconds-since-boot stamp
-    in the same prefix (a syslog line carrying both), because the Frame
-    contract prefers epoch time when the log has it; a time of day or epoch
-    seconds count only at the start of the line.
+    in the same prefix (a journal line carrying both), because the Frame
+    contract prefers epoch time when the log has it.  A syslog short date
+    (``Nov 27 01:09:11 host kernel: ``) has no year, which is guessed, so an
+    exact dmesg stamp after it on the line wins over it; alone it gives the
+    time.  A syslog date, a time of day or epoch seconds count only at the
+    start of the line.
     """
     for pattern, convert in ((_DMESG_T, _dmesg_t_seconds), (_ISO, _iso_seconds),
                              (_DMESG, lambda m: int(m[1]) + _fraction(m[2]))):

@@ -69,7 +69,7 @@ def _scalar(fld: Field, pkt: Any, name: str, value: Any) -> Node:
         return Node(name, value.hex(), value.hex() or "(empty)")
     if isinstance(fld, FlagsField):
         number = int(value)
-        names = [n for n in str(value).split("+") if n]
+        names = [n for n in str(value).split("+") if n and n != "?"]
         extras[f"{name}_names"] = names
         shown = f"{'+'.join(names)} ({number:#x})" if names else f"{number:#x}"
         return Node(name, number, shown, extras=extras)
