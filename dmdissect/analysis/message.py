@@ -13,7 +13,6 @@ field tree), so a summary of a million status reports never builds one.
 
 from __future__ import annotations
 
-import struct
 from typing import Any
 
 from scapy.packet import Packet
@@ -23,6 +22,7 @@ from dmdissect.findings import Finding
 from dmdissect.layers import (
     DESCRIPTOR_SIZE,
     HEADER_SIZE,
+    HEADER_STRUCT,
     MESSAGE_LAYERS,
     SENDER,
     DMHeader,
@@ -34,7 +34,6 @@ from dmdissect.layers import (
 from dmdissect.layers.compiled import compile_layer
 from dmdissect.sources.frame import INFERRED, UNKNOWN, Frame
 
-_HEADER = struct.Struct("<HHI")
 
 
 class Message:
@@ -175,7 +174,7 @@ def _fill_fast(message: Message, data: bytes) -> bool:
     """Decode with a compiled layer when one applies; False sends the frame to Scapy."""
     if len(data) < HEADER_SIZE or (data[:4] == _DESCRIPTOR_START and looks_like_descriptor(data)):
         return False
-    msg_type, size, trans_id = _HEADER.unpack_from(data)
+    msg_type, size, trans_id = HEADER_STRUCT.unpack_from(data)
     decoder = _DECODERS.get(msg_type)
     if decoder is None or len(data) < HEADER_SIZE + decoder.fixed:
         return False

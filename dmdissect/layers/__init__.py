@@ -9,6 +9,7 @@ Import this package (not ``scapy.all``) to dissect or craft messages::
 from dmdissect.layers.header import (
     GUEST,
     HEADER_SIZE,
+    HEADER_STRUCT,
     HOST,
     MESSAGE_TYPES,
     PROTOCOL_VERSIONS,
@@ -48,6 +49,11 @@ from dmdissect.layers.messages import (
     fixed_size,
     page_total,
 )
-from dmdissect.layers.vmbus import DESCRIPTOR_SIZE, VMBusDescriptor, looks_like_descriptor
+from dmdissect.layers.vmbus import (
+    DESCRIPTOR_SIZE,
+    VMBusDescriptor,
+    descriptor_length,
+    looks_like_descriptor,
+)
 
 __all__ = [name for name in dir() if not name.startswith("_")]

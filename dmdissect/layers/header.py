@@ -6,6 +6,8 @@ selects the message layer (bound in :mod:`dmdissect.layers.messages`).
 
 from __future__ import annotations
 
+import struct
+
 from scapy.fields import LEIntField, LEShortEnumField, LEShortField
 from scapy.packet import Packet
 
@@ -105,3 +107,15 @@ class DMHeader(DMPacket):
 
 def is_header(pkt: Packet) -> bool:
     return isinstance(pkt, DMHeader)
+
+
+def _struct_of(layer: type[Packet]) -> struct.Struct:
+    """One ``struct`` format for a layer made of plain little-endian integers."""
+    from dmdissect.layers.layout import layout_of
+
+    codes = {1: "B", 2: "H", 4: "I", 8: "Q"}
+    return struct.Struct("<" + "".join(codes[spot.size] for spot in layout_of(layer).spots))
+
+
+#: ``type, size, trans_id`` in one read, derived from :class:`DMHeader`.
+HEADER_STRUCT = _struct_of(DMHeader)

@@ -73,3 +73,17 @@ def looks_like_descriptor(data: bytes) -> bool:
 
 
 bind_layers(VMBusDescriptor, DMHeader)
+
+
+def _len8_spot():
+    from dmdissect.layers.layout import layout_of
+
+    return next(spot for spot in layout_of(VMBusDescriptor).spots if spot.name == "len8")
+
+
+_LEN8 = _len8_spot()
+
+
+def descriptor_length(data: bytes) -> int:
+    """``len8 * 8``: the bytes of the whole VMBus packet that starts ``data``."""
+    return int.from_bytes(data[_LEN8.offset:_LEN8.offset + _LEN8.size], "little") * 8

@@ -12,7 +12,7 @@ on, none of which exists.
 
 from __future__ import annotations
 
-from dmdissect.layers.header import HEADER_SIZE, MESSAGE_TYPES
+from dmdissect.layers.header import HEADER_SIZE, HEADER_STRUCT, MESSAGE_TYPES
 from dmdissect.layers.vmbus import DESCRIPTOR_SIZE, looks_like_descriptor
 from dmdissect.sources.capture import PCAP_MAGICS, PCAPNG_BOM, PCAPNG_SHB
 
@@ -57,8 +57,7 @@ def _plausible_header(data: bytes, offset: int) -> int | None:
     """The size of a believable message header at ``offset``, or None."""
     if len(data) < offset + HEADER_SIZE:
         return None
-    msg_type = int.from_bytes(data[offset:offset + 2], "little")
-    size = int.from_bytes(data[offset + 2:offset + 4], "little")
+    msg_type, size, _ = HEADER_STRUCT.unpack_from(data, offset)
     return size if msg_type in MESSAGE_TYPES and size >= HEADER_SIZE else None
 
 

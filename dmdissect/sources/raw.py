@@ -23,8 +23,8 @@ from collections.abc import Iterator
 from typing import BinaryIO
 
 from dmdissect.findings import error
-from dmdissect.layers.header import HEADER_SIZE
-from dmdissect.layers.vmbus import DESCRIPTOR_SIZE, looks_like_descriptor
+from dmdissect.layers.header import HEADER_SIZE, HEADER_STRUCT
+from dmdissect.layers.vmbus import DESCRIPTOR_SIZE, descriptor_length, looks_like_descriptor
 from dmdissect.sources.capture import CHUNK, read_up_to, skip
 from dmdissect.sources.frame import Frame
 
@@ -37,8 +37,9 @@ MAX_REST = MAX_DESCRIPTOR_RECORD
 def _record_length(buffer: bytes | bytearray) -> tuple[int, str]:
     """Length of the record at the start of ``buffer`` and the field that said so."""
     if looks_like_descriptor(buffer):
-        return int.from_bytes(buffer[4:6], "little") * 8, "descriptor len8"
-    return int.from_bytes(buffer[2:4], "little"), "hdr.size"
+        return descriptor_length(buffer), "descriptor len8"
+    head = bytes(buffer[:HEADER_SIZE]).ljust(HEADER_SIZE, b"\0")
+    return HEADER_STRUCT.unpack(head)[1], "hdr.size"
 
 
 def iter_raw_frames(stream: BinaryIO, name: str) -> Iterator[Frame]:
@@ -48,10 +49,13 @@ def iter_raw_frames(stream: BinaryIO, name: str) -> Iterator[Frame]:
     number = 0
     eof = False
 
+    # read1 hands over what a pipe holds now, so live input is not held back.
+    read = getattr(stream, "read1", stream.read)
+
     def fill(size: int) -> None:
         nonlocal eof
         while not eof and len(buffer) < size:
-            part = stream.read(CHUNK)
+            part = read(CHUNK)
             if not part:
                 eof = True
             buffer.extend(part)
