@@ -12,10 +12,13 @@ from __future__ import annotations
 
 import calendar
 import io
+import os
 import random
 import shutil
 import struct
 import subprocess
+import threading
+import time
 import tracemalloc
 from pathlib import Path
 
@@ -24,8 +27,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from dmdissect.findings import Severity
+from dmdissect.sources import hexformats
 from dmdissect.sources.errors import InputError
-from dmdissect.sources.hexdump import MAX_MESSAGE, iter_hex_frames, looks_like_hex_text
+from dmdissect.sources.hexdump import (MAX_FOREIGN_LINES, MAX_MESSAGE, iter_hex_frames,
+                                       looks_like_hex_text)
 
 FIXTURES = Path(__file__).parent / "fixtures" / "hex"
 
@@ -171,13 +176,19 @@ def wireshark_copy(messages) -> str:
         for m in messages)
 
 
+def render_tcpdump(data: bytes) -> str:
+    """tcpdump's ASCII column: graphic characters only (ND_ASCII_ISGRAPH), so a
+    space shows as '.' too."""
+    return "".join(chr(c) if 0x20 < c < 0x7F else "." for c in data)
+
+
 def tcpdump_block(message: bytes, ascii: bool) -> list[str]:
     lines = []
     for off in range(0, len(message), 16):
         row = message[off:off + 16]
         words = " ".join(row[i:i + 2].hex() for i in range(0, len(row), 2))
         line = f"\t0x{off:04x}:  {words}"
-        lines.append(f"{line}{' ' * (39 - len(words))}  {render(row)}" if ascii else line)
+        lines.append(f"{line}{' ' * (39 - len(words))}  {render_tcpdump(row)}" if ascii else line)
     return lines
 
 
@@ -214,7 +225,8 @@ def test_fixture_messages_are_the_struct_built_ones():
     "xxd.txt", "xxd_g1.txt", "xxd_e.txt", "xxd_p.txt", "xxd_i.txt",
     "hexdump_C.txt", "hexdump.txt", "od_x1z_v.txt", "od_x1z.txt", "od_octal.txt",
     "od_decimal_x2.txt", "tshark_x.txt", "tcpdump_X.txt", "tcpdump_xx.txt",
-    "text2pcap_io.txt",
+    "text2pcap_io.txt", "xxd_g1_nocolon.txt", "xxd_nocolon.txt", "text2pcap_doc.txt",
+    "text2pcap_offset4.txt",
 ])
 def test_tool_fixture_decodes_to_the_messages(name):
     frames = frames_of(fixture(name), name=name)
@@ -796,7 +808,10 @@ def test_unreadable_stream_raises_input_error_after_the_good_frames():
     with pytest.raises(InputError, match="device gone"):
         for frame in iter_hex_frames(Broken(), "dump.txt"):
             got.append(frame.data)
-    assert got == MESSAGES[:4]
+    # The first read was short (the input paused) and the last message, whose
+    # short last row completes its header's size, is handed out before the
+    # failing read: live input shows each message as soon as it is complete.
+    assert got == MESSAGES
 
 
 # --- properties: any message through any format comes back byte-exact ------------------------
@@ -1041,3 +1056,440 @@ def test_kernel_ascii_column_that_starts_like_an_xxd_partial_group():
                            address=address)
         assert "   4a  63b9b0824.a" in text
         assert datas(text) == [message]
+
+
+# --- review: text2pcap's one-space form, ASCII spaces, interleaved logs, syslog, live input --
+
+# DM_STATUS_REPORT: num_avail 1000, num_committed 2000, page_file_size 3000,
+# zero_free 4000, page_file_writes 5, io_diff 6
+STATUS_48 = hdr(5, 48, 10) + struct.pack("<QQQQII", 1000, 2000, 3000, 4000, 5, 6)
+# DM_BALLOON_REQUEST whose trans_id and num_pages are spaces
+SPACE_REQUEST = hdr(6, 16, 0x20202020) + struct.pack("<II", 0x2020, 0)
+# DM_BALLOON_RESPONSE with three ranges: 40 bytes, rows of 16, 16 and 8
+BALLOON_40 = (hdr(7, 40, 0x1234) + struct.pack("<II", 0, 3 << 1)
+              + b"".join(page_range(0x200000 + 0x200 * k, 512) for k in range(3)))
+
+
+def test_space_fixture_is_the_struct_built_message():
+    assert (FIXTURES / "space.bin").read_bytes() == SPACE_REQUEST
+
+
+def pcap_records(path: Path) -> list[bytes]:
+    """The packets of a classic pcap file, read with struct from the file format."""
+    raw = path.read_bytes()
+    endian = {b"\xd4\xc3\xb2\xa1": "<", b"\xa1\xb2\xc3\xd4": ">",
+              b"\x4d\x3c\xb2\xa1": "<", b"\xa1\xb2\x3c\x4d": ">"}[raw[:4]]
+    out, pos = [], 24
+    while pos + 16 <= len(raw):
+        incl = struct.unpack_from(endian + "IIII", raw, pos)[2]
+        out.append(raw[pos + 16: pos + 16 + incl])
+        pos += 16 + incl
+    return out
+
+
+def text2pcap_layout(message: bytes, digits: int, width: int, ascii: bool) -> str:
+    """text2pcap's input: offset, one space, bytes, and (the man page's example) one
+    space and the ASCII column."""
+    lines = []
+    for off in range(0, len(message), width):
+        row = message[off:off + width]
+        line = f"{off:0{digits}x} " + " ".join(f"{b:02x}" for b in row)
+        lines.append(line + (" " + render(row) if ascii else "") + "\n")
+    return "".join(lines)
+
+
+def test_offset_one_space_bytes_as_in_the_review():
+    text = ("0000 05 00 30 00 0a 00 00 00 e8 03 00 00 00 00 00 00\n"
+            "0010 d0 07 00 00 00 00 00 00 b8 0b 00 00 00 00 00 00\n"
+            "0020 a0 0f 00 00 00 00 00 00 05 00 00 00 06 00 00 00\n")
+    frame = only(text)
+    assert frame.data == STATUS_48
+    assert frame.findings == []
+
+
+@pytest.mark.parametrize("args", [["xxd", "-g1"], ["xxd"], ["xxd", "-g4"]])
+def test_xxd_with_its_colon_removed(args):
+    """``xxd -g1 status.bin | sed 's/://'``: 8-digit offsets, one space."""
+    if shutil.which("xxd") is None:
+        pytest.skip("xxd is not installed")
+    text = "".join(line.replace(":", "", 1) + "\n"
+                   for line in run_tool(args, STATUS_48).splitlines())
+    assert text.startswith("00000000 05")
+    frame = only(text)
+    assert frame.data == STATUS_48
+    assert frame.findings == []
+
+
+@pytest.mark.parametrize("name", ["text2pcap_doc", "text2pcap_offset4", "xxd_g1_nocolon"])
+def test_one_space_fixtures_give_what_text2pcap_decodes(name):
+    """MAKE.sh ran text2pcap on each layout; its pcap holds what text2pcap understood."""
+    pcap = FIXTURES / f"{name}.pcap"
+    if not pcap.exists():
+        pytest.skip("text2pcap was not installed when MAKE.sh ran")
+    expected = pcap_records(pcap)
+    assert expected == MESSAGES
+    frames = frames_of(fixture(f"{name}.txt"))
+    assert [f.data for f in frames] == expected
+    assert all(not f.findings for f in frames), [f.findings for f in frames]
+
+
+def test_text2pcap_doc_fixture_has_the_documented_layout():
+    first = fixture("text2pcap_doc.txt").splitlines()[0]
+    assert first == "000000 07 00 38 00 28 e3 01 d2 ..8.(..."
+
+
+@pytest.mark.skipif(shutil.which("text2pcap") is None, reason="text2pcap is not installed")
+def test_live_text2pcap_agrees_on_one_space_layouts(tmp_path):
+    """Random messages, some with hex-looking ASCII columns, in every one-space layout:
+    the bytes must be what text2pcap itself reads."""
+    rng = random.Random(147)
+    messages = []
+    for n in range(12):
+        length = rng.choice([8, 10, 11, 19, 24, 40, 57, 64])
+        body = bytes(rng.choice(b"0123456789abcdefAB \x00\xff") for _ in range(length - 8))
+        messages.append(hdr(rng.randint(0, 14), length, n) + body)
+    for digits, width, ascii in [(4, 16, False), (6, 8, True), (6, 16, True), (8, 16, True)]:
+        source = tmp_path / f"in{digits}{width}{ascii}.txt"
+        source.write_text("".join(text2pcap_layout(m, digits, width, ascii) for m in messages))
+        capture = tmp_path / "out.pcap"
+        subprocess.run(["text2pcap", "-q", "-F", "pcap", "-l", "147", str(source), str(capture)],
+                       capture_output=True, check=True)
+        assert pcap_records(capture) == messages, (digits, width, ascii)
+        assert datas(source.read_text()) == messages, (digits, width, ascii)
+
+
+def test_one_space_ascii_column_made_of_hex_digits():
+    """``000008 61 62 ab``: the column ``ab`` renders the bytes before it."""
+    message = hdr(9, 10, 0x2B) + b"ab"
+    text = text2pcap_layout(message, 6, 8, True)
+    assert text.endswith("000008 61 62 ab\n")
+    assert datas(text) == [message]
+
+
+def test_one_space_row_whose_last_byte_looks_like_the_column():
+    """``000008 34 31 41`` without a column reads like two bytes and the column ``41``;
+    the final offset, or else the header's size, says the third is a byte."""
+    message = hdr(9, 11, 0x2B) + b"41A"
+    text = text2pcap_layout(message, 6, 8, False)
+    assert text.endswith("000008 34 31 41\n")
+    assert datas(text + "00000b\n") == [message]
+    assert datas(text + text) == [message, message]
+    shorter = hdr(9, 10, 0x2B) + b"41"
+    assert datas(text2pcap_layout(shorter, 6, 8, True)) == [shorter]
+
+
+def test_one_space_offset_does_not_swallow_plain_groups():
+    """Kernel DUMP_PREFIX_NONE rows of 8-digit groups are not an offset and words."""
+    text = kernel_dump([BALLOON_RESPONSE], DUMP_PREFIX_NONE, groupsize=4, stamp="none",
+                       prefix_str="")
+    assert text.startswith("00380007 d201e328")
+    assert datas(text) == [BALLOON_RESPONSE]
+
+
+@pytest.mark.parametrize("name", ["xxd_space.txt", "hexdump_C_space.txt", "od_x1z_space.txt",
+                                  "tshark_x_space.txt", "tcpdump_X_space.txt"])
+def test_space_bytes_in_every_tool_ascii_column(name):
+    """tcpdump prints only graphic characters, so 0x20 shows as '.'; xxd, hexdump -C,
+    od and tshark print a space.  Neither is a disagreement."""
+    text = fixture(name)
+    if name.startswith("tcpdump"):
+        assert "................" in text
+    else:
+        assert "....      ......" in text
+    frame = only(text)
+    assert frame.data == SPACE_REQUEST
+    assert frame.findings == []
+
+
+def test_tcpdump_layout_generator_matches_tcpdump_on_spaces():
+    stamp = fixture("tcpdump_X_space.txt").split(" UNSUPPORTED")[0]
+    assert tcpdump([SPACE_REQUEST], stamps=[stamp]) == fixture("tcpdump_X_space.txt")
+
+
+@settings(max_examples=60, deadline=None)
+@given(messages=st.lists(dm_messages().map(lambda m: m[:8] + m[8:].replace(b"\0", b" ")),
+                         min_size=1, max_size=3))
+def test_property_tcpdump_spaces_give_no_ascii_note(messages):
+    frames = frames_of(tcpdump(messages))
+    assert [f.data for f in frames] == messages
+    assert all(not f.findings for f in frames), [f.findings for f in frames]
+
+
+def test_tcpdump_column_that_really_disagrees_still_gets_the_note():
+    text = tcpdump([SPACE_REQUEST]).replace("................", "........X.......", 1)
+    frames = frames_of(text)
+    assert [f.data for f in frames] == [SPACE_REQUEST]
+    assert [f.severity for f in frames[0].findings] == [Severity.NOTE]
+
+
+FOREIGN = "e1000: eth0 NIC Link is Up"
+
+
+def interleaved(prefix_type, groupsize, ascii, stamp, after=(1,), foreign=FOREIGN,
+                address=None, message=BALLOON_40):
+    """A print_hex_dump of ``message`` with another driver's line after the given rows."""
+    lines = kernel_dump([message], prefix_type, 16, groupsize, ascii, stamp,
+                        address=address).splitlines()
+    for row in sorted(after, reverse=True):
+        lines.insert(row, STAMPS[stamp](100.75) + foreign)
+    return "\n".join(lines) + "\n"
+
+
+@pytest.mark.parametrize("stamp", sorted(STAMPS))
+@pytest.mark.parametrize("prefix_type, address", [
+    (DUMP_PREFIX_NONE, None), (DUMP_PREFIX_ADDRESS, None),
+    (DUMP_PREFIX_ADDRESS, 0xFFFF888100A3C000)])
+@pytest.mark.parametrize("groupsize", [1, 2, 4, 8])
+@pytest.mark.parametrize("ascii", [True, False])
+def test_foreign_log_line_inside_a_dump_without_offsets(stamp, prefix_type, address,
+                                                          groupsize, ascii):
+    text = interleaved(prefix_type, groupsize, ascii, stamp, address=address)
+    assert FOREIGN in text.splitlines()[1]
+    frame = only(text)
+    assert frame.data == BALLOON_40
+    assert frame.findings == []
+    assert frame.time == pytest.approx(STAMP_TIME[stamp](100.5))
+
+
+def test_several_foreign_lines_inside_a_dump_without_offsets():
+    text = interleaved(DUMP_PREFIX_NONE, 4, False, "dmesg", after=(1, 1, 2, 2, 2))
+    assert datas(text) == [BALLOON_40]
+    text = interleaved(DUMP_PREFIX_NONE, 1, True, "journalctl", after=(1, 2),
+                       foreign="hv_balloon: Max. dynamic memory size: 4096 MB")
+    assert datas(text) == [BALLOON_40]
+
+
+def test_foreign_lines_beyond_the_limit_end_the_dump():
+    """A dump whose last lines were lost must not swallow a later dump."""
+    text = interleaved(DUMP_PREFIX_NONE, 1, True, "dmesg", after=(1,) * (MAX_FOREIGN_LINES + 1))
+    assert datas(text)[0] == BALLOON_40[:16]
+
+
+def test_blank_line_still_ends_a_dump_without_offsets():
+    lines = kernel_dump([BALLOON_40], DUMP_PREFIX_NONE).splitlines()
+    text = "\n".join(lines[:1] + [""] + lines[1:]) + "\n"
+    assert datas(text)[0] == BALLOON_40[:16]
+
+
+SYSLOG_NOW = utc(2026, 11, 27, 12, 0, 0)
+
+
+@pytest.fixture
+def clock(monkeypatch):
+    """Sets the clock that dates syslog stamps (they carry no year)."""
+    def set_clock(seconds: float) -> None:
+        monkeypatch.setattr(hexformats, "_now", lambda: seconds)
+    set_clock(SYSLOG_NOW)
+    return set_clock
+
+
+@pytest.mark.parametrize("prefix_type", [DUMP_PREFIX_OFFSET, DUMP_PREFIX_ADDRESS, DUMP_PREFIX_NONE])
+@pytest.mark.parametrize("stamp, seconds", [
+    ("Nov 27 01:09:11 myhost kernel: ", utc(2026, 11, 27, 1, 9, 11)),
+    ("Nov  7 01:09:11 myhost kernel: ", utc(2026, 11, 7, 1, 9, 11)),
+    ("Nov 27 01:09:11.250000 myhost kernel: ", utc(2026, 11, 27, 1, 9, 11, 0.25)),
+    ("<4>Nov 27 01:09:11 myhost kernel: ", utc(2026, 11, 27, 1, 9, 11)),
+])
+def test_syslog_short_dates_give_the_time(clock, prefix_type, stamp, seconds):
+    lines = [stamp + line for line in print_hex_dump("hv_balloon: ", prefix_type, 16, 1,
+                                                      BALLOON_RESPONSE, True)]
+    frame = only("\n".join(lines) + "\n")
+    assert frame.data == BALLOON_RESPONSE
+    assert frame.time == pytest.approx(seconds, abs=1e-6)
+
+
+@pytest.mark.parametrize("now, stamp, seconds", [
+    (utc(2027, 1, 1, 0, 30, 0), "Dec 31 23:59:58", utc(2026, 12, 31, 23, 59, 58)),
+    (utc(2026, 11, 27, 12, 0, 0), "Nov 28 23:00:00", utc(2026, 11, 28, 23, 0, 0)),
+    (utc(2026, 11, 27, 12, 0, 0), "Dec  5 00:00:00", utc(2025, 12, 5, 0, 0, 0)),
+    (utc(2029, 3, 1, 0, 0, 0), "Feb 29 12:00:00", utc(2028, 2, 29, 12, 0, 0)),
+])
+def test_syslog_year_is_this_year_unless_that_is_in_the_future(clock, now, stamp, seconds):
+    clock(now)
+    text = f"{stamp} myhost kernel: hv_balloon: " + UNBALLOON_RESPONSE.hex(" ") + "\n"
+    assert only(text).time == pytest.approx(seconds)
+
+
+def test_syslog_date_on_the_line_before_and_dmesg_stamp_winning(clock):
+    text = "Nov 27 01:09:11 myhost dm: sending\n" + fixture("xxd.txt").split("00000000: 0500")[0]
+    assert only(text).time == utc(2026, 11, 27, 1, 9, 11)
+    text = kernel_dump([BALLOON_RESPONSE], stamp="syslog")
+    assert only(text).time == 100.5
+    assert only("Feb 30 01:00:00 h kernel: hv_balloon: " + UNBALLOON_RESPONSE.hex()).time is None
+
+
+# Live input: frames must come out while the writer is still writing.
+
+class LineFeeder(io.RawIOBase):
+    """A stream that hands out one line per read, like a pipe a logger writes to slowly,
+    counting what it has handed out."""
+
+    def __init__(self, text: str):
+        self.lines = [line.encode() for line in text.splitlines(keepends=True)]
+        self.served = 0
+
+    def readable(self):
+        return True
+
+    def readinto(self, buffer):
+        if self.served == len(self.lines):
+            return 0
+        line = self.lines[self.served]
+        assert len(line) <= len(buffer)
+        buffer[:len(line)] = line
+        self.served += 1
+        return len(line)
+
+
+def arrivals(text: str) -> list[tuple[bytes, int]]:
+    """Each frame with the number of lines read when it came out."""
+    feeder = LineFeeder(text)
+    return [(f.data, feeder.served) for f in iter_hex_frames(io.BufferedReader(feeder), "live")]
+
+
+def _ends_of(text: str, messages: list[bytes]) -> list[int]:
+    """The line number of each message's last dump line: the shortest start of the
+    text that, read at once, yields the message."""
+    lines = text.splitlines(keepends=True)
+    ends = []
+    for index, message in enumerate(messages):
+        for count in range(1, len(lines) + 1):
+            got = datas("".join(lines[:count]))
+            if len(got) > index and got[index] == message:
+                ends.append(count)
+                break
+    return ends
+
+
+def test_streamed_messages_come_out_with_their_last_line():
+    """Short last rows end a message; a message without offsets ends at its size."""
+    cases = [
+        kernel_dump([BALLOON_RESPONSE, UNBALLOON_RESPONSE, HOT_ADD_REQUEST, BALLOON_40]),
+        kernel_dump(MESSAGES, DUMP_PREFIX_NONE, groupsize=4),
+        kernel_dump(MESSAGES, DUMP_PREFIX_NONE, rowsize=32, stamp="journalctl"),
+        "".join(m.hex() + "\n" for m in MESSAGES),
+        "".join(f"guest->host: {m.hex(' ')}\n" for m in MESSAGES),
+        tcpdump([BALLOON_RESPONSE, HOT_ADD_REQUEST]),
+    ]
+    for text in cases:
+        got = arrivals(text)
+        assert [d for d, _ in got] == datas(text)
+        ends = _ends_of(text, [d for d, _ in got])
+        assert [served for _, served in got] == ends, text
+
+
+def test_streamed_message_with_a_full_last_row_waits_for_the_next_line():
+    """With offsets a full last row may be followed by trailing bytes the header does
+    not count, which must stay in the message: it comes out at the next line."""
+    lines = kernel_dump([STATUS_REPORT]).splitlines(keepends=True)
+    assert len(lines) == 3
+    foreign = "[  101.000000] e1000: eth0 NIC Link is Up\n"
+    assert arrivals("".join(lines) + foreign + kernel_dump([UNBALLOON_RESPONSE])) == [
+        (STATUS_REPORT, 4), (UNBALLOON_RESPONSE, 5)]
+    assert arrivals("".join(lines) + kernel_dump([UNBALLOON_RESPONSE])) == [
+        (STATUS_REPORT, 4), (UNBALLOON_RESPONSE, 4)]
+    assert arrivals("".join(lines) + "\n") == [(STATUS_REPORT, 4)]
+    trailing = STATUS_REPORT + b"\0" * 8
+    assert arrivals(kernel_dump([trailing])) == [(trailing, 4)]
+
+
+def test_foreign_line_inside_an_offset_dump_with_a_lying_header():
+    """hdr.size 16 on a 56-byte response: the offsets keep the dump whole across a
+    foreign line.  Only when live input pauses right after the foreign line is the
+    message, whose size is reached, handed out there (the documented rule)."""
+    lying = BALLOON_RESPONSE[:2] + b"\x10\x00" + BALLOON_RESPONSE[4:]
+    lines = kernel_dump([lying]).splitlines(keepends=True)
+    text = lines[0] + "[  100.600000] e1000: eth0 NIC Link is Up\n" + "".join(lines[1:])
+    assert datas(text) == [lying]
+    assert [d for d, _ in arrivals("".join(lines))] == [lying]
+    assert arrivals(text)[0] == (lying[:16], 2)
+
+
+def test_streaming_waits_for_the_closing_brace_and_the_end_offset():
+    text = "unsigned char m[] = {\n" + ", ".join(f"0x{b:02x}" for b in UNBALLOON_RESPONSE) + "\n};\n"
+    assert arrivals(text) == [(UNBALLOON_RESPONSE, 3)]
+    lying = BALLOON_RESPONSE[:2] + b"\x10\x00" + BALLOON_RESPONSE[4:]
+    padded = run_tool(["hexdump"], hdr(9, 9, 1) + b"\x01") if shutil.which("hexdump") else None
+    if padded is not None:
+        assert arrivals(padded) == [(hdr(9, 9, 1) + b"\x01", 2)]  # at the end offset
+    assert [d for d, _ in arrivals(lying[:30].hex() + "\n" + lying[30:].hex() + "\n")] == [lying]
+
+
+def test_hex_reader_never_waits_for_a_full_buffer():
+    """``read(n)`` on a buffered pipe waits for n bytes; the reader must use read1."""
+    class NoBlockingRead(io.BufferedReader):
+        def read(self, size=-1):
+            raise AssertionError(f"read({size}) would wait for {size} bytes on a pipe")
+
+    raw = io.BytesIO(fixture("xxd.txt").encode())
+    assert [f.data for f in iter_hex_frames(NoBlockingRead(raw), "t")] == MESSAGES
+
+
+def test_frames_arrive_from_a_slow_pipe_before_the_writer_finishes():
+    """A thread writes dmesg lines into a pipe with pauses, like ``dmesg -w``; after
+    each message it waits (up to 10 s) until the reader has shown it."""
+    messages = [BALLOON_RESPONSE, UNBALLOON_RESPONSE, HOT_ADD_REQUEST, STATUS_REPORT]
+    dumps = [kernel_dump([m], times=[100.5 + n]) for n, m in enumerate(messages[:3])]
+    dumps.append(kernel_dump([STATUS_REPORT], DUMP_PREFIX_NONE, groupsize=4, times=[104.0]))
+    read_end, write_end = os.pipe()
+    shown = [threading.Event() for _ in dumps]
+    finished = threading.Event()
+    late = []
+
+    def writer():
+        try:
+            for n, dump in enumerate(dumps):
+                for line in dump.splitlines(keepends=True):
+                    os.write(write_end, line.encode())
+                    time.sleep(0.01)
+                if not shown[n].wait(10):
+                    late.append(n)
+        finally:
+            finished.set()
+            os.close(write_end)
+
+    thread = threading.Thread(target=writer, daemon=True)
+    got = []
+    with open(read_end, "rb") as stream:
+        thread.start()
+        for frame in iter_hex_frames(stream, "<pipe>"):
+            got.append((frame.data, finished.is_set()))
+            shown[len(got) - 1].set()
+    thread.join(10)
+    assert [data for data, _ in got] == messages
+    assert late == [] and not any(done for _, done in got), (late, got)
+
+
+FIXTURE_NAMES = ["xxd.txt", "xxd_g1.txt", "xxd_e.txt", "xxd_p.txt", "xxd_i.txt", "hexdump_C.txt",
+                 "hexdump.txt", "od_x1z_v.txt", "od_x1z.txt", "od_octal.txt", "od_decimal_x2.txt",
+                 "tshark_x.txt", "tcpdump_X.txt", "tcpdump_xx.txt", "text2pcap_io.txt",
+                 "xxd_g1_nocolon.txt", "xxd_nocolon.txt", "text2pcap_doc.txt",
+                 "text2pcap_offset4.txt"]
+
+
+class Pieces(io.RawIOBase):
+    """A stream that returns ``data`` in pieces of the given sizes (short reads)."""
+
+    def __init__(self, data: bytes, sizes):
+        self.data, self.pos, self.sizes = data, 0, iter(sizes)
+
+    def readable(self):
+        return True
+
+    def readinto(self, buffer):
+        size = min(next(self.sizes, 1 << 20), len(buffer), len(self.data) - self.pos)
+        buffer[:size] = self.data[self.pos:self.pos + size]
+        self.pos += size
+        return size
+
+
+@settings(max_examples=60, deadline=None)
+@given(name=st.sampled_from(FIXTURE_NAMES), sizes=st.lists(st.integers(1, 300), max_size=200))
+def test_property_pauses_never_change_what_a_dump_gives(name, sizes):
+    """Read in pieces that pause anywhere, a well-formed dump gives the same frames."""
+    text = fixture(name)
+    stream = io.BufferedReader(Pieces(text.encode(), sizes))
+    frames = list(iter_hex_frames(stream, "t"))
+    assert [f.data for f in frames] == MESSAGES
+    assert [(f.time, f.direction, f.findings) for f in frames] == [
+        (f.time, f.direction, f.findings) for f in frames_of(text)]

@@ -22,12 +22,11 @@ Formats (the line grammar is in :mod:`dmdissect.sources.hexformats`):
   arrays of ``0x07`` (with or without braces) and Python ``b'...'`` reprs.
 
 Message boundaries: where lines carry offsets, offset 0 starts a message
-(text2pcap's rule) and a final bare offset (hexdump, od) ends it; a blank or
-foreign line ends it too once the header's ``size`` (bytes 2-3) is reached.
-Lines without offsets join while the header's size asks for more bytes and
-no blank or foreign line comes between; otherwise each line, or each
-``{...}`` block of a C array, is a message.  Lines that carry a log prefix
-(``hv_balloon:``) keep joining across foreign lines (up to
+(text2pcap's rule) and a final bare offset (hexdump, od) ends it.  Lines
+without offsets join while the header's ``size`` (bytes 2-3) asks for more
+bytes and no blank or foreign line comes between; otherwise each line, or
+each ``{...}`` block of a C array, is a message.  Lines that carry a log
+prefix (``hv_balloon:``) keep joining across foreign lines (up to
 :data:`MAX_FOREIGN_LINES` in a row) while the size asks for more: other
 drivers log between print_hex_dump's lines.  DUMP_PREFIX_ADDRESS lines join
 the same way (hashed addresses do not follow each other).
@@ -40,11 +39,12 @@ buffered), a pending message that is complete is handed out at once, so
 Complete means: its bytes reach the header's size and the dump has no
 reason to go on.  Without offsets, no further row could join it anyway.
 With offsets (and real addresses), further rows would be kept as trailing
-bytes, which the dissection must see and report, so the bytes must equal the
-size and the last row must be short (tools print a short row only at the
-end); a message whose last row is full waits for the next dump, a blank or
-foreign line, or the end of the input.  A file is read in full chunks and
-pauses only at its end, so it gives the same messages however it is read.
+bytes, which the dissection must see and report, so either the bytes equal
+the size and the last row is short (tools print a short row only at the
+end), or a blank or foreign line came after the last row.  So a message
+whose last row is full waits for the next line.  A file is read in full
+chunks and pauses only at its end, so it gives the same messages however
+it is read; a pipe gives the same for any well-formed dump.
 
 Group order (``hex_order``): ``"bytes"`` reads every multi-byte group in
 memory order, as xxd and tcpdump print it; ``"le-words"`` reads each group
@@ -310,6 +310,7 @@ class _Message:
     comment: str | None = None
     size: tuple[int, dict[str, int] | None] | None = None
     addresses_follow: bool | None = None
+    gap_after: bool = False
     nrows: int = 0
     row_width: int = 0
     last_nbytes: int = 0
@@ -329,6 +330,7 @@ class _Message:
         """Append a row; past MAX_MESSAGE rows are only counted (offsets still track)."""
         self.last_line = line
         self.seen += row.nbytes
+        self.gap_after = False
         if self.overflow_line is not None:
             return
         self.nrows += 1
@@ -554,25 +556,28 @@ class _Assembler:
     # line kinds
 
     def _blank(self) -> None:
-        """A blank line ends a message without offsets (one block, one message), and
-        one with offsets whose header's size is reached (tshark -x ends each packet so)."""
+        """A blank line ends a message without offsets (one block, one message); one
+        with offsets goes on at the next offset, but may end at a pause (tshark -x
+        ends each packet with a blank line)."""
         self.blank_gap = True
         p = self.pending
         if p is None or p.brace:
             return
-        if not p.offset_mode or self._size_reached(p):
+        if p.offset_mode:
+            p.gap_after = True
+        else:
             self._flush()
 
     def _noise(self, text: str | None) -> None:
         """A line that is no dump row: a foreign log line, a summary line, prose.
 
-        With offsets it ends the message only when the header's size is
-        reached (the offsets keep interleaved rows in place).  Without
-        offsets it ends the message, unless the message's rows carry a log
-        prefix and its header's size asks for more: another driver's line
-        printed between two rows of print_hex_dump must not cut the dump (up
-        to MAX_FOREIGN_LINES in a row, so that a dump whose last lines were
-        lost does not swallow the next dump of the same driver much later).
+        With offsets the message goes on at the next offset (the offsets keep
+        interleaved rows in place), but may end at a pause.  Without offsets
+        it ends the message, unless the message's rows carry a log prefix and
+        its header's size asks for more: another driver's line printed
+        between two rows of print_hex_dump must not cut the dump (up to
+        MAX_FOREIGN_LINES in a row, so that a dump whose last lines were lost
+        does not swallow the next dump of the same driver much later).
         """
         p = self.pending
         if p is not None and p.brace:
@@ -582,8 +587,7 @@ class _Assembler:
         if p is None:
             return
         if p.offset_mode:
-            if self._size_reached(p):
-                self._flush()
+            p.gap_after = True
             return
         self.foreign += 1
         if not (p.key and self.foreign <= MAX_FOREIGN_LINES and self._wants_more(p)):
@@ -769,15 +773,16 @@ class _Assembler:
         would still be taken, as trailing bytes the header does not count, and
         those must stay in the message so that its dissection reports them;
         so the bytes must equal the size exactly and the last row must be
-        short (a tool prints a short row only at the end).  A message whose
-        last row is full, or that holds more bytes than its size, waits for
-        the next dump, a blank or foreign line, or the end of the input.  An
-        open C array brace waits for its closing brace.
+        short (a tool prints a short row only at the end), or a blank or
+        foreign line must have come after the last row.  Otherwise (a full
+        last row, more bytes than the size) the message waits for the next
+        dump, a blank or foreign line, or the end of the input.  An open C
+        array brace waits for its closing brace.
         """
         if p.closed or p.brace or not self._size_reached(p):
             return False
         if p.offset_mode or (p.next_address is not None and p.addresses_follow is not False):
-            return p.stored == self._size(p) and p.ends_short()
+            return p.gap_after or (p.stored == self._size(p) and p.ends_short())
         return not self._xxd_p_goes_on(p, self._size(p))
 
     @staticmethod
@@ -866,7 +871,16 @@ class _Assembler:
         if frame is not None:
             self.out.append(frame)
 
+    def _spare_by_size(self, p: _Message) -> None:
+        """Spare groups of the last row are bytes when no offset followed the row
+        (the dump ended with it) and the header's size counts them."""
+        last = p.parts[-1] if p.parts else None
+        if (isinstance(last, Row) and last.spare and not p.closed and not p.base
+                and p.overflow_line is None and self._size(p) == p.stored + last.spare_bytes):
+            p.take_spare(p.seen + last.spare_bytes)
+
     def _finish(self, p: _Message) -> Frame | None:
+        self._spare_by_size(p)
         if p.star_line is not None:
             p.findings.append(warning(
                 f"line {p.star_line}: '*' is not followed by an offset: the repeated bytes "

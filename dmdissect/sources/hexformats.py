@@ -348,6 +348,20 @@ def _tool_style(digits: int, gap: str) -> str | None:
     return None
 
 
+def _column_excludes_offset(offset: str, tokens: list[str], ascii: str | None) -> bool:
+    """Whether a first group as wide as the others is an offset (``xxd -g4 | sed
+    's/://'``) rather than data (kernel DUMP_PREFIX_NONE, groupsize 4).
+
+    Only the ASCII column can tell: it renders the groups after the offset,
+    and not the offset with them.
+    """
+    if ascii is None:
+        return False
+    def shows(groups: list[str]) -> bool:
+        return any(ascii_matches(ascii, decode_tokens(groups, o)) for o in (BYTES, LE_WORDS))
+    return shows(tokens) and not shows([offset] + tokens)
+
+
 def _tool_order(style: str, width: int) -> str | None:
     """The group order a tool row is printed in: bytes for single bytes; od and
     hexdump print words little-endian; offsets with one space before xxd-style
@@ -371,8 +385,9 @@ def _parse_tool(line: str) -> Row | None:
     width = len(tokens[0])
     if width not in (2, 4, 8, 16) or (style not in ("od", "single") and width != 2):
         return None
-    if style == "single" and width == digits:
-        return None  # groups as wide as the "offset": plain groups (kernel DUMP_PREFIX_NONE)
+    if style == "single" and width == digits and not _column_excludes_offset(
+            m.group("off"), tokens, ascii):
+        return None
     radixes = (16, 8, 10) if digits == 7 else (16,)
     return Row(TOOL, tuple(tokens), offset_token=m.group("off"), radixes=radixes,
                ascii=ascii, order=_tool_order(style, width), spare=spare,
@@ -465,7 +480,11 @@ def _read_bytes_literal(line: str, start: int, quote: str) -> tuple[bytes, int, 
 
 
 def _parse_pyrepr(line: str) -> Row | None:
-    """``b'\\x07\\x00...'``, also literals side by side (implicit concatenation)."""
+    """``b'\\x07\\x00...'``, also literals side by side (implicit concatenation).
+
+    A literal that is the ASCII column of hex groups before it on the line
+    (``42 22 ... 22  B"...."``, the column rendering the groups) is no repr:
+    the line is a dump row."""
     m = _BYTES_LITERAL_START.search(line)
     if m is None:
         return None
@@ -481,6 +500,9 @@ def _parse_pyrepr(line: str) -> Row | None:
     if not data:
         return None
     first = _BYTES_LITERAL_START.search(line)
+    plain = _plain_row(line)
+    if plain is not None and plain.ascii is not None:
+        return None  # an ASCII column that reads B"...": the line is a dump row
     return Row(PYREPR, raw=data, prefix=line[: first.start()], problems=tuple(problems))
 
 
