@@ -1087,13 +1087,14 @@ def pcap_records(path: Path) -> list[bytes]:
     return out
 
 
-def text2pcap_layout(message: bytes, digits: int, width: int, ascii: bool) -> str:
-    """text2pcap's input: offset, one space, bytes, and (the man page's example) one
-    space and the ASCII column."""
+def text2pcap_layout(message: bytes, digits: int, width: int, ascii: bool,
+                     separator: str = " ") -> str:
+    """text2pcap's input: offset, one space (or a colon and a space, or a tab), bytes,
+    and (the man page's example) one space and the ASCII column."""
     lines = []
     for off in range(0, len(message), width):
         row = message[off:off + width]
-        line = f"{off:0{digits}x} " + " ".join(f"{b:02x}" for b in row)
+        line = f"{off:0{digits}x}{separator}" + " ".join(f"{b:02x}" for b in row)
         lines.append(line + (" " + render(row) if ascii else "") + "\n")
     return "".join(lines)
 
@@ -1148,14 +1149,31 @@ def test_live_text2pcap_agrees_on_one_space_layouts(tmp_path):
         length = rng.choice([8, 10, 11, 19, 24, 40, 57, 64])
         body = bytes(rng.choice(b"0123456789abcdefAB \x00\xff") for _ in range(length - 8))
         messages.append(hdr(rng.randint(0, 14), length, n) + body)
-    for digits, width, ascii in [(4, 16, False), (6, 8, True), (6, 16, True), (8, 16, True)]:
+    for digits, width, ascii, sep in [(4, 16, False, " "), (6, 8, True, " "), (6, 16, True, " "),
+                                      (8, 16, True, " "), (4, 16, True, ": "), (6, 16, False, "\t")]:
         source = tmp_path / f"in{digits}{width}{ascii}.txt"
-        source.write_text("".join(text2pcap_layout(m, digits, width, ascii) for m in messages))
+        source.write_text("".join(text2pcap_layout(m, digits, width, ascii, sep)
+                                  for m in messages))
         capture = tmp_path / "out.pcap"
         subprocess.run(["text2pcap", "-q", "-F", "pcap", "-l", "147", str(source), str(capture)],
                        capture_output=True, check=True)
         assert pcap_records(capture) == messages, (digits, width, ascii)
         assert datas(source.read_text()) == messages, (digits, width, ascii)
+
+
+@pytest.mark.parametrize("separator", [": ", "\t", ":\t"])
+def test_offset_with_a_colon_or_a_tab_as_text2pcap_takes_it(separator):
+    text = "".join(text2pcap_layout(m, 4, 16, False, separator) for m in MESSAGES)
+    assert text.startswith(f"0000{separator}07 00 38")
+    assert datas(text) == MESSAGES
+
+
+def test_number_before_hex_bytes_is_a_label_unless_a_dump_starts_at_zero():
+    """``2023 01 02 ...`` is no dump that lost its first 0x2023 bytes; a labelled
+    message keeps working as before."""
+    assert frames_of("2023 01 02 03 04 05 06 07 08 09\n") == []
+    assert datas(f"0010 {UNBALLOON_RESPONSE.hex(' ')}\n") == [UNBALLOON_RESPONSE]
+    assert datas(f"1234: {UNBALLOON_RESPONSE.hex(' ')}\n") == [UNBALLOON_RESPONSE]
 
 
 def test_one_space_ascii_column_made_of_hex_digits():

@@ -6,10 +6,11 @@ Formats (the line grammar is in :mod:`dmdissect.sources.hexformats`):
 * ``hexdump -C`` and ``hexdump`` (``*`` repeat lines, final bare offset),
   ``od -A x -t x1z`` with or without ``-v``, ``od`` with octal or decimal
   offsets and ``-x`` words;
-* text2pcap's own input: an offset of 4 or more hex digits, one space or a
-  tab, the bytes, and an optional ASCII column after one or more spaces
-  (``0000 05 00 ...``, the man page's ``000000 00 e0 1e ... ........``,
-  ``xxd -g1 | sed 's/://'``);
+* text2pcap's own input: an offset of 4 or more hex digits, one space, a
+  tab or a colon, the bytes, and an optional ASCII column after one or more
+  spaces (``0000 05 00 ...``, the man page's ``000000 00 e0 1e ...
+  ........``, ``xxd -g1 | sed 's/://'``); such a dump must start at offset
+  0, as a number before hex bytes may as well be a label;
 * ``tcpdump -X`` / ``-xx`` (the summary line is skipped, its time kept; the
   second copy tcpdump prints of a packet of an unsupported link type is
   dropped), ``tshark -x``, Wireshark's "copy as hex dump";
@@ -510,6 +511,19 @@ def _zero(token: str) -> bool:
     return not token.strip("0")
 
 
+def _least_offset(token: str, radixes: tuple[int, ...]) -> int:
+    """The smallest value an offset may have in any radix its tool may use: a dump
+    cannot start inside a message beyond the largest message (a number at the
+    start of a log line followed by hex bytes is not such a dump)."""
+    values = []
+    for radix in radixes:
+        try:
+            values.append(int(token, radix))
+        except ValueError:
+            continue
+    return min(values, default=0)
+
+
 class _Assembler:
     """Turns parsed lines into messages: boundaries, times, directions, findings."""
 
@@ -602,6 +616,9 @@ class _Assembler:
             accepted = self._end_offset(row, number)
         else:
             accepted = self._free_row(row, number)
+        if not accepted and row.loose:
+            plain = hf.parse_plain_line(text)
+            accepted = plain is not None and self._free_row(plain, number)
         if not accepted:
             self._noise(text)
             return
@@ -636,8 +653,9 @@ class _Assembler:
         if same:
             self._continue(p, row, p.offset_value(token), number)
             return True
-        if row.nbytes < HEADER_SIZE:
-            return False
+        if (row.loose or row.nbytes < HEADER_SIZE
+                or _least_offset(token, row.radixes) > MAX_MESSAGE):
+            return False  # not a dump that lost its first lines
         self._start(row, number, key, offset_mode=True)
         started = self.pending
         value = started.offset_value(token)

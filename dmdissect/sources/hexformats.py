@@ -85,7 +85,10 @@ class Row:
     broken in the line; the readable bytes are kept regardless.  ``spare``
     holds hex groups that were read as the ASCII column because they render
     the groups before them; the next offset may show they were bytes after
-    all (:meth:`take_spare`).
+    all (:meth:`take_spare`).  ``loose`` marks an offset that may as well be
+    a label (text2pcap's one-space form: ``1234 07 00 ...``), which only an
+    offset of 0 or the next offset of a dump confirms (:func:`parse_plain_line`
+    reads the line the other way).
     """
 
     family: str
@@ -103,6 +106,7 @@ class Row:
     bare: bool = False
     comment: str | None = None
     spare: tuple[str, ...] = ()
+    loose: bool = False
     nbytes: int = field(init=False)
 
     def __post_init__(self) -> None:
@@ -268,7 +272,7 @@ def _parse_tcpdump(line: str) -> Row | None:
 
 # --- hexdump -C, hexdump, od, tshark -x, Wireshark copy ------------------------------
 
-_TOOL = re.compile(r"^\s*(?P<off>[0-9a-fA-F]{4,16})(?P<gap>[ \t]+)(?P<rest>\S.*)$")
+_TOOL = re.compile(r"^\s*(?P<off>[0-9a-fA-F]{4,16})(?P<colon>:?)(?P<gap>[ \t]+)(?P<rest>\S.*)$")
 _BARE_OFFSET = re.compile(r"^\s*(?P<off>[0-9a-fA-F]{4,16})\s*$")
 
 
@@ -376,7 +380,12 @@ def _parse_tool(line: str) -> Row | None:
     if m is None:
         return None
     digits, gap = len(m.group("off")), m.group("gap")
-    style = _tool_style(digits, gap)
+    if m.group("colon"):
+        # text2pcap also takes ``0000: 05 00 ...``; 8 or 16 digits and a colon
+        # are xxd's and the kernel's layout, read by _parse_colon.
+        style = None if digits in (8, 16) else "single"
+    else:
+        style = _tool_style(digits, gap)
     if style is None:
         return None
     tokens, ascii, spare = _tool_columns(style, m.group("rest"))
@@ -391,7 +400,7 @@ def _parse_tool(line: str) -> Row | None:
     radixes = (16, 8, 10) if digits == 7 else (16,)
     return Row(TOOL, tuple(tokens), offset_token=m.group("off"), radixes=radixes,
                ascii=ascii, order=_tool_order(style, width), spare=spare,
-               problems=tuple(_group_problems(tokens)))
+               loose=style == "single", problems=tuple(_group_problems(tokens)))
 
 
 # --- xxd and the kernel's print_hex_dump (offset or address, then a colon) ----------
@@ -668,6 +677,12 @@ def _plain_row(line: str) -> Row | None:
                    offset_token=tokens[0] if bare else None, problems=tuple(problems),
                    bare=bare, **_wide_groups_are_bytes(tokens))
     return None
+
+
+def parse_plain_line(text: str) -> Row | None:
+    """``text`` read as a plain row (a label, then hex), for a loose tool row whose
+    offset did not fit a dump."""
+    return _parse_plain(strip_ansi(text).rstrip())
 
 
 _PARSERS = (_parse_star, _parse_tcpdump, _parse_tool, _parse_colon,
