@@ -109,7 +109,7 @@ def _size(message: Message, available: int, layer: type | None) -> list[Finding]
     body = message.body
     if body is None or body.missing:
         return out
-    rest = message.trailing
+    rest = message.trailing if message.consumed < available else b""
     if rest and not _is_vmbus_padding(message, rest):
         out.append(warning(f"{len(rest)} bytes after the end of the message (trailing)"))
     expected = expected_size(message, layer)

@@ -77,6 +77,8 @@ def open_input(path: str, fmt: str, linktype: int | None, hex_order: str,
                progress: Callable[[int, int | None], None] | None = None) -> Iterator:
     from dmdissect.sources import open_frames
 
+    if not getattr(progress, "enabled", True):
+        progress = None
     return open_frames(path, fmt=None if fmt == "auto" else fmt, linktype=linktype,
                        hex_order=None if hex_order == "auto" else hex_order,
                        progress=progress)
