@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from functools import cache
+
 from dmdissect.analysis.message import Message
 from dmdissect.findings import Severity
-from dmdissect.layers import HEADER_SIZE
+from dmdissect.layers import HEADER_SIZE, type_name
 from dmdissect.views.fields import walk
 
 #: Style of a line by its worst finding (used only on a terminal).
@@ -35,12 +37,19 @@ def transaction_text(message: Message) -> str:
     return f" [{label(message)}]" if label else ""
 
 
+@cache
+def _columns(direction: str | None, msg_type: int | None) -> str:
+    """The direction and type columns, padded once per pair (a summary is mostly these)."""
+    name = "?" if msg_type is None else type_name(msg_type)
+    return f"{direction or '?':<11} {name:<26}"
+
+
 def summary_line(message: Message, first_time: float | None) -> str:
     time = message.frame.time
     when = "-" if time is None or first_time is None else f"{time - first_time:.6f}"
     trans_id = "-" if message.trans_id is None else message.trans_id
-    return (f"{message.frame.index:>5} {when:>12} {message.direction or '?':<11} "
-            f"{message.type_name:<26} id={trans_id:<10} "
+    return (f"{message.frame.index:>5} {when:>12} {_columns(message.direction, message.type)} "
+            f"id={trans_id:<10} "
             f"{info_text(message)}{transaction_text(message)}{findings_text(message)}")
 
 
