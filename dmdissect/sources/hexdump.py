@@ -87,6 +87,7 @@ from dataclasses import dataclass, field
 from typing import BinaryIO, Iterable, Iterator
 
 from dmdissect.findings import Finding, error, note, warning
+from dmdissect.layers.header import plural
 from dmdissect.sources import hexformats as hf
 from dmdissect.sources.errors import InputError
 from dmdissect.sources.frame import FROM_TEXT, UNKNOWN, Frame
@@ -673,7 +674,8 @@ class _Assembler:
         elif value > p.seen:
             p.findings.append(error(
                 f"line {number}: the offset jumps from {p.seen:#x} to {value:#x}: "
-                f"{value - p.seen} bytes are missing"))
+                f"{plural(value - p.seen, 'byte')} {'is' if value - p.seen == 1 else 'are'} "
+                "missing"))
         elif value < p.seen:
             p.findings.append(warning(
                 f"line {number}: the offset goes back from {p.seen:#x} to {value:#x}"))
