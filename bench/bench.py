@@ -43,8 +43,9 @@ TRANS_ID = next(s for s in layout_of(DMHeader).spots if s.name == "trans_id")
 
 def _with_id(template: bytes, trans_id: int) -> bytes:
     data = bytearray(template)
-    data[TRANS_ID.offset:TRANS_ID.offset + TRANS_ID.size] = trans_id.to_bytes(TRANS_ID.size,
-                                                                               "little")
+    data[TRANS_ID.offset : TRANS_ID.offset + TRANS_ID.size] = trans_id.to_bytes(
+        TRANS_ID.size, "little"
+    )
     return bytes(data)
 
 
@@ -52,10 +53,19 @@ def session(count: int):
     """Frames of the benchmark mix: each block is 45 status reports and a 4-part balloon."""
     status = bytes(DMHeader() / DMStatusReport(num_avail=262144, num_committed=131072))
     request = bytes(DMHeader() / DMBalloonRequest(num_pages=20480))
-    parts = [bytes(DMHeader() / DMBalloonResponse(
-        more_pages=int(part < 3),
-        range_array=[DMPageRange(start_page=0x100000 + 512 * (10 * part + i), page_cnt=512)
-                     for i in range(10)])) for part in range(4)]
+    parts = [
+        bytes(
+            DMHeader()
+            / DMBalloonResponse(
+                more_pages=int(part < 3),
+                range_array=[
+                    DMPageRange(start_page=0x100000 + 512 * (10 * part + i), page_cnt=512)
+                    for i in range(10)
+                ],
+            )
+        )
+        for part in range(4)
+    ]
     guest_id = host_id = 0
     for index in range(count):
         slot = index % 50
@@ -68,8 +78,9 @@ def session(count: int):
         else:
             guest_id += 1
             data, direction = _with_id(status, guest_id), "guest->host"
-        yield Frame(index + 1, data, time=T0 + index * 0.02, direction=direction,
-                    direction_source="capture")
+        yield Frame(
+            index + 1, data, time=T0 + index * 0.02, direction=direction, direction_source="capture"
+        )
 
 
 def make_capture(path: Path, count: int) -> Path:
@@ -83,8 +94,9 @@ def run_command(args: list[str]) -> tuple[float, int]:
     """Wall seconds and peak RSS (KiB) of one run of the CLI, output to /dev/null."""
     with open(os.devnull, "wb") as sink:
         start = time.perf_counter()
-        proc = subprocess.Popen([sys.executable, "-m", "dmdissect", *args], stdout=sink,
-                                stderr=subprocess.PIPE)
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "dmdissect", *args], stdout=sink, stderr=subprocess.PIPE
+        )
         _, status, usage = os.wait4(proc.pid, 0)
         elapsed = time.perf_counter() - start
         proc.returncode = os.waitstatus_to_exitcode(status)
@@ -129,19 +141,23 @@ def main() -> None:
     options.dir.mkdir(parents=True, exist_ok=True)
     sizes = [int(s) for s in options.sizes.split(",")]
     small = make_capture(options.dir / "bench-10.pcapng", 10)
-    print(f"{'command':<34} {'messages':>9} {'median s':>9} {'msgs/s':>12} "
-          f"{'after start-up':>14} {'peak MiB':>10}")
+    print(
+        f"{'command':<34} {'messages':>9} {'median s':>9} {'msgs/s':>12} "
+        f"{'after start-up':>14} {'peak MiB':>10}"
+    )
     startup = measure("start-up: read (10 messages)", ["read", str(small)], 0, options.runs)
     measure("start-up: read -V (10 messages)", ["read", "-V", str(small)], 0, options.runs)
     for size in sizes:
         capture = make_capture(options.dir / f"bench-{size}.pcapng", size)
         measure("read", ["read", str(capture)], size, options.runs, startup)
-        measure("read -T jsonl", ["read", "-T", "jsonl", str(capture)], size, options.runs,
-                startup)
+        measure("read -T jsonl", ["read", "-T", "jsonl", str(capture)], size, options.runs, startup)
         measure("timeline", ["timeline", str(capture)], size, options.runs, startup)
         rates = [scapy_rate(capture, min(size, 20000)) for _ in range(options.runs)]
-        print(f"{'plain Scapy DMHeader(bytes)':<34} {min(size, 20000):>9,} {'':>9} "
-              f"{statistics.median(rates):12,.0f} {'':>14} {'':>10}", flush=True)
+        print(
+            f"{'plain Scapy DMHeader(bytes)':<34} {min(size, 20000):>9,} {'':>9} "
+            f"{statistics.median(rates):12,.0f} {'':>14} {'':>10}",
+            flush=True,
+        )
 
 
 if __name__ == "__main__":

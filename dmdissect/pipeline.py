@@ -30,8 +30,9 @@ def messages_of(frames: Iterable[Frame], tracker: Tracker | None = None) -> Iter
     return annotate(dissected(frames), tracker)
 
 
-def transactions_of(frames: Iterable[Frame],
-                    tracker: Tracker | None = None) -> Iterator[Transaction | Series]:
+def transactions_of(
+    frames: Iterable[Frame], tracker: Tracker | None = None
+) -> Iterator[Transaction | Series]:
     """Transactions and series in start order, as soon as each is final.
 
     No message is held here: only the tracker's bounded state.

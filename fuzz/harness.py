@@ -32,8 +32,9 @@ def exercise(data: bytes, fmt: str | None = None) -> int:
     count = 0
     try:
         tracker = Tracker()
-        for count, message in enumerate(messages_of(read_frames(io.BytesIO(data), "fuzz", fmt),
-                                                    tracker), 1):
+        for count, message in enumerate(
+            messages_of(read_frames(io.BytesIO(data), "fuzz", fmt), tracker), 1
+        ):
             summary_line(message, 0.0)
             json.dumps(message_object(message))
             if count <= TREES:

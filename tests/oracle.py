@@ -64,6 +64,7 @@ DM_REMOVE_QOS_LOCAL = 1 << 1
 
 # --- unions ---------------------------------------------------------------------
 
+
 class _dm_version_s(_Struct):
     _fields_ = [
         ("minor_version", u16),
@@ -111,6 +112,7 @@ class dm_mem_page_range(_Union):
 
 
 # --- header and messages --------------------------------------------------------
+
 
 class dm_header(_Struct):
     _fields_ = [
@@ -247,7 +249,7 @@ class dm_hot_remove_response(_Struct):
 
 class dm_info_header(_Struct):
     _fields_ = [
-        ("type", u32),          # enum dm_info_type: 4 bytes on x86-64
+        ("type", u32),  # enum dm_info_type: 4 bytes on x86-64
         ("data_size", u32),
         ("data", u8 * 0),
     ]
@@ -327,6 +329,7 @@ STRUCT_TYPES = {cls: msg_type for msg_type, cls in MESSAGE_STRUCTS.items()}
 
 # --- helpers --------------------------------------------------------------------
 
+
 def pack_range(start_page: int, page_cnt: int) -> bytes:
     """One ``union dm_mem_page_range`` as its 64-bit little-endian word."""
     assert 0 <= start_page < 1 << 40 and 0 <= page_cnt < 1 << 24
@@ -381,12 +384,12 @@ def new(cls, trans_id: int = 0, size: int | None = None, msg_type: int | None = 
 
 def parse(cls, data: bytes):
     """The fixed part of ``data`` read as ``cls`` (data must be long enough)."""
-    return cls.from_buffer_copy(data[:ctypes.sizeof(cls)])
+    return cls.from_buffer_copy(data[: ctypes.sizeof(cls)])
 
 
 def parse_ranges(data: bytes) -> list[tuple[int, int]]:
     """Every whole 8-byte page range in ``data``."""
-    return [unpack_range(data[i:i + 8]) for i in range(0, len(data) - len(data) % 8, 8)]
+    return [unpack_range(data[i : i + 8]) for i in range(0, len(data) - len(data) % 8, 8)]
 
 
 def parse_info_entries(blob: bytes) -> list[tuple[int, int, bytes]]:
@@ -398,8 +401,8 @@ def parse_info_entries(blob: bytes) -> list[tuple[int, int, bytes]]:
     offset = 0
     size = ctypes.sizeof(dm_info_header)
     while offset + size <= len(blob):
-        entry = dm_info_header.from_buffer_copy(blob[offset:offset + size])
-        data = blob[offset + size:offset + size + entry.data_size]
+        entry = dm_info_header.from_buffer_copy(blob[offset : offset + size])
+        data = blob[offset + size : offset + size + entry.data_size]
         out.append((entry.type, entry.data_size, data))
         offset += size + entry.data_size
     return out

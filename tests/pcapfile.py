@@ -23,7 +23,8 @@ def pcap_bytes(records: list[tuple[float, bytes]], linktype: int = LINKTYPE_USER
     return b"".join(out)
 
 
-def write_pcap(path: Path, records: list[tuple[float, bytes]],
-               linktype: int = LINKTYPE_USER0) -> Path:
+def write_pcap(
+    path: Path, records: list[tuple[float, bytes]], linktype: int = LINKTYPE_USER0
+) -> Path:
     path.write_bytes(pcap_bytes(records, linktype))
     return path

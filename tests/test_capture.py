@@ -44,17 +44,28 @@ VERSION_RESPONSE = header(2, 16, 1) + struct.pack("<Q", 1)
 CAPABILITIES = header(3, 32, 2) + struct.pack("<QQQ", 0b11111, 0, 2**64 - 1)
 STATUS = header(5, 48, 3) + struct.pack("<QQQQII", 262144, 131072, 0, 0, 0, 0)
 BALLOON_REQUEST = header(6, 16, 0) + struct.pack("<II", 512, 0)
-BALLOON_RESPONSE = header(7, 24, 4) + struct.pack("<II", 0, 1 << 1) + struct.pack(
-    "<Q", 0x10000 | 512 << 40)
-MESSAGES = [VERSION_REQUEST, VERSION_RESPONSE, CAPABILITIES, STATUS, BALLOON_REQUEST,
-            BALLOON_RESPONSE]
+BALLOON_RESPONSE = (
+    header(7, 24, 4) + struct.pack("<II", 0, 1 << 1) + struct.pack("<Q", 0x10000 | 512 << 40)
+)
+MESSAGES = [
+    VERSION_REQUEST,
+    VERSION_RESPONSE,
+    CAPABILITIES,
+    STATUS,
+    BALLOON_REQUEST,
+    BALLOON_RESPONSE,
+]
 
 
 # -------------------------------------------------------- capture builders
 
 
-def pcap(records: list[tuple[int, int, bytes]], endian: str = "<", nano: bool = False,
-         linktype: int = 147) -> bytes:
+def pcap(
+    records: list[tuple[int, int, bytes]],
+    endian: str = "<",
+    nano: bool = False,
+    linktype: int = 147,
+) -> bytes:
     """A classic pcap file: records of (seconds, fraction, data)."""
     magic = 0xA1B23C4D if nano else 0xA1B2C3D4
     out = [struct.pack(endian + "IHHiIII", magic, 2, 4, 0, 0, 65535, linktype)]
@@ -79,8 +90,13 @@ def shb(endian: str) -> bytes:
     return block(endian, 0x0A0D0D0A, struct.pack(endian + "IHHq", 0x1A2B3C4D, 1, 0, -1))
 
 
-def idb(endian: str, linktype: int, tsresol: int | None = None, tsoffset: int | None = None,
-        snaplen: int = 0) -> bytes:
+def idb(
+    endian: str,
+    linktype: int,
+    tsresol: int | None = None,
+    tsoffset: int | None = None,
+    snaplen: int = 0,
+) -> bytes:
     options = b""
     if tsresol is not None:
         options += option(endian, 9, bytes([tsresol]))
@@ -89,13 +105,26 @@ def idb(endian: str, linktype: int, tsresol: int | None = None, tsoffset: int | 
     return block(endian, 1, struct.pack(endian + "HHI", linktype, 0, snaplen), options)
 
 
-def epb(endian: str, ifid: int, ticks: int, data: bytes, flags: int | None = None,
-        comments: tuple[str, ...] = (), caplen: int | None = None) -> bytes:
+def epb(
+    endian: str,
+    ifid: int,
+    ticks: int,
+    data: bytes,
+    flags: int | None = None,
+    comments: tuple[str, ...] = (),
+    caplen: int | None = None,
+) -> bytes:
     options = b"".join(option(endian, 1, c.encode()) for c in comments)
     if flags is not None:
         options += option(endian, 2, struct.pack(endian + "I", flags))
-    fixed = struct.pack(endian + "IIIII", ifid, ticks >> 32, ticks & 0xFFFFFFFF,
-                        len(data) if caplen is None else caplen, len(data))
+    fixed = struct.pack(
+        endian + "IIIII",
+        ifid,
+        ticks >> 32,
+        ticks & 0xFFFFFFFF,
+        len(data) if caplen is None else caplen,
+        len(data),
+    )
     return block(endian, 6, fixed + data, options)
 
 
@@ -110,8 +139,16 @@ def frames_of(data: bytes, tmp_path: Path, name: str = "in.cap", **kwargs) -> li
 
 
 def summary(frame) -> tuple:
-    return (frame.index, frame.data, frame.time, frame.direction, frame.direction_source,
-            frame.origin, frame.comment, frame.findings)
+    return (
+        frame.index,
+        frame.data,
+        frame.time,
+        frame.direction,
+        frame.direction_source,
+        frame.origin,
+        frame.comment,
+        frame.findings,
+    )
 
 
 # -------------------------------------------------------------------- pcap
@@ -121,8 +158,7 @@ def summary(frame) -> tuple:
 @pytest.mark.parametrize("nano", [False, True])
 def test_pcap_byte_orders_and_resolutions(tmp_path, endian, nano):
     frac = 123456789 if nano else 123456
-    data = pcap([(1700000000, frac, VERSION_REQUEST), (1700000001, 0, CAPABILITIES)],
-                endian, nano)
+    data = pcap([(1700000000, frac, VERSION_REQUEST), (1700000001, 0, CAPABILITIES)], endian, nano)
     frames = frames_of(data, tmp_path)
     path = str(tmp_path / "in.cap")
     first_time = 1700000000.123456789 if nano else 1700000000.123456
@@ -150,7 +186,8 @@ def test_pcap_snapped_packet_warns(tmp_path):
     frames = frames_of(data, tmp_path)
     assert frames[0].data == STATUS[:16]
     assert frames[0].findings == [
-        warning("packet cut by the capture's snap length: 16 of 48 bytes")]
+        warning("packet cut by the capture's snap length: 16 of 48 bytes")
+    ]
 
 
 def test_pcap_wrong_linktype(tmp_path):
@@ -158,8 +195,9 @@ def test_pcap_wrong_linktype(tmp_path):
     path.write_bytes(pcap([(1, 0, STATUS)], linktype=1))
     with pytest.raises(InputError) as info:
         open_frames(str(path))
-    assert str(info.value) == (f"{path}: link type 1 (ETHERNET) is not a Dynamic Memory link "
-                               f"type; use --linktype to force")
+    assert str(info.value) == (
+        f"{path}: link type 1 (ETHERNET) is not a Dynamic Memory link type; use --linktype to force"
+    )
 
 
 def test_pcap_unknown_linktype_named_by_number(tmp_path):
@@ -167,13 +205,15 @@ def test_pcap_unknown_linktype_named_by_number(tmp_path):
     path.write_bytes(pcap([(1, 0, STATUS)], linktype=4242))
     with pytest.raises(InputError) as info:
         open_frames(str(path))
-    assert str(info.value) == (f"{path}: link type 4242 is not a Dynamic Memory link type; "
-                               f"use --linktype to force")
+    assert str(info.value) == (
+        f"{path}: link type 4242 is not a Dynamic Memory link type; use --linktype to force"
+    )
 
 
 def test_pcap_linktype_override(tmp_path):
-    frames = frames_of(pcap([(1, 0, STATUS), (2, 0, BALLOON_REQUEST)], linktype=1), tmp_path,
-                       linktype=1)
+    frames = frames_of(
+        pcap([(1, 0, STATUS), (2, 0, BALLOON_REQUEST)], linktype=1), tmp_path, linktype=1
+    )
     assert [f.data for f in frames] == [STATUS, BALLOON_REQUEST]
 
 
@@ -233,24 +273,43 @@ def hand_pcapng() -> tuple[bytes, list[tuple]]:
     add(idb(le, 147, tsresol=6))
     add(idb(le, 150, tsresol=9, tsoffset=1700000000))
     add(block(le, 0x0BADCAFE, b"unknown block, skipped"))
-    add(epb(le, 0, 1700000000_123456, VERSION_REQUEST, flags=1, comments=("hello",)),
-        (VERSION_REQUEST, 1700000000.123456, "guest->host", "capture", "hello"))
-    add(epb(le, 1, 5_000000001, VERSION_RESPONSE, flags=2 | 0x1E0),
-        (VERSION_RESPONSE, 1700000005.000000001, "host->guest", "capture", None))
-    add(spb(le, CAPABILITIES),
-        (CAPABILITIES, None, None, "unknown", None))
+    add(
+        epb(le, 0, 1700000000_123456, VERSION_REQUEST, flags=1, comments=("hello",)),
+        (VERSION_REQUEST, 1700000000.123456, "guest->host", "capture", "hello"),
+    )
+    add(
+        epb(le, 1, 5_000000001, VERSION_RESPONSE, flags=2 | 0x1E0),
+        (VERSION_RESPONSE, 1700000005.000000001, "host->guest", "capture", None),
+    )
+    add(spb(le, CAPABILITIES), (CAPABILITIES, None, None, "unknown", None))
     add(block(le, 4, struct.pack("<HH", 0, 0)))
-    add(epb(le, 0, 1700000002_000000, STATUS, flags=0, comments=("a", "b")),
-        (STATUS, 1700000002.0, None, "unknown", "a\nb"))
+    add(
+        epb(le, 0, 1700000002_000000, STATUS, flags=0, comments=("a", "b")),
+        (STATUS, 1700000002.0, None, "unknown", "a\nb"),
+    )
     add(shb(be))
     add(idb(be, 162, tsresol=0x80 | 10))
-    add(epb(be, 0, 1700000003 * 1024 + 512, BALLOON_REQUEST, flags=2, comments=("big",)),
-        (BALLOON_REQUEST, 1700000003.5, "host->guest", "capture", "big"))
+    add(
+        epb(be, 0, 1700000003 * 1024 + 512, BALLOON_REQUEST, flags=2, comments=("big",)),
+        (BALLOON_REQUEST, 1700000003.5, "host->guest", "capture", "big"),
+    )
     ticks = 1700000004 * 1024
-    obsolete = struct.pack(be + "HHIIII", 0, 0, ticks >> 32, ticks & 0xFFFFFFFF,
-                           len(BALLOON_RESPONSE), len(BALLOON_RESPONSE)) + BALLOON_RESPONSE
-    add(block(be, 2, obsolete, option(be, 2, struct.pack(be + "I", 1))),
-        (BALLOON_RESPONSE, 1700000004.0, "guest->host", "capture", None))
+    obsolete = (
+        struct.pack(
+            be + "HHIIII",
+            0,
+            0,
+            ticks >> 32,
+            ticks & 0xFFFFFFFF,
+            len(BALLOON_RESPONSE),
+            len(BALLOON_RESPONSE),
+        )
+        + BALLOON_RESPONSE
+    )
+    add(
+        block(be, 2, obsolete, option(be, 2, struct.pack(be + "I", 1))),
+        (BALLOON_RESPONSE, 1700000004.0, "guest->host", "capture", None),
+    )
     return b"".join(parts), expected
 
 
@@ -269,19 +328,22 @@ def test_pcapng_spb_cut_to_snaplen(tmp_path):
     frames = frames_of(data, tmp_path)
     assert frames[0].data == STATUS[:16]
     assert frames[0].findings == [
-        warning("packet cut by the capture's snap length: 16 of 48 bytes")]
+        warning("packet cut by the capture's snap length: 16 of 48 bytes")
+    ]
 
 
 def test_pcapng_wrong_linktype(tmp_path):
     path = tmp_path / "capture.pcapng"
-    path.write_bytes(shb("<") + idb("<", 147) + idb("<", 1) + epb("<", 0, 1, STATUS)
-                     + epb("<", 1, 2, STATUS))
+    path.write_bytes(
+        shb("<") + idb("<", 147) + idb("<", 1) + epb("<", 0, 1, STATUS) + epb("<", 1, 2, STATUS)
+    )
     frames = open_frames(str(path))
     assert next(frames).data == STATUS
     with pytest.raises(InputError) as info:
         next(frames)
-    assert str(info.value) == (f"{path}: link type 1 (ETHERNET) is not a Dynamic Memory link "
-                               f"type; use --linktype to force")
+    assert str(info.value) == (
+        f"{path}: link type 1 (ETHERNET) is not a Dynamic Memory link type; use --linktype to force"
+    )
 
 
 def test_pcapng_linktype_override(tmp_path):
@@ -299,8 +361,12 @@ def test_pcapng_packet_on_missing_interface(tmp_path):
 
 
 def test_pcapng_caplen_past_block_end_keeps_going(tmp_path):
-    data = (shb("<") + idb("<", 147) + epb("<", 0, 1, STATUS, caplen=0xFFFFFFF0)
-            + epb("<", 0, 2, BALLOON_REQUEST))
+    data = (
+        shb("<")
+        + idb("<", 147)
+        + epb("<", 0, 1, STATUS, caplen=0xFFFFFFF0)
+        + epb("<", 0, 2, BALLOON_REQUEST)
+    )
     frames = frames_of(data, tmp_path)
     assert [(f.data, f.findings) for f in frames] == [
         (STATUS, [error("captured length 4294967280 runs past the block end; 48 bytes kept")]),
@@ -320,21 +386,29 @@ def test_pcapng_trailer_mismatch_stops(tmp_path):
 
 def test_pcapng_bad_option_length(tmp_path):
     raw = bytearray(epb("<", 0, 1, STATUS, comments=("abcd",)))
-    raw[28 + 48 + 2:28 + 48 + 4] = struct.pack("<H", 400)
+    raw[28 + 48 + 2 : 28 + 48 + 4] = struct.pack("<H", 400)
     frames = frames_of(shb("<") + idb("<", 147) + bytes(raw), tmp_path)
     assert [(f.data, f.comment, f.findings) for f in frames] == [
-        (STATUS, None,
-         [warning("option 1 runs past the end of its block; options ignored from there")]),
+        (
+            STATUS,
+            None,
+            [warning("option 1 runs past the end of its block; options ignored from there")],
+        ),
     ]
 
 
-@pytest.mark.parametrize("head, message", [
-    (b"\x0a\x0d\x0d\x0a\x1c\0\0\0", "pcapng section header truncated: 8 of 12 bytes"),
-    (b"\x0a\x0d\x0d\x0a\x1c\0\0\0\x11\x22\x33\x44", "bad pcapng byte-order magic 0x11223344"),
-    (b"\x0a\x0d\x0d\x0a\x08\0\0\0\x4d\x3c\x2b\x1a", "section header block length 8 is invalid"),
-    (block("<", 0x0A0D0D0A, struct.pack("<IHHq", 0x1A2B3C4D, 2, 0, -1)),
-     "pcapng version 2 is not supported"),
-])
+@pytest.mark.parametrize(
+    "head, message",
+    [
+        (b"\x0a\x0d\x0d\x0a\x1c\0\0\0", "pcapng section header truncated: 8 of 12 bytes"),
+        (b"\x0a\x0d\x0d\x0a\x1c\0\0\0\x11\x22\x33\x44", "bad pcapng byte-order magic 0x11223344"),
+        (b"\x0a\x0d\x0d\x0a\x08\0\0\0\x4d\x3c\x2b\x1a", "section header block length 8 is invalid"),
+        (
+            block("<", 0x0A0D0D0A, struct.pack("<IHHq", 0x1A2B3C4D, 2, 0, -1)),
+            "pcapng version 2 is not supported",
+        ),
+    ],
+)
 def test_pcapng_bad_first_section(tmp_path, head, message):
     path = tmp_path / "bad.pcapng"
     path.write_bytes(head)
@@ -352,8 +426,7 @@ FIXTURE_FRAMES = [
     (CAPABILITIES, 1700000001.000001, "guest->host"),
     (BALLOON_REQUEST, 1700000050.5, "host->guest"),
 ]
-FIXTURE_CAPABILITIES = (header(3, 32, 2) + struct.pack("<Q", 0x1F) + bytes(8)
-                        + b"\xff" * 8)
+FIXTURE_CAPABILITIES = header(3, 32, 2) + struct.pack("<Q", 0x1F) + bytes(8) + b"\xff" * 8
 
 
 def fixture_expected(directions: bool, micro: bool, comments=(None,) * 4) -> list[tuple]:
@@ -378,14 +451,16 @@ def test_fixture_text2pcap():
 
 def test_fixture_editcap_pcap_micro_and_nano():
     assert essentials(open_frames(str(FIXTURES / "editcap.pcap"))) == fixture_expected(False, True)
-    assert (essentials(open_frames(str(FIXTURES / "editcap-nsec.pcap")))
-            == fixture_expected(False, False))
+    assert essentials(open_frames(str(FIXTURES / "editcap-nsec.pcap"))) == fixture_expected(
+        False, False
+    )
 
 
 def test_fixture_editcap_comments():
     frames = list(open_frames(str(FIXTURES / "editcap-comments.pcapng")))
     assert essentials(frames) == fixture_expected(
-        True, False, (None, "accepted 2.0", None, "first balloon"))
+        True, False, (None, "accepted 2.0", None, "first balloon")
+    )
 
 
 def tool(name: str) -> str:
@@ -397,18 +472,35 @@ def tool(name: str) -> str:
 
 def test_text2pcap_live(tmp_path):
     out = tmp_path / "live.pcapng"
-    subprocess.run([tool("text2pcap"), "-q", "-D", "-t", "ISO", "-l", "147",
-                    str(FIXTURES / "session.txt"), str(out)], check=True, capture_output=True)
+    subprocess.run(
+        [
+            tool("text2pcap"),
+            "-q",
+            "-D",
+            "-t",
+            "ISO",
+            "-l",
+            "147",
+            str(FIXTURES / "session.txt"),
+            str(out),
+        ],
+        check=True,
+        capture_output=True,
+    )
     assert essentials(open_frames(str(out))) == fixture_expected(True, False)
 
 
 def test_editcap_live_from_struct_pcap(tmp_path):
     source = tmp_path / "in.pcap"
-    source.write_bytes(pcap([(1700000000, 250000, VERSION_REQUEST), (1700000001, 5, STATUS)],
-                            endian=">"))
+    source.write_bytes(
+        pcap([(1700000000, 250000, VERSION_REQUEST), (1700000001, 5, STATUS)], endian=">")
+    )
     out = tmp_path / "out.pcapng"
-    subprocess.run([tool("editcap"), "-F", "pcapng", "-a", "2:from editcap", str(source),
-                    str(out)], check=True, capture_output=True)
+    subprocess.run(
+        [tool("editcap"), "-F", "pcapng", "-a", "2:from editcap", str(source), str(out)],
+        check=True,
+        capture_output=True,
+    )
     assert essentials(open_frames(str(out))) == [
         (VERSION_REQUEST, 1700000000.25, None, None),
         (STATUS, 1700000001.000005, None, "from editcap"),
@@ -419,11 +511,15 @@ def test_editcap_live_nanosecond_pcap(tmp_path):
     source = tmp_path / "in.pcapng"
     source.write_bytes(hand_pcapng()[0])
     out = tmp_path / "out.pcap"
-    subprocess.run([tool("editcap"), "-T", "user0", "-F", "nsecpcap", str(source), str(out)],
-                   check=True, capture_output=True)
+    subprocess.run(
+        [tool("editcap"), "-T", "user0", "-F", "nsecpcap", str(source), str(out)],
+        check=True,
+        capture_output=True,
+    )
     frames = list(open_frames(str(out)))
     assert [(f.data, f.time) for f in frames] == [
-        (data, 0.0 if time is None else time) for data, time, *_ in hand_pcapng()[1]]
+        (data, 0.0 if time is None else time) for data, time, *_ in hand_pcapng()[1]
+    ]
 
 
 # --------------------------------------------------------- damaged captures
@@ -453,14 +549,16 @@ def test_pcap_truncated_at_every_offset(tmp_path):
         if cut < 24:
             with pytest.raises(InputError) as info:
                 open_frames(str(path), fmt="pcap")
-            message = (f"not a pcap file (magic 0x{data[:cut].hex()})" if cut < 4
-                       else f"pcap file header truncated: {cut} of 24 bytes")
+            message = (
+                f"not a pcap file (magic 0x{data[:cut].hex()})"
+                if cut < 4
+                else f"pcap file header truncated: {cut} of 24 bytes"
+            )
             assert str(info.value) == f"{path}: {message}"
             continue
         frames = list(open_frames(str(path)))
         kept = sum(1 for end in bounds[1:] if end <= cut)
-        assert [summary(f)[1:5] for f in frames[:kept]] == [summary(f)[1:5] for f in
-                                                           whole[:kept]]
+        assert [summary(f)[1:5] for f in frames[:kept]] == [summary(f)[1:5] for f in whole[:kept]]
         if cut in bounds:
             assert len(frames) == kept
             continue
@@ -471,12 +569,15 @@ def test_pcap_truncated_at_every_offset(tmp_path):
         got = cut - start
         if got < 16:
             assert (torn.data, torn.findings) == (
-                b"", [error(f"record header truncated: {got} of 16 bytes")])
+                b"",
+                [error(f"record header truncated: {got} of 16 bytes")],
+            )
         else:
             size = len(MESSAGES[kept])
             assert (torn.data, torn.findings) == (
-                MESSAGES[kept][:got - 16],
-                [error(f"record truncated: {got - 16} of {size} bytes")])
+                MESSAGES[kept][: got - 16],
+                [error(f"record truncated: {got - 16} of {size} bytes")],
+            )
 
 
 def pcapng_layout(data: bytes) -> list[tuple[int, int, int]]:
@@ -490,11 +591,16 @@ def pcapng_layout(data: bytes) -> list[tuple[int, int, int]]:
 
 
 def small_pcapng() -> bytes:
-    return (shb("<") + idb("<", 147, tsresol=6)
-            + epb("<", 0, 1700000000_000001, VERSION_REQUEST, flags=1, comments=("c",))
-            + block("<", 0x0BAD, b"skip me")
-            + spb("<", STATUS) + shb("<") + idb("<", 148)
-            + epb("<", 0, 7, BALLOON_REQUEST, flags=2))
+    return (
+        shb("<")
+        + idb("<", 147, tsresol=6)
+        + epb("<", 0, 1700000000_000001, VERSION_REQUEST, flags=1, comments=("c",))
+        + block("<", 0x0BAD, b"skip me")
+        + spb("<", STATUS)
+        + shb("<")
+        + idb("<", 148)
+        + epb("<", 0, 7, BALLOON_REQUEST, flags=2)
+    )
 
 
 def expected_torn(kind: int, length: int, got: int, data_in_block: bytes) -> tuple[bytes, str]:
@@ -512,7 +618,7 @@ def expected_torn(kind: int, length: int, got: int, data_in_block: bytes) -> tup
     fixed = 28 if kind == 6 else 12
     if got < fixed:
         return b"", f"block truncated: {got} of {length} bytes"
-    present = data_in_block[:got - fixed]
+    present = data_in_block[: got - fixed]
     if len(present) < len(data_in_block):
         return present, f"record truncated: {len(present)} of {len(data_in_block)} bytes"
     return present, f"block truncated after the packet bytes: {got} of {length} bytes"
@@ -540,18 +646,24 @@ def test_pcapng_truncated_at_every_offset(tmp_path):
         complete = [i for i, (off, _k, length) in enumerate(layout) if off + length <= cut]
         packets = sum(1 for i in complete if block_data[i] is not None)
         assert [summary(f)[1:5] + summary(f)[6:] for f in frames[:packets]] == [
-            summary(f)[1:5] + summary(f)[6:] for f in whole[:packets]]
+            summary(f)[1:5] + summary(f)[6:] for f in whole[:packets]
+        ]
         if cut in [off for off, _k, _l in layout]:
             assert len(frames) == packets
             continue
         torn_block = len(complete)
         offset, kind, length = layout[torn_block]
-        expected_data, message = expected_torn(kind, length, cut - offset,
-                                               block_data[torn_block] or b"")
+        expected_data, message = expected_torn(
+            kind, length, cut - offset, block_data[torn_block] or b""
+        )
         assert len(frames) == packets + 1
         torn = frames[-1]
         assert (torn.index, torn.data, torn.origin, torn.findings) == (
-            packets + 1, expected_data, f"{path}#{packets + 1}@{offset}", [error(message)])
+            packets + 1,
+            expected_data,
+            f"{path}#{packets + 1}@{offset}",
+            [error(message)],
+        )
 
 
 def test_pcapng_cut_inside_first_section_header(tmp_path):
@@ -581,8 +693,15 @@ def test_pcap_record_claiming_4gib(tmp_path):
     peak = peak_bytes(lambda: frames.extend(open_frames(str(path))))
     assert [(f.data, f.findings) for f in frames] == [
         (STATUS, []),
-        (b"", [error("record claims 4294967280 bytes, more than the 262144-byte limit; "
-                     "reading stopped")]),
+        (
+            b"",
+            [
+                error(
+                    "record claims 4294967280 bytes, more than the 262144-byte limit; "
+                    "reading stopped"
+                )
+            ],
+        ),
     ]
     assert peak < 2 * 1024 * 1024
 
@@ -596,8 +715,15 @@ def test_pcapng_block_claiming_4gib(tmp_path):
     peak = peak_bytes(lambda: frames.extend(open_frames(str(path))))
     assert [(f.data, f.findings) for f in frames] == [
         (STATUS, []),
-        (b"", [error("block type 6 claims 4294967280 bytes, not a valid block length "
-                     "(12 to 16777216, multiple of 4); reading stopped")]),
+        (
+            b"",
+            [
+                error(
+                    "block type 6 claims 4294967280 bytes, not a valid block length "
+                    "(12 to 16777216, multiple of 4); reading stopped"
+                )
+            ],
+        ),
     ]
     assert peak < 2 * 1024 * 1024
 
@@ -625,8 +751,11 @@ def test_pcapng_unknown_block_claiming_16mib_skipped_in_chunks(tmp_path):
     peak = peak_bytes(lambda: frames.extend(open_frames(str(path))))
     offset = len(shb("<") + idb("<", 147))
     assert [(f.data, f.origin, f.findings) for f in frames] == [
-        (b"", f"{path}#1@{offset}",
-         [error(f"block type 2989 truncated: {8 + 500_000} of {length} bytes")]),
+        (
+            b"",
+            f"{path}#1@{offset}",
+            [error(f"block type 2989 truncated: {8 + 500_000} of {length} bytes")],
+        ),
     ]
     assert peak < 2 * 1024 * 1024
 
@@ -673,9 +802,16 @@ def test_raw_size_running_past_the_end():
     frames = raw_frames(VERSION_REQUEST + liar + BALLOON_REQUEST)
     assert [(f.data, f.origin, f.findings) for f in frames] == [
         (VERSION_REQUEST, "raw.bin#1@0", []),
-        (liar + BALLOON_REQUEST, "raw.bin#2@16",
-         [error("hdr.size 100 runs past the end of the input (64 bytes left); splitting "
-                "stopped, the remaining 64 bytes form this last frame")]),
+        (
+            liar + BALLOON_REQUEST,
+            "raw.bin#2@16",
+            [
+                error(
+                    "hdr.size 100 runs past the end of the input (64 bytes left); splitting "
+                    "stopped, the remaining 64 bytes form this last frame"
+                )
+            ],
+        ),
     ]
 
 
@@ -684,9 +820,15 @@ def test_raw_size_below_header():
     frames = raw_frames(VERSION_REQUEST + liar + BALLOON_REQUEST)
     assert [(f.data, f.findings) for f in frames] == [
         (VERSION_REQUEST, []),
-        (liar + BALLOON_REQUEST,
-         [error("hdr.size 4 is smaller than the 8-byte header; splitting stopped, the "
-                "remaining 64 bytes form this last frame")]),
+        (
+            liar + BALLOON_REQUEST,
+            [
+                error(
+                    "hdr.size 4 is smaller than the 8-byte header; splitting stopped, the "
+                    "remaining 64 bytes form this last frame"
+                )
+            ],
+        ),
     ]
 
 
@@ -694,8 +836,15 @@ def test_raw_short_tail():
     frames = raw_frames(VERSION_REQUEST + b"\x01\x00")
     assert [(f.data, f.findings) for f in frames] == [
         (VERSION_REQUEST, []),
-        (b"\x01\x00", [error("2 trailing bytes are too few for a message header; splitting "
-                             "stopped, the remaining 2 bytes form this last frame")]),
+        (
+            b"\x01\x00",
+            [
+                error(
+                    "2 trailing bytes are too few for a message header; splitting "
+                    "stopped, the remaining 2 bytes form this last frame"
+                )
+            ],
+        ),
     ]
 
 
@@ -734,9 +883,12 @@ def test_raw_garbage_rest_is_bounded():
     peak = peak_bytes(lambda: frames.extend(iter_raw_frames(io.BytesIO(data), "g")))
     assert len(frames) == 1
     assert frames[0].data == data[:65552]
-    assert frames[0].findings == [error(
-        "hdr.size 2 is smaller than the 8-byte header; splitting stopped, the remaining "
-        "500008 bytes form this last frame (first 65552 kept)")]
+    assert frames[0].findings == [
+        error(
+            "hdr.size 2 is smaller than the 8-byte header; splitting stopped, the remaining "
+            "500008 bytes form this last frame (first 65552 kept)"
+        )
+    ]
     assert peak < 2 * 1024 * 1024
 
 
@@ -746,30 +898,35 @@ def test_raw_split_keeps_every_byte(messages, tail):
     data = b"".join(messages) + tail
     frames = raw_frames(data)
     assert b"".join(f.data for f in frames) == data
-    assert [f.data for f in frames[:len(messages)]] == messages
+    assert [f.data for f in frames[: len(messages)]] == messages
     assert all(f.findings == [] for f in frames[:-1])
 
 
 # ---------------------------------------------------------------- detection
 
 
-@pytest.mark.parametrize("head, fmt", [
-    (pcap([], "<"), "pcap"),
-    (pcap([], ">"), "pcap"),
-    (pcap([], "<", nano=True), "pcap"),
-    (pcap([], ">", nano=True), "pcap"),
-    (shb("<"), "pcapng"),
-    (shb(">"), "pcapng"),
-    (b"\x0a\x0d\x0d\x0a\x1c\x00", "pcapng"),
-])
+@pytest.mark.parametrize(
+    "head, fmt",
+    [
+        (pcap([], "<"), "pcap"),
+        (pcap([], ">"), "pcap"),
+        (pcap([], "<", nano=True), "pcap"),
+        (pcap([], ">", nano=True), "pcap"),
+        (shb("<"), "pcapng"),
+        (shb(">"), "pcapng"),
+        (b"\x0a\x0d\x0d\x0a\x1c\x00", "pcapng"),
+    ],
+)
 def test_detect_captures(head, fmt):
     assert detect_format(head) == fmt
 
 
 def test_detect_text_and_raw():
     pytest.importorskip("dmdissect.sources.hexdump", reason="the hex reader has not landed")
-    assert detect_format(b"00000000: 0100 1000 0100 0000 0000 0200 0000 0000  ................\n"
-                         ) == "hex"
+    assert (
+        detect_format(b"00000000: 0100 1000 0100 0000 0000 0200 0000 0000  ................\n")
+        == "hex"
+    )
     assert detect_format(b"".join(MESSAGES)) == "raw"
     assert detect_format(b"\x0a\x0d\x0d\x0a\x1c\x00\x00\x00\x11\x22\x33\x44" + bytes(16)) is None
 
@@ -808,8 +965,9 @@ def test_directory(tmp_path):
     assert str(info.value) == f"cannot read {tmp_path}: it is a directory"
 
 
-@pytest.mark.skipif(os.name != "posix" or os.geteuid() == 0,
-                    reason="root reads files whatever their mode")
+@pytest.mark.skipif(
+    os.name != "posix" or os.geteuid() == 0, reason="root reads files whatever their mode"
+)
 def test_permission_denied(tmp_path):
     path = tmp_path / "secret.pcap"
     path.write_bytes(pcap([(0, 0, STATUS)]))
@@ -845,7 +1003,8 @@ def test_stdin_pipe_pcapng(monkeypatch):
     pipe_stdin(monkeypatch, data)
     frames = list(open_frames("-"))
     assert [(f.data, f.time, f.origin) for f in frames] == [
-        (e[0], e[1], f"<stdin>#{n}@{e[5]}") for n, e in enumerate(expected, 1)]
+        (e[0], e[1], f"<stdin>#{n}@{e[5]}") for n, e in enumerate(expected, 1)
+    ]
 
 
 def test_stdin_pipe_large_pcap_across_the_detection_head(monkeypatch):
@@ -870,7 +1029,6 @@ def test_stdin_empty(monkeypatch):
     assert str(info.value) == "<stdin> is empty"
 
 
-
 def test_compressed_input_is_refused_with_a_hint(tmp_path):
     import gzip
 
@@ -885,8 +1043,12 @@ def test_pcapng_interface_block_too_short(tmp_path):
     data = shb("<") + block("<", 1, b"") + epb("<", 0, 1, STATUS)
     frames = frames_of(data, tmp_path)
     assert [(f.data, f.origin, f.findings) for f in frames] == [
-        (b"", f"{tmp_path / 'in.cap'}#1@28",
-         [error("interface block of 12 bytes is too short for its fields; reading stopped")])]
+        (
+            b"",
+            f"{tmp_path / 'in.cap'}#1@28",
+            [error("interface block of 12 bytes is too short for its fields; reading stopped")],
+        )
+    ]
 
 
 def test_plain_epb_shortcut_equals_the_full_reader(tmp_path, monkeypatch):
@@ -895,12 +1057,17 @@ def test_plain_epb_shortcut_equals_the_full_reader(tmp_path, monkeypatch):
     from dmdissect.sources.frame import Frame
     from dmdissect.sources.writer import write_frames
 
-    frames = [Frame(i + 1, bytes([5, 0, 48, 0, i, 0, 0, 0]) + bytes(40) + bytes(i % 3),
-                    time=1_700_000_000 + i / 7,
-                    direction=[None, "guest->host", "host->guest"][i % 3],
-                    direction_source=["unknown", "capture", "capture"][i % 3],
-                    comment="labelled" if i == 4 else None)
-              for i in range(9)]
+    frames = [
+        Frame(
+            i + 1,
+            bytes([5, 0, 48, 0, i, 0, 0, 0]) + bytes(40) + bytes(i % 3),
+            time=1_700_000_000 + i / 7,
+            direction=[None, "guest->host", "host->guest"][i % 3],
+            direction_source=["unknown", "capture", "capture"][i % 3],
+            comment="labelled" if i == 4 else None,
+        )
+        for i in range(9)
+    ]
     path = tmp_path / "plain.pcapng"
     with path.open("wb") as out:
         write_frames(frames, out)
@@ -909,4 +1076,5 @@ def test_plain_epb_shortcut_equals_the_full_reader(tmp_path, monkeypatch):
     slow = list(open_frames(str(path)))
     assert fast == slow
     assert [(f.data, f.direction, f.direction_source, f.comment) for f in fast] == [
-        (f.data, f.direction, "capture" if f.direction else "unknown", f.comment) for f in frames]
+        (f.data, f.direction, "capture" if f.direction else "unknown", f.comment) for f in frames
+    ]

@@ -28,18 +28,29 @@ VERSION_RESPONSE = hdr(2, 16, 1) + struct.pack("<Q", 1)
 CAPS = hdr(3, 32, 2) + struct.pack("<QQQ", 1 | 1 << 1 | 7 << 2, 0, 2**64 - 1)
 STATUS = hdr(5, 48, 3) + struct.pack("<QQQQII", 262144, 131072, 0, 0, 0, 0)
 BALLOON_REQUEST = hdr(6, 16, 0) + struct.pack("<II", 20480, 0)
-BALLOON_PART = hdr(7, 40, 4) + struct.pack("<II", 0, 3 << 1 | 1) + b"".join(
-    rng(0x10000 + 512 * i, 512) for i in range(3))
+BALLOON_PART = (
+    hdr(7, 40, 4)
+    + struct.pack("<II", 0, 3 << 1 | 1)
+    + b"".join(rng(0x10000 + 512 * i, 512) for i in range(3))
+)
 TRUNCATED = STATUS[:20]
 
-SESSION = [VERSION_REQUEST, VERSION_RESPONSE, CAPS, STATUS, BALLOON_REQUEST, BALLOON_PART,
-           TRUNCATED]
+SESSION = [
+    VERSION_REQUEST,
+    VERSION_RESPONSE,
+    CAPS,
+    STATUS,
+    BALLOON_REQUEST,
+    BALLOON_PART,
+    TRUNCATED,
+]
 
 
 @pytest.fixture
 def capture(tmp_path):
-    return write_pcap(tmp_path / "session.pcap",
-                      [(T0 + 0.25 * i, data) for i, data in enumerate(SESSION)])
+    return write_pcap(
+        tmp_path / "session.pcap", [(T0 + 0.25 * i, data) for i, data in enumerate(SESSION)]
+    )
 
 
 def run(*args, input=None, env=None):
@@ -66,13 +77,31 @@ def test_summary_lines(capture):
     expected = [
         ("1", "0.000000", "guest->host", "DM_VERSION_REQUEST", "id=1", "version 2.0 (WIN10)"),
         ("2", "0.250000", "host->guest", "DM_VERSION_RESPONSE", "id=1", "accepted"),
-        ("3", "0.500000", "guest->host", "DM_CAPABILITIES_REPORT", "id=2",
-         "balloon, hot-add (align 128 MiB), min 0 pages, max page 0xffffffffffffffff"),
-        ("4", "0.750000", "guest->host", "DM_STATUS_REPORT", "id=3",
-         "avail 262144 pages (1024 MiB), committed 131072 pages (512 MiB)"),
+        (
+            "3",
+            "0.500000",
+            "guest->host",
+            "DM_CAPABILITIES_REPORT",
+            "id=2",
+            "balloon, hot-add (align 128 MiB), min 0 pages, max page 0xffffffffffffffff",
+        ),
+        (
+            "4",
+            "0.750000",
+            "guest->host",
+            "DM_STATUS_REPORT",
+            "id=3",
+            "avail 262144 pages (1024 MiB), committed 131072 pages (512 MiB)",
+        ),
         ("5", "1.000000", "host->guest", "DM_BALLOON_REQUEST", "id=0", "20480 pages (80 MiB)"),
-        ("6", "1.250000", "guest->host", "DM_BALLOON_RESPONSE", "id=4",
-         "part: 3 ranges, 1536 pages, more follow"),
+        (
+            "6",
+            "1.250000",
+            "guest->host",
+            "DM_BALLOON_RESPONSE",
+            "id=4",
+            "part: 3 ranges, 1536 pages, more follow",
+        ),
     ]
     for line, fields in zip(lines, expected):
         head = line.split(None, 5)
@@ -110,15 +139,23 @@ def test_json_array_exact(capture):
     assert first["direction"] == "guest->host"
     assert first["direction_source"] == "inferred"
     assert first["type_name"] == "DM_VERSION_REQUEST"
-    assert first["hdr"] == {"type": 1, "type_name": "DM_VERSION_REQUEST", "size": 16,
-                            "trans_id": 1}
-    assert first["version"] == {"minor_version": 0, "major_version": 2, "version": 0x20000,
-                                "name": "WIN10"}
+    assert first["hdr"] == {"type": 1, "type_name": "DM_VERSION_REQUEST", "size": 16, "trans_id": 1}
+    assert first["version"] == {
+        "minor_version": 0,
+        "major_version": 2,
+        "version": 0x20000,
+        "name": "WIN10",
+    }
     assert first["is_last_attempt"] == 0
     assert first["reservedz"] == 0
     assert first["expert"] == []
-    assert data[2]["caps"] == {"balloon": 1, "hot_add": 1, "hot_add_alignment": 7,
-                               "hot_remove": 0, "reservedz": 0}
+    assert data[2]["caps"] == {
+        "balloon": 1,
+        "hot_add": 1,
+        "hot_add_alignment": 7,
+        "hot_remove": 0,
+        "reservedz": 0,
+    }
     assert data[2]["min_page_cnt"] == 0
     assert data[2]["max_page_number"] == 2**64 - 1
 
@@ -131,13 +168,17 @@ def test_jsonl_ranges_and_findings(capture):
     part = objects[5]
     assert part["range_count"] == 3
     assert part["more_pages"] == 1
-    assert part["range_array"] == [{"start_page": 0x10000 + 512 * i, "page_cnt": 512}
-                                   for i in range(3)]
+    assert part["range_array"] == [
+        {"start_page": 0x10000 + 512 * i, "page_cnt": 512} for i in range(3)
+    ]
     truncated = objects[6]
     assert truncated["num_avail"] == 262144
     assert truncated["num_committed"] is None
-    assert {"severity": "error", "message": "truncated: hdr.size 48 but only 20 bytes present",
-            "field": "size"} in truncated["expert"]
+    assert {
+        "severity": "error",
+        "message": "truncated: hdr.size 48 but only 20 bytes present",
+        "field": "size",
+    } in truncated["expert"]
 
 
 def test_verbose_tree_shows_every_field_with_bit_positions(capture):
@@ -157,8 +198,7 @@ def test_verbose_tree_shows_every_field_with_bit_positions(capture):
 def test_hex_view_matches_xxd_layout(capture):
     result = run("read", "-x", "-c", "1", str(capture))
     lines = result.output.splitlines()
-    assert lines[1] == ("0000  01 00 10 00 01 00 00 00 00 00 02 00 00 00 00 00   "
-                        "................")
+    assert lines[1] == ("0000  01 00 10 00 01 00 00 00 00 00 02 00 00 00 00 00   ................")
     assert lines[2] == ""
 
 
@@ -176,11 +216,16 @@ def test_unreadable_input_is_one_line_and_exit_2(tmp_path):
 def test_usage_error_is_one_line_and_exit_2(capture):
     result = run("read", "-c", "-1", str(capture))
     assert (result.exit_code, result.stdout, result.stderr) == (
-        2, "", "dmdissect: error: Invalid value for '-c' / '--count': -1 is not in the range "
-               "x>=0. (see 'dmdissect read --help')\n")
+        2,
+        "",
+        "dmdissect: error: Invalid value for '-c' / '--count': -1 is not in the range "
+        "x>=0. (see 'dmdissect read --help')\n",
+    )
     result = run("frobnicate")
     assert (result.exit_code, result.stderr) == (
-        2, "dmdissect: error: No such command 'frobnicate'. (see 'dmdissect --help')\n")
+        2,
+        "dmdissect: error: No such command 'frobnicate'. (see 'dmdissect --help')\n",
+    )
 
 
 def test_no_wrapping_in_pipes(capture):
@@ -205,11 +250,13 @@ def test_colour_only_when_asked_and_no_color_wins(capture):
     assert "\x1b[" not in plain.output
     forced = run("read", "--color", "always", str(capture))
     assert "\x1b[" in forced.output
-    assert "\x1b[" not in run("read", "--color", "always", str(capture),
-                              env={"NO_COLOR": "1"}).output
+    assert (
+        "\x1b[" not in run("read", "--color", "always", str(capture), env={"NO_COLOR": "1"}).output
+    )
 
 
 # --- hostile and unusual inputs, output hygiene ------------------------------------------------
+
 
 def _block(kind: int, body: bytes) -> bytes:
     body += b"\0" * (-len(body) % 4)
@@ -227,25 +274,32 @@ def _pcapng(interfaces: list[int], packets: list[tuple[int, bytes]]) -> bytes:
 
 def test_json_stays_valid_when_reading_fails_part_way(tmp_path):
     path = tmp_path / "mixed.pcapng"
-    path.write_bytes(_pcapng([147, 1], [(0, VERSION_REQUEST), (1, b"\xff" * 14),
-                                        (0, VERSION_RESPONSE)]))
+    path.write_bytes(
+        _pcapng([147, 1], [(0, VERSION_REQUEST), (1, b"\xff" * 14), (0, VERSION_RESPONSE)])
+    )
     result = run("read", "-T", "json", str(path))
     assert result.exit_code == 2
     objects = json.loads(result.stdout)
     assert [m["type_name"] for m in objects] == ["DM_VERSION_REQUEST"]
     assert objects[0]["transaction"]["reason"] == "no response (capture ended)"
-    assert result.stderr == (f"dmdissect: error: {path}: link type 1 (ETHERNET) is not a "
-                             "Dynamic Memory link type; use --linktype to force\n")
+    assert result.stderr == (
+        f"dmdissect: error: {path}: link type 1 (ETHERNET) is not a "
+        "Dynamic Memory link type; use --linktype to force\n"
+    )
 
 
 def test_text_without_a_dump_and_binary_noise_are_unreadable(tmp_path):
     noise = tmp_path / "dmesg.txt"
-    noise.write_text("[    1.0] hv_balloon: Using Dynamic Memory protocol version 2.0\n"
-                     "[   45.0] hv_balloon: Balloon floor reached\n")
+    noise.write_text(
+        "[    1.0] hv_balloon: Using Dynamic Memory protocol version 2.0\n"
+        "[   45.0] hv_balloon: Balloon floor reached\n"
+    )
     result = run("read", str(noise))
     assert (result.exit_code, result.output) == (
-        2, f"dmdissect: error: {noise} holds no hex dump of a Dynamic Memory message "
-           "(and is not a capture)\n")
+        2,
+        f"dmdissect: error: {noise} holds no hex dump of a Dynamic Memory message "
+        "(and is not a capture)\n",
+    )
     binary = tmp_path / "noise.bin"
     binary.write_bytes(bytes(range(256)) * 4)
     result = run("read", str(binary))
@@ -257,7 +311,9 @@ def test_text_without_a_dump_and_binary_noise_are_unreadable(tmp_path):
 def test_forcing_hex_on_a_capture_is_an_error(capture):
     result = run("read", "--format", "hex", str(capture))
     assert (result.exit_code, result.output) == (
-        2, f"dmdissect: error: {capture} is binary data, not a hex dump\n")
+        2,
+        f"dmdissect: error: {capture} is binary data, not a hex dump\n",
+    )
 
 
 def test_control_characters_in_comments_are_shown_escaped(tmp_path):
@@ -283,8 +339,11 @@ def test_an_output_encoding_without_the_characters_gets_escapes(tmp_path):
     path = tmp_path / "utf.pcapng"
     with path.open("wb") as out:
         write_frames([Frame(1, STATUS, time=T0, comment="café →")], out)
-    result = subprocess.run([sys.executable, "-m", "dmdissect", "read", "-V", str(path)],
-                            capture_output=True, env={"PYTHONIOENCODING": "ascii", "PATH": ""})
+    result = subprocess.run(
+        [sys.executable, "-m", "dmdissect", "read", "-V", str(path)],
+        capture_output=True,
+        env={"PYTHONIOENCODING": "ascii", "PATH": ""},
+    )
     assert result.returncode == 0, result.stderr
     assert b"comment: caf\\xe9 \\u2192" in result.stdout
 
@@ -295,8 +354,12 @@ def test_a_reader_that_stops_early_ends_the_command_quietly(tmp_path):
 
     for args in (["read", "-V"], ["timeline", "--color", "always"], ["read"]):
         command = [sys.executable, "-m", "dmdissect", *args, "captures/linux-qemu.pcapng"]
-        producer = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                    cwd=Path(__file__).resolve().parent.parent)
+        producer = subprocess.Popen(
+            command,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            cwd=Path(__file__).resolve().parent.parent,
+        )
         producer.stdout.readline()
         producer.stdout.close()
         assert producer.wait(timeout=30) == 0, args

@@ -15,14 +15,26 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from test_capture import (
+    BALLOON_REQUEST,
+    BALLOON_RESPONSE,
+    CAPABILITIES,
+    MESSAGES,
+    STATUS,
+    VERSION_REQUEST,
+    VERSION_RESPONSE,
+    epb,
+    hand_pcapng,
+    idb,
+    pcap,
+    shb,
+)
 
 from dmdissect.cli.convert import convert
 from dmdissect.findings import error, note
 from dmdissect.sources import open_frames
 from dmdissect.sources.frame import Frame
 from dmdissect.sources.writer import write_frames
-from test_capture import (BALLOON_REQUEST, BALLOON_RESPONSE, CAPABILITIES, MESSAGES, STATUS,
-                          VERSION_REQUEST, VERSION_RESPONSE, epb, hand_pcapng, idb, pcap, shb)
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -48,11 +60,18 @@ def test_round_trip_pcapng(tmp_path):
     before = list(open_frames(str(source)))
     after = list(open_frames(str(out)))
     assert essentials(after) == [
-        (f.data, micros(f.time) if f.time is not None else micros(after[i].time), f.direction,
-         f.comment) for i, f in enumerate(before)]
+        (
+            f.data,
+            micros(f.time) if f.time is not None else micros(after[i].time),
+            f.direction,
+            f.comment,
+        )
+        for i, f in enumerate(before)
+    ]
     assert [f.origin for f in after] == [
         f"{out}#{n}@{offset} (from {source}#{n}@{e[5]})"
-        for n, (offset, e) in enumerate(zip(_epb_offsets(out), hand_pcapng()[1]), 1)]
+        for n, (offset, e) in enumerate(zip(_epb_offsets(out), hand_pcapng()[1]), 1)
+    ]
     assert [f.findings for f in after] == [[]] * len(before)
 
 
@@ -78,14 +97,17 @@ def test_frame_without_time_gets_the_one_after_the_previous(tmp_path):
 
 def test_round_trip_nanoseconds(tmp_path):
     source = tmp_path / "in.pcap"
-    source.write_bytes(pcap([(1700000000, 123456789, VERSION_REQUEST), (1, 999999999, STATUS)],
-                            nano=True))
+    source.write_bytes(
+        pcap([(1700000000, 123456789, VERSION_REQUEST), (1, 999999999, STATUS)], nano=True)
+    )
     for to in ("pcapng", "pcap"):
         out = tmp_path / f"out.{to}"
         result = run("--to", to, "--resolution", "ns", str(source), str(out))
         assert result.exit_code == 0
         assert [(f.data, f.time) for f in open_frames(str(out))] == [
-            (VERSION_REQUEST, 1700000000.123456789), (STATUS, 1.999999999)]
+            (VERSION_REQUEST, 1700000000.123456789),
+            (STATUS, 1.999999999),
+        ]
 
 
 def test_pcap_output_keeps_bytes_and_times(tmp_path):
@@ -98,10 +120,16 @@ def test_pcap_output_keeps_bytes_and_times(tmp_path):
     before = list(open_frames(str(source)))
     after = list(open_frames(str(out)))
     assert [(f.data, f.direction, f.comment) for f in after] == [
-        (f.data, None, None) for f in before]
+        (f.data, None, None) for f in before
+    ]
     assert [micros(f.time) for f in after] == [
-        1700000000123456, 1700000005000000, 1700000005000001, 1700000002000000,
-        1700000003500000, 1700000004000000]
+        1700000000123456,
+        1700000005000000,
+        1700000005000001,
+        1700000002000000,
+        1700000003500000,
+        1700000004000000,
+    ]
 
 
 def test_raw_input_synthetic_times_and_origins(tmp_path):
@@ -112,9 +140,11 @@ def test_raw_input_synthetic_times_and_origins(tmp_path):
     frames = list(open_frames(str(out)))
     offsets = [sum(map(len, MESSAGES[:i])) for i in range(len(MESSAGES))]
     assert [(f.data, f.time, f.direction, f.comment) for f in frames] == [
-        (m, i / 1_000_000, None, None) for i, m in enumerate(MESSAGES)]
+        (m, i / 1_000_000, None, None) for i, m in enumerate(MESSAGES)
+    ]
     assert [f.origin.split(" (from ")[1] for f in frames] == [
-        f"{source}#{n}@{offset})" for n, offset in enumerate(offsets, 1)]
+        f"{source}#{n}@{offset})" for n, offset in enumerate(offsets, 1)
+    ]
 
 
 def test_source_findings_survive_and_are_reported(tmp_path):
@@ -123,8 +153,7 @@ def test_source_findings_survive_and_are_reported(tmp_path):
     out = tmp_path / "out.pcapng"
     result = run(str(source), str(out))
     assert result.exit_code == 0
-    assert result.stderr == f"dmdissect: warning: {source}#2@56: record truncated: 43 of 48 " \
-                            f"bytes\n"
+    assert result.stderr == f"dmdissect: warning: {source}#2@56: record truncated: 43 of 48 bytes\n"
     frames = list(open_frames(str(out)))
     assert [(f.data, f.time, f.findings) for f in frames] == [
         (VERSION_REQUEST, 5.0, []),
@@ -135,21 +164,44 @@ def test_source_findings_survive_and_are_reported(tmp_path):
 def test_writer_frames_with_findings_comments_and_directions(tmp_path):
     frames = [
         Frame(1, VERSION_REQUEST, 12.5, "guest->host", "text", "dmesg.txt:17", "user note"),
-        Frame(2, VERSION_RESPONSE, None, "host->guest", "text", "dmesg.txt:18", None,
-              [error("odd line"), note("just so")]),
+        Frame(
+            2,
+            VERSION_RESPONSE,
+            None,
+            "host->guest",
+            "text",
+            "dmesg.txt:18",
+            None,
+            [error("odd line"), note("just so")],
+        ),
         Frame(3, CAPABILITIES, None),
     ]
     out = tmp_path / "w.pcapng"
     with out.open("wb") as handle:
         assert write_frames(frames, handle) == 3
     back = list(open_frames(str(out)))
-    assert [(f.data, f.time, f.direction, f.direction_source, f.comment, f.findings, f.origin)
-            for f in back] == [
-        (VERSION_REQUEST, 12.5, "guest->host", "capture", "user note", [],
-         f"{out}#1@{_epb_offsets(out)[0]} (from dmesg.txt:17)"),
-        (VERSION_RESPONSE, 12.500001, "host->guest", "capture", None,
-         [error("odd line"), note("just so")],
-         f"{out}#2@{_epb_offsets(out)[1]} (from dmesg.txt:18)"),
+    assert [
+        (f.data, f.time, f.direction, f.direction_source, f.comment, f.findings, f.origin)
+        for f in back
+    ] == [
+        (
+            VERSION_REQUEST,
+            12.5,
+            "guest->host",
+            "capture",
+            "user note",
+            [],
+            f"{out}#1@{_epb_offsets(out)[0]} (from dmesg.txt:17)",
+        ),
+        (
+            VERSION_RESPONSE,
+            12.500001,
+            "host->guest",
+            "capture",
+            None,
+            [error("odd line"), note("just so")],
+            f"{out}#2@{_epb_offsets(out)[1]} (from dmesg.txt:18)",
+        ),
         (CAPABILITIES, 12.500002, None, "unknown", None, [], f"{out}#3@{_epb_offsets(out)[2]}"),
     ]
 
@@ -158,18 +210,27 @@ def test_writer_pcapng_bytes_exactly(tmp_path):
     import io
 
     buffer = io.BytesIO()
-    write_frames([Frame(1, STATUS, 1.5, "host->guest", origin="x:1")], buffer,
-                 resolution="ns")
+    write_frames([Frame(1, STATUS, 1.5, "host->guest", origin="x:1")], buffer, resolution="ns")
     data = buffer.getvalue()
     user_appl = b"dmdissect " + __import__("dmdissect").__version__.encode()
-    shb_body = (struct.pack("<IHHq", 0x1A2B3C4D, 1, 0, -1)
-                + struct.pack("<HH", 4, len(user_appl)) + user_appl
-                + b"\0" * (-len(user_appl) % 4) + b"\0\0\0\0")
+    shb_body = (
+        struct.pack("<IHHq", 0x1A2B3C4D, 1, 0, -1)
+        + struct.pack("<HH", 4, len(user_appl))
+        + user_appl
+        + b"\0" * (-len(user_appl) % 4)
+        + b"\0\0\0\0"
+    )
     idb_body = struct.pack("<HHI", 147, 0, 262144) + struct.pack("<HHBxxx", 9, 1, 9) + bytes(4)
     comment = b"dmdissect origin: x:1"
-    epb_body = (struct.pack("<IIIII", 0, 0, 1_500_000_000, 48, 48) + STATUS
-                + struct.pack("<HH", 1, len(comment)) + comment + b"\0" * (-len(comment) % 4)
-                + struct.pack("<HHI", 2, 4, 2) + bytes(4))
+    epb_body = (
+        struct.pack("<IIIII", 0, 0, 1_500_000_000, 48, 48)
+        + STATUS
+        + struct.pack("<HH", 1, len(comment))
+        + comment
+        + b"\0" * (-len(comment) % 4)
+        + struct.pack("<HHI", 2, 4, 2)
+        + bytes(4)
+    )
 
     def block(kind: int, body: bytes) -> bytes:
         return struct.pack("<II", kind, 12 + len(body)) + body + struct.pack("<I", 12 + len(body))
@@ -192,13 +253,20 @@ def test_stdin_to_stdout():
 def test_real_pipe_through_the_installed_command(tmp_path):
     source = pcap([(7, 1, BALLOON_REQUEST), (8, 2, BALLOON_RESPONSE)], ">", nano=True)
     command = [sys.executable, "-m", "dmdissect", "convert", "--to", "pcap", "-", "-"]
-    result = subprocess.run(command, input=source, capture_output=True, cwd=ROOT,
-                            env={**os.environ, "PYTHONPATH": str(ROOT)})
+    result = subprocess.run(
+        command,
+        input=source,
+        capture_output=True,
+        cwd=ROOT,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )
     assert (result.returncode, result.stderr) == (0, b"")
     out = tmp_path / "piped.pcap"
     out.write_bytes(result.stdout)
     assert [(f.data, micros(f.time)) for f in open_frames(str(out))] == [
-        (BALLOON_REQUEST, 7_000_000), (BALLOON_RESPONSE, 8_000_000)]
+        (BALLOON_REQUEST, 7_000_000),
+        (BALLOON_RESPONSE, 8_000_000),
+    ]
 
 
 def test_registered_on_the_main_group():
@@ -207,12 +275,17 @@ def test_registered_on_the_main_group():
     assert main.get_command(None, "convert") is convert
 
 
-@pytest.mark.parametrize("make, message", [
-    (lambda p: None, "cannot read {p}: no such file"),
-    (lambda p: p.write_bytes(b""), "{p} is empty"),
-    (lambda p: p.write_bytes(pcap([(1, 0, STATUS)], linktype=1)),
-     "{p}: link type 1 (ETHERNET) is not a Dynamic Memory link type; use --linktype to force"),
-])
+@pytest.mark.parametrize(
+    "make, message",
+    [
+        (lambda p: None, "cannot read {p}: no such file"),
+        (lambda p: p.write_bytes(b""), "{p} is empty"),
+        (
+            lambda p: p.write_bytes(pcap([(1, 0, STATUS)], linktype=1)),
+            "{p}: link type 1 (ETHERNET) is not a Dynamic Memory link type; use --linktype to force",
+        ),
+    ],
+)
 def test_input_errors_one_line_exit_2_no_output(tmp_path, make, message):
     source = tmp_path / "in.pcap"
     make(source)
@@ -221,19 +294,23 @@ def test_input_errors_one_line_exit_2_no_output(tmp_path, make, message):
     assert (result.exit_code, result.stdout) == (2, "")
     assert result.stderr == f"dmdissect: error: {message.format(p=source)}\n"
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
-        ["in.pcap"] if source.exists() else [])
+        ["in.pcap"] if source.exists() else []
+    )
 
 
 def test_error_midway_leaves_no_output(tmp_path):
     source = tmp_path / "mixed.pcapng"
-    source.write_bytes(shb("<") + idb("<", 147) + idb("<", 1) + epb("<", 0, 1, STATUS)
-                       + epb("<", 1, 2, STATUS))
+    source.write_bytes(
+        shb("<") + idb("<", 147) + idb("<", 1) + epb("<", 0, 1, STATUS) + epb("<", 1, 2, STATUS)
+    )
     out = tmp_path / "out.pcapng"
     out.write_bytes(b"old")
     result = run(str(source), str(out))
     assert result.exit_code == 2
-    assert result.stderr == (f"dmdissect: error: {source}: link type 1 (ETHERNET) is not a "
-                             f"Dynamic Memory link type; use --linktype to force\n")
+    assert result.stderr == (
+        f"dmdissect: error: {source}: link type 1 (ETHERNET) is not a "
+        f"Dynamic Memory link type; use --linktype to force\n"
+    )
     assert out.read_bytes() == b"old"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["mixed.pcapng", "out.pcapng"]
 
@@ -259,8 +336,7 @@ def test_convert_onto_itself(tmp_path):
     source = tmp_path / "same.pcap"
     source.write_bytes(pcap([(3, 4, STATUS)]))
     assert run(str(source), str(source)).exit_code == 0
-    assert [(f.data, micros(f.time)) for f in open_frames(str(source))] == [
-        (STATUS, 3_000_004)]
+    assert [(f.data, micros(f.time)) for f in open_frames(str(source))] == [(STATUS, 3_000_004)]
     assert source.read_bytes()[:4] == b"\x0a\x0d\x0d\x0a"
 
 
@@ -306,13 +382,29 @@ def test_tshark_opens_converted_file(tmp_path):
     out = tmp_path / "out.pcapng"
     run(str(source), str(out))
     result = subprocess.run(
-        [binary, "-r", str(out), "-T", "fields", "-E", "separator=|", "-e", "frame.len",
-         "-e", "frame.time_epoch", "-e", "frame.p2p_dir", "-e", "frame.comment"],
-        capture_output=True, text=True)
+        [
+            binary,
+            "-r",
+            str(out),
+            "-T",
+            "fields",
+            "-E",
+            "separator=|",
+            "-e",
+            "frame.len",
+            "-e",
+            "frame.time_epoch",
+            "-e",
+            "frame.p2p_dir",
+            "-e",
+            "frame.comment",
+        ],
+        capture_output=True,
+        text=True,
+    )
     assert result.returncode == 0
     lines = result.stdout.splitlines()
-    origins = [f"dmdissect origin: {source}#{n}@{e[5]}" for n, e in
-               enumerate(hand_pcapng()[1], 1)]
+    origins = [f"dmdissect origin: {source}#{n}@{e[5]}" for n, e in enumerate(hand_pcapng()[1], 1)]
     assert lines == [
         f"16|1700000000.123456000|1|hello,{origins[0]}",
         f"16|1700000005.000000000|0|{origins[1]}",
@@ -330,7 +422,7 @@ def test_tshark_reads_both_outputs(tmp_path, to):
     source.write_bytes(b"".join(MESSAGES))
     out = tmp_path / f"out.{to}"
     run("--format", "raw", "--to", to, str(source), str(out))
-    result = subprocess.run([binary, "-r", str(out), "-T", "fields", "-e", "frame.len"],
-                            capture_output=True, text=True)
-    assert (result.returncode, result.stdout.split()) == (
-        0, [str(len(m)) for m in MESSAGES])
+    result = subprocess.run(
+        [binary, "-r", str(out), "-T", "fields", "-e", "frame.len"], capture_output=True, text=True
+    )
+    assert (result.returncode, result.stdout.split()) == (0, [str(len(m)) for m in MESSAGES])

@@ -48,8 +48,9 @@ def test_version_option_is_documented():
 
 @pytest.mark.skipif(shutil.which("mandoc") is None, reason="mandoc is not installed")
 def test_man_page_lints_clean():
-    result = subprocess.run(["mandoc", "-Tlint", "-W", "warning", str(MAN)],
-                            capture_output=True, text=True)
+    result = subprocess.run(
+        ["mandoc", "-Tlint", "-W", "warning", str(MAN)], capture_output=True, text=True
+    )
     assert (result.returncode, result.stdout, result.stderr) == (0, "", "")
 
 

@@ -39,7 +39,8 @@ def test_shorter_than_header():
 def test_unknown_type_keeps_the_body():
     message = dissect(Frame(1, hdr(32768, 12) + b"\xde\xad\xbe\xef"))
     assert [(f.severity.value, f.message) for f in message.findings] == [
-        ("error", "unknown message type 32768")]
+        ("error", "unknown message type 32768")
+    ]
     assert bytes(message.header.payload) == b"\xde\xad\xbe\xef"
     assert message.type_name == "UNKNOWN(32768)"
 
@@ -50,32 +51,45 @@ def test_size_smaller_than_header():
 
 def test_size_smaller_than_fixed_part():
     assert findings(hdr(5, 16) + STATUS[8:]) == [
-        ("error", "hdr.size 16 is smaller than the fixed part of DM_STATUS_REPORT (48 bytes)")]
+        ("error", "hdr.size 16 is smaller than the fixed part of DM_STATUS_REPORT (48 bytes)")
+    ]
 
 
 def test_truncated_body_is_decoded_as_far_as_it_goes():
     message = dissect(Frame(1, STATUS[:20]))
     assert message.body.num_avail == 1000
-    assert message.body.missing == ("num_committed", "page_file_size", "zero_free",
-                                    "page_file_writes", "io_diff")
+    assert message.body.missing == (
+        "num_committed",
+        "page_file_size",
+        "zero_free",
+        "page_file_writes",
+        "io_diff",
+    )
     assert [(f.severity.value, f.message) for f in message.findings] == [
         ("error", "truncated: hdr.size 48 but only 20 bytes present"),
-        ("error", "truncated: the bytes end inside DM_STATUS_REPORT after 20; missing "
-                  "num_committed, page_file_size, zero_free, page_file_writes, io_diff"),
+        (
+            "error",
+            "truncated: the bytes end inside DM_STATUS_REPORT after 20; missing "
+            "num_committed, page_file_size, zero_free, page_file_writes, io_diff",
+        ),
     ]
 
 
 def test_header_only_message_of_a_type_with_a_body():
     assert findings(hdr(6, 8)) == [
         ("error", "hdr.size 8 is smaller than the fixed part of DM_BALLOON_REQUEST (16 bytes)"),
-        ("error", "truncated: the bytes end inside DM_BALLOON_REQUEST after 8; missing "
-                  "num_pages, reservedz"),
+        (
+            "error",
+            "truncated: the bytes end inside DM_BALLOON_REQUEST after 8; missing "
+            "num_pages, reservedz",
+        ),
     ]
 
 
 def test_trailing_bytes():
     assert findings(STATUS + b"\0" * 8) == [
-        ("warning", "8 bytes after the end of the message (trailing)")]
+        ("warning", "8 bytes after the end of the message (trailing)")
+    ]
 
 
 def test_range_count_larger_than_the_bytes():
@@ -96,7 +110,8 @@ def test_size_disagrees_with_range_count_but_ranges_are_decoded():
     message = dissect(Frame(1, data))
     assert len(message.body.range_array) == 3
     assert [(f.severity.value, f.message) for f in message.findings] == [
-        ("warning", "hdr.size 16 disagrees with the content (40 bytes)")]
+        ("warning", "hdr.size 16 disagrees with the content (40 bytes)")
+    ]
 
 
 def test_nonzero_reserved_bits_including_nested_unions():
@@ -104,13 +119,16 @@ def test_nonzero_reserved_bits_including_nested_unions():
     data = hdr(3, 32) + caps + struct.pack("<QQ", 0, 2**64 - 1)
     assert findings(data) == [("warning", "reserved field caps.reservedz is not zero (0x1)")]
     data = hdr(2, 16) + struct.pack("<Q", 1 | 1 << 63)
-    assert findings(data) == [("warning", "reserved field reservedz is not zero (0x4000000000000000)")]
+    assert findings(data) == [
+        ("warning", "reserved field reservedz is not zero (0x4000000000000000)")
+    ]
 
 
 def test_wrong_direction_only_when_the_capture_says_so():
     balloon_request = hdr(6, 16) + struct.pack("<II", 100, 0)
     assert findings(balloon_request, direction="guest->host", direction_source=FROM_CAPTURE) == [
-        ("warning", "DM_BALLOON_REQUEST is sent host->guest, but this one went guest->host")]
+        ("warning", "DM_BALLOON_REQUEST is sent host->guest, but this one went guest->host")
+    ]
     message = dissect(Frame(1, balloon_request))
     assert (message.direction, message.direction_source) == ("host->guest", "inferred")
     assert message.findings == []
@@ -136,12 +154,19 @@ def test_info_size_larger_than_the_bytes():
     ]
 
 
-@pytest.mark.parametrize("page_count,result,expected", [
-    (0, 1, [("note", "result 1 with page_count 0: permanent failure, the host stops hot-adding")]),
-    (0, 0, [("note", "hot add failed (result 0: transient, the host may retry)")]),
-    (32768, 1, []),
-    (5, 7, [("warning", "unknown hot-add result 7")]),
-])
+@pytest.mark.parametrize(
+    "page_count,result,expected",
+    [
+        (
+            0,
+            1,
+            [("note", "result 1 with page_count 0: permanent failure, the host stops hot-adding")],
+        ),
+        (0, 0, [("note", "hot add failed (result 0: transient, the host may retry)")]),
+        (32768, 1, []),
+        (5, 7, [("warning", "unknown hot-add result 7")]),
+    ],
+)
 def test_hot_add_results(page_count, result, expected):
     assert findings(hdr(11, 16) + struct.pack("<II", page_count, result)) == expected
 
@@ -153,8 +178,10 @@ def test_hot_add_region_announced_but_missing():
     assert message.body.missing == ("region",)
     assert [(f.severity.value, f.message) for f in message.findings] == [
         ("error", "truncated: hdr.size 24 but only 16 bytes present"),
-        ("error", "truncated: the bytes end inside DM_MEM_HOT_ADD_REQUEST after 16; "
-                  "missing region"),
+        (
+            "error",
+            "truncated: the bytes end inside DM_MEM_HOT_ADD_REQUEST after 16; missing region",
+        ),
     ]
 
 
@@ -177,10 +204,12 @@ def test_vmbus_framing_padding_and_len8():
     assert message.vmbus.trans_id == 99
     assert message.header.size == 28
     assert [(f.severity.value, f.message) for f in message.findings] == [
-        ("note", "info[0]: unknown info type 7")]
+        ("note", "info[0]: unknown info type 7")
+    ]
     too_long = struct.pack("<HHHHQ", 6, 2, 20, 0, 0) + STATUS
     assert findings(too_long) == [
-        ("error", "VMBus len8 20 claims 160 bytes but the frame holds 64")]
+        ("error", "VMBus len8 20 claims 160 bytes but the frame holds 64")
+    ]
     extra = struct.pack("<HHHHQ", 6, 2, 8, 0, 0) + STATUS + b"\x01" * 8
     assert findings(extra) == [("warning", "8 bytes after the VMBus packet (len8 8)")]
 
@@ -202,5 +231,6 @@ def test_bytes_of_a_cut_structure_are_not_trailing():
 def test_qos_flags_outside_the_mask():
     data = hdr(13, 24) + struct.pack("<IIII", 0, 4096, 0xFF, 0)
     assert findings(data) == [
-        ("warning", "qos_flags 0xff has bits outside DM_REMOVE_QOS_MASK (0x3)")]
+        ("warning", "qos_flags 0xff has bits outside DM_REMOVE_QOS_MASK (0x3)")
+    ]
     assert findings(hdr(13, 24) + struct.pack("<IIII", 0, 4096, 3, 0)) == []

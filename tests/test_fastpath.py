@@ -31,7 +31,10 @@ def assert_same(frame: Frame) -> None:
     slow = dissect(frame, fast=False)
     assert (fast.type, fast.size, fast.trans_id) == (slow.type, slow.size, slow.trans_id)
     assert (fast.available, fast.consumed, fast.trailing) == (
-        slow.available, slow.consumed, slow.trailing)
+        slow.available,
+        slow.consumed,
+        slow.trailing,
+    )
     assert fast.findings == slow.findings
     assert message_object(fast) == message_object(slow)
     assert summary_line(fast, 0.0) == summary_line(slow, 0.0)
@@ -45,8 +48,11 @@ def messages(draw):
     if msg_type in (7, 8, 14) and draw(st.booleans()):
         count = draw(st.integers(0, 12))
         word = count << 1 | draw(st.integers(0, 1))
-        prefix = {7: struct.pack("<II", 0, word), 8: struct.pack("<II", draw(st.integers(0, 1)), count),
-                  14: struct.pack("<IIQ", draw(st.integers(0, 2)), count, draw(st.integers(0, 1)))}
+        prefix = {
+            7: struct.pack("<II", 0, word),
+            8: struct.pack("<II", draw(st.integers(0, 1)), count),
+            14: struct.pack("<IIQ", draw(st.integers(0, 2)), count, draw(st.integers(0, 1))),
+        }
         body = prefix[msg_type] + body
     true_size = 8 + len(body)
     size = draw(st.one_of(st.just(true_size), st.integers(0, 0xFFFF)))
@@ -72,6 +78,7 @@ def test_fast_path_on_a_real_balloon_part():
     fast = dissect(Frame(1, data))
     assert type(fast.body).__name__ == "DMBalloonResponseValues"
     assert [(r.start_page, r.page_cnt) for r in fast.body.range_array] == [
-        (0x10000 + 512 * i, 512) for i in range(10)]
+        (0x10000 + 512 * i, 512) for i in range(10)
+    ]
     assert fast.body.mysummary() == "part: 10 ranges, 5120 pages, more follow"
     assert_same(Frame(1, data))

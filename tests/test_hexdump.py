@@ -29,13 +29,18 @@ from hypothesis import strategies as st
 from dmdissect.findings import Severity
 from dmdissect.sources import hexformats
 from dmdissect.sources.errors import InputError
-from dmdissect.sources.hexdump import (MAX_FOREIGN_LINES, MAX_MESSAGE, iter_hex_frames,
-                                       looks_like_hex_text)
+from dmdissect.sources.hexdump import (
+    MAX_FOREIGN_LINES,
+    MAX_MESSAGE,
+    iter_hex_frames,
+    looks_like_hex_text,
+)
 
 FIXTURES = Path(__file__).parent / "fixtures" / "hex"
 
 
 # --- messages, built independently of the code under test -------------------------------
+
 
 def hdr(kind: int, size: int, trans_id: int) -> bytes:
     return struct.pack("<HHI", kind, size, trans_id)
@@ -45,8 +50,11 @@ def page_range(start: int, count: int) -> bytes:
     return struct.pack("<Q", start | (count << 40))
 
 
-BALLOON_RESPONSE = (hdr(7, 56, 0xD201E328) + struct.pack("<II", 0x7E493231, 5 << 1)
-                    + b"".join(page_range(0x100000 + 0x200 * k, 512) for k in range(5)))
+BALLOON_RESPONSE = (
+    hdr(7, 56, 0xD201E328)
+    + struct.pack("<II", 0x7E493231, 5 << 1)
+    + b"".join(page_range(0x100000 + 0x200 * k, 512) for k in range(5))
+)
 STATUS_REPORT = hdr(5, 48, 0x2A) + struct.pack("<QQQQII", 0x3E8A2, 0, 0, 0, 0, 0)
 UNBALLOON_RESPONSE = hdr(9, 8, 0x2B)
 BALLOON_REQUEST = hdr(6, 16, 0x65666163) + struct.pack("<II", 0x3431, 0)
@@ -77,36 +85,48 @@ def hex_dump_to_buffer(buf: bytes, rowsize: int, groupsize: int, ascii: bool) ->
     if rowsize not in (16, 32):
         rowsize = 16
     length = min(len(buf), rowsize)
-    if groupsize not in (1, 2, 4, 8):          # !is_power_of_2(groupsize) || groupsize > 8
+    if groupsize not in (1, 2, 4, 8):  # !is_power_of_2(groupsize) || groupsize > 8
         groupsize = 1
-    if length % groupsize:                     # no mixed size output
+    if length % groupsize:  # no mixed size output
         groupsize = 1
     ngroups = length // groupsize
     ascii_column = rowsize * 2 + rowsize // groupsize + 1
-    if groupsize > 1:                          # get_unaligned() of a native (LE) word
-        words = (int.from_bytes(buf[j * groupsize:(j + 1) * groupsize], "little")
-                 for j in range(ngroups))
+    if groupsize > 1:  # get_unaligned() of a native (LE) word
+        words = (
+            int.from_bytes(buf[j * groupsize : (j + 1) * groupsize], "little")
+            for j in range(ngroups)
+        )
         line = " ".join(f"{w:0{2 * groupsize}x}" for w in words)
     else:
         line = " ".join(f"{b:02x}" for b in buf[:length])
     if not ascii:
         return line
-    line = line.ljust(ascii_column)            # while (lx < ascii_column) ' '
+    line = line.ljust(ascii_column)  # while (lx < ascii_column) ' '
     return line + "".join(chr(c) if 0x20 <= c < 0x7F else "." for c in buf[:length])
 
 
-def print_hex_dump(prefix_str: str, prefix_type: int, rowsize: int, groupsize: int,
-                   buf: bytes, ascii: bool, address: int | None = None) -> list[str]:
+def print_hex_dump(
+    prefix_str: str,
+    prefix_type: int,
+    rowsize: int,
+    groupsize: int,
+    buf: bytes,
+    ascii: bool,
+    address: int | None = None,
+) -> list[str]:
     """The lines print_hex_dump() hands to printk.  ``address`` None means hashed %p
     (a 32-bit hash printed as 16 digits, different on every line)."""
     if rowsize not in (16, 32):
         rowsize = 16
     lines = []
     for i in range(0, len(buf), rowsize):
-        linebuf = hex_dump_to_buffer(buf[i:i + rowsize], rowsize, groupsize, ascii)
+        linebuf = hex_dump_to_buffer(buf[i : i + rowsize], rowsize, groupsize, ascii)
         if prefix_type == DUMP_PREFIX_ADDRESS:
-            pointer = (address + i if address is not None
-                       else random.Random(i * 7919 + len(buf)).getrandbits(32) | 1 << 31)
+            pointer = (
+                address + i
+                if address is not None
+                else random.Random(i * 7919 + len(buf)).getrandbits(32) | 1 << 31
+            )
             lines.append(f"{prefix_str}{pointer:016x}: {linebuf}")
         elif prefix_type == DUMP_PREFIX_OFFSET:
             lines.append(f"{prefix_str}{i:08x}: {linebuf}")
@@ -138,19 +158,29 @@ STAMP_TIME = {
 }
 
 
-def kernel_dump(messages, prefix_type=DUMP_PREFIX_OFFSET, rowsize=16, groupsize=1,
-                ascii=True, stamp="dmesg", prefix_str="hv_balloon: ", address=None,
-                times=None) -> str:
+def kernel_dump(
+    messages,
+    prefix_type=DUMP_PREFIX_OFFSET,
+    rowsize=16,
+    groupsize=1,
+    ascii=True,
+    stamp="dmesg",
+    prefix_str="hv_balloon: ",
+    address=None,
+    times=None,
+) -> str:
     out = []
     for n, message in enumerate(messages):
         t = times[n] if times else 100.5 + n
-        for line in print_hex_dump(prefix_str, prefix_type, rowsize, groupsize, message,
-                                   ascii, address):
+        for line in print_hex_dump(
+            prefix_str, prefix_type, rowsize, groupsize, message, ascii, address
+        ):
             out.append(STAMPS[stamp](t) + line)
     return "\n".join(out) + "\n"
 
 
 # --- layouts of tools that are not run here, checked against the real ones below ------
+
 
 def render(data: bytes) -> str:
     return "".join(chr(c) if 0x20 <= c < 0x7F else "." for c in data)
@@ -161,7 +191,7 @@ def tshark_x(messages) -> str:
     for message in messages:
         lines = []
         for off in range(0, len(message), 16):
-            row = message[off:off + 16]
+            row = message[off : off + 16]
             hexpart = " ".join(f"{b:02x}" for b in row)
             lines.append(f"{off:04x}  {hexpart:<47}   {render(row)}")
         blocks.append("\n".join(lines) + "\n")
@@ -171,9 +201,14 @@ def tshark_x(messages) -> str:
 def wireshark_copy(messages) -> str:
     """Wireshark's "Copy as Hex Dump": three spaces after the offset."""
     return "".join(
-        "".join(f"{off:04x}   {' '.join(f'{b:02x}' for b in m[off:off + 16]):<47}   "
-                f"{render(m[off:off + 16])}\n" for off in range(0, len(m), 16)) + "\n"
-        for m in messages)
+        "".join(
+            f"{off:04x}   {' '.join(f'{b:02x}' for b in m[off : off + 16]):<47}   "
+            f"{render(m[off : off + 16])}\n"
+            for off in range(0, len(m), 16)
+        )
+        + "\n"
+        for m in messages
+    )
 
 
 def render_tcpdump(data: bytes) -> str:
@@ -185,8 +220,8 @@ def render_tcpdump(data: bytes) -> str:
 def tcpdump_block(message: bytes, ascii: bool) -> list[str]:
     lines = []
     for off in range(0, len(message), 16):
-        row = message[off:off + 16]
-        words = " ".join(row[i:i + 2].hex() for i in range(0, len(row), 2))
+        row = message[off : off + 16]
+        words = " ".join(row[i : i + 2].hex() for i in range(0, len(row), 2))
         line = f"\t0x{off:04x}:  {words}"
         lines.append(f"{line}{' ' * (39 - len(words))}  {render_tcpdump(row)}" if ascii else line)
     return lines
@@ -209,6 +244,7 @@ def run_tool(args: list[str], data: bytes) -> str:
 
 # --- fixtures made by the real tools ------------------------------------------------------
 
+
 def fixture(name: str) -> str:
     path = FIXTURES / name
     if not path.exists():
@@ -221,13 +257,30 @@ def test_fixture_messages_are_the_struct_built_ones():
         assert (FIXTURES / f"msg{n}.bin").read_bytes() == message
 
 
-@pytest.mark.parametrize("name", [
-    "xxd.txt", "xxd_g1.txt", "xxd_e.txt", "xxd_p.txt", "xxd_i.txt",
-    "hexdump_C.txt", "hexdump.txt", "od_x1z_v.txt", "od_x1z.txt", "od_octal.txt",
-    "od_decimal_x2.txt", "tshark_x.txt", "tcpdump_X.txt", "tcpdump_xx.txt",
-    "text2pcap_io.txt", "xxd_g1_nocolon.txt", "xxd_nocolon.txt", "text2pcap_doc.txt",
-    "text2pcap_offset4.txt",
-])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "xxd.txt",
+        "xxd_g1.txt",
+        "xxd_e.txt",
+        "xxd_p.txt",
+        "xxd_i.txt",
+        "hexdump_C.txt",
+        "hexdump.txt",
+        "od_x1z_v.txt",
+        "od_x1z.txt",
+        "od_octal.txt",
+        "od_decimal_x2.txt",
+        "tshark_x.txt",
+        "tcpdump_X.txt",
+        "tcpdump_xx.txt",
+        "text2pcap_io.txt",
+        "xxd_g1_nocolon.txt",
+        "xxd_nocolon.txt",
+        "text2pcap_doc.txt",
+        "text2pcap_offset4.txt",
+    ],
+)
 def test_tool_fixture_decodes_to_the_messages(name):
     frames = frames_of(fixture(name), name=name)
     assert [f.data for f in frames] == MESSAGES
@@ -280,21 +333,27 @@ def test_tshark_layout_generator_matches_tshark():
 
 
 def test_tcpdump_layout_generator_matches_tcpdump():
-    stamps = [line.split(" UNSUPPORTED")[0] for line in fixture("tcpdump_X.txt").splitlines()
-              if "UNSUPPORTED" in line]
+    stamps = [
+        line.split(" UNSUPPORTED")[0]
+        for line in fixture("tcpdump_X.txt").splitlines()
+        if "UNSUPPORTED" in line
+    ]
     assert tcpdump(MESSAGES, stamps=stamps) == fixture("tcpdump_X.txt")
     assert tcpdump(MESSAGES, ascii=False, stamps=stamps) == fixture("tcpdump_xx.txt")
 
 
 # --- the kernel's print_hex_dump in dmesg, journalctl and syslog lines ---------------------
 
+
 def test_kernel_reimplementation_matches_the_documented_examples():
     """The two examples in lib/hexdump.c's own comment for print_hex_dump()."""
     data = bytes(range(0x40, 0x50))
     assert hex_dump_to_buffer(data, 16, 1, True) == (
-        "40 41 42 43 44 45 46 47 48 49 4a 4b 4c 4d 4e 4f  @ABCDEFGHIJKLMNO")
+        "40 41 42 43 44 45 46 47 48 49 4a 4b 4c 4d 4e 4f  @ABCDEFGHIJKLMNO"
+    )
     assert hex_dump_to_buffer(bytes(range(0x70, 0x80)), 16, 4, True) == (
-        "73727170 77767574 7b7a7978 7f7e7d7c  pqrstuvwxyz{|}~.")
+        "73727170 77767574 7b7a7978 7f7e7d7c  pqrstuvwxyz{|}~."
+    )
 
 
 def test_kernel_short_line_falls_back_to_single_bytes():
@@ -326,15 +385,18 @@ def test_kernel_lines_without_any_prefix_use_ascii_column(groupsize):
 
 
 def test_kernel_real_addresses_follow_each_other():
-    text = kernel_dump(MESSAGES, DUMP_PREFIX_ADDRESS, groupsize=4, ascii=False,
-                       address=0xFFFF888100A3C000)
+    text = kernel_dump(
+        MESSAGES, DUMP_PREFIX_ADDRESS, groupsize=4, ascii=False, address=0xFFFF888100A3C000
+    )
     assert datas(text) == MESSAGES
 
 
 def test_kernel_ptrval_before_hashing_is_ready():
     text = kernel_dump([BALLOON_RESPONSE], DUMP_PREFIX_ADDRESS, groupsize=1)
-    lines = [line[:15] + "hv_balloon: (____ptrval____): " + line.split(": ", 2)[2]
-             for line in text.splitlines()]
+    lines = [
+        line[:15] + "hv_balloon: (____ptrval____): " + line.split(": ", 2)[2]
+        for line in text.splitlines()
+    ]
     assert datas("\n".join(lines)) == [BALLOON_RESPONSE]
 
 
@@ -344,8 +406,10 @@ def legacy_hex_dump_to_buffer(buf: bytes, rowsize: int, groupsize: int) -> str:
     if length % groupsize:
         groupsize = 1
     if groupsize > 1:
-        line = " ".join(f"{int.from_bytes(buf[j:j + groupsize], 'little'):0{2 * groupsize}x}"
-                        for j in range(0, length, groupsize))
+        line = " ".join(
+            f"{int.from_bytes(buf[j : j + groupsize], 'little'):0{2 * groupsize}x}"
+            for j in range(0, length, groupsize)
+        )
         return line + "  " + render(buf[:length])
     return " ".join(f"{b:02x}" for b in buf[:length]).ljust(3 * rowsize + 1) + render(buf[:length])
 
@@ -357,7 +421,7 @@ def test_legacy_kernel_ascii_column_right_after_short_line(groupsize):
     lines = []
     for message in MESSAGES:
         for off in range(0, len(message), 16):
-            row = legacy_hex_dump_to_buffer(message[off:off + 16], 16, groupsize)
+            row = legacy_hex_dump_to_buffer(message[off : off + 16], 16, groupsize)
             lines.append(f"[  100.500000] hv_balloon: {off:08x}: {row}")
     text = "\n".join(lines)
     if groupsize == 4:
@@ -367,9 +431,17 @@ def test_legacy_kernel_ascii_column_right_after_short_line(groupsize):
 
 # --- the ASCII column is never read as bytes -----------------------------------------------
 
+
 def test_hex_looking_ascii_column_in_every_tool_fixture():
-    for name in ("xxd.txt", "xxd_g1.txt", "xxd_e.txt", "hexdump_C.txt", "od_x1z_v.txt",
-                 "tshark_x.txt", "tcpdump_X.txt"):
+    for name in (
+        "xxd.txt",
+        "xxd_g1.txt",
+        "xxd_e.txt",
+        "hexdump_C.txt",
+        "od_x1z_v.txt",
+        "tshark_x.txt",
+        "tcpdump_X.txt",
+    ):
         text = fixture(name)
         assert "1234abcd" in text and "cafe" in text
         assert datas(text)[3:] == [BALLOON_REQUEST, HOT_ADD_REQUEST], name
@@ -388,6 +460,7 @@ def test_plain_line_with_hex_looking_ascii_column():
 
 
 # --- broken lines give findings and keep what can be read ----------------------------------
+
 
 def severities(frame) -> list[Severity]:
     return [f.severity for f in frame.findings]
@@ -528,12 +601,21 @@ def test_noise_between_lines_of_an_offset_dump():
 
 # --- time and direction ---------------------------------------------------------------
 
-@pytest.mark.parametrize("before, direction", [
-    ("host->guest", "host->guest"), ("guest->host:", "guest->host"),
-    ("sending host -> guest", "host->guest"), ("Guest to host message", "guest->host"),
-    ("host → guest", "host->guest"), ("O", "host->guest"), ("I", "guest->host"),
-    ("I think this is the reply", None), ("hosting guests", None),
-])
+
+@pytest.mark.parametrize(
+    "before, direction",
+    [
+        ("host->guest", "host->guest"),
+        ("guest->host:", "guest->host"),
+        ("sending host -> guest", "host->guest"),
+        ("Guest to host message", "guest->host"),
+        ("host → guest", "host->guest"),
+        ("O", "host->guest"),
+        ("I", "guest->host"),
+        ("I think this is the reply", None),
+        ("hosting guests", None),
+    ],
+)
 def test_direction_from_the_line_before(before, direction):
     frame = only(before + "\n" + fixture("xxd.txt").split("00000000: 0500")[0])
     assert frame.direction == direction
@@ -546,14 +628,17 @@ def test_direction_in_the_first_line_prefix():
     assert [f.direction for f in frames_of(text)] == ["guest->host", "host->guest"]
 
 
-@pytest.mark.parametrize("preamble, seconds", [
-    ("I 12:00:03.123456", 12 * 3600 + 3.123456),
-    ("O 2026-11-27 12:00:03.123456", utc(2026, 11, 27, 12, 0, 3, 0.123456)),
-    ("2026-11-27 12:00:03,5 DEBUG dm: sending", utc(2026, 11, 27, 12, 0, 3, 0.5)),
-    ("2026-11-27T12:00:03+02:00 sent", utc(2026, 11, 27, 10, 0, 3)),
-    ("1795780803.5 IP something", 1795780803.5),
-    ("[  100.500000] hv_balloon: sending", 100.5),
-])
+@pytest.mark.parametrize(
+    "preamble, seconds",
+    [
+        ("I 12:00:03.123456", 12 * 3600 + 3.123456),
+        ("O 2026-11-27 12:00:03.123456", utc(2026, 11, 27, 12, 0, 3, 0.123456)),
+        ("2026-11-27 12:00:03,5 DEBUG dm: sending", utc(2026, 11, 27, 12, 0, 3, 0.5)),
+        ("2026-11-27T12:00:03+02:00 sent", utc(2026, 11, 27, 10, 0, 3)),
+        ("1795780803.5 IP something", 1795780803.5),
+        ("[  100.500000] hv_balloon: sending", 100.5),
+    ],
+)
 def test_time_from_the_line_before(preamble, seconds):
     text = preamble + "\n\n" + "".join(run_lines(fixture("hexdump_C.txt"), 5))
     assert only(text).time == pytest.approx(seconds, abs=1e-6)
@@ -577,6 +662,7 @@ def test_dmesg_stamp_on_the_line_wins_over_the_line_before():
 
 # --- group order override --------------------------------------------------------------
 
+
 def test_hex_order_override():
     words = kernel_dump([BALLOON_RESPONSE], groupsize=4)
     assert datas(words, "bytes") != [BALLOON_RESPONSE]
@@ -593,19 +679,39 @@ def test_hex_order_rejects_unknown_values():
 
 # --- format detection -------------------------------------------------------------------
 
-@pytest.mark.parametrize("name", [
-    "xxd.txt", "xxd_p.txt", "xxd_i.txt", "xxd_e.txt", "hexdump_C.txt", "hexdump.txt",
-    "od_x1z.txt", "od_octal.txt", "tshark_x.txt", "tcpdump_X.txt", "text2pcap_io.txt"])
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "xxd.txt",
+        "xxd_p.txt",
+        "xxd_i.txt",
+        "xxd_e.txt",
+        "hexdump_C.txt",
+        "hexdump.txt",
+        "od_x1z.txt",
+        "od_octal.txt",
+        "tshark_x.txt",
+        "tcpdump_X.txt",
+        "text2pcap_io.txt",
+    ],
+)
 def test_looks_like_hex_text_for_every_fixture(name):
     assert looks_like_hex_text(fixture(name).encode())
 
 
-@pytest.mark.parametrize("head", [
-    b"", b"\n\n", BALLOON_RESPONSE, b"".join(MESSAGES),
-    (FIXTURES / "dm.pcapng").read_bytes() if (FIXTURES / "dm.pcapng").exists() else b"\0",
-    b"hv_balloon_incoming_balloon incoming balloon response 1, ranges 5, more 0\n" * 20,
-    DMESG_NOISE.encode(),
-])
+@pytest.mark.parametrize(
+    "head",
+    [
+        b"",
+        b"\n\n",
+        BALLOON_RESPONSE,
+        b"".join(MESSAGES),
+        (FIXTURES / "dm.pcapng").read_bytes() if (FIXTURES / "dm.pcapng").exists() else b"\0",
+        b"hv_balloon_incoming_balloon incoming balloon response 1, ranges 5, more 0\n" * 20,
+        DMESG_NOISE.encode(),
+    ],
+)
 def test_looks_like_hex_text_rejects_binary_and_plain_logs(head):
     assert not looks_like_hex_text(head)
 
@@ -626,8 +732,9 @@ PLAIN_FORMATS = {
     "commas": lambda m: ", ".join(f"{b:02x}" for b in m),
     "C bytes": lambda m: ", ".join(f"0x{b:02x}" for b in m),
     "C braces": lambda m: "{" + ",".join(f"0x{b:02X}" for b in m) + "};",
-    "C statement": lambda m: "static const uint8_t msg[] = { "
-                             + ", ".join(f"0x{b:02x}" for b in m) + " };",
+    "C statement": lambda m: (
+        "static const uint8_t msg[] = { " + ", ".join(f"0x{b:02x}" for b in m) + " };"
+    ),
     "python list": lambda m: "data = bytes([" + ", ".join(f"0x{b:02x}" for b in m) + "])",
     "bytes repr": repr,
     "bytes repr in a log": lambda m: f"DEBUG:dm:sent {m!r} to the host",
@@ -643,8 +750,10 @@ def test_plain_formats_one_message_per_line(fmt):
 
 def test_c_array_spread_over_lines_with_braces():
     """``xxd -i``'s layout: a declaration opening a brace, rows, ``};``."""
-    body = ",\n".join("  " + ", ".join(f"0x{b:02x}" for b in BALLOON_RESPONSE[i:i + 12])
-                      for i in range(0, 56, 12))
+    body = ",\n".join(
+        "  " + ", ".join(f"0x{b:02x}" for b in BALLOON_RESPONSE[i : i + 12])
+        for i in range(0, 56, 12)
+    )
     text = f"/* balloon */\nunsigned char msg[] = {{\n{body}\n}};\nunsigned int msg_len = 56;\n"
     assert datas(text) == [BALLOON_RESPONSE]
 
@@ -652,14 +761,16 @@ def test_c_array_spread_over_lines_with_braces():
 def test_c_array_block_keeps_a_lying_header_together():
     """A guest bug sends hdr.size=16 on responses with ranges: braces still hold it whole."""
     lying = BALLOON_RESPONSE[:2] + b"\x10\x00" + BALLOON_RESPONSE[4:]
-    body = "\n".join(", ".join(f"0x{b:02x}" for b in lying[i:i + 8]) + ","
-                     for i in range(0, 56, 8))
+    body = "\n".join(
+        ", ".join(f"0x{b:02x}" for b in lying[i : i + 8]) + "," for i in range(0, 56, 8)
+    )
     assert datas("{\n" + body + "\n}\n") == [lying]
 
 
 def test_blocks_separated_by_blank_lines():
-    text = "\n\n".join("\n".join(m[i:i + 8].hex(" ") for i in range(0, len(m), 8))
-                       for m in MESSAGES)
+    text = "\n\n".join(
+        "\n".join(m[i : i + 8].hex(" ") for i in range(0, len(m), 8)) for m in MESSAGES
+    )
     assert datas(text) == MESSAGES
 
 
@@ -686,6 +797,7 @@ def test_powershell_format_hex_ruler_is_not_a_message():
 
 # --- input encodings and line endings -----------------------------------------------------
 
+
 def test_crlf_line_endings():
     assert datas(fixture("hexdump_C.txt").replace("\n", "\r\n")) == MESSAGES
 
@@ -698,8 +810,12 @@ def test_utf16_with_bom_as_powershell_writes_it():
 
 
 def test_utf8_bom_and_colour_escapes():
-    coloured = kernel_dump(MESSAGES, groupsize=2).replace(
-        "[", "\x1b[32m[").replace("] ", "]\x1b[0m ").replace("hv_balloon:", "\x1b[33mhv_balloon:\x1b[0m")
+    coloured = (
+        kernel_dump(MESSAGES, groupsize=2)
+        .replace("[", "\x1b[32m[")
+        .replace("] ", "]\x1b[0m ")
+        .replace("hv_balloon:", "\x1b[33mhv_balloon:\x1b[0m")
+    )
     assert datas(b"\xef\xbb\xbf" + coloured.encode()) == MESSAGES
 
 
@@ -712,7 +828,7 @@ def test_stream_returning_text_and_short_reads():
             return True
 
         def read(self, n=-1):
-            chunk = self.text[self.pos:self.pos + 7]
+            chunk = self.text[self.pos : self.pos + 7]
             self.pos += 7
             return chunk
 
@@ -720,6 +836,7 @@ def test_stream_returning_text_and_short_reads():
 
 
 # --- limits and errors ----------------------------------------------------------------------
+
 
 class Generated(io.RawIOBase):
     """A stream that makes its content chunk by chunk, so the test holds none of it."""
@@ -769,11 +886,13 @@ def test_endless_line_without_newline_at_all():
 
 def test_message_longer_than_any_size_field_is_cut_with_an_error():
     rows = 6000
+
     def lines():
         yield b"00000000: 0700 3800 28e3 01d2 3132 497e 0a00 0000  ..8.(...12I~....\n"
         for i in range(1, rows):
             yield f"{16 * i:08x}: 0000 0000 0000 0000 0000 0000 0000 0000  ................\n".encode()
         yield fixture("xxd.txt").encode()
+
     frames = list(iter_hex_frames(Generated(lines()), "t"))
     assert len(frames[0].data) == MAX_MESSAGE
     assert frames[0].data[:16] == BALLOON_RESPONSE[:16]
@@ -816,6 +935,7 @@ def test_unreadable_stream_raises_input_error_after_the_good_frames():
 
 # --- properties: any message through any format comes back byte-exact ------------------------
 
+
 @st.composite
 def dm_messages(draw) -> bytes:
     """8..600 bytes behind a plausible header whose size is the length; sometimes
@@ -824,21 +944,32 @@ def dm_messages(draw) -> bytes:
     kind = draw(st.one_of(st.integers(0, 14), st.integers(0, 0xFFFF)))
     trans_id = draw(st.integers(0, 0xFFFFFFFF))
     body_len = length - HEADER
-    body = draw(st.one_of(
-        st.binary(min_size=body_len, max_size=body_len),
-        st.binary(max_size=body_len).map(lambda b: b.ljust(body_len, b"\0"))))
+    body = draw(
+        st.one_of(
+            st.binary(min_size=body_len, max_size=body_len),
+            st.binary(max_size=body_len).map(lambda b: b.ljust(body_len, b"\0")),
+        )
+    )
     return hdr(kind, length, trans_id) + body
 
 
 MESSAGE_LISTS = st.lists(dm_messages(), min_size=1, max_size=3)
 
 TOOLS = {
-    "xxd": ["xxd"], "xxd -p": ["xxd", "-p"], "xxd -g1": ["xxd", "-g1"],
-    "xxd -e": ["xxd", "-e"], "xxd -g8": ["xxd", "-g8"], "xxd -c32": ["xxd", "-c32"],
-    "xxd -i": ["xxd", "-i"], "hexdump -C": ["hexdump", "-C"], "hexdump": ["hexdump"],
+    "xxd": ["xxd"],
+    "xxd -p": ["xxd", "-p"],
+    "xxd -g1": ["xxd", "-g1"],
+    "xxd -e": ["xxd", "-e"],
+    "xxd -g8": ["xxd", "-g8"],
+    "xxd -c32": ["xxd", "-c32"],
+    "xxd -i": ["xxd", "-i"],
+    "hexdump -C": ["hexdump", "-C"],
+    "hexdump": ["hexdump"],
     "od -A x -t x1z": ["od", "-A", "x", "-t", "x1z"],
     "od -A x -t x1z -v": ["od", "-A", "x", "-t", "x1z", "-v"],
-    "od -t x1": ["od", "-t", "x1"], "od -x": ["od", "-x"], "od -A d -t x4": ["od", "-A", "d", "-t", "x4"],
+    "od -t x1": ["od", "-t", "x1"],
+    "od -x": ["od", "-x"],
+    "od -A d -t x4": ["od", "-A", "d", "-t", "x4"],
 }
 
 
@@ -860,14 +991,21 @@ GENERATED = {
     "wireshark copy": wireshark_copy,
     "tcpdump -X": tcpdump,
     "tcpdump -xx": lambda ms: tcpdump(ms, ascii=False),
-    **{name: (lambda f: lambda ms: "\n".join(f(m) for m in ms) + "\n")(f)
-       for name, f in PLAIN_FORMATS.items()},
-    "xxd -p blocks": lambda ms: "\n".join(
-        "\n".join(m[i:i + 30].hex() for i in range(0, len(m), 30)) for m in ms) + "\n",
+    **{
+        name: (lambda f: lambda ms: "\n".join(f(m) for m in ms) + "\n")(f)
+        for name, f in PLAIN_FORMATS.items()
+    },
+    "xxd -p blocks": lambda ms: (
+        "\n".join("\n".join(m[i : i + 30].hex() for i in range(0, len(m), 30)) for m in ms) + "\n"
+    ),
     "C array blocks": lambda ms: "".join(
-        "unsigned char m[] = {\n" + ",\n".join(
-            "  " + ", ".join(f"0x{b:02x}" for b in m[i:i + 12]) for i in range(0, len(m), 12))
-        + "\n};\n" for m in ms),
+        "unsigned char m[] = {\n"
+        + ",\n".join(
+            "  " + ", ".join(f"0x{b:02x}" for b in m[i : i + 12]) for i in range(0, len(m), 12)
+        )
+        + "\n};\n"
+        for m in ms
+    ),
 }
 
 
@@ -879,14 +1017,20 @@ def test_property_generated_formats_round_trip(fmt, messages):
 
 
 @settings(max_examples=300, deadline=None)
-@given(messages=MESSAGE_LISTS,
-       prefix_type=st.sampled_from([DUMP_PREFIX_OFFSET, DUMP_PREFIX_ADDRESS, DUMP_PREFIX_NONE]),
-       rowsize=st.sampled_from([16, 32]), groupsize=st.sampled_from([1, 2, 4, 8]),
-       ascii=st.booleans(), stamp=st.sampled_from(sorted(STAMPS)),
-       prefix_str=st.sampled_from(["hv_balloon: ", "", "dm: host->guest: "]),
-       real_address=st.booleans(), start=st.integers(0, 10**6))
-def test_property_kernel_print_hex_dump_round_trip(messages, prefix_type, rowsize, groupsize,
-                                                   ascii, stamp, prefix_str, real_address, start):
+@given(
+    messages=MESSAGE_LISTS,
+    prefix_type=st.sampled_from([DUMP_PREFIX_OFFSET, DUMP_PREFIX_ADDRESS, DUMP_PREFIX_NONE]),
+    rowsize=st.sampled_from([16, 32]),
+    groupsize=st.sampled_from([1, 2, 4, 8]),
+    ascii=st.booleans(),
+    stamp=st.sampled_from(sorted(STAMPS)),
+    prefix_str=st.sampled_from(["hv_balloon: ", "", "dm: host->guest: "]),
+    real_address=st.booleans(),
+    start=st.integers(0, 10**6),
+)
+def test_property_kernel_print_hex_dump_round_trip(
+    messages, prefix_type, rowsize, groupsize, ascii, stamp, prefix_str, real_address, start
+):
     """Every print_hex_dump variant.  The one left out: no prefix at all, no stamp,
     no ASCII column and multi-byte groups, where nothing can tell the kernel's words
     from xxd's bytes (the hex_order override is for that case)."""
@@ -894,8 +1038,9 @@ def test_property_kernel_print_hex_dump_round_trip(messages, prefix_type, rowsiz
         prefix_str = "hv_balloon: "
     times = [start + n * 0.25 for n in range(len(messages))]
     address = 0xFFFF888100000000 + 0x1000 * start if real_address else None
-    text = kernel_dump(messages, prefix_type, rowsize, groupsize, ascii, stamp, prefix_str,
-                       address, times)
+    text = kernel_dump(
+        messages, prefix_type, rowsize, groupsize, ascii, stamp, prefix_str, address, times
+    )
     frames = frames_of(text)
     assert [f.data for f in frames] == messages
     assert [f.time for f in frames] == pytest.approx([STAMP_TIME[stamp](t) for t in times])
@@ -905,14 +1050,67 @@ def test_property_kernel_print_hex_dump_round_trip(messages, prefix_type, rowsiz
 
 # --- properties: nothing raises ----------------------------------------------------------------
 
-FRAGMENTS = ["00000000:", "00000010: ", "0x0000:", "0x0010:  ", "*", "0700", "3800", "38", "0",
-             "  ", " ", "   ", "|", ">", "<", "{", "}", "};", "[", "]", "0x07,", "0x7", "b'",
-             "\\x0", "\\x07", "'", '"', "[  100.5] ", "<7>", "I ", "O ", "host->guest", "0000010",
-             "000000", "0000000", "00000038", "deadbeef", "\t", "12:00:03.5", "2026-11-27T01:09:11Z",
-             "(____ptrval____): ", "-", ":", ",", "z", "ffffffff", "ffff888100a3c000: ", "..8.",
-             "1234abcd", "\x1b[32m", "\r", "\u00e9", "0" * 17, "07 00 38 00 ", "=", "hv_balloon: "]
-GARBAGE_LINES = st.one_of(st.text(max_size=80),
-                          st.lists(st.sampled_from(FRAGMENTS), max_size=24).map("".join))
+FRAGMENTS = [
+    "00000000:",
+    "00000010: ",
+    "0x0000:",
+    "0x0010:  ",
+    "*",
+    "0700",
+    "3800",
+    "38",
+    "0",
+    "  ",
+    " ",
+    "   ",
+    "|",
+    ">",
+    "<",
+    "{",
+    "}",
+    "};",
+    "[",
+    "]",
+    "0x07,",
+    "0x7",
+    "b'",
+    "\\x0",
+    "\\x07",
+    "'",
+    '"',
+    "[  100.5] ",
+    "<7>",
+    "I ",
+    "O ",
+    "host->guest",
+    "0000010",
+    "000000",
+    "0000000",
+    "00000038",
+    "deadbeef",
+    "\t",
+    "12:00:03.5",
+    "2026-11-27T01:09:11Z",
+    "(____ptrval____): ",
+    "-",
+    ":",
+    ",",
+    "z",
+    "ffffffff",
+    "ffff888100a3c000: ",
+    "..8.",
+    "1234abcd",
+    "\x1b[32m",
+    "\r",
+    "\u00e9",
+    "0" * 17,
+    "07 00 38 00 ",
+    "=",
+    "hv_balloon: ",
+]
+GARBAGE_LINES = st.one_of(
+    st.text(max_size=80), st.lists(st.sampled_from(FRAGMENTS), max_size=24).map("".join)
+)
 
 
 def check_frames(frames) -> None:
@@ -944,7 +1142,7 @@ def test_property_binary_garbage_never_raises(raw):
 @given(messages=MESSAGE_LISTS, cut=st.integers(0, 4000), junk=GARBAGE_LINES)
 def test_property_torn_dumps_never_raise(messages, cut, junk):
     text = kernel_dump(messages, groupsize=4) + fixture("hexdump_C.txt")
-    torn = text[:cut] + junk + text[cut:cut + 200]
+    torn = text[:cut] + junk + text[cut : cut + 200]
     check_frames(list(iter_hex_frames(io.BytesIO(torn.encode()), "g")))
 
 
@@ -952,7 +1150,8 @@ def test_property_torn_dumps_never_raise(messages, cut, junk):
 
 LIVE = pytest.mark.skipif(
     not all(shutil.which(t) for t in ("text2pcap", "tshark", "tcpdump")),
-    reason="text2pcap, tshark or tcpdump is not installed (apt-get install tshark tcpdump)")
+    reason="text2pcap, tshark or tcpdump is not installed (apt-get install tshark tcpdump)",
+)
 
 
 @LIVE
@@ -963,21 +1162,41 @@ def test_live_tshark_and_tcpdump_on_random_messages(tmp_path):
         length = 8 * rng.randint(1, 70)
         messages.append(hdr(rng.randint(0, 14), length, n) + rng.randbytes(length - 8))
     source = tmp_path / "in.txt"
-    source.write_text("".join(
-        f"{'IO'[n % 2]} 2026-11-27 12:00:{n:02d}.{n:06d}\n"
-        + run_tool(["od", "-A", "x", "-t", "x1", "-v"], m) for n, m in enumerate(messages)))
+    source.write_text(
+        "".join(
+            f"{'IO'[n % 2]} 2026-11-27 12:00:{n:02d}.{n:06d}\n"
+            + run_tool(["od", "-A", "x", "-t", "x1", "-v"], m)
+            for n, m in enumerate(messages)
+        )
+    )
     assert [f.data for f in frames_of(source.read_text())] == messages
     capture = tmp_path / "dm.pcapng"
-    subprocess.run(["text2pcap", "-q", "-D", "-t", "%Y-%m-%d %H:%M:%S.%f", "-l", "147",
-                    str(source), str(capture)], capture_output=True, check=True)
-    for args in (["tshark", "-r", str(capture), "-x"],
-                 ["tcpdump", "-r", str(capture), "-tttt", "-X"],
-                 ["tcpdump", "-r", str(capture), "-xx"]):
+    subprocess.run(
+        [
+            "text2pcap",
+            "-q",
+            "-D",
+            "-t",
+            "%Y-%m-%d %H:%M:%S.%f",
+            "-l",
+            "147",
+            str(source),
+            str(capture),
+        ],
+        capture_output=True,
+        check=True,
+    )
+    for args in (
+        ["tshark", "-r", str(capture), "-x"],
+        ["tcpdump", "-r", str(capture), "-tttt", "-X"],
+        ["tcpdump", "-r", str(capture), "-xx"],
+    ):
         out = subprocess.run(args, capture_output=True, check=True, env={"TZ": "UTC"}).stdout
         assert datas(out) == messages, args
 
 
 # --- regressions found in review ------------------------------------------------------------
+
 
 def test_final_offset_of_a_dump_that_starts_mid_message():
     lines = fixture("hexdump_C.txt").splitlines()[1:5]
@@ -998,7 +1217,9 @@ def test_braced_c_array_opening_with_a_few_bytes():
 
 def test_labelled_eight_byte_message_without_direction_words():
     assert datas(f"dm: {UNBALLOON_RESPONSE.hex()}\ndm: {UNBALLOON_RESPONSE.hex()}\n") == [
-        UNBALLOON_RESPONSE, UNBALLOON_RESPONSE]
+        UNBALLOON_RESPONSE,
+        UNBALLOON_RESPONSE,
+    ]
 
 
 def test_torn_bytes_repr_keeps_what_it_has():
@@ -1008,8 +1229,10 @@ def test_torn_bytes_repr_keeps_what_it_has():
     assert frames_of("it's b'cause the ring was full, said the guest driver\n") == []
 
 
-@pytest.mark.parametrize("pattern", ["00  ", "00 00  ", "/*", "0x", "b'", "00000000: ", "0 ",
-                                     "00:", "0000 ", "guest->host ", "| "])
+@pytest.mark.parametrize(
+    "pattern",
+    ["00  ", "00 00  ", "/*", "0x", "b'", "00000000: ", "0 ", "00:", "0000 ", "guest->host ", "| "],
+)
 def test_long_noise_lines_are_read_in_bounded_memory(pattern):
     """Lines just under the 1 MiB cap built to defeat naive parsing.
 
@@ -1017,6 +1240,7 @@ def test_long_noise_lines_are_read_in_bounded_memory(pattern):
     them (a quadratic parser would make this test crawl), memory is asserted.
     """
     import tracemalloc
+
     line = (pattern * (900_000 // len(pattern))).encode() + b"\n"
     tracemalloc.start()
     try:
@@ -1024,7 +1248,7 @@ def test_long_noise_lines_are_read_in_bounded_memory(pattern):
         _, peak = tracemalloc.get_traced_memory()
     finally:
         tracemalloc.stop()
-    assert peak < 96 << 20      # about 64 MiB at worst: bounded by the 1 MiB line cap
+    assert peak < 96 << 20  # about 64 MiB at worst: bounded by the 1 MiB line cap
 
 
 def test_reads_back_what_the_dmesg_view_writes():
@@ -1033,8 +1257,10 @@ def test_reads_back_what_the_dmesg_view_writes():
     hexlog = pytest.importorskip("dmdissect.views.hexlog")
     from dmdissect.sources.frame import Frame
 
-    frames = [Frame(n, m, time=100.5 + n, direction=("guest->host", "host->guest")[n % 2])
-              for n, m in enumerate(MESSAGES, 1)]
+    frames = [
+        Frame(n, m, time=100.5 + n, direction=("guest->host", "host->guest")[n % 2])
+        for n, m in enumerate(MESSAGES, 1)
+    ]
     try:
         text = "\n".join(hexlog.dmesg_lines(frames)) + "\n"
     except (AttributeError, TypeError) as exc:
@@ -1046,9 +1272,11 @@ def test_reads_back_what_the_dmesg_view_writes():
 
 
 def test_trailing_comments_on_plain_lines():
-    text = (f"{BALLOON_RESPONSE.hex(' ')}  # balloon response, guest->host\n"
-            f"{BALLOON_REQUEST.hex()} // host to guest\n"
-            f"{UNBALLOON_RESPONSE.hex(':')} #\n")
+    text = (
+        f"{BALLOON_RESPONSE.hex(' ')}  # balloon response, guest->host\n"
+        f"{BALLOON_REQUEST.hex()} // host to guest\n"
+        f"{UNBALLOON_RESPONSE.hex(':')} #\n"
+    )
     frames = frames_of(text)
     assert [f.data for f in frames] == [BALLOON_RESPONSE, BALLOON_REQUEST, UNBALLOON_RESPONSE]
     assert [f.direction for f in frames] == ["guest->host", "host->guest", None]
@@ -1060,8 +1288,9 @@ def test_kernel_ascii_column_that_starts_like_an_xxd_partial_group():
     row = b" 4a  63b9b0824.a"
     message = hdr(6, 48, 1) + bytes(8) + row + bytes(16)
     for address in (None, 0xFFFF888100000000):
-        text = kernel_dump([message], DUMP_PREFIX_ADDRESS, groupsize=2, stamp="none",
-                           address=address)
+        text = kernel_dump(
+            [message], DUMP_PREFIX_ADDRESS, groupsize=2, stamp="none", address=address
+        )
         assert "   4a  63b9b0824.a" in text
         assert datas(text) == [message]
 
@@ -1074,8 +1303,11 @@ STATUS_48 = hdr(5, 48, 10) + struct.pack("<QQQQII", 1000, 2000, 3000, 4000, 5, 6
 # DM_BALLOON_REQUEST whose trans_id and num_pages are spaces
 SPACE_REQUEST = hdr(6, 16, 0x20202020) + struct.pack("<II", 0x2020, 0)
 # DM_BALLOON_RESPONSE with three ranges: 40 bytes, rows of 16, 16 and 8
-BALLOON_40 = (hdr(7, 40, 0x1234) + struct.pack("<II", 0, 3 << 1)
-              + b"".join(page_range(0x200000 + 0x200 * k, 512) for k in range(3)))
+BALLOON_40 = (
+    hdr(7, 40, 0x1234)
+    + struct.pack("<II", 0, 3 << 1)
+    + b"".join(page_range(0x200000 + 0x200 * k, 512) for k in range(3))
+)
 
 
 def test_space_fixture_is_the_struct_built_message():
@@ -1085,32 +1317,39 @@ def test_space_fixture_is_the_struct_built_message():
 def pcap_records(path: Path) -> list[bytes]:
     """The packets of a classic pcap file, read with struct from the file format."""
     raw = path.read_bytes()
-    endian = {b"\xd4\xc3\xb2\xa1": "<", b"\xa1\xb2\xc3\xd4": ">",
-              b"\x4d\x3c\xb2\xa1": "<", b"\xa1\xb2\x3c\x4d": ">"}[raw[:4]]
+    endian = {
+        b"\xd4\xc3\xb2\xa1": "<",
+        b"\xa1\xb2\xc3\xd4": ">",
+        b"\x4d\x3c\xb2\xa1": "<",
+        b"\xa1\xb2\x3c\x4d": ">",
+    }[raw[:4]]
     out, pos = [], 24
     while pos + 16 <= len(raw):
         incl = struct.unpack_from(endian + "IIII", raw, pos)[2]
-        out.append(raw[pos + 16: pos + 16 + incl])
+        out.append(raw[pos + 16 : pos + 16 + incl])
         pos += 16 + incl
     return out
 
 
-def text2pcap_layout(message: bytes, digits: int, width: int, ascii: bool,
-                     separator: str = " ") -> str:
+def text2pcap_layout(
+    message: bytes, digits: int, width: int, ascii: bool, separator: str = " "
+) -> str:
     """text2pcap's input: offset, one space (or a colon and a space, or a tab), bytes,
     and (the man page's example) one space and the ASCII column."""
     lines = []
     for off in range(0, len(message), width):
-        row = message[off:off + width]
+        row = message[off : off + width]
         line = f"{off:0{digits}x}{separator}" + " ".join(f"{b:02x}" for b in row)
         lines.append(line + (" " + render(row) if ascii else "") + "\n")
     return "".join(lines)
 
 
 def test_offset_one_space_bytes_as_in_the_review():
-    text = ("0000 05 00 30 00 0a 00 00 00 e8 03 00 00 00 00 00 00\n"
-            "0010 d0 07 00 00 00 00 00 00 b8 0b 00 00 00 00 00 00\n"
-            "0020 a0 0f 00 00 00 00 00 00 05 00 00 00 06 00 00 00\n")
+    text = (
+        "0000 05 00 30 00 0a 00 00 00 e8 03 00 00 00 00 00 00\n"
+        "0010 d0 07 00 00 00 00 00 00 b8 0b 00 00 00 00 00 00\n"
+        "0020 a0 0f 00 00 00 00 00 00 05 00 00 00 06 00 00 00\n"
+    )
     frame = only(text)
     assert frame.data == STATUS_48
     assert frame.findings == []
@@ -1121,8 +1360,9 @@ def test_xxd_with_its_colon_removed(args):
     """``xxd -g1 status.bin | sed 's/://'``: 8-digit offsets, one space."""
     if shutil.which("xxd") is None:
         pytest.skip("xxd is not installed")
-    text = "".join(line.replace(":", "", 1) + "\n"
-                   for line in run_tool(args, STATUS_48).splitlines())
+    text = "".join(
+        line.replace(":", "", 1) + "\n" for line in run_tool(args, STATUS_48).splitlines()
+    )
     assert text.startswith("00000000 05")
     frame = only(text)
     assert frame.data == STATUS_48
@@ -1157,14 +1397,22 @@ def test_live_text2pcap_agrees_on_one_space_layouts(tmp_path):
         length = rng.choice([8, 10, 11, 19, 24, 40, 57, 64])
         body = bytes(rng.choice(b"0123456789abcdefAB \x00\xff") for _ in range(length - 8))
         messages.append(hdr(rng.randint(0, 14), length, n) + body)
-    for digits, width, ascii, sep in [(4, 16, False, " "), (6, 8, True, " "), (6, 16, True, " "),
-                                      (8, 16, True, " "), (4, 16, True, ": "), (6, 16, False, "\t")]:
+    for digits, width, ascii, sep in [
+        (4, 16, False, " "),
+        (6, 8, True, " "),
+        (6, 16, True, " "),
+        (8, 16, True, " "),
+        (4, 16, True, ": "),
+        (6, 16, False, "\t"),
+    ]:
         source = tmp_path / f"in{digits}{width}{ascii}.txt"
-        source.write_text("".join(text2pcap_layout(m, digits, width, ascii, sep)
-                                  for m in messages))
+        source.write_text("".join(text2pcap_layout(m, digits, width, ascii, sep) for m in messages))
         capture = tmp_path / "out.pcap"
-        subprocess.run(["text2pcap", "-q", "-F", "pcap", "-l", "147", str(source), str(capture)],
-                       capture_output=True, check=True)
+        subprocess.run(
+            ["text2pcap", "-q", "-F", "pcap", "-l", "147", str(source), str(capture)],
+            capture_output=True,
+            check=True,
+        )
         assert pcap_records(capture) == messages, (digits, width, ascii)
         assert datas(source.read_text()) == messages, (digits, width, ascii)
 
@@ -1206,14 +1454,23 @@ def test_one_space_row_whose_last_byte_looks_like_the_column():
 
 def test_one_space_offset_does_not_swallow_plain_groups():
     """Kernel DUMP_PREFIX_NONE rows of 8-digit groups are not an offset and words."""
-    text = kernel_dump([BALLOON_RESPONSE], DUMP_PREFIX_NONE, groupsize=4, stamp="none",
-                       prefix_str="")
+    text = kernel_dump(
+        [BALLOON_RESPONSE], DUMP_PREFIX_NONE, groupsize=4, stamp="none", prefix_str=""
+    )
     assert text.startswith("00380007 d201e328")
     assert datas(text) == [BALLOON_RESPONSE]
 
 
-@pytest.mark.parametrize("name", ["xxd_space.txt", "hexdump_C_space.txt", "od_x1z_space.txt",
-                                  "tshark_x_space.txt", "tcpdump_X_space.txt"])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "xxd_space.txt",
+        "hexdump_C_space.txt",
+        "od_x1z_space.txt",
+        "tshark_x_space.txt",
+        "tcpdump_X_space.txt",
+    ],
+)
 def test_space_bytes_in_every_tool_ascii_column(name):
     """tcpdump prints only graphic characters, so 0x20 shows as '.'; xxd, hexdump -C,
     od and tshark print a space.  Neither is a disagreement."""
@@ -1233,8 +1490,11 @@ def test_tcpdump_layout_generator_matches_tcpdump_on_spaces():
 
 
 @settings(max_examples=60, deadline=None)
-@given(messages=st.lists(dm_messages().map(lambda m: m[:8] + m[8:].replace(b"\0", b" ")),
-                         min_size=1, max_size=3))
+@given(
+    messages=st.lists(
+        dm_messages().map(lambda m: m[:8] + m[8:].replace(b"\0", b" ")), min_size=1, max_size=3
+    )
+)
 def test_property_tcpdump_spaces_give_no_ascii_note(messages):
     frames = frames_of(tcpdump(messages))
     assert [f.data for f in frames] == messages
@@ -1251,24 +1511,39 @@ def test_tcpdump_column_that_really_disagrees_still_gets_the_note():
 FOREIGN = "e1000: eth0 NIC Link is Up"
 
 
-def interleaved(prefix_type, groupsize, ascii, stamp, after=(1,), foreign=FOREIGN,
-                address=None, message=BALLOON_40):
+def interleaved(
+    prefix_type,
+    groupsize,
+    ascii,
+    stamp,
+    after=(1,),
+    foreign=FOREIGN,
+    address=None,
+    message=BALLOON_40,
+):
     """A print_hex_dump of ``message`` with another driver's line after the given rows."""
-    lines = kernel_dump([message], prefix_type, 16, groupsize, ascii, stamp,
-                        address=address).splitlines()
+    lines = kernel_dump(
+        [message], prefix_type, 16, groupsize, ascii, stamp, address=address
+    ).splitlines()
     for row in sorted(after, reverse=True):
         lines.insert(row, STAMPS[stamp](100.75) + foreign)
     return "\n".join(lines) + "\n"
 
 
 @pytest.mark.parametrize("stamp", sorted(STAMPS))
-@pytest.mark.parametrize("prefix_type, address", [
-    (DUMP_PREFIX_NONE, None), (DUMP_PREFIX_ADDRESS, None),
-    (DUMP_PREFIX_ADDRESS, 0xFFFF888100A3C000)])
+@pytest.mark.parametrize(
+    "prefix_type, address",
+    [
+        (DUMP_PREFIX_NONE, None),
+        (DUMP_PREFIX_ADDRESS, None),
+        (DUMP_PREFIX_ADDRESS, 0xFFFF888100A3C000),
+    ],
+)
 @pytest.mark.parametrize("groupsize", [1, 2, 4, 8])
 @pytest.mark.parametrize("ascii", [True, False])
-def test_foreign_log_line_inside_a_dump_without_offsets(stamp, prefix_type, address,
-                                                          groupsize, ascii):
+def test_foreign_log_line_inside_a_dump_without_offsets(
+    stamp, prefix_type, address, groupsize, ascii
+):
     text = interleaved(prefix_type, groupsize, ascii, stamp, address=address)
     assert FOREIGN in text.splitlines()[1]
     frame = only(text)
@@ -1280,8 +1555,14 @@ def test_foreign_log_line_inside_a_dump_without_offsets(stamp, prefix_type, addr
 def test_several_foreign_lines_inside_a_dump_without_offsets():
     text = interleaved(DUMP_PREFIX_NONE, 4, False, "dmesg", after=(1, 1, 2, 2, 2))
     assert datas(text) == [BALLOON_40]
-    text = interleaved(DUMP_PREFIX_NONE, 1, True, "journalctl", after=(1, 2),
-                       foreign="hv_balloon: Max. dynamic memory size: 4096 MB")
+    text = interleaved(
+        DUMP_PREFIX_NONE,
+        1,
+        True,
+        "journalctl",
+        after=(1, 2),
+        foreign="hv_balloon: Max. dynamic memory size: 4096 MB",
+    )
     assert datas(text) == [BALLOON_40]
 
 
@@ -1303,33 +1584,43 @@ SYSLOG_NOW = utc(2026, 11, 27, 12, 0, 0)
 @pytest.fixture
 def clock(monkeypatch):
     """Sets the clock that dates syslog stamps (they carry no year)."""
+
     def set_clock(seconds: float) -> None:
         monkeypatch.setattr(hexformats, "_now", lambda: seconds)
+
     set_clock(SYSLOG_NOW)
     return set_clock
 
 
 @pytest.mark.parametrize("prefix_type", [DUMP_PREFIX_OFFSET, DUMP_PREFIX_ADDRESS, DUMP_PREFIX_NONE])
-@pytest.mark.parametrize("stamp, seconds", [
-    ("Nov 27 01:09:11 myhost kernel: ", utc(2026, 11, 27, 1, 9, 11)),
-    ("Nov  7 01:09:11 myhost kernel: ", utc(2026, 11, 7, 1, 9, 11)),
-    ("Nov 27 01:09:11.250000 myhost kernel: ", utc(2026, 11, 27, 1, 9, 11, 0.25)),
-    ("<4>Nov 27 01:09:11 myhost kernel: ", utc(2026, 11, 27, 1, 9, 11)),
-])
+@pytest.mark.parametrize(
+    "stamp, seconds",
+    [
+        ("Nov 27 01:09:11 myhost kernel: ", utc(2026, 11, 27, 1, 9, 11)),
+        ("Nov  7 01:09:11 myhost kernel: ", utc(2026, 11, 7, 1, 9, 11)),
+        ("Nov 27 01:09:11.250000 myhost kernel: ", utc(2026, 11, 27, 1, 9, 11, 0.25)),
+        ("<4>Nov 27 01:09:11 myhost kernel: ", utc(2026, 11, 27, 1, 9, 11)),
+    ],
+)
 def test_syslog_short_dates_give_the_time(clock, prefix_type, stamp, seconds):
-    lines = [stamp + line for line in print_hex_dump("hv_balloon: ", prefix_type, 16, 1,
-                                                      BALLOON_RESPONSE, True)]
+    lines = [
+        stamp + line
+        for line in print_hex_dump("hv_balloon: ", prefix_type, 16, 1, BALLOON_RESPONSE, True)
+    ]
     frame = only("\n".join(lines) + "\n")
     assert frame.data == BALLOON_RESPONSE
     assert frame.time == pytest.approx(seconds, abs=1e-6)
 
 
-@pytest.mark.parametrize("now, stamp, seconds", [
-    (utc(2027, 1, 1, 0, 30, 0), "Dec 31 23:59:58", utc(2026, 12, 31, 23, 59, 58)),
-    (utc(2026, 11, 27, 12, 0, 0), "Nov 28 23:00:00", utc(2026, 11, 28, 23, 0, 0)),
-    (utc(2026, 11, 27, 12, 0, 0), "Dec  5 00:00:00", utc(2025, 12, 5, 0, 0, 0)),
-    (utc(2029, 3, 1, 0, 0, 0), "Feb 29 12:00:00", utc(2028, 2, 29, 12, 0, 0)),
-])
+@pytest.mark.parametrize(
+    "now, stamp, seconds",
+    [
+        (utc(2027, 1, 1, 0, 30, 0), "Dec 31 23:59:58", utc(2026, 12, 31, 23, 59, 58)),
+        (utc(2026, 11, 27, 12, 0, 0), "Nov 28 23:00:00", utc(2026, 11, 28, 23, 0, 0)),
+        (utc(2026, 11, 27, 12, 0, 0), "Dec  5 00:00:00", utc(2025, 12, 5, 0, 0, 0)),
+        (utc(2029, 3, 1, 0, 0, 0), "Feb 29 12:00:00", utc(2028, 2, 29, 12, 0, 0)),
+    ],
+)
 def test_syslog_year_is_this_year_unless_that_is_in_the_future(clock, now, stamp, seconds):
     clock(now)
     text = f"{stamp} myhost kernel: hv_balloon: " + UNBALLOON_RESPONSE.hex(" ") + "\n"
@@ -1345,6 +1636,7 @@ def test_syslog_date_on_the_line_before_and_dmesg_stamp_winning(clock):
 
 
 # Live input: frames must come out while the writer is still writing.
+
 
 class LineFeeder(io.RawIOBase):
     """A stream that hands out one line per read, like a pipe a logger writes to slowly,
@@ -1362,7 +1654,7 @@ class LineFeeder(io.RawIOBase):
             return 0
         line = self.lines[self.served]
         assert len(line) <= len(buffer)
-        buffer[:len(line)] = line
+        buffer[: len(line)] = line
         self.served += 1
         return len(line)
 
@@ -1411,9 +1703,13 @@ def test_streamed_message_with_a_full_last_row_waits_for_the_next_line():
     assert len(lines) == 3
     foreign = "[  101.000000] e1000: eth0 NIC Link is Up\n"
     assert arrivals("".join(lines) + foreign + kernel_dump([UNBALLOON_RESPONSE])) == [
-        (STATUS_REPORT, 4), (UNBALLOON_RESPONSE, 5)]
+        (STATUS_REPORT, 4),
+        (UNBALLOON_RESPONSE, 5),
+    ]
     assert arrivals("".join(lines) + kernel_dump([UNBALLOON_RESPONSE])) == [
-        (STATUS_REPORT, 4), (UNBALLOON_RESPONSE, 4)]
+        (STATUS_REPORT, 4),
+        (UNBALLOON_RESPONSE, 4),
+    ]
     assert arrivals("".join(lines) + "\n") == [(STATUS_REPORT, 4)]
     trailing = STATUS_REPORT + b"\0" * 8
     assert arrivals(kernel_dump([trailing])) == [(trailing, 4)]
@@ -1432,7 +1728,9 @@ def test_foreign_line_inside_an_offset_dump_with_a_lying_header():
 
 
 def test_streaming_waits_for_the_closing_brace_and_the_end_offset():
-    text = "unsigned char m[] = {\n" + ", ".join(f"0x{b:02x}" for b in UNBALLOON_RESPONSE) + "\n};\n"
+    text = (
+        "unsigned char m[] = {\n" + ", ".join(f"0x{b:02x}" for b in UNBALLOON_RESPONSE) + "\n};\n"
+    )
     assert arrivals(text) == [(UNBALLOON_RESPONSE, 3)]
     lying = BALLOON_RESPONSE[:2] + b"\x10\x00" + BALLOON_RESPONSE[4:]
     padded = run_tool(["hexdump"], hdr(9, 9, 1) + b"\x01") if shutil.which("hexdump") else None
@@ -1443,6 +1741,7 @@ def test_streaming_waits_for_the_closing_brace_and_the_end_offset():
 
 def test_hex_reader_never_waits_for_a_full_buffer():
     """``read(n)`` on a buffered pipe waits for n bytes; the reader must use read1."""
+
     class NoBlockingRead(io.BufferedReader):
         def read(self, size=-1):
             raise AssertionError(f"read({size}) would wait for {size} bytes on a pipe")
@@ -1486,11 +1785,27 @@ def test_frames_arrive_from_a_slow_pipe_before_the_writer_finishes():
     assert late == [] and not any(done for _, done in got), (late, got)
 
 
-FIXTURE_NAMES = ["xxd.txt", "xxd_g1.txt", "xxd_e.txt", "xxd_p.txt", "xxd_i.txt", "hexdump_C.txt",
-                 "hexdump.txt", "od_x1z_v.txt", "od_x1z.txt", "od_octal.txt", "od_decimal_x2.txt",
-                 "tshark_x.txt", "tcpdump_X.txt", "tcpdump_xx.txt", "text2pcap_io.txt",
-                 "xxd_g1_nocolon.txt", "xxd_nocolon.txt", "text2pcap_doc.txt",
-                 "text2pcap_offset4.txt"]
+FIXTURE_NAMES = [
+    "xxd.txt",
+    "xxd_g1.txt",
+    "xxd_e.txt",
+    "xxd_p.txt",
+    "xxd_i.txt",
+    "hexdump_C.txt",
+    "hexdump.txt",
+    "od_x1z_v.txt",
+    "od_x1z.txt",
+    "od_octal.txt",
+    "od_decimal_x2.txt",
+    "tshark_x.txt",
+    "tcpdump_X.txt",
+    "tcpdump_xx.txt",
+    "text2pcap_io.txt",
+    "xxd_g1_nocolon.txt",
+    "xxd_nocolon.txt",
+    "text2pcap_doc.txt",
+    "text2pcap_offset4.txt",
+]
 
 
 class Pieces(io.RawIOBase):
@@ -1504,7 +1819,7 @@ class Pieces(io.RawIOBase):
 
     def readinto(self, buffer):
         size = min(next(self.sizes, 1 << 20), len(buffer), len(self.data) - self.pos)
-        buffer[:size] = self.data[self.pos:self.pos + size]
+        buffer[:size] = self.data[self.pos : self.pos + size]
         self.pos += size
         return size
 
@@ -1518,4 +1833,5 @@ def test_property_pauses_never_change_what_a_dump_gives(name, sizes):
     frames = list(iter_hex_frames(stream, "t"))
     assert [f.data for f in frames] == MESSAGES
     assert [(f.time, f.direction, f.findings) for f in frames] == [
-        (f.time, f.direction, f.findings) for f in frames_of(text)]
+        (f.time, f.direction, f.findings) for f in frames_of(text)
+    ]

@@ -42,9 +42,15 @@ def test_random_messages(msg_type, body, lie):
 def test_enum_flags_and_nested_values_exactly():
     data = struct.pack("<HHI", 13, 24, 1) + struct.pack("<IIII", 2, 4096, 3, 0)
     assert json_fields(dissect(Frame(1, data)).body) == {
-        "virtual_node": 2, "page_count": 4096, "qos_flags": 3,
-        "qos_flags_names": ["LARGE", "LOCAL"], "reservedZ": 0}
+        "virtual_node": 2,
+        "page_count": 4096,
+        "qos_flags": 3,
+        "qos_flags_names": ["LARGE", "LOCAL"],
+        "reservedZ": 0,
+    }
     data = struct.pack("<HHI", 1, 16, 1) + struct.pack("<HHI", 0, 1, 1)
     assert json_fields(dissect(Frame(1, data)).body) == {
         "version": {"minor_version": 0, "major_version": 1, "version": 0x10000, "name": "WIN8"},
-        "is_last_attempt": 1, "reservedz": 0}
+        "is_last_attempt": 1,
+        "reservedz": 0,
+    }

@@ -49,7 +49,9 @@ def test_nothing_before_the_delay_or_when_disabled():
 
 
 def test_nothing_on_stderr_in_pipes(tmp_path):
-    path = write_pcap(tmp_path / "many.pcap", [(1.0 + i, STATUS) for i in range(PROGRESS_EVERY * 2)])
+    path = write_pcap(
+        tmp_path / "many.pcap", [(1.0 + i, STATUS) for i in range(PROGRESS_EVERY * 2)]
+    )
     result = CliRunner().invoke(main, ["read", str(path)])
     assert result.exit_code == 0
     assert result.stderr == ""

@@ -45,8 +45,9 @@ def test_the_test_command_is_the_one_ci_runs():
     assert "python -m pytest -q" in (ROOT / ".ci" / "run").read_text()
 
 
-@pytest.mark.parametrize("command,expected", console_examples(),
-                         ids=[c[:60] for c, _ in console_examples()])
+@pytest.mark.parametrize(
+    "command,expected", console_examples(), ids=[c[:60] for c, _ in console_examples()]
+)
 def test_console_example(command, expected):
     if "jq " in command and shutil.which("jq") is None:
         pytest.skip("jq is not installed")
@@ -55,14 +56,21 @@ def test_console_example(command, expected):
         pytest.skip("the dmdissect script is not installed beside this Python")
     env = dict(os.environ, PATH=bindir + os.pathsep + os.environ.get("PATH", ""))
     env.pop("NO_COLOR", None)
-    result = subprocess.run(["bash", "-o", "pipefail", "-c", command], cwd=ROOT, env=env,
-                            capture_output=True, text=True, timeout=120)
+    result = subprocess.run(
+        ["bash", "-o", "pipefail", "-c", command],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert (result.returncode, result.stderr) == (0, "")
     assert result.stdout.rstrip("\n") == expected.rstrip("\n")
 
 
 def test_python_examples():
-    failures, tried = doctest.testfile(str(README), module_relative=False,
-                                       optionflags=doctest.ELLIPSIS)
+    failures, tried = doctest.testfile(
+        str(README), module_relative=False, optionflags=doctest.ELLIPSIS
+    )
     assert tried > 0
     assert failures == 0

@@ -89,8 +89,11 @@ def test_cli_on_corrupted_captures_exits_0_or_2_without_traceback(rnd, tmp_path_
         data[rnd.randrange(len(data))] = rnd.randrange(256)
     path = tmp_path_factory.mktemp("bad") / "bad.pcapng"
     path.write_bytes(bytes(data))
-    for command in (["read", str(path)], ["timeline", str(path)], ["read", "-V", "-c", "5",
-                                                                    str(path)]):
+    for command in (
+        ["read", str(path)],
+        ["timeline", str(path)],
+        ["read", "-V", "-c", "5", str(path)],
+    ):
         result = CliRunner().invoke(main, command)
         assert result.exit_code in (0, 2), result.output
         assert result.exception is None or isinstance(result.exception, SystemExit)

@@ -58,6 +58,7 @@ def of_type(messages, msg_type: int) -> list:
 
 # --- what the peers do (protocol-notes.md) -------------------------------------------
 
+
 def check_handshake(messages) -> float:
     """Version offers and capabilities with echoed ids; the time the host accepted them."""
     offers = of_type(messages, 1)
@@ -68,11 +69,14 @@ def check_handshake(messages) -> float:
         assert answer.trans_id == offer.trans_id
         assert offer.frame.index < answer.frame.index
     assert [a.body.is_accepted for a in answers] == [0] * (len(answers) - 1) + [1]
-    report, = of_type(messages, 3)
-    reply, = of_type(messages, 4)
+    (report,) = of_type(messages, 3)
+    (reply,) = of_type(messages, 4)
     assert reply.trans_id == report.trans_id
-    assert (reply.body.is_accepted, reply.body.hot_remove,
-            reply.body.suppress_pressure_reports) == (1, 1, 0)
+    assert (
+        reply.body.is_accepted,
+        reply.body.hot_remove,
+        reply.body.suppress_pressure_reports,
+    ) == (1, 1, 0)
     return reply.frame.time
 
 
@@ -92,8 +96,12 @@ def check_status_clock(messages, first_after: float, fields: str) -> None:
         body = report.body
         if fields == "linux":
             assert body.num_avail > 0 and body.num_committed > 0
-            assert (body.page_file_size, body.zero_free, body.page_file_writes,
-                    body.io_diff) == (0, 0, 0, 0)
+            assert (body.page_file_size, body.zero_free, body.page_file_writes, body.io_diff) == (
+                0,
+                0,
+                0,
+                0,
+            )
         else:
             assert body.num_avail > 0 and body.num_committed > 0 and body.page_file_size > 0
 
@@ -102,11 +110,18 @@ def check_linux_qemu(messages) -> None:
     accepted_at = check_handshake(messages)
     offers = of_type(messages, 1)
     assert [(o.body.version.version, o.body.is_last_attempt) for o in offers] in (
-        [(WIN10, 0)], [(WIN10, 0), (WIN8, 0)])
+        [(WIN10, 0)],
+        [(WIN10, 0), (WIN8, 0)],
+    )
     caps = of_type(messages, 3)[0].body
-    assert (caps.caps.balloon, caps.caps.hot_add, caps.caps.hot_add_alignment,
-            caps.caps.hot_remove, caps.min_page_cnt, caps.max_page_number) == (
-        1, 1, 7, 0, 0, 2**64 - 1)
+    assert (
+        caps.caps.balloon,
+        caps.caps.hot_add,
+        caps.caps.hot_add_alignment,
+        caps.caps.hot_remove,
+        caps.min_page_cnt,
+        caps.max_page_number,
+    ) == (1, 1, 7, 0, 0, 2**64 - 1)
     check_guest_numbering(messages)
     check_status_clock(messages, 45.0, "linux")
     requests = [m for m in messages if m.type in (6, 8, 10)]
@@ -166,12 +181,12 @@ def _check_linux_transactions(messages) -> None:
 
 def check_windows_hyperv(messages) -> None:
     accepted_at = check_handshake(messages)
-    offer, = of_type(messages, 1)
+    (offer,) = of_type(messages, 1)
     assert offer.body.version.version == WIN10
     assert of_type(messages, 3)[0].body.caps.hot_remove == 1
-    info, = of_type(messages, 12)
+    (info,) = of_type(messages, 12)
     assert info.direction == H2G and info.frame.time >= accepted_at
-    entry, = info.body.info
+    (entry,) = info.body.info
     assert (entry.type, entry.data_size) == (0, 8) and entry.data > 0
     check_guest_numbering([m for m in messages if m.type in (1, 3, 5)])
     check_status_clock(messages, 1.0, "windows")
@@ -192,6 +207,7 @@ def check_windows_hyperv(messages) -> None:
 
 
 # --- clean profiles --------------------------------------------------------------------
+
 
 @SEEDS
 @given(seed=st.integers(0, 2**32))
@@ -218,8 +234,7 @@ def test_windows_hyperv_is_clean_but_for_the_refused_hot_adds(tmp_path_factory, 
 
 def test_status_reports_fall_between_balloon_parts():
     messages = list(messages_of(generate("linux-qemu", seed=2).frames))
-    kinds = "".join({5: "s", 7: "p"}.get(m.type, "-") for m in messages
-                    if m.type in (5, 6, 7))
+    kinds = "".join({5: "s", 7: "p"}.get(m.type, "-") for m in messages if m.type in (5, 6, 7))
     assert "psp" in kinds
 
 
@@ -230,41 +245,56 @@ FAULTS = {
     "fault: unknown protocol version": [("note", "version 3.0 is not a known protocol version")],
     "fault: shorter than the header": [("error", "5 bytes: shorter than the 8-byte header")],
     "fault: hdr.size smaller than the header": [
-        ("error", "hdr.size 4 is smaller than the 8-byte header")],
+        ("error", "hdr.size 4 is smaller than the 8-byte header")
+    ],
     "fault: hdr.size smaller than the fixed part": [
-        ("error", "hdr.size 16 is smaller than the fixed part of DM_STATUS_REPORT (48 bytes)")],
+        ("error", "hdr.size 16 is smaller than the fixed part of DM_STATUS_REPORT (48 bytes)")
+    ],
     "fault: truncated": [
         ("error", "truncated: hdr.size 48 but only 30 bytes present"),
-        ("error", "missing page_file_size, zero_free, page_file_writes, io_diff")],
+        ("error", "missing page_file_size, zero_free, page_file_writes, io_diff"),
+    ],
     "fault: trailing bytes": [("warning", "8 bytes after the end of the message (trailing)")],
     "fault: range_count larger than the bytes": [
         ("error", "range_count 5 but the bytes hold only 3 ranges"),
-        ("warning", "hdr.size 40 disagrees with the content (56 bytes)")],
+        ("warning", "hdr.size 40 disagrees with the content (56 bytes)"),
+    ],
     "fault: hdr.size disagrees with range_count": [
-        ("warning", "hdr.size 16 disagrees with the content (40 bytes)")],
+        ("warning", "hdr.size 16 disagrees with the content (40 bytes)")
+    ],
     "fault: part larger than 4096 bytes": [
-        ("warning", "4104 bytes in one part; peers send at most 4096")],
+        ("warning", "4104 bytes in one part; peers send at most 4096")
+    ],
     "fault: non-zero reserved bits": [("warning", "reserved field reserved is not zero (0x1)")],
     "fault: unknown message type": [("error", "unknown message type 51200")],
     "fault: wrong direction": [
-        ("warning", "DM_STATUS_REPORT is sent guest->host, but this one went host->guest")],
+        ("warning", "DM_STATUS_REPORT is sent guest->host, but this one went host->guest")
+    ],
     "fault: info data_size lies": [
         ("error", "info[0]: data_size 16 but only 8 bytes"),
-        ("warning", "info[0]: MAX_PAGE_CNT carries 16 bytes, not 8")],
+        ("warning", "info[0]: MAX_PAGE_CNT carries 16 bytes, not 8"),
+    ],
     "fault: info_size past the end": [
         ("error", "info_size 64 but only 16 bytes follow"),
-        ("warning", "hdr.size 32 disagrees with the content (80 bytes)")],
+        ("warning", "hdr.size 32 disagrees with the content (80 bytes)"),
+    ],
     "fault: truncated info entry": [("error", "info[0]: truncated entry, missing data_size, data")],
     "fault: MAX_PAGE_CNT not 8 bytes": [
-        ("warning", "info[0]: MAX_PAGE_CNT carries 4 bytes, not 8")],
+        ("warning", "info[0]: MAX_PAGE_CNT carries 4 bytes, not 8")
+    ],
     "fault: unknown info type": [("note", "info[0]: unknown info type 7")],
     "fault: VMBus len8 past the frame": [
-        ("error", "VMBus len8 20 claims 160 bytes but the frame holds 64")],
+        ("error", "VMBus len8 20 claims 160 bytes but the frame holds 64")
+    ],
     "fault: bytes after the VMBus packet": [("warning", "8 bytes after the VMBus packet (len8 8)")],
     "fault: VMBus len8 disagrees with hdr.size": [
-        ("warning", "VMBus len8 9 (72 bytes) does not match the message (64 bytes with "
-                    "descriptor and padding)"),
-        ("warning", "8 bytes after the end of the message (trailing)")],
+        (
+            "warning",
+            "VMBus len8 9 (72 bytes) does not match the message (64 bytes with "
+            "descriptor and padding)",
+        ),
+        ("warning", "8 bytes after the end of the message (trailing)"),
+    ],
     "fault: unknown hot-add result": [("warning", "unknown hot-add result 7")],
 }
 
@@ -285,8 +315,11 @@ def test_faulty_has_each_planned_malformation_and_nothing_else(tmp_path, fmt, se
     path = synth(tmp_path, "--profile", "faulty", "--seed", str(seed), "--format", fmt)
     messages = read_back(path)
     comments = {m.frame.index: m.frame.comment for m in messages if m.frame.comment}
-    labelled = {m.frame.index: m for m in messages
-                if m.frame.comment and m.frame.comment.startswith("fault: ")}
+    labelled = {
+        m.frame.index: m
+        for m in messages
+        if m.frame.comment and m.frame.comment.startswith("fault: ")
+    }
     if fmt == "hex":
         plan = generate("faulty", seed=seed)
         labelled = {f.frame: messages[f.frame - 1] for f in plan.faults}
@@ -295,8 +328,7 @@ def test_faulty_has_each_planned_malformation_and_nothing_else(tmp_path, fmt, se
         labels = comments
     assert sorted(labels[i] for i in labelled) == sorted(FAULTS)
     for index, message in labelled.items():
-        assert matches(findings(message), FAULTS[labels[index]]), (labels[index],
-                                                                   findings(message))
+        assert matches(findings(message), FAULTS[labels[index]]), (labels[index], findings(message))
     assert [findings(m) for m in messages if m.frame.index not in labelled and m.findings] == []
 
 
@@ -309,8 +341,9 @@ def test_faulty_under_vmbus_keeps_every_fault(tmp_path):
         severity, text = FAULTS[message.frame.comment][0]
         if message.frame.comment == "fault: truncated":
             text = "truncated: hdr.size 48 but only 32 bytes present"
-        assert any(f == (severity, text) or (f[0] == severity and text in f[1])
-                   for f in findings(message)), message.frame.comment
+        assert any(
+            f == (severity, text) or (f[0] == severity and text in f[1]) for f in findings(message)
+        ), message.frame.comment
     short = next(m for m in labelled if m.frame.comment == "fault: shorter than the header")
     assert short.vmbus is None and len(short.frame.data) == 5
     others = [m for m in messages if m not in labelled]
@@ -322,18 +355,20 @@ def test_wrong_direction_needs_a_capture_that_says_so(tmp_path):
     """Classic pcap has no direction: the fault cannot show, and the rest still do."""
     messages = read_back(synth(tmp_path, "--profile", "faulty", "--format", "pcap"))
     plan = generate("faulty")
-    wrong, = [f.frame for f in plan.faults if f.label == "fault: wrong direction"]
+    (wrong,) = [f.frame for f in plan.faults if f.label == "fault: wrong direction"]
     assert messages[wrong - 1].direction_source == "inferred"
     assert findings(messages[wrong - 1]) == []
     assert sum(1 for m in messages if m.findings) == len(FAULTS) - 1
 
 
 def test_faulty_refuses_a_duration_too_short_for_its_faults(tmp_path):
-    result = CliRunner().invoke(main, ["synth", "--profile", "faulty", "--duration", "5",
-                                       "-o", str(tmp_path / "x")])
+    result = CliRunner().invoke(
+        main, ["synth", "--profile", "faulty", "--duration", "5", "-o", str(tmp_path / "x")]
+    )
     assert result.exit_code == 2
-    assert result.stderr == ("dmdissect: error: the faulty profile needs a duration of at "
-                             "least 14 s\n")
+    assert result.stderr == (
+        "dmdissect: error: the faulty profile needs a duration of at least 14 s\n"
+    )
     assert not (tmp_path / "x").exists()
     synth(tmp_path, "--profile", "faulty", "--duration", "14")
 
@@ -345,14 +380,25 @@ MULTIPART = {"balloon", "unballoon", "hot_remove"}
 
 def tracked(path: Path) -> list[tuple]:
     rows = [t for t in transactions_of(open_frames(str(path))) if isinstance(t, Transaction)]
-    return [(t.kind, t.outcome, t.pages_requested,
-             t.pages if t.kind not in ("version", "capabilities", "info") else 0,
-             t.part_count if t.kind in MULTIPART else 1, t.frames, t.complete) for t in rows]
+    return [
+        (
+            t.kind,
+            t.outcome,
+            t.pages_requested,
+            t.pages if t.kind not in ("version", "capabilities", "info") else 0,
+            t.part_count if t.kind in MULTIPART else 1,
+            t.frames,
+            t.complete,
+        )
+        for t in rows
+    ]
 
 
 def planned(session) -> list[tuple]:
-    return [(p.kind, p.outcome, p.pages_requested, p.pages, p.parts, p.frames, True)
-            for p in session.transactions]
+    return [
+        (p.kind, p.outcome, p.pages_requested, p.pages, p.parts, p.frames, True)
+        for p in session.transactions
+    ]
 
 
 @pytest.mark.parametrize("profile", ["linux-qemu", "windows-hyperv", "faulty"])
@@ -366,14 +412,26 @@ def test_transactions_match_the_plan(tmp_path, profile, seed, vmbus):
 
 
 def test_the_plan_names_what_each_profile_is_for():
-    kinds = {name: {(p.kind, p.outcome) for p in generate(name, seed=2).transactions}
-             for name in ("linux-qemu", "windows-hyperv", "faulty")}
-    assert {("balloon", "accepted"), ("unballoon", "accepted"), ("hot_add", "accepted"),
-            ("version", "accepted"), ("capabilities", "accepted")} <= kinds["linux-qemu"]
-    assert {("info", "sent"), ("hot_add", "transient_failure"),
-            ("hot_add", "permanent_failure"), ("hot_remove", "accepted")} <= kinds["windows-hyperv"]
-    assert {("version", "refused"), ("balloon", "partial"),
-            ("hot_add", "unknown")} <= kinds["faulty"]
+    kinds = {
+        name: {(p.kind, p.outcome) for p in generate(name, seed=2).transactions}
+        for name in ("linux-qemu", "windows-hyperv", "faulty")
+    }
+    assert {
+        ("balloon", "accepted"),
+        ("unballoon", "accepted"),
+        ("hot_add", "accepted"),
+        ("version", "accepted"),
+        ("capabilities", "accepted"),
+    } <= kinds["linux-qemu"]
+    assert {
+        ("info", "sent"),
+        ("hot_add", "transient_failure"),
+        ("hot_add", "permanent_failure"),
+        ("hot_remove", "accepted"),
+    } <= kinds["windows-hyperv"]
+    assert {("version", "refused"), ("balloon", "partial"), ("hot_add", "unknown")} <= kinds[
+        "faulty"
+    ]
     lq = generate("linux-qemu", seed=2).transactions
     assert max(p.parts for p in lq if p.kind == "balloon") >= 2
     assert max(p.parts for p in lq if p.kind == "unballoon") >= 2
@@ -382,12 +440,19 @@ def test_the_plan_names_what_each_profile_is_for():
 
 
 def test_some_seeds_refuse_win10_and_fall_back_to_win8():
-    outcomes = {tuple(p.outcome for p in generate("linux-qemu", seed=seed, duration=5).transactions
-                      if p.kind == "version") for seed in range(12)}
+    outcomes = {
+        tuple(
+            p.outcome
+            for p in generate("linux-qemu", seed=seed, duration=5).transactions
+            if p.kind == "version"
+        )
+        for seed in range(12)
+    }
     assert outcomes == {("accepted",), ("refused", "accepted")}
 
 
 # --- determinism and duration ----------------------------------------------------------
+
 
 @pytest.mark.parametrize("profile", ["linux-qemu", "windows-hyperv", "faulty"])
 @pytest.mark.parametrize("fmt", ["pcapng", "pcap", "hex"])
@@ -411,7 +476,8 @@ def test_a_longer_session_continues_a_shorter_one(profile):
     short = generate(profile, seed=9, duration=70)
     long = generate(profile, seed=9, duration=200)
     assert [(f.data, f.time, f.direction) for f in short.frames] == [
-        (f.data, f.time, f.direction) for f in long.frames[:len(short.frames)]]
+        (f.data, f.time, f.direction) for f in long.frames[: len(short.frames)]
+    ]
     for session, duration in ((short, 70), (long, 200)):
         times = [f.time for f in session.frames]
         assert times == sorted(times)
@@ -421,15 +487,18 @@ def test_a_longer_session_continues_a_shorter_one(profile):
 
 # --- formats ---------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("profile", ["linux-qemu", "windows-hyperv", "faulty"])
 def test_hex_reads_back_byte_exact(tmp_path, profile):
     path = synth(tmp_path, "--profile", profile, "--seed", "8", "--format", "hex")
     session = generate(profile, seed=8)
     frames = list(open_frames(str(path)))
     assert [(f.data, f.direction, f.direction_source) for f in frames] == [
-        (f.data, f.direction, "text") for f in session.frames]
+        (f.data, f.direction, "text") for f in session.frames
+    ]
     assert [round(f.time * 1e6) for f in frames] == [
-        round((f.time - session.boot_time) * 1e6) for f in session.frames]
+        round((f.time - session.boot_time) * 1e6) for f in session.frames
+    ]
     assert all(not f.findings for f in frames)
 
 
@@ -437,8 +506,9 @@ def test_hex_is_what_print_hex_dump_prints(tmp_path):
     lines = synth(tmp_path, "--format", "hex", "--duration", "2").read_text().splitlines()
     assert len(lines) == 9
     assert re.fullmatch(r"\[    \d\.\d{6}\] hv_balloon: guest->host", lines[0])
-    assert lines[1] == lines[0][:15] + ("hv_balloon: 00000000: 01 00 10 00 01 00 00 00 00 00 02 "
-                                        "00 00 00 00 00  ................")
+    assert lines[1] == lines[0][:15] + (
+        "hv_balloon: 00000000: 01 00 10 00 01 00 00 00 00 00 02 00 00 00 00 00  ................"
+    )
 
 
 def test_pcap_keeps_bytes_and_times_only(tmp_path):
@@ -446,7 +516,8 @@ def test_pcap_keeps_bytes_and_times_only(tmp_path):
     session = generate("linux-qemu", seed=1)
     assert [m.frame.data for m in messages] == [f.data for f in session.frames]
     assert [round(m.frame.time * 1e6) for m in messages] == [
-        round(f.time * 1e6) for f in session.frames]
+        round(f.time * 1e6) for f in session.frames
+    ]
     assert {m.direction_source for m in messages} == {"inferred"}
     assert all(m.frame.comment is None and not m.findings for m in messages)
 
@@ -480,21 +551,37 @@ def test_vmbus_framing_reads_back_clean(tmp_path, profile):
 
 # --- errors ----------------------------------------------------------------------------
 
-@pytest.mark.parametrize("args,message", [
-    (["--profile", "bogus"], "Invalid value for '--profile': 'bogus' is not one of "
-                             "'linux-qemu', 'windows-hyperv', 'faulty'."),
-    (["--duration", "0.5"], "Invalid value for '--duration': 0.5 is not in the range "
-                            "1.0<=x<=86400.0."),
-    (["--seed", "-1"], "Invalid value for '--seed': -1 is not in the range x>=0."),
-    (["--format", "raw"], "Invalid value for '--format': 'raw' is not one of 'pcapng', "
-                          "'pcap', 'hex'."),
-    (["-o", "/nonexistent/dir/x.pcapng"],
-     "cannot write /nonexistent/dir/x.pcapng: No such file or directory"),
-])
+
+@pytest.mark.parametrize(
+    "args,message",
+    [
+        (
+            ["--profile", "bogus"],
+            "Invalid value for '--profile': 'bogus' is not one of "
+            "'linux-qemu', 'windows-hyperv', 'faulty'.",
+        ),
+        (
+            ["--duration", "0.5"],
+            "Invalid value for '--duration': 0.5 is not in the range 1.0<=x<=86400.0.",
+        ),
+        (["--seed", "-1"], "Invalid value for '--seed': -1 is not in the range x>=0."),
+        (
+            ["--format", "raw"],
+            "Invalid value for '--format': 'raw' is not one of 'pcapng', 'pcap', 'hex'.",
+        ),
+        (
+            ["-o", "/nonexistent/dir/x.pcapng"],
+            "cannot write /nonexistent/dir/x.pcapng: No such file or directory",
+        ),
+    ],
+)
 def test_errors_are_one_line_and_exit_2(args, message):
     result = CliRunner().invoke(main, ["synth", *args])
     assert (result.exit_code, result.stdout, result.stderr) == (
-        2, "", f"dmdissect: error: {message}\n")
+        2,
+        "",
+        f"dmdissect: error: {message}\n",
+    )
 
 
 def test_an_unknown_option_is_one_line_too():
@@ -511,7 +598,8 @@ BALLOON_START = bytes.fromhex("0700380028e301d23132497e0a000000901c4b077c6ec54e0
 
 def test_print_hex_dump_groupsize_1_as_in_hex_formats_md():
     assert list(print_hex_dump("hv_balloon: ", 2, 16, 1, BALLOON_START[:16])) == [
-        "hv_balloon: 00000000: 07 00 38 00 28 e3 01 d2 31 32 49 7e 0a 00 00 00  ..8.(...12I~...."]
+        "hv_balloon: 00000000: 07 00 38 00 28 e3 01 d2 31 32 49 7e 0a 00 00 00  ..8.(...12I~...."
+    ]
     assert stamp(100_500_000) + "x" == "[  100.500000] x"
 
 
@@ -533,8 +621,7 @@ def test_hex_dump_to_buffer_ascii_column_and_printable_range():
 def test_dmesg_lines_without_times_or_directions():
     from dmdissect.sources.frame import Frame
 
-    lines = list(dmesg_lines([Frame(1, bytes(17)), Frame(2, b"\x01", time=2.5,
-                                                       direction=H2G)]))
+    lines = list(dmesg_lines([Frame(1, bytes(17)), Frame(2, b"\x01", time=2.5, direction=H2G)]))
     assert lines == [
         "[    0.000000] hv_balloon: 00000000: 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00  "
         "................",
@@ -546,13 +633,19 @@ def test_dmesg_lines_without_times_or_directions():
 
 # --- the shipped captures --------------------------------------------------------------
 
-SHIPPED = ["faulty.pcapng", "linux-qemu-dmesg.log", "linux-qemu-vmbus.pcapng",
-           "linux-qemu.pcapng", "windows-hyperv.pcapng"]
+SHIPPED = [
+    "faulty.pcapng",
+    "linux-qemu-dmesg.log",
+    "linux-qemu-vmbus.pcapng",
+    "linux-qemu.pcapng",
+    "windows-hyperv.pcapng",
+]
 
 
 def test_captures_are_small_and_all_made_by_the_script():
-    made = sorted(p.name for p in CAPTURES.iterdir() if p.name not in ("README.md",
-                                                                       "regenerate.sh"))
+    made = sorted(
+        p.name for p in CAPTURES.iterdir() if p.name not in ("README.md", "regenerate.sh")
+    )
     assert made == SHIPPED
     assert all((CAPTURES / name).stat().st_size < 100 * 1024 for name in SHIPPED)
 
@@ -560,19 +653,28 @@ def test_captures_are_small_and_all_made_by_the_script():
 @pytest.mark.skipif(shutil.which("sh") is None, reason="no POSIX shell")
 def test_regenerating_gives_identical_bytes(tmp_path):
     env = dict(os.environ, PYTHON=sys.executable)
-    subprocess.run(["sh", str(CAPTURES / "regenerate.sh"), str(tmp_path)], check=True,
-                   env=env, capture_output=True)
+    subprocess.run(
+        ["sh", str(CAPTURES / "regenerate.sh"), str(tmp_path)],
+        check=True,
+        env=env,
+        capture_output=True,
+    )
     assert sorted(p.name for p in tmp_path.iterdir()) == SHIPPED
     for name in SHIPPED:
         assert (tmp_path / name).read_bytes() == (CAPTURES / name).read_bytes(), name
 
 
 def test_readme_commands_are_the_scripts_commands():
-    readme = [line.strip() for line in (CAPTURES / "README.md").read_text().splitlines()
-              if line.strip().startswith("dmdissect synth ")]
-    script = [line.strip().replace('"$out/', "captures/").replace('"', "")
-              for line in (CAPTURES / "regenerate.sh").read_text().splitlines()
-              if line.startswith("dmdissect synth ")]
+    readme = [
+        line.strip()
+        for line in (CAPTURES / "README.md").read_text().splitlines()
+        if line.strip().startswith("dmdissect synth ")
+    ]
+    script = [
+        line.strip().replace('"$out/', "captures/").replace('"', "")
+        for line in (CAPTURES / "regenerate.sh").read_text().splitlines()
+        if line.startswith("dmdissect synth ")
+    ]
     assert readme == script and len(readme) == len(SHIPPED)
 
 
@@ -585,14 +687,18 @@ def test_shipped_captures_decode_as_their_readme_says():
     dmesg = read_back(CAPTURES / "linux-qemu-dmesg.log")
     assert len(dmesg) == 43
     assert [(m.frame.data, m.direction) for m in dmesg] == [
-        (m.frame.data, m.direction) for m in lq[:43]]
+        (m.frame.data, m.direction) for m in lq[:43]
+    ]
     vmbus = read_back(CAPTURES / "linux-qemu-vmbus.pcapng")
     assert all(m.vmbus is not None and not m.findings for m in vmbus)
     assert [(m.body.version.version, m.type) for m in vmbus[:4] if m.type == 1] == [
-        (WIN10, 1), (WIN8, 1)]
+        (WIN10, 1),
+        (WIN8, 1),
+    ]
     windows = read_back(CAPTURES / "windows-hyperv.pcapng")
     check_windows_hyperv(windows)
     assert [windows[i - 1].type for i in (5, 55, 56, 71, 72, 84)] == [12, 10, 11, 10, 11, 13]
     faulty = read_back(CAPTURES / "faulty.pcapng")
-    assert sorted(m.frame.comment for m in faulty
-                  if (m.frame.comment or "").startswith("fault: ")) == sorted(FAULTS)
+    assert sorted(
+        m.frame.comment for m in faulty if (m.frame.comment or "").startswith("fault: ")
+    ) == sorted(FAULTS)

@@ -51,6 +51,7 @@ WIN7 = DMVersion(major_version=0, minor_version=3)
 
 # --- building sessions --------------------------------------------------------------
 
+
 def rng(start: int, count: int) -> DMPageRange:
     return DMPageRange(start_page=start, page_cnt=count)
 
@@ -77,9 +78,11 @@ def handshake(version=WIN10, guest_id: int = 1):
     return [
         DMHeader(trans_id=guest_id) / DMVersionRequest(version=version),
         DMHeader(trans_id=guest_id) / DMVersionResponse(is_accepted=1),
-        DMHeader(trans_id=guest_id + 1) / DMCapabilitiesReport(
+        DMHeader(trans_id=guest_id + 1)
+        / DMCapabilitiesReport(
             caps=DMCaps(balloon=1, hot_add=1, hot_add_alignment=7),
-            max_page_number=0xFFFFFFFFFFFFFFFF),
+            max_page_number=0xFFFFFFFFFFFFFFFF,
+        ),
         DMHeader(trans_id=guest_id + 1) / DMCapabilitiesResponse(is_accepted=1, hot_remove=1),
     ]
 
@@ -129,8 +132,15 @@ def brief(row) -> tuple:
     """The facts every test checks: kind, number, frames, pages moved/asked, outcome, complete."""
     if row.kind in ("status", "other"):
         return (row.kind, row.number, row.first_frame, row.last_frame, row.count)
-    return (row.kind, row.number, row.frames, row.pages, row.pages_requested, row.outcome,
-            row.complete)
+    return (
+        row.kind,
+        row.number,
+        row.frames,
+        row.pages,
+        row.pages_requested,
+        row.outcome,
+        row.complete,
+    )
 
 
 def labels(packets, **options) -> list[tuple[int, str | None]]:
@@ -146,6 +156,7 @@ def findings(row) -> list[tuple[str, str]]:
 
 
 # --- whole sessions -------------------------------------------------------------------
+
 
 def test_linux_guest_balloon_parts_with_new_ids_and_status_between():
     rows, session = track(linux_qemu_session())
@@ -174,11 +185,15 @@ def test_linux_guest_balloon_parts_with_new_ids_and_status_between():
     assert unballoon.rules == ["request", "state+trans_id", "state"]
     assert findings(unballoon) == []
     assert (session.version, session.version_frame, session.negotiations) == (0x20000, 1, 1)
-    assert session.guest_caps == {"balloon": 1, "hot_add": 1, "hot_add_alignment": 7,
-                                  "hot_remove": 0, "min_page_cnt": 0,
-                                  "max_page_number": 0xFFFFFFFFFFFFFFFF}
-    assert session.host_caps == {"is_accepted": 1, "hot_remove": 1,
-                                 "suppress_pressure_reports": 0}
+    assert session.guest_caps == {
+        "balloon": 1,
+        "hot_add": 1,
+        "hot_add_alignment": 7,
+        "hot_remove": 0,
+        "min_page_cnt": 0,
+        "max_page_number": 0xFFFFFFFFFFFFFFFF,
+    }
+    assert session.host_caps == {"is_accepted": 1, "hot_remove": 1, "suppress_pressure_reports": 0}
     assert (session.first_time, session.last_time, session.messages) == (T0, T0 + 4.25, 18)
 
 
@@ -187,8 +202,11 @@ def test_read_labels_name_the_final_frame_like_wireshark():
         (1, "request of version #1, response in frame 2"),
         (2, "response of version #1, final: accepted: 2.0 (WIN10), 0.250000 s"),
         (3, "request of capabilities #1, response in frame 4"),
-        (4, "response of capabilities #1, final: accepted: balloon, hot-add (align 128 MiB), "
-            "0.250000 s"),
+        (
+            4,
+            "response of capabilities #1, final: accepted: balloon, hot-add (align 128 MiB), "
+            "0.250000 s",
+        ),
         (5, None),
         (6, "request of balloon #1, reassembled in frame 13"),
         (7, "part 1 of balloon #1, reassembled in frame 13"),
@@ -197,13 +215,15 @@ def test_read_labels_name_the_final_frame_like_wireshark():
         (10, None),
         (11, None),
         (12, "part 3 of balloon #1, reassembled in frame 13"),
-        (13, "part 4 of balloon #1, final: 4 parts, 20480 of 20480 pages (80 MiB), accepted, "
-             "1.750000 s"),
+        (
+            13,
+            "part 4 of balloon #1, final: 4 parts, 20480 of 20480 pages (80 MiB), accepted, "
+            "1.750000 s",
+        ),
         (14, None),
         (15, "part 1 of unballoon #1, reassembled in frame 17"),
         (16, "part 2 of unballoon #1, reassembled in frame 17"),
-        (17, "response of unballoon #1, final: 2 parts, 5120 pages (20 MiB), accepted, "
-             "0.500000 s"),
+        (17, "response of unballoon #1, final: 2 parts, 5120 pages (20 MiB), accepted, 0.500000 s"),
         (18, None),
     ]
 
@@ -211,33 +231,55 @@ def test_read_labels_name_the_final_frame_like_wireshark():
 def test_json_refs_of_messages_and_status_series():
     messages = list(messages_of(make_frames(linux_qemu_session())))
     refs = {m.frame.index: m.transaction.ref_for(m) for m in messages}
-    assert refs[9] == {"kind": "balloon", "number": 1, "role": "part", "part": 2,
-                       "rule": "state", "request_frame": 6, "final_frame": 13,
-                       "complete": True}
-    assert refs[16] == {"kind": "unballoon", "number": 1, "role": "part", "part": 2,
-                        "rule": "state+trans_id", "request_frame": 15, "final_frame": 17,
-                        "complete": True}
-    assert refs[11] == {"kind": "status", "number": 2, "role": "report", "part": 3,
-                        "rule": "series"}
+    assert refs[9] == {
+        "kind": "balloon",
+        "number": 1,
+        "role": "part",
+        "part": 2,
+        "rule": "state",
+        "request_frame": 6,
+        "final_frame": 13,
+        "complete": True,
+    }
+    assert refs[16] == {
+        "kind": "unballoon",
+        "number": 1,
+        "role": "part",
+        "part": 2,
+        "rule": "state+trans_id",
+        "request_frame": 15,
+        "final_frame": 17,
+        "complete": True,
+    }
+    assert refs[11] == {
+        "kind": "status",
+        "number": 2,
+        "role": "report",
+        "part": 3,
+        "rule": "series",
+    }
     assert not hasattr(messages[10].transaction, "label_for")
 
 
 def test_reassembled_tree_only_under_the_final_part():
     messages = list(messages_of(make_frames(linux_qemu_session())))
-    trees = {m.frame.index for m in messages
-             if hasattr(m.transaction, "reassembled_here")
-             and m.transaction.reassembled_here(m) is not None}
+    trees = {
+        m.frame.index
+        for m in messages
+        if hasattr(m.transaction, "reassembled_here")
+        and m.transaction.reassembled_here(m) is not None
+    }
     assert trees == {2, 4, 13, 17}
 
 
 def test_qemu_shared_unballoon_id_confirms_and_colliding_ids_do_not():
     packets = handshake() + [
         DMHeader(trans_id=4) / DMBalloonRequest(num_pages=1024),
-        balloon_part(4, 0, chunks(0x200000, 2)),            # guest id 4 == host id 4: chance
+        balloon_part(4, 0, chunks(0x200000, 2)),  # guest id 4 == host id 4: chance
         DMHeader(trans_id=5) / DMUnballoonRequest(more_pages=1, range_array=[rng(0x200000, 512)]),
         DMHeader(trans_id=5) / DMUnballoonRequest(more_pages=1, range_array=[rng(0x200200, 256)]),
         DMHeader(trans_id=5) / DMUnballoonRequest(more_pages=0, range_array=[rng(0x200300, 256)]),
-        DMHeader(trans_id=5) / DMUnballoonResponse(),         # same id again: the guest's own
+        DMHeader(trans_id=5) / DMUnballoonResponse(),  # same id again: the guest's own
     ]
     rows, _ = track(packets)
     assert [row.rules for row in rows] == [
@@ -279,12 +321,16 @@ def test_version_negotiation_failed_on_the_last_attempt():
     rows, session = track(packets)
     assert brief(rows[0]) == ("version", 1, [1, 2], None, None, "refused", True)
     assert findings(rows[0]) == [
-        ("error", "version negotiation failed: the host refused the guest's last offer "
-                  "(0.3 (WIN7))")]
+        (
+            "error",
+            "version negotiation failed: the host refused the guest's last offer (0.3 (WIN7))",
+        )
+    ]
     assert session.version is None
     messages = list(messages_of(make_frames(packets)))
     assert [f.message for f in messages[1].findings] == [
-        "version negotiation failed: the host refused the guest's last offer (0.3 (WIN7))"]
+        "version negotiation failed: the host refused the guest's last offer (0.3 (WIN7))"
+    ]
 
 
 def test_capabilities_refused():
@@ -312,8 +358,9 @@ def test_guest_at_floor_and_partial_balloon():
         ("balloon", 2, [3, 4, 5], 1024, 2048, "partial", True),
     ]
     assert labels(packets)[1] == (
-        2, "part 1 of balloon #1, final: 1 part, 0 of 2048 pages (0 MiB), guest at floor, "
-           "0.250000 s")
+        2,
+        "part 1 of balloon #1, final: 1 part, 0 of 2048 pages (0 MiB), guest at floor, 0.250000 s",
+    )
 
 
 def test_a_truncated_part_that_claims_ranges_is_not_the_floor():
@@ -327,11 +374,11 @@ def test_a_truncated_part_that_claims_ranges_is_not_the_floor():
 
 def test_hot_add_permanent_transient_and_success():
     packets = [
-        DMHeader(trans_id=1) / DMHotAddRequest(range=rng(0x100000, 32768),
-                                              region=rng(0x100000, 32768)),
+        DMHeader(trans_id=1)
+        / DMHotAddRequest(range=rng(0x100000, 32768), region=rng(0x100000, 32768)),
         DMHeader(trans_id=30) / DMHotAddResponse(page_count=0, result=0),
-        DMHeader(trans_id=2) / DMHotAddRequest(range=rng(0x100000, 32768),
-                                              region=rng(0x100000, 32768)),
+        DMHeader(trans_id=2)
+        / DMHotAddRequest(range=rng(0x100000, 32768), region=rng(0x100000, 32768)),
         DMHeader(trans_id=31) / DMHotAddResponse(page_count=32768, result=1),
         DMHeader(trans_id=3) / DMHotAddRequest(range=rng(0x108000, 32768)),
         DMHeader(trans_id=32) / DMHotAddResponse(page_count=0, result=1),
@@ -354,13 +401,13 @@ def test_hot_add_permanent_transient_and_success():
 def test_hot_remove_in_several_parts():
     packets = [
         DMHeader(trans_id=7) / DMHotRemoveRequest(virtual_node=0, page_count=4096),
-        DMHeader(trans_id=40) / DMHotRemoveResponse(result=0, more_pages=1,
-                                                    range_array=chunks(0x400000, 3)),
+        DMHeader(trans_id=40)
+        / DMHotRemoveResponse(result=0, more_pages=1, range_array=chunks(0x400000, 3)),
         status(41),
-        DMHeader(trans_id=42) / DMHotRemoveResponse(result=0, more_pages=1,
-                                                    range_array=chunks(0x401000, 3)),
-        DMHeader(trans_id=43) / DMHotRemoveResponse(result=0, more_pages=0,
-                                                    range_array=[rng(0x402000, 1024)]),
+        DMHeader(trans_id=42)
+        / DMHotRemoveResponse(result=0, more_pages=1, range_array=chunks(0x401000, 3)),
+        DMHeader(trans_id=43)
+        / DMHotRemoveResponse(result=0, more_pages=0, range_array=[rng(0x402000, 1024)]),
     ]
     rows, _ = track(packets)
     assert [brief(row) for row in rows] == [
@@ -382,6 +429,7 @@ def test_info_stands_alone():
 
 # --- cut captures ---------------------------------------------------------------------------
 
+
 def test_capture_cut_at_the_head():
     packets = [
         balloon_part(10, 1, chunks(0x100000, 1)),
@@ -399,17 +447,24 @@ def test_capture_cut_at_the_head():
         ("balloon", 2, [5, 6], 512, 512, "accepted", True),
     ]
     assert [row.reason for row in rows if row.kind != "status"] == [
-        "no request seen", "no request seen", None]
+        "no request seen",
+        "no request seen",
+        None,
+    ]
     assert rows[0].rules == ["orphan", "state"]
     assert findings(rows[0]) == [
-        ("note", "response with no request in the capture (it may start after the request)")]
+        ("note", "response with no request in the capture (it may start after the request)")
+    ]
     assert rows[0].latency is None
     assert session.version is None
     assert labels(packets)[:4] == [
         (1, "part 1 of balloon #1, reassembled in frame 3; incomplete: no request seen"),
         (2, None),
-        (3, "part 2 of balloon #1, final: 2 parts, 1024 pages (4 MiB), unknown, 0.500000 s; "
-            "incomplete: no request seen"),
+        (
+            3,
+            "part 2 of balloon #1, final: 2 parts, 1024 pages (4 MiB), unknown, 0.500000 s; "
+            "incomplete: no request seen",
+        ),
         (4, "response of unballoon #1, final: accepted; incomplete: no request seen"),
     ]
 
@@ -428,7 +483,9 @@ def test_capture_cut_at_the_tail():
         ("status", 1, 4, 4, 1),
     ]
     assert [rows[0].reason, rows[1].reason] == [
-        "no response (capture ended)", "final part missing (capture ended)"]
+        "no response (capture ended)",
+        "final part missing (capture ended)",
+    ]
     assert labels(packets) == [
         (1, "request of hot_add #1; incomplete: no response (capture ended)"),
         (2, "request of balloon #1; incomplete: final part missing (capture ended)"),
@@ -438,6 +495,7 @@ def test_capture_cut_at_the_tail():
 
 
 # --- framing and other inputs ----------------------------------------------------------
+
 
 def test_vmbus_framed_session_tracks_like_the_bare_one():
     framed, framed_session = track(linux_qemu_session(), vmbus=True)
@@ -454,7 +512,7 @@ def _dmesg_dump(packets, step: float = 0.25) -> str:
         stamp = f"[{100.0 + step * index:12.6f}]"
         data = bytes(packet)
         for offset in range(0, len(data), 16):
-            chunk = " ".join(f"{b:02x}" for b in data[offset:offset + 16])
+            chunk = " ".join(f"{b:02x}" for b in data[offset : offset + 16])
             lines.append(f"{stamp} hv_balloon: {offset:08x}: {chunk}")
     return "\n".join(lines) + "\n"
 
@@ -475,6 +533,7 @@ def test_same_session_from_a_hex_dump(tmp_path):
 
 # --- what only the sequence reveals -----------------------------------------------------
 
+
 def test_new_request_while_one_is_outstanding():
     packets = [
         DMHeader(trans_id=1) / DMBalloonRequest(num_pages=512),
@@ -490,10 +549,12 @@ def test_new_request_while_one_is_outstanding():
     ]
     assert rows[0].reason == "no response (superseded by frame 3)"
     assert findings(rows[0]) == [
-        ("warning", "new request while balloon #1 (frame 1) is outstanding")]
+        ("warning", "new request while balloon #1 (frame 1) is outstanding")
+    ]
     messages = list(messages_of(make_frames(packets)))
     assert [f.message for f in messages[2].findings] == [
-        "new request while balloon #1 (frame 1) is outstanding"]
+        "new request while balloon #1 (frame 1) is outstanding"
+    ]
 
 
 def test_part_after_the_final_one():
@@ -521,7 +582,8 @@ def test_response_with_no_request_after_earlier_ones_is_a_warning():
     rows, _ = track(packets)
     assert brief(rows[1]) == ("hot_add", 2, [3], 512, None, "accepted", False)
     assert findings(rows[1]) == [
-        ("warning", "response with no request: no DM_MEM_HOT_ADD_REQUEST is outstanding")]
+        ("warning", "response with no request: no DM_MEM_HOT_ADD_REQUEST is outstanding")
+    ]
 
 
 def test_overlapping_ranges_within_a_transaction():
@@ -542,11 +604,11 @@ def test_unballooned_pages_never_ballooned_in_the_capture_are_noted():
     packets = [
         DMHeader(trans_id=1) / DMBalloonRequest(num_pages=1024),
         balloon_part(2, 0, chunks(0x100000, 2)),
-        unballoon_part(2, 0, [rng(0x100200, 1024)]),          # half of it was ballooned
+        unballoon_part(2, 0, [rng(0x100200, 1024)]),  # half of it was ballooned
         DMHeader(trans_id=3) / DMUnballoonResponse(),
-        unballoon_part(3, 0, [rng(0x100000, 512)]),           # ballooned, not yet returned
+        unballoon_part(3, 0, [rng(0x100000, 512)]),  # ballooned, not yet returned
         DMHeader(trans_id=4) / DMUnballoonResponse(),
-        unballoon_part(4, 0, [rng(0x100000, 512)]),           # returned already
+        unballoon_part(4, 0, [rng(0x100000, 512)]),  # returned already
         DMHeader(trans_id=5) / DMUnballoonResponse(),
     ]
     rows, _ = track(packets)
@@ -558,7 +620,10 @@ def test_unballooned_pages_never_ballooned_in_the_capture_are_noted():
     ]
     note = "pages unballooned were never ballooned in this capture (it may start after they were)"
     assert [findings(row) for row in rows[1:]] == [
-        [("note", f"512 of 1024 {note}")], [], [("note", f"512 of 512 {note}")]]
+        [("note", f"512 of 1024 {note}")],
+        [],
+        [("note", f"512 of 512 {note}")],
+    ]
 
 
 def test_more_pages_than_asked():
@@ -572,10 +637,14 @@ def test_more_pages_than_asked():
 
 
 def test_version_negotiated_again_resets_the_channel():
-    packets = handshake() + [
-        DMHeader(trans_id=0) / DMBalloonRequest(num_pages=512),
-        status(3),
-    ] + handshake(guest_id=1)
+    packets = (
+        handshake()
+        + [
+            DMHeader(trans_id=0) / DMBalloonRequest(num_pages=512),
+            status(3),
+        ]
+        + handshake(guest_id=1)
+    )
     rows, session = track(packets)
     assert [brief(row) for row in rows] == [
         ("version", 1, [1, 2], None, None, "accepted", True),
@@ -587,7 +656,8 @@ def test_version_negotiated_again_resets_the_channel():
     ]
     assert rows[2].reason == "no response (channel reset in frame 7)"
     assert findings(rows[4]) == [
-        ("note", "version negotiated again: the channel was reopened (suspend/resume?)")]
+        ("note", "version negotiated again: the channel was reopened (suspend/resume?)")
+    ]
     assert session.negotiations == 2
 
 
@@ -600,8 +670,10 @@ def test_unballoon_response_sent_as_type_7_by_a_buggy_guest():
     assert brief(rows[0]) == ("unballoon", 1, [1, 2], 512, 512, "accepted", True)
     assert rows[0].rules == ["request", "state:type7-unballoon-response"]
     assert findings(rows[0])[1] == (
-        "warning", "header-only BALLOON_RESPONSE after the last unballoon part: taken as the "
-                   "UNBALLOON_RESPONSE (a known guest bug)")
+        "warning",
+        "header-only BALLOON_RESPONSE after the last unballoon part: taken as the "
+        "UNBALLOON_RESPONSE (a known guest bug)",
+    )
 
 
 def test_qemu_unballoon_part_after_the_final_one_keeps_its_transaction():
@@ -641,6 +713,7 @@ def test_messages_of_no_transaction_form_an_other_series():
 
 # --- bounded memory -------------------------------------------------------------------------
 
+
 def test_lookahead_holds_at_most_its_cap_then_says_the_end_is_unknown():
     packets = [DMHeader(trans_id=1) / DMBalloonRequest(num_pages=512)]
     packets += [status(i) for i in range(2, 12)]
@@ -665,8 +738,9 @@ def test_lookahead_holds_at_most_its_cap_then_says_the_end_is_unknown():
     assert [m.frame.index for m in out] == list(range(1, 13))
     assert shown[0] == "request of balloon #1, end not yet known (lookahead full)"
     assert shown[1:11] == [None] * 10
-    assert shown[11] == ("part 1 of balloon #1, final: 1 part, 512 of 512 pages (2 MiB), "
-                         "accepted, 2.750000 s")
+    assert shown[11] == (
+        "part 1 of balloon #1, final: 1 part, 512 of 512 pages (2 MiB), accepted, 2.750000 s"
+    )
 
 
 def test_a_transaction_never_completing_keeps_only_capped_frames():
@@ -676,9 +750,11 @@ def test_a_transaction_never_completing_keeps_only_capped_frames():
     rows, _ = track(packets, step=0.001)
     balloon = rows[0]
     assert (balloon.frame_count, len(balloon.frames), len(balloon.rules)) == (
-        parts + 1, RETAIN_FRAMES, RETAIN_FRAMES)
-    assert (balloon.part_count, len(balloon.parts), balloon.pages) == (
-        parts, RETAIN_FRAMES, parts)
+        parts + 1,
+        RETAIN_FRAMES,
+        RETAIN_FRAMES,
+    )
+    assert (balloon.part_count, len(balloon.parts), balloon.pages) == (parts, RETAIN_FRAMES, parts)
     assert balloon.truncated is True
     assert (balloon.complete, balloon.reason) == (False, "final part missing (capture ended)")
 
@@ -692,8 +768,11 @@ def test_rows_wait_behind_an_unanswered_request_only_up_to_the_limit():
         rows = tracker.feed(next(dissected([frame])))
         if rows and first_out is None:
             first_out = (count, rows[0].kind, rows[0].reason)
-    assert first_out == (ORDER_LIMIT + 1, "balloon",
-                         f"no response (no reply within the next {ORDER_LIMIT} transactions)")
+    assert first_out == (
+        ORDER_LIMIT + 1,
+        "balloon",
+        f"no response (no reply within the next {ORDER_LIMIT} transactions)",
+    )
 
 
 def test_a_long_status_stream_keeps_memory_flat():
@@ -752,12 +831,13 @@ def test_pageset_stops_growing_at_its_limit():
 
 def test_a_message_newer_than_the_negotiated_protocol_is_flagged():
     packets = [
-        DMHeader(trans_id=1) / DMVersionRequest(version=DMVersion(minor_version=3),
-                                                is_last_attempt=1),
+        DMHeader(trans_id=1)
+        / DMVersionRequest(version=DMVersion(minor_version=3), is_last_attempt=1),
         DMHeader(trans_id=1) / DMVersionResponse(is_accepted=1),
         DMHeader(trans_id=2) / DMInfoMessage(info=[DMInfoEntry(type=0, data=1 << 20)]),
     ]
     messages = list(messages_of(make_frames(packets)))
     assert [f.message for f in messages[2].findings] == [
-        "DM_INFO_MESSAGE belongs to protocol 1.0 (WIN8); this session negotiated 0.3 (WIN7)"]
+        "DM_INFO_MESSAGE belongs to protocol 1.0 (WIN8); this session negotiated 0.3 (WIN7)"
+    ]
     assert messages[0].findings == messages[1].findings == []

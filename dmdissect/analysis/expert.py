@@ -83,9 +83,13 @@ def check(message: Message) -> list[Finding]:
     if body is None:
         return findings
     if body.missing:
-        findings.append(error(
-            f"truncated: the bytes end inside {message.type_name} after {available}; "
-            f"missing {', '.join(body.missing)}", body.missing[0]))
+        findings.append(
+            error(
+                f"truncated: the bytes end inside {message.type_name} after {available}; "
+                f"missing {', '.join(body.missing)}",
+                body.missing[0],
+            )
+        )
     findings += _counts(message, layer)
     findings += _reserved(body, layer)
     findings += _semantics(body, layer)
@@ -102,8 +106,13 @@ def _size(message: Message, available: int, layer: type | None) -> list[Finding]
     if size < HEADER_SIZE:
         out.append(error(f"hdr.size {size} is smaller than the {HEADER_SIZE}-byte header", "size"))
     elif fixed is not None and size < fixed:
-        out.append(error(f"hdr.size {size} is smaller than the fixed part of "
-                         f"{message.type_name} ({fixed} bytes)", "size"))
+        out.append(
+            error(
+                f"hdr.size {size} is smaller than the fixed part of "
+                f"{message.type_name} ({fixed} bytes)",
+                "size",
+            )
+        )
     if size > available:
         out.append(error(f"truncated: hdr.size {size} but only {available} bytes present", "size"))
     body = message.body
@@ -114,7 +123,9 @@ def _size(message: Message, available: int, layer: type | None) -> list[Finding]
         out.append(warning(f"{len(rest)} bytes after the end of the message (trailing)"))
     expected = expected_size(message, layer)
     if size != expected and size >= HEADER_SIZE and not (fixed and size < fixed):
-        out.append(warning(f"hdr.size {size} disagrees with the content ({expected} bytes)", "size"))
+        out.append(
+            warning(f"hdr.size {size} disagrees with the content ({expected} bytes)", "size")
+        )
     if _present(body, layer, "range_count") and expected > MAX_PART_BYTES:
         out.append(warning(f"{expected} bytes in one part; peers send at most {MAX_PART_BYTES}"))
     return out
@@ -131,13 +142,22 @@ def _counts(message: Message, layer: type) -> list[Finding]:
     if _present(body, layer, "range_count"):
         decoded = len(body.range_array)
         if body.range_count > decoded:
-            out.append(error(f"range_count {body.range_count} but the bytes hold only "
-                             f"{plural(decoded, 'range')}", "range_count"))
+            out.append(
+                error(
+                    f"range_count {body.range_count} but the bytes hold only "
+                    f"{plural(decoded, 'range')}",
+                    "range_count",
+                )
+            )
     if layer is DMInfoMessage and _present(body, layer, "info_size"):
         present = message.available - HEADER_SIZE - 8
         if body.info_size > present:
-            out.append(error(f"info_size {body.info_size} but only {max(present, 0)} bytes follow",
-                             "info_size"))
+            out.append(
+                error(
+                    f"info_size {body.info_size} but only {max(present, 0)} bytes follow",
+                    "info_size",
+                )
+            )
         for index, entry in enumerate(body.info):
             out += _info_entry(index, entry)
     return out
@@ -150,8 +170,9 @@ def _info_entry(index: int, entry: Packet) -> list[Finding]:
     out: list[Finding] = []
     data = entry.data
     if isinstance(data, bytes) and len(data) < entry.data_size:
-        out.append(error(f"{where}: data_size {entry.data_size} but only {len(data)} bytes",
-                         "info"))
+        out.append(
+            error(f"{where}: data_size {entry.data_size} but only {len(data)} bytes", "info")
+        )
     if entry.type not in INFO_TYPES:
         out.append(note(f"{where}: unknown info type {entry.type}", "info"))
     elif entry.type == 0 and entry.data_size != 8:
@@ -183,22 +204,38 @@ def _reserved(obj: Any, layer: type, prefix: str = "") -> list[Finding]:
             if value is not None:
                 out += _reserved(value, inner, f"{prefix}{name}.")
         elif isinstance(value, int) and value:
-            out.append(warning(f"reserved field {prefix}{name} is not zero ({value:#x})",
-                               f"{prefix}{name}"))
+            out.append(
+                warning(
+                    f"reserved field {prefix}{name} is not zero ({value:#x})", f"{prefix}{name}"
+                )
+            )
     return out
 
 
 def _semantics(body: Any, layer: type) -> list[Finding]:
     if layer is DMVersionRequest and body.version.version not in PROTOCOL_VERSIONS:
-        return [note(f"version {version_text(body.version.version)} is not a known protocol "
-                     "version", "version")]
+        return [
+            note(
+                f"version {version_text(body.version.version)} is not a known protocol version",
+                "version",
+            )
+        ]
     if layer is DMHotRemoveRequest and int(body.qos_flags) & ~QOS_MASK:
-        return [warning(f"qos_flags {int(body.qos_flags):#x} has bits outside "
-                        f"DM_REMOVE_QOS_MASK ({QOS_MASK:#x})", "qos_flags")]
+        return [
+            warning(
+                f"qos_flags {int(body.qos_flags):#x} has bits outside "
+                f"DM_REMOVE_QOS_MASK ({QOS_MASK:#x})",
+                "qos_flags",
+            )
+        ]
     if layer is DMHotAddResponse:
         if body.result == 1 and body.page_count == 0:
-            return [note("result 1 with page_count 0: permanent failure, the host stops hot-adding",
-                         "result")]
+            return [
+                note(
+                    "result 1 with page_count 0: permanent failure, the host stops hot-adding",
+                    "result",
+                )
+            ]
         if body.result == 0:
             return [note("hot add failed (result 0: transient, the host may retry)", "result")]
         if body.result not in (0, 1):
@@ -211,8 +248,12 @@ def _direction(message: Message) -> list[Finding]:
         return []
     sender = SENDER.get(message.type)
     if sender and message.direction != sender:
-        return [warning(f"{message.type_name} is sent {sender}, but this one went "
-                        f"{message.direction}", "type")]
+        return [
+            warning(
+                f"{message.type_name} is sent {sender}, but this one went {message.direction}",
+                "type",
+            )
+        ]
     return []
 
 
@@ -222,15 +263,27 @@ def _vmbus(message: Message) -> list[Finding]:
     out: list[Finding] = []
     claimed = vmbus.len8 * 8
     if claimed > frame_len:
-        out.append(error(f"VMBus len8 {vmbus.len8} claims {claimed} bytes but the frame holds "
-                         f"{frame_len}", "vmbus.len8"))
+        out.append(
+            error(
+                f"VMBus len8 {vmbus.len8} claims {claimed} bytes but the frame holds {frame_len}",
+                "vmbus.len8",
+            )
+        )
     if message.extra:
-        out.append(warning(f"{len(message.extra)} bytes after the VMBus packet (len8 {vmbus.len8})",
-                           "vmbus.len8"))
+        out.append(
+            warning(
+                f"{len(message.extra)} bytes after the VMBus packet (len8 {vmbus.len8})",
+                "vmbus.len8",
+            )
+        )
     if message.size is not None:
         padded = DESCRIPTOR_SIZE + message.size + (-message.size % 8)
         if claimed >= DESCRIPTOR_SIZE + HEADER_SIZE and claimed != padded and claimed <= frame_len:
-            out.append(warning(f"VMBus len8 {vmbus.len8} ({claimed} bytes) does not match the "
-                               f"message ({padded} bytes with descriptor and padding)",
-                               "vmbus.len8"))
+            out.append(
+                warning(
+                    f"VMBus len8 {vmbus.len8} ({claimed} bytes) does not match the "
+                    f"message ({padded} bytes with descriptor and padding)",
+                    "vmbus.len8",
+                )
+            )
     return out

@@ -35,7 +35,6 @@ from dmdissect.layers.compiled import compile_layer
 from dmdissect.sources.frame import INFERRED, UNKNOWN, Frame
 
 
-
 class Message:
     """One dissected message and everything known about it.
 
@@ -47,8 +46,21 @@ class Message:
     ``transaction`` is filled by the tracker.
     """
 
-    __slots__ = ("frame", "direction", "direction_source", "findings", "transaction", "type",
-                 "size", "trans_id", "body", "available", "consumed", "framed", "_scapy")
+    __slots__ = (
+        "frame",
+        "direction",
+        "direction_source",
+        "findings",
+        "transaction",
+        "type",
+        "size",
+        "trans_id",
+        "body",
+        "available",
+        "consumed",
+        "framed",
+        "_scapy",
+    )
 
     def __init__(self, frame: Frame) -> None:
         self.frame = frame
@@ -104,7 +116,7 @@ class Message:
         """Bytes after what the layers decoded (after the header for unknown types)."""
         if self.consumed >= self.available:
             return b""
-        return self.message_bytes[self.consumed:]
+        return self.message_bytes[self.consumed :]
 
     @property
     def cut(self) -> bytes:
@@ -124,7 +136,7 @@ class Message:
         data = self.frame.data
         if not self.framed:
             return data
-        return data[DESCRIPTOR_SIZE:DESCRIPTOR_SIZE + self.available]
+        return data[DESCRIPTOR_SIZE : DESCRIPTOR_SIZE + self.available]
 
 
 def cut_short(body: Any) -> bool:
@@ -164,8 +176,11 @@ def infer_direction(frame: Frame, msg_type: int | None) -> tuple[str | None, str
 
 
 #: Compiled decoder of each message type whose layer compiles.
-_DECODERS = {msg_type: decoder for msg_type, layer in MESSAGE_LAYERS.items()
-             if (decoder := compile_layer(layer)) is not None}
+_DECODERS = {
+    msg_type: decoder
+    for msg_type, layer in MESSAGE_LAYERS.items()
+    if (decoder := compile_layer(layer)) is not None
+}
 #: The first bytes of every VMBus in-band descriptor (type 6, offset8 2).
 _DESCRIPTOR_START = VMBusDescriptor().build()[:4]
 

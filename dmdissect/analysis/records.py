@@ -171,8 +171,10 @@ class Transaction:
             asked = ""
             if self.pages_requested is not None and self.kind != "unballoon":
                 asked = f" of {self.pages_requested}"
-            text = (f"{self.part_count} {'part' if self.part_count == 1 else 'parts'}, "
-                    f"{pages}{asked} pages ({mib(pages)}), {outcome}")
+            text = (
+                f"{self.part_count} {'part' if self.part_count == 1 else 'parts'}, "
+                f"{pages}{asked} pages ({mib(pages)}), {outcome}"
+            )
         elif self.kind == "hot_add":
             asked = "" if self.pages_requested is None else f" of {self.pages_requested}"
             text = f"{pages}{asked} pages ({mib(pages)}), {outcome}"
@@ -379,6 +381,10 @@ class SeriesLink:
     index: int
 
     def ref_for(self, message: Any = None) -> dict[str, Any]:
-        return {"kind": self.series.kind, "number": self.series.number, "role": "report"
-                if self.series.kind == "status" else "other", "part": self.index,
-                "rule": "series"}
+        return {
+            "kind": self.series.kind,
+            "number": self.series.number,
+            "role": "report" if self.series.kind == "status" else "other",
+            "part": self.index,
+            "rule": "series",
+        }

@@ -52,11 +52,20 @@ from dmdissect.analysis.records import (
 )
 from dmdissect.findings import Finding, error, note, warning
 from dmdissect.layers import HEADER_SIZE, SENDER, mib, type_name, version_text
-from dmdissect.layers.header import INTRODUCED_IN
 from dmdissect.layers.header import GUEST as GUEST_TO_HOST
+from dmdissect.layers.header import INTRODUCED_IN
 
-__all__ = ["ORDER_LIMIT", "LOOKAHEAD", "BALLOONED_LIMIT", "Tracker", "annotate", "Link",
-           "Series", "Session", "Transaction"]
+__all__ = [
+    "ORDER_LIMIT",
+    "LOOKAHEAD",
+    "BALLOONED_LIMIT",
+    "Tracker",
+    "annotate",
+    "Link",
+    "Series",
+    "Session",
+    "Transaction",
+]
 
 #: Finished rows allowed to wait behind one open transaction before it is closed unanswered.
 ORDER_LIMIT = 1000
@@ -64,10 +73,22 @@ ORDER_LIMIT = 1000
 BALLOONED_LIMIT = 100_000
 
 #: Request type -> kind, reply type -> kind.
-REQUESTS = {1: "version", 3: "capabilities", 6: "balloon", 8: "unballoon", 10: "hot_add",
-            13: "hot_remove"}
-REPLIES = {2: "version", 4: "capabilities", 7: "balloon", 9: "unballoon", 11: "hot_add",
-           14: "hot_remove"}
+REQUESTS = {
+    1: "version",
+    3: "capabilities",
+    6: "balloon",
+    8: "unballoon",
+    10: "hot_add",
+    13: "hot_remove",
+}
+REPLIES = {
+    2: "version",
+    4: "capabilities",
+    7: "balloon",
+    9: "unballoon",
+    11: "hot_add",
+    14: "hot_remove",
+}
 #: Kinds whose reply echoes the request's trans_id on peers that share it (QEMU).
 ECHOED = {"version", "capabilities"}
 
@@ -110,12 +131,19 @@ class Tracker:
         self._ballooned = PageSet(BALLOONED_LIMIT)
         self._negotiated = False
         self._handlers = {
-            1: self._version_request, 2: self._version_response,
-            3: self._caps_report, 4: self._caps_response,
-            6: self._multipart_request, 7: self._balloon_response,
-            8: self._unballoon_request, 9: self._unballoon_response,
-            10: self._hot_add_request, 11: self._hot_add_response, 12: self._info,
-            13: self._multipart_request, 14: self._multipart_response,
+            1: self._version_request,
+            2: self._version_response,
+            3: self._caps_report,
+            4: self._caps_response,
+            6: self._multipart_request,
+            7: self._balloon_response,
+            8: self._unballoon_request,
+            9: self._unballoon_response,
+            10: self._hot_add_request,
+            11: self._hot_add_response,
+            12: self._info,
+            13: self._multipart_request,
+            14: self._multipart_response,
         }
 
     # --- the stream --------------------------------------------------------------
@@ -143,9 +171,14 @@ class Tracker:
         link = message.transaction
         if needed is None or version is None or version >= needed or not isinstance(link, Link):
             return
-        self._flag(message, link.transaction, warning(
-            f"{message.type_name} belongs to protocol {version_text(needed)}; this session "
-            f"negotiated {version_text(version)}"))
+        self._flag(
+            message,
+            link.transaction,
+            warning(
+                f"{message.type_name} belongs to protocol {version_text(needed)}; this session "
+                f"negotiated {version_text(version)}"
+            ),
+        )
 
     def finish(self) -> list[Transaction | Series]:
         """End of input: close what is open (incomplete) and return every row left."""
@@ -167,16 +200,27 @@ class Tracker:
                 pending = self._open.get(front.kind)
                 if pending is None or pending.txn is not front:
                     break
-                self._close(pending, False, self._unfinished(pending)
-                            + f" (no reply within the next {ORDER_LIMIT} transactions)")
+                self._close(
+                    pending,
+                    False,
+                    self._unfinished(pending)
+                    + f" (no reply within the next {ORDER_LIMIT} transactions)",
+                )
             else:
                 break
         return rows
 
     # --- opening, linking, closing ------------------------------------------------
 
-    def _open_txn(self, kind: str, message, rule: str, role: str, part: int | None = None,
-                  expecting: str = "reply") -> _Pending:
+    def _open_txn(
+        self,
+        kind: str,
+        message,
+        rule: str,
+        role: str,
+        part: int | None = None,
+        expecting: str = "reply",
+    ) -> _Pending:
         self._end_series()
         number = self._numbers.get(kind, 0) + 1
         self._numbers[kind] = number
@@ -193,8 +237,9 @@ class Tracker:
         self._link(pending, message, rule, role, part)
         return pending
 
-    def _link(self, pending: _Pending, message, rule: str, role: str,
-              part: int | None = None) -> None:
+    def _link(
+        self, pending: _Pending, message, rule: str, role: str, part: int | None = None
+    ) -> None:
         txn = pending.txn
         frame = message.frame
         sender = _sender(message.type)
@@ -204,8 +249,9 @@ class Tracker:
         txn.add_id(sender, message.trans_id)
         message.transaction = Link(txn, frame.index, role, part, rule)
 
-    def _close(self, pending: _Pending, complete: bool, reason: str | None = None,
-               final: int | None = None) -> None:
+    def _close(
+        self, pending: _Pending, complete: bool, reason: str | None = None, final: int | None = None
+    ) -> None:
         txn = pending.txn
         txn.closed = True
         txn.final_frame = final
@@ -219,8 +265,9 @@ class Tracker:
         if self._open.get(txn.kind) is pending:
             del self._open[txn.kind]
 
-    def _orphan(self, kind: str, message, role: str, part: int | None = None,
-                expecting: str = "reply") -> _Pending:
+    def _orphan(
+        self, kind: str, message, role: str, part: int | None = None, expecting: str = "reply"
+    ) -> _Pending:
         """A reply with nothing open: an incomplete transaction, and why."""
         after = self._finals.get(kind) if kind in ("balloon", "hot_remove") else None
         seen = kind in self._numbers
@@ -229,14 +276,22 @@ class Tracker:
         if after:
             name, frame = after
             pending.txn.reason = f"part after the final one of {name}"
-            self._flag(message, pending.txn, warning(
-                f"part after the final one of {name} (frame {frame})"))
+            self._flag(
+                message, pending.txn, warning(f"part after the final one of {name} (frame {frame})")
+            )
         else:
             pending.txn.reason = "no request seen"
-            self._flag(message, pending.txn, warning(
-                f"response with no request: no {type_name(message.type - 1)} is outstanding")
-                if seen else note("response with no request in the capture "
-                                  "(it may start after the request)"))
+            self._flag(
+                message,
+                pending.txn,
+                warning(
+                    f"response with no request: no {type_name(message.type - 1)} is outstanding"
+                )
+                if seen
+                else note(
+                    "response with no request in the capture (it may start after the request)"
+                ),
+            )
         return pending
 
     def _supersede(self, kind: str, message) -> None:
@@ -245,10 +300,16 @@ class Tracker:
         if pending is None:
             return
         txn = pending.txn
-        self._flag(message, txn, warning(
-            f"new request while {txn.name} (frame {txn.first_frame}) is outstanding"))
-        self._close(pending, False,
-                    self._unfinished(pending) + f" (superseded by frame {message.frame.index})")
+        self._flag(
+            message,
+            txn,
+            warning(f"new request while {txn.name} (frame {txn.first_frame}) is outstanding"),
+        )
+        self._close(
+            pending,
+            False,
+            self._unfinished(pending) + f" (superseded by frame {message.frame.index})",
+        )
 
     @staticmethod
     def _unfinished(pending: _Pending) -> str:
@@ -308,8 +369,11 @@ class Tracker:
         body = message.body
         pending = self._open_txn("version", message, "request", "request")
         if reset:
-            self._flag(message, pending.txn, note(
-                "version negotiated again: the channel was reopened (suspend/resume?)"))
+            self._flag(
+                message,
+                pending.txn,
+                note("version negotiated again: the channel was reopened (suspend/resume?)"),
+            )
         pending.request_id = message.trans_id
         pending.version = body.version.version
         pending.last_attempt = bool(body.is_last_attempt)
@@ -319,8 +383,9 @@ class Tracker:
         """A version offer after an accepted one: the channel was reopened."""
         frame = message.frame.index
         for pending in list(self._open.values()):
-            self._close(pending, False,
-                        self._unfinished(pending) + f" (channel reset in frame {frame})")
+            self._close(
+                pending, False, self._unfinished(pending) + f" (channel reset in frame {frame})"
+            )
         self._negotiated = False
 
     def _reply_link(self, kind: str, message, role: str = "response") -> _Pending:
@@ -328,8 +393,11 @@ class Tracker:
         pending = self._open.get(kind)
         if pending is None:
             return self._orphan(kind, message, role)
-        echoed = kind in ECHOED and message.trans_id is not None \
+        echoed = (
+            kind in ECHOED
+            and message.trans_id is not None
             and message.trans_id == pending.request_id
+        )
         self._link(pending, message, "state+trans_id" if echoed else "state", role)
         return pending
 
@@ -345,9 +413,14 @@ class Tracker:
                 self.session.version = pending.version
                 self.session.version_frame = txn.request_frame
         elif pending.last_attempt:
-            self._flag(message, txn, error(
-                f"version negotiation failed: the host refused the guest's last offer "
-                f"({txn.detail})"))
+            self._flag(
+                message,
+                txn,
+                error(
+                    f"version negotiation failed: the host refused the guest's last offer "
+                    f"({txn.detail})"
+                ),
+            )
         self._close(pending, True, final=message.frame.index)
 
     def _caps_report(self, message) -> None:
@@ -358,9 +431,12 @@ class Tracker:
         caps = body.caps
         pending.txn.detail = caps.mysummary()
         self.session.guest_caps = {
-            "balloon": caps.balloon, "hot_add": caps.hot_add,
-            "hot_add_alignment": caps.hot_add_alignment, "hot_remove": caps.hot_remove,
-            "min_page_cnt": body.min_page_cnt, "max_page_number": body.max_page_number,
+            "balloon": caps.balloon,
+            "hot_add": caps.hot_add,
+            "hot_add_alignment": caps.hot_add_alignment,
+            "hot_remove": caps.hot_remove,
+            "min_page_cnt": body.min_page_cnt,
+            "max_page_number": body.max_page_number,
         }
 
     def _caps_response(self, message) -> None:
@@ -369,7 +445,8 @@ class Tracker:
         accepted = bool(body.is_accepted)
         pending.txn.outcome = "accepted" if accepted else "refused"
         self.session.host_caps = {
-            "is_accepted": body.is_accepted, "hot_remove": body.hot_remove,
+            "is_accepted": body.is_accepted,
+            "hot_remove": body.hot_remove,
             "suppress_pressure_reports": body.suppress_pressure_reports,
         }
         if not accepted:
@@ -395,9 +472,12 @@ class Tracker:
 
     def _balloon_response(self, message) -> None:
         unballoon = self._open.get("unballoon")
-        if ("balloon" not in self._open and unballoon is not None
-                and unballoon.expecting == "response"
-                and message.available == HEADER_SIZE):
+        if (
+            "balloon" not in self._open
+            and unballoon is not None
+            and unballoon.expecting == "response"
+            and message.available == HEADER_SIZE
+        ):
             self._type7_unballoon_response(unballoon, message)
             return
         self._multipart_response(message)
@@ -440,8 +520,9 @@ class Tracker:
         else:
             txn.outcome = "accepted"
         if asked is not None and pages > asked:
-            self._flag(message, txn, warning(
-                f"{pages} pages given, more than the {asked} asked for"))
+            self._flag(
+                message, txn, warning(f"{pages} pages given, more than the {asked} asked for")
+            )
         self._finals[txn.kind] = (txn.name, message.frame.index)
         self._close(pending, True, final=message.frame.index)
 
@@ -456,7 +537,7 @@ class Tracker:
         txn.range_count += len(ranges)
         txn.pages = (txn.pages or 0) + pages
         if len(txn.parts) < RETAIN_FRAMES:
-            part.ranges = ranges[:max(0, RETAIN_RANGES - txn.ranges_kept)]
+            part.ranges = ranges[: max(0, RETAIN_RANGES - txn.ranges_kept)]
             txn.ranges_kept += len(part.ranges)
             txn.parts.append(part)
         if len(part.ranges) < len(ranges):
@@ -468,16 +549,22 @@ class Tracker:
                 self._ballooned.add(start, end)
         return part, runs
 
-    def _overlaps(self, pending: _Pending, message, runs: list[tuple[int, int]],
-                  twice: int) -> None:
+    def _overlaps(
+        self, pending: _Pending, message, runs: list[tuple[int, int]], twice: int
+    ) -> None:
         seen = pending.pages
         for start, end in runs:
             twice += seen.overlap(start, end)
             seen.add(start, end)
         if twice:
-            self._flag(message, pending.txn, warning(
-                f"overlapping ranges within {pending.txn.name}: {twice} pages "
-                f"({mib(twice)}) appear twice"))
+            self._flag(
+                message,
+                pending.txn,
+                warning(
+                    f"overlapping ranges within {pending.txn.name}: {twice} pages "
+                    f"({mib(twice)}) appear twice"
+                ),
+            )
 
     # --- unballoon: host parts, one guest response -------------------------------
 
@@ -486,12 +573,18 @@ class Tracker:
         if pending is not None and pending.expecting == "parts":
             rule = "state+trans_id" if message.trans_id == pending.series_id else "state"
             self._link(pending, message, rule, "part", pending.txn.part_count + 1)
-        elif (pending is not None and pending.series_id is not None
-              and message.trans_id == pending.series_id):
+        elif (
+            pending is not None
+            and pending.series_id is not None
+            and message.trans_id == pending.series_id
+        ):
             self._link(pending, message, "after-final", "part", pending.txn.part_count + 1)
             final = pending.txn.parts[-1].frame if pending.txn.parts else pending.txn.last_frame
-            self._flag(message, pending.txn, warning(
-                f"part after the final one of {pending.txn.name} (frame {final})"))
+            self._flag(
+                message,
+                pending.txn,
+                warning(f"part after the final one of {pending.txn.name} (frame {final})"),
+            )
         else:
             self._supersede("unballoon", message)
             pending = self._open_txn("unballoon", message, "request", "part", 1, "parts")
@@ -503,8 +596,9 @@ class Tracker:
         if not _more(message.body):
             pending.expecting = "response"
 
-    def _never_ballooned(self, txn: Transaction, message, part: Part,
-                         runs: list[tuple[int, int]]) -> None:
+    def _never_ballooned(
+        self, txn: Transaction, message, part: Part, runs: list[tuple[int, int]]
+    ) -> None:
         """Note pages returned that this capture never saw ballooned (it may start late)."""
         ballooned = self._ballooned
         missing = 0
@@ -512,9 +606,14 @@ class Tracker:
             missing += (end - start) - ballooned.overlap(start, end)
             ballooned.remove(start, end)
         if missing and not ballooned.overflowed:
-            self._flag(message, txn, note(
-                f"{missing} of {part.pages} pages unballooned were never ballooned in this "
-                f"capture (it may start after they were)"))
+            self._flag(
+                message,
+                txn,
+                note(
+                    f"{missing} of {part.pages} pages unballooned were never ballooned in this "
+                    f"capture (it may start after they were)"
+                ),
+            )
 
     def _unballoon_response(self, message) -> None:
         pending = self._open.get("unballoon")
@@ -532,9 +631,14 @@ class Tracker:
 
     def _type7_unballoon_response(self, pending: _Pending, message) -> None:
         self._link(pending, message, "state:type7-unballoon-response", "response")
-        self._flag(message, pending.txn, warning(
-            "header-only BALLOON_RESPONSE after the last unballoon part: taken as the "
-            "UNBALLOON_RESPONSE (a known guest bug)"))
+        self._flag(
+            message,
+            pending.txn,
+            warning(
+                "header-only BALLOON_RESPONSE after the last unballoon part: taken as the "
+                "UNBALLOON_RESPONSE (a known guest bug)"
+            ),
+        )
         pending.txn.outcome = "accepted"
         self._close(pending, True, final=message.frame.index)
 
@@ -548,8 +652,7 @@ class Tracker:
         txn.pages_requested = body.range.page_cnt
         txn.detail = f"at {body.range.start_page:#x}"
         if body.region is not None:
-            txn.detail += (f", region {body.region.page_cnt} pages at "
-                           f"{body.region.start_page:#x}")
+            txn.detail += f", region {body.region.page_cnt} pages at {body.region.start_page:#x}"
 
     def _hot_add_response(self, message) -> None:
         pending = self._reply_link("hot_add", message)
@@ -576,8 +679,7 @@ class Tracker:
         self._close(pending, True, final=message.frame.index)
 
 
-def annotate(messages: Iterable, tracker: Tracker | None = None,
-             hold: int = LOOKAHEAD) -> Iterator:
+def annotate(messages: Iterable, tracker: Tracker | None = None, hold: int = LOOKAHEAD) -> Iterator:
     """Every message in input order, with ``.transaction`` set.
 
     A message is held while its transaction is open, so that its label can

@@ -27,16 +27,35 @@ def input_options(command: Callable[..., Any]) -> Callable[..., Any]:
     """The input argument and the options that steer how it is read."""
     decorators = [
         click.argument("file", required=False, metavar="[FILE]"),
-        click.option("-r", "--read-file", "read_file", metavar="FILE",
-                     help="Input file (as tshark -r); '-' reads standard input."),
-        click.option("--format", "fmt", type=click.Choice(INPUT_FORMATS), default="auto",
-                     show_default=True, help="Input format; 'auto' detects it from the content."),
-        click.option("--linktype", type=click.IntRange(0, 0xFFFF), metavar="N",
-                     help="Treat every capture record as one message, whatever its link type."),
-        click.option("--hex-order", type=click.Choice(HEX_ORDERS), default="auto",
-                     show_default=True,
-                     help="Byte order of grouped hex dumps: 'bytes' as printed, 'le-words' for "
-                          "little-endian groups (print_hex_dump groupsize 2/4/8)."),
+        click.option(
+            "-r",
+            "--read-file",
+            "read_file",
+            metavar="FILE",
+            help="Input file (as tshark -r); '-' reads standard input.",
+        ),
+        click.option(
+            "--format",
+            "fmt",
+            type=click.Choice(INPUT_FORMATS),
+            default="auto",
+            show_default=True,
+            help="Input format; 'auto' detects it from the content.",
+        ),
+        click.option(
+            "--linktype",
+            type=click.IntRange(0, 0xFFFF),
+            metavar="N",
+            help="Treat every capture record as one message, whatever its link type.",
+        ),
+        click.option(
+            "--hex-order",
+            type=click.Choice(HEX_ORDERS),
+            default="auto",
+            show_default=True,
+            help="Byte order of grouped hex dumps: 'bytes' as printed, 'le-words' for "
+            "little-endian groups (print_hex_dump groupsize 2/4/8).",
+        ),
     ]
     for decorator in reversed(decorators):
         command = decorator(command)
@@ -52,12 +71,21 @@ def output_options(text_help: str) -> Callable[[Callable[..., Any]], Callable[..
 
     def decorate(command: Callable[..., Any]) -> Callable[..., Any]:
         command = click.option(
-            "--color", type=click.Choice(tuple(COLORS)), default="auto", show_default=True,
-            help="Colour on a terminal; NO_COLOR in the environment wins.")(command)
+            "--color",
+            type=click.Choice(tuple(COLORS)),
+            default="auto",
+            show_default=True,
+            help="Colour on a terminal; NO_COLOR in the environment wins.",
+        )(command)
         return click.option(
-            "-T", "--output-format", "output_format", type=click.Choice(OUTPUT_FORMATS),
-            default="text", show_default=True,
-            help=f"text: {text_help}; json: one array; jsonl: one object a line.")(command)
+            "-T",
+            "--output-format",
+            "output_format",
+            type=click.Choice(OUTPUT_FORMATS),
+            default="text",
+            show_default=True,
+            help=f"text: {text_help}; json: one array; jsonl: one object a line.",
+        )(command)
 
     return decorate
 
@@ -73,15 +101,24 @@ def resolve_input(file: str | None, read_file: str | None) -> str:
     return path
 
 
-def open_input(path: str, fmt: str, linktype: int | None, hex_order: str,
-               progress: Callable[[int, int | None], None] | None = None) -> Iterator:
+def open_input(
+    path: str,
+    fmt: str,
+    linktype: int | None,
+    hex_order: str,
+    progress: Callable[[int, int | None], None] | None = None,
+) -> Iterator:
     from dmdissect.sources import open_frames
 
     if not getattr(progress, "enabled", True):
         progress = None
-    return open_frames(path, fmt=None if fmt == "auto" else fmt, linktype=linktype,
-                       hex_order=None if hex_order == "auto" else hex_order,
-                       progress=progress)
+    return open_frames(
+        path,
+        fmt=None if fmt == "auto" else fmt,
+        linktype=linktype,
+        hex_order=None if hex_order == "auto" else hex_order,
+        progress=progress,
+    )
 
 
 def guarded(command: Callable[..., Any]) -> Callable[..., Any]:

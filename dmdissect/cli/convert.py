@@ -31,20 +31,51 @@ from dmdissect.views.progress import InputProgress
 @click.command()
 @click.argument("input_path", metavar="INPUT")
 @click.argument("output_path", metavar="OUTPUT")
-@click.option("--format", "fmt", type=click.Choice(FORMATS),
-              help="Input format; detected from the content when not given.")
-@click.option("--to", "to", type=click.Choice(OUTPUTS), default="pcapng", show_default=True,
-              help="Output format; only pcapng keeps directions and comments.")
-@click.option("--linktype", type=click.IntRange(0, 0xFFFF), metavar="N",
-              help="Treat every capture record as one message, whatever its link type.")
-@click.option("--hex-order", type=click.Choice(HEX_ORDERS), default="auto", show_default=True,
-              help="Byte order of grouped hex dumps: 'bytes' as printed, 'le-words' for "
-                   "little-endian groups.")
-@click.option("--resolution", type=click.Choice(tuple(RESOLUTIONS)), default="us",
-              show_default=True, help="Time unit of the output: microseconds or nanoseconds.")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(FORMATS),
+    help="Input format; detected from the content when not given.",
+)
+@click.option(
+    "--to",
+    "to",
+    type=click.Choice(OUTPUTS),
+    default="pcapng",
+    show_default=True,
+    help="Output format; only pcapng keeps directions and comments.",
+)
+@click.option(
+    "--linktype",
+    type=click.IntRange(0, 0xFFFF),
+    metavar="N",
+    help="Treat every capture record as one message, whatever its link type.",
+)
+@click.option(
+    "--hex-order",
+    type=click.Choice(HEX_ORDERS),
+    default="auto",
+    show_default=True,
+    help="Byte order of grouped hex dumps: 'bytes' as printed, 'le-words' for "
+    "little-endian groups.",
+)
+@click.option(
+    "--resolution",
+    type=click.Choice(tuple(RESOLUTIONS)),
+    default="us",
+    show_default=True,
+    help="Time unit of the output: microseconds or nanoseconds.",
+)
 @guarded
-def convert(input_path: str, output_path: str, fmt: str | None, to: str, linktype: int | None,
-            hex_order: str, resolution: str) -> None:
+def convert(
+    input_path: str,
+    output_path: str,
+    fmt: str | None,
+    to: str,
+    linktype: int | None,
+    hex_order: str,
+    resolution: str,
+) -> None:
     """Convert INPUT (pcap, pcapng, hex dump or raw; '-' for stdin) to a capture OUTPUT.
 
     OUTPUT '-' writes to standard output.  Frames without a time get one
@@ -53,9 +84,13 @@ def convert(input_path: str, output_path: str, fmt: str | None, to: str, linktyp
     if output_path == "-" and sys.stdout.isatty():
         fail("refusing to write a binary capture to a terminal; redirect it or name a file")
     with InputProgress(enabled=sys.stderr.isatty()) as progress:
-        frames = open_frames(input_path, fmt=fmt, linktype=linktype,
-                             hex_order=None if hex_order == "auto" else hex_order,
-                             progress=progress)
+        frames = open_frames(
+            input_path,
+            fmt=fmt,
+            linktype=linktype,
+            hex_order=None if hex_order == "auto" else hex_order,
+            progress=progress,
+        )
         frames = _reporting(frames)
         if output_path == "-":
             write_frames(frames, sys.stdout.buffer, to=to, resolution=resolution)
@@ -80,7 +115,8 @@ def _write_file(frames, output_path: str, to: str, resolution: str) -> None:
     directory = os.path.dirname(os.path.abspath(output_path))
     try:
         handle = tempfile.NamedTemporaryFile(
-            "wb", dir=directory, prefix=f".{os.path.basename(output_path)}.", delete=False)
+            "wb", dir=directory, prefix=f".{os.path.basename(output_path)}.", delete=False
+        )
     except OSError as exc:
         fail(f"cannot write {output_path}: {exc.strerror or exc}")
     try:

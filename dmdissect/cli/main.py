@@ -32,8 +32,7 @@ class LazyGroup(click.Group):
     unreadable input, and exit status 2.
     """
 
-    def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True,
-             **extra):
+    def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True, **extra):
         if not standalone_mode:
             return super().main(args, prog_name, complete_var, standalone_mode, **extra)
         try:
@@ -43,8 +42,7 @@ class LazyGroup(click.Group):
             sys.exit(0)
         except click.UsageError as exc:
             where = exc.ctx.command_path if exc.ctx else "dmdissect"
-            click.echo(f"dmdissect: error: {exc.format_message()} (see '{where} --help')",
-                       err=True)
+            click.echo(f"dmdissect: error: {exc.format_message()} (see '{where} --help')", err=True)
             sys.exit(exc.exit_code)
         except click.ClickException as exc:
             click.echo(f"dmdissect: error: {exc.format_message()}", err=True)
@@ -65,8 +63,11 @@ class LazyGroup(click.Group):
         return getattr(importlib.import_module(module), attribute)
 
 
-@click.group(name="dmdissect", cls=LazyGroup,
-             context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.group(
+    name="dmdissect",
+    cls=LazyGroup,
+    context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
+)
 @click.version_option(__version__, "--version", prog_name="dmdissect")
 def main() -> None:
     """Dissect Hyper-V Dynamic Memory protocol traffic: captures and hex dumps from logs."""

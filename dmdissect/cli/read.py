@@ -20,14 +20,19 @@ from dmdissect.pipeline import messages_of
 @click.command()
 @input_options
 @click.option("-V", "--verbose", is_flag=True, help="Show the full field tree of every message.")
-@click.option("-x", "--hex", "show_hex", is_flag=True,
-              help="Show the hex and ASCII of each message's bytes.")
-@click.option("-c", "--count", type=click.IntRange(min=0), metavar="N",
-              help="Read only the first N messages (as tshark -c).")
+@click.option(
+    "-x", "--hex", "show_hex", is_flag=True, help="Show the hex and ASCII of each message's bytes."
+)
+@click.option(
+    "-c",
+    "--count",
+    type=click.IntRange(min=0),
+    metavar="N",
+    help="Read only the first N messages (as tshark -c).",
+)
 @output_options("summary lines (and -V/-x)")
 @guarded
-def read(file, read_file, fmt, linktype, hex_order, verbose, show_hex, count, output_format,
-         color):
+def read(file, read_file, fmt, linktype, hex_order, verbose, show_hex, count, output_format, color):
     """Dissect the messages of FILE (pcap, pcapng, hex dump or raw; '-' for stdin).
 
     One summary line per message by default; -V adds the field tree, -x the bytes.

@@ -33,25 +33,52 @@ def _defaults() -> str:
 
 
 @click.command(cls=_OneLineErrors)
-@click.option("--profile", type=click.Choice(tuple(PROFILES)), default="linux-qemu",
-              show_default=True,
-              help="linux-qemu: Linux guest, QEMU host; windows-hyperv: protocol 2.0 guest, "
-                   "info message, hot remove, refused hot adds; faulty: one of every "
-                   "malformation, labelled in comments.")
-@click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True,
-              help="Seed of the session; the same seed gives the same bytes.")
-@click.option("--duration", type=click.FloatRange(min=1.0, max=MAX_DURATION), metavar="SECONDS",
-              help=f"Length of the session from the first message (default: {_defaults()}).")
-@click.option("--vmbus", is_flag=True,
-              help="Put the 16-byte VMBus in-band descriptor before every message.")
-@click.option("-o", "--output", default="-", metavar="FILE", show_default=True,
-              help="Where to write; '-' is standard output.")
-@click.option("--format", "fmt", type=click.Choice(FORMATS), default="pcapng", show_default=True,
-              help="pcapng keeps directions and comments; pcap only bytes and times; hex is "
-                   "dmesg as a driver logging each message with print_hex_dump() shows it.")
+@click.option(
+    "--profile",
+    type=click.Choice(tuple(PROFILES)),
+    default="linux-qemu",
+    show_default=True,
+    help="linux-qemu: Linux guest, QEMU host; windows-hyperv: protocol 2.0 guest, "
+    "info message, hot remove, refused hot adds; faulty: one of every "
+    "malformation, labelled in comments.",
+)
+@click.option(
+    "--seed",
+    type=click.IntRange(min=0),
+    default=0,
+    show_default=True,
+    help="Seed of the session; the same seed gives the same bytes.",
+)
+@click.option(
+    "--duration",
+    type=click.FloatRange(min=1.0, max=MAX_DURATION),
+    metavar="SECONDS",
+    help=f"Length of the session from the first message (default: {_defaults()}).",
+)
+@click.option(
+    "--vmbus", is_flag=True, help="Put the 16-byte VMBus in-band descriptor before every message."
+)
+@click.option(
+    "-o",
+    "--output",
+    default="-",
+    metavar="FILE",
+    show_default=True,
+    help="Where to write; '-' is standard output.",
+)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(FORMATS),
+    default="pcapng",
+    show_default=True,
+    help="pcapng keeps directions and comments; pcap only bytes and times; hex is "
+    "dmesg as a driver logging each message with print_hex_dump() shows it.",
+)
 @guarded
-def synth(profile: str, seed: int, duration: float | None, vmbus: bool, output: str,
-          fmt: str) -> None:
+def synth(
+    profile: str, seed: int, duration: float | None, vmbus: bool, output: str, fmt: str
+) -> None:
     """Write a realistic Dynamic Memory session, built with the project's Scapy layers."""
     if output == "-" and fmt != "hex" and sys.stdout.isatty():
         fail("refusing to write a binary capture to a terminal; redirect it or use -o FILE")
@@ -75,8 +102,9 @@ def _render(session, fmt: str) -> bytes:
     if fmt == "hex":
         from dmdissect.views.hexlog import dmesg_lines
 
-        return "".join(line + "\n" for line in dmesg_lines(session.frames,
-                                                            session.boot_time)).encode()
+        return "".join(
+            line + "\n" for line in dmesg_lines(session.frames, session.boot_time)
+        ).encode()
     from dmdissect.sources.writer import write_frames
 
     buffer = io.BytesIO()

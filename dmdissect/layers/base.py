@@ -51,13 +51,13 @@ class DMPacket(Packet):
                 if field.isconditional and value is None:
                     continue
                 if (field.islist or field.holds_packets or field.ismutable) and value is not None:
-                    self.raw_packet_cache_fields[field.name] = \
-                        self._raw_packet_cache_field_value(field, value, copy=True)
+                    self.raw_packet_cache_fields[field.name] = self._raw_packet_cache_field_value(
+                        field, value, copy=True
+                    )
                 self.fields[field.name] = value
-        self.raw_packet_cache = raw[:-len(s)] if s else raw
+        self.raw_packet_cache = raw[: -len(s)] if s else raw
         self.explicit = 1
         return s
-
 
     def do_dissect_payload(self, s: bytes) -> None:
         """Give a message whose bytes end with its header its (wholly missing) body.

@@ -15,8 +15,9 @@ else simply do not compile, and callers fall back to Scapy.
 from __future__ import annotations
 
 import struct
+from collections.abc import Callable
 from functools import cache
-from typing import Any, Callable
+from typing import Any
 
 from scapy.fields import Field, PacketField, _BitField
 from scapy.packet import Packet
@@ -26,6 +27,7 @@ from dmdissect.layers.fields import BoundedPacketListField
 from dmdissect.layers.layout import layout_of
 
 _INT_FORMATS = {1: "B", 2: "H", 4: "I", 8: "Q"}
+
 
 class Values:
     """Base of the generated values classes; ``__layer__`` names the Scapy layer."""
@@ -73,8 +75,7 @@ class Decoder:
     it; the caller checks that ``len(data)`` covers the fixed part first.
     """
 
-    def __init__(self, layer: type[Packet], decode: Callable, fixed: int,
-                 source: str) -> None:
+    def __init__(self, layer: type[Packet], decode: Callable, fixed: int, source: str) -> None:
         self.layer = layer
         self.decode = decode
         self.fixed = fixed

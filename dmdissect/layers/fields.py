@@ -9,7 +9,7 @@ checks compare the two and report the difference.
 from __future__ import annotations
 
 import struct
-from typing import Callable
+from collections.abc import Callable
 
 from scapy.config import conf
 from scapy.fields import ConditionalField, PacketField, PacketListField
@@ -25,8 +25,9 @@ class BoundedPacketListField(PacketListField):
 
     __slots__ = ["item_size"]
 
-    def __init__(self, name: str, cls: type[Packet], item_size: int,
-                 count_from: Callable[[Packet], int]) -> None:
+    def __init__(
+        self, name: str, cls: type[Packet], item_size: int, count_from: Callable[[Packet], int]
+    ) -> None:
         super().__init__(name, [], cls, count_from=count_from)
         self.item_size = item_size
 
@@ -34,11 +35,10 @@ class BoundedPacketListField(PacketListField):
         claimed = self.count_from(pkt) or 0
         count = max(0, min(claimed, len(s) // self.item_size))
         size = self.item_size
-        items = [self.cls(s[i * size:(i + 1) * size], _internal=1)
-                 for i in range(count)]
+        items = [self.cls(s[i * size : (i + 1) * size], _internal=1) for i in range(count)]
         for item in items:
             item.parent = pkt
-        return s[count * size:], items
+        return s[count * size :], items
 
 
 class SizedPacketListField(PacketListField):
@@ -49,8 +49,7 @@ class SizedPacketListField(PacketListField):
     ends the list.
     """
 
-    def __init__(self, name: str, cls: type[Packet],
-                 length_from: Callable[[Packet], int]) -> None:
+    def __init__(self, name: str, cls: type[Packet], length_from: Callable[[Packet], int]) -> None:
         super().__init__(name, [], cls, length_from=length_from)
 
     def getfield(self, pkt: Packet, s: bytes) -> tuple[bytes, list[Packet]]:

@@ -42,9 +42,20 @@ HOST = "host->guest"
 #: Who sends each message type (protocol-notes.md); DM_ERROR may come from either.
 SENDER = {
     0: None,
-    1: GUEST, 2: HOST, 3: GUEST, 4: HOST, 5: GUEST,
-    6: HOST, 7: GUEST, 8: HOST, 9: GUEST, 10: HOST, 11: GUEST,
-    12: HOST, 13: HOST, 14: GUEST,
+    1: GUEST,
+    2: HOST,
+    3: GUEST,
+    4: HOST,
+    5: GUEST,
+    6: HOST,
+    7: GUEST,
+    8: HOST,
+    9: GUEST,
+    10: HOST,
+    11: GUEST,
+    12: HOST,
+    13: HOST,
+    14: GUEST,
 }
 
 #: The protocol version that introduced each message type.

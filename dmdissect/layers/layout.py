@@ -114,10 +114,17 @@ def layout_of(cls: type) -> Layout:
             whole = len(pending) == 1
             for bit_field in pending:
                 used += bit_field.size
-                spots.append(FieldSpot(bit_field.name, bit_field, offset, size,
-                                       bit=None if whole else pending_bits - used,
-                                       bits=None if whole else bit_field.size,
-                                       group=index))
+                spots.append(
+                    FieldSpot(
+                        bit_field.name,
+                        bit_field,
+                        offset,
+                        size,
+                        bit=None if whole else pending_bits - used,
+                        bits=None if whole else bit_field.size,
+                        group=index,
+                    )
+                )
             offset = None if offset is None else offset + size
             pending, pending_bits = [], 0
             continue

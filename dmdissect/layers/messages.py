@@ -52,6 +52,7 @@ HOT_ADD_RESULTS = {0: "failure", 1: "success"}
 
 # --- nested structures ---------------------------------------------------------
 
+
 class DMVersion(DMStruct):
     """``union dm_version``: minor in the low word, major in the high word."""
 
@@ -117,8 +118,7 @@ class DMInfoEntry(DMStruct):
         LEIntEnumField("type", 0, INFO_TYPES),
         FieldLenField("data_size", None, length_of="data", fmt="<I"),
         MultipleTypeField(
-            [(LELongField("data", 0),
-              lambda p: p.type == 0 and p.data_size in (None, 8))],
+            [(LELongField("data", 0), lambda p: p.type == 0 and p.data_size in (None, 8))],
             XStrLenField("data", b"", length_from=lambda p: p.data_size),
         ),
     ]
@@ -141,6 +141,7 @@ def _range_count(pkt: Packet) -> int:
 
 
 # --- messages ------------------------------------------------------------------
+
 
 class DMMessage(DMPacket):
     """Base of every message body; the header is the layer underneath."""
@@ -202,8 +203,10 @@ class DMCapabilitiesReport(DMMessage):
     ]
 
     def mysummary(self) -> str:
-        return (f"{self.caps.mysummary()}, min {self.min_page_cnt} pages, "
-                f"max page {self.max_page_number:#x}")
+        return (
+            f"{self.caps.mysummary()}, min {self.min_page_cnt} pages, "
+            f"max page {self.max_page_number:#x}"
+        )
 
 
 class DMCapabilitiesResponse(DMMessage):
@@ -240,8 +243,10 @@ class DMStatusReport(DMMessage):
     ]
 
     def mysummary(self) -> str:
-        return (f"avail {self.num_avail} pages ({mib(self.num_avail)}), "
-                f"committed {self.num_committed} pages ({mib(self.num_committed)})")
+        return (
+            f"avail {self.num_avail} pages ({mib(self.num_avail)}), "
+            f"committed {self.num_committed} pages ({mib(self.num_committed)})"
+        )
 
 
 class DMBalloonRequest(DMMessage):
@@ -392,8 +397,9 @@ class DMHotRemoveResponse(DMMessage):
     ]
 
     def mysummary(self) -> str:
-        return (f"result {self.result}, "
-                + _part_summary(self.range_count, page_total(self.range_array), self.more_pages))
+        return f"result {self.result}, " + _part_summary(
+            self.range_count, page_total(self.range_array), self.more_pages
+        )
 
 
 #: Message layer for each ``dm_header.type``.

@@ -69,7 +69,11 @@ def looks_like_descriptor(data: bytes) -> bool:
     kind = int.from_bytes(data[0:2], "little")
     offset8 = int.from_bytes(data[2:4], "little")
     len8 = int.from_bytes(data[4:6], "little")
-    return kind == VM_PKT_DATA_INBAND and offset8 == DESCRIPTOR_SIZE // 8 and len8 * 8 >= DESCRIPTOR_SIZE + HEADER_SIZE
+    return (
+        kind == VM_PKT_DATA_INBAND
+        and offset8 == DESCRIPTOR_SIZE // 8
+        and len8 * 8 >= DESCRIPTOR_SIZE + HEADER_SIZE
+    )
 
 
 bind_layers(VMBusDescriptor, DMHeader)
@@ -86,4 +90,4 @@ _LEN8 = _len8_spot()
 
 def descriptor_length(data: bytes) -> int:
     """``len8 * 8``: the bytes of the whole VMBus packet that starts ``data``."""
-    return int.from_bytes(data[_LEN8.offset:_LEN8.offset + _LEN8.size], "little") * 8
+    return int.from_bytes(data[_LEN8.offset : _LEN8.offset + _LEN8.size], "little") * 8

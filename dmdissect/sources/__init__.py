@@ -50,7 +50,7 @@ class _Replay(io.RawIOBase):
             self._head = self._head[size:]
             return size
         data = self._read(len(buffer))
-        buffer[:len(data)] = data
+        buffer[: len(data)] = data
         return len(data)
 
 
@@ -101,8 +101,9 @@ def _is_pipe(stream: BinaryIO) -> bool:
         return False
 
 
-def _reader(fmt: str, stream: BinaryIO, name: str, linktype: int | None,
-            hex_order: str | None) -> Iterator[Frame]:
+def _reader(
+    fmt: str, stream: BinaryIO, name: str, linktype: int | None, hex_order: str | None
+) -> Iterator[Frame]:
     if fmt == "pcap":
         from dmdissect.sources.capture import iter_pcap
 
@@ -120,9 +121,13 @@ def _reader(fmt: str, stream: BinaryIO, name: str, linktype: int | None,
     return iter_raw_frames(stream, name)
 
 
-def open_frames(path: str, fmt: str | None = None, linktype: int | None = None,
-                hex_order: str | None = None,
-                progress: Progress | None = None) -> Iterator[Frame]:
+def open_frames(
+    path: str,
+    fmt: str | None = None,
+    linktype: int | None = None,
+    hex_order: str | None = None,
+    progress: Progress | None = None,
+) -> Iterator[Frame]:
     """Frames of the input at ``path`` (``-`` for standard input).
 
     ``fmt`` is one of :data:`FORMATS` or None to detect it from the content.
@@ -139,9 +144,15 @@ def open_frames(path: str, fmt: str | None = None, linktype: int | None = None,
     return read_frames(stream, name, fmt, linktype, hex_order, progress, owned)
 
 
-def read_frames(stream: BinaryIO, name: str, fmt: str | None = None,
-                linktype: int | None = None, hex_order: str | None = None,
-                progress: Progress | None = None, owned: bool = False) -> Iterator[Frame]:
+def read_frames(
+    stream: BinaryIO,
+    name: str,
+    fmt: str | None = None,
+    linktype: int | None = None,
+    hex_order: str | None = None,
+    progress: Progress | None = None,
+    owned: bool = False,
+) -> Iterator[Frame]:
     """Frames of an open binary stream, as :func:`open_frames` gives them.
 
     ``name`` is used in messages and origins; with ``owned`` the stream is
@@ -159,16 +170,19 @@ def read_frames(stream: BinaryIO, name: str, fmt: str | None = None,
         detected = fmt is None
         fmt = fmt or detect_format(head)
         if fmt is None:
-            raise InputError(f"{name} is not a pcap, pcapng or hex dump, nor Dynamic Memory "
-                             f"messages back to back (--format raw reads it anyway)")
+            raise InputError(
+                f"{name} is not a pcap, pcapng or hex dump, nor Dynamic Memory "
+                f"messages back to back (--format raw reads it anyway)"
+            )
         if fmt == "hex" and not is_text(head):
             raise InputError(f"{name} is binary data, not a hex dump")
         replay = io.BufferedReader(_Replay(head, stream))
         frames = _reader(fmt, replay, name, linktype, hex_order)
         first = next(frames, None)
         if first is None and detected and fmt == "hex":
-            raise InputError(f"{name} holds no hex dump of a Dynamic Memory message "
-                             f"(and is not a capture)")
+            raise InputError(
+                f"{name} holds no hex dump of a Dynamic Memory message (and is not a capture)"
+            )
     except InputError:
         if owned:
             stream.close()
@@ -194,8 +208,7 @@ def _size_of(stream: BinaryIO) -> int | None:
     return info.st_size if stat.S_ISREG(info.st_mode) else None
 
 
-def _reporting(frames: Iterator[Frame], stream: BinaryIO,
-               progress: Progress) -> Iterator[Frame]:
+def _reporting(frames: Iterator[Frame], stream: BinaryIO, progress: Progress) -> Iterator[Frame]:
     """Pass frames through, telling ``progress`` how far into the input they are."""
     total = _size_of(stream)
     for count, frame in enumerate(frames, 1):
@@ -207,8 +220,9 @@ def _reporting(frames: Iterator[Frame], stream: BinaryIO,
         yield frame
 
 
-def _numbered(first: Frame | None, frames: Iterator[Frame], owned: BinaryIO | None,
-              name: str) -> Iterator[Frame]:
+def _numbered(
+    first: Frame | None, frames: Iterator[Frame], owned: BinaryIO | None, name: str
+) -> Iterator[Frame]:
     """Frames renumbered 1.. whatever the reader did; read errors as InputError."""
     try:
         if first is None:

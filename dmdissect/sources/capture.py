@@ -52,9 +52,17 @@ CHUNK = 64 * 1024
 USER_LINKTYPES = range(147, 163)
 
 LINKTYPE_NAMES = {
-    0: "NULL", 1: "ETHERNET", 101: "RAW", 105: "IEEE802_11", 113: "LINUX_SLL",
-    127: "IEEE802_11_RADIOTAP", 228: "IPV4", 229: "IPV6", 249: "USBPCAP",
-    252: "WIRESHARK_UPPER_PDU", 276: "LINUX_SLL2",
+    0: "NULL",
+    1: "ETHERNET",
+    101: "RAW",
+    105: "IEEE802_11",
+    113: "LINUX_SLL",
+    127: "IEEE802_11_RADIOTAP",
+    228: "IPV4",
+    229: "IPV6",
+    249: "USBPCAP",
+    252: "WIRESHARK_UPPER_PDU",
+    276: "LINUX_SLL2",
     **{number: f"USER{number - 147}" for number in USER_LINKTYPES},
 }
 
@@ -115,14 +123,17 @@ def skip(stream: BinaryIO, size: int) -> int:
 
 def _check_linktype(name: str, linktype: int, override: int | None) -> None:
     if override is None and linktype not in USER_LINKTYPES:
-        raise InputError(f"{name}: {linktype_text(linktype)} is not a Dynamic Memory link type; "
-                         f"use --linktype to force")
+        raise InputError(
+            f"{name}: {linktype_text(linktype)} is not a Dynamic Memory link type; "
+            f"use --linktype to force"
+        )
 
 
 def _stop(name: str, number: int, offset: int, message: str) -> Frame:
     """The last frame of a capture the reader cannot go on with: no bytes, one error."""
-    return Frame(index=number, data=b"", origin=f"{name}#{number}@{offset}",
-                 findings=[error(message)])
+    return Frame(
+        index=number, data=b"", origin=f"{name}#{number}@{offset}", findings=[error(message)]
+    )
 
 
 def _snapped(caplen: int, wirelen: int) -> list[Finding]:
@@ -156,18 +167,26 @@ def iter_pcap(stream: BinaryIO, name: str, linktype: int | None = None) -> Itera
             return
         number += 1
         if len(head) < 16:
-            yield _stop(name, number, offset,
-                        f"record header truncated: {len(head)} of 16 bytes")
+            yield _stop(name, number, offset, f"record header truncated: {len(head)} of 16 bytes")
             return
         sec, frac, caplen, wirelen = record.unpack(head)
         if caplen > MAX_PACKET:
-            yield _stop(name, number, offset,
-                        f"record claims {caplen} bytes, more than the {MAX_PACKET}-byte limit; "
-                        f"reading stopped")
+            yield _stop(
+                name,
+                number,
+                offset,
+                f"record claims {caplen} bytes, more than the {MAX_PACKET}-byte limit; "
+                f"reading stopped",
+            )
             return
         data = read_up_to(stream, caplen)
-        frame = Frame(index=number, data=data, time=(sec * units + frac) / units,
-                      origin=f"{name}#{number}@{offset}", findings=_snapped(caplen, wirelen))
+        frame = Frame(
+            index=number,
+            data=data,
+            time=(sec * units + frac) / units,
+            origin=f"{name}#{number}@{offset}",
+            findings=_snapped(caplen, wirelen),
+        )
         if len(data) < caplen:
             frame.findings.insert(0, error(f"record truncated: {len(data)} of {caplen} bytes"))
             yield frame
@@ -225,9 +244,10 @@ def _options(body: bytes, start: int, endian: str) -> tuple[list[tuple[int, byte
             return out, []
         end = pos + 4 + length
         if end > len(body):
-            return out, [warning(f"option {code} runs past the end of its block; options ignored "
-                                 f"from there")]
-        out.append((code, body[pos + 4:end]))
+            return out, [
+                warning(f"option {code} runs past the end of its block; options ignored from there")
+            ]
+        out.append((code, body[pos + 4 : end]))
         pos = end + (-length % 4)
     return out, []
 
@@ -248,7 +268,7 @@ def _apply_packet_options(frame: Frame, options: list[tuple[int, bytes]], endian
         if code == OPT_COMMENT:
             text = value.decode("utf-8", errors="replace")
             if text.startswith(ORIGIN_PREFIX):
-                frame.origin += f" (from {text[len(ORIGIN_PREFIX):]})"
+                frame.origin += f" (from {text[len(ORIGIN_PREFIX) :]})"
             elif (restored := _finding_from_comment(text)) is not None:
                 frame.findings.append(restored)
             else:
@@ -268,7 +288,7 @@ def _apply_packet_options(frame: Frame, options: list[tuple[int, bytes]], endian
 def _finding_from_comment(text: str) -> Finding | None:
     if not text.startswith(FINDING_PREFIX):
         return None
-    severity, sep, message = text[len(FINDING_PREFIX):].partition(": ")
+    severity, sep, message = text[len(FINDING_PREFIX) :].partition(": ")
     if not sep or severity not in {s.value for s in Severity}:
         return None
     return Finding(Severity(severity), message)
@@ -304,11 +324,13 @@ class _PcapNg:
         if not head:
             raise InputError(f"{self.name} is empty")
         if head[:4] != PCAPNG_SHB:
-            raise InputError(f"{self.name}: not a pcapng file "
-                             f"(first block type 0x{head[:4].hex()})")
+            raise InputError(
+                f"{self.name}: not a pcapng file (first block type 0x{head[:4].hex()})"
+            )
         if len(head) < 12:
-            raise InputError(f"{self.name}: pcapng section header truncated: {len(head)} of 12 "
-                             f"bytes")
+            raise InputError(
+                f"{self.name}: pcapng section header truncated: {len(head)} of 12 bytes"
+            )
         problem = self._section(head)
         if problem:
             raise InputError(f"{self.name}: {problem}")
@@ -324,8 +346,9 @@ class _PcapNg:
             if head[:4] == PCAPNG_SHB:
                 more = read_up_to(self.stream, 4)
                 if len(more) < 4:
-                    yield self._stop(start, f"section header truncated: {8 + len(more)} of 12 "
-                                            f"bytes")
+                    yield self._stop(
+                        start, f"section header truncated: {8 + len(more)} of 12 bytes"
+                    )
                     return
                 problem = self._section(head + more)
                 if problem:
@@ -367,26 +390,30 @@ class _PcapNg:
         endian = self.section.endian
         kind, length = self.section.block.unpack(head)
         if length < 12 or length % 4 or length > MAX_BLOCK:
-            yield self._stop(start, f"block type {kind} claims {length} bytes, not a valid block "
-                                    f"length (12 to {MAX_BLOCK}, multiple of 4); reading stopped")
+            yield self._stop(
+                start,
+                f"block type {kind} claims {length} bytes, not a valid block "
+                f"length (12 to {MAX_BLOCK}, multiple of 4); reading stopped",
+            )
             return
         if kind not in (BLOCK_IDB, BLOCK_PB, BLOCK_SPB, BLOCK_EPB):
             got = skip(self.stream, length - 8)
             if got < length - 8:
-                yield self._stop(start, f"block type {kind} truncated: {8 + got} of {length} "
-                                        f"bytes")
+                yield self._stop(start, f"block type {kind} truncated: {8 + got} of {length} bytes")
             else:
                 self.offset += length
             return
-        body = self.stream.read(length - 8) if length <= CHUNK else read_up_to(self.stream,
-                                                                                length - 8)
+        body = (
+            self.stream.read(length - 8) if length <= CHUNK else read_up_to(self.stream, length - 8)
+        )
         torn = len(body) < length - 8
         if not torn:
             trailer = self.section.trailer.unpack_from(body, len(body) - 4)[0]
             body = body[:-4]
             if trailer != length:
-                problem = (f"block length {length} differs from its trailer {trailer}; "
-                           f"reading stopped")
+                problem = (
+                    f"block length {length} differs from its trailer {trailer}; reading stopped"
+                )
                 if kind == BLOCK_IDB:
                     yield self._stop(start, problem)
                     return
@@ -397,12 +424,16 @@ class _PcapNg:
                 return
         if kind == BLOCK_IDB:
             if torn:
-                yield self._stop(start, f"interface block truncated: {8 + len(body)} of {length} "
-                                        f"bytes")
+                yield self._stop(
+                    start, f"interface block truncated: {8 + len(body)} of {length} bytes"
+                )
                 return
             if len(body) < 8:
-                yield self._stop(start, f"interface block of {length} bytes is too short for its "
-                                        f"fields; reading stopped")
+                yield self._stop(
+                    start,
+                    f"interface block of {length} bytes is too short for its "
+                    f"fields; reading stopped",
+                )
                 return
             self.section.interfaces.append(_read_interface(body, endian))
             self.offset += length
@@ -435,17 +466,22 @@ class _PcapNg:
         direction = None
         rest = len(body) - options_at
         if rest:
-            if rest < 12 or body[options_at:options_at + 4] != section.flags_option:
+            if rest < 12 or body[options_at : options_at + 4] != section.flags_option:
                 return None
-            if rest != 12 or body[options_at + 8:] != b"\0\0\0\0":
+            if rest != 12 or body[options_at + 8 :] != b"\0\0\0\0":
                 return None
             direction = _DIRECTIONS.get(section.trailer.unpack_from(body, options_at + 4)[0] & 3)
         self.number += 1
-        return Frame(self.number, body[20:end], interface.time(high << 32 | low), direction,
-                     FROM_CAPTURE if direction else UNKNOWN, f"{self.name}#{self.number}@{start}")
+        return Frame(
+            self.number,
+            body[20:end],
+            interface.time(high << 32 | low),
+            direction,
+            FROM_CAPTURE if direction else UNKNOWN,
+            f"{self.name}#{self.number}@{start}",
+        )
 
-    def _packet(self, kind: int, body: bytes, start: int, length: int,
-                torn: bool = False) -> Frame:
+    def _packet(self, kind: int, body: bytes, start: int, length: int, torn: bool = False) -> Frame:
         """A packet block (EPB, SPB or obsolete PB) as a frame; damage as findings on it."""
         assert self.section is not None
         endian = self.section.endian
@@ -472,15 +508,17 @@ class _PcapNg:
         if kind == BLOCK_SPB and not torn:
             caplen = min(caplen, len(body) - fixed)
         room = len(body) - fixed
-        frame.data = body[fixed:fixed + caplen]
+        frame.data = body[fixed : fixed + caplen]
         if torn and room < caplen:
             frame.findings.append(error(f"record truncated: {len(frame.data)} of {caplen} bytes"))
         elif torn:
-            frame.findings.append(error(f"block truncated after the packet bytes: "
-                                        f"{8 + len(body)} of {length} bytes"))
+            frame.findings.append(
+                error(f"block truncated after the packet bytes: {8 + len(body)} of {length} bytes")
+            )
         elif room < caplen:
-            frame.findings.append(error(f"captured length {caplen} runs past the block end; "
-                                        f"{room} bytes kept"))
+            frame.findings.append(
+                error(f"captured length {caplen} runs past the block end; {room} bytes kept")
+            )
         frame.findings.extend(_snapped(caplen, wirelen))
         if interface is not None and ticks is not None:
             frame.time = interface.time(ticks)
@@ -495,8 +533,12 @@ class _PcapNg:
         assert self.section is not None
         interfaces = self.section.interfaces
         if ifid >= len(interfaces):
-            frame.findings.append(error(f"packet on interface {ifid}, but the section describes "
-                                        f"{len(interfaces)} interface(s)"))
+            frame.findings.append(
+                error(
+                    f"packet on interface {ifid}, but the section describes "
+                    f"{len(interfaces)} interface(s)"
+                )
+            )
             return None
         interface = interfaces[ifid]
         if not interface.checked:
@@ -508,4 +550,3 @@ class _PcapNg:
 def iter_pcapng(stream: BinaryIO, name: str, linktype: int | None = None) -> Iterator[Frame]:
     """Frames of a pcapng file: every section, interface and packet block, in order."""
     return _PcapNg(stream, name, linktype).frames()
-

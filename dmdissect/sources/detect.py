@@ -20,8 +20,13 @@ from dmdissect.sources.capture import PCAP_MAGICS, PCAPNG_BOM, PCAPNG_SHB
 HEAD_SIZE = 65536
 
 #: Compressed files are not read; left undetected they would pass for raw messages.
-COMPRESSED = {b"\x1f\x8b": "gzip", b"\x28\xb5\x2f\xfd": "zstd", b"\x04\x22\x4d\x18": "lz4",
-              b"\xfd7zXZ\x00": "xz", b"BZh": "bzip2"}
+COMPRESSED = {
+    b"\x1f\x8b": "gzip",
+    b"\x28\xb5\x2f\xfd": "zstd",
+    b"\x04\x22\x4d\x18": "lz4",
+    b"\xfd7zXZ\x00": "xz",
+    b"BZh": "bzip2",
+}
 
 
 def compression(head: bytes) -> str | None:

@@ -11,9 +11,9 @@ GUEST_TO_HOST = "guest->host"
 HOST_TO_GUEST = "host->guest"
 
 #: Values of :attr:`Frame.direction_source`: who said which way a message went.
-FROM_CAPTURE = "capture"      # pcapng per-packet flags
-FROM_TEXT = "text"            # an I/O preamble or a host->guest word in a hex dump
-INFERRED = "inferred"         # from the message type (set by the analysis stage)
+FROM_CAPTURE = "capture"  # pcapng per-packet flags
+FROM_TEXT = "text"  # an I/O preamble or a host->guest word in a hex dump
+INFERRED = "inferred"  # from the message type (set by the analysis stage)
 UNKNOWN = "unknown"
 
 

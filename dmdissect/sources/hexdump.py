@@ -83,8 +83,9 @@ from __future__ import annotations
 import codecs
 import io
 import struct
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import BinaryIO, Iterable, Iterator
+from typing import BinaryIO
 
 from dmdissect.findings import Finding, error, note, warning
 from dmdissect.layers.header import plural
@@ -160,6 +161,7 @@ def _frames(stream: BinaryIO, name: str, override: str | None) -> Iterator[Frame
 
 
 # --- reading lines with bounded memory -------------------------------------------------
+
 
 class _Pause(str):
     """The marker :func:`_iter_lines` yields when the input has no more for now."""
@@ -270,6 +272,7 @@ def _iter_lines(chunks: Iterable[bytes]) -> Iterator[str | None]:
 
 # --- one message being assembled ---------------------------------------------------------
 
+
 @dataclass(slots=True)
 class _Repeat:
     """Bytes a ``*`` line stands for: ``row`` repeated to ``count`` bytes."""
@@ -367,8 +370,12 @@ class _Message:
         trusts offsets the same way).
         """
         last = self.parts[-1] if self.parts else None
-        if (isinstance(last, Row) and last.spare and self.star_line is None
-                and offset == self.seen + last.spare_bytes):
+        if (
+            isinstance(last, Row)
+            and last.spare
+            and self.star_line is None
+            and offset == self.seen + last.spare_bytes
+        ):
             extra = last.spare_bytes
             last.take_spare()
             self.seen += extra
@@ -381,13 +388,19 @@ class _Message:
         source = self.last_row
         count = offset - self.seen
         if source is None or source.nbytes == 0 or count <= 0:
-            self.findings.append(warning(
-                f"line {star}: '*' is followed by offset {offset:#x}, which repeats nothing"))
+            self.findings.append(
+                warning(
+                    f"line {star}: '*' is followed by offset {offset:#x}, which repeats nothing"
+                )
+            )
             return
         if count % source.nbytes:
-            self.findings.append(warning(
-                f"line {line}: {count} repeated bytes are not a whole number of "
-                f"{source.nbytes}-byte lines"))
+            self.findings.append(
+                warning(
+                    f"line {line}: {count} repeated bytes are not a whole number of "
+                    f"{source.nbytes}-byte lines"
+                )
+            )
         self.seen = offset
         if self.overflow_line is not None:
             return
@@ -438,11 +451,12 @@ class _Message:
                 unit = part.row.data(order)
                 out += (unit * (part.count // len(unit) + 1))[: part.count]
         if self.trim is not None:
-            del out[max(self.trim - self.base, 0):]
+            del out[max(self.trim - self.base, 0) :]
         return bytes(out)
 
 
 # --- group order -------------------------------------------------------------------------
+
 
 @dataclass(slots=True)
 class _OrderChoice:
@@ -457,7 +471,7 @@ def _row_slices(message: _Message, data: bytes) -> Iterator[tuple[Row, bytes]]:
     pos = 0
     for part in message.parts:
         if isinstance(part, Row):
-            yield part, data[pos: pos + part.nbytes]
+            yield part, data[pos : pos + part.nbytes]
         pos += part.nbytes
 
 
@@ -507,6 +521,7 @@ def _choose_order(message: _Message, override: str | None, final: bool) -> _Orde
 
 
 # --- the assembler -----------------------------------------------------------------------
+
 
 def _zero(token: str) -> bool:
     return not token.strip("0")
@@ -640,8 +655,13 @@ class _Assembler:
     def _offset_row(self, row: Row, number: int) -> bool:
         key = hf.prefix_key(row.prefix)
         p = self.pending
-        same = (p is not None and p.offset_mode and not p.closed
-                and p.family == row.family and p.key == key)
+        same = (
+            p is not None
+            and p.offset_mode
+            and not p.closed
+            and p.family == row.family
+            and p.key == key
+        )
         token = row.offset_token or ""
         if row.family == hf.COLON:
             value = int(token, 16) if hf.is_hex(token) else None
@@ -654,15 +674,18 @@ class _Assembler:
         if same:
             self._continue(p, row, p.offset_value(token), number)
             return True
-        if (row.loose or row.nbytes < HEADER_SIZE
-                or _least_offset(token, row.radixes) > MAX_MESSAGE):
+        if row.loose or row.nbytes < HEADER_SIZE or _least_offset(token, row.radixes) > MAX_MESSAGE:
             return False  # not a dump that lost its first lines
         self._start(row, number, key, offset_mode=True)
         started = self.pending
         value = started.offset_value(token)
-        started.findings.insert(0, error(
-            f"line {number}: the dump starts at offset {value:#x}: the first {value} bytes, "
-            "with the header, are missing"))
+        started.findings.insert(
+            0,
+            error(
+                f"line {number}: the dump starts at offset {value:#x}: the first {value} bytes, "
+                "with the header, are missing"
+            ),
+        )
         started.base = value
         started.seen = value + row.nbytes
         return True
@@ -672,20 +695,29 @@ class _Assembler:
         if p.star_line is not None:
             p.fill_to(value, number)
         elif value > p.seen:
-            p.findings.append(error(
-                f"line {number}: the offset jumps from {p.seen:#x} to {value:#x}: "
-                f"{plural(value - p.seen, 'byte')} {'is' if value - p.seen == 1 else 'are'} "
-                "missing"))
+            p.findings.append(
+                error(
+                    f"line {number}: the offset jumps from {p.seen:#x} to {value:#x}: "
+                    f"{plural(value - p.seen, 'byte')} {'is' if value - p.seen == 1 else 'are'} "
+                    "missing"
+                )
+            )
         elif value < p.seen:
-            p.findings.append(warning(
-                f"line {number}: the offset goes back from {p.seen:#x} to {value:#x}"))
+            p.findings.append(
+                warning(f"line {number}: the offset goes back from {p.seen:#x} to {value:#x}")
+            )
         p.seen = value
         p.add(row, number)
 
     def _is_end_offset(self, row: Row) -> bool:
         p = self.pending
-        return (p is not None and p.offset_mode and p.family == hf.TOOL and not p.closed
-                and len(row.offset_token or "") == p.offset_digits)
+        return (
+            p is not None
+            and p.offset_mode
+            and p.family == hf.TOOL
+            and not p.closed
+            and len(row.offset_token or "") == p.offset_digits
+        )
 
     def _end_offset(self, row: Row, number: int) -> bool:
         """hexdump's and od's last line: the length of what they dumped."""
@@ -695,15 +727,21 @@ class _Assembler:
         if p.star_line is not None:
             p.fill_to(value, number)
         elif value > p.seen:
-            p.findings.append(error(
-                f"line {number}: the dump ends at offset {value:#x} but only {p.seen} "
-                "bytes were printed"))
+            p.findings.append(
+                error(
+                    f"line {number}: the dump ends at offset {value:#x} but only {p.seen} "
+                    "bytes were printed"
+                )
+            )
         elif value < p.seen:
             word = max(len(t) // 2 for r in p.rows for t in r.tokens)
             if p.seen - value >= word:
-                p.findings.append(warning(
-                    f"line {number}: the dump ends at offset {value:#x} but {p.seen} bytes "
-                    "were printed; the extra bytes are dropped"))
+                p.findings.append(
+                    warning(
+                        f"line {number}: the dump ends at offset {value:#x} but {p.seen} bytes "
+                        "were printed; the extra bytes are dropped"
+                    )
+                )
             p.trim = value
         p.last_line = number
         p.closed = True
@@ -712,8 +750,9 @@ class _Assembler:
 
     # formats without offsets
 
-    def _free_row(self, row: Row, number: int, address: int | None = None,
-                  key: str | None = None) -> bool:
+    def _free_row(
+        self, row: Row, number: int, address: int | None = None, key: str | None = None
+    ) -> bool:
         key = hf.prefix_key(row.prefix) if key is None else key
         p = self.pending
         if p is not None and self._joins(p, row, key, address):
@@ -765,14 +804,20 @@ class _Assembler:
         """xxd -p wraps at 30 bytes whatever the header says: a full 30-byte line
         past the header's size still takes the next (a lying header stays whole)."""
         last = p.last_row
-        return (p.stored > size and p.family == hf.PLAIN and last is not None
-                and last.nbytes == XXD_PLAIN_ROW and self._wrapped(p))
+        return (
+            p.stored > size
+            and p.family == hf.PLAIN
+            and last is not None
+            and last.nbytes == XXD_PLAIN_ROW
+            and self._wrapped(p)
+        )
 
     def _wants_more(self, p: _Message) -> bool:
         """Whether the header's size asks for bytes the message does not have yet."""
         size = self._size(p)
-        return (p.overflow_line is None and size is not None and size >= HEADER_SIZE
-                and p.stored < size)
+        return (
+            p.overflow_line is None and size is not None and size >= HEADER_SIZE and p.stored < size
+        )
 
     def _size_reached(self, p: _Message) -> bool:
         """Whether the message holds the bytes its header's size counts (and nothing
@@ -826,7 +871,9 @@ class _Assembler:
             return None
         if p.size is None:
             choice = _choose_order(p, self.override, final=False)
-            sizes = {o: struct.unpack_from("<H", p.assemble(o)[:4], 2)[0] for o in (BYTES, LE_WORDS)}
+            sizes = {
+                o: struct.unpack_from("<H", p.assemble(o)[:4], 2)[0] for o in (BYTES, LE_WORDS)
+            }
             lone = len(p.parts) == 1 and len(p.parts[0].tokens) == 1
             p.size = (sizes[choice.order], sizes if choice.how == "default" and lone else None)
         size, alternatives = p.size
@@ -869,16 +916,23 @@ class _Assembler:
     def _start(self, row: Row, number: int, key: str, offset_mode: bool) -> None:
         self._flush()
         address_mode = row.family == hf.COLON and not offset_mode
-        message = _Message(row.family, key, number, offset_mode,
-                           self._context_order(row, address_mode),
-                           radixes=row.radixes, offset_digits=len(row.offset_token or ""),
-                           after_noise=self.noise_gap)
+        message = _Message(
+            row.family,
+            key,
+            number,
+            offset_mode,
+            self._context_order(row, address_mode),
+            radixes=row.radixes,
+            offset_digits=len(row.offset_token or ""),
+            after_noise=self.noise_gap,
+        )
         time, direction = hf.parse_preamble(self.preamble) if self.preamble else (None, None)
         message.time = hf.prefix_time(row.prefix) if row.prefix else None
         if message.time is None:
             message.time = time
-        message.direction = (hf.find_direction(row.prefix)
-                             or hf.find_direction(row.comment or "") or direction)
+        message.direction = (
+            hf.find_direction(row.prefix) or hf.find_direction(row.comment or "") or direction
+        )
         message.comment = row.comment
         self.pending = message
         message.add(row, number)
@@ -895,24 +949,36 @@ class _Assembler:
         """Spare groups of the last row are bytes when no offset followed the row
         (the dump ended with it) and the header's size counts them."""
         last = p.parts[-1] if p.parts else None
-        if (isinstance(last, Row) and last.spare and not p.closed and not p.base
-                and p.overflow_line is None and self._size(p) == p.stored + last.spare_bytes):
+        if (
+            isinstance(last, Row)
+            and last.spare
+            and not p.closed
+            and not p.base
+            and p.overflow_line is None
+            and self._size(p) == p.stored + last.spare_bytes
+        ):
             p.take_spare(p.seen + last.spare_bytes)
 
     def _finish(self, p: _Message) -> Frame | None:
         self._spare_by_size(p)
         if p.star_line is not None:
-            p.findings.append(warning(
-                f"line {p.star_line}: '*' is not followed by an offset: the repeated bytes "
-                "are missing"))
+            p.findings.append(
+                warning(
+                    f"line {p.star_line}: '*' is not followed by an offset: the repeated bytes "
+                    "are missing"
+                )
+            )
         choice = _choose_order(p, self.override, final=True)
         full = p.assemble(choice.order)
         data = full[:MAX_MESSAGE]
         if len(full) > MAX_MESSAGE or p.overflow_line is not None:
-            p.findings.append(error(
-                f"line {p.overflow_line}: the dump goes on past {MAX_MESSAGE} bytes, more than "
-                f"any message can hold: the message is cut there and lines up to "
-                f"{p.last_line} are skipped"))
+            p.findings.append(
+                error(
+                    f"line {p.overflow_line}: the dump goes on past {MAX_MESSAGE} bytes, more than "
+                    f"any message can hold: the message is cut there and lines up to "
+                    f"{p.last_line} are skipped"
+                )
+            )
         if not data:
             return None
         p.findings.extend(self._order_findings(p, choice, data))
@@ -920,22 +986,35 @@ class _Assembler:
         if self._duplicate(p, data):
             return None
         self.index += 1
-        return Frame(self.index, data, time=p.time, direction=p.direction,
-                     direction_source=FROM_TEXT if p.direction else UNKNOWN,
-                     origin=f"{self.name}:{p.line}", comment=p.comment, findings=p.findings)
+        return Frame(
+            self.index,
+            data,
+            time=p.time,
+            direction=p.direction,
+            direction_source=FROM_TEXT if p.direction else UNKNOWN,
+            origin=f"{self.name}:{p.line}",
+            comment=p.comment,
+            findings=p.findings,
+        )
 
     def _order_findings(self, p: _Message, choice: _OrderChoice, data: bytes) -> list[Finding]:
         found = []
         if choice.conflict:
-            found.append(warning(
-                "the ASCII column matches the hex read as bytes on some lines and as "
-                f"little-endian words on others; read as {choice.order}"))
+            found.append(
+                warning(
+                    "the ASCII column matches the hex read as bytes on some lines and as "
+                    f"little-endian words on others; read as {choice.order}"
+                )
+            )
         if choice.how == "default":
             other = LE_WORDS if choice.order == BYTES else BYTES
             if p.assemble(other)[: len(data)] != data:
-                found.append(note(
-                    f"multi-byte hex groups read as {choice.order}: no ASCII column or header "
-                    f"settles their order; pass hex_order={other!r} if that is wrong"))
+                found.append(
+                    note(
+                        f"multi-byte hex groups read as {choice.order}: no ASCII column or header "
+                        f"settles their order; pass hex_order={other!r} if that is wrong"
+                    )
+                )
         return found
 
     def _duplicate(self, p: _Message, data: bytes) -> bool:
@@ -950,17 +1029,27 @@ class _Assembler:
 
 def _is_ruler(row: Row) -> bool:
     """A column ruler (``00 01 02 ... 0F``, Format-Hex's header) is not a message."""
-    return (len(row.tokens) in KERNEL_ROWS and all(len(t) == 2 for t in row.tokens)
-            and row.data(BYTES) == bytes(range(len(row.tokens))))
+    return (
+        len(row.tokens) in KERNEL_ROWS
+        and all(len(t) == 2 for t in row.tokens)
+        and row.data(BYTES) == bytes(range(len(row.tokens)))
+    )
 
 
 def _ascii_findings(message: _Message, data: bytes) -> list[Finding]:
     """A note when the ASCII column shows other bytes than the hex (a hand-edited dump);
     lines already reported as broken are not counted again."""
-    bad = sum(1 for row, chunk in _row_slices(message, data)
-              if row.ascii is not None and row.ascii.strip() and chunk and not row.problems
-              and not hf.ascii_matches(row.ascii, chunk))
+    bad = sum(
+        1
+        for row, chunk in _row_slices(message, data)
+        if row.ascii is not None
+        and row.ascii.strip()
+        and chunk
+        and not row.problems
+        and not hf.ascii_matches(row.ascii, chunk)
+    )
     if not bad:
         return []
-    return [note(f"the ASCII column disagrees with the hex on {bad} line(s); "
-                 "the hex is what counts")]
+    return [
+        note(f"the ASCII column disagrees with the hex on {bad} line(s); the hex is what counts")
+    ]

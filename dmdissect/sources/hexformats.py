@@ -28,13 +28,13 @@ BYTES = "bytes"
 LE_WORDS = "le-words"
 
 # Row families: which column structure a line has.
-COLON = "colon"        # xxd, kernel print_hex_dump:  [prefix]XXXXXXXX: groups  ascii
-TCPDUMP = "tcpdump"    # tcpdump -X / -xx:            \t0x0000:  0700 3800  ascii
-TOOL = "tool"          # hexdump [-C], od, tshark -x, Wireshark:  offset  bytes  ascii
-PLAIN = "plain"        # no offset: hex string, 07:00:..., kernel DUMP_PREFIX_NONE
-CARRAY = "carray"      # 0x07, 0x00, ... with optional braces (xxd -i)
-PYREPR = "pyrepr"      # b'\x07\x00...'
-STAR = "star"          # '*': the previous line repeats up to the next offset
+COLON = "colon"  # xxd, kernel print_hex_dump:  [prefix]XXXXXXXX: groups  ascii
+TCPDUMP = "tcpdump"  # tcpdump -X / -xx:            \t0x0000:  0700 3800  ascii
+TOOL = "tool"  # hexdump [-C], od, tshark -x, Wireshark:  offset  bytes  ascii
+PLAIN = "plain"  # no offset: hex string, 07:00:..., kernel DUMP_PREFIX_NONE
+CARRAY = "carray"  # 0x07, 0x00, ... with optional braces (xxd -i)
+PYREPR = "pyrepr"  # b'\x07\x00...'
+STAR = "star"  # '*': the previous line repeats up to the next offset
 
 _HEX_RUN = re.compile(r"[0-9a-fA-F]+")
 _TWO_PLUS_SPACES = re.compile(r"[ \t]{2,}")
@@ -110,7 +110,9 @@ class Row:
     nbytes: int = field(init=False)
 
     def __post_init__(self) -> None:
-        self.nbytes = len(self.raw) if self.raw is not None else sum(len(t) // 2 for t in self.tokens)
+        self.nbytes = (
+            len(self.raw) if self.raw is not None else sum(len(t) // 2 for t in self.tokens)
+        )
 
     @property
     def multibyte(self) -> bool:
@@ -148,6 +150,7 @@ def _parse_star(line: str) -> Row | None:
 
 
 # --- groups separated by single spaces, then two or more spaces and ASCII -----------
+
 
 def _wide_groups_are_bytes(tokens: list[str]) -> dict:
     """Groups wider than a u64 are byte strings (``xxd -p``, ``xxd -g16``): no machine
@@ -225,11 +228,15 @@ def _after_partial_group(tokens: list[str], area: str, gap: re.Match) -> str:
     can start the same way (`` 4a  ...``), so the column must confirm it.
     """
     width = len(tokens[0])
-    rest = area[gap.end():]
+    rest = area[gap.end() :]
     partial = _PARTIAL_GROUP.match(rest)
-    if (partial is not None and width > 2 and len(partial.group()) % 2 == 0
-            and (gap.end() - gap.start() - 1) + len(partial.group()) == width):
-        column = rest[partial.end():].lstrip(" \t")
+    if (
+        partial is not None
+        and width > 2
+        and len(partial.group()) % 2 == 0
+        and (gap.end() - gap.start() - 1) + len(partial.group()) == width
+    ):
+        column = rest[partial.end() :].lstrip(" \t")
         widened = tokens + [partial.group()]
         if any(ascii_matches(column, decode_tokens(widened, o)) for o in (BYTES, LE_WORDS)):
             tokens.append(partial.group())
@@ -266,8 +273,15 @@ def _parse_tcpdump(line: str) -> Row | None:
     if parsed is None:
         return None
     tokens, ascii, problems = parsed
-    return Row(TCPDUMP, tuple(tokens), offset_token=m.group("off"), ascii=ascii,
-               order=BYTES, fixed=True, problems=tuple(problems))
+    return Row(
+        TCPDUMP,
+        tuple(tokens),
+        offset_token=m.group("off"),
+        ascii=ascii,
+        order=BYTES,
+        fixed=True,
+        problems=tuple(problems),
+    )
 
 
 # --- hexdump -C, hexdump, od, tshark -x, Wireshark copy ------------------------------
@@ -290,20 +304,20 @@ def _tool_columns(style: str, rest: str) -> tuple[list[str], str | None, tuple[s
     mark = {"hexdump-C": "|", "od": ">"}.get(style)
     if mark is not None and mark in rest:
         start = rest.index(mark)
-        column = rest[start + 1:]
+        column = rest[start + 1 :]
         closing = "|" if mark == "|" else "<"
         return rest[:start].split(), column[:-1] if column.endswith(closing) else column, ()
     if style in ("od", "single"):
         gap = _TWO_PLUS_SPACES.search(rest)
         if gap is None:
             return _single_spaced_split(rest.split())
-        return rest[: gap.start()].split(), rest[gap.end():] or None, ()
+        return rest[: gap.start()].split(), rest[gap.end() :] or None, ()
     if mark is not None:
         return rest.split(), None, ()
     gap = _THREE_PLUS_SPACES.search(rest)
     if gap is None:
         return rest.split(), None, ()
-    return rest[: gap.start()].split(), rest[gap.end():] or None, ()
+    return rest[: gap.start()].split(), rest[gap.end() :] or None, ()
 
 
 def _single_spaced_split(tokens: list[str]) -> tuple[list[str], str | None, tuple[str, ...]]:
@@ -361,8 +375,10 @@ def _column_excludes_offset(offset: str, tokens: list[str], ascii: str | None) -
     """
     if ascii is None:
         return False
+
     def shows(groups: list[str]) -> bool:
         return any(ascii_matches(ascii, decode_tokens(groups, o)) for o in (BYTES, LE_WORDS))
+
     return shows(tokens) and not shows([offset] + tokens)
 
 
@@ -394,13 +410,24 @@ def _parse_tool(line: str) -> Row | None:
     width = len(tokens[0])
     if width not in (2, 4, 8, 16) or (style not in ("od", "single") and width != 2):
         return None
-    if style == "single" and width == digits and not _column_excludes_offset(
-            m.group("off"), tokens, ascii):
+    if (
+        style == "single"
+        and width == digits
+        and not _column_excludes_offset(m.group("off"), tokens, ascii)
+    ):
         return None
     radixes = (16, 8, 10) if digits == 7 else (16,)
-    return Row(TOOL, tuple(tokens), offset_token=m.group("off"), radixes=radixes,
-               ascii=ascii, order=_tool_order(style, width), spare=spare,
-               loose=style == "single", problems=tuple(_group_problems(tokens)))
+    return Row(
+        TOOL,
+        tuple(tokens),
+        offset_token=m.group("off"),
+        radixes=radixes,
+        ascii=ascii,
+        order=_tool_order(style, width),
+        spare=spare,
+        loose=style == "single",
+        problems=tuple(_group_problems(tokens)),
+    )
 
 
 # --- xxd and the kernel's print_hex_dump (offset or address, then a colon) ----------
@@ -412,8 +439,7 @@ _MAX_CANDIDATES = 8
 #: Rows are at most 32 bytes; longer ASCII columns are not searched for.
 _MAX_ROW_TOKENS = 64
 
-_COLON = re.compile(
-    r"(?<!\w)(?P<off>[0-9a-fA-F]{16}|[0-9a-fA-F]{8}|\(____ptrval____\)): ")
+_COLON = re.compile(r"(?<!\w)(?P<off>[0-9a-fA-F]{16}|[0-9a-fA-F]{8}|\(____ptrval____\)): ")
 
 
 def _parse_colon(line: str) -> Row | None:
@@ -421,21 +447,37 @@ def _parse_colon(line: str) -> Row | None:
     for count, m in enumerate(_COLON.finditer(line)):
         if count == _MAX_CANDIDATES or m.start() > _PREFIX_SCAN:
             break
-        parsed = parse_spaced_groups(line[m.end():].lstrip())
+        parsed = parse_spaced_groups(line[m.end() :].lstrip())
         if parsed is None:
             continue
         tokens, ascii, problems = parsed
-        return Row(COLON, tuple(tokens), offset_token=m.group("off"),
-                   prefix=line[: m.start()], ascii=ascii, problems=tuple(problems),
-                   **_wide_groups_are_bytes(tokens))
+        return Row(
+            COLON,
+            tuple(tokens),
+            offset_token=m.group("off"),
+            prefix=line[: m.start()],
+            ascii=ascii,
+            problems=tuple(problems),
+            **_wide_groups_are_bytes(tokens),
+        )
     return None
 
 
 # --- Python bytes reprs --------------------------------------------------------------
 
 _BYTES_LITERAL_START = re.compile(r"(?<![\w'\"])[bB](['\"])")
-_SIMPLE_ESCAPES = {"\\": 0x5C, "'": 0x27, '"': 0x22, "a": 7, "b": 8, "f": 12,
-                   "n": 10, "r": 13, "t": 9, "v": 11}
+_SIMPLE_ESCAPES = {
+    "\\": 0x5C,
+    "'": 0x27,
+    '"': 0x22,
+    "a": 7,
+    "b": 8,
+    "f": 12,
+    "n": 10,
+    "r": 13,
+    "t": 9,
+    "v": 11,
+}
 
 
 def _read_escape(body: str, i: int) -> tuple[bytes, int, str | None]:
@@ -446,15 +488,15 @@ def _read_escape(body: str, i: int) -> tuple[bytes, int, str | None]:
     if ch in _SIMPLE_ESCAPES:
         return bytes([_SIMPLE_ESCAPES[ch]]), i + 2, None
     if ch == "x":
-        digits = body[i + 2: i + 4]
+        digits = body[i + 2 : i + 4]
         if len(digits) == 2 and is_hex(digits):
             return bytes([int(digits, 16)]), i + 4, None
-        return b"", i + 2, f"broken escape {body[i:i + 4]!r}"
+        return b"", i + 2, f"broken escape {body[i : i + 4]!r}"
     if ch in "01234567":
         j = i + 1
         while j < len(body) and j < i + 4 and body[j] in "01234567":
             j += 1
-        return bytes([int(body[i + 1: j], 8) & 0xFF]), j, None
+        return bytes([int(body[i + 1 : j], 8) & 0xFF]), j, None
     return b"\\" + ch.encode("latin-1", "replace"), i + 2, None
 
 
@@ -521,8 +563,7 @@ _C_COMMENT = re.compile(r"/\*.*?\*/|//.*$")
 _C_TOKEN = re.compile(r"0[xX]([0-9a-fA-F]+)[uUlL]*")
 _C_SEPARATOR = re.compile(r"^[\s,]*$")
 #: A line that opens an array: ``unsigned char msg[] = {``, ``msg = bytes([``, ``{``.
-_C_OPENER = re.compile(
-    r"(?:[A-Za-z_][\w \t*\[\]]*=\s*(?:[A-Za-z_][\w.]*\s*\(\s*)?)?[{\[]")
+_C_OPENER = re.compile(r"(?:[A-Za-z_][\w \t*\[\]]*=\s*(?:[A-Za-z_][\w.]*\s*\(\s*)?)?[{\[]")
 
 
 def _c_byte(digits: str) -> tuple[bytes, str | None]:
@@ -546,7 +587,7 @@ def _parse_carray(line: str) -> Row | None:
     tokens = list(_C_TOKEN.finditer(body))
     out, problems, pos = bytearray(), [], first.start()
     for m in tokens:
-        if not _C_SEPARATOR.match(body[pos: m.start()]):
+        if not _C_SEPARATOR.match(body[pos : m.start()]):
             return None
         chunk, problem = _c_byte(m.group(1))
         out += chunk
@@ -562,7 +603,9 @@ def _parse_carray(line: str) -> Row | None:
 
 # --- plain hex with an optional label before it ----------------------------------------
 
-_SEPARATED = re.compile(r"^[0-9a-fA-F]{1,2}(?P<sep>[:\-,]|, )[0-9a-fA-F]{1,2}((?P=sep)[0-9a-fA-F]{1,2})*$")
+_SEPARATED = re.compile(
+    r"^[0-9a-fA-F]{1,2}(?P<sep>[:\-,]|, )[0-9a-fA-F]{1,2}((?P=sep)[0-9a-fA-F]{1,2})*$"
+)
 _PLAIN_START = re.compile(r"(?:^|(?<=[\s:=]))(?=[0-9a-fA-F])")
 
 
@@ -574,7 +617,9 @@ def _odd_problems(tokens: list[str], width: int) -> list[str] | None:
     """
     problems = []
     for i, token in enumerate(tokens):
-        if len(token) == width or (i == len(tokens) - 1 and len(token) < width and len(token) % 2 == 0):
+        if len(token) == width or (
+            i == len(tokens) - 1 and len(token) < width and len(token) % 2 == 0
+        ):
             continue
         if len(token) == width - 1:
             problems.append(f"odd number of hex digits in {token!r}; its last digit is dropped")
@@ -607,7 +652,7 @@ def _plain_groups(area: str) -> tuple[list[str], str | None] | None:
     for gap in _TWO_PLUS_SPACES.finditer(area + "  "):
         if tokens and _column_matches(area, start, tokens):
             return tokens, area[start:]
-        chunk = area[start: gap.start()].split(" ")
+        chunk = area[start : gap.start()].split(" ")
         if not all(is_hex(t) for t in chunk):
             return None
         tokens += chunk
@@ -668,14 +713,21 @@ def _plain_row(line: str) -> Row | None:
     for count, m in enumerate(_PLAIN_START.finditer(line)):
         if count == _MAX_CANDIDATES or m.start() > _PREFIX_SCAN:
             break
-        parsed = _plain_area(line[m.start():].strip())
+        parsed = _plain_area(line[m.start() :].strip())
         if parsed is None:
             continue
         tokens, ascii, problems = parsed
         bare = len(tokens) == 1 and ascii is None and bool(_BARE_OFFSET.match(line))
-        return Row(PLAIN, tuple(tokens), prefix=line[: m.start()], ascii=ascii,
-                   offset_token=tokens[0] if bare else None, problems=tuple(problems),
-                   bare=bare, **_wide_groups_are_bytes(tokens))
+        return Row(
+            PLAIN,
+            tuple(tokens),
+            prefix=line[: m.start()],
+            ascii=ascii,
+            offset_token=tokens[0] if bare else None,
+            problems=tuple(problems),
+            bare=bare,
+            **_wide_groups_are_bytes(tokens),
+        )
     return None
 
 
@@ -685,31 +737,46 @@ def parse_plain_line(text: str) -> Row | None:
     return _parse_plain(strip_ansi(text).rstrip())
 
 
-_PARSERS = (_parse_star, _parse_tcpdump, _parse_tool, _parse_colon,
-            _parse_pyrepr, _parse_carray, _parse_plain)
+_PARSERS = (
+    _parse_star,
+    _parse_tcpdump,
+    _parse_tool,
+    _parse_colon,
+    _parse_pyrepr,
+    _parse_carray,
+    _parse_plain,
+)
 
 
 # --- timestamps and directions ----------------------------------------------------------
 
-_MONTHS = {m: i for i, m in enumerate(
-    ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"), 1)}
+_MONTHS = {
+    m: i
+    for i, m in enumerate(
+        ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"), 1
+    )
+}
 _LEVEL = re.compile(r"^\s*<\d{1,3}>")
 _DMESG = re.compile(r"\[\s*(\d+)\.(\d+)\]")
 _DMESG_T = re.compile(
     r"\[(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun) (?P<mon>[A-Z][a-z]{2}) +(?P<day>\d{1,2}) "
-    r"(?P<h>\d\d):(?P<m>\d\d):(?P<s>\d\d) (?P<year>\d{4})\]")
+    r"(?P<h>\d\d):(?P<m>\d\d):(?P<s>\d\d) (?P<year>\d{4})\]"
+)
 _ISO = re.compile(
     r"(?P<year>\d{4})-(?P<mon>\d\d)-(?P<day>\d\d)[T ](?P<h>\d\d):(?P<m>\d\d):(?P<s>\d\d)"
-    r"(?:[.,](?P<frac>\d{1,9}))?(?P<tz>Z|[+-]\d\d:?\d\d)?(?!\d)")
+    r"(?:[.,](?P<frac>\d{1,9}))?(?P<tz>Z|[+-]\d\d:?\d\d)?(?!\d)"
+)
 _SYSLOG = re.compile(
     r"(?P<mon>[A-Z][a-z]{2}) +(?P<day>\d{1,2}) (?P<h>\d\d):(?P<m>\d\d):(?P<s>\d\d)"
-    r"(?:\.(?P<frac>\d{1,9}))?(?![\d:])")
+    r"(?:\.(?P<frac>\d{1,9}))?(?![\d:])"
+)
 _TIME_OF_DAY = re.compile(r"(?P<h>\d\d):(?P<m>\d\d):(?P<s>\d\d)(?:[.,](?P<frac>\d{1,9}))?(?![\d:])")
 _EPOCH = re.compile(r"(?P<sec>\d{9,10})\.(?P<frac>\d{1,9})(?![\d.])")
 _IO_PREAMBLE = re.compile(r"^\s*(?P<dir>[IO])(?:\s+(?P<rest>.*?))?\s*$")
 _DIRECTION_WORDS = re.compile(
     r"(?<![A-Za-z])(?P<a>host|guest)\s*(?:->|→|=>|\bto\b)\s*(?P<b>host|guest)(?![A-Za-z])",
-    re.IGNORECASE)
+    re.IGNORECASE,
+)
 
 
 def _fraction(digits: str | None) -> float:
@@ -719,8 +786,19 @@ def _fraction(digits: str | None) -> float:
 def _iso_seconds(m: re.Match) -> float | None:
     """Epoch seconds of an ISO date; naive dates are taken as UTC."""
     try:
-        base = calendar.timegm((int(m["year"]), int(m["mon"]), int(m["day"]),
-                                int(m["h"]), int(m["m"]), int(m["s"]), 0, 0, 0))
+        base = calendar.timegm(
+            (
+                int(m["year"]),
+                int(m["mon"]),
+                int(m["day"]),
+                int(m["h"]),
+                int(m["m"]),
+                int(m["s"]),
+                0,
+                0,
+                0,
+            )
+        )
     except (ValueError, OverflowError):
         return None
     tz = m["tz"]
@@ -736,8 +814,21 @@ def _dmesg_t_seconds(m: re.Match) -> float | None:
     if month is None:
         return None
     try:
-        return float(calendar.timegm((int(m["year"]), month, int(m["day"]),
-                                      int(m["h"]), int(m["m"]), int(m["s"]), 0, 0, 0)))
+        return float(
+            calendar.timegm(
+                (
+                    int(m["year"]),
+                    month,
+                    int(m["day"]),
+                    int(m["h"]),
+                    int(m["m"]),
+                    int(m["s"]),
+                    0,
+                    0,
+                    0,
+                )
+            )
+        )
     except (ValueError, OverflowError):
         return None
 
@@ -792,11 +883,14 @@ def leading_time(text: str) -> tuple[float, int] | None:
     level = _LEVEL.match(text)
     pos = level.end() if level else 0
     pos += len(text[pos:]) - len(text[pos:].lstrip())
-    for pattern, convert in ((_ISO, _iso_seconds), (_DMESG_T, _dmesg_t_seconds),
-                             (_SYSLOG, _syslog_seconds),
-                             (_EPOCH, lambda m: int(m["sec"]) + _fraction(m["frac"])),
-                             (_TIME_OF_DAY, _time_of_day),
-                             (_DMESG, lambda m: int(m[1]) + _fraction(m[2]))):
+    for pattern, convert in (
+        (_ISO, _iso_seconds),
+        (_DMESG_T, _dmesg_t_seconds),
+        (_SYSLOG, _syslog_seconds),
+        (_EPOCH, lambda m: int(m["sec"]) + _fraction(m["frac"])),
+        (_TIME_OF_DAY, _time_of_day),
+        (_DMESG, lambda m: int(m[1]) + _fraction(m[2])),
+    ):
         m = pattern.match(text, pos)
         if m is not None:
             seconds = convert(m)
@@ -816,8 +910,11 @@ def prefix_time(prefix: str) -> float | None:
     time.  A syslog date, a time of day or epoch seconds count only at the
     start of the line.
     """
-    for pattern, convert in ((_DMESG_T, _dmesg_t_seconds), (_ISO, _iso_seconds),
-                             (_DMESG, lambda m: int(m[1]) + _fraction(m[2]))):
+    for pattern, convert in (
+        (_DMESG_T, _dmesg_t_seconds),
+        (_ISO, _iso_seconds),
+        (_DMESG, lambda m: int(m[1]) + _fraction(m[2])),
+    ):
         m = pattern.search(prefix)
         if m is not None:
             seconds = convert(m)
@@ -850,15 +947,20 @@ def parse_preamble(text: str) -> tuple[float | None, str | None]:
     if m is not None:
         rest = m["rest"] or ""
         stamp = leading_time(rest) if rest else None
-        if not rest or (stamp is not None and not rest[stamp[1]:].strip()):
+        if not rest or (stamp is not None and not rest[stamp[1] :].strip()):
             direction = HOST_TO_GUEST if m["dir"] == "O" else GUEST_TO_HOST
             return (stamp[0] if stamp else None), direction
     stamp = leading_time(line)
     return (stamp[0] if stamp else None), find_direction(line)
 
 
-_KEY_STAMPS = (_DMESG_T, _ISO, _DMESG, _LEVEL,
-               re.compile(r"^\s*[A-Z][a-z]{2} +\d{1,2} \d\d:\d\d:\d\d(?:\.\d+)?"))
+_KEY_STAMPS = (
+    _DMESG_T,
+    _ISO,
+    _DMESG,
+    _LEVEL,
+    re.compile(r"^\s*[A-Z][a-z]{2} +\d{1,2} \d\d:\d\d:\d\d(?:\.\d+)?"),
+)
 
 
 def prefix_key(prefix: str) -> str:

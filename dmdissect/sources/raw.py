@@ -77,8 +77,9 @@ def iter_raw_frames(stream: BinaryIO, name: str) -> Iterator[Frame]:
         else:
             fill(length)
             if len(buffer) < length:
-                problem = (f"{field} {length} runs past the end of the input "
-                           f"({len(buffer)} bytes left)")
+                problem = (
+                    f"{field} {length} runs past the end of the input ({len(buffer)} bytes left)"
+                )
         if problem is not None:
             yield _rest(stream, buffer, number, origin, problem)
             return

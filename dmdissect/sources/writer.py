@@ -93,16 +93,19 @@ def _comments(frame: Frame) -> list[str]:
     out = [frame.comment] if frame.comment else []
     if frame.origin:
         out.append(ORIGIN_PREFIX + frame.origin)
-    out.extend(f"{FINDING_PREFIX}{finding.severity.value}: {finding.message}"
-               for finding in frame.findings)
+    out.extend(
+        f"{FINDING_PREFIX}{finding.severity.value}: {finding.message}" for finding in frame.findings
+    )
     return out
 
 
 def _pcapng_header(exponent: int) -> bytes:
-    shb = _block(0x0A0D0D0A, struct.pack("<IHHq", 0x1A2B3C4D, 1, 0, -1),
-                 _option(4, f"dmdissect {__version__}".encode()))
-    idb = _block(1, struct.pack("<HHI", LINKTYPE_USER0, 0, SNAPLEN),
-                 _option(9, bytes([exponent])))
+    shb = _block(
+        0x0A0D0D0A,
+        struct.pack("<IHHq", 0x1A2B3C4D, 1, 0, -1),
+        _option(4, f"dmdissect {__version__}".encode()),
+    )
+    idb = _block(1, struct.pack("<HHI", LINKTYPE_USER0, 0, SNAPLEN), _option(9, bytes([exponent])))
     return shb + idb
 
 
@@ -112,8 +115,12 @@ def _epb(frame: Frame, ticks: int, exponent: int) -> bytes:
     if flags is not None:
         options += _option(2, struct.pack("<I", flags))
     data = frame.data[:SNAPLEN]
-    body = struct.pack("<IIIII", 0, ticks >> 32 & 0xFFFFFFFF, ticks & 0xFFFFFFFF,
-                       len(data), len(frame.data)) + data
+    body = (
+        struct.pack(
+            "<IIIII", 0, ticks >> 32 & 0xFFFFFFFF, ticks & 0xFFFFFFFF, len(data), len(frame.data)
+        )
+        + data
+    )
     return _block(6, body, options)
 
 
@@ -125,8 +132,9 @@ def _pcap_record(frame: Frame, ticks: int, exponent: int) -> bytes:
     return struct.pack("<IIII", sec, frac, len(data), len(frame.data)) + data
 
 
-def write_frames(frames: Iterable[Frame], out: BinaryIO, to: str = "pcapng",
-                 resolution: str = "us") -> int:
+def write_frames(
+    frames: Iterable[Frame], out: BinaryIO, to: str = "pcapng", resolution: str = "us"
+) -> int:
     """Write ``frames`` to ``out`` as ``to`` (pcapng or pcap); the number written.
 
     ``resolution`` is ``us`` or ``ns``: the time unit of the file.  Frames are

@@ -52,8 +52,9 @@ class Session:
     faults: list[Fault] = field(default_factory=list)
 
 
-def generate(profile: str, seed: int = 0, duration: float | None = None,
-             vmbus: bool = False) -> Session:
+def generate(
+    profile: str, seed: int = 0, duration: float | None = None, vmbus: bool = False
+) -> Session:
     """The session of ``profile`` for ``seed``, lasting ``duration`` seconds from the first message.
 
     The first message (the guest's version offer) comes a few seconds after
@@ -73,8 +74,16 @@ def generate(profile: str, seed: int = 0, duration: float | None = None,
     frames = timeline.frames()
     faults = [event.fault for event in timeline.events if event.fault is not None]
     planned = sorted(timeline.planned, key=lambda plan: plan.frames[0])
-    return Session(profile, seed, duration, vmbus, float(BOOT_EPOCH), frames, planned,
-                   sorted(faults, key=lambda fault: fault.frame))
+    return Session(
+        profile,
+        seed,
+        duration,
+        vmbus,
+        float(BOOT_EPOCH),
+        frames,
+        planned,
+        sorted(faults, key=lambda fault: fault.frame),
+    )
 
 
 __all__ = ["MAX_DURATION", "PROFILES", "Fault", "Planned", "Session", "generate"]

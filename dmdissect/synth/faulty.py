@@ -72,43 +72,75 @@ class Faulty(LinuxQemu):
     def run(self) -> None:
         rng = self.rng
         connected = self.handshake()
-        status_reports(self.timeline, ticks(self.clock, connected + s(1), self.end, s(1), ms(4)),
-                       self.status, "status reports begin (clock squeezed: no 45 s wait)")
+        status_reports(
+            self.timeline,
+            ticks(self.clock, connected + s(1), self.end, s(1), ms(4)),
+            self.status,
+            "status reports begin (clock squeezed: no 45 s wait)",
+        )
         steps = self.steps()
         first = connected + s(1.5)
         gap = (self.end - first) // (len(steps) + 1)
         if gap < MIN_GAP:
             needed = first - self.start + (len(steps) + 1) * MIN_GAP
-            raise ValueError(f"the faulty profile needs a duration of at least "
-                             f"{-(-needed // 1_000_000)} s")
+            raise ValueError(
+                f"the faulty profile needs a duration of at least {-(-needed // 1_000_000)} s"
+            )
         for number, step in enumerate(steps, 1):
             step(first + number * gap + rng.randint(0, ms(200)))
 
     def handshake(self) -> int:
         rng = self.rng
-        reply = offer(self.timeline, self.start, UNKNOWN_VERSION, False, False,
-                      rng.randint(150, 900), comment=VERSION_FAULT, fault=Fault(VERSION_FAULT))
-        reply = offer(self.timeline, reply.at + rng.randint(200, 1500), WIN10, False, True,
-                      rng.randint(150, 900))
+        reply = offer(
+            self.timeline,
+            self.start,
+            UNKNOWN_VERSION,
+            False,
+            False,
+            rng.randint(150, 900),
+            comment=VERSION_FAULT,
+            fault=Fault(VERSION_FAULT),
+        )
+        reply = offer(
+            self.timeline,
+            reply.at + rng.randint(200, 1500),
+            WIN10,
+            False,
+            True,
+            rng.randint(150, 900),
+        )
         caps = DMCaps(balloon=1, hot_add=1, hot_add_alignment=HOT_ADD_ALIGNMENT)
-        reply = capabilities(self.timeline, reply.at + rng.randint(200, 1500), caps, 0,
-                             2**64 - 1, rng.randint(150, 900), hot_remove=True)
+        reply = capabilities(
+            self.timeline,
+            reply.at + rng.randint(200, 1500),
+            caps,
+            0,
+            2**64 - 1,
+            rng.randint(150, 900),
+            hot_remove=True,
+        )
         return reply.at
 
     def steps(self) -> list[Callable[[int], None]]:
         """Clean transactions and faults, in the order they appear."""
         faults = [self.fault(flaw) for flaw in self.faults()]
-        return ([self.transaction(lambda at: self.balloon(at, most=24))] + faults[:5]
-                + [self.transaction(plan) for plan in self.bad_balloons()]
-                + [self.transaction(self.unballoon)] + faults[5:]
-                + [self.transaction(self.hot_add), self.transaction(self.bad_hot_add)])
+        return (
+            [self.transaction(lambda at: self.balloon(at, most=24))]
+            + faults[:5]
+            + [self.transaction(plan) for plan in self.bad_balloons()]
+            + [self.transaction(self.unballoon)]
+            + faults[5:]
+            + [self.transaction(self.hot_add), self.transaction(self.bad_hot_add)]
+        )
 
     def transaction(self, plan: Callable[[int], tuple | None]) -> Callable[[int], None]:
         """A step that plans one transaction at its time and keeps it."""
+
         def step(at: int) -> None:
             planned = plan(at)
             if planned is not None:
                 self.commit(*planned)
+
         return step
 
     def bad_hot_add(self, at: int):
@@ -120,6 +152,7 @@ class Faulty(LinuxQemu):
 
     def bad_balloons(self) -> list[Callable[[int], tuple]]:
         """Balloon requests answered by one damaged part each, as buggy guests do."""
+
         def claims_five(tid: int | None, ranges: list[DMPageRange]) -> Packet:
             return DMHeader(trans_id=tid) / DMBalloonResponse(range_count=5, range_array=ranges)
 
@@ -135,40 +168,71 @@ class Faulty(LinuxQemu):
             self.bad_balloon("fault: part larger than 4096 bytes", 511, 511, whole),
         ]
 
-    def bad_balloon(self, label: str, count: int, asked: int,
-                    respond: Callable[[int | None, list[DMPageRange]], Packet]
-                    ) -> Callable[[int], tuple]:
+    def bad_balloon(
+        self,
+        label: str,
+        count: int,
+        asked: int,
+        respond: Callable[[int | None, list[DMPageRange]], Packet],
+    ) -> Callable[[int], tuple]:
         def plan(at: int) -> tuple:
             blocks = self.pool.take(count)
             pages, host_id = len(blocks) * BLOCK, self.host_id
             batch = Batch()
-            batch.add(Event(at, HOST, lambda _: DMHeader(trans_id=host_id)
-                            / DMBalloonRequest(num_pages=asked * BLOCK)))
+            batch.add(
+                Event(
+                    at,
+                    HOST,
+                    lambda _: (
+                        DMHeader(trans_id=host_id) / DMBalloonRequest(num_pages=asked * BLOCK)
+                    ),
+                )
+            )
             sent = at + self.rng.randint(ms(5), ms(40))
-            batch.add(Event(sent, GUEST, lambda tid: respond(tid, [
-                DMPageRange(start_page=pfn, page_cnt=BLOCK) for pfn in blocks]),
-                numbered=True, comment=label, fault=Fault(label)))
+            batch.add(
+                Event(
+                    sent,
+                    GUEST,
+                    lambda tid: respond(
+                        tid, [DMPageRange(start_page=pfn, page_cnt=BLOCK) for pfn in blocks]
+                    ),
+                    numbered=True,
+                    comment=label,
+                    fault=Fault(label),
+                )
+            )
             self.ballooned.extend(blocks)
             outcome = "accepted" if count == asked else "partial"
-            return (batch, Planned("balloon", outcome, asked * BLOCK, pages, 1),
-                    [(sent, -pages, pages)])
+            return (
+                batch,
+                Planned("balloon", outcome, asked * BLOCK, pages, 1),
+                [(sent, -pages, pages)],
+            )
+
         return plan
 
     def fault(self, flaw: Flaw) -> Callable[[int], None]:
         """A standalone faulty message; an info message still counts as an info transaction."""
+
         def step(at: int) -> None:
             host_id = self.host_id
             guest = flaw.direction == GUEST
-            event = Event(at, flaw.direction,
-                          lambda tid: flaw.build(at, tid if guest else host_id),
-                          numbered=guest, comment=flaw.label, fault=Fault(flaw.label),
-                          framing=flaw.framing)
+            event = Event(
+                at,
+                flaw.direction,
+                lambda tid: flaw.build(at, tid if guest else host_id),
+                numbered=guest,
+                comment=flaw.label,
+                fault=Fault(flaw.label),
+                framing=flaw.framing,
+            )
             if flaw.info:
                 batch = Batch()
                 batch.add(event)
                 self.timeline.commit(batch, Planned("info", "sent"))
             else:
                 self.timeline.add(event)
+
         return step
 
     def faults(self) -> list[Flaw]:
@@ -181,42 +245,66 @@ class Faulty(LinuxQemu):
                 packet = status(at, tid)
                 packet.size = size
                 return packet
+
             return build
 
         def info(label: str, *entries: DMInfoEntry, **fields: int) -> Flaw:
             def build(at: int, tid: int | None) -> Packet:
                 return DMHeader(trans_id=tid) / DMInfoMessage(
-                    info=[entry.copy() for entry in entries], **fields)
+                    info=[entry.copy() for entry in entries], **fields
+                )
+
             return Flaw(label, HOST, build, info=True)
 
         def cut_entry(at: int, tid: int | None) -> Packet:
-            return (DMHeader(trans_id=tid) / DMInfoMessage(info_size=4)
-                    / Raw(bytes(max_page_cnt)[:4]))
+            return (
+                DMHeader(trans_id=tid) / DMInfoMessage(info_size=4) / Raw(bytes(max_page_cnt)[:4])
+            )
 
         return [
-            Flaw("fault: shorter than the header", GUEST,
-                 lambda at, tid: bytes(status(at, tid))[:5], FRAME_OWN),
+            Flaw(
+                "fault: shorter than the header",
+                GUEST,
+                lambda at, tid: bytes(status(at, tid))[:5],
+                FRAME_OWN,
+            ),
             Flaw("fault: hdr.size smaller than the header", GUEST, sized(4)),
             Flaw("fault: hdr.size smaller than the fixed part", GUEST, sized(16)),
             Flaw("fault: truncated", GUEST, lambda at, tid: bytes(status(at, tid))[:30]),
             Flaw("fault: trailing bytes", GUEST, lambda at, tid: sized(48)(at, tid) / Raw(JUNK)),
             info("fault: non-zero reserved bits", max_page_cnt, reserved=1),
-            Flaw("fault: unknown message type", GUEST,
-                 lambda at, tid: DMHeader(type=UNKNOWN_TYPE, trans_id=tid) / Raw(JUNK)),
+            Flaw(
+                "fault: unknown message type",
+                GUEST,
+                lambda at, tid: DMHeader(type=UNKNOWN_TYPE, trans_id=tid) / Raw(JUNK),
+            ),
             Flaw("fault: wrong direction", HOST, status),
             info("fault: info data_size lies", DMInfoEntry(type=0, data_size=16, data=bytes(8))),
             info("fault: info_size past the end", max_page_cnt, info_size=64),
             Flaw("fault: truncated info entry", HOST, cut_entry, info=True),
-            info("fault: MAX_PAGE_CNT not 8 bytes",
-                 DMInfoEntry(type=0, data_size=4, data=(1 << 20).to_bytes(4, "little"))),
+            info(
+                "fault: MAX_PAGE_CNT not 8 bytes",
+                DMInfoEntry(type=0, data_size=4, data=(1 << 20).to_bytes(4, "little")),
+            ),
             info("fault: unknown info type", DMInfoEntry(type=7, data=b"abcd")),
-            Flaw("fault: VMBus len8 past the frame", GUEST,
-                 lambda at, tid: bytes(VMBusDescriptor(len8=20) / status(at, tid)), FRAME_OWN),
-            Flaw("fault: bytes after the VMBus packet", GUEST,
-                 lambda at, tid: bytes(VMBusDescriptor() / status(at, tid)) + JUNK, FRAME_OWN),
-            Flaw("fault: VMBus len8 disagrees with hdr.size", GUEST,
-                 lambda at, tid: bytes(VMBusDescriptor(len8=9) / sized(48)(at, tid)
-                                       / Raw(bytes(8))), FRAME_OWN),
+            Flaw(
+                "fault: VMBus len8 past the frame",
+                GUEST,
+                lambda at, tid: bytes(VMBusDescriptor(len8=20) / status(at, tid)),
+                FRAME_OWN,
+            ),
+            Flaw(
+                "fault: bytes after the VMBus packet",
+                GUEST,
+                lambda at, tid: bytes(VMBusDescriptor() / status(at, tid)) + JUNK,
+                FRAME_OWN,
+            ),
+            Flaw(
+                "fault: VMBus len8 disagrees with hdr.size",
+                GUEST,
+                lambda at, tid: bytes(VMBusDescriptor(len8=9) / sized(48)(at, tid) / Raw(bytes(8))),
+                FRAME_OWN,
+            ),
         ]
 
 

@@ -91,9 +91,12 @@ class LinuxQemu:
     def run(self) -> None:
         connected = self.handshake()
         first_status = connected + STATUS_DELAY + s(1) + self.rng.randint(0, ms(300))
-        status_reports(self.timeline, ticks(self.clock, first_status, self.end, s(1), ms(4)),
-                       self.status, "status reports begin: Linux waits about 45 s after "
-                                    "loading before its first report")
+        status_reports(
+            self.timeline,
+            ticks(self.clock, first_status, self.end, s(1), ms(4)),
+            self.status,
+            "status reports begin: Linux waits about 45 s after loading before its first report",
+        )
         self.operations(connected + SETTLING_DELAY + self.rng.randint(ms(100), s(2)))
 
     def handshake(self) -> int:
@@ -101,24 +104,47 @@ class LinuxQemu:
         rng = self.rng
         at = self.start
         refused = rng.random() < REFUSAL_ODDS
-        reply = offer(self.timeline, at, WIN10, False, not refused, rng.randint(150, 900),
-                      reply_comment="host refuses 2.0 (WIN10); the guest falls back to 1.0 "
-                                    "(WIN8)" if refused else None)
+        reply = offer(
+            self.timeline,
+            at,
+            WIN10,
+            False,
+            not refused,
+            rng.randint(150, 900),
+            reply_comment="host refuses 2.0 (WIN10); the guest falls back to 1.0 (WIN8)"
+            if refused
+            else None,
+        )
         if refused:
-            reply = offer(self.timeline, reply.at + rng.randint(200, 1500), WIN8, False, True,
-                          rng.randint(150, 900))
+            reply = offer(
+                self.timeline,
+                reply.at + rng.randint(200, 1500),
+                WIN8,
+                False,
+                True,
+                rng.randint(150, 900),
+            )
         caps = DMCaps(balloon=1, hot_add=1, hot_add_alignment=HOT_ADD_ALIGNMENT)
-        reply = capabilities(self.timeline, reply.at + rng.randint(200, 1500), caps, 0,
-                             2**64 - 1, rng.randint(150, 900), hot_remove=True)
+        reply = capabilities(
+            self.timeline,
+            reply.at + rng.randint(200, 1500),
+            caps,
+            0,
+            2**64 - 1,
+            rng.randint(150, 900),
+            hot_remove=True,
+        )
         return reply.at
 
     def status(self, at: int, trans_id: int | None) -> DMHeader:
         """Linux's post_status(): only num_avail and num_committed, in 4 KiB pages."""
         load = self.load
-        committed = (int(load.used_at(at) * 1.3) + load.ballooned_at(at)
-                     + balloon_floor(load.total_at(at)))
-        return DMHeader(trans_id=trans_id) / DMStatusReport(num_avail=load.avail_at(at),
-                                                            num_committed=committed)
+        committed = (
+            int(load.used_at(at) * 1.3) + load.ballooned_at(at) + balloon_floor(load.total_at(at))
+        )
+        return DMHeader(trans_id=trans_id) / DMStatusReport(
+            num_avail=load.avail_at(at), num_committed=committed
+        )
 
     def operations(self, at: int) -> None:
         """Balloon, unballoon, hot add in turn, while each still ends within the session."""
@@ -158,20 +184,39 @@ class LinuxQemu:
         pages = len(blocks) * BLOCK
         host_id = self.host_id
         batch = Batch()
-        batch.add(Event(at, HOST, lambda _: DMHeader(trans_id=host_id)
-                        / DMBalloonRequest(num_pages=pages),
-                        comment=f"balloon: the host asks for {pages} pages ({mib(pages)})"))
-        parts = [blocks[i:i + BALLOON_PART_RANGES]
-                 for i in range(0, len(blocks), BALLOON_PART_RANGES)]
+        batch.add(
+            Event(
+                at,
+                HOST,
+                lambda _: DMHeader(trans_id=host_id) / DMBalloonRequest(num_pages=pages),
+                comment=f"balloon: the host asks for {pages} pages ({mib(pages)})",
+            )
+        )
+        parts = [
+            blocks[i : i + BALLOON_PART_RANGES] for i in range(0, len(blocks), BALLOON_PART_RANGES)
+        ]
         changes = []
         sent = at + rng.randint(ms(2), ms(20))
         for number, part in enumerate(parts, 1):
             sent += sum(rng.randint(1500, 3000) for _ in part)
             more = number < len(parts)
-            batch.add(Event(sent, GUEST, lambda tid, part=part, more=more: DMHeader(trans_id=tid)
-                            / DMBalloonResponse(more_pages=int(more), range_array=[
-                                DMPageRange(start_page=pfn, page_cnt=BLOCK) for pfn in part]),
-                            numbered=True, burn=int(rng.random() < 0.15)))
+            batch.add(
+                Event(
+                    sent,
+                    GUEST,
+                    lambda tid, part=part, more=more: (
+                        DMHeader(trans_id=tid)
+                        / DMBalloonResponse(
+                            more_pages=int(more),
+                            range_array=[
+                                DMPageRange(start_page=pfn, page_cnt=BLOCK) for pfn in part
+                            ],
+                        )
+                    ),
+                    numbered=True,
+                    burn=int(rng.random() < 0.15),
+                )
+            )
             changes.append((sent, -len(part) * BLOCK, len(part) * BLOCK))
         self.ballooned.extend(blocks)
         return batch, Planned("balloon", "accepted", pages, pages, len(parts)), changes
@@ -193,17 +238,34 @@ class LinuxQemu:
         sent = at
         for number, (start, cnt) in enumerate(ranges, 1):
             more = number < len(ranges)
-            batch.add(Event(sent, HOST, lambda _, start=start, cnt=cnt, more=more: DMHeader(
-                trans_id=host_id) / DMUnballoonRequest(more_pages=int(more), range_array=[
-                    DMPageRange(start_page=start, page_cnt=cnt)]),
-                comment=f"unballoon: the host returns {pages} pages ({mib(pages)}) in "
-                        f"{len(ranges)} {'part' if len(ranges) == 1 else 'parts'} of one range"
-                if number == 1 else None))
+            batch.add(
+                Event(
+                    sent,
+                    HOST,
+                    lambda _, start=start, cnt=cnt, more=more: (
+                        DMHeader(trans_id=host_id)
+                        / DMUnballoonRequest(
+                            more_pages=int(more),
+                            range_array=[DMPageRange(start_page=start, page_cnt=cnt)],
+                        )
+                    ),
+                    comment=f"unballoon: the host returns {pages} pages ({mib(pages)}) in "
+                    f"{len(ranges)} {'part' if len(ranges) == 1 else 'parts'} of one range"
+                    if number == 1
+                    else None,
+                )
+            )
             changes.append((sent + rng.randint(ms(1), ms(5)), cnt, -cnt))
             sent += rng.randint(50, 400)
         done = sent + rng.randint(ms(1), ms(30))
-        batch.add(Event(done, GUEST, lambda tid: DMHeader(trans_id=tid) / DMUnballoonResponse(),
-                        numbered=True))
+        batch.add(
+            Event(
+                done,
+                GUEST,
+                lambda tid: DMHeader(trans_id=tid) / DMUnballoonResponse(),
+                numbered=True,
+            )
+        )
         return batch, Planned("unballoon", "accepted", pages, pages, len(ranges)), changes
 
     def hot_add(self, at: int, result: int = 1):
@@ -218,14 +280,32 @@ class LinuxQemu:
         self.added += pages
         host_id = self.host_id
         batch = Batch()
-        batch.add(Event(at, HOST, lambda _: DMHeader(trans_id=host_id) / DMHotAddRequest(
-            range=DMPageRange(start_page=start, page_cnt=pages),
-            region=DMPageRange(start_page=region[0], page_cnt=region[1])),
-            comment=f"hot add: {pages} pages ({mib(pages)}) at {start:#x}, 24-byte form "
-                    f"with the region"))
+        batch.add(
+            Event(
+                at,
+                HOST,
+                lambda _: (
+                    DMHeader(trans_id=host_id)
+                    / DMHotAddRequest(
+                        range=DMPageRange(start_page=start, page_cnt=pages),
+                        region=DMPageRange(start_page=region[0], page_cnt=region[1]),
+                    )
+                ),
+                comment=f"hot add: {pages} pages ({mib(pages)}) at {start:#x}, 24-byte form "
+                f"with the region",
+            )
+        )
         done = at + rng.randint(ms(80), ms(400))
-        batch.add(Event(done, GUEST, lambda tid: DMHeader(trans_id=tid)
-                        / DMHotAddResponse(page_count=pages, result=result), numbered=True))
+        batch.add(
+            Event(
+                done,
+                GUEST,
+                lambda tid: (
+                    DMHeader(trans_id=tid) / DMHotAddResponse(page_count=pages, result=result)
+                ),
+                numbered=True,
+            )
+        )
         outcome = "accepted" if result == 1 else "unknown"
         return batch, Planned("hot_add", outcome, pages, pages, 1), [(done, pages)]
 

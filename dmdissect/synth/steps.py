@@ -47,31 +47,82 @@ def version_of(version: int) -> DMVersion:
     return DMVersion(major_version=version >> 16, minor_version=version & 0xFFFF)
 
 
-def offer(timeline: Timeline, at: int, version: int, last: bool, accepted: bool,
-          reply_after: int, comment: str | None = None, reply_comment: str | None = None,
-          fault: Fault | None = None) -> Event:
+def offer(
+    timeline: Timeline,
+    at: int,
+    version: int,
+    last: bool,
+    accepted: bool,
+    reply_after: int,
+    comment: str | None = None,
+    reply_comment: str | None = None,
+    fault: Fault | None = None,
+) -> Event:
     """One VERSION_REQUEST and the host's answer, which copies the request's trans_id."""
     batch = Batch()
-    request = batch.add(Event(at, GUEST, lambda tid: DMHeader(trans_id=tid) / DMVersionRequest(
-        version=version_of(version), is_last_attempt=int(last)), numbered=True, comment=comment,
-        fault=fault))
-    reply = batch.add(Event(at + reply_after, HOST, lambda _: DMHeader(trans_id=request.trans_id)
-                            / DMVersionResponse(is_accepted=int(accepted)),
-                            comment=reply_comment))
-    timeline.commit(batch, Planned("version", "accepted" if accepted else "refused",
-                                   version=version))
+    request = batch.add(
+        Event(
+            at,
+            GUEST,
+            lambda tid: (
+                DMHeader(trans_id=tid)
+                / DMVersionRequest(version=version_of(version), is_last_attempt=int(last))
+            ),
+            numbered=True,
+            comment=comment,
+            fault=fault,
+        )
+    )
+    reply = batch.add(
+        Event(
+            at + reply_after,
+            HOST,
+            lambda _: (
+                DMHeader(trans_id=request.trans_id) / DMVersionResponse(is_accepted=int(accepted))
+            ),
+            comment=reply_comment,
+        )
+    )
+    timeline.commit(
+        batch, Planned("version", "accepted" if accepted else "refused", version=version)
+    )
     return reply
 
 
-def capabilities(timeline: Timeline, at: int, caps: DMCaps, min_page_cnt: int,
-                 max_page_number: int, reply_after: int, hot_remove: bool) -> Event:
+def capabilities(
+    timeline: Timeline,
+    at: int,
+    caps: DMCaps,
+    min_page_cnt: int,
+    max_page_number: int,
+    reply_after: int,
+    hot_remove: bool,
+) -> Event:
     """CAPABILITIES_REPORT and the host's acceptance, which copies the report's trans_id."""
     batch = Batch()
-    report = batch.add(Event(at, GUEST, lambda tid: DMHeader(trans_id=tid) / DMCapabilitiesReport(
-        caps=caps.copy(), min_page_cnt=min_page_cnt, max_page_number=max_page_number),
-        numbered=True))
-    reply = batch.add(Event(at + reply_after, HOST, lambda _: DMHeader(trans_id=report.trans_id)
-                            / DMCapabilitiesResponse(is_accepted=1, hot_remove=int(hot_remove))))
+    report = batch.add(
+        Event(
+            at,
+            GUEST,
+            lambda tid: (
+                DMHeader(trans_id=tid)
+                / DMCapabilitiesReport(
+                    caps=caps.copy(), min_page_cnt=min_page_cnt, max_page_number=max_page_number
+                )
+            ),
+            numbered=True,
+        )
+    )
+    reply = batch.add(
+        Event(
+            at + reply_after,
+            HOST,
+            lambda _: (
+                DMHeader(trans_id=report.trans_id)
+                / DMCapabilitiesResponse(is_accepted=1, hot_remove=int(hot_remove))
+            ),
+        )
+    )
     timeline.commit(batch, Planned("capabilities", "accepted", parts=1))
     return reply
 
@@ -84,9 +135,20 @@ def ticks(rng: random.Random, first: int, end: int, period: int, jitter: int) ->
         at += period + rng.randint(0, jitter)
 
 
-def status_reports(timeline: Timeline, times: Iterator[int],
-                   build: Callable[[int, int | None], Packet], first_comment: str) -> None:
+def status_reports(
+    timeline: Timeline,
+    times: Iterator[int],
+    build: Callable[[int, int | None], Packet],
+    first_comment: str,
+) -> None:
     """One STATUS_REPORT at each time; ``build(at, trans_id)`` fills in its numbers."""
     for number, at in enumerate(times):
-        timeline.add(Event(at, GUEST, lambda tid, at=at: build(at, tid), numbered=True,
-                           comment=first_comment if number == 0 else None))
+        timeline.add(
+            Event(
+                at,
+                GUEST,
+                lambda tid, at=at: build(at, tid),
+                numbered=True,
+                comment=first_comment if number == 0 else None,
+            )
+        )

@@ -137,14 +137,16 @@ class Timeline:
                 counter += event.burn + 1
                 event.trans_id = counter
             built = event.build(event.trans_id)
-            frames.append(Frame(
-                index=index,
-                data=self._framed(event, built),
-                time=BOOT_EPOCH + event.at / US,
-                direction=event.direction,
-                direction_source=FROM_CAPTURE,
-                comment=event.comment,
-            ))
+            frames.append(
+                Frame(
+                    index=index,
+                    data=self._framed(event, built),
+                    time=BOOT_EPOCH + event.at / US,
+                    direction=event.direction,
+                    direction_source=FROM_CAPTURE,
+                    comment=event.comment,
+                )
+            )
             if event.planned is not None:
                 event.planned.frames.append(index)
             if event.fault is not None:

@@ -80,8 +80,10 @@ class WindowsHyperV:
         self.hot_add_at = align_up(extents[-1][1], HA_CHUNK)
         self.page_file = rng.choice((1024, 1536, 2048)) * PAGES_PER_MIB
         paging = fork(rng)
-        self.paging = [(paging.randint(3, 8), paging.randint(0, 40), paging.randint(0, 2500))
-                       for _ in range(end // 1_000_000 + 2)]
+        self.paging = [
+            (paging.randint(3, 8), paging.randint(0, 40), paging.randint(0, 2500))
+            for _ in range(end // 1_000_000 + 2)
+        ]
         self.host_id = 0
         self.hot_add_refusals = 0
         self.hot_add_pages = rng.randint(1, 4) * HA_CHUNK
@@ -90,23 +92,41 @@ class WindowsHyperV:
         rng = self.rng
         reply = offer(self.timeline, self.start, WIN10, False, True, rng.randint(100, 600))
         caps = DMCaps(balloon=1, hot_add=1, hot_add_alignment=HOT_ADD_ALIGNMENT, hot_remove=1)
-        reply = capabilities(self.timeline, reply.at + rng.randint(100, 800), caps,
-                             self.min_pages, MAX_PAGE_NUMBER, rng.randint(100, 600),
-                             hot_remove=True)
+        reply = capabilities(
+            self.timeline,
+            reply.at + rng.randint(100, 800),
+            caps,
+            self.min_pages,
+            MAX_PAGE_NUMBER,
+            rng.randint(100, 600),
+            hot_remove=True,
+        )
         connected = reply.at
         self.info(connected + rng.randint(ms(1), ms(20)))
         first_status = connected + rng.randint(s(1), s(2))
-        status_reports(self.timeline, ticks(self.clock, first_status, self.end, s(1), ms(2)),
-                       self.status, "status reports begin: Windows reports from the start")
+        status_reports(
+            self.timeline,
+            ticks(self.clock, first_status, self.end, s(1), ms(2)),
+            self.status,
+            "status reports begin: Windows reports from the start",
+        )
         self.operations(connected + SETTLING_DELAY + rng.randint(ms(100), s(2)))
 
     def info(self, at: int) -> None:
         host_id = self.host_id
         pages = self.max_pages
         batch = Batch()
-        batch.add(Event(at, HOST, lambda _: DMHeader(trans_id=host_id) / DMInfoMessage(
-            info=[DMInfoEntry(type=0, data=pages)]),
-            comment=f"info: MAX_PAGE_CNT {pages} pages ({mib(pages)}), the VM's maximum memory"))
+        batch.add(
+            Event(
+                at,
+                HOST,
+                lambda _: (
+                    DMHeader(trans_id=host_id)
+                    / DMInfoMessage(info=[DMInfoEntry(type=0, data=pages)])
+                ),
+                comment=f"info: MAX_PAGE_CNT {pages} pages ({mib(pages)}), the VM's maximum memory",
+            )
+        )
         self.timeline.commit(batch, Planned("info", "sent"))
         self.host_id += 1
 
@@ -116,9 +136,13 @@ class WindowsHyperV:
         avail = load.avail_at(at)
         share, writes, io_diff = self.paging[min(at // 1_000_000, len(self.paging) - 1)]
         return DMHeader(trans_id=trans_id) / DMStatusReport(
-            num_avail=avail, num_committed=int(load.used_at(at) * 1.4),
-            page_file_size=self.page_file, zero_free=avail // share,
-            page_file_writes=writes, io_diff=io_diff)
+            num_avail=avail,
+            num_committed=int(load.used_at(at) * 1.4),
+            page_file_size=self.page_file,
+            zero_free=avail // share,
+            page_file_writes=writes,
+            io_diff=io_diff,
+        )
 
     def operations(self, at: int) -> None:
         """Hot add until refused for good, then hot removes, while each ends in the session."""
@@ -143,16 +167,36 @@ class WindowsHyperV:
         pages, start, host_id = self.hot_add_pages, self.hot_add_at, self.host_id
         batch = Batch()
         first = "Hyper-V's 50 s settling delay is over; " if not permanent else "retry: "
-        batch.add(Event(at, HOST, lambda _: DMHeader(trans_id=host_id) / DMHotAddRequest(
-            range=DMPageRange(start_page=start, page_cnt=pages)),
-            comment=f"{first}hot add: {pages} pages ({mib(pages)}) at {start:#x}, 16-byte form"))
-        result, outcome, why = ((1, "permanent_failure", "result 1 with page_count 0: permanent "
-                                 "failure, the host stops hot-adding") if permanent else
-                                (0, "transient_failure", "result 0: transient failure, the host "
-                                 "may retry"))
-        batch.add(Event(at + rng.randint(ms(5), ms(60)), GUEST, lambda _: DMHeader(
-            trans_id=host_id) / DMHotAddResponse(page_count=0, result=result),
-            comment=f"hot add refused: {why}"))
+        batch.add(
+            Event(
+                at,
+                HOST,
+                lambda _: (
+                    DMHeader(trans_id=host_id)
+                    / DMHotAddRequest(range=DMPageRange(start_page=start, page_cnt=pages))
+                ),
+                comment=f"{first}hot add: {pages} pages ({mib(pages)}) at {start:#x}, 16-byte form",
+            )
+        )
+        result, outcome, why = (
+            (
+                1,
+                "permanent_failure",
+                "result 1 with page_count 0: permanent failure, the host stops hot-adding",
+            )
+            if permanent
+            else (0, "transient_failure", "result 0: transient failure, the host may retry")
+        )
+        batch.add(
+            Event(
+                at + rng.randint(ms(5), ms(60)),
+                GUEST,
+                lambda _: (
+                    DMHeader(trans_id=host_id) / DMHotAddResponse(page_count=0, result=result)
+                ),
+                comment=f"hot add refused: {why}",
+            )
+        )
         return batch, Planned("hot_add", outcome, pages, 0, 1), []
 
     def hot_remove(self, at: int):
@@ -167,20 +211,42 @@ class WindowsHyperV:
         pages = len(blocks) * BLOCK
         host_id = self.host_id
         batch = Batch()
-        batch.add(Event(at, HOST, lambda _: DMHeader(trans_id=host_id) / DMHotRemoveRequest(
-            virtual_node=0, page_count=pages, qos_flags=QOS_LARGE),
-            comment=f"hot remove: the host asks for {pages} pages ({mib(pages)}), QoS LARGE"))
-        parts = [blocks[i:i + HOT_REMOVE_PART_RANGES]
-                 for i in range(0, len(blocks), HOT_REMOVE_PART_RANGES)]
+        batch.add(
+            Event(
+                at,
+                HOST,
+                lambda _: (
+                    DMHeader(trans_id=host_id)
+                    / DMHotRemoveRequest(virtual_node=0, page_count=pages, qos_flags=QOS_LARGE)
+                ),
+                comment=f"hot remove: the host asks for {pages} pages ({mib(pages)}), QoS LARGE",
+            )
+        )
+        parts = [
+            blocks[i : i + HOT_REMOVE_PART_RANGES]
+            for i in range(0, len(blocks), HOT_REMOVE_PART_RANGES)
+        ]
         sent = at + rng.randint(ms(5), ms(40))
         changes = []
         for number, part in enumerate(parts, 1):
             sent += sum(rng.randint(1500, 3000) for _ in part)
             more = number < len(parts)
-            batch.add(Event(sent, GUEST, lambda _, part=part, more=more: DMHeader(
-                trans_id=host_id) / DMHotRemoveResponse(result=1, more_pages=int(more),
-                                                        range_array=[
-                DMPageRange(start_page=pfn, page_cnt=BLOCK) for pfn in part])))
+            batch.add(
+                Event(
+                    sent,
+                    GUEST,
+                    lambda _, part=part, more=more: (
+                        DMHeader(trans_id=host_id)
+                        / DMHotRemoveResponse(
+                            result=1,
+                            more_pages=int(more),
+                            range_array=[
+                                DMPageRange(start_page=pfn, page_cnt=BLOCK) for pfn in part
+                            ],
+                        )
+                    ),
+                )
+            )
             changes.append((sent, -len(part) * BLOCK))
         return batch, Planned("hot_remove", "accepted", pages, pages, len(parts)), changes
 

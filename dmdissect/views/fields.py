@@ -20,7 +20,6 @@ from scapy.fields import (
     PacketField,
     PacketListField,
 )
-
 from scapy.packet import Packet
 
 from dmdissect.layers import PROTOCOL_VERSIONS, DMInfoEntry, DMPageRange, DMVersion, mib
@@ -28,8 +27,18 @@ from dmdissect.layers.compiled import layer_of
 from dmdissect.layers.layout import FieldSpot, layout_of
 
 #: Fields that count 4 KiB pages: shown with their size in MiB.
-PAGE_COUNTS = {"num_avail", "num_committed", "page_file_size", "zero_free", "page_file_writes",
-               "io_diff", "num_pages", "page_cnt", "page_count", "min_page_cnt"}
+PAGE_COUNTS = {
+    "num_avail",
+    "num_committed",
+    "page_file_size",
+    "zero_free",
+    "page_file_writes",
+    "io_diff",
+    "num_pages",
+    "page_cnt",
+    "page_count",
+    "min_page_cnt",
+}
 
 
 @dataclass(slots=True)
@@ -115,8 +124,16 @@ def walk(pkt: Any) -> list[Node]:
     for spot in layout_of(layer_of(pkt)).c_order:
         name = spot.name
         if name in missing:
-            nodes.append(Node(name, None, "(missing: the bytes end before it)", spot.offset,
-                              _bits(spot), missing=True))
+            nodes.append(
+                Node(
+                    name,
+                    None,
+                    "(missing: the bytes end before it)",
+                    spot.offset,
+                    _bits(spot),
+                    missing=True,
+                )
+            )
             continue
         value = getattr(pkt, name)
         fld = _resolve(spot.field, pkt)
@@ -153,8 +170,9 @@ def _list(name: str, items: list, fld: PacketListField) -> Node:
         offset = None if offset is None or size is None else offset + size
         children.append(child)
     word = "entry" if len(children) == 1 else "entries"
-    return Node(name, [child.value for child in children], f"{len(children)} {word}",
-                children=children)
+    return Node(
+        name, [child.value for child in children], f"{len(children)} {word}", children=children
+    )
 
 
 def as_dict(nodes: list[Node]) -> dict[str, Any]:

@@ -26,8 +26,9 @@ DUMP_PREFIX_NONE, DUMP_PREFIX_OFFSET = 0, 2
 PREFIX = "hv_balloon: "
 
 
-def hex_dump_to_buffer(buf: bytes, rowsize: int = 16, groupsize: int = 1,
-                       ascii: bool = True) -> str:
+def hex_dump_to_buffer(
+    buf: bytes, rowsize: int = 16, groupsize: int = 1, ascii: bool = True
+) -> str:
     """One line of hex (and ASCII) for at most ``rowsize`` bytes, as the kernel builds it."""
     if rowsize not in (16, 32):
         rowsize = 16
@@ -44,21 +45,24 @@ def hex_dump_to_buffer(buf: bytes, rowsize: int = 16, groupsize: int = 1,
         line = " ".join(f"{byte:02x}" for byte in buf)
     else:
         width = groupsize * 2
-        line = " ".join(f"{int.from_bytes(buf[i:i + groupsize], 'little'):0{width}x}"
-                        for i in range(0, length, groupsize))
+        line = " ".join(
+            f"{int.from_bytes(buf[i : i + groupsize], 'little'):0{width}x}"
+            for i in range(0, length, groupsize)
+        )
     if not ascii:
         return line
     line = line.ljust(ascii_column)
     return line + "".join(chr(byte) if 0x20 <= byte <= 0x7E else "." for byte in buf)
 
 
-def print_hex_dump(prefix_str: str, prefix_type: int, rowsize: int, groupsize: int,
-                   buf: bytes, ascii: bool = True) -> Iterator[str]:
+def print_hex_dump(
+    prefix_str: str, prefix_type: int, rowsize: int, groupsize: int, buf: bytes, ascii: bool = True
+) -> Iterator[str]:
     """The lines ``print_hex_dump()`` hands to printk, without the level or the newline."""
     if rowsize not in (16, 32):
         rowsize = 16
     for offset in range(0, len(buf), rowsize):
-        line = hex_dump_to_buffer(buf[offset:offset + rowsize], rowsize, groupsize, ascii)
+        line = hex_dump_to_buffer(buf[offset : offset + rowsize], rowsize, groupsize, ascii)
         if prefix_type == DUMP_PREFIX_OFFSET:
             yield f"{prefix_str}{offset:08x}: {line}"
         else:
@@ -71,8 +75,9 @@ def stamp(microseconds: int) -> str:
     return f"[{seconds:5d}.{micro:06d}] "
 
 
-def dmesg_lines(frames: Iterable[Frame], boot_time: float = 0.0,
-                prefix: str = PREFIX) -> Iterator[str]:
+def dmesg_lines(
+    frames: Iterable[Frame], boot_time: float = 0.0, prefix: str = PREFIX
+) -> Iterator[str]:
     """Each frame as a direction line and its dump, stamped with seconds since ``boot_time``.
 
     A frame without a time is stamped like the one before it (0 at the start);

@@ -24,8 +24,12 @@ def message_object(message: Message) -> dict[str, Any]:
         "type_name": message.type_name,
         "origin": frame.origin,
         "length": len(frame.data),
-        "hdr": {"type": message.type, "type_name": message.type_name, "size": message.size,
-                "trans_id": message.trans_id},
+        "hdr": {
+            "type": message.type,
+            "type_name": message.type_name,
+            "size": message.size,
+            "trans_id": message.trans_id,
+        },
     }
     if frame.comment:
         out["comment"] = frame.comment

@@ -52,9 +52,17 @@ class InputProgress:
         )
 
         console = Console(file=self.stream, force_terminal=True, highlight=False, markup=False)
-        self.bar = Progress(TextColumn("reading"), BarColumn(), DownloadColumn(),
-                            TransferSpeedColumn(), TimeRemainingColumn(), console=console,
-                            transient=True, redirect_stdout=False, redirect_stderr=False)
+        self.bar = Progress(
+            TextColumn("reading"),
+            BarColumn(),
+            DownloadColumn(),
+            TransferSpeedColumn(),
+            TimeRemainingColumn(),
+            console=console,
+            transient=True,
+            redirect_stdout=False,
+            redirect_stderr=False,
+        )
         self.bar.start()
         self.task = self.bar.add_task("reading", total=total)
 

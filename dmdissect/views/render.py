@@ -14,9 +14,15 @@ from dmdissect.views.timeline import session_lines
 from dmdissect.views.tree import message_tree
 
 
-def render_messages(messages: Iterable[Message], output_format: str, *, verbose: bool = False,
-                    show_hex: bool = False, color: bool | None = None,
-                    out: Output | None = None) -> int:
+def render_messages(
+    messages: Iterable[Message],
+    output_format: str,
+    *,
+    verbose: bool = False,
+    show_hex: bool = False,
+    color: bool | None = None,
+    out: Output | None = None,
+) -> int:
     """Write every message; returns how many were written."""
     out = out or Output(color=color)
     if output_format == "json":

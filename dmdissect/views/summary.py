@@ -21,8 +21,11 @@ def info_text(message: Message) -> str:
         return f"{message.available - HEADER_SIZE} bytes of body"
     if not body.missing:
         return body.mysummary()
-    present = [f"{node.name} {node.value}" for node in walk(body)
-               if not node.missing and isinstance(node.value, int)]
+    present = [
+        f"{node.name} {node.value}"
+        for node in walk(body)
+        if not node.missing and isinstance(node.value, int)
+    ]
     return "cut short" + (f" after {', '.join(present)}" if present else "")
 
 
@@ -48,9 +51,11 @@ def summary_line(message: Message, first_time: float | None) -> str:
     time = message.frame.time
     when = "-" if time is None or first_time is None else f"{time - first_time:.6f}"
     trans_id = "-" if message.trans_id is None else message.trans_id
-    return (f"{message.frame.index:>5} {when:>12} {_columns(message.direction, message.type)} "
-            f"id={trans_id:<10} "
-            f"{info_text(message)}{transaction_text(message)}{findings_text(message)}")
+    return (
+        f"{message.frame.index:>5} {when:>12} {_columns(message.direction, message.type)} "
+        f"id={trans_id:<10} "
+        f"{info_text(message)}{transaction_text(message)}{findings_text(message)}"
+    )
 
 
 def line_style(message: Message) -> str | None:

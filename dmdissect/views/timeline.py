@@ -38,7 +38,7 @@ from __future__ import annotations
 import shutil
 import tempfile
 from collections.abc import Iterable
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from rich.table import Table
@@ -53,9 +53,18 @@ from dmdissect.views.output import Output
 from dmdissect.views.summary import SEVERITY_STYLES
 
 #: Column titles, plain-text widths (negative: left-aligned) and table justification.
-COLUMNS = [("start", 12), ("duration", 10), ("kind", -16), ("frames", -14),
-           ("trans_ids", -14), ("parts", 5), ("pages", 13), ("MiB", 11), ("outcome", 0),
-           ("findings", 0)]
+COLUMNS = [
+    ("start", 12),
+    ("duration", 10),
+    ("kind", -16),
+    ("frames", -14),
+    ("trans_ids", -14),
+    ("parts", 5),
+    ("pages", 13),
+    ("MiB", 11),
+    ("outcome", 0),
+    ("findings", 0),
+]
 #: Text rows kept in memory before the spool moves to a temporary file.
 SPOOL_BYTES = 1 << 20
 #: Times at or above this are epoch seconds (shown as UTC dates); below, seconds since boot.
@@ -65,6 +74,7 @@ Row = Transaction | Series
 
 
 # --- cells ------------------------------------------------------------------------
+
 
 def _seconds(value: float | None) -> str:
     return "-" if value is None else f"{value:.6f}"
@@ -141,14 +151,36 @@ def row_cells(row: Row, first: float | None) -> list[str]:
     """The cells of one row, in :data:`COLUMNS` order."""
     start = _relative(row.start, first)
     if isinstance(row, Series):
-        span = str(row.first_frame) if row.first_frame == row.last_frame \
+        span = (
+            str(row.first_frame)
+            if row.first_frame == row.last_frame
             else f"{row.first_frame}-{row.last_frame}"
-        return [start, _seconds(row.duration), f"{row.kind} #{row.number}", span, "-",
-                str(row.count), "-", "-", series_outcome(row), ""]
+        )
+        return [
+            start,
+            _seconds(row.duration),
+            f"{row.kind} #{row.number}",
+            span,
+            "-",
+            str(row.count),
+            "-",
+            "-",
+            series_outcome(row),
+            "",
+        ]
     pages, mibs = pages_cells(row)
-    return [start, _seconds(row.duration), row.name, frames_text(row.frames, row.frame_count),
-            ids_text(row.ids), str(row.parts_shown), pages, mibs, outcome_text(row),
-            findings_text(row.findings())]
+    return [
+        start,
+        _seconds(row.duration),
+        row.name,
+        frames_text(row.frames, row.frame_count),
+        ids_text(row.ids),
+        str(row.parts_shown),
+        pages,
+        mibs,
+        outcome_text(row),
+        findings_text(row.findings()),
+    ]
 
 
 def plain_line(cells: list[str]) -> str:
@@ -161,11 +193,12 @@ def plain_line(cells: list[str]) -> str:
 
 # --- the session --------------------------------------------------------------------
 
+
 def clock(time: float) -> str:
     """Epoch seconds as a UTC date; seconds since boot as they are."""
     if time >= EPOCH_FROM:
         try:
-            stamp = datetime.fromtimestamp(time, timezone.utc)
+            stamp = datetime.fromtimestamp(time, UTC)
         except (ValueError, OverflowError, OSError):
             return f"{time:.6f} s (past any calendar date)"
         return stamp.strftime("%Y-%m-%d %H:%M:%S.%f UTC")
@@ -198,8 +231,10 @@ def session_lines(session: Session) -> list[str]:
     """Negotiated version, capabilities, first and last time, in three lines."""
     if session.version is not None:
         count = session.negotiations
-        version = (f"Protocol: {version_text(session.version)}, negotiated in frame "
-                   f"{session.version_frame} ({count} {'negotiation' if count == 1 else 'negotiations'})")
+        version = (
+            f"Protocol: {version_text(session.version)}, negotiated in frame "
+            f"{session.version_frame} ({count} {'negotiation' if count == 1 else 'negotiations'})"
+        )
     elif session.negotiations:
         version = "Protocol: accepted, offer not seen (the capture starts after it)"
     else:
@@ -215,6 +250,7 @@ def session_lines(session: Session) -> list[str]:
 
 # --- the reassembled transaction (read -V) -------------------------------------------
 
+
 def transaction_tree(txn: Transaction) -> Tree:
     """Every part and range of a transaction with its totals, under its final message."""
     tree = Tree(Text(f"Reassembled {txn.name}: {txn.summary()}", style="bold magenta"))
@@ -224,12 +260,15 @@ def transaction_tree(txn: Transaction) -> Tree:
     if txn.kind in MULTIPART:
         for index, part in enumerate(txn.parts, 1):
             tail = "more follow" if part.more else "last part"
-            branch = tree.add(f"part {index}: frame {part.frame}, trans_id {part.trans_id}, "
-                              f"{plural(part.range_count, 'range')}, {part.pages} pages "
-                              f"({mib(part.pages)}), {tail}")
+            branch = tree.add(
+                f"part {index}: frame {part.frame}, trans_id {part.trans_id}, "
+                f"{plural(part.range_count, 'range')}, {part.pages} pages "
+                f"({mib(part.pages)}), {tail}"
+            )
             for number, (start, count) in enumerate(part.ranges):
-                branch.add(f"range {number}: start_page {start:#x}, page_cnt {count} "
-                           f"({mib(count)})")
+                branch.add(
+                    f"range {number}: start_page {start:#x}, page_cnt {count} ({mib(count)})"
+                )
             if len(part.ranges) < part.range_count:
                 branch.add(f"{plural(part.range_count - len(part.ranges), 'more range')} not kept")
     tree.add(_totals(txn))
@@ -241,8 +280,12 @@ def transaction_tree(txn: Transaction) -> Tree:
     if findings:
         expert = tree.add(Text("Transaction expert info", style="bold"))
         for finding in findings:
-            expert.add(Text(f"[{finding.severity.value}] {finding.message}",
-                            style=SEVERITY_STYLES[finding.severity]))
+            expert.add(
+                Text(
+                    f"[{finding.severity.value}] {finding.message}",
+                    style=SEVERITY_STYLES[finding.severity],
+                )
+            )
     return tree
 
 
@@ -264,12 +307,12 @@ def _totals(txn: Transaction) -> str:
 
 # --- writing ---------------------------------------------------------------------------
 
+
 def row_object(row: Row) -> dict[str, Any]:
     return row.ref()
 
 
-def render_timeline(rows: Iterable[Row], session: Session, output_format: str,
-                    out: Output) -> int:
+def render_timeline(rows: Iterable[Row], session: Session, output_format: str, out: Output) -> int:
     """Write the timeline; ``session`` must be complete once ``rows`` is exhausted."""
     if output_format in ("json", "jsonl"):
         return _json(rows, session, output_format, out)
@@ -317,8 +360,7 @@ def _plain(rows: Iterable[Row], session: Session, out: Output) -> int:
 def _table(rows: Iterable[Row], session: Session, out: Output) -> int:
     table = Table(show_edge=False, header_style="bold", pad_edge=False)
     for title, width in COLUMNS:
-        table.add_column(title, justify="right" if width > 0 else "left",
-                         overflow="fold")
+        table.add_column(title, justify="right" if width > 0 else "left", overflow="fold")
     count = 0
     for count, row in enumerate(rows, 1):
         table.add_row(*_styled(row, row_cells(row, session.first_time)))

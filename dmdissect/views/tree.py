@@ -28,12 +28,18 @@ def _label(node: Node, where: int | None) -> Text:
 
 
 def _finding(finding: Finding) -> Text:
-    return Text(f"[{finding.severity.value}] {finding.message}",
-                style=SEVERITY_STYLES[finding.severity])
+    return Text(
+        f"[{finding.severity.value}] {finding.message}", style=SEVERITY_STYLES[finding.severity]
+    )
 
 
-def _add(parent: Tree, nodes: list[Node], base: int | None, by_field: dict[str, list[Finding]],
-         prefix: str = "") -> None:
+def _add(
+    parent: Tree,
+    nodes: list[Node],
+    base: int | None,
+    by_field: dict[str, list[Finding]],
+    prefix: str = "",
+) -> None:
     """Nodes under ``parent``; ``base`` is where their layer starts in the frame."""
     for node in nodes:
         where = None if base is None or node.offset is None else base + node.offset
@@ -72,9 +78,10 @@ def message_tree(message: Message, first_time: float | None) -> Tree:
         if summary:
             title.append(f": {summary}")
         _add(tree.add(title), walk(body), base + HEADER_SIZE, by_field)
-    for kind, rest in (("bytes of what was cut short", message.cut),
-                       ("body (undecoded)" if body is None else "bytes after the message",
-                        message.trailing)):
+    for kind, rest in (
+        ("bytes of what was cut short", message.cut),
+        ("body (undecoded)" if body is None else "bytes after the message", message.trailing),
+    ):
         if rest:
             more = "..." if len(rest) > 64 else ""
             tree.add(Text(f"{kind}: {plural(len(rest), 'byte')}: {rest[:64].hex()}{more}"))
