@@ -12,10 +12,7 @@ from __future__ import annotations
 import tracemalloc
 
 import pytest
-from hypothesis import given
-from hypothesis import strategies as st
 
-from dmdissect.analysis.intervals import PageSet, coalesce
 from dmdissect.analysis.records import RETAIN_FRAMES
 from dmdissect.analysis.transactions import ORDER_LIMIT, Tracker, annotate
 from dmdissect.layers import (
@@ -788,45 +785,6 @@ def test_a_long_status_stream_keeps_memory_flat():
     tracemalloc.stop()
     assert [brief(row) for row in rows] == [("status", 1, 1, 20000, 20000)]
     assert peak < 512 * 1024
-
-
-# --- the page sets under the checks ---------------------------------------------------------
-
-ranges = st.lists(st.tuples(st.integers(0, 200), st.integers(0, 40)), max_size=12)
-
-
-@given(ranges, ranges)
-def test_pageset_agrees_with_a_set_of_pages(added, removed):
-    model: set[int] = set()
-    pages = PageSet(limit=1000)
-    for start, count in added:
-        assert pages.overlap(start, start + count) == len(model & set(range(start, start + count)))
-        pages.add(start, start + count)
-        model |= set(range(start, start + count))
-    for start, count in removed:
-        pages.remove(start, start + count)
-        model -= set(range(start, start + count))
-    covered = {p for s, e in zip(pages.starts, pages.ends) for p in range(s, e)}
-    assert covered == model
-    assert all(e < s2 for e, s2 in zip(pages.ends, pages.starts[1:]))
-
-
-@given(ranges)
-def test_coalesce_merges_and_counts_pages_given_twice(given_ranges):
-    runs, twice = coalesce(given_ranges)
-    pages = [p for start, count in given_ranges for p in range(start, start + count)]
-    assert {p for s, e in runs for p in range(s, e)} == set(pages)
-    assert twice == len(pages) - len(set(pages))
-    assert all(e < s2 for (_, e), (s2, _) in zip(runs, runs[1:]))
-
-
-def test_pageset_stops_growing_at_its_limit():
-    pages = PageSet(limit=2)
-    assert pages.add(0, 1) and pages.add(10, 11)
-    assert pages.add(20, 21) is False
-    assert pages.overflowed is True
-    assert pages.add(1, 5) is True
-    assert (pages.starts, pages.ends) == ([0, 10], [5, 11])
 
 
 def test_a_message_newer_than_the_negotiated_protocol_is_flagged():

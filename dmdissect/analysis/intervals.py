@@ -6,73 +6,102 @@ ballooned earlier in the capture?".  Pages come in ranges, so intervals keep
 memory proportional to the number of disjoint runs, and a cap on that number
 keeps it bounded whatever the input; past the cap the set stops growing and
 says so (``overflowed``), so that callers can stop trusting it.
+
+A guest balloons 2 MiB chunks from wherever its free memory is, so runs
+arrive at scattered places: the intervals live in a ``SortedDict`` (start ->
+end), whose inserts and deletes cost a logarithmic number of steps and shift
+at most a few thousand entries, however many runs are kept.  A flat sorted
+list would move every later entry on each insert: quadratic on such input.
 """
 
 from __future__ import annotations
 
-from bisect import bisect_left, bisect_right
+from sortedcontainers import SortedDict
 
 
 class PageSet:
     """Half-open intervals ``[start, end)`` of page numbers, at most ``limit`` of them."""
 
-    __slots__ = ("starts", "ends", "limit", "overflowed")
+    __slots__ = ("_runs", "limit", "overflowed")
 
     def __init__(self, limit: int) -> None:
-        self.starts: list[int] = []
-        self.ends: list[int] = []
+        self._runs: SortedDict = SortedDict()
         self.limit = limit
         self.overflowed = False
 
     def __len__(self) -> int:
-        return len(self.starts)
+        return len(self._runs)
+
+    def runs(self) -> list[tuple[int, int]]:
+        """The intervals as ``(start, end)`` pairs, in order."""
+        return list(self._runs.items())
+
+    def _touching(self, start: int, end: int, strict: bool) -> list[int]:
+        """Starts of the intervals that meet ``[start, end)``.
+
+        ``strict``: only those sharing a page; else also those that merely
+        touch it at either end (and so merge with it).
+        """
+        runs = self._runs
+        keys: list[int] = []
+        index = runs.bisect_left(start)
+        if index:
+            before, before_end = runs.peekitem(index - 1)
+            if before_end > start or (not strict and before_end == start):
+                keys.append(before)
+        size = len(runs)
+        while index < size:
+            key = runs.peekitem(index)[0]
+            if key > end or (strict and key == end):
+                break
+            keys.append(key)
+            index += 1
+        return keys
 
     def overlap(self, start: int, end: int) -> int:
         """How many pages of ``[start, end)`` are already in the set."""
-        starts, ends = self.starts, self.ends
-        index = max(bisect_right(starts, start) - 1, 0)
+        if end <= start:
+            return 0
+        runs = self._runs
         total = 0
-        while index < len(starts) and starts[index] < end:
-            total += max(0, min(end, ends[index]) - max(start, starts[index]))
-            index += 1
+        for key in self._touching(start, end, strict=True):
+            total += min(end, runs[key]) - max(start, key)
         return total
 
     def add(self, start: int, end: int) -> bool:
         """Add ``[start, end)``, merging with touching intervals; False when full."""
         if end <= start:
             return True
-        lo = bisect_left(self.ends, start)
-        hi = bisect_right(self.starts, end)
-        if lo < hi:
-            merged = (min(start, self.starts[lo]), max(end, self.ends[hi - 1]))
-            self.starts[lo:hi] = [merged[0]]
-            self.ends[lo:hi] = [merged[1]]
+        runs = self._runs
+        keys = self._touching(start, end, strict=False)
+        if keys:
+            first = min(start, keys[0])
+            last = max(end, runs[keys[-1]])
+            for key in keys:
+                del runs[key]
+            runs[first] = last
             return True
-        if len(self.starts) >= self.limit:
+        if len(runs) >= self.limit:
             self.overflowed = True
             return False
-        self.starts.insert(lo, start)
-        self.ends.insert(lo, end)
+        runs[start] = end
         return True
 
     def remove(self, start: int, end: int) -> None:
         """Take ``[start, end)`` out; a split interval may leave one piece each side."""
         if end <= start:
             return
-        lo = bisect_right(self.ends, start)
-        hi = bisect_left(self.starts, end)
-        if lo >= hi:
+        runs = self._runs
+        keys = self._touching(start, end, strict=True)
+        if not keys:
             return
-        starts: list[int] = []
-        ends: list[int] = []
-        if self.starts[lo] < start:
-            starts.append(self.starts[lo])
-            ends.append(start)
-        if self.ends[hi - 1] > end:
-            starts.append(end)
-            ends.append(self.ends[hi - 1])
-        self.starts[lo:hi] = starts
-        self.ends[lo:hi] = ends
+        first, last = keys[0], runs[keys[-1]]
+        for key in keys:
+            del runs[key]
+        if first < start:
+            runs[first] = start
+        if last > end:
+            runs[end] = last
 
 
 def coalesce(ranges: list[tuple[int, int]]) -> tuple[list[tuple[int, int]], int]:
