@@ -1029,16 +1029,6 @@ def test_stdin_empty(monkeypatch):
     assert str(info.value) == "<stdin> is empty"
 
 
-def test_compressed_input_is_refused_with_a_hint(tmp_path):
-    import gzip
-
-    path = tmp_path / "capture.pcapng.gz"
-    path.write_bytes(gzip.compress(shb("<")))
-    with pytest.raises(InputError) as info:
-        open_frames(str(path))
-    assert str(info.value) == f"{path} is gzip-compressed; decompress it first"
-
-
 def test_pcapng_interface_block_too_short(tmp_path):
     data = shb("<") + block("<", 1, b"") + epb("<", 0, 1, STATUS)
     frames = frames_of(data, tmp_path)

@@ -70,17 +70,19 @@ def _open(path: str) -> tuple[BinaryIO, str, bool]:
         raise InputError(f"cannot read {path}: {exc.strerror or exc}") from None
 
 
-def _read_head(stream: BinaryIO, name: str, size: int) -> bytes:
+def _read_head(stream: BinaryIO, name: str, size: int, pipe: bool | None = None) -> bytes:
     """The first bytes, enough to tell the format, at most ``size``.
 
     Files are read in one go; a pipe is read as its data arrives and only
     until the format is clear, so that live input (``dmesg -w``) flows.
+    ``pipe`` says what ``stream`` is when it cannot tell itself (decompressed
+    data read from a pipe).
     """
     from dmdissect.sources.capture import read_up_to
     from dmdissect.sources.detect import decided
 
     try:
-        if not _is_pipe(stream):
+        if not (_is_pipe(stream) if pipe is None else pipe):
             return read_up_to(stream, size)
         head = b""
         read1 = getattr(stream, "read1", stream.read)
@@ -158,15 +160,20 @@ def read_frames(
     ``name`` is used in messages and origins; with ``owned`` the stream is
     closed when the frames end or fail.
     """
-    from dmdissect.sources.detect import HEAD_SIZE, compression, detect_format, is_text
+    from dmdissect.sources.compressed import compression, decompressed
+    from dmdissect.sources.detect import HEAD_SIZE, detect_format, is_text
 
     try:
         head = _read_head(stream, name, HEAD_SIZE)
         if not head:
             raise InputError(f"{name} is empty")
-        packed = compression(head) if fmt is None else None
+        source: BinaryIO = stream
+        packed = compression(head)
         if packed:
-            raise InputError(f"{name} is {packed}-compressed; decompress it first")
+            source = decompressed(io.BufferedReader(_Replay(head, stream)), packed, name)
+            head = _read_head(source, name, HEAD_SIZE, pipe=_is_pipe(stream))
+            if not head:
+                raise InputError(f"{name} is empty once {packed}-decompressed")
         detected = fmt is None
         fmt = fmt or detect_format(head)
         if fmt is None:
@@ -176,7 +183,7 @@ def read_frames(
             )
         if fmt == "hex" and not is_text(head):
             raise InputError(f"{name} is binary data, not a hex dump")
-        replay = io.BufferedReader(_Replay(head, stream))
+        replay = io.BufferedReader(_Replay(head, source))
         frames = _reader(fmt, replay, name, linktype, hex_order)
         first = next(frames, None)
         if first is None and detected and fmt == "hex":

@@ -19,24 +19,6 @@ from dmdissect.sources.capture import PCAP_MAGICS, PCAPNG_BOM, PCAPNG_SHB
 #: How many leading bytes :func:`detect_format` wants to see.
 HEAD_SIZE = 65536
 
-#: Compressed files are not read; left undetected they would pass for raw messages.
-COMPRESSED = {
-    b"\x1f\x8b": "gzip",
-    b"\x28\xb5\x2f\xfd": "zstd",
-    b"\x04\x22\x4d\x18": "lz4",
-    b"\xfd7zXZ\x00": "xz",
-    b"BZh": "bzip2",
-}
-
-
-def compression(head: bytes) -> str | None:
-    """The name of the compressor whose magic starts ``head``, if any."""
-    for magic, name in COMPRESSED.items():
-        if head.startswith(magic):
-            return name
-    return None
-
-
 #: Byte-order marks of UTF-16 text, which is full of zero bytes yet still text.
 UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
 
