@@ -1,4 +1,4 @@
-"""Compressed inputs, made by the real gzip, bzip2, xz and zstd commands, read as tshark reads them."""
+"""Compressed inputs made by the real gzip, bzip2, xz and zstd commands, read as tshark does."""
 
 from __future__ import annotations
 
