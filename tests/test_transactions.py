@@ -361,12 +361,16 @@ def test_guest_at_floor_and_partial_balloon():
 
 
 def test_a_truncated_part_that_claims_ranges_is_not_the_floor():
-    """range_count 3 with the ranges cut off: pages 0, but the guest did not say floor."""
+    """range_count 3 with the ranges cut off: pages 0, but the guest did not say floor.
+
+    Nor is it "partial": the cut ranges were given, the capture lost them.
+    """
     part = bytes(balloon_part(20, 0, chunks(0x300000, 3)))[:16]
     frames = make_frames([DMHeader(trans_id=3) / DMBalloonRequest(num_pages=1536)])
     frames.append(Frame(2, part, T0 + 0.25))
     rows = list(transactions_of(frames, Tracker()))
-    assert [brief(row) for row in rows] == [("balloon", 1, [1, 2], 0, 1536, "partial", True)]
+    assert [brief(row) for row in rows] == [("balloon", 1, [1, 2], 0, 1536, "unknown", True)]
+    assert rows[0].pages_lower_bound
 
 
 def test_hot_add_permanent_transient_and_success():

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 from scapy.fields import PacketField
 from scapy.packet import Packet
 
+from dmdissect.analysis.known import known
 from dmdissect.findings import Finding, error, note, warning
 from dmdissect.layers import (
     DESCRIPTOR_SIZE,
@@ -213,14 +214,23 @@ def _reserved(obj: Any, layer: type, prefix: str = "") -> list[Finding]:
 
 
 def _semantics(body: Any, layer: type) -> list[Finding]:
-    if layer is DMVersionRequest and body.version.version not in PROTOCOL_VERSIONS:
+    """What the values mean; a value the bytes end before is unknown and says nothing."""
+    if (
+        layer is DMVersionRequest
+        and known(body, "version") is not None
+        and body.version.version not in PROTOCOL_VERSIONS
+    ):
         return [
             note(
                 f"version {version_text(body.version.version)} is not a known protocol version",
                 "version",
             )
         ]
-    if layer is DMHotRemoveRequest and int(body.qos_flags) & ~QOS_MASK:
+    if (
+        layer is DMHotRemoveRequest
+        and known(body, "qos_flags") is not None
+        and int(body.qos_flags) & ~QOS_MASK
+    ):
         return [
             warning(
                 f"qos_flags {int(body.qos_flags):#x} has bits outside "
@@ -228,8 +238,8 @@ def _semantics(body: Any, layer: type) -> list[Finding]:
                 "qos_flags",
             )
         ]
-    if layer is DMHotAddResponse:
-        if body.result == 1 and body.page_count == 0:
+    if layer is DMHotAddResponse and known(body, "result") is not None:
+        if body.result == 1 and known(body, "page_count") == 0:
             return [
                 note(
                     "result 1 with page_count 0: permanent failure, the host stops hot-adding",

@@ -104,10 +104,17 @@ class Transaction:
     dropped_findings: int = 0
     truncated: bool = False
     closed: bool = False
+    #: Parts whose bytes were cut short (torn or snapped): ``pages`` is then a lower bound.
+    cut_parts: int = 0
 
     @property
     def name(self) -> str:
         return f"{self.kind} #{self.number}"
+
+    @property
+    def pages_lower_bound(self) -> bool:
+        """Cut parts hide ranges, so the pages counted are at least, not exactly, moved."""
+        return self.cut_parts > 0
 
     @property
     def duration(self) -> float | None:
@@ -171,10 +178,15 @@ class Transaction:
             asked = ""
             if self.pages_requested is not None and self.kind != "unballoon":
                 asked = f" of {self.pages_requested}"
+            least = "at least " if self.pages_lower_bound else ""
             text = (
                 f"{self.part_count} {'part' if self.part_count == 1 else 'parts'}, "
-                f"{pages}{asked} pages ({mib(pages)}), {outcome}"
+                f"{least}{pages}{asked} pages ({least}{mib(pages)}), {outcome}"
             )
+            if self.cut_parts:
+                text += f" ({self.cut_parts} cut short)"
+        elif self.kind == "hot_add" and self.pages is None:
+            text = f"pages unknown, {outcome}"
         elif self.kind == "hot_add":
             asked = "" if self.pages_requested is None else f" of {self.pages_requested}"
             text = f"{pages}{asked} pages ({mib(pages)}), {outcome}"
@@ -201,6 +213,7 @@ class Transaction:
             "parts": self.parts_shown,
             "ranges": self.range_count,
             "pages": self.pages,
+            "pages_lower_bound": self.pages_lower_bound,
             "pages_requested": self.pages_requested,
             "outcome": self.outcome,
             "detail": self.detail,

@@ -37,6 +37,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
 from dmdissect.analysis.intervals import PageSet, coalesce
+from dmdissect.analysis.known import known
 from dmdissect.analysis.records import (
     GUEST,
     HOST,
@@ -112,6 +113,17 @@ def _sender(msg_type: int) -> str:
     return GUEST if SENDER.get(msg_type) == GUEST_TO_HOST else HOST
 
 
+def is_cut(message) -> bool:
+    """Fewer bytes arrived than were sent: snapped by the capture, or torn before hdr.size.
+
+    A range_count larger than a whole message's bytes is a lying count, not a cut.
+    """
+    frame = message.frame
+    if frame.wire_length is not None and frame.wire_length > len(frame.data):
+        return True
+    return message.size is not None and message.size > message.available
+
+
 def _more(body) -> bool:
     """More parts follow; a truncated part is not known to be the last."""
     return bool(body.more_pages) or "more_pages" in body.missing
@@ -129,6 +141,8 @@ class Tracker:
         self._other: Series | None = None
         self._order: deque[Transaction | Series] = deque()
         self._ballooned = PageSet(BALLOONED_LIMIT)
+        #: Balloon parts cut short so far: their missing ranges were ballooned unseen.
+        self._ballooned_cut = 0
         self._negotiated = False
         self._handlers = {
             1: self._version_request,
@@ -375,9 +389,10 @@ class Tracker:
                 note("version negotiated again: the channel was reopened (suspend/resume?)"),
             )
         pending.request_id = message.trans_id
-        pending.version = body.version.version
-        pending.last_attempt = bool(body.is_last_attempt)
-        pending.txn.detail = version_text(pending.version)
+        offered = known(body, "version")
+        pending.version = None if offered is None else offered.version
+        pending.last_attempt = bool(known(body, "is_last_attempt"))
+        pending.txn.detail = "version unknown" if offered is None else version_text(offered.version)
 
     def _reset(self, message) -> None:
         """A version offer after an accepted one: the channel was reopened."""
@@ -404,7 +419,13 @@ class Tracker:
     def _version_response(self, message) -> None:
         pending = self._reply_link("version", message)
         txn = pending.txn
-        accepted = bool(message.body.is_accepted)
+        answer = known(message.body, "is_accepted")
+        if answer is None:
+            # The bytes end before is_accepted: the answer is unknown, never "refused".
+            self._close(pending, False, "the response is cut before is_accepted",
+                        final=message.frame.index)
+            return
+        accepted = bool(answer)
         txn.outcome = "accepted" if accepted else "refused"
         if accepted:
             self._negotiated = True
@@ -428,26 +449,35 @@ class Tracker:
         body = message.body
         pending = self._open_txn("capabilities", message, "request", "request")
         pending.request_id = message.trans_id
-        caps = body.caps
+        caps = known(body, "caps")
+        if caps is None:
+            pending.txn.detail = "capabilities unknown (cut short)"
+            return
         pending.txn.detail = caps.mysummary()
         self.session.guest_caps = {
             "balloon": caps.balloon,
             "hot_add": caps.hot_add,
             "hot_add_alignment": caps.hot_add_alignment,
             "hot_remove": caps.hot_remove,
-            "min_page_cnt": body.min_page_cnt,
-            "max_page_number": body.max_page_number,
+            "min_page_cnt": known(body, "min_page_cnt"),
+            "max_page_number": known(body, "max_page_number"),
         }
 
     def _caps_response(self, message) -> None:
         pending = self._reply_link("capabilities", message)
         body = message.body
-        accepted = bool(body.is_accepted)
+        answer = known(body, "is_accepted")
+        if answer is None:
+            self._close(
+                pending, False, "the response is cut before is_accepted", final=message.frame.index
+            )
+            return
+        accepted = bool(answer)
         pending.txn.outcome = "accepted" if accepted else "refused"
         self.session.host_caps = {
-            "is_accepted": body.is_accepted,
-            "hot_remove": body.hot_remove,
-            "suppress_pressure_reports": body.suppress_pressure_reports,
+            "is_accepted": answer,
+            "hot_remove": known(body, "hot_remove"),
+            "suppress_pressure_reports": known(body, "suppress_pressure_reports"),
         }
         if not accepted:
             self._flag(message, pending.txn, warning("capabilities refused by the host"))
@@ -464,11 +494,12 @@ class Tracker:
         txn = pending.txn
         txn.pages = 0
         if kind == "balloon":
-            txn.pages_requested = body.num_pages
+            txn.pages_requested = known(body, "num_pages")
         else:
-            txn.pages_requested = body.page_count
-            pending.node = body.virtual_node
-            txn.detail = f"node {body.virtual_node}"
+            txn.pages_requested = known(body, "page_count")
+            pending.node = known(body, "virtual_node")
+            if pending.node is not None:
+                txn.detail = f"node {pending.node}"
 
     def _balloon_response(self, message) -> None:
         unballoon = self._open.get("unballoon")
@@ -499,7 +530,8 @@ class Tracker:
         self._add_part(pending, message)
         if kind == "hot_remove":
             node = "" if pending.node is None else f"node {pending.node}, "
-            pending.txn.detail = f"{node}result {body.result}"
+            result = known(body, "result")
+            pending.txn.detail = f"{node}result {'unknown' if result is None else result}"
         if not _more(body):
             self._finish_parts(pending, message)
 
@@ -508,8 +540,11 @@ class Tracker:
         txn = pending.txn
         pages = txn.pages or 0
         asked = txn.pages_requested
-        claimed = getattr(message.body, "range_count", None)
-        if txn.kind == "balloon" and pages == 0 and claimed == 0:
+        claimed = known(message.body, "range_count")
+        if txn.cut_parts and (asked is None or pages < asked):
+            # A part cut short hides ranges: what was counted is only a lower bound.
+            txn.outcome = "unknown"
+        elif txn.kind == "balloon" and pages == 0 and claimed == 0:
             txn.outcome = "at_floor"
         elif txn.kind == "hot_remove" and pages == 0:
             txn.outcome = "refused"
@@ -533,6 +568,10 @@ class Tracker:
         ranges = [(r.start_page, r.page_cnt) for r in body.range_array]
         pages = sum(count for _, count in ranges)
         part = Part(message.frame.index, message.trans_id, _more(body), len(ranges), pages)
+        if is_cut(message):
+            txn.cut_parts += 1
+            if txn.kind == "balloon":
+                self._ballooned_cut += 1
         txn.part_count += 1
         txn.range_count += len(ranges)
         txn.pages = (txn.pages or 0) + pages
@@ -605,7 +644,8 @@ class Tracker:
         for start, end in runs:
             missing += (end - start) - ballooned.overlap(start, end)
             ballooned.remove(start, end)
-        if missing and not ballooned.overflowed:
+        # Cut balloon parts hid ranges that were ballooned unseen: then nothing can be said.
+        if missing and not ballooned.overflowed and not self._ballooned_cut:
             self._flag(
                 message,
                 txn,
@@ -649,23 +689,30 @@ class Tracker:
         pending = self._open_txn("hot_add", message, "request", "request")
         body = message.body
         txn = pending.txn
-        txn.pages_requested = body.range.page_cnt
-        txn.detail = f"at {body.range.start_page:#x}"
-        if body.region is not None:
+        wanted = known(body, "range")
+        if wanted is None:
+            txn.detail = "range unknown (cut short)"
+            return
+        txn.pages_requested = wanted.page_cnt
+        txn.detail = f"at {wanted.start_page:#x}"
+        if known(body, "region") is not None:
             txn.detail += f", region {body.region.page_cnt} pages at {body.region.start_page:#x}"
 
     def _hot_add_response(self, message) -> None:
         pending = self._reply_link("hot_add", message)
         body = message.body
         txn = pending.txn
-        txn.pages = body.page_count
-        if body.result == 0:
-            txn.outcome = "transient_failure"
-        elif body.result == 1 and body.page_count == 0:
-            txn.outcome = "permanent_failure"
-        elif body.result != 1:
+        txn.pages = known(body, "page_count")
+        result = known(body, "result")
+        if result is None:
             txn.outcome = "unknown"
-        elif txn.pages_requested is not None and body.page_count < txn.pages_requested:
+        elif result == 0:
+            txn.outcome = "transient_failure"
+        elif result == 1 and txn.pages == 0:
+            txn.outcome = "permanent_failure"
+        elif result != 1 or txn.pages is None:
+            txn.outcome = "unknown"
+        elif txn.pages_requested is not None and txn.pages < txn.pages_requested:
             txn.outcome = "partial"
         else:
             txn.outcome = "accepted"

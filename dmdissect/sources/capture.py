@@ -186,6 +186,7 @@ def iter_pcap(stream: BinaryIO, name: str, linktype: int | None = None) -> Itera
             time=(sec * units + frac) / units,
             origin=f"{name}#{number}@{offset}",
             findings=_snapped(caplen, wirelen),
+            wire_length=wirelen if wirelen > caplen else None,
         )
         if len(data) < caplen:
             frame.findings.insert(0, error(f"record truncated: {len(data)} of {caplen} bytes"))
@@ -520,6 +521,8 @@ class _PcapNg:
                 error(f"captured length {caplen} runs past the block end; {room} bytes kept")
             )
         frame.findings.extend(_snapped(caplen, wirelen))
+        if wirelen > caplen:
+            frame.wire_length = wirelen
         if interface is not None and ticks is not None:
             frame.time = interface.time(ticks)
         options_at = fixed + caplen + (-caplen % 4)

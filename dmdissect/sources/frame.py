@@ -26,6 +26,7 @@ class Frame:
     times.  ``origin`` says where the bytes came from (``file:line`` for text,
     ``file#record@offset`` for captures) so that findings can point at it.
     ``findings`` holds what the source itself noticed (a broken hex line).
+    ``wire_length`` is set when a capture's snap length cut the packet.
     """
 
     index: int
@@ -36,3 +37,5 @@ class Frame:
     origin: str = ""
     comment: str | None = None
     findings: list[Finding] = field(default_factory=list)
+    #: The message's length on the wire when the capture kept fewer bytes (snap length).
+    wire_length: int | None = None

@@ -16,7 +16,8 @@ JSON (``-T json``: one array; ``-T jsonl``: one object a line), in start order:
   spaces collide), ``parts`` (balloon and hot_remove: the guest's parts;
   unballoon: the host's parts; other kinds: messages), ``ranges``, ``pages``
   (moved: balloon and hot_remove, the response ranges; unballoon, the request
-  ranges; hot_add, the response's page_count), ``pages_requested``,
+  ranges; hot_add, the response's page_count), ``pages_lower_bound`` (a part
+  was cut short: ``pages`` counts what arrived), ``pages_requested``,
   ``outcome`` (accepted, refused, partial, at_floor, transient_failure,
   permanent_failure, sent, unknown), ``detail`` (version offered,
   capabilities, hot-add range, info entries), ``complete``, ``reason`` (why
@@ -115,10 +116,14 @@ def pages_cells(txn: Transaction) -> tuple[str, str]:
     """``moved/asked`` in pages and in MiB (only moved when nothing else was asked)."""
     if txn.pages is None:
         return "-", "-"
+    least = ">=" if txn.pages_lower_bound else ""
     asked = txn.pages_requested
     if asked is None or (txn.kind == "unballoon" and asked == txn.pages):
-        return str(txn.pages), _mib_number(txn.pages)
-    return f"{txn.pages}/{asked}", f"{_mib_number(txn.pages)}/{_mib_number(asked)}"
+        return f"{least}{txn.pages}", f"{least}{_mib_number(txn.pages)}"
+    return (
+        f"{least}{txn.pages}/{asked}",
+        f"{least}{_mib_number(txn.pages)}/{_mib_number(asked)}",
+    )
 
 
 def outcome_text(txn: Transaction) -> str:
@@ -295,7 +300,8 @@ def _totals(txn: Transaction) -> str:
     else:
         counts = [plural(txn.frame_count, "message")]
     if txn.pages is not None:
-        counts.append(f"{txn.pages} pages ({mib(txn.pages)}) moved")
+        least = "at least " if txn.pages_lower_bound else ""
+        counts.append(f"{least}{txn.pages} pages ({mib(txn.pages)}) moved")
     if txn.pages_requested is not None:
         counts.append(f"{txn.pages_requested} pages ({mib(txn.pages_requested)}) asked")
     times = f"duration {_seconds(txn.duration)} s"
