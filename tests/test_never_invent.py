@@ -162,7 +162,9 @@ def test_a_capture_cut_by_editcap_s_24_says_so_on_each_message_and_bounds_totals
     for original, message in zip(whole, messages):
         snapped = [t for t in texts(message) if "snap length" in t]
         if len(original.data) > 24:
-            assert snapped == [f"packet cut by the capture's snap length: 24 of {len(original.data)} bytes"]
+            assert snapped == [
+                f"packet cut by the capture's snap length: 24 of {len(original.data)} bytes"
+            ]
         else:
             assert snapped == []
     rows = [r for r in transactions_of(open_frames(str(cut))) if r.kind == "balloon"]

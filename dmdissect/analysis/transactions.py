@@ -422,8 +422,9 @@ class Tracker:
         answer = known(message.body, "is_accepted")
         if answer is None:
             # The bytes end before is_accepted: the answer is unknown, never "refused".
-            self._close(pending, False, "the response is cut before is_accepted",
-                        final=message.frame.index)
+            self._close(
+                pending, False, "the response is cut before is_accepted", final=message.frame.index
+            )
             return
         accepted = bool(answer)
         txn.outcome = "accepted" if accepted else "refused"
