@@ -35,7 +35,14 @@ from dmdissect.layers.fields import (
     OptionalPacketField,
     SizedPacketListField,
 )
-from dmdissect.layers.header import HEADER_SIZE, DMHeader, mib, plural, version_text
+from dmdissect.layers.header import (
+    HEADER_SIZE,
+    PROTOCOL_VERSIONS,
+    DMHeader,
+    mib,
+    plural,
+    version_text,
+)
 from dmdissect.layers.layout import layout_of
 
 PAGE_RANGE_SIZE = 8
@@ -57,6 +64,8 @@ class DMVersion(DMStruct):
     """``union dm_version``: minor in the low word, major in the high word."""
 
     name = "dm_version"
+    #: The names of the union read as one 32-bit word (``version.version``).
+    whole_values = PROTOCOL_VERSIONS
     fields_desc = [
         LEShortField("minor_version", 0),
         LEShortField("major_version", 0),
@@ -110,15 +119,23 @@ class DMPageRange(DMStruct):
         return f"{self.start_page:#x}+{self.page_cnt}"
 
 
+def _page_count_entry(pkt: Packet) -> bool:
+    """``data`` is a page count; ``data_size`` None is a packet being built."""
+    when = DMInfoEntry.variant_when["data"]
+    return pkt.type == when["type"] and pkt.data_size in (None, when["data_size"])
+
+
 class DMInfoEntry(DMStruct):
     """``struct dm_info_header``: one typed entry of an info message."""
 
     name = "dm_info_header"
+    #: When ``data`` is a 64-bit page count instead of bytes (MAX_PAGE_CNT of 8 bytes).
+    variant_when = {"data": {"type": 0, "data_size": 8}}
     fields_desc = [
         LEIntEnumField("type", 0, INFO_TYPES),
         FieldLenField("data_size", None, length_of="data", fmt="<I"),
         MultipleTypeField(
-            [(LELongField("data", 0), lambda p: p.type == 0 and p.data_size in (None, 8))],
+            [(LELongField("data", 0), lambda p: _page_count_entry(p))],
             XStrLenField("data", b"", length_from=lambda p: p.data_size),
         ),
     ]

@@ -1,0 +1,493 @@
+"""Every field a filter or ``-T fields`` can name: the protocol's and the analysis's.
+
+The protocol fields come from :mod:`dmdissect.layers.registry` (derived from
+``fields_desc``); this module adds what only the analysis knows (the frame,
+the direction, the transaction link, expert findings, left-over bytes) and,
+for every name, a *getter*: a function from a dissected message to the list
+of values the field has in it.  An empty list means the field is absent; a
+repeated field (a page range's ``start_page``) gives one value per
+occurrence.  Getters read the fast-path message (values objects or Scapy
+packets alike, by attribute) and never build a Scapy packet.
+
+``FIELDS`` maps each name to a :class:`FieldDef`; :func:`lookup` also takes
+the ``hvdm.`` prefix the Wireshark plugin registers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from dmdissect.layers import DESCRIPTOR_SIZE, HEADER_SIZE, MESSAGE_LAYERS
+from dmdissect.layers.compiled import layer_of
+from dmdissect.layers.registry import PREFIX, PROTOCOL_FIELDS, ProtocolField
+
+#: Value types of fields, as filters and ``dmdissect fields`` name them.
+UINT, BOOL, ENUM, FLAGS, BYTES, STRING, TIME, FLOAT, NONE = (
+    "uint",
+    "bool",
+    "enum",
+    "flags",
+    "bytes",
+    "string",
+    "time",
+    "float",
+    "none",
+)
+
+Getter = Callable[[Any, "TimeReference"], list]
+
+#: How a filter may write a boolean value (Wireshark's spellings).
+BOOL_NAMES = {"True": 1, "False": 0, "true": 1, "false": 0, "TRUE": 1, "FALSE": 0}
+
+
+class TimeReference:
+    """The time ``frame.time_relative`` counts from: the first message's of the input."""
+
+    __slots__ = ("time",)
+
+    def __init__(self) -> None:
+        self.time: float | None = None
+
+    def see(self, message: Any) -> None:
+        if self.time is None:
+            self.time = message.frame.time
+
+
+@dataclass(frozen=True)
+class FieldDef:
+    """One name a filter can use: its value type, meaning, and how to read it."""
+
+    name: str
+    kind: str
+    description: str
+    get: Getter
+    repeated: bool = False
+    #: Names usable as values: value string -> number (enumerations, booleans).
+    names: Mapping[str, int] | None = None
+    protocol: ProtocolField | None = None
+    #: ``frame``, ``hvdm`` (the protocol's own fields) or ``analysis``.
+    group: str = "analysis"
+
+    @property
+    def abbrev(self) -> str:
+        return PREFIX + self.name
+
+
+# --- protocol fields ----------------------------------------------------------------
+
+
+def _plain(value: Any) -> Any:
+    """Scapy's flag values as integers; everything else as read."""
+    return value if type(value) in (int, bytes) else int(value)
+
+
+def _collect(obj: Any, path: tuple[str, ...], out: list) -> None:
+    name = path[0]
+    if name in obj.missing:
+        return
+    value = getattr(obj, name, None)
+    if value is None:
+        return
+    items = value if isinstance(value, list) else (value,)
+    for item in items:
+        if len(path) == 1:
+            out.append(item if hasattr(item, "missing") else _plain(item))
+        else:
+            _collect(item, path[1:], out)
+
+
+def _body_getter(field: ProtocolField) -> Getter:
+    layers = frozenset(MESSAGE_LAYERS[t] for t in field.messages)
+    path = tuple(field.name.split("."))
+    if len(path) == 1:
+        name = path[0]
+
+        def get_top(message: Any, ref: TimeReference) -> list:
+            body = message.body
+            if body is None or layer_of(body) not in layers or name in body.missing:
+                return []
+            value = getattr(body, name, None)
+            if value is None:
+                return []
+            if type(value) in (int, bytes) or isinstance(value, list):
+                return [value]
+            return [_plain_or_struct(value)]
+
+        return get_top
+
+    def get(message: Any, ref: TimeReference) -> list:
+        body = message.body
+        if body is None or layer_of(body) not in layers:
+            return []
+        out: list = []
+        _collect(body, path, out)
+        return out
+
+    return get
+
+
+def _plain_or_struct(value: Any) -> Any:
+    return value if hasattr(value, "missing") else _plain(value)
+
+
+def _header_getter(name: str) -> Getter:
+    attribute = name.split(".", 1)[1]
+
+    def get(message: Any, ref: TimeReference) -> list:
+        value = getattr(message, attribute)
+        return [] if value is None else [value]
+
+    return get
+
+
+def _vmbus_getter(name: str) -> Getter:
+    attribute = name.split(".", 1)[1]
+
+    def get(message: Any, ref: TimeReference) -> list:
+        vmbus = message.vmbus if message.framed else None
+        if vmbus is None or attribute in vmbus.missing:
+            return []
+        return [_plain(getattr(vmbus, attribute))]
+
+    return get
+
+
+def _protocol_def(field: ProtocolField) -> FieldDef:
+    if field.name.startswith("hdr."):
+        get = _header_getter(field.name)
+    elif field.name.startswith("vmbus."):
+        get = _vmbus_getter(field.name)
+    else:
+        get = _body_getter(field)
+    kind = {"choice": UINT, "struct": NONE, "list": NONE}.get(field.kind, field.kind)
+    names = None
+    if field.values:
+        names = {text: number for number, text in field.values.items()}
+    elif field.kind == "bool":
+        names = BOOL_NAMES
+    return FieldDef(
+        field.name,
+        kind,
+        field.description,
+        get,
+        repeated=field.repeated,
+        names=names,
+        protocol=field,
+        group="hvdm",
+    )
+
+
+# --- derived fields -----------------------------------------------------------------
+
+
+def _one(read: Callable[[Any], Any]) -> Getter:
+    def get(message: Any, ref: TimeReference) -> list:
+        value = read(message)
+        return [] if value is None else [value]
+
+    return get
+
+
+def _relative(message: Any, ref: TimeReference) -> list:
+    time = message.frame.time
+    if time is None or ref.time is None:
+        return []
+    return [round(time - ref.time, 6)]
+
+
+def _link(key: str) -> Getter:
+    def get(message: Any, ref: TimeReference) -> list:
+        link = message.transaction
+        value = link.ref_for(message).get(key) if link is not None else None
+        return [] if value is None else [value]
+
+    return get
+
+
+def _transaction_present(message: Any, ref: TimeReference) -> list:
+    return [] if message.transaction is None else [True]
+
+
+def _findings(attribute: str) -> Getter:
+    def get(message: Any, ref: TimeReference) -> list:
+        out = []
+        for finding in message.findings:
+            value = getattr(finding, attribute, None)
+            if value is not None:
+                out.append(getattr(value, "value", value))
+        return out
+
+    return get
+
+
+def _expert_present(message: Any, ref: TimeReference) -> list:
+    return [True] if message.findings else []
+
+
+def _bytes(read: Callable[[Any], bytes]) -> Getter:
+    def get(message: Any, ref: TimeReference) -> list:
+        value = read(message)
+        return [value] if value else []
+
+    return get
+
+
+def _header_bytes(message: Any) -> bytes | None:
+    return message.message_bytes[:HEADER_SIZE] if message.type is not None else None
+
+
+def _vmbus_bytes(message: Any) -> bytes | None:
+    return message.frame.data[:DESCRIPTOR_SIZE] if message.framed else None
+
+
+def _frame_attr(name: str) -> Getter:
+    return _one(lambda message: getattr(message.frame, name, None))
+
+
+#: What only the analysis knows: the frame, the link, the findings, left-over bytes.
+_DERIVED: tuple[FieldDef, ...] = (
+    FieldDef(
+        "frame",
+        BYTES,
+        "The frame's bytes (for slices: frame[0:2])",
+        _bytes(lambda m: m.frame.data),
+        group="frame",
+    ),
+    FieldDef(
+        "frame.number",
+        UINT,
+        "Frame number in the input, from 1",
+        _frame_attr("index"),
+        group="frame",
+    ),
+    FieldDef(
+        "frame.time",
+        TIME,
+        "Capture time: epoch seconds, or seconds since boot for dmesg",
+        _frame_attr("time"),
+        group="frame",
+    ),
+    FieldDef(
+        "frame.time_relative",
+        FLOAT,
+        "Seconds since the first message of the input",
+        _relative,
+        group="frame",
+    ),
+    FieldDef(
+        "frame.len", UINT, "Bytes in the frame", _one(lambda m: len(m.frame.data)), group="frame"
+    ),
+    FieldDef(
+        "frame.interface",
+        UINT,
+        "pcapng interface the frame was captured on",
+        _frame_attr("interface"),
+        group="frame",
+    ),
+    FieldDef(
+        "frame.comment", STRING, "The frame's pcapng comment", _frame_attr("comment"), group="frame"
+    ),
+    FieldDef(
+        "frame.file",
+        STRING,
+        "The input file the frame came from",
+        _frame_attr("file"),
+        group="frame",
+    ),
+    FieldDef(
+        "frame.origin",
+        STRING,
+        "Where the bytes came from: file#record@offset or file:line",
+        _frame_attr("origin"),
+        group="frame",
+    ),
+    FieldDef(
+        "hvdm",
+        BYTES,
+        "The Dynamic Memory message (without VMBus framing)",
+        _bytes(lambda m: m.message_bytes),
+        group="hvdm",
+    ),
+    FieldDef(
+        "hdr", BYTES, "The message header (struct dm_header)", _bytes(_header_bytes), group="hvdm"
+    ),
+    FieldDef(
+        "vmbus",
+        BYTES,
+        "The VMBus in-band descriptor, when the frame has one",
+        _bytes(_vmbus_bytes),
+        group="hvdm",
+    ),
+    FieldDef(
+        "direction",
+        STRING,
+        "guest->host or host->guest",
+        _one(lambda m: m.direction),
+        group="analysis",
+    ),
+    FieldDef(
+        "direction_source",
+        STRING,
+        "Who said the direction: capture, text, inferred or unknown",
+        _one(lambda m: m.direction_source),
+        group="analysis",
+    ),
+    FieldDef(
+        "type_name",
+        STRING,
+        "Message type name: DM_..., UNKNOWN(n), or ? when the bytes end before it",
+        _one(lambda m: m.type_name),
+        group="analysis",
+    ),
+    FieldDef(
+        "trailing",
+        BYTES,
+        "Bytes after a whole message",
+        _bytes(lambda m: m.trailing if m.body is not None else b""),
+        group="analysis",
+    ),
+    FieldDef(
+        "cut",
+        BYTES,
+        "Left-over bytes of a structure the input cut short",
+        _bytes(lambda m: m.cut),
+        group="analysis",
+    ),
+    FieldDef(
+        "body",
+        BYTES,
+        "Undecoded body of a message of unknown type",
+        _bytes(lambda m: m.rest if m.body is None else b""),
+        group="analysis",
+    ),
+    FieldDef(
+        "vmbus_trailing",
+        BYTES,
+        "Bytes after the VMBus packet",
+        _bytes(lambda m: m.extra),
+        group="analysis",
+    ),
+    FieldDef(
+        "transaction",
+        NONE,
+        "The message's transaction or series",
+        _transaction_present,
+        group="analysis",
+    ),
+    FieldDef(
+        "transaction.kind",
+        STRING,
+        "version, capabilities, balloon, unballoon, hot_add, hot_remove, info, status or other",
+        _link("kind"),
+        group="analysis",
+    ),
+    FieldDef(
+        "transaction.number",
+        UINT,
+        "Number of the transaction within its kind, from 1",
+        _link("number"),
+        group="analysis",
+    ),
+    FieldDef(
+        "transaction.role",
+        STRING,
+        "request, part, response, info, report or other",
+        _link("role"),
+        group="analysis",
+    ),
+    FieldDef(
+        "transaction.part",
+        UINT,
+        "Part number within the multi-part side (or place in a series)",
+        _link("part"),
+        group="analysis",
+    ),
+    FieldDef(
+        "transaction.rule",
+        STRING,
+        "What linked the message to its transaction",
+        _link("rule"),
+        group="analysis",
+    ),
+    FieldDef(
+        "transaction.request_frame",
+        UINT,
+        "Frame of the transaction's request",
+        _link("request_frame"),
+        group="analysis",
+    ),
+    FieldDef(
+        "transaction.final_frame",
+        UINT,
+        "Frame the transaction ends in (reassembled in)",
+        _link("final_frame"),
+        group="analysis",
+    ),
+    FieldDef(
+        "transaction.complete",
+        BOOL,
+        "The capture shows the whole transaction",
+        _link("complete"),
+        names=BOOL_NAMES,
+        group="analysis",
+    ),
+    FieldDef(
+        "transaction.reason",
+        STRING,
+        "Why the transaction is incomplete",
+        _link("reason"),
+        group="analysis",
+    ),
+    FieldDef("expert", NONE, "The message has expert findings", _expert_present, group="analysis"),
+    FieldDef("expert.id", STRING, "Finding id", _findings("id"), repeated=True, group="analysis"),
+    FieldDef(
+        "expert.group", STRING, "Finding group", _findings("group"), repeated=True, group="analysis"
+    ),
+    FieldDef(
+        "expert.severity",
+        STRING,
+        "Finding severity: error, warning or note",
+        _findings("severity"),
+        repeated=True,
+        group="analysis",
+    ),
+    FieldDef(
+        "expert.message",
+        STRING,
+        "Finding text",
+        _findings("message"),
+        repeated=True,
+        group="analysis",
+    ),
+    FieldDef(
+        "expert.field",
+        STRING,
+        "Field a finding concerns",
+        _findings("field"),
+        repeated=True,
+        group="analysis",
+    ),
+)
+
+
+def _build() -> dict[str, FieldDef]:
+    """Frame fields, the protocol's (whole-message entries first), then the analysis's."""
+    out: dict[str, FieldDef] = {}
+    for group in ("frame", "hvdm"):
+        out.update((f.name, f) for f in _DERIVED if f.group == group)
+    out.update((name, _protocol_def(field)) for name, field in PROTOCOL_FIELDS.items())
+    out.update((f.name, f) for f in _DERIVED if f.group == "analysis")
+    return out
+
+
+#: Every field by name: frame fields, protocol fields, then what the analysis adds.
+FIELDS: dict[str, FieldDef] = _build()
+
+
+def lookup(name: str) -> FieldDef | None:
+    """The field called ``name`` (``hvdm.`` optional), or None."""
+    if name.startswith(PREFIX):
+        name = name[len(PREFIX) :]
+    return FIELDS.get(name)
