@@ -1,163 +1,202 @@
-"""Benchmark dmdissect's commands on generated captures; prints medians of several runs.
+"""Benchmark dmdissect's commands on every session shape; prints a table for the README.
 
-    python bench/bench.py                 # 10k and 100k messages, 3 runs each
-    python bench/bench.py --sizes 10000,100000,1000000 --runs 5
+    python bench/bench.py                                  # every shape, 100k and 1M, 3 runs
+    python bench/bench.py --shapes mix,long --sizes 100000 --runs 5
+    python bench/bench.py --commands read,read-V --no-tshark
 
-Captures hold the realistic mix of the performance issue: 90% status reports,
-and balloon requests answered in 4 parts of 10 ranges each.  Every command
-runs as a separate process with its output to /dev/null, as a user would run
-it; peak memory is the child's maximum resident set size.  Plain Scapy
-dissection of the same messages (``DMHeader(bytes)``) runs in-process as the
-baseline.  Timings vary with the machine's load: compare medians and ratios
-from one run of this script, not numbers across machines.
+Shapes are described in :mod:`shapes` (bench/shapes.py); their files are made
+once with the project's layers from a fixed seed and kept in ``--dir``.  Every
+command runs as a separate process with its output to /dev/null, as a user
+would run it; "msgs/s" divides by the median wall time of ``--runs`` runs,
+start-up included (``--cpu``: by CPU time); "1M/100k" is the ratio of the two sizes' median times
+(linear is 10); peak memory is the largest resident set of any run.  Where
+tshark is installed, it reads the same pcapng files with ``bench/minimal.lua``
+(header fields and the balloon response's ranges) in the same run, and the
+"vs tshark" column divides dmdissect's rate by tshark's (``read`` against
+``tshark``, ``read -V`` against ``tshark -V``).  Progress goes to stderr; the
+tables at the end (stdout) are Markdown, ready for the README.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent))
+sys.path.insert(0, str(HERE))
 
-from dmdissect.layers import (  # noqa: E402
-    DMBalloonRequest,
-    DMBalloonResponse,
-    DMHeader,
-    DMPageRange,
-    DMStatusReport,
-)
-from dmdissect.layers.layout import layout_of  # noqa: E402
-from dmdissect.sources.frame import Frame  # noqa: E402
-from dmdissect.sources.writer import write_frames  # noqa: E402
+from shapes import SEED, SHAPES, write_shape  # noqa: E402
 
-T0 = 1_764_205_200.0
-TRANS_ID = next(s for s in layout_of(DMHeader).spots if s.name == "trans_id")
-
-
-def _with_id(template: bytes, trans_id: int) -> bytes:
-    data = bytearray(template)
-    data[TRANS_ID.offset : TRANS_ID.offset + TRANS_ID.size] = trans_id.to_bytes(
-        TRANS_ID.size, "little"
-    )
-    return bytes(data)
+#: Command label -> dmdissect arguments before the file.
+COMMANDS = {
+    "read": ["read"],
+    "read -T jsonl": ["read", "-T", "jsonl"],
+    "read -T json": ["read", "-T", "json"],
+    "timeline": ["timeline"],
+    "read -V": ["read", "-V"],
+    "read -x": ["read", "-x"],
+}
+#: dmdissect command -> the tshark command it is compared with.
+TSHARK = {"read": [], "read -V": ["-V"]}
+LUA = HERE / "minimal.lua"
+#: Start-up commands: (label, arguments); the capture is a 10-message mix.
+STARTUP = [("dmdissect --help", ["--help"]), ("dmdissect read --help", ["read", "--help"])]
 
 
-def session(count: int):
-    """Frames of the benchmark mix: each block is 45 status reports and a 4-part balloon."""
-    status = bytes(DMHeader() / DMStatusReport(num_avail=262144, num_committed=131072))
-    request = bytes(DMHeader() / DMBalloonRequest(num_pages=20480))
-    parts = [
-        bytes(
-            DMHeader()
-            / DMBalloonResponse(
-                more_pages=int(part < 3),
-                range_array=[
-                    DMPageRange(start_page=0x100000 + 512 * (10 * part + i), page_cnt=512)
-                    for i in range(10)
-                ],
-            )
-        )
-        for part in range(4)
-    ]
-    guest_id = host_id = 0
-    for index in range(count):
-        slot = index % 50
-        if slot == 45:
-            host_id += 1
-            data, direction = _with_id(request, host_id), "host->guest"
-        elif slot > 45:
-            guest_id += 1
-            data, direction = _with_id(parts[slot - 46], guest_id), "guest->host"
-        else:
-            guest_id += 1
-            data, direction = _with_id(status, guest_id), "guest->host"
-        yield Frame(
-            index + 1, data, time=T0 + index * 0.02, direction=direction, direction_source="capture"
-        )
+#: Time taken of a run: "wall" (what a user waits) or "cpu" (user + system of the child).
+CLOCK = {"mode": "wall"}
 
 
-def make_capture(path: Path, count: int) -> Path:
-    if not path.exists():
-        with path.open("wb") as out:
-            write_frames(session(count), out)
-    return path
-
-
-def run_command(args: list[str]) -> tuple[float, int]:
-    """Wall seconds and peak RSS (KiB) of one run of the CLI, output to /dev/null."""
+def run(argv: list[str]) -> tuple[float, float]:
+    """Seconds (see :data:`CLOCK`) and peak RSS (MiB) of one process, output to /dev/null."""
     with open(os.devnull, "wb") as sink:
         start = time.perf_counter()
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "dmdissect", *args], stdout=sink, stderr=subprocess.PIPE
-        )
+        proc = subprocess.Popen(argv, stdout=sink, stderr=subprocess.PIPE)
         _, status, usage = os.wait4(proc.pid, 0)
         elapsed = time.perf_counter() - start
-        proc.returncode = os.waitstatus_to_exitcode(status)
-    if proc.returncode != 0:
-        raise SystemExit(f"dmdissect {' '.join(args)} failed: {proc.stderr.read().decode()}")
-    return elapsed, usage.ru_maxrss
+    code = os.waitstatus_to_exitcode(status)
+    if code != 0:
+        raise SystemExit(f"{' '.join(argv)} failed ({code}): {proc.stderr.read().decode()}")
+    proc.stderr.close()
+    if CLOCK["mode"] == "cpu":
+        elapsed = usage.ru_utime + usage.ru_stime
+    return elapsed, usage.ru_maxrss / 1024
 
 
-def scapy_rate(path: Path, limit: int) -> float:
-    """Messages per second of plain Scapy dissection, records read with the same reader."""
-    from dmdissect.sources import open_frames
-
-    payloads = [frame.data for _, frame in zip(range(limit), open_frames(str(path)))]
-    start = time.perf_counter()
-    for data in payloads:
-        DMHeader(data)
-    return len(payloads) / (time.perf_counter() - start)
+def dmdissect(*args: str) -> list[str]:
+    return [sys.executable, "-m", "dmdissect", *args]
 
 
-def measure(label: str, args: list[str], count: int, runs: int, startup: float = 0.0) -> float:
-    """Print one row; returns the median wall time.
+def tshark(path: Path, extra: list[str]) -> list[str]:
+    return ["tshark", "-n", "-X", f"lua_script:{LUA}", "-r", str(path), *extra]
 
-    msgs/s counts the whole run, start-up included; "after start-up" takes
-    the median start-up of a 10-message read away, which is what a long
-    input sees.
-    """
-    results = [run_command(args) for _ in range(runs)]
-    wall = statistics.median(r[0] for r in results)
-    peak = max(r[1] for r in results) / 1024
-    rate = f"{count / wall:12,.0f}" if count else f"{'-':>12}"
-    steady = f"{count / (wall - startup):14,.0f}" if count and wall > startup else f"{'-':>14}"
-    print(f"{label:<34} {count:>9,} {wall:9.3f} {rate} {steady} {peak:10.1f}", flush=True)
-    return wall
+
+def measure(argv: list[str], runs: int) -> tuple[float, float]:
+    """Median wall seconds and the peak RSS of ``runs`` runs."""
+    results = [run(argv) for _ in range(runs)]
+    return statistics.median(r[0] for r in results), max(r[1] for r in results)
+
+
+def note(text: str) -> None:
+    print(text, file=sys.stderr, flush=True)
+
+
+def rate(count: int, seconds: float | None) -> str:
+    return "-" if seconds is None else f"{count / seconds:,.0f}"
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--sizes", default="10000,100000")
+    parser.add_argument("--shapes", default=",".join(SHAPES), help="comma-separated shapes")
+    parser.add_argument("--sizes", default="100000,1000000", help="comma-separated sizes")
+    parser.add_argument("--commands", default=",".join(c.replace(" ", "") for c in COMMANDS))
     parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--startup-runs", type=int, default=20)
+    parser.add_argument("--no-tshark", action="store_true", help="skip the tshark rows")
+    parser.add_argument(
+        "--cpu",
+        action="store_true",
+        help="time by the child's CPU time (user + system) instead of wall time: on a "
+        "machine shared with other work, this moves far less from run to run",
+    )
     parser.add_argument("--dir", type=Path, default=Path(tempfile.gettempdir()) / "dmdissect-bench")
     options = parser.parse_args()
     options.dir.mkdir(parents=True, exist_ok=True)
-    sizes = [int(s) for s in options.sizes.split(",")]
-    small = make_capture(options.dir / "bench-10.pcapng", 10)
+    CLOCK["mode"] = "cpu" if options.cpu else "wall"
+    shapes = options.shapes.split(",")
+    sizes = sorted(int(s) for s in options.sizes.split(","))
+    wanted = set(options.commands.split(","))
+    commands = [label for label in COMMANDS if label.replace(" ", "") in wanted]
+    use_tshark = not options.no_tshark and shutil.which("tshark") is not None
+    began = time.monotonic()
+
+    startup_rows = []
+    small = write_shape(options.dir, "mix", 10)
+    for label, args in [*STARTUP, ("dmdissect read (10 messages)", ["read", str(small)])]:
+        seconds, peak = measure(dmdissect(*args), options.startup_runs)
+        note(f"{label}: {seconds:.3f} s, {peak:.1f} MiB")
+        startup_rows.append((label, seconds, peak))
+
+    # (shape, command) -> size -> (median seconds, peak MiB)
+    results: dict[tuple[str, str], dict[int, tuple[float, float]]] = {}
+    for shape in shapes:
+        for size in sizes:
+            note(f"making {shape} {size:,} ...")
+            path = write_shape(options.dir, shape, size)
+            jobs = [(label, dmdissect(*COMMANDS[label], str(path))) for label in commands]
+            if use_tshark and SHAPES[shape][1] == "pcapng":
+                jobs += [
+                    (f"tshark {' '.join(extra)}".strip(), tshark(path, extra))
+                    for label, extra in TSHARK.items()
+                    if label in commands
+                ]
+            for label, argv in jobs:
+                seconds, peak = measure(argv, options.runs)
+                results.setdefault((shape, label), {})[size] = (seconds, peak)
+                note(
+                    f"{shape:<11} {label:<14} {size:>9,}: {seconds:8.3f} s "
+                    f"{size / seconds:>10,.0f} msgs/s {peak:7.1f} MiB"
+                )
+
+    print_tables(startup_rows, results, shapes, sizes, commands, began, options.runs)
+
+
+def print_tables(startup_rows, results, shapes, sizes, commands, began, runs) -> None:
+    today = datetime.now(UTC).strftime("%Y-%m-%d")
+    minutes = (time.monotonic() - began) / 60
+    clock = "CPU time (user + system)" if CLOCK["mode"] == "cpu" else "wall time"
     print(
-        f"{'command':<34} {'messages':>9} {'median s':>9} {'msgs/s':>12} "
-        f"{'after start-up':>14} {'peak MiB':>10}"
+        f"Medians of {runs} runs by {clock}, {today}, {os.cpu_count()} CPUs, Python "
+        f"{sys.version.split()[0]}, seed {SEED}; the run took {minutes:.0f} min.\n"
     )
-    startup = measure("start-up: read (10 messages)", ["read", str(small)], 0, options.runs)
-    measure("start-up: read -V (10 messages)", ["read", "-V", str(small)], 0, options.runs)
-    for size in sizes:
-        capture = make_capture(options.dir / f"bench-{size}.pcapng", size)
-        measure("read", ["read", str(capture)], size, options.runs, startup)
-        measure("read -T jsonl", ["read", "-T", "jsonl", str(capture)], size, options.runs, startup)
-        measure("timeline", ["timeline", str(capture)], size, options.runs, startup)
-        rates = [scapy_rate(capture, min(size, 20000)) for _ in range(options.runs)]
-        print(
-            f"{'plain Scapy DMHeader(bytes)':<34} {min(size, 20000):>9,} {'':>9} "
-            f"{statistics.median(rates):12,.0f} {'':>14} {'':>10}",
-            flush=True,
-        )
+    print("| start-up | median s | peak MiB |\n|---|---:|---:|")
+    for label, seconds, peak in startup_rows:
+        print(f"| `{label}` | {seconds:.3f} | {peak:.1f} |")
+    print()
+    ratio = f"{sizes[-1]:,}/{sizes[0]:,} time" if len(sizes) > 1 else ""
+    columns = ["shape", "command", *(f"msgs/s at {size:,}" for size in sizes)]
+    columns += [ratio] if ratio else []
+    columns += ["peak MiB", "vs tshark"]
+    print("| " + " | ".join(columns) + " |")
+    print("|---|---|" + "---:|" * (len(columns) - 2))
+    for shape in shapes:
+        labels = [c for c in commands] + [
+            label for label in ("tshark", "tshark -V") if (shape, label) in results
+        ]
+        for label in labels:
+            by_size = results.get((shape, label))
+            if not by_size:
+                continue
+            cells = [rate(size, by_size.get(size, (None,))[0]) for size in sizes]
+            if ratio:
+                low, high = by_size.get(sizes[0]), by_size.get(sizes[-1])
+                cells.append(f"{high[0] / low[0]:.1f}" if low and high else "-")
+            cells.append(f"{max(p for _, p in by_size.values()):.1f}")
+            versus = next(
+                (
+                    t
+                    for c, t in ((c, f"tshark {' '.join(e)}".strip()) for c, e in TSHARK.items())
+                    if c == label
+                ),
+                None,
+            )
+            theirs = results.get((shape, versus)) if versus else None
+            if theirs:
+                big = sizes[-1]
+                cells.append(f"{theirs[big][0] / by_size[big][0]:.2f}x" if big in theirs else "-")
+            else:
+                cells.append("")
+            name = f"`{label}`" if label.startswith("tshark") else f"`dmdissect {label}`"
+            print(f"| {shape} | {name} | " + " | ".join(cells) + " |")
 
 
 if __name__ == "__main__":

@@ -1,0 +1,216 @@
+"""The benchmark's session shapes, built with the project's layers from a fixed seed.
+
+Each shape is a generator of frames (``count`` messages, times 20 ms apart,
+directions from the capture); :func:`write_shape` saves one as pcapng, or as
+the dmesg ``print_hex_dump`` log a driver would print.  The same seed and
+size give the same bytes, so files are made once and reused.
+
+1. ``mix``: 45 status reports, then a balloon request answered in 4 parts of
+   10 contiguous ranges of 512 pages (a block of 50 messages).
+2. ``fragmented``: the same, but every range at a random 2 MiB-aligned start
+   page across 4 TiB of guest memory; nothing is ever unballooned, so the
+   ledger of ballooned pages grows to its cap.
+3. ``churn``: balloon 40 scattered ranges, then unballoon the first half of
+   each chunk in 2 parts (the ledger splits every run), and balloon chunks of
+   the same pool again later (runs merge back).
+4. ``long``: balloon requests answered in 20 parts of 510 ranges (4096-byte
+   messages), with 9 status reports between requests.
+5. ``hotadd``: 24-byte hot-add requests (range, no region) and their responses.
+6. ``vmbus``: the mix, each message behind a VMBus in-band descriptor.
+7. ``dmesg``: the mix as the kernel's ``print_hex_dump`` log (groupsize 1).
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+from dmdissect.layers import (
+    DMBalloonRequest,
+    DMBalloonResponse,
+    DMHeader,
+    DMHotAddRequest,
+    DMHotAddResponse,
+    DMPageRange,
+    DMStatusReport,
+    DMUnballoonRequest,
+    DMUnballoonResponse,
+    VMBusDescriptor,
+)
+from dmdissect.layers.layout import layout_of
+from dmdissect.sources.frame import FROM_CAPTURE, GUEST_TO_HOST, HOST_TO_GUEST, Frame
+
+T0 = 1_764_205_200.0
+SEED = 11
+#: 2 MiB chunks (512 pages of 4 KiB) in 4 TiB of guest memory.
+CHUNK_PAGES = 512
+CHUNKS = (4 << 40) // (CHUNK_PAGES * 4096)
+TRANS_ID = next(s for s in layout_of(DMHeader).spots if s.name == "trans_id")
+
+Message = tuple[bytes, str]
+
+
+def _with_id(template: bytes, trans_id: int) -> bytes:
+    data = bytearray(template)
+    data[TRANS_ID.offset : TRANS_ID.offset + TRANS_ID.size] = (
+        trans_id & ((1 << (8 * TRANS_ID.size)) - 1)
+    ).to_bytes(TRANS_ID.size, "little")
+    return bytes(data)
+
+
+_STATUS = bytes(DMHeader() / DMStatusReport(num_avail=262144, num_committed=131072))
+
+
+def _balloon_part(starts: list[int], more: bool, pages: int = CHUNK_PAGES) -> bytes:
+    ranges = [DMPageRange(start_page=start, page_cnt=pages) for start in starts]
+    return bytes(DMHeader() / DMBalloonResponse(more_pages=int(more), range_array=ranges))
+
+
+def _unballoon_part(starts: list[int], more: bool, pages: int) -> bytes:
+    ranges = [DMPageRange(start_page=start, page_cnt=pages) for start in starts]
+    return bytes(DMHeader() / DMUnballoonRequest(more_pages=int(more), range_array=ranges))
+
+
+class _Ids:
+    """The two id counters: the guest numbers every message it sends, the host its own."""
+
+    def __init__(self) -> None:
+        self.guest = self.host = 0
+
+    def stamp(self, template: bytes, direction: str) -> Message:
+        if direction == GUEST_TO_HOST:
+            self.guest += 1
+            return _with_id(template, self.guest), direction
+        self.host += 1
+        return _with_id(template, self.host), direction
+
+
+def _mix(rng: random.Random) -> Iterator[Message]:
+    request = bytes(DMHeader() / DMBalloonRequest(num_pages=20480))
+    parts = [
+        _balloon_part([0x100000 + CHUNK_PAGES * (10 * p + i) for i in range(10)], p < 3)
+        for p in range(4)
+    ]
+    ids = _Ids()
+    while True:
+        for _ in range(45):
+            yield ids.stamp(_STATUS, GUEST_TO_HOST)
+        yield ids.stamp(request, HOST_TO_GUEST)
+        for part in parts:
+            yield ids.stamp(part, GUEST_TO_HOST)
+
+
+def _fragmented(rng: random.Random) -> Iterator[Message]:
+    request = bytes(DMHeader() / DMBalloonRequest(num_pages=20480))
+    ids = _Ids()
+    while True:
+        for _ in range(45):
+            yield ids.stamp(_STATUS, GUEST_TO_HOST)
+        yield ids.stamp(request, HOST_TO_GUEST)
+        for p in range(4):
+            starts = [rng.randrange(CHUNKS) * CHUNK_PAGES for _ in range(10)]
+            yield ids.stamp(_balloon_part(starts, p < 3), GUEST_TO_HOST)
+
+
+def _churn(rng: random.Random) -> Iterator[Message]:
+    pool = [chunk * CHUNK_PAGES for chunk in rng.sample(range(CHUNKS), 400)]
+    request = bytes(DMHeader() / DMBalloonRequest(num_pages=40 * CHUNK_PAGES))
+    response = bytes(DMHeader() / DMUnballoonResponse())
+    half = CHUNK_PAGES // 2
+    ids = _Ids()
+    while True:
+        chunks = rng.sample(pool, 40)
+        for _ in range(40):
+            yield ids.stamp(_STATUS, GUEST_TO_HOST)
+        yield ids.stamp(request, HOST_TO_GUEST)
+        for p in range(4):
+            yield ids.stamp(_balloon_part(chunks[10 * p : 10 * p + 10], p < 3), GUEST_TO_HOST)
+        # QEMU stamps one id on every unballoon part.
+        ids.host += 1
+        for p in range(2):
+            part = _unballoon_part(chunks[20 * p : 20 * p + 20], p < 1, half)
+            yield _with_id(part, ids.host), HOST_TO_GUEST
+        yield ids.stamp(response, GUEST_TO_HOST)
+        yield ids.stamp(_STATUS, GUEST_TO_HOST)
+
+
+def _long(rng: random.Random) -> Iterator[Message]:
+    request = bytes(DMHeader() / DMBalloonRequest(num_pages=20 * 510 * CHUNK_PAGES))
+    parts = [
+        _balloon_part([CHUNK_PAGES * (510 * p + i) for i in range(510)], p < 19) for p in range(20)
+    ]
+    ids = _Ids()
+    while True:
+        for _ in range(9):
+            yield ids.stamp(_STATUS, GUEST_TO_HOST)
+        yield ids.stamp(request, HOST_TO_GUEST)
+        for part in parts:
+            yield ids.stamp(part, GUEST_TO_HOST)
+
+
+def _hotadd(rng: random.Random) -> Iterator[Message]:
+    region = 128 * 256  # 128 MiB in pages
+    requests = [
+        bytes(DMHeader() / DMHotAddRequest(range=DMPageRange(start_page=s, page_cnt=region)))
+        for s in range(0x400000, 0x400000 + 64 * region, region)
+    ]
+    response = bytes(DMHeader() / DMHotAddResponse(page_count=region, result=1))
+    ids = _Ids()
+    while True:
+        for request in requests:
+            yield ids.stamp(request, HOST_TO_GUEST)
+            yield ids.stamp(response, GUEST_TO_HOST)
+
+
+def _vmbus(rng: random.Random) -> Iterator[Message]:
+    for index, (data, direction) in enumerate(_mix(rng), 1):
+        yield bytes(VMBusDescriptor(trans_id=index) / DMHeader(data)), direction
+
+
+#: Shape name -> message generator and output form.
+SHAPES: dict[str, tuple[Callable[[random.Random], Iterator[Message]], str]] = {
+    "mix": (_mix, "pcapng"),
+    "fragmented": (_fragmented, "pcapng"),
+    "churn": (_churn, "pcapng"),
+    "long": (_long, "pcapng"),
+    "hotadd": (_hotadd, "pcapng"),
+    "vmbus": (_vmbus, "pcapng"),
+    "dmesg": (_mix, "dmesg"),
+}
+
+
+def frames(shape: str, count: int, seed: int = SEED) -> Iterator[Frame]:
+    make, _ = SHAPES[shape]
+    messages = make(random.Random(seed))
+    for index in range(count):
+        data, direction = next(messages)
+        yield Frame(
+            index + 1,
+            data,
+            time=T0 + index * 0.02,
+            direction=direction,
+            direction_source=FROM_CAPTURE,
+        )
+
+
+def write_shape(directory: Path, shape: str, count: int, seed: int = SEED) -> Path:
+    """The file of ``count`` messages of ``shape``, made unless it exists."""
+    form = SHAPES[shape][1]
+    path = directory / f"{shape}-{count}-s{seed}.{'log' if form == 'dmesg' else 'pcapng'}"
+    if path.exists():
+        return path
+    partial = path.with_suffix(path.suffix + ".part")
+    with partial.open("wb") as out:
+        if form == "dmesg":
+            from dmdissect.views.hexlog import dmesg_lines
+
+            # Seconds since a boot 100 s before the first message, as dmesg prints them.
+            for line in dmesg_lines(frames(shape, count, seed), boot_time=T0 - 100):
+                out.write(line.encode() + b"\n")
+        else:
+            from dmdissect.sources.writer import write_frames
+
+            write_frames(frames(shape, count, seed), out)
+    partial.rename(path)
+    return path
