@@ -922,7 +922,7 @@ def test_detect_captures(head, fmt):
 
 
 def test_detect_text_and_raw():
-    pytest.importorskip("dmdissect.sources.hexdump", reason="the hex reader has not landed")
+    pytest.importorskip("dmdissect.sources.hex", reason="the hex reader has not landed")
     assert (
         detect_format(b"00000000: 0100 1000 0100 0000 0000 0200 0000 0000  ................\n")
         == "hex"

@@ -359,7 +359,7 @@ def test_bad_option_values_are_usage_errors(tmp_path):
 
 
 def test_hex_input(tmp_path):
-    pytest.importorskip("dmdissect.sources.hexdump", reason="the hex reader has not landed")
+    pytest.importorskip("dmdissect.sources.hex", reason="the hex reader has not landed")
     source = tmp_path / "dump.txt"
     source.write_text("00000000: 0100 1000 0100 0000 0000 0200 0000 0000  ................\n")
     out = tmp_path / "out.pcapng"

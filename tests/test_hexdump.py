@@ -27,14 +27,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from dmdissect.findings import Severity
-from dmdissect.sources import hexformats
+from dmdissect.sources.detect import detect_format
 from dmdissect.sources.errors import InputError
-from dmdissect.sources.hexdump import (
-    MAX_FOREIGN_LINES,
-    MAX_MESSAGE,
-    iter_hex_frames,
-    looks_like_hex_text,
-)
+from dmdissect.sources.hex import MAX_FOREIGN_LINES, MAX_MESSAGE, iter_hex_frames, timestamps
 
 FIXTURES = Path(__file__).parent / "fixtures" / "hex"
 
@@ -590,7 +585,6 @@ def test_log_noise_around_dumps_is_skipped():
 
 def test_noise_alone_is_no_message():
     assert frames_of(DMESG_NOISE) == []
-    assert not looks_like_hex_text(DMESG_NOISE.encode())
 
 
 def test_noise_between_lines_of_an_offset_dump():
@@ -696,8 +690,9 @@ def test_hex_order_rejects_unknown_values():
         "text2pcap_io.txt",
     ],
 )
-def test_looks_like_hex_text_for_every_fixture(name):
-    assert looks_like_hex_text(fixture(name).encode())
+def test_every_fixture_is_detected_as_hex_and_read(name):
+    assert detect_format(fixture(name).encode()) == "hex"
+    assert frames_of(fixture(name))
 
 
 @pytest.mark.parametrize(
@@ -705,21 +700,18 @@ def test_looks_like_hex_text_for_every_fixture(name):
     [
         b"",
         b"\n\n",
-        BALLOON_RESPONSE,
-        b"".join(MESSAGES),
-        (FIXTURES / "dm.pcapng").read_bytes() if (FIXTURES / "dm.pcapng").exists() else b"\0",
         b"hv_balloon_incoming_balloon incoming balloon response 1, ranges 5, more 0\n" * 20,
         DMESG_NOISE.encode(),
     ],
 )
-def test_looks_like_hex_text_rejects_binary_and_plain_logs(head):
-    assert not looks_like_hex_text(head)
+def test_plain_logs_give_no_message(head):
+    assert frames_of(head) == []
 
 
-def test_looks_like_hex_text_on_a_head_cut_mid_line():
+def test_a_head_cut_mid_line_still_gives_its_first_message():
     text = kernel_dump(MESSAGES, groupsize=2).encode()
-    assert looks_like_hex_text(text[:100])
-    assert looks_like_hex_text(BALLOON_RESPONSE.hex().encode()[:40])
+    assert datas(BALLOON_RESPONSE.hex().encode()[:40]) == [BALLOON_RESPONSE[:20]]
+    assert datas(text[:text.index(b"\n", 300) + 1])[0] == BALLOON_RESPONSE
 
 
 # --- formats without offsets --------------------------------------------------------------
@@ -806,7 +798,7 @@ def test_utf16_with_bom_as_powershell_writes_it():
     raw = fixture("xxd.txt").encode("utf-16")
     assert raw[:2] == b"\xff\xfe"
     assert datas(raw) == MESSAGES
-    assert looks_like_hex_text(raw[:4096])
+    assert detect_format(raw[:4096]) == "hex"
 
 
 def test_utf8_bom_and_colour_escapes():
@@ -1128,14 +1120,12 @@ def check_frames(frames) -> None:
 def test_property_garbage_lines_never_raise(lines):
     text = "\n".join(lines)
     check_frames(list(iter_hex_frames(io.BytesIO(text.encode("utf-8", "surrogatepass")), "g")))
-    looks_like_hex_text(text.encode("utf-8", "surrogatepass"))
 
 
 @settings(max_examples=200, deadline=None)
 @given(raw=st.binary(max_size=2000))
 def test_property_binary_garbage_never_raises(raw):
     check_frames(list(iter_hex_frames(io.BytesIO(raw), "g")))
-    looks_like_hex_text(raw)
 
 
 @settings(max_examples=100, deadline=None)
@@ -1586,7 +1576,7 @@ def clock(monkeypatch):
     """Sets the clock that dates syslog stamps (they carry no year)."""
 
     def set_clock(seconds: float) -> None:
-        monkeypatch.setattr(hexformats, "_now", lambda: seconds)
+        monkeypatch.setattr(timestamps, "_now", lambda: seconds)
 
     set_clock(SYSLOG_NOW)
     return set_clock

@@ -519,7 +519,7 @@ def _dmesg_dump(packets, step: float = 0.25) -> str:
 
 
 def test_same_session_from_a_hex_dump(tmp_path):
-    pytest.importorskip("dmdissect.sources.hexdump", reason="the hex reader has not landed")
+    pytest.importorskip("dmdissect.sources.hex", reason="the hex reader has not landed")
     from dmdissect.sources import open_frames
 
     path = tmp_path / "dmesg.txt"

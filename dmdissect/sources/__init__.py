@@ -115,7 +115,7 @@ def _reader(
 
         return iter_pcapng(stream, name, linktype)
     if fmt == "hex":
-        from dmdissect.sources.hexdump import iter_hex_frames
+        from dmdissect.sources.hex import iter_hex_frames
 
         return iter_hex_frames(stream, name, hex_order)
     from dmdissect.sources.raw import iter_raw_frames

@@ -1,0 +1,135 @@
+"""Lines of a text input, read with bounded memory, with the pauses of live input.
+
+The input is read with ``read1`` (what a pipe holds now, at most
+:data:`CHUNK`), never with a ``read(n)`` that waits for ``n`` bytes, so that
+``dmesg -w | dmdissect read -`` sees each line when it arrives.  When a read
+returns less than it was asked for and no partial line is buffered, the
+reader yields :data:`PAUSE`: the writer paused (a live log) or the input
+ends.  A file read in full chunks pauses only at its end, so it gives the
+same lines (and messages) whatever its size.  A line longer than
+:data:`MAX_LINE` is consumed chunk by chunk, never held whole, and comes out
+as None.  UTF-16 input (PowerShell's ``>`` writes it) is re-encoded and a
+byte-order mark dropped.
+"""
+
+from __future__ import annotations
+
+import codecs
+import io
+from collections.abc import Callable, Iterable, Iterator
+from typing import BinaryIO
+
+from dmdissect.sources.errors import InputError
+
+#: Longest line read as a line; longer ones are consumed in chunks and skipped.
+MAX_LINE = 1 << 20
+#: Bytes read from the stream at a time.
+CHUNK = 1 << 16
+
+
+class _Pause(str):
+    """The marker :func:`read_lines` yields when the input has no more for now."""
+
+
+#: Yielded between lines when the stream returned less than it was asked for.
+PAUSE = _Pause("")
+
+
+def _reader(stream: BinaryIO) -> Callable[[], bytes | str]:
+    """The call that returns what the stream has now, up to CHUNK, without waiting for more.
+
+    ``read(CHUNK)`` on a buffered pipe blocks until 64 KiB or end of file, so
+    a slow writer (``dmesg -w``, ``tail -f``) would see nothing for minutes:
+    buffered binary streams are read with ``read1`` (at most one read of the
+    pipe), text streams line by line with a bounded ``readline``; raw streams
+    return short reads by themselves.
+    """
+    if isinstance(stream, io.TextIOBase):
+        text = stream
+        return lambda: text.readline(CHUNK)
+    read1 = getattr(stream, "read1", None)
+    if callable(read1):
+        return lambda: read1(CHUNK)
+    return lambda: stream.read(CHUNK)
+
+
+def _read_chunks(stream: BinaryIO, name: str) -> Iterator[bytes]:
+    """The stream in chunks of at most CHUNK bytes, as soon as they arrive; a text
+    stream is encoded back.  An empty chunk follows every short read: the
+    input has nothing more for now."""
+    read = _reader(stream)
+    while True:
+        try:
+            chunk = read()
+        except (OSError, ValueError) as exc:
+            raise InputError(f"{name}: cannot read the input: {exc}") from exc
+        if not chunk:
+            return
+        short = len(chunk) < CHUNK
+        if isinstance(chunk, str):
+            chunk = chunk.encode("utf-8", "replace")
+        yield chunk
+        if short:
+            yield b""
+
+
+def _utf8_chunks(chunks: Iterator[bytes]) -> Iterator[bytes]:
+    """UTF-8 chunks: a UTF-16 input is re-encoded and a byte-order mark dropped,
+    judged on at least the first four bytes.  Empty chunks (pauses) pass
+    through; no other empty chunk is made."""
+    first = b""
+    for chunk in chunks:
+        first += chunk
+        if len(first) >= 4:
+            break
+    if first[:2] in (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE):
+        decoder = codecs.getincrementaldecoder("utf-16")("replace")
+        yield decoder.decode(first).encode("utf-8")
+        for chunk in chunks:
+            text = decoder.decode(chunk)
+            if text or not chunk:
+                yield text.encode("utf-8")
+        tail = decoder.decode(b"", final=True)
+        if tail:
+            yield tail.encode("utf-8")
+        return
+    first = first[3:] if first.startswith(codecs.BOM_UTF8) else first
+    if first:
+        yield first
+    yield from chunks
+
+
+def _text(line: bytes | bytearray) -> str:
+    return bytes(line).decode("utf-8", "replace").rstrip("\r")
+
+
+def _split_lines(chunks: Iterable[bytes]) -> Iterator[str | None]:
+    buf = bytearray()
+    skipping = False
+    for chunk in chunks:
+        if not chunk:
+            if not buf and not skipping:
+                yield PAUSE
+            continue
+        scan = len(buf)
+        buf += chunk
+        start = 0
+        while (end := buf.find(b"\n", max(start, scan))) >= 0:
+            yield None if skipping else _text(buf[start:end])
+            skipping = False
+            start = end + 1
+        del buf[:start]
+        if len(buf) > MAX_LINE:
+            buf.clear()
+            skipping = True
+    if skipping:
+        yield None
+    elif buf:
+        yield _text(buf)
+
+
+def read_lines(stream: BinaryIO, name: str) -> Iterator[str | None]:
+    """The lines of ``stream`` as text (no newline, no carriage return), None for a
+    line longer than MAX_LINE, and :data:`PAUSE` where the input paused.
+    Raises InputError when the stream cannot be read."""
+    return _split_lines(_utf8_chunks(_read_chunks(stream, name)))

@@ -1,0 +1,51 @@
+"""Time and direction that the text around a dump gives to its message.
+
+text2pcap's convention is honoured: a line of just ``I`` or ``O`` before the
+dump, optionally followed by a timestamp; ``O`` (outbound from the host) is
+host->guest, ``I`` (inbound to the host) is guest->host.  Words such as
+``host->guest`` or ``guest to host`` say it too.
+"""
+
+from __future__ import annotations
+
+import re
+
+from dmdissect.sources.frame import GUEST_TO_HOST, HOST_TO_GUEST
+from dmdissect.sources.hex.timestamps import leading_time
+
+_IO_PREAMBLE = re.compile(r"\s*(?P<dir>[IO])(?:\s|$)")
+_DIRECTION_WORDS = re.compile(
+    r"(?<![A-Za-z])(?P<a>host|guest)\s*(?:->|→|=>|\bto\b)\s*(?P<b>host|guest)(?![A-Za-z])",
+    re.IGNORECASE,
+)
+
+
+def io_direction(letter: str) -> str:
+    """text2pcap's ``I``/``O``: inbound to the host is guest->host, outbound host->guest."""
+    return HOST_TO_GUEST if letter == "O" else GUEST_TO_HOST
+
+
+def find_direction(text: str) -> str | None:
+    """``host->guest``, ``guest -> host``, ``guest to host`` and the like, or None."""
+    for m in _DIRECTION_WORDS.finditer(text):
+        a, b = m["a"].lower(), m["b"].lower()
+        if a != b:
+            return f"{a}->{b}"
+    return None
+
+
+def parse_preamble(line: str) -> tuple[float | None, str | None]:
+    """Time and direction that a line before a dump gives to it.
+
+    text2pcap's ``I`` or ``O`` line, optionally followed by a timestamp;
+    otherwise a timestamp at the start of the line (a log line, tcpdump's
+    summary line) and direction words anywhere in it.
+    """
+    m = _IO_PREAMBLE.match(line)
+    if m is not None:
+        rest = line[m.end() :].strip()
+        stamp = leading_time(rest) if rest else None
+        if not rest or (stamp is not None and not rest[stamp[1] :].strip()):
+            return (stamp[0] if stamp else None), io_direction(m["dir"])
+    stamp = leading_time(line)
+    return (stamp[0] if stamp else None), find_direction(line)

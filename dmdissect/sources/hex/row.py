@@ -1,0 +1,82 @@
+"""One parsed dump line: the unit between the line parsers and the framers."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from dmdissect.sources.hex.columns import decode_tokens
+
+# Row families: which column structure a line has (one entry each in
+# :data:`dmdissect.sources.hex.formats.FORMATS`).
+COLON = "colon"  # xxd, kernel print_hex_dump:  [prefix]XXXXXXXX: groups  ascii
+TCPDUMP = "tcpdump"  # tcpdump -X / -xx:            \t0x0000:  0700 3800  ascii
+TOOL = "tool"  # hexdump [-C], od, tshark -x, Wireshark:  offset  bytes  ascii
+PLAIN = "plain"  # no offset: hex string, 07:00:..., kernel DUMP_PREFIX_NONE
+CARRAY = "carray"  # 0x07, 0x00, ... with optional braces (xxd -i)
+PYREPR = "pyrepr"  # b'\x07\x00...'
+STAR = "star"  # '*': the previous line repeats up to the next offset
+
+
+@dataclass(slots=True)
+class Row:
+    """One dump line: its hex groups and what surrounds them.
+
+    ``tokens`` are the hex groups exactly as printed (their byte order is
+    decided per message); ``raw`` holds the bytes of formats that spell bytes
+    directly (C arrays, Python reprs).  ``order`` is the order the tool is
+    known to use (None: it depends on the writer, decided from evidence) and
+    ``fixed`` says that no evidence may change it.  ``problems`` are what is
+    broken in the line; the readable bytes are kept regardless.  ``spare``
+    holds hex groups that were read as the ASCII column because they render
+    the groups before them; the next offset may show they were bytes after
+    all (:meth:`take_spare`).  ``loose`` marks an offset that may as well be
+    a label (text2pcap's one-space form: ``1234 07 00 ...``), which only an
+    offset of 0 or the next offset of a dump confirms (the framer then reads
+    the line as a labelled plain row instead).
+    """
+
+    family: str
+    tokens: tuple[str, ...] = ()
+    raw: bytes | None = None
+    offset_token: str | None = None
+    radixes: tuple[int, ...] = (16,)
+    prefix: str = ""
+    ascii: str | None = None
+    order: str | None = None
+    fixed: bool = False
+    problems: tuple[str, ...] = ()
+    opens: bool = False
+    closes: bool = False
+    bare: bool = False
+    comment: str | None = None
+    spare: tuple[str, ...] = ()
+    loose: bool = False
+    nbytes: int = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.nbytes = (
+            len(self.raw) if self.raw is not None else sum(len(t) >> 1 for t in self.tokens)
+        )
+
+    @property
+    def multibyte(self) -> bool:
+        """Whether group order matters for this row (some group is wider than a byte)."""
+        return any(len(t) > 3 for t in self.tokens)
+
+    def data(self, order: str) -> bytes:
+        return self.raw if self.raw is not None else decode_tokens(self.tokens, order)
+
+    @property
+    def spare_bytes(self) -> int:
+        return sum(len(t) // 2 for t in self.spare)
+
+    def take_spare(self) -> None:
+        """Read the spare groups as bytes: the offset after this row counted them."""
+        self.tokens += self.spare
+        self.nbytes += self.spare_bytes
+        self.spare, self.ascii = (), None
+
+
+#: Widths at which dump tools wrap lines: kernel rows and ``xxd -p``.
+KERNEL_ROWS = (16, 32)
+XXD_PLAIN_ROW = 30
