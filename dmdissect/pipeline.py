@@ -13,6 +13,22 @@ from dmdissect.analysis.transactions import Series, Tracker, Transaction, annota
 from dmdissect.sources.frame import Frame
 
 
+def first(frames: Iterable[Frame], count: int, tracker: Tracker) -> Iterator[Frame]:
+    """The first ``count`` frames (as tshark -c); transactions open then were cut by -c.
+
+    The input is not read past the last frame wanted (a live pipe may never
+    send another), so after ``count`` frames reading stopped whatever followed.
+    """
+    if count <= 0:
+        tracker.end_reason = f"reading stopped at -c {count}"
+        return
+    for number, frame in enumerate(frames, 1):
+        yield frame
+        if number >= count:
+            tracker.end_reason = f"reading stopped at -c {count}"
+            return
+
+
 def dissected(frames: Iterable[Frame]) -> Iterator[Message]:
     """Dissect frames lazily, in order; memory stays flat however long the input."""
     for frame in frames:
@@ -43,6 +59,7 @@ def transactions_of(
             yield from tracker.feed(message)
     except Exception:
         # The input failed part-way: the rows of what was read still come out first.
+        tracker.end_reason = "reading stopped by an input error"
         yield from tracker.finish()
         raise
     yield from tracker.finish()

@@ -28,6 +28,7 @@ from dmdissect.sources.capture import iter_pcap, iter_pcapng
 from dmdissect.sources.detect import detect_format
 from dmdissect.sources.errors import InputError
 from dmdissect.sources.raw import iter_raw_frames
+from tests.torn import frames_and_error
 
 FIXTURES = Path(__file__).parent / "fixtures" / "capture"
 
@@ -196,7 +197,8 @@ def test_pcap_wrong_linktype(tmp_path):
     with pytest.raises(InputError) as info:
         open_frames(str(path))
     assert str(info.value) == (
-        f"{path}: link type 1 (ETHERNET) is not a Dynamic Memory link type; use --linktype to force"
+        f"{path}: link type 1 (ETHERNET) is not a Dynamic Memory link type; "
+        f"use --linktype 1 to force"
     )
 
 
@@ -206,7 +208,8 @@ def test_pcap_unknown_linktype_named_by_number(tmp_path):
     with pytest.raises(InputError) as info:
         open_frames(str(path))
     assert str(info.value) == (
-        f"{path}: link type 4242 is not a Dynamic Memory link type; use --linktype to force"
+        f"{path}: link type 4242 is not a Dynamic Memory link type; "
+        f"use --linktype 4242 to force"
     )
 
 
@@ -342,7 +345,8 @@ def test_pcapng_wrong_linktype(tmp_path):
     with pytest.raises(InputError) as info:
         next(frames)
     assert str(info.value) == (
-        f"{path}: link type 1 (ETHERNET) is not a Dynamic Memory link type; use --linktype to force"
+        f"{path}: link type 1 (ETHERNET) is not a Dynamic Memory link type; "
+        f"use --linktype 1 to force"
     )
 
 
@@ -378,10 +382,17 @@ def test_pcapng_trailer_mismatch_stops(tmp_path):
     bad = bytearray(epb("<", 0, 1, STATUS))
     bad[-4:] = struct.pack("<I", 4)
     data = shb("<") + idb("<", 147) + bytes(bad) + epb("<", 0, 2, STATUS)
-    frames = frames_of(data, tmp_path)
+    path = tmp_path / "in.cap"
+    path.write_bytes(data)
+    frames, stop = frames_and_error(lambda: open_frames(str(path)))
     assert [(f.data, f.findings) for f in frames] == [
         (STATUS, [error("block length 80 differs from its trailer 4; reading stopped")]),
     ]
+    offset = len(shb("<") + idb("<", 147))
+    assert stop == (
+        f"{path}: record 1 at offset {offset}: block length 80 differs from its trailer 4; "
+        f"reading stopped"
+    )
 
 
 def test_pcapng_bad_option_length(tmp_path):
@@ -556,28 +567,28 @@ def test_pcap_truncated_at_every_offset(tmp_path):
             )
             assert str(info.value) == f"{path}: {message}"
             continue
-        frames = list(open_frames(str(path)))
+        frames, stop = frames_and_error(lambda: open_frames(str(path)))
         kept = sum(1 for end in bounds[1:] if end <= cut)
         assert [summary(f)[1:5] for f in frames[:kept]] == [summary(f)[1:5] for f in whole[:kept]]
         if cut in bounds:
+            assert (len(frames), stop) == (kept, None)
+            continue
+        start = bounds[kept]
+        got = cut - start
+        where = f"{path}: record {kept + 1} at offset {start}: "
+        if got < 16:
+            problem = f"record header truncated: {got} of 16 bytes"
+        else:
+            problem = f"record truncated: {got - 16} of {len(MESSAGES[kept])} bytes"
+        assert stop == where + problem + "; reading stopped"
+        if got <= 16:
+            # No byte of the message arrived: no frame, not a phantom 0-byte one.
             assert len(frames) == kept
             continue
         assert len(frames) == kept + 1
         torn = frames[-1]
-        start = bounds[kept]
         assert torn.origin == f"{path}#{kept + 1}@{start}"
-        got = cut - start
-        if got < 16:
-            assert (torn.data, torn.findings) == (
-                b"",
-                [error(f"record header truncated: {got} of 16 bytes")],
-            )
-        else:
-            size = len(MESSAGES[kept])
-            assert (torn.data, torn.findings) == (
-                MESSAGES[kept][: got - 16],
-                [error(f"record truncated: {got - 16} of {size} bytes")],
-            )
+        assert (torn.data, torn.findings) == (MESSAGES[kept][: got - 16], [error(problem)])
 
 
 def pcapng_layout(data: bytes) -> list[tuple[int, int, int]]:
@@ -603,25 +614,31 @@ def small_pcapng() -> bytes:
     )
 
 
-def expected_torn(kind: int, length: int, got: int, data_in_block: bytes) -> tuple[bytes, str]:
-    """What the reader must say of a block cut after ``got`` of its ``length`` bytes."""
+def expected_torn(
+    kind: int, length: int, got: int, data_in_block: bytes
+) -> tuple[bytes, str | None, str]:
+    """What the reader must say of a block cut after ``got`` of its ``length`` bytes.
+
+    The bytes of the torn frame (empty: no frame), its finding, and the error that stops.
+    """
     if got < 8:
-        return b"", f"block header truncated: {got} of 8 bytes"
+        return b"", None, f"block header truncated: {got} of 8 bytes"
     if kind == 0x0A0D0D0A:
         if got < 12:
-            return b"", f"section header truncated: {got} of 12 bytes"
-        return b"", f"section header truncated: {got} of {length} bytes"
+            return b"", None, f"section header truncated: {got} of 12 bytes"
+        return b"", None, f"section header truncated: {got} of {length} bytes"
     if kind == 1:
-        return b"", f"interface block truncated: {got} of {length} bytes"
+        return b"", None, f"interface block truncated: {got} of {length} bytes"
     if kind not in (3, 6):
-        return b"", f"block type {kind} truncated: {got} of {length} bytes"
+        return b"", None, f"block type {kind} truncated: {got} of {length} bytes"
     fixed = 28 if kind == 6 else 12
+    stop = f"block truncated: {got} of {length} bytes"
     if got < fixed:
-        return b"", f"block truncated: {got} of {length} bytes"
+        return b"", None, stop
     present = data_in_block[: got - fixed]
     if len(present) < len(data_in_block):
-        return present, f"record truncated: {len(present)} of {len(data_in_block)} bytes"
-    return present, f"block truncated after the packet bytes: {got} of {length} bytes"
+        return present, f"record truncated: {len(present)} of {len(data_in_block)} bytes", stop
+    return present, f"block truncated after the packet bytes: {got} of {length} bytes", stop
 
 
 def test_pcapng_truncated_at_every_offset(tmp_path):
@@ -642,27 +659,33 @@ def test_pcapng_truncated_at_every_offset(tmp_path):
     first_shb = layout[0][2]
     for cut in range(first_shb, len(data)):
         path.write_bytes(data[:cut])
-        frames = list(open_frames(str(path)))
+        frames, stop = frames_and_error(lambda: open_frames(str(path)))
         complete = [i for i, (off, _k, length) in enumerate(layout) if off + length <= cut]
         packets = sum(1 for i in complete if block_data[i] is not None)
         assert [summary(f)[1:5] + summary(f)[6:] for f in frames[:packets]] == [
             summary(f)[1:5] + summary(f)[6:] for f in whole[:packets]
         ]
         if cut in [off for off, _k, _l in layout]:
-            assert len(frames) == packets
+            assert (len(frames), stop) == (packets, None)
             continue
         torn_block = len(complete)
         offset, kind, length = layout[torn_block]
-        expected_data, message = expected_torn(
+        expected_data, finding, problem = expected_torn(
             kind, length, cut - offset, block_data[torn_block] or b""
         )
+        assert (
+            stop == f"{path}: record {packets + 1} at offset {offset}: {problem}; reading stopped"
+        )
+        if not expected_data:
+            assert len(frames) == packets
+            continue
         assert len(frames) == packets + 1
         torn = frames[-1]
         assert (torn.index, torn.data, torn.origin, torn.findings) == (
             packets + 1,
             expected_data,
             f"{path}#{packets + 1}@{offset}",
-            [error(message)],
+            [error(finding)],
         )
 
 
@@ -689,20 +712,14 @@ def test_pcap_record_claiming_4gib(tmp_path):
     data += struct.pack("<IIII", 2, 0, 0xFFFFFFF0, 0xFFFFFFF0) + b"x" * 100
     path = tmp_path / "huge.pcap"
     path.write_bytes(data)
-    frames: list = []
-    peak = peak_bytes(lambda: frames.extend(open_frames(str(path))))
-    assert [(f.data, f.findings) for f in frames] == [
-        (STATUS, []),
-        (
-            b"",
-            [
-                error(
-                    "record claims 4294967280 bytes, more than the 262144-byte limit; "
-                    "reading stopped"
-                )
-            ],
-        ),
-    ]
+    got: list = []
+    peak = peak_bytes(lambda: got.append(frames_and_error(lambda: open_frames(str(path)))))
+    frames, stop = got[0]
+    assert [(f.data, f.findings) for f in frames] == [(STATUS, [])]
+    assert stop == (
+        f"{path}: record 2 at offset {24 + 16 + len(STATUS)}: record claims 4294967280 bytes, "
+        f"more than the 262144-byte limit; reading stopped"
+    )
     assert peak < 2 * 1024 * 1024
 
 
@@ -711,20 +728,15 @@ def test_pcapng_block_claiming_4gib(tmp_path):
     data += struct.pack("<II", 6, 0xFFFFFFF0) + b"x" * 100
     path = tmp_path / "huge.pcapng"
     path.write_bytes(data)
-    frames: list = []
-    peak = peak_bytes(lambda: frames.extend(open_frames(str(path))))
-    assert [(f.data, f.findings) for f in frames] == [
-        (STATUS, []),
-        (
-            b"",
-            [
-                error(
-                    "block type 6 claims 4294967280 bytes, not a valid block length "
-                    "(12 to 16777216, multiple of 4); reading stopped"
-                )
-            ],
-        ),
-    ]
+    got: list = []
+    peak = peak_bytes(lambda: got.append(frames_and_error(lambda: open_frames(str(path)))))
+    frames, stop = got[0]
+    assert [(f.data, f.findings) for f in frames] == [(STATUS, [])]
+    offset = len(shb("<") + idb("<", 147) + epb("<", 0, 1, STATUS))
+    assert stop == (
+        f"{path}: record 2 at offset {offset}: block type 6 claims 4294967280 bytes, not a "
+        f"valid block length (12 to 16777216, multiple of 4); reading stopped"
+    )
     assert peak < 2 * 1024 * 1024
 
 
@@ -734,11 +746,15 @@ def test_pcapng_block_claiming_16mib_in_small_file(tmp_path):
     data = shb("<") + idb("<", 147) + struct.pack("<II", 6, length) + fixed + b"x" * 3000
     path = tmp_path / "claims.pcapng"
     path.write_bytes(data)
-    frames: list = []
-    peak = peak_bytes(lambda: frames.extend(open_frames(str(path))))
+    got: list = []
+    peak = peak_bytes(lambda: got.append(frames_and_error(lambda: open_frames(str(path)))))
+    frames, stop = got[0]
     assert [(f.data, f.findings) for f in frames] == [
         (b"x" * 3000, [error("record truncated: 3000 of 4000 bytes")]),
     ]
+    assert stop.endswith(
+        f"block truncated: {len(data) - 20 - 28} of {length} bytes; reading stopped"
+    )
     assert peak < 2 * 1024 * 1024
 
 
@@ -747,15 +763,15 @@ def test_pcapng_unknown_block_claiming_16mib_skipped_in_chunks(tmp_path):
     data = shb("<") + idb("<", 147) + struct.pack("<II", 0xBAD, length) + b"y" * 500_000
     path = tmp_path / "claims.pcapng"
     path.write_bytes(data)
-    frames: list = []
-    peak = peak_bytes(lambda: frames.extend(open_frames(str(path))))
+    got: list = []
+    peak = peak_bytes(lambda: got.append(frames_and_error(lambda: open_frames(str(path)))))
     offset = len(shb("<") + idb("<", 147))
-    assert [(f.data, f.origin, f.findings) for f in frames] == [
+    assert got == [
         (
-            b"",
-            f"{path}#1@{offset}",
-            [error(f"block type 2989 truncated: {8 + 500_000} of {length} bytes")],
-        ),
+            [],
+            f"{path}: record 1 at offset {offset}: block type 2989 truncated: "
+            f"{8 + 500_000} of {length} bytes; reading stopped",
+        )
     ]
     assert peak < 2 * 1024 * 1024
 
@@ -767,16 +783,18 @@ def errors_only_last(frames) -> bool:
 @settings(max_examples=300, deadline=None)
 @given(st.binary(max_size=600))
 def test_pcapng_any_bytes_after_header_never_raise(tail):
-    frames = list(iter_pcapng(io.BytesIO(shb("<") + tail), "fuzz", linktype=147))
+    """Nothing but InputError escapes; no frame is empty (no phantom of a torn record)."""
+    frames, _ = frames_and_error(iter_pcapng(io.BytesIO(shb("<") + tail), "fuzz", linktype=147))
     assert all(len(f.data) <= len(tail) for f in frames)
+    assert all(f.data for f in frames)
     assert errors_only_last(frames)
 
 
 @settings(max_examples=300, deadline=None)
 @given(st.binary(max_size=600))
 def test_pcap_any_bytes_after_header_never_raise(tail):
-    frames = list(iter_pcap(io.BytesIO(pcap([]) + tail), "fuzz"))
-    assert sum(len(f.data) for f in frames) + 16 * len(frames) >= len(tail) or frames[-1].findings
+    frames, stop = frames_and_error(iter_pcap(io.BytesIO(pcap([]) + tail), "fuzz"))
+    assert sum(len(f.data) for f in frames) + 16 * len(frames) >= len(tail) or stop
     assert errors_only_last(frames)
 
 
@@ -1031,14 +1049,28 @@ def test_stdin_empty(monkeypatch):
 
 def test_pcapng_interface_block_too_short(tmp_path):
     data = shb("<") + block("<", 1, b"") + epb("<", 0, 1, STATUS)
-    frames = frames_of(data, tmp_path)
-    assert [(f.data, f.origin, f.findings) for f in frames] == [
-        (
-            b"",
-            f"{tmp_path / 'in.cap'}#1@28",
-            [error("interface block of 12 bytes is too short for its fields; reading stopped")],
-        )
-    ]
+    with pytest.raises(InputError) as info:
+        frames_of(data, tmp_path)
+    assert str(info.value) == (
+        f"{tmp_path / 'in.cap'}: record 1 at offset 28: block length 12 is less than the "
+        f"minimum IDB size (20 bytes); reading stopped"
+    )
+
+
+@pytest.mark.parametrize("length", range(12, 32, 4))
+def test_pcapng_epb_shorter_than_its_fixed_fields_is_reported_like_tshark(tmp_path, length):
+    """The review's crash: an EPB of 12..28 bytes with a matching trailer (struct.error)."""
+    bad = struct.pack("<II", 6, length) + b"\0" * (length - 12) + struct.pack("<I", length)
+    data = shb("<") + idb("<", 147) + epb("<", 0, 1, STATUS) + bad + epb("<", 0, 2, STATUS)
+    path = tmp_path / "short-epb.pcapng"
+    path.write_bytes(data)
+    frames, stop = frames_and_error(lambda: open_frames(str(path)))
+    assert [f.data for f in frames] == [STATUS]
+    offset = len(data) - len(bad) - len(epb("<", 0, 2, STATUS))
+    assert stop == (
+        f"{path}: record 2 at offset {offset}: block length {length} is less than the "
+        f"minimum EPB size (32 bytes); reading stopped"
+    )
 
 
 def test_plain_epb_shortcut_equals_the_full_reader(tmp_path, monkeypatch):
@@ -1068,3 +1100,17 @@ def test_plain_epb_shortcut_equals_the_full_reader(tmp_path, monkeypatch):
     assert [(f.data, f.direction, f.direction_source, f.comment) for f in fast] == [
         (f.data, f.direction, "capture" if f.direction else "unknown", f.comment) for f in frames
     ]
+
+
+def test_linktype_n_reads_only_link_type_n_besides_the_user_types(tmp_path):
+    """--linktype N is honoured: N (and USER0..15) are messages, any other type is not."""
+    data = pcap([(1, 0, STATUS)], linktype=1)
+    assert [f.data for f in frames_of(data, tmp_path, linktype=1)] == [STATUS]
+    with pytest.raises(InputError) as info:
+        frames_of(data, tmp_path, linktype=101)
+    assert str(info.value) == (
+        f"{tmp_path / 'in.cap'}: link type 1 (ETHERNET) is neither a Dynamic Memory link type "
+        f"nor --linktype 101"
+    )
+    user = pcap([(1, 0, STATUS)], linktype=150)
+    assert [f.data for f in frames_of(user, tmp_path, linktype=101)] == [STATUS]

@@ -281,10 +281,10 @@ def test_json_stays_valid_when_reading_fails_part_way(tmp_path):
     assert result.exit_code == 2
     objects = json.loads(result.stdout)
     assert [m["type_name"] for m in objects] == ["DM_VERSION_REQUEST"]
-    assert objects[0]["transaction"]["reason"] == "no response (capture ended)"
+    assert objects[0]["transaction"]["reason"] == "no response (reading stopped by an input error)"
     assert result.stderr == (
         f"dmdissect: error: {path}: link type 1 (ETHERNET) is not a "
-        "Dynamic Memory link type; use --linktype to force\n"
+        "Dynamic Memory link type; use --linktype 1 to force\n"
     )
 
 

@@ -152,8 +152,13 @@ def test_source_findings_survive_and_are_reported(tmp_path):
     source.write_bytes(pcap([(5, 0, VERSION_REQUEST), (6, 0, STATUS)])[:-5])
     out = tmp_path / "out.pcapng"
     result = run(str(source), str(out))
-    assert result.exit_code == 0
-    assert result.stderr == f"dmdissect: warning: {source}#2@56: record truncated: 43 of 48 bytes\n"
+    # Torn input: every message read is written, the torn one flagged, then exit 2 as tshark.
+    assert result.exit_code == 2
+    assert result.stderr == (
+        f"dmdissect: warning: {source}#2@56: record truncated: 43 of 48 bytes\n"
+        f"dmdissect: error: {source}: record 2 at offset 56: record truncated: 43 of 48 bytes; "
+        f"reading stopped\n"
+    )
     frames = list(open_frames(str(out)))
     assert [(f.data, f.time, f.findings) for f in frames] == [
         (VERSION_REQUEST, 5.0, []),
@@ -282,7 +287,8 @@ def test_registered_on_the_main_group():
         (lambda p: p.write_bytes(b""), "{p} is empty"),
         (
             lambda p: p.write_bytes(pcap([(1, 0, STATUS)], linktype=1)),
-            "{p}: link type 1 (ETHERNET) is not a Dynamic Memory link type; use --linktype to force",
+            "{p}: link type 1 (ETHERNET) is not a Dynamic Memory link type; "
+            "use --linktype 1 to force",
         ),
     ],
 )
@@ -309,7 +315,7 @@ def test_error_midway_leaves_no_output(tmp_path):
     assert result.exit_code == 2
     assert result.stderr == (
         f"dmdissect: error: {source}: link type 1 (ETHERNET) is not a "
-        f"Dynamic Memory link type; use --linktype to force\n"
+        f"Dynamic Memory link type; use --linktype 1 to force\n"
     )
     assert out.read_bytes() == b"old"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["mixed.pcapng", "out.pcapng"]

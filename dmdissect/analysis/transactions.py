@@ -134,6 +134,9 @@ class Tracker:
 
     def __init__(self) -> None:
         self.session = Session()
+        #: Why the input ended, for transactions still open then ("capture ended",
+        #: "reading stopped at -c 5", the error that stopped a torn input).
+        self.end_reason = "capture ended"
         self._open: dict[str, _Pending] = {}
         self._numbers: dict[str, int] = {}
         self._finals: dict[str, tuple[str, int]] = {}
@@ -197,7 +200,7 @@ class Tracker:
     def finish(self) -> list[Transaction | Series]:
         """End of input: close what is open (incomplete) and return every row left."""
         for pending in list(self._open.values()):
-            self._close(pending, False, self._unfinished(pending) + " (capture ended)")
+            self._close(pending, False, f"{self._unfinished(pending)} ({self.end_reason})")
         self._end_series()
         rows = list(self._order)
         self._order.clear()
@@ -748,6 +751,7 @@ def annotate(messages: Iterable, tracker: Tracker | None = None, hold: int = LOO
                 yield held.popleft()
     except Exception:
         # The input failed part-way: what was read is still shown before the error.
+        tracker.end_reason = "reading stopped by an input error"
         tracker.finish()
         yield from held
         raise

@@ -46,7 +46,7 @@ def input_options(command: Callable[..., Any]) -> Callable[..., Any]:
             "--linktype",
             type=click.IntRange(0, 0xFFFF),
             metavar="N",
-            help="Treat every capture record as one message, whatever its link type.",
+            help="Read records of link type N (0-65535) as messages too, besides USER0..15.",
         ),
         click.option(
             "--hex-order",

@@ -6,23 +6,26 @@ and the source's own findings kept on every packet (see
 reader defines (:data:`dmdissect.cli.common.HEX_ORDERS`); they may still move
 with that reader.
 
-The output file is written under a temporary name in its directory and moved
-into place only when the whole input has been read, so a failed conversion
-leaves no half file and ``convert x.pcap x.pcap`` cannot destroy its input.
+OUTPUT is opened by :func:`dmdissect.sources.output.output_file`: a regular
+file is written under a temporary name and moved into place when the input
+has been read (``convert x.pcap x.pcap`` cannot destroy its input); a device,
+FIFO or symlink is written in place; ``-`` is standard output.  An input torn
+part-way still gives a file of every message read before the damage, then
+the one error line and exit status 2.
 """
 
 from __future__ import annotations
 
-import os
 import sys
-import tempfile
 
 import click
 
 from dmdissect.cli.common import HEX_ORDERS, fail, guarded
 from dmdissect.findings import Severity
 from dmdissect.sources import FORMATS, open_frames
+from dmdissect.sources.errors import TornInput
 from dmdissect.sources.frame import Frame
+from dmdissect.sources.output import output_file
 from dmdissect.sources.writer import OUTPUTS, RESOLUTIONS, write_frames
 from dmdissect.views.output import printable
 from dmdissect.views.progress import InputProgress
@@ -49,7 +52,7 @@ from dmdissect.views.progress import InputProgress
     "--linktype",
     type=click.IntRange(0, 0xFFFF),
     metavar="N",
-    help="Treat every capture record as one message, whatever its link type.",
+    help="Read records of link type N (0-65535) as messages too, besides USER0..15.",
 )
 @click.option(
     "--hex-order",
@@ -81,8 +84,7 @@ def convert(
     OUTPUT '-' writes to standard output.  Frames without a time get one
     microsecond after the frame before them.
     """
-    if output_path == "-" and sys.stdout.isatty():
-        fail("refusing to write a binary capture to a terminal; redirect it or name a file")
+    stopped = None
     with InputProgress(enabled=sys.stderr.isatty()) as progress:
         frames = open_frames(
             input_path,
@@ -91,11 +93,14 @@ def convert(
             hex_order=None if hex_order == "auto" else hex_order,
             progress=progress,
         )
-        frames = _reporting(frames)
-        if output_path == "-":
-            write_frames(frames, sys.stdout.buffer, to=to, resolution=resolution)
-            return
-        _write_file(frames, output_path, to, resolution)
+        with output_file(output_path) as handle:
+            try:
+                write_frames(_reporting(frames), handle, to=to, resolution=resolution)
+            except TornInput as exc:
+                # Torn input: what was read is written (as editcap does), then the error.
+                stopped = str(exc)
+    if stopped is not None:
+        fail(stopped)
 
 
 def _reporting(frames):
@@ -109,37 +114,3 @@ def _reporting(frames):
 
 def _where(frame: Frame) -> str:
     return printable(frame.origin) if frame.origin else f"frame {frame.index}"
-
-
-def _write_file(frames, output_path: str, to: str, resolution: str) -> None:
-    directory = os.path.dirname(os.path.abspath(output_path))
-    try:
-        handle = tempfile.NamedTemporaryFile(
-            "wb", dir=directory, prefix=f".{os.path.basename(output_path)}.", delete=False
-        )
-    except OSError as exc:
-        fail(f"cannot write {output_path}: {exc.strerror or exc}")
-    try:
-        with handle:
-            write_frames(frames, handle, to=to, resolution=resolution)
-        os.chmod(handle.name, 0o666 & ~_umask())
-        os.replace(handle.name, output_path)
-    except OSError as exc:
-        _remove(handle.name)
-        fail(f"cannot write {output_path}: {exc.strerror or exc}")
-    except BaseException:
-        _remove(handle.name)
-        raise
-
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
-
-
-def _remove(path: str) -> None:
-    try:
-        os.unlink(path)
-    except OSError:
-        pass

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from itertools import islice
-
 import click
 
 from dmdissect.cli.common import (
@@ -14,7 +12,10 @@ from dmdissect.cli.common import (
     output_options,
     resolve_input,
 )
-from dmdissect.pipeline import messages_of
+from dmdissect.pipeline import first, messages_of
+
+#: tshark's own bound on -c (a C int).
+MAX_COUNT = 2**31 - 1
 
 
 @click.command()
@@ -26,9 +27,9 @@ from dmdissect.pipeline import messages_of
 @click.option(
     "-c",
     "--count",
-    type=click.IntRange(min=0),
+    type=click.IntRange(1, MAX_COUNT),
     metavar="N",
-    help="Read only the first N messages (as tshark -c).",
+    help=f"Read only the first N messages, 1 to {MAX_COUNT} (as tshark -c).",
 )
 @output_options("summary lines (and -V/-x)")
 @guarded
@@ -47,9 +48,9 @@ def read(file, read_file, fmt, linktype, hex_order, verbose, show_hex, count, ou
     path = resolve_input(file, read_file)
     with InputProgress() as progress:
         frames = open_input(path, fmt, linktype, hex_order, progress)
-        if count is not None:
-            frames = islice(frames, count)
         tracker = Tracker()
+        if count is not None:
+            frames = first(frames, count, tracker)
         messages = messages_of(frames, tracker)
         out = Output(color=COLORS[color])
         render_messages(messages, output_format, verbose=verbose, show_hex=show_hex, out=out)

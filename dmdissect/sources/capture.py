@@ -13,11 +13,13 @@ Rules every reader here follows:
   a record claiming 4 GiB costs nothing but an error finding.
 * The file's own header (pcap file header, first pcapng section header) must be
   sound, else :class:`InputError`: nothing could be read at all.
-* After that, no exception for damage.  When the reader cannot go on (torn
-  record, absurd length, broken block framing) it yields one last frame with
-  the bytes it could recover (possibly none) and an error finding saying why,
-  then stops.  Every whole record before it has been yielded already.
-  A torn packet yields its partial bytes with ``record truncated: N of M bytes``.
+* When the reader cannot go on (torn record, absurd length, broken block
+  framing) it raises :class:`InputError` naming the record and its offset, as
+  tshark stops with "appears to have been cut short": every whole record
+  before it has been yielded already, so the CLI shows them, prints the one
+  line and exits 2.  A record cut inside the message is yielded first with the
+  bytes that arrived and ``record truncated: N of M bytes``; a record of which
+  no byte of the message arrived is no frame at all.
 * Damage inside a pcapng block whose framing is intact (caplen past the block
   end, unknown interface) is reported on that frame and reading goes on.
 
@@ -38,7 +40,7 @@ from collections.abc import Iterator
 from typing import BinaryIO
 
 from dmdissect.findings import Finding, Severity, error, warning
-from dmdissect.sources.errors import InputError
+from dmdissect.sources.errors import InputError, TornInput
 from dmdissect.sources.frame import FROM_CAPTURE, GUEST_TO_HOST, HOST_TO_GUEST, UNKNOWN, Frame
 
 #: Largest packet accepted, as Wireshark's WTAP_MAX_PACKET_SIZE_STANDARD.  A
@@ -122,18 +124,23 @@ def skip(stream: BinaryIO, size: int) -> int:
 
 
 def _check_linktype(name: str, linktype: int, override: int | None) -> None:
-    if override is None and linktype not in USER_LINKTYPES:
+    """Records are messages on the user link types, and on ``--linktype N`` when it is N."""
+    if linktype in USER_LINKTYPES or linktype == override:
+        return
+    if override is None:
         raise InputError(
             f"{name}: {linktype_text(linktype)} is not a Dynamic Memory link type; "
-            f"use --linktype to force"
+            f"use --linktype {linktype} to force"
         )
-
-
-def _stop(name: str, number: int, offset: int, message: str) -> Frame:
-    """The last frame of a capture the reader cannot go on with: no bytes, one error."""
-    return Frame(
-        index=number, data=b"", origin=f"{name}#{number}@{offset}", findings=[error(message)]
+    raise InputError(
+        f"{name}: {linktype_text(linktype)} is neither a Dynamic Memory link type nor "
+        f"--linktype {override}"
     )
+
+
+def torn_error(name: str, number: int, offset: int, message: str) -> TornInput:
+    """The error that ends a capture broken part-way, naming the record and its offset."""
+    return TornInput(f"{name}: record {number} at offset {offset}: {message}; reading stopped")
 
 
 def _snapped(caplen: int, wirelen: int) -> list[Finding]:
@@ -167,18 +174,17 @@ def iter_pcap(stream: BinaryIO, name: str, linktype: int | None = None) -> Itera
             return
         number += 1
         if len(head) < 16:
-            yield _stop(name, number, offset, f"record header truncated: {len(head)} of 16 bytes")
-            return
+            raise torn_error(
+                name, number, offset, f"record header truncated: {len(head)} of 16 bytes"
+            )
         sec, frac, caplen, wirelen = record.unpack(head)
         if caplen > MAX_PACKET:
-            yield _stop(
+            raise torn_error(
                 name,
                 number,
                 offset,
-                f"record claims {caplen} bytes, more than the {MAX_PACKET}-byte limit; "
-                f"reading stopped",
+                f"record claims {caplen} bytes, more than the {MAX_PACKET}-byte limit",
             )
-            return
         data = read_up_to(stream, caplen)
         frame = Frame(
             index=number,
@@ -189,9 +195,11 @@ def iter_pcap(stream: BinaryIO, name: str, linktype: int | None = None) -> Itera
             wire_length=wirelen if wirelen > caplen else None,
         )
         if len(data) < caplen:
-            frame.findings.insert(0, error(f"record truncated: {len(data)} of {caplen} bytes"))
-            yield frame
-            return
+            problem = f"record truncated: {len(data)} of {caplen} bytes"
+            if data:
+                frame.findings.insert(0, error(problem))
+                yield frame
+            raise torn_error(name, number, offset, problem)
         yield frame
         offset += 16 + caplen
 
@@ -232,6 +240,7 @@ class _Section:
 
 #: Bytes of the fixed fields of each packet block.
 _FIXED = {BLOCK_EPB: 20, BLOCK_PB: 20, BLOCK_SPB: 4}
+_BLOCK_NAMES = {BLOCK_IDB: "IDB", BLOCK_EPB: "EPB", BLOCK_PB: "PB", BLOCK_SPB: "SPB"}
 _DIRECTIONS = {1: GUEST_TO_HOST, 2: HOST_TO_GUEST}
 
 
@@ -317,7 +326,6 @@ class _PcapNg:
         self.linktype = linktype
         self.offset = 0
         self.number = 0
-        self.done = False
         self.section: _Section | None = None
 
     def frames(self) -> Iterator[Frame]:
@@ -342,28 +350,22 @@ class _PcapNg:
             if not head:
                 return
             if len(head) < 8:
-                yield self._stop(start, f"block header truncated: {len(head)} of 8 bytes")
-                return
+                raise self._torn(start, f"block header truncated: {len(head)} of 8 bytes")
             if head[:4] == PCAPNG_SHB:
                 more = read_up_to(self.stream, 4)
                 if len(more) < 4:
-                    yield self._stop(
+                    raise self._torn(
                         start, f"section header truncated: {8 + len(more)} of 12 bytes"
                     )
-                    return
                 problem = self._section(head + more)
                 if problem:
-                    yield self._stop(start, problem)
-                    return
+                    raise self._torn(start, problem)
                 continue
             yield from self._block(head, start)
-            if self.done:
-                return
 
-    def _stop(self, offset: int, message: str) -> Frame:
-        self.number += 1
-        self.done = True
-        return _stop(self.name, self.number, offset, message)
+    def _torn(self, offset: int, message: str) -> TornInput:
+        """The error for a block the reader cannot go on from (the next packet's number)."""
+        return torn_error(self.name, self.number + 1, offset, message)
 
     def _section(self, head: bytes) -> str | None:
         """Start a section from its first 12 bytes; an error text if it cannot be read."""
@@ -391,19 +393,25 @@ class _PcapNg:
         endian = self.section.endian
         kind, length = self.section.block.unpack(head)
         if length < 12 or length % 4 or length > MAX_BLOCK:
-            yield self._stop(
+            raise self._torn(
                 start,
                 f"block type {kind} claims {length} bytes, not a valid block "
-                f"length (12 to {MAX_BLOCK}, multiple of 4); reading stopped",
+                f"length (12 to {MAX_BLOCK}, multiple of 4)",
             )
-            return
         if kind not in (BLOCK_IDB, BLOCK_PB, BLOCK_SPB, BLOCK_EPB):
             got = skip(self.stream, length - 8)
             if got < length - 8:
-                yield self._stop(start, f"block type {kind} truncated: {8 + got} of {length} bytes")
-            else:
-                self.offset += length
+                raise self._torn(start, f"block type {kind} truncated: {8 + got} of {length} bytes")
+            self.offset += length
             return
+        minimum = 12 + _FIXED.get(kind, 8)
+        if length < minimum:
+            # tshark: "block length N is less than the minimum EPB size"
+            raise self._torn(
+                start,
+                f"block length {length} is less than the minimum {_BLOCK_NAMES[kind]} size "
+                f"({minimum} bytes)",
+            )
         body = (
             self.stream.read(length - 8) if length <= CHUNK else read_up_to(self.stream, length - 8)
         )
@@ -412,30 +420,19 @@ class _PcapNg:
             trailer = self.section.trailer.unpack_from(body, len(body) - 4)[0]
             body = body[:-4]
             if trailer != length:
-                problem = (
-                    f"block length {length} differs from its trailer {trailer}; reading stopped"
-                )
+                problem = f"block length {length} differs from its trailer {trailer}"
                 if kind == BLOCK_IDB:
-                    yield self._stop(start, problem)
-                    return
+                    raise self._torn(start, problem)
                 frame = self._packet(kind, body, start, length)
-                frame.findings.insert(0, error(problem))
-                self.done = True
-                yield frame
-                return
+                if frame.data:
+                    frame.findings.insert(0, error(problem + "; reading stopped"))
+                    yield frame
+                raise torn_error(self.name, frame.index, start, problem)
         if kind == BLOCK_IDB:
             if torn:
-                yield self._stop(
+                raise self._torn(
                     start, f"interface block truncated: {8 + len(body)} of {length} bytes"
                 )
-                return
-            if len(body) < 8:
-                yield self._stop(
-                    start,
-                    f"interface block of {length} bytes is too short for its "
-                    f"fields; reading stopped",
-                )
-                return
             self.section.interfaces.append(_read_interface(body, endian))
             self.offset += length
             return
@@ -444,9 +441,15 @@ class _PcapNg:
             frame = self._plain_epb(body, start)
         if frame is None:
             frame = self._packet(kind, body, start, length, torn)
-        self.done = torn
         self.offset += length
-        yield frame
+        if not torn:
+            yield frame
+            return
+        if frame.data:
+            yield frame
+        raise torn_error(
+            self.name, frame.index, start, f"block truncated: {8 + len(body)} of {length} bytes"
+        )
 
     def _plain_epb(self, body: bytes, start: int) -> Frame | None:
         """The common enhanced packet block, read in one go; None for anything unusual.

@@ -334,33 +334,43 @@ def _is_tty(out: Output) -> bool:
 def _json(rows: Iterable[Row], session: Session, output_format: str, out: Output) -> int:
     count = 0
     if output_format == "jsonl":
-        for count, row in enumerate(rows, 1):
-            out.raw(dumps_line(row_object(row)) + "\n")
-        out.raw(dumps_line(session.ref()) + "\n")
+        try:
+            for count, row in enumerate(rows, 1):
+                out.raw(dumps_line(row_object(row)) + "\n")
+        finally:
+            out.raw(dumps_line(session.ref()) + "\n")
         return count
     out.raw("[")
     try:
         for count, row in enumerate(rows, 1):
             out.raw(("\n  " if count == 1 else ",\n  ") + dumps(row_object(row)))
-    except BaseException:
-        out.raw("\n]\n" if count else "]\n")
-        raise
-    out.raw(("\n  " if count == 0 else ",\n  ") + dumps(session.ref()) + "\n]\n")
+    finally:
+        # Even when reading stops (torn input, a signal) the session of what was read
+        # ends the array, so what was written stays valid JSON.
+        out.raw(("\n  " if count == 0 else ",\n  ") + dumps(session.ref()) + "\n]\n")
     return count
 
 
 def _plain(rows: Iterable[Row], session: Session, out: Output) -> int:
     count = 0
     with tempfile.SpooledTemporaryFile(SPOOL_BYTES, mode="w+", encoding="utf-8") as spool:
-        for count, row in enumerate(rows, 1):
-            spool.write(plain_line(row_cells(row, session.first_time)) + "\n")
-        for line in session_lines(session):
-            out.line(line)
-        out.line("")
-        out.line(plain_line([title for title, _ in COLUMNS]))
-        spool.seek(0)
-        shutil.copyfileobj(spool, out.stream)
+        try:
+            for count, row in enumerate(rows, 1):
+                spool.write(plain_line(row_cells(row, session.first_time)) + "\n")
+        finally:
+            # Reading stopped (torn input, a signal): the rows read so far still come out.
+            _write_spooled(spool, session, out)
     return count
+
+
+def _write_spooled(spool, session: Session, out: Output) -> None:
+    """The session header, the column titles, then the spooled rows."""
+    for line in session_lines(session):
+        out.line(line)
+    out.line("")
+    out.line(plain_line([title for title, _ in COLUMNS]))
+    spool.seek(0)
+    shutil.copyfileobj(spool, out.stream)
 
 
 def _table(rows: Iterable[Row], session: Session, out: Output) -> int:
@@ -368,11 +378,13 @@ def _table(rows: Iterable[Row], session: Session, out: Output) -> int:
     for title, width in COLUMNS:
         table.add_column(title, justify="right" if width > 0 else "left", overflow="fold")
     count = 0
-    for count, row in enumerate(rows, 1):
-        table.add_row(*_styled(row, row_cells(row, session.first_time)))
-    for line in session_lines(session):
-        out.line(line, "bold")
-    out.render(table)
+    try:
+        for count, row in enumerate(rows, 1):
+            table.add_row(*_styled(row, row_cells(row, session.first_time)))
+    finally:
+        for line in session_lines(session):
+            out.line(line, "bold")
+        out.render(table)
     return count
 
 
