@@ -208,8 +208,7 @@ def test_pcap_unknown_linktype_named_by_number(tmp_path):
     with pytest.raises(InputError) as info:
         open_frames(str(path))
     assert str(info.value) == (
-        f"{path}: link type 4242 is not a Dynamic Memory link type; "
-        f"use --linktype 4242 to force"
+        f"{path}: link type 4242 is not a Dynamic Memory link type; use --linktype 4242 to force"
     )
 
 

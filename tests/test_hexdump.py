@@ -711,7 +711,7 @@ def test_plain_logs_give_no_message(head):
 def test_a_head_cut_mid_line_still_gives_its_first_message():
     text = kernel_dump(MESSAGES, groupsize=2).encode()
     assert datas(BALLOON_RESPONSE.hex().encode()[:40]) == [BALLOON_RESPONSE[:20]]
-    assert datas(text[:text.index(b"\n", 300) + 1])[0] == BALLOON_RESPONSE
+    assert datas(text[: text.index(b"\n", 300) + 1])[0] == BALLOON_RESPONSE
 
 
 # --- formats without offsets --------------------------------------------------------------

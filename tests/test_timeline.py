@@ -527,7 +527,7 @@ def test_read_count_reads_only_n_messages_and_says_what_is_left_open(linux_captu
     lines = result.output.splitlines()
     assert len(lines) == 11
     assert lines[6].endswith(
-        "[part 1 of balloon #1; incomplete: final part missing (capture ended)]"
+        "[part 1 of balloon #1; incomplete: final part missing (reading stopped at -c 7)]"
     )
     assert lines[10].endswith(", 7 messages")
 
