@@ -219,7 +219,7 @@ def test_usage_error_is_one_line_and_exit_2(capture):
         2,
         "",
         "dmdissect: error: Invalid value for '-c' / '--count': -1 is not in the range "
-        "x>=0. (see 'dmdissect read --help')\n",
+        "1<=x<=2147483647. (see 'dmdissect read --help')\n",
     )
     result = run("frobnicate")
     assert (result.exit_code, result.stderr) == (
