@@ -8,9 +8,23 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 
+from dmdissect.analysis.health import (
+    MAX_FRAME_FACTS,
+    MAX_VERDICTS,
+    FrameFacts,
+    HealthMonitor,
+    HealthRun,
+    Thresholds,
+    Verdict,
+    finding_verdict,
+)
 from dmdissect.analysis.message import Message, dissect
 from dmdissect.analysis.transactions import Series, Tracker, Transaction, annotate
+from dmdissect.layers import MESSAGE_TYPES
+from dmdissect.sources.errors import InputError
 from dmdissect.sources.frame import Frame
+
+_STATUS = next(number for number, name in MESSAGE_TYPES.items() if name == "DM_STATUS_REPORT")
 
 
 def first(frames: Iterable[Frame], count: int, tracker: Tracker) -> Iterator[Frame]:
@@ -63,3 +77,40 @@ def transactions_of(
         yield from tracker.finish()
         raise
     yield from tracker.finish()
+
+
+def health_of(frames: Iterable[Frame], thresholds: Thresholds | None = None) -> HealthRun:
+    """Read an input once for ``check`` and ``report``: findings, verdicts, memory series.
+
+    An input that fails part-way still yields what was read; the error is
+    kept in :attr:`HealthRun.error` for the command to report after it.
+    """
+    tracker = Tracker()
+    monitor = HealthMonitor(thresholds)
+    findings: list[Verdict] = []
+    dropped = 0
+    facts: dict[int, FrameFacts] = {}
+    error: Exception | None = None
+    try:
+        for message in dissected(frames):
+            rows = tracker.feed(message)
+            monitor.observe(message)
+            frame = message.frame
+            for finding in message.findings:
+                if len(findings) < MAX_VERDICTS:
+                    findings.append(finding_verdict(finding, frame.index, frame.time))
+                else:
+                    dropped += 1
+            if (message.findings or message.type != _STATUS) and len(facts) < MAX_FRAME_FACTS:
+                facts[frame.index] = FrameFacts(
+                    frame.time,
+                    message.direction,
+                    message.type_name,
+                    message.trans_id,
+                    tuple(f.message for f in message.findings),
+                )
+            monitor.add_rows(rows)
+    except InputError as exc:
+        error = exc
+    monitor.add_rows(tracker.finish())
+    return HealthRun(tracker.session, monitor.finish(), findings, dropped, facts, error)

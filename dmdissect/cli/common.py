@@ -34,6 +34,15 @@ def input_options(command: Callable[..., Any]) -> Callable[..., Any]:
             metavar="FILE",
             help="Input file (as tshark -r); '-' reads standard input.",
         ),
+    ]
+    for decorator in reversed(decorators):
+        command = decorator(command)
+    return format_options(command)
+
+
+def format_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    """The options that steer how an input is read, for commands that name their inputs."""
+    decorators = [
         click.option(
             "--format",
             "fmt",

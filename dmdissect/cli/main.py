@@ -21,6 +21,8 @@ COMMANDS = {
     "timeline": "dmdissect.cli.timeline:timeline",
     "convert": "dmdissect.cli.convert:convert",
     "synth": "dmdissect.cli.synth:synth",
+    "check": "dmdissect.cli.check:check",
+    "report": "dmdissect.cli.report:report",
 }
 
 

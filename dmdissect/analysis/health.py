@@ -1,0 +1,652 @@
+"""Session health: verdicts on what the tracker saw, the memory series and a reclaim ledger.
+
+Bug reports about ballooning ask health questions, not byte questions: did
+the guest answer, did hot-add work, why did pressure rise and nothing
+happen, is the guest stuck at its floor.  :class:`HealthMonitor` answers
+them from the same stream every other view reads: it observes each
+dissected message (status reports feed the memory series, requests mark
+when the host acted) and each finished transaction of the tracker, and
+keeps only bounded state: the memory series is thinned to at most
+:data:`MAX_SAMPLES` points, the transaction rows and verdicts are capped
+and the rest counted.
+
+Verdicts are findings with a stable id (``hvdm.health.*``), a severity and
+the frames they concern, so ``check`` can gate on them the way it gates on
+expert info.  A verdict never states more than the input says: a request
+whose timeout had not run out when the input ended is "not known to be
+answered", not "unanswered".
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from dmdissect.findings import Severity
+from dmdissect.layers import MESSAGE_TYPES
+
+_TYPE_NUMBER = {name: number for number, name in MESSAGE_TYPES.items()}
+_STATUS_REPORT = _TYPE_NUMBER["DM_STATUS_REPORT"]
+_VERSION_REQUEST = _TYPE_NUMBER["DM_VERSION_REQUEST"]
+#: Requests by which a host relieves memory pressure: give pages back, or add memory.
+_RELIEF = {_TYPE_NUMBER["DM_UNBALLOON_REQUEST"], _TYPE_NUMBER["DM_MEM_HOT_ADD_REQUEST"]}
+
+#: Points of the memory series kept for the plot; past it every other point is dropped.
+MAX_SAMPLES = 20_000
+#: Transaction rows kept for the report's table; later ones are only counted.
+MAX_ROWS = 10_000
+#: Verdicts kept; later ones are only counted (by id).
+MAX_VERDICTS = 10_000
+
+#: Kinds whose pages leave the guest (ledger: out) and come back or are added (in).
+LEDGER_KINDS = ("balloon", "unballoon", "hot_add", "hot_remove")
+
+
+@dataclass(frozen=True, slots=True)
+class VerdictKind:
+    """One health check, registered once: its id, default severity and what it means."""
+
+    id: str
+    severity: Severity
+    meaning: str
+
+
+def _kinds(*entries: tuple[str, Severity, str]) -> dict[str, VerdictKind]:
+    return {entry[0]: VerdictKind(*entry) for entry in entries}
+
+
+#: Every health check, by id; ``check --rule ID=...`` and the JUnit report use these ids.
+VERDICT_KINDS = _kinds(
+    (
+        "hvdm.health.unanswered",
+        Severity.WARNING,
+        "a request got no reply within --reply-timeout",
+    ),
+    (
+        "hvdm.health.late_reply",
+        Severity.WARNING,
+        "a request was answered, but later than --reply-timeout",
+    ),
+    (
+        "hvdm.health.answer_unknown",
+        Severity.NOTE,
+        "the input ended before --reply-timeout ran out for a request with no reply",
+    ),
+    (
+        "hvdm.health.latency",
+        Severity.WARNING,
+        "a transaction took longer than --max-latency allows for its kind",
+    ),
+    ("hvdm.health.hot_add.ok", Severity.NOTE, "a hot-add that added every page asked"),
+    (
+        "hvdm.health.hot_add.failed",
+        Severity.WARNING,
+        "a hot-add the guest refused (transient or permanent failure)",
+    ),
+    ("hvdm.health.hot_add.short", Severity.WARNING, "a hot-add that added fewer pages than asked"),
+    (
+        "hvdm.health.hot_add.ended",
+        Severity.NOTE,
+        "no hot-add followed a failed or short one (QEMU hot-adds no more until reset)",
+    ),
+    (
+        "hvdm.health.balloon.partial",
+        Severity.NOTE,
+        "a balloon request the guest met only in part",
+    ),
+    (
+        "hvdm.health.balloon.floor",
+        Severity.WARNING,
+        "the guest answered a balloon request at its floor (nothing more to give)",
+    ),
+    (
+        "hvdm.health.pressure.high",
+        Severity.WARNING,
+        "memory pressure stayed above --pressure-threshold for --pressure-duration "
+        "with no unballoon or hot-add request",
+    ),
+    (
+        "hvdm.health.status.gap",
+        Severity.WARNING,
+        "status reports paused for longer than --status-gap",
+    ),
+    (
+        "hvdm.health.status.stopped",
+        Severity.WARNING,
+        "status reports stopped while the session went on",
+    ),
+    (
+        "hvdm.health.status.first",
+        Severity.NOTE,
+        "how long after the version negotiation the first status report came",
+    ),
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Thresholds:
+    """The limits the verdicts apply; each is a command-line option."""
+
+    reply_timeout: float = 5.0
+    pressure_percent: float = 85.0
+    pressure_seconds: float = 60.0
+    status_gap: float = 5.0
+    max_latency: dict[str, float] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class Verdict:
+    """One health finding: which check, how bad, what it says and the frames it concerns."""
+
+    id: str
+    severity: Severity
+    message: str
+    frames: tuple[int, ...] = ()
+    time: float | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "severity": self.severity.value,
+            "message": self.message,
+            "frames": list(self.frames),
+            "time": self.time,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Sample:
+    """One status report: when, which frame, and the guest's figures in 4 KiB pages."""
+
+    time: float
+    frame: int
+    available: int
+    committed: int
+
+    @property
+    def pressure(self) -> float:
+        """Hyper-V's memory pressure: committed / (committed + available) x 100."""
+        total = self.committed + self.available
+        return 100.0 * self.committed / total if total else 0.0
+
+
+@dataclass(frozen=True, slots=True)
+class Row:
+    """A finished transaction as the report's table shows it."""
+
+    kind: str
+    number: int
+    start: float | None
+    duration: float | None
+    pages_requested: int | None
+    pages: int | None
+    outcome: str | None
+    complete: bool | None
+    reason: str | None
+    first_frame: int
+    final_frame: int | None
+
+
+@dataclass(slots=True)
+class Ledger:
+    """Pages moved by each kind of transaction, in total and per minute of the session."""
+
+    totals: dict[str, int] = field(default_factory=lambda: dict.fromkeys(LEDGER_KINDS, 0))
+    per_minute: dict[int, dict[str, int]] = field(default_factory=dict)
+
+    def add(self, kind: str, pages: int, minute: int | None) -> None:
+        self.totals[kind] += pages
+        if minute is not None:
+            bucket = self.per_minute.setdefault(minute, dict.fromkeys(LEDGER_KINDS, 0))
+            bucket[kind] += pages
+
+    @staticmethod
+    def net_of(counts: dict[str, int]) -> int:
+        """Pages the guest has gained: unballooned and hot-added minus ballooned and removed."""
+        return counts["unballoon"] + counts["hot_add"] - counts["balloon"] - counts["hot_remove"]
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "totals": {**self.totals, "net": self.net_of(self.totals)},
+            "per_minute": [
+                {"minute": minute, **counts, "net": self.net_of(counts)}
+                for minute, counts in sorted(self.per_minute.items())
+            ],
+        }
+
+
+@dataclass(slots=True)
+class Health:
+    """Everything the monitor concluded: verdicts, the memory series, rows and the ledger."""
+
+    verdicts: list[Verdict]
+    dropped_verdicts: dict[str, int]
+    samples: list[Sample]
+    sample_count: int
+    rows: list[Row]
+    dropped_rows: int
+    ledger: Ledger
+    first_time: float | None
+    last_time: float | None
+
+    def counts(self) -> dict[str, int]:
+        """Verdicts per id, the dropped ones included."""
+        out = dict(self.dropped_verdicts)
+        for verdict in self.verdicts:
+            out[verdict.id] = out.get(verdict.id, 0) + 1
+        return out
+
+
+class HealthMonitor:
+    """Feed it every message (``observe``) and every finished row (``add_row``), in order."""
+
+    def __init__(
+        self, thresholds: Thresholds | None = None, max_samples: int = MAX_SAMPLES
+    ) -> None:
+        self.thresholds = thresholds or Thresholds()
+        self._max_samples = max_samples
+        self._verdicts: list[Verdict] = []
+        self._dropped: dict[str, int] = {}
+        self._samples: list[Sample] = []
+        self._sample_count = 0
+        self._stride = 1
+        self._rows: list[Row] = []
+        self._dropped_rows = 0
+        self.ledger = Ledger()
+        self._first_time: float | None = None
+        self._last_time: float | None = None
+        self._last_frame = 0
+        self._previous: Sample | None = None
+        self._negotiated_at: tuple[float, int] | None = None
+        self._first_status_seen = False
+        self._episode: Sample | None = None
+        self._episode_alarmed = False
+        self._relief_at: float | None = None
+        self._resets: list[float] = []
+        self._hot_add_stop: Row | None = None
+        self._hot_add_requests: list[float] = []
+        self._unanswered: list[tuple[Row, float]] = []
+
+    # --- the message stream ------------------------------------------------------
+
+    def observe(self, message: Any) -> None:
+        """One dissected message, in input order."""
+        frame = message.frame
+        time = frame.time
+        self._last_frame = frame.index
+        if time is not None:
+            if self._first_time is None:
+                self._first_time = time
+            self._last_time = time
+        if message.type == _VERSION_REQUEST and time is not None:
+            if self._negotiated_at is None:
+                self._negotiated_at = (time, frame.index)
+            self._resets.append(time)
+        elif message.type in _RELIEF and time is not None:
+            self._relief_at = time
+        elif message.type == _STATUS_REPORT and time is not None:
+            self._status(message, time)
+
+    def _status(self, message: Any, time: float) -> None:
+        body = message.body
+        available = getattr(body, "num_avail", None) if body is not None else None
+        committed = getattr(body, "num_committed", None) if body is not None else None
+        missing = getattr(body, "missing", ()) or ()
+        if available is None or committed is None or {"num_avail", "num_committed"} & set(missing):
+            return
+        sample = Sample(time, message.frame.index, available, committed)
+        self._keep_sample(sample)
+        self._cadence(sample)
+        self._pressure(sample)
+        self._previous = sample
+
+    def _keep_sample(self, sample: Sample) -> None:
+        """Keep every stride-th sample; when the list is full, thin it and double the stride."""
+        if self._sample_count % self._stride == 0:
+            self._samples.append(sample)
+            if len(self._samples) > self._max_samples:
+                self._samples = self._samples[::2]
+                self._stride *= 2
+        self._sample_count += 1
+
+    def _cadence(self, sample: Sample) -> None:
+        previous = self._previous
+        if previous is None:
+            if self._negotiated_at is not None:
+                start, frame = self._negotiated_at
+                self._verdict(
+                    "hvdm.health.status.first",
+                    f"first status report {sample.time - start:.1f} s after the version "
+                    f"request (frame {frame})",
+                    (frame, sample.frame),
+                    sample.time,
+                )
+            return
+        gap = sample.time - previous.time
+        if gap > self.thresholds.status_gap:
+            self._verdict(
+                "hvdm.health.status.gap",
+                f"no status report for {gap:.1f} s (frames {previous.frame} to {sample.frame}; "
+                f"--status-gap {self.thresholds.status_gap:g} s)",
+                (previous.frame, sample.frame),
+                previous.time,
+            )
+
+    def _pressure(self, sample: Sample) -> None:
+        limits = self.thresholds
+        if sample.pressure <= limits.pressure_percent:
+            self._episode = None
+            self._episode_alarmed = False
+            return
+        episode = self._episode
+        if episode is None:
+            self._episode = sample
+            return
+        lasted = sample.time - episode.time
+        relieved = self._relief_at is not None and self._relief_at >= episode.time
+        if lasted >= limits.pressure_seconds and not relieved and not self._episode_alarmed:
+            self._episode_alarmed = True
+            self._verdict(
+                "hvdm.health.pressure.high",
+                f"pressure above {limits.pressure_percent:g}% for {lasted:.0f} s "
+                f"({episode.pressure:.1f}% at frame {episode.frame}, {sample.pressure:.1f}% at "
+                f"frame {sample.frame}) with no unballoon or hot-add request",
+                (episode.frame, sample.frame),
+                episode.time,
+            )
+
+    # --- the tracker's rows -------------------------------------------------------
+
+    def add_rows(self, rows: Iterable[Any]) -> None:
+        for row in rows:
+            self.add_row(row)
+
+    def add_row(self, item: Any) -> None:
+        """One finished transaction or series, as the tracker hands them out."""
+        if not hasattr(item, "request_frame"):
+            return
+        row = Row(
+            kind=str(item.kind),
+            number=item.number,
+            start=item.start,
+            duration=item.duration,
+            pages_requested=item.pages_requested,
+            pages=item.pages,
+            outcome=None if item.outcome is None else str(item.outcome),
+            complete=item.complete,
+            reason=item.reason,
+            first_frame=item.first_frame,
+            final_frame=item.final_frame,
+        )
+        if len(self._rows) < MAX_ROWS:
+            self._rows.append(row)
+        else:
+            self._dropped_rows += 1
+        self._ledger(row)
+        self._reply(item, row)
+        self._latency(row)
+        if row.kind == "hot_add":
+            self._hot_add(row)
+        elif row.kind == "balloon":
+            self._balloon(row)
+
+    def _ledger(self, row: Row) -> None:
+        if row.kind not in LEDGER_KINDS or not row.pages:
+            return
+        if row.kind == "hot_add" and row.outcome not in ("accepted", "partial"):
+            return
+        minute = None
+        if row.start is not None and self._first_time is not None:
+            minute = int((row.start - self._first_time) // 60)
+        self.ledger.add(row.kind, row.pages, minute)
+
+    def _reply(self, item: Any, row: Row) -> None:
+        if row.kind == "info" or item.request_frame is None or row.start is None:
+            return
+        timeout = self.thresholds.reply_timeout
+        answered = item.first_reply
+        if answered is not None:
+            waited = answered - row.start
+            if waited > timeout:
+                self._verdict(
+                    "hvdm.health.late_reply",
+                    f"{row.kind} #{row.number}: first reply {waited:.3f} s after the request "
+                    f"(--reply-timeout {timeout:g} s)",
+                    (row.first_frame,),
+                    row.start,
+                )
+            return
+        # Whether the timeout ran out is only known once the input's end is known.
+        self._unanswered.append((row, timeout))
+
+    def _latency(self, row: Row) -> None:
+        limit = self.thresholds.max_latency.get(row.kind)
+        if limit is None or row.duration is None or row.duration <= limit:
+            return
+        self._verdict(
+            "hvdm.health.latency",
+            f"{row.kind} #{row.number} took {row.duration:.3f} s "
+            f"(--max-latency {row.kind}={limit:g})",
+            (row.first_frame,) + (() if row.final_frame is None else (row.final_frame,)),
+            row.start,
+        )
+
+    def _hot_add(self, row: Row) -> None:
+        if row.start is not None:
+            self._hot_add_requests.append(row.start)
+        asked = "" if row.pages_requested is None else f" of {row.pages_requested}"
+        frames = (row.first_frame,) + (() if row.final_frame is None else (row.final_frame,))
+        if row.outcome == "accepted":
+            self._verdict(
+                "hvdm.health.hot_add.ok",
+                f"hot_add #{row.number}: {row.pages}{asked} pages added",
+                frames,
+                row.start,
+            )
+        elif row.outcome in ("transient_failure", "permanent_failure"):
+            word = row.outcome.replace("_", " ")
+            self._verdict(
+                "hvdm.health.hot_add.failed",
+                f"hot_add #{row.number}: {word}, {row.pages or 0}{asked} pages added",
+                frames,
+                row.start,
+            )
+            self._hot_add_stop = row
+        elif row.outcome == "partial":
+            self._verdict(
+                "hvdm.health.hot_add.short",
+                f"hot_add #{row.number}: only {row.pages}{asked} pages added",
+                frames,
+                row.start,
+            )
+            self._hot_add_stop = row
+
+    def _balloon(self, row: Row) -> None:
+        frames = (row.first_frame,) + (() if row.final_frame is None else (row.final_frame,))
+        given = row.pages or 0
+        asked = "" if row.pages_requested is None else f" of {row.pages_requested}"
+        floor = self._previous
+        at = (
+            ""
+            if floor is None
+            else f"; last status: committed {floor.committed} pages, pressure "
+            f"{floor.pressure:.1f}% (frame {floor.frame})"
+        )
+        if row.outcome == "at_floor":
+            self._verdict(
+                "hvdm.health.balloon.floor",
+                f"balloon #{row.number}: the guest is at its floor and gave {given}{asked} "
+                f"pages{at}",
+                frames,
+                row.start,
+            )
+        elif row.outcome == "partial":
+            self._verdict(
+                "hvdm.health.balloon.partial",
+                f"balloon #{row.number}: the guest gave {given}{asked} pages{at}",
+                frames,
+                row.start,
+            )
+
+    # --- the end ----------------------------------------------------------------
+
+    def finish(self) -> Health:
+        """End of input: settle what needed the input's end, and return the result."""
+        end = self._last_time
+        for row, timeout in self._unanswered:
+            start = row.start if row.start is not None else end
+            if end is not None and start is not None and end - start >= timeout:
+                self._verdict(
+                    "hvdm.health.unanswered",
+                    f"{row.kind} #{row.number}: no reply within {timeout:g} s (the input goes on "
+                    f"{end - start:.1f} s after the request)",
+                    (row.first_frame,),
+                    row.start,
+                )
+            else:
+                self._verdict(
+                    "hvdm.health.answer_unknown",
+                    f"{row.kind} #{row.number}: no reply before the input ended, "
+                    f"less than {timeout:g} s after the request",
+                    (row.first_frame,),
+                    row.start,
+                )
+        self._hot_add_ended()
+        previous = self._previous
+        if (
+            previous is not None
+            and end is not None
+            and end - previous.time > self.thresholds.status_gap
+        ):
+            self._verdict(
+                "hvdm.health.status.stopped",
+                f"last status report at frame {previous.frame}, {end - previous.time:.1f} s "
+                f"before the input ended (frame {self._last_frame})",
+                (previous.frame,),
+                previous.time,
+            )
+        self._verdicts.sort(key=lambda v: v.frames[0] if v.frames else 0)
+        return Health(
+            verdicts=self._verdicts,
+            dropped_verdicts=self._dropped,
+            samples=self._samples,
+            sample_count=self._sample_count,
+            rows=self._rows,
+            dropped_rows=self._dropped_rows,
+            ledger=self.ledger,
+            first_time=self._first_time,
+            last_time=self._last_time,
+        )
+
+    def _hot_add_ended(self) -> None:
+        stop = self._hot_add_stop
+        if stop is None or stop.start is None:
+            return
+        later_reset = any(reset > stop.start for reset in self._resets)
+        later_request = any(start > stop.start for start in self._hot_add_requests)
+        if later_request or later_reset:
+            return
+        self._verdict(
+            "hvdm.health.hot_add.ended",
+            f"no hot-add after hot_add #{stop.number} ({(stop.outcome or '').replace('_', ' ')}) "
+            "to the end of the input: QEMU hot-adds no more after a failed or short hot-add "
+            "until the guest is reset",
+            (stop.first_frame,),
+            stop.start,
+        )
+
+    def _verdict(
+        self, verdict_id: str, message: str, frames: tuple[int, ...], time: float | None
+    ) -> None:
+        if len(self._verdicts) >= MAX_VERDICTS:
+            self._dropped[verdict_id] = self._dropped.get(verdict_id, 0) + 1
+            return
+        kind = VERDICT_KINDS[verdict_id]
+        self._verdicts.append(Verdict(verdict_id, kind.severity, message, frames, time))
+
+
+# --- the gate: findings and verdicts together, tuned by rules ---------------------------
+
+#: Severities from worst to mildest; ``--fail-on`` takes one of these names.
+SEVERITY_ORDER = (Severity.ERROR, Severity.WARNING, Severity.NOTE)
+
+#: Frames whose facts the report keeps for its frame list; later frames are not listed.
+MAX_FRAME_FACTS = 50_000
+
+
+@dataclass(frozen=True, slots=True)
+class FrameFacts:
+    """What the report's frame list says of one frame (no packet is kept)."""
+
+    time: float | None
+    direction: str | None
+    type_name: str
+    trans_id: int | None
+    findings: tuple[str, ...]
+
+
+@dataclass(slots=True)
+class HealthRun:
+    """One input read for ``check`` and ``report``: what every stage concluded of it."""
+
+    session: Any
+    health: Health
+    findings: list[Verdict]
+    dropped_findings: int
+    frames: dict[int, FrameFacts]
+    error: Exception | None = None
+
+    def items(self) -> list[Verdict]:
+        """Per-message findings and health verdicts, in frame order."""
+        return sorted(
+            [*self.findings, *self.health.verdicts],
+            key=lambda v: (v.frames[0] if v.frames else 0, SEVERITY_ORDER.index(v.severity)),
+        )
+
+
+def finding_verdict(finding: Any, frame: int, time: float | None) -> Verdict:
+    """A message's finding as the gate counts it: same id and severity, this frame."""
+    return Verdict(
+        getattr(finding, "id", None) or "hvdm.unregistered",
+        finding.severity,
+        finding.message,
+        (frame,),
+        time,
+    )
+
+
+def parse_rule(text: str) -> tuple[str, Severity | None]:
+    """``ID=off|note|warning|error`` (ID may be a glob such as ``hvdm.health.*``)."""
+    pattern, sep, level = text.partition("=")
+    levels = {"off": None, **{s.value: s for s in SEVERITY_ORDER}}
+    if not sep or not pattern or level not in levels:
+        raise ValueError(f"--rule {text!r}: expected ID=off|note|warning|error")
+    return pattern, levels[level]
+
+
+def apply_rules(
+    items: Iterable[Verdict], rules: list[tuple[str, Severity | None]]
+) -> list[Verdict]:
+    """Items with their severity as the rules set it (the last matching rule wins); off drops."""
+    from fnmatch import fnmatchcase
+
+    out = []
+    for item in items:
+        severity: Severity | None = item.severity
+        for pattern, level in rules:
+            if fnmatchcase(item.id, pattern):
+                severity = level
+        if severity is None:
+            continue
+        out.append(item if severity is item.severity else replace_severity(item, severity))
+    return out
+
+
+def replace_severity(item: Verdict, severity: Severity) -> Verdict:
+    return Verdict(item.id, severity, item.message, item.frames, item.time)
+
+
+def reaches(severity: Severity, threshold: Severity) -> bool:
+    """Whether a severity is at least as bad as the threshold."""
+    return SEVERITY_ORDER.index(severity) <= SEVERITY_ORDER.index(threshold)

@@ -1,0 +1,106 @@
+"""``dmdissect check``: a CI gate on the expert findings and health verdicts of a session."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from dmdissect.cli.common import fail, format_options, guarded
+from dmdissect.cli.health import health_options, read_health
+
+LEVELS = ("error", "warning", "note")
+
+
+@click.command()
+@click.argument("inputs", nargs=-1, required=True, metavar="INPUT...")
+@format_options
+@click.option(
+    "--fail-on",
+    type=click.Choice(LEVELS),
+    default="warning",
+    show_default=True,
+    help="Exit 1 when a finding or verdict is at least this severe.",
+)
+@click.option(
+    "--rule",
+    "rules",
+    multiple=True,
+    metavar="ID=LEVEL",
+    help="Set the severity of a check: LEVEL off, note, warning or error; ID may be a glob "
+    "such as 'hvdm.health.*' (repeatable; the last match wins).",
+)
+@click.option("--junit", metavar="FILE", help="Also write the verdicts as JUnit XML ('-': stdout).")
+@click.option("-q", "--quiet", is_flag=True, help="Print nothing; only the exit status tells.")
+@health_options
+@guarded
+def check(inputs, fail_on, rules, junit, quiet, **options):
+    """Check INPUT... and exit 1 if a finding or verdict reaches --fail-on.
+
+    Prints every finding and verdict as 'file:frame: severity id: message'
+    (frame 0: the session as a whole), then one line of totals.  Exit status:
+    0 when nothing reaches --fail-on, 1 when something does, 2 when an input
+    cannot be read (after what was read of it) or on a usage error.
+    """
+    from dmdissect.analysis.health import VERDICT_KINDS, apply_rules, parse_rule, reaches
+    from dmdissect.findings import Severity
+    from dmdissect.views.gate import CheckedInput, check_line, junit_xml
+
+    try:
+        parsed = [parse_rule(text) for text in rules]
+    except ValueError as exc:
+        raise click.UsageError(str(exc)) from None
+    threshold = Severity(fail_on)
+    checked: list[CheckedInput] = []
+    errors: list[str] = []
+    for path in inputs:
+        run = read_health(path, options)
+        items = apply_rules(run.items(), parsed)
+        error = None if run.error is None else str(run.error)
+        checked.append(CheckedInput(path, items, error))
+        if not quiet:
+            for item in items:
+                click.echo(check_line(path, item))
+        if error is not None:
+            errors.append(error)
+    all_items = [item for c in checked for item in c.items]
+    failing = sum(1 for item in all_items if reaches(item.severity, threshold))
+    if junit:
+        ids = set(VERDICT_KINDS) | {item.id for item in all_items}
+        off = {i for i in ids for pattern, level in parsed if level is None and _match(i, pattern)}
+        _write(junit, junit_xml(checked, ids, threshold, off))
+    if not quiet:
+        click.echo(_totals(len(inputs), all_items, failing, threshold))
+    for error in errors:
+        fail(error)
+    sys.exit(1 if failing else 0)
+
+
+def _match(check_id: str, pattern: str) -> bool:
+    from fnmatch import fnmatchcase
+
+    return fnmatchcase(check_id, pattern)
+
+
+def _totals(inputs: int, items: list, failing: int, threshold) -> str:
+    from dmdissect.layers import plural
+
+    counts = {level: 0 for level in LEVELS}
+    for item in items:
+        counts[item.severity.value] += 1
+    found = ", ".join(plural(counts[level], level) for level in LEVELS)
+    verdict = (
+        f"fail: {plural(failing, 'finding')} at or above {threshold.value}"
+        if failing
+        else f"pass: nothing at or above {threshold.value}"
+    )
+    return f"checked {plural(inputs, 'input')}: {found}; {verdict}"
+
+
+def _write(path: str, data: bytes) -> None:
+    if path == "-":
+        sys.stdout.buffer.write(data)
+        sys.stdout.flush()
+        return
+    with open(path, "wb") as handle:
+        handle.write(data)

@@ -1,0 +1,403 @@
+"""Health verdicts on hand-built sessions whose answer is known, figure by figure.
+
+Each session below is written as "what was sent when"; the expected verdicts,
+their frames and the ledger's totals are worked out by hand from that list,
+not taken from the code.
+"""
+
+from __future__ import annotations
+
+import tracemalloc
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from sessions import (
+    balloon_request,
+    balloon_response,
+    frames,
+    handshake,
+    hot_add_request,
+    hot_add_response,
+    status,
+    unballoon_request,
+    unballoon_response,
+    version_request,
+    version_response,
+)
+
+from dmdissect.analysis.health import (
+    HealthMonitor,
+    Sample,
+    Thresholds,
+    apply_rules,
+    parse_rule,
+)
+from dmdissect.findings import Severity
+from dmdissect.pipeline import health_of
+
+
+def verdicts(timed, **limits):
+    run = health_of(frames(timed), Thresholds(**limits))
+    return [(v.id, v.severity.value, v.message, v.frames) for v in run.health.verdicts], run
+
+
+def only(found, prefix):
+    return [v for v in found if v[0].startswith(prefix)]
+
+
+def reports(start: float, count: int, available: int, committed: int, first_id: int = 10):
+    """``count`` status reports one second apart from ``start`` on."""
+    return [(start + i, status(first_id + i, available, committed)) for i in range(count)]
+
+
+# --- replies --------------------------------------------------------------------------
+
+
+def test_a_request_never_answered_within_the_timeout_is_unanswered():
+    session = handshake() + [(10.0, balloon_request(0, 512))] + reports(11.0, 6, 9000, 1000)
+    found, _ = verdicts(session)
+    assert only(found, "hvdm.health.unanswered") == [
+        (
+            "hvdm.health.unanswered",
+            "warning",
+            "balloon #1: no reply within 5 s (the input goes on 6.0 s after the request)",
+            (5,),
+        )
+    ]
+
+
+def test_a_request_the_input_ends_too_soon_after_is_not_called_unanswered():
+    session = handshake() + [(10.0, balloon_request(0, 512))] + reports(11.0, 3, 9000, 1000)
+    found, _ = verdicts(session)
+    assert only(found, "hvdm.health.unanswered") == []
+    assert only(found, "hvdm.health.answer_unknown") == [
+        (
+            "hvdm.health.answer_unknown",
+            "note",
+            "balloon #1: no reply before the input ended, less than 5 s after the request",
+            (5,),
+        )
+    ]
+
+
+def test_a_reply_later_than_the_timeout_is_late_and_the_timeout_is_an_option():
+    session = handshake() + [
+        (10.0, balloon_request(0, 512)),
+        (17.5, balloon_response(3, [(0x1000, 512)])),
+    ]
+    found, _ = verdicts(session)
+    assert only(found, "hvdm.health.late_reply") == [
+        (
+            "hvdm.health.late_reply",
+            "warning",
+            "balloon #1: first reply 7.500 s after the request (--reply-timeout 5 s)",
+            (5,),
+        )
+    ]
+    found, _ = verdicts(session, reply_timeout=8.0)
+    assert only(found, "hvdm.health.late_reply") == []
+
+
+def test_max_latency_flags_transactions_of_that_kind_only():
+    session = handshake() + [
+        (10.0, balloon_request(0, 1024)),
+        (10.5, balloon_response(3, [(0x1000, 512)], more=1)),
+        (12.25, balloon_response(4, [(0x2000, 512)])),
+    ]
+    found, _ = verdicts(session, max_latency={"balloon": 2.0, "hot_add": 0.1})
+    assert only(found, "hvdm.health.latency") == [
+        (
+            "hvdm.health.latency",
+            "warning",
+            "balloon #1 took 2.250 s (--max-latency balloon=2)",
+            (5, 7),
+        )
+    ]
+    found, _ = verdicts(session, max_latency={"balloon": 2.5})
+    assert only(found, "hvdm.health.latency") == []
+
+
+# --- hot-add --------------------------------------------------------------------------
+
+
+def test_every_hot_add_gets_a_verdict_and_a_failure_ends_hot_add():
+    session = handshake() + [
+        (20.0, hot_add_request(1, 0x140000, 32768)),
+        (20.1, hot_add_response(7, 32768, 1)),
+        (30.0, hot_add_request(2, 0x148000, 32768)),
+        (30.2, hot_add_response(8, 16384, 1)),
+    ]
+    found, _ = verdicts(session)
+    assert only(found, "hvdm.health.hot_add") == [
+        ("hvdm.health.hot_add.ok", "note", "hot_add #1: 32768 of 32768 pages added", (5, 6)),
+        (
+            "hvdm.health.hot_add.short",
+            "warning",
+            "hot_add #2: only 16384 of 32768 pages added",
+            (7, 8),
+        ),
+        (
+            "hvdm.health.hot_add.ended",
+            "note",
+            "no hot-add after hot_add #2 (partial) to the end of the input: QEMU hot-adds no "
+            "more after a failed or short hot-add until the guest is reset",
+            (7,),
+        ),
+    ]
+
+
+@pytest.mark.parametrize(
+    "result,pages,word",
+    [(0, 0, "transient failure"), (1, 0, "permanent failure")],
+)
+def test_failed_hot_adds(result, pages, word):
+    session = handshake() + [
+        (20.0, hot_add_request(1, 0x140000, 32768)),
+        (20.1, hot_add_response(7, pages, result)),
+    ]
+    found, _ = verdicts(session)
+    assert only(found, "hvdm.health.hot_add.failed") == [
+        (
+            "hvdm.health.hot_add.failed",
+            "warning",
+            f"hot_add #1: {word}, 0 of 32768 pages added",
+            (5, 6),
+        )
+    ]
+    assert [v[0] for v in only(found, "hvdm.health.hot_add.ended")] == ["hvdm.health.hot_add.ended"]
+
+
+def test_hot_add_after_a_failure_or_a_reset_is_not_ended():
+    failed = [
+        (20.0, hot_add_request(1, 0x140000, 32768)),
+        (20.1, hot_add_response(7, 0, 0)),
+    ]
+    retried = (
+        handshake()
+        + failed
+        + [
+            (40.0, hot_add_request(2, 0x140000, 32768)),
+            (40.1, hot_add_response(8, 32768, 1)),
+        ]
+    )
+    assert only(verdicts(retried)[0], "hvdm.health.hot_add.ended") == []
+    reset = handshake() + failed + [(50.0, version_request(20)), (50.1, version_response(20))]
+    assert only(verdicts(reset)[0], "hvdm.health.hot_add.ended") == []
+
+
+# --- balloon --------------------------------------------------------------------------
+
+
+def test_a_guest_at_its_floor_and_a_partial_balloon():
+    session = (
+        handshake()
+        + reports(45.0, 2, 3000, 7000)
+        + [
+            (50.0, balloon_request(0, 2048)),
+            (50.5, balloon_response(12, [(0x1000, 512), (0x1200, 512)])),
+            (60.0, balloon_request(1, 1024)),
+            (60.2, balloon_response(13, [])),
+        ]
+    )
+    found, _ = verdicts(session)
+    assert only(found, "hvdm.health.balloon") == [
+        (
+            "hvdm.health.balloon.partial",
+            "note",
+            "balloon #1: the guest gave 1024 of 2048 pages; last status: committed 7000 pages, "
+            "pressure 70.0% (frame 6)",
+            (7, 8),
+        ),
+        (
+            "hvdm.health.balloon.floor",
+            "warning",
+            "balloon #2: the guest is at its floor and gave 0 of 1024 pages; last status: "
+            "committed 7000 pages, pressure 70.0% (frame 6)",
+            (9, 10),
+        ),
+    ]
+
+
+# --- pressure -------------------------------------------------------------------------
+
+
+def test_pressure_above_the_threshold_for_the_duration_raises_one_alarm():
+    # 90% from 45 s on, 70 reports: the alarm fires once, when 60 s have passed (frame 65).
+    session = handshake() + reports(45.0, 70, 1000, 9000)
+    found, _ = verdicts(session)
+    assert only(found, "hvdm.health.pressure") == [
+        (
+            "hvdm.health.pressure.high",
+            "warning",
+            "pressure above 85% for 60 s (90.0% at frame 5, 90.0% at frame 65) with no "
+            "unballoon or hot-add request",
+            (5, 65),
+        )
+    ]
+
+
+def test_no_alarm_when_the_host_acts_or_pressure_is_at_the_threshold():
+    relieved = (
+        handshake()
+        + reports(45.0, 30, 1000, 9000)
+        + [(75.5, unballoon_request(1, [(0x1000, 512)])), (75.6, unballoon_response(40))]
+        + reports(76.0, 40, 1000, 9000, first_id=41)
+    )
+    assert only(verdicts(relieved)[0], "hvdm.health.pressure") == []
+    at_threshold = handshake() + reports(45.0, 70, 1500, 8500)  # exactly 85%
+    assert only(verdicts(at_threshold)[0], "hvdm.health.pressure") == []
+    shorter = handshake() + reports(45.0, 70, 1000, 9000)
+    assert only(verdicts(shorter, pressure_seconds=100.0)[0], "hvdm.health.pressure") == []
+    assert len(only(verdicts(shorter, pressure_percent=95.0)[0], "hvdm.health.pressure")) == 0
+
+
+def test_pressure_is_hyper_v_s_definition():
+    assert Sample(0.0, 1, available=250, committed=750).pressure == 75.0
+    assert Sample(0.0, 1, available=0, committed=0).pressure == 0.0
+
+
+# --- status cadence -------------------------------------------------------------------
+
+
+def test_status_gaps_the_first_report_and_reports_that_stop():
+    session = (
+        handshake()
+        + reports(45.0, 3, 9000, 1000)
+        + reports(54.0, 2, 9000, 1000, first_id=20)
+        + [(70.0, balloon_request(0, 512)), (70.1, balloon_response(30, [(0x1000, 512)]))]
+    )
+    found, _ = verdicts(session)
+    assert only(found, "hvdm.health.status") == [
+        (
+            "hvdm.health.status.first",
+            "note",
+            "first status report 45.0 s after the version request (frame 1)",
+            (1, 5),
+        ),
+        (
+            "hvdm.health.status.gap",
+            "warning",
+            "no status report for 7.0 s (frames 7 to 8; --status-gap 5 s)",
+            (7, 8),
+        ),
+        (
+            "hvdm.health.status.stopped",
+            "warning",
+            "last status report at frame 9, 15.1 s before the input ended (frame 11)",
+            (9,),
+        ),
+    ]
+    found, _ = verdicts(session, status_gap=20.0)
+    assert only(found, "hvdm.health.status.gap") == []
+
+
+def test_thinned_series_keeps_a_regular_subset_in_bounded_memory():
+    cap = 100
+    monitor = HealthMonitor(max_samples=cap)
+    count = 3 * cap + 23
+    tracemalloc.start()
+    for i in range(1, count + 1):
+        monitor.observe(_status_message(i))
+        if i == cap:
+            _, at_cap = tracemalloc.get_traced_memory()
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    health = monitor.finish()
+    assert health.sample_count == count
+    kept = [s.frame for s in health.samples]
+    # 323 reports through a cap of 100: thinned twice, every 4th report kept, from the first.
+    assert kept == list(range(1, count + 1, 4))
+    assert peak < 2 * at_cap
+
+
+def _status_message(index: int):
+    """A status report as the monitor reads it (frame, type, body), without the dissector."""
+    from types import SimpleNamespace
+
+    body = SimpleNamespace(num_avail=9000, num_committed=1000, missing=())
+    frame = SimpleNamespace(index=index, time=float(index))
+    return SimpleNamespace(frame=frame, type=5, body=body)  # DM_STATUS_REPORT in the C header
+
+
+# --- the ledger -----------------------------------------------------------------------
+
+
+def test_the_ledger_counts_pages_per_kind_and_minute():
+    session = handshake() + [
+        (10.0, balloon_request(0, 1536)),
+        (10.5, balloon_response(5, [(0x1000, 1024), (0x3000, 512)])),
+        (70.0, unballoon_request(1, [(0x3000, 512)])),
+        (70.1, unballoon_response(6)),
+        (130.0, hot_add_request(2, 0x140000, 32768)),
+        (130.1, hot_add_response(7, 32768, 1)),
+        (140.0, hot_add_request(3, 0x148000, 32768)),
+        (140.1, hot_add_response(8, 0, 0)),
+    ]
+    _, run = verdicts(session)
+    ledger = run.health.ledger.to_json()
+    assert ledger["totals"] == {
+        "balloon": 1536,
+        "unballoon": 512,
+        "hot_add": 32768,
+        "hot_remove": 0,
+        "net": 512 + 32768 - 1536,
+    }
+    assert ledger["per_minute"] == [
+        {"minute": 0, "balloon": 1536, "unballoon": 0, "hot_add": 0, "hot_remove": 0, "net": -1536},
+        {"minute": 1, "balloon": 0, "unballoon": 512, "hot_add": 0, "hot_remove": 0, "net": 512},
+        {
+            "minute": 2,
+            "balloon": 0,
+            "unballoon": 0,
+            "hot_add": 32768,
+            "hot_remove": 0,
+            "net": 32768,
+        },
+    ]
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    st.lists(
+        st.tuples(st.sampled_from(["balloon", "unballoon"]), st.integers(1, 8)),
+        min_size=1,
+        max_size=12,
+    )
+)
+def test_ledger_totals_match_a_direct_sum(steps):
+    """Random balloon/unballoon sequences: totals equal the sum of the pages each one moved."""
+    timed = list(handshake())
+    expected = {"balloon": 0, "unballoon": 0}
+    t, host_id, guest_id = 10.0, 0, 10
+    for kind, chunks in steps:
+        ranges = [(0x10000 + 512 * i, 512) for i in range(chunks)]
+        if kind == "balloon":
+            timed += [
+                (t, balloon_request(host_id, 512 * chunks)),
+                (t + 0.1, balloon_response(guest_id, ranges)),
+            ]
+        else:
+            timed += [
+                (t, unballoon_request(host_id, ranges)),
+                (t + 0.1, unballoon_response(guest_id)),
+            ]
+        expected[kind] += 512 * chunks
+        t, host_id, guest_id = t + 1.0, host_id + 1, guest_id + 1
+    _, run = verdicts(timed)
+    totals = run.health.ledger.totals
+    assert (totals["balloon"], totals["unballoon"]) == (expected["balloon"], expected["unballoon"])
+
+
+# --- rules ----------------------------------------------------------------------------
+
+
+def test_rules_set_or_drop_severities_the_last_match_winning():
+    session = handshake() + [(10.0, balloon_request(0, 512))] + reports(11.0, 6, 9000, 1000)
+    _, run = verdicts(session)
+    items = run.items()
+    rules = [parse_rule("hvdm.health.*=error"), parse_rule("hvdm.health.status.first=off")]
+    tuned = {(v.id, v.severity) for v in apply_rules(items, rules)}
+    assert tuned == {("hvdm.health.unanswered", Severity.ERROR)}
+    with pytest.raises(ValueError, match="expected ID=off"):
+        parse_rule("hvdm.health.unanswered=fatal")
