@@ -20,11 +20,8 @@ from dmdissect.analysis.health import (
 )
 from dmdissect.analysis.message import Message, dissect
 from dmdissect.analysis.transactions import Series, Tracker, Transaction, annotate
-from dmdissect.layers import MESSAGE_TYPES
 from dmdissect.sources.errors import InputError
 from dmdissect.sources.frame import Frame
-
-_STATUS = next(number for number, name in MESSAGE_TYPES.items() if name == "DM_STATUS_REPORT")
 
 
 def first(frames: Iterable[Frame], count: int, tracker: Tracker) -> Iterator[Frame]:
@@ -101,7 +98,7 @@ def health_of(frames: Iterable[Frame], thresholds: Thresholds | None = None) -> 
                     findings.append(finding_verdict(finding, frame.index, frame.time))
                 else:
                     dropped += 1
-            if (message.findings or message.type != _STATUS) and len(facts) < MAX_FRAME_FACTS:
+            if len(facts) < MAX_FRAME_FACTS:
                 facts[frame.index] = FrameFacts(
                     frame.time,
                     message.direction,

@@ -318,8 +318,8 @@ class HealthMonitor:
                 self._verdict(
                     "hvdm.health.status.first",
                     f"first status report {sample.time - start:.1f} s after the version "
-                    f"request (frame {frame})",
-                    (frame, sample.frame),
+                    f"request in frame {frame}",
+                    (sample.frame,),
                     sample.time,
                 )
             return

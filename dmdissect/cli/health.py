@@ -102,6 +102,13 @@ def thresholds_of(options: dict[str, Any]) -> Any:
 def read_health(path: str, options: dict[str, Any]) -> Any:
     """One input read for its health; a read error is kept in the result, not raised."""
     from dmdissect.pipeline import health_of
+    from dmdissect.sources.errors import InputError
 
-    frames = open_input(path, options["fmt"], options["linktype"], options["hex_order"])
-    return health_of(frames, thresholds_of(options))
+    thresholds = thresholds_of(options)
+    try:
+        frames = open_input(path, options["fmt"], options["linktype"], options["hex_order"])
+    except InputError as exc:
+        run = health_of((), thresholds)
+        run.error = exc
+        return run
+    return health_of(frames, thresholds)

@@ -38,8 +38,11 @@ def _text(value: Any) -> str:
     return escape(printable(str(value)))
 
 
-def _frame_links(frames: Iterable[int], prefix: str) -> str:
-    return ", ".join(f'<a href="#{prefix}frame-{f}">{f}</a>' for f in frames)
+def _frame_links(frames: Iterable[int], prefix: str, listed: dict[int, Any]) -> str:
+    """Frame numbers, each a link to its row in the frame list when the list holds it."""
+    return ", ".join(
+        f'<a href="#{prefix}frame-{f}">{f}</a>' if f in listed else str(f) for f in frames
+    )
 
 
 def _seconds(value: float | None, zero: float | None) -> str:
@@ -81,7 +84,7 @@ def _card(title: str, session: Any, health: Health, findings: list[Any]) -> str:
     return f'<div class="card"><p><b>{_text(title)}</b></p>{"".join(lines)}</div>'
 
 
-def _findings(findings: list[Any], dropped: int, prefix: str) -> str:
+def _findings(findings: list[Any], dropped: int, prefix: str, listed: dict[int, Any]) -> str:
     if not findings:
         return "<p>None.</p>"
     rows = [
@@ -89,7 +92,7 @@ def _findings(findings: list[Any], dropped: int, prefix: str) -> str:
             f'<span class="{item.severity.value}">{item.severity.value}</span>',
             f"<code>{_text(item.id)}</code>",
             _text(item.message),
-            _frame_links(item.frames, prefix),
+            _frame_links(item.frames, prefix, listed),
         ]
         for item in findings
     ]
@@ -97,7 +100,7 @@ def _findings(findings: list[Any], dropped: int, prefix: str) -> str:
     return _table(["severity", "id", "message", "frames"], rows, set()) + more
 
 
-def _transactions(health: Health, prefix: str) -> str:
+def _transactions(health: Health, prefix: str, listed: dict[int, Any]) -> str:
     if not health.rows:
         return "<p>None.</p>"
     zero = health.first_time
@@ -115,7 +118,7 @@ def _transactions(health: Health, prefix: str) -> str:
                 _count(row.pages_requested),
                 _count(row.pages),
                 outcome,
-                _frame_links(dict.fromkeys(frames), prefix),
+                _frame_links(dict.fromkeys(frames), prefix, listed),
             ]
         )
     more = (
@@ -171,6 +174,12 @@ def render_section(number: int, path: str, run: Any, pressure_threshold: float) 
     prefix = f"s{number}-"
     health = run.health
     items = run.items()
+    referenced = {f for item in items for f in item.frames}
+    for row in health.rows:
+        referenced.add(row.first_frame)
+        if row.final_frame is not None:
+            referenced.add(row.final_frame)
+    listed = {f: run.frames[f] for f in sorted(referenced) if f in run.frames}
     svg = memory_svg(health, pressure_threshold)
     thinned = (
         f" (plotted: {len(health.samples)} of {health.sample_count} status reports)"
@@ -190,13 +199,13 @@ def render_section(number: int, path: str, run: Any, pressure_threshold: float) 
             f"<h2>Guest memory{thinned}</h2>",
             f'<div class="plot">{svg}</div>',
             "<h2>Findings and verdicts</h2>",
-            _findings(items, run.dropped_findings, prefix),
+            _findings(items, run.dropped_findings, prefix, listed),
             "<h2>Transactions</h2>",
-            _transactions(health, prefix),
+            _transactions(health, prefix, listed),
             "<h2>Reclaim ledger</h2>",
             _ledger(health.ledger),
-            "<h2>Frames</h2>",
-            _frames(run.frames, health.first_time, prefix),
+            "<h2>Frames named above</h2>",
+            _frames(listed, health.first_time, prefix),
             "</section>",
         ]
     )

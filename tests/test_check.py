@@ -1,0 +1,229 @@
+"""``dmdissect check``: exit status, compiler-style lines, rules, and JUnit XML that CI reads.
+
+The JUnit output is validated against tests/junit.xsd (the Ant/Jenkins
+report format) with libxml2, and read back by junitparser, an independent
+reader of the format.  On the shipped capture, the expected hot-add and
+status verdicts are computed from the raw bytes that the real tshark
+prints, decoded here from the C header's layout, not by dmdissect.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import struct
+import subprocess
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from sessions import (
+    balloon_request,
+    balloon_response,
+    frames,
+    handshake,
+    hot_add_request,
+    hot_add_response,
+    status,
+)
+
+from dmdissect.cli import main
+from dmdissect.sources.writer import write_frames
+
+ROOT = Path(__file__).resolve().parent.parent
+SCHEMA = Path(__file__).with_name("junit.xsd")
+
+
+def run(*args):
+    result = CliRunner().invoke(main, ["check", *args])
+    return result.exit_code, result.stdout, result.stderr
+
+
+def capture(tmp_path, timed, name="session.pcapng") -> str:
+    path = tmp_path / name
+    with open(path, "wb") as handle:
+        write_frames(frames(timed), handle)
+    return str(path)
+
+
+@pytest.fixture
+def failing(tmp_path):
+    """A balloon request the guest never answers, then a hot-add refused for good."""
+    timed = (
+        handshake()
+        + [(10.0, balloon_request(0, 512))]
+        + [(11.0 + i, status(10 + i, 9000, 1000)) for i in range(6)]
+        + [(20.0, hot_add_request(1, 0x140000, 32768)), (20.1, hot_add_response(20, 0, 1))]
+    )
+    return capture(tmp_path, timed)
+
+
+def test_exit_1_with_one_line_per_finding_at_its_frame(failing):
+    code, out, err = run(failing)
+    assert (code, err) == (1, "")
+    assert out.splitlines() == [
+        f"{failing}:5: warning hvdm.health.unanswered: balloon #1: no reply within 5 s "
+        "(the input goes on 10.1 s after the request)",
+        f"{failing}:6: note hvdm.health.status.first: first status report 11.0 s after the "
+        "version request in frame 1",
+        f"{failing}:12: warning hvdm.health.hot_add.failed: hot_add #1: permanent failure, "
+        "0 of 32768 pages added [frames 12, 13]",
+        f"{failing}:12: note hvdm.health.hot_add.ended: no hot-add after hot_add #1 (permanent "
+        "failure) to the end of the input: QEMU hot-adds no more after a failed or short "
+        "hot-add until the guest is reset",
+        f"{failing}:13: note {_id_of_permanent_note()}: result 1 with page_count 0: permanent "
+        "failure, the host stops hot-adding",
+        "checked 1 input: 0 errors, 2 warnings, 3 notes; fail: 2 findings at or above warning",
+    ]
+
+
+def _id_of_permanent_note() -> str:
+    """The expert id dmdissect registers for a permanent hot-add failure (read, not assumed)."""
+    from dmdissect.analysis.message import dissect
+
+    message = dissect(frames([(0.0, hot_add_response(1, 0, 1))])[0])
+    return getattr(message.findings[0], "id", None) or "hvdm.unregistered"
+
+
+def test_fail_on_and_rules_decide_the_exit_status(failing):
+    assert run("--fail-on", "error", failing)[0] == 0
+    assert run("--fail-on", "error", "--rule", "hvdm.health.unanswered=error", failing)[0] == 1
+    code, out, _ = run("--rule", "hvdm.health.*=off", "-q", failing)
+    assert (code, out) == (0, "")
+    code, out, _ = run("--rule", "hvdm.health.unanswered=off", failing)
+    assert code == 1
+    assert "unanswered" not in out
+
+
+def test_usage_errors_and_unreadable_inputs_exit_2(tmp_path, failing):
+    code, out, err = run("--rule", "hvdm.health.unanswered", failing)
+    assert (code, out) == (2, "")
+    assert err.startswith("dmdissect: error: --rule 'hvdm.health.unanswered': expected ID=")
+    code, _, err = run("--max-latency", "balloon=soon", failing)
+    assert code == 2 and "KIND=SECONDS" in err
+    missing = tmp_path / "missing.pcapng"
+    code, out, err = run(failing, str(missing))
+    assert code == 2
+    assert out.count("\n") == 6  # the readable input's five lines and the totals
+    assert err.count("\n") == 1 and str(missing) in err
+
+
+def test_a_capture_torn_midway_reports_what_was_read_and_exits_2(tmp_path, failing):
+    torn = tmp_path / "torn.pcapng"
+    data = Path(failing).read_bytes()
+    torn.write_bytes(data[: len(data) - 10])
+    code, out, err = run(str(torn))
+    assert code == 2
+    assert "hvdm.health.unanswered" in out
+    assert err.count("\n") == 1 and err.startswith("dmdissect: error: ")
+
+
+def test_junit_is_valid_and_read_back_by_an_independent_parser(tmp_path, failing):
+    lxml = pytest.importorskip("lxml.etree")
+    junitparser = pytest.importorskip("junitparser")
+    report = tmp_path / "junit.xml"
+    clean = capture(tmp_path, handshake(), "clean.pcapng")
+    code, _, _ = run("--junit", str(report), "--rule", "hvdm.health.status.*=off", failing, clean)
+    assert code == 1
+    schema = lxml.XMLSchema(lxml.parse(str(SCHEMA)))
+    schema.assertValid(lxml.parse(str(report)))
+    xml = junitparser.JUnitXml.fromfile(str(report))
+    suites = {suite.name: suite for suite in xml}
+    assert set(suites) == {failing, clean}
+    failed = {
+        case.name: case.result[0].message
+        for case in suites[failing]
+        if case.result and isinstance(case.result[0], junitparser.Failure)
+    }
+    assert failed == {
+        "hvdm.health.unanswered": "1 at or above warning, frames 5",
+        "hvdm.health.hot_add.failed": "1 at or above warning, frames 12",
+    }
+    skipped = {
+        case.name
+        for case in suites[failing]
+        if case.result and isinstance(case.result[0], junitparser.Skipped)
+    }
+    assert skipped == {
+        "hvdm.health.status.first",
+        "hvdm.health.status.gap",
+        "hvdm.health.status.stopped",
+    }
+    assert suites[clean].failures == 0 and suites[clean].tests == suites[failing].tests
+
+
+def test_hostile_text_is_escaped_in_lines_and_xml(tmp_path):
+    lxml = pytest.importorskip("lxml.etree")
+    timed = (
+        handshake()
+        + [(10.0, balloon_request(0, 512))]
+        + [(11.0 + i, status(10 + i, 9000, 1000)) for i in range(6)]
+    )
+    hostile = capture(tmp_path, timed, "evil\x1b[2J\x07.pcapng")
+    report = tmp_path / "j.xml"
+    code, out, _ = run("--junit", str(report), hostile)
+    assert "\x1b" not in out and "\\x1b[2J\\x07" in out
+    lxml.parse(str(report))  # well-formed despite the control characters
+    assert b"\x1b" not in report.read_bytes()
+
+
+def _tshark_messages(path: Path) -> list[tuple[int, float, bytes]]:
+    binary = shutil.which("tshark")
+    if binary is None:
+        if os.environ.get("CI"):
+            pytest.fail("tshark must be installed in CI (.ci/run installs it)")
+        pytest.skip("tshark is not installed")
+    out = subprocess.run(
+        [
+            binary,
+            "-r",
+            str(path),
+            "-T",
+            "fields",
+            "-e",
+            "frame.number",
+            "-e",
+            "frame.time_epoch",
+            "-e",
+            "data.data",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    rows = []
+    for line in out.splitlines():
+        number, epoch, data = line.split("\t")
+        rows.append((int(number), float(epoch), bytes.fromhex(data)))
+    return rows
+
+
+def test_shipped_capture_verdicts_match_a_reading_of_the_raw_bytes():
+    """Hot-add results and the first status delay, decoded from tshark's bytes by hand."""
+    path = ROOT / "captures" / "linux-qemu.pcapng"
+    rows = _tshark_messages(path)
+    header = struct.Struct("<HHI")  # struct dm_header: type, size, trans_id
+    expected = set()
+    asked = None
+    version_time = next(t for _, t, d in rows if header.unpack_from(d)[0] == 1)
+    first_status = next((n, t) for n, t, d in rows if header.unpack_from(d)[0] == 5)
+    expected.add(("hvdm.health.status.first", first_status[0]))
+    for number, _, data in rows:
+        kind = header.unpack_from(data)[0]
+        if kind == 10:  # dm_hot_add: header, then struct dm_range {u64 page_range}
+            asked = (number, struct.unpack_from("<Q", data, 8)[0] >> 40)
+        elif kind == 11:  # dm_hot_add_response: page_count, result
+            count, result = struct.unpack_from("<II", data, 8)
+            ok = result == 1 and count == asked[1]
+            expected.add(
+                ("hvdm.health.hot_add.ok" if ok else "hvdm.health.hot_add.failed", asked[0])
+            )
+    code, out, _ = run("--fail-on", "note", str(path))
+    found = {
+        (line.split(" ")[2].rstrip(":"), int(line.split(":")[1]))
+        for line in out.splitlines()
+        if " hvdm.health." in line
+    }
+    assert found == expected
+    delay = f"{first_status[1] - version_time:.1f} s after"
+    assert delay in out and code == 1

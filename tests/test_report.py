@@ -1,0 +1,196 @@
+"""``dmdissect report``: a self-contained page, checked by parsing it and in a real browser.
+
+The browser test loads the page in Debian's headless Chromium (which ``.ci/run``
+installs): no console message may appear (the same check on a page with a
+script error proves it would see one), and the screenshot must show the plot
+in the colours of its lines.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from sessions import (
+    balloon_request,
+    balloon_response,
+    frames,
+    handshake,
+    hot_add_request,
+    hot_add_response,
+    status,
+)
+
+from dmdissect.cli import main
+from dmdissect.sources.writer import write_frames
+
+ROOT = Path(__file__).resolve().parent.parent
+#: The plot's line colours (views/plot.py): committed, available.
+COMMITTED = (0xE6, 0x9F, 0x00)
+AVAILABLE = (0x56, 0xB4, 0xE9)
+
+
+class _Page(HTMLParser):
+    """Every tag, the links and sources it names, and the visible text."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.tags: list[str] = []
+        self.references: list[str] = []
+        self.text: list[str] = []
+        self.ids: list[str] = []
+
+    def handle_starttag(self, tag, attrs):
+        self.tags.append(tag)
+        for name, value in attrs:
+            if name in ("src", "href", "xlink:href") and value is not None:
+                self.references.append(value)
+            if name == "id" and value is not None:
+                self.ids.append(value)
+
+    def handle_data(self, data):
+        self.text.append(data)
+
+
+def parse(html: str) -> _Page:
+    page = _Page()
+    page.feed(html)
+    return page
+
+
+def session_file(tmp_path, name="session.pcapng") -> Path:
+    timed = (
+        handshake()
+        + [(45.0 + i, status(10 + i, 3000, 7000)) for i in range(10)]
+        + [
+            (50.5, balloon_request(0, 1024)),
+            (51.0, balloon_response(30, [(0x1000, 512)])),
+            (52.0, hot_add_request(1, 0x140000, 32768)),
+            (52.1, hot_add_response(31, 0, 0)),
+        ]
+    )
+    path = tmp_path / name
+    with open(path, "wb") as handle:
+        write_frames(frames(timed), handle)
+    return path
+
+
+def report(*args) -> tuple[int, str]:
+    result = CliRunner().invoke(main, ["report", *args])
+    return result.exit_code, result.stderr
+
+
+def test_the_page_holds_everything_and_links_only_to_itself(tmp_path):
+    path = session_file(tmp_path)
+    out = tmp_path / "r.html"
+    assert report(str(path), "-o", str(out)) == (0, "")
+    page = parse(out.read_text())
+    assert "script" not in page.tags and "link" not in page.tags and "img" not in page.tags
+    assert page.references and all(ref.startswith("#") for ref in page.references)
+    missing = {ref[1:] for ref in page.references} - set(page.ids)
+    assert missing == set()
+    text = " ".join(page.text)
+    assert "time since the first message (s)" in text  # the plot's axes, as SVG text
+    assert "guest memory (MiB)" in text
+    assert "balloon #1: the guest gave 512 of 1024 pages" in text
+    assert "hot_add #1: transient failure, 0 of 32768 pages added" in text
+
+
+def test_the_tables_say_what_the_session_did(tmp_path):
+    path = session_file(tmp_path)
+    out = tmp_path / "r.html"
+    report(str(path), "-o", str(out))
+    html = out.read_text()
+    assert (
+        '<tr><td>balloon #1</td><td class="num">50.500</td><td class="num">0.500</td>'
+        '<td class="num">1024</td><td class="num">512</td><td>partial</td>' in html
+    )
+    # Ledger: 512 pages ballooned in minute 0; the failed hot-add moved nothing.
+    assert (
+        '<tr><td><b>total</b></td><td class="num">512</td><td class="num">0</td>'
+        '<td class="num">0</td><td class="num">0</td><td class="num">-512</td>'
+        '<td class="num">-2</td></tr>' in html
+    )
+
+
+def test_input_text_is_escaped(tmp_path):
+    path = session_file(tmp_path, "<img src=x onerror=alert(1)>.pcapng")
+    out = tmp_path / "r.html"
+    assert report(str(path), "-o", str(out))[0] == 0
+    page = parse(out.read_text())
+    assert "img" not in page.tags
+    assert any("<img src=x onerror=alert(1)>" in text for text in page.text)
+
+
+def test_png_alone_and_unreadable_input(tmp_path):
+    png = tmp_path / "plot.png"
+    assert report(str(session_file(tmp_path)), "--png", str(png)) == (0, "")
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert not (tmp_path / "report.html").exists()
+    code, err = report(str(tmp_path / "missing"), "-o", str(tmp_path / "x.html"))
+    assert code == 2 and err.count("\n") == 1
+
+
+def _chromium() -> str:
+    binary = shutil.which("chromium") or shutil.which("chromium-browser")
+    if binary is None:
+        if os.environ.get("CI"):
+            pytest.fail("chromium must be installed in CI (.ci/run installs it)")
+        pytest.skip("chromium is not installed")
+    return binary
+
+
+def _load(page: Path, shot: Path, profile: Path) -> str:
+    """Load a page headless, take a screenshot, return what Chromium logged of it."""
+    result = subprocess.run(
+        [
+            _chromium(),
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            f"--user-data-dir={profile}",
+            "--window-size=1280,1400",
+            "--enable-logging=stderr",
+            "--v=0",
+            f"--screenshot={shot}",
+            page.as_uri(),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert shot.exists(), result.stderr[-2000:]
+    return result.stderr
+
+
+def _colour_share(png: Path, colour: tuple[int, int, int]) -> float:
+    from matplotlib.image import imread
+
+    pixels = (imread(str(png))[:, :, :3] * 255).round().astype(int)
+    close = (abs(pixels - colour) <= 12).all(axis=2)
+    return float(close.mean())
+
+
+def test_the_report_in_a_real_browser(tmp_path):
+    bad = tmp_path / "bad.html"
+    bad.write_text("<html><body><script>missing_function();</script>x</body></html>")
+    assert ":CONSOLE" in _load(bad, tmp_path / "bad.png", tmp_path / "profile-bad")
+
+    out = tmp_path / "r.html"
+    assert report(str(ROOT / "captures" / "linux-qemu.pcapng"), "-o", str(out))[0] == 0
+    shot = tmp_path / "shot.png"
+    log = _load(out, shot, tmp_path / "profile")
+    assert ":CONSOLE" not in log
+    # Both memory lines are drawn: each colour covers a visible share of the screenshot.
+    assert _colour_share(shot, COMMITTED) > 0.0005
+    assert _colour_share(shot, AVAILABLE) > 0.0005
