@@ -19,7 +19,6 @@ import pytest
 from click.testing import CliRunner
 from sessions import (
     balloon_request,
-    balloon_response,
     frames,
     handshake,
     hot_add_request,
