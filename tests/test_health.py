@@ -140,8 +140,8 @@ def test_every_hot_add_gets_a_verdict_and_a_failure_ends_hot_add():
         (
             "hvdm.health.hot_add.ended",
             "note",
-            "no hot-add after hot_add #2 (partial) to the end of the input: QEMU hot-adds no "
-            "more after a failed or short hot-add until the guest is reset",
+            "no hot-add after hot_add #2 (partial) to the end of the input; a QEMU host never "
+            "hot-adds again after a failed or short hot-add until the guest is reset",
             (7,),
         ),
     ]
@@ -401,3 +401,14 @@ def test_rules_set_or_drop_severities_the_last_match_winning():
     assert tuned == {("hvdm.health.unanswered", Severity.ERROR)}
     with pytest.raises(ValueError, match="expected ID=off"):
         parse_rule("hvdm.health.unanswered=fatal")
+
+
+def test_the_readme_lists_every_verdict_as_registered():
+    import re
+    from pathlib import Path
+
+    from dmdissect.analysis.health import VERDICT_KINDS
+
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
+    rows = re.findall(r"^\| `(hvdm\.health\.[a-z_.]+)` \| (\w+) \| (.+) \|$", readme, flags=re.M)
+    assert rows == [(k.id, k.severity.value, k.meaning) for k in VERDICT_KINDS.values()]

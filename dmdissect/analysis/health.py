@@ -550,8 +550,8 @@ class HealthMonitor:
         self._verdict(
             "hvdm.health.hot_add.ended",
             f"no hot-add after hot_add #{stop.number} ({(stop.outcome or '').replace('_', ' ')}) "
-            "to the end of the input: QEMU hot-adds no more after a failed or short hot-add "
-            "until the guest is reset",
+            "to the end of the input; a QEMU host never hot-adds again after a failed or short "
+            "hot-add until the guest is reset",
             (stop.first_frame,),
             stop.start,
         )
