@@ -107,6 +107,16 @@ def test_usage_errors_and_unreadable_inputs_exit_2(tmp_path, failing):
     assert err.count("\n") == 1 and str(missing) in err
 
 
+def test_a_capture_torn_midway_reports_what_was_read_and_exits_2(tmp_path, failing):
+    torn = tmp_path / "torn.pcapng"
+    data = Path(failing).read_bytes()
+    torn.write_bytes(data[: len(data) - 10])
+    code, out, err = run(str(torn))
+    assert code == 2
+    assert "hvdm.health.unanswered" in out
+    assert err.count("\n") == 1 and err.startswith("dmdissect: error: ")
+
+
 def test_junit_is_valid_and_read_back_by_an_independent_parser(tmp_path, failing):
     lxml = pytest.importorskip("lxml.etree")
     junitparser = pytest.importorskip("junitparser")

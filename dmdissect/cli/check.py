@@ -102,5 +102,7 @@ def _write(path: str, data: bytes) -> None:
         sys.stdout.buffer.write(data)
         sys.stdout.flush()
         return
-    with open(path, "wb") as handle:
+    from dmdissect.sources.output import output_file
+
+    with output_file(path) as handle:
         handle.write(data)

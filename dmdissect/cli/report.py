@@ -50,15 +50,21 @@ def report(inputs, output, png, title, **options):
         document = render_document(title or ", ".join(inputs), sections)
         _write_text(output, document)
     if png is not None:
+        from dmdissect.sources.output import output_file
+
         path, run = runs[0]
-        write_memory_png(run.health, options["pressure_threshold"], png, title or path)
+        with output_file(png) as handle:
+            write_memory_png(run.health, options["pressure_threshold"], handle, title or path)
     for error in errors:
         fail(error)
 
 
 def _write_text(path: str, text: str) -> None:
+    """The page to stdout as text, or to a file the way every output file is written."""
     if path == "-":
         click.echo(text, nl=False)
         return
-    with open(path, "w", encoding="utf-8") as handle:
-        handle.write(text)
+    from dmdissect.sources.output import output_file
+
+    with output_file(path) as handle:
+        handle.write(text.encode("utf-8"))

@@ -11,7 +11,7 @@ object-oriented API is used (no pyplot state, no display needed).
 from __future__ import annotations
 
 import io
-from typing import Any
+from typing import Any, BinaryIO
 
 from dmdissect.analysis.health import Health
 from dmdissect.layers.header import PAGES_PER_MIB
@@ -146,5 +146,7 @@ def memory_svg(health: Health, pressure_threshold: float, title: str = "") -> st
     return text[text.index("<svg") :]
 
 
-def write_memory_png(health: Health, pressure_threshold: float, path: str, title: str = "") -> None:
-    memory_figure(health, pressure_threshold, title).savefig(path, format="png")
+def write_memory_png(
+    health: Health, pressure_threshold: float, stream: BinaryIO, title: str = ""
+) -> None:
+    memory_figure(health, pressure_threshold, title).savefig(stream, format="png")
