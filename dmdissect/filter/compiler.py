@@ -1,0 +1,735 @@
+"""A display filter compiled once into a predicate on dissected messages.
+
+:func:`compile_filter` parses the text (:mod:`.grammar`), resolves every
+word against the field registry (:mod:`dmdissect.analysis.registry`), reads
+each literal as the type of the field it meets (:mod:`.literals`) and builds
+nested closures: evaluating a message runs a few getters and comparisons,
+never the parser and never Scapy.
+
+Repeated fields follow Wireshark 4: ``==``, ``<``, ``contains``, ``in`` ...
+hold when *any* value does; ``!=`` (``all_ne``) and ``===`` (``all_eq``)
+need *every* value (and at least one); ``!==`` (``any_ne``) any; the
+quantifiers ``any``/``all`` before a relation choose explicitly.  A field
+that is absent satisfies no relation.
+"""
+
+from __future__ import annotations
+
+import operator
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from lark import Token, Tree
+from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
+
+from dmdissect.analysis.registry import (
+    BOOL,
+    BYTES,
+    ENUM,
+    FLAGS,
+    FLOAT,
+    NONE,
+    STRING,
+    TIME,
+    UINT,
+    FieldDef,
+    TimeReference,
+    lookup,
+)
+from dmdissect.filter import literals
+from dmdissect.filter.grammar import parser
+
+Values = Callable[[Any], list]
+
+#: Value types of operands.
+INT, REAL, TEXT, RAW, LABEL = "int", "float", "str", "bytes", "none"
+_KIND_TYPES = {
+    UINT: INT,
+    BOOL: INT,
+    ENUM: INT,
+    FLAGS: INT,
+    FLOAT: REAL,
+    TIME: REAL,
+    STRING: TEXT,
+    BYTES: RAW,
+    NONE: LABEL,
+}
+
+
+class FilterError(ValueError):
+    """An invalid filter: ``message`` in Wireshark's words, ``column`` 1-based."""
+
+    def __init__(self, message: str, column: int) -> None:
+        super().__init__(message)
+        self.message = message
+        self.column = column
+
+    def __str__(self) -> str:
+        return f"{self.message} (column {self.column})"
+
+
+@dataclass
+class Operand:
+    """One side of a relation: a function from a message to its values, and their type."""
+
+    type: str
+    get: Values | None
+    column: int
+    text: str
+    field: FieldDef | None = None
+    literal: Tree | Token | None = None
+    sliced: bool = False
+    #: The relation was written literal first (``7 == hdr.type``): operands were swapped.
+    mirrored: bool = False
+
+    @property
+    def is_literal(self) -> bool:
+        return self.get is None
+
+
+class Filter:
+    """A compiled display filter: call it on a message to know whether it matches.
+
+    ``reference`` is the time ``frame.time_relative`` counts from; call
+    :meth:`see` on every message of the input in order (the pipeline does),
+    whether it matches or not, so that it is the first message's time as in
+    tshark.
+    """
+
+    def __init__(self, text: str, predicate: Callable[[Any], bool], reference: TimeReference):
+        self.text = text
+        self.reference = reference
+        self._predicate = predicate
+
+    def see(self, message: Any) -> None:
+        self.reference.see(message)
+
+    def __call__(self, message: Any) -> bool:
+        return self._predicate(message)
+
+
+def compile_filter(text: str, reference: TimeReference | None = None) -> Filter:
+    """Parse and compile ``text``; raises :class:`FilterError` naming the problem and column."""
+    reference = reference or TimeReference()
+    try:
+        tree = parser().parse(text)
+    except UnexpectedInput as exc:
+        raise _syntax_error(text, exc) from None
+    predicate = _Compiler(text, reference).expr(tree)
+    return Filter(text, predicate, reference)
+
+
+def _syntax_error(text: str, exc: UnexpectedInput) -> FilterError:
+    end = len(text) + 1
+    if isinstance(exc, UnexpectedEOF) or (
+        isinstance(exc, UnexpectedToken) and exc.token.type == "$END"
+    ):
+        return FilterError("Unexpected end of filter expression.", end)
+    if isinstance(exc, UnexpectedToken):
+        return FilterError(f'"{exc.token}" was unexpected in this context.', exc.token.column)
+    if isinstance(exc, UnexpectedCharacters):
+        column = exc.column
+        return FilterError(f'"{text[column - 1]}" was unexpected in this context.', column)
+    return FilterError("invalid filter.", getattr(exc, "column", 1) or 1)
+
+
+def _column(node: Tree | Token) -> int:
+    if isinstance(node, Token):
+        return node.column or 1
+    return node.meta.column if not node.meta.empty else 1
+
+
+def _type_text(operand: Operand) -> str:
+    field = operand.field
+    kind = field.kind if field is not None else None
+    if operand.sliced or operand.type == RAW:
+        return "Byte sequence"
+    if kind in (UINT, ENUM, FLAGS):
+        widths = field.protocol.widths if field.protocol is not None else ()
+        if len(widths) == 1:
+            bits = widths[0]
+            size = f"{bits // 8} bytes" if bits % 8 == 0 else f"{bits} bits"
+            return f"Unsigned integer ({size})"
+        return "Unsigned integer"
+    return {
+        BOOL: "Boolean",
+        STRING: "Character string",
+        TIME: "Date and time",
+        FLOAT: "Time offset",
+        NONE: "Label",
+    }.get(kind, {INT: "Integer", REAL: "Number", TEXT: "Character string"}.get(operand.type, ""))
+
+
+# --- relations ----------------------------------------------------------------------
+
+_ORDER = {
+    "lt": operator.lt,
+    "le": operator.le,
+    "gt": operator.gt,
+    "ge": operator.ge,
+}
+#: cmp token -> (element operation, default quantifier)
+_CMP = {
+    "EQ": ("eq", "any"),
+    "EQ_W": ("eq", "any"),
+    "ANY_EQ": ("eq", "any"),
+    "NE": ("ne", "all"),
+    "NE_W": ("ne", "all"),
+    "ALL_NE": ("ne", "all"),
+    "ALL_EQ": ("eq", "all"),
+    "ALL_EQ_W": ("eq", "all"),
+    "ANY_NE": ("ne", "any"),
+    "ANY_NE_OLD": ("ne", "any"),
+    "ANY_NE_W": ("ne", "any"),
+    "LT": ("lt", "any"),
+    "LT_W": ("lt", "any"),
+    "LE": ("le", "any"),
+    "LE_W": ("le", "any"),
+    "GT": ("gt", "any"),
+    "GT_W": ("gt", "any"),
+    "GE": ("ge", "any"),
+    "GE_W": ("ge", "any"),
+}
+_OPS = {"eq": operator.eq, "ne": operator.ne, **_ORDER}
+#: The relation read the other way round, for ``7 < hdr.type``.
+_MIRROR = {"lt": "gt", "gt": "lt", "le": "ge", "ge": "le"}
+
+
+def _quantified(values: Values, test: Callable[[Any], bool], quant: str) -> Callable[[Any], bool]:
+    """Any value passes, or (``all``) there is one and every one passes."""
+    if quant == "any":
+        return lambda m: any(test(v) for v in values(m))
+
+    def every(m: Any) -> bool:
+        found = values(m)
+        return bool(found) and all(test(v) for v in found)
+
+    return every
+
+
+def _typed(values: Values, wanted: type | tuple[type, ...]) -> Values:
+    """Only the values of one Python type (a field that is a number or bytes by message)."""
+    return lambda m: [v for v in values(m) if isinstance(v, wanted)]
+
+
+_PY_TYPES: dict[str, type | tuple[type, ...]] = {
+    INT: int,
+    REAL: (int, float),
+    TEXT: str,
+    RAW: bytes,
+}
+
+
+# --- the compiler -------------------------------------------------------------------
+
+
+class _Compiler:
+    def __init__(self, text: str, reference: TimeReference) -> None:
+        self.text = text
+        self.ref = reference
+
+    # logical ---------------------------------------------------------------------
+
+    def expr(self, node: Tree) -> Callable[[Any], bool]:
+        kind = node.data
+        if kind == "or_":
+            left, right = self.expr(node.children[0]), self.expr(node.children[2])
+            return lambda m: left(m) or right(m)
+        if kind == "and_":
+            left, right = self.expr(node.children[0]), self.expr(node.children[2])
+            return lambda m: left(m) and right(m)
+        if kind == "not_":
+            inner = self.expr(node.children[1])
+            return lambda m: not inner(m)
+        return getattr(self, f"_{kind}")(node)
+
+    def _presence(self, node: Tree) -> Callable[[Any], bool]:
+        operand = self.operand(node.children[0])
+        if operand.is_literal:
+            raise self._not_a_field(operand)
+        values = operand.get
+        if operand.field is not None and not operand.sliced:
+            return lambda m: bool(values(m))
+        return lambda m: any(values(m))
+
+    def _split_quant(self, children: list) -> tuple[str | None, list]:
+        if isinstance(children[0], Tree) and children[0].data == "quant":
+            return str(children[0].children[0]), children[1:]
+        return None, children
+
+    def _compare(self, node: Tree) -> Callable[[Any], bool]:
+        quant, (left_node, cmp, right_node) = self._split_quant(node.children)
+        token = cmp.children[0]
+        op, default = _CMP[token.type]
+        left, right = self._pair(left_node, right_node, str(token))
+        if left.mirrored:
+            op = _MIRROR.get(op, op)
+        if left.type == LABEL or right.type == LABEL:
+            side = left if left.type == LABEL else right
+            raise FilterError(
+                f"{side.text} (type={_type_text(side)}) cannot participate in '{token}' comparison.",
+                side.column,
+            )
+        return self._relation(left, right, _OPS[op], quant or default)
+
+    def _relation(
+        self, left: Operand, right: Operand, test: Callable[[Any, Any], bool], quant: str
+    ) -> Callable[[Any], bool]:
+        wanted = _PY_TYPES.get(left.type, object)
+        lvalues = _typed(left.get, wanted) if _mixed(left) else left.get
+        if right.is_literal:
+            value = self.literal(right, left)
+            if test is operator.eq:
+                return _quantified(lvalues, lambda v: v == value, quant)
+            return _quantified(lvalues, lambda v: test(v, value), quant)
+        rvalues = _typed(right.get, wanted) if _mixed(right) else right.get
+
+        def pairs(m: Any) -> list:
+            theirs = rvalues(m)
+            return [(a, b) for a in lvalues(m) for b in theirs]
+
+        return _quantified(pairs, lambda pair: test(*pair), quant)
+
+    def _pair(self, left_node, right_node, what: str) -> tuple[Operand, Operand]:
+        """Both sides; a literal on the left is mirrored so the field comes first."""
+        left, right = self.operand(left_node), self.operand(right_node)
+        if left.is_literal and right.is_literal:
+            raise self._not_a_field(left)
+        if left.is_literal:
+            if what == "contains":
+                raise self._not_a_field(left)
+            right.mirrored = True
+            left, right = right, left
+        if not right.is_literal and not _comparable(left.type, right.type):
+            raise FilterError(
+                f"{left.text} (type={_type_text(left)}) and {right.text} "
+                f"(type={_type_text(right)}) are not of compatible types.",
+                left.column,
+            )
+        return left, right
+
+    def _member(self, node: Tree, negate: bool = False) -> Callable[[Any], bool]:
+        quant, children = self._split_quant(node.children)
+        left = self.operand(children[0])
+        if left.is_literal:
+            raise self._not_a_field(left)
+        if left.type == LABEL:
+            raise FilterError(
+                f"{left.text} (type={_type_text(left)}) cannot participate in 'in' comparison.",
+                left.column,
+            )
+        singles: set = set()
+        spans: list[tuple[Any, Any]] = []
+        for item in children[-1].children[1:]:
+            if item.data == "span":
+                low, high = (self._set_value(part, left) for part in (item.children[0], item.children[2]))
+                spans.append((low, high))
+            else:
+                singles.add(self._set_value(item.children[0], left))
+        wanted = _PY_TYPES.get(left.type, object)
+        values = _typed(left.get, wanted) if _mixed(left) else left.get
+
+        def inside(v: Any) -> bool:
+            return v in singles or any(low <= v <= high for low, high in spans)
+
+        test = _quantified(values, inside, quant or "any")
+        if negate:
+            return lambda m: not test(m)
+        return test
+
+    def _not_member(self, node: Tree) -> Callable[[Any], bool]:
+        return self._member(node, negate=True)
+
+    def _set_value(self, node, against: Operand) -> Any:
+        operand = self.operand(node)
+        if not operand.is_literal:
+            raise FilterError(
+                f"{operand.text}: a set holds values, not fields.", operand.column
+            )
+        return self.literal(operand, against)
+
+    def _contains(self, node: Tree) -> Callable[[Any], bool]:
+        quant, (left_node, token, right_node) = self._split_quant(node.children)
+        left, right = self._pair(left_node, right_node, "contains")
+        if left.type not in (TEXT, RAW):
+            raise FilterError(
+                f"{left.text} (type={_type_text(left)}) cannot participate in contains comparison.",
+                left.column,
+            )
+        return self._relation(left, right, lambda a, b: b in a, quant or "any")
+
+    def _matches(self, node: Tree) -> Callable[[Any], bool]:
+        quant, (left_node, token, right_node) = self._split_quant(node.children)
+        left = self.operand(left_node)
+        if left.is_literal:
+            raise self._not_a_field(left)
+        if left.type not in (TEXT, RAW):
+            raise FilterError(
+                f"{left.text} (type={_type_text(left)}) cannot participate in {token} comparison.",
+                left.column,
+            )
+        if not (isinstance(right_node, Tree) and right_node.data == "string"):
+            raise FilterError(
+                f"{token} needs a quoted regular expression, not {_source(self.text, right_node)}.",
+                _column(right_node),
+            )
+        pattern = literals.quoted(str(right_node.children[0]))
+        try:
+            regex = re.compile(pattern, re.IGNORECASE)
+        except re.error as exc:
+            raise FilterError(f"Regex compilation error: {exc}.", _column(right_node)) from None
+        search = regex.search
+        values = left.get
+        if left.type == RAW:
+            return _quantified(values, lambda v: search(v.decode("latin-1")) is not None, quant or "any")
+        return _quantified(values, lambda v: search(v) is not None, quant or "any")
+
+    # operands ----------------------------------------------------------------------
+
+    def operand(self, node: Tree | Token) -> Operand:
+        kind = node.data if isinstance(node, Tree) else "word"
+        column = _column(node)
+        text = _source(self.text, node)
+        if kind == "operand":
+            word = node.children[0]
+            field = lookup(str(word))
+            if field is None:
+                if len(node.children) > 1:
+                    raise FilterError(
+                        f"{word} is neither a field nor a protocol name.", word.column
+                    )
+                return Operand("literal", None, column, text, literal=word)
+            operand = Operand(_KIND_TYPES[field.kind], self._getter(field), column, text, field)
+            if len(node.children) > 1:
+                return self._slice(operand, node.children[1])
+            return operand
+        if kind in ("string", "word", "negative"):
+            return Operand("literal", None, column, text, literal=node)
+        if kind == "neg":
+            inner = self.operand(node.children[1])
+            if inner.is_literal:
+                return Operand("literal", None, column, text, literal=node)
+            return self._numeric(inner, "-", lambda v: -v, column, text)
+        if kind == "arith":
+            return self._arith(node, column, text)
+        if kind == "function":
+            return self._function(node, column, text)
+        raise FilterError(f'"{text}" was unexpected in this context.', column)
+
+    def _getter(self, field: FieldDef) -> Values:
+        get, ref = field.get, self.ref
+        return lambda m: get(m, ref)
+
+    def _slice(self, operand: Operand, token: Token) -> Operand:
+        if operand.type not in (RAW, TEXT):
+            raise FilterError(
+                f'"{operand.field.name}" is a {_type_text(operand)} and cannot be sliced into a '
+                "sequence of bytes.",
+                operand.column,
+            )
+        ranges = _slice_ranges(str(token)[1:-1], token.column)
+        values = operand.get
+
+        def sliced(m: Any) -> list:
+            out = []
+            for value in values(m):
+                piece = _cut(value, ranges)
+                if piece is not None:
+                    out.append(piece)
+            return out
+
+        return Operand(operand.type, sliced, operand.column, operand.text, operand.field, sliced=True)
+
+    def _numeric(self, inner: Operand, what: str, fn, column: int, text: str) -> Operand:
+        if inner.type not in (INT, REAL):
+            raise FilterError(f"{inner.text} is not a number: cannot use '{what}'.", inner.column)
+        values = inner.get
+        return Operand(inner.type, lambda m: [fn(v) for v in values(m)], column, text)
+
+    def _arith(self, node: Tree, column: int, text: str) -> Operand:
+        left, token = self.operand(node.children[0]), node.children[1]
+        right = self.operand(node.children[2])
+        if left.is_literal and right.is_literal:
+            raise self._not_a_field(left)
+        field_side = right if left.is_literal else left
+        if field_side.type not in (INT, REAL):
+            raise FilterError(
+                f"{field_side.text} (type={_type_text(field_side)}) cannot take part in "
+                f"'{token}' arithmetic.",
+                field_side.column,
+            )
+        fn = _ARITH[str(token)]
+        kind = REAL if REAL in (left.type, right.type) else field_side.type
+        if left.is_literal or right.is_literal:
+            constant = self.literal(left if left.is_literal else right, field_side)
+            values = field_side.get
+            if left.is_literal:
+                return Operand(kind, _safe_map(values, lambda v: fn(constant, v)), column, text)
+            return Operand(kind, _safe_map(values, lambda v: fn(v, constant)), column, text)
+        lvalues, rvalues = left.get, right.get
+
+        def combined(m: Any) -> list:
+            theirs = rvalues(m)
+            out = []
+            for a in lvalues(m):
+                for b in theirs:
+                    try:
+                        out.append(fn(a, b))
+                    except ZeroDivisionError:
+                        continue
+            return out
+
+        return Operand(kind, combined, column, text)
+
+    def _function(self, node: Tree, column: int, text: str) -> Operand:
+        name = str(node.children[0])
+        args = [self.operand(child) for child in node.children[1:]]
+        spec = _FUNCTIONS.get(name)
+        if spec is None:
+            raise FilterError(f"The function '{name}' does not exist.", column)
+        low, high = spec[0], spec[1]
+        if not low <= len(args) <= high:
+            raise FilterError(f"Function '{name}' takes {_arity(low, high)}.", column)
+        for arg in args:
+            if arg.is_literal:
+                raise self._not_a_field(arg)
+        return spec[2](self, args, column, text)
+
+    # literals ----------------------------------------------------------------------
+
+    def literal(self, operand: Operand, against: Operand) -> Any:
+        """The value of a literal operand, read as the type of ``against``."""
+        node = operand.literal
+        negative = False
+        if isinstance(node, Tree) and node.data in ("neg", "negative"):
+            inner = node.children[1]
+            negative = True
+            node = inner.children[0] if isinstance(inner, Tree) and inner.data == "operand" else inner
+        if isinstance(node, Tree):
+            node = node.children[0]
+        token = node
+        quoted = token.type == "STRING"
+        text = literals.quoted(str(token)) if quoted else str(token)
+        try:
+            value = self._convert(text, quoted, against)
+        except literals.LiteralError as exc:
+            raise FilterError(str(exc), operand.column) from None
+        if negative:
+            if not isinstance(value, (int, float)):
+                raise FilterError(f'"-{text}" is not a valid value here.', operand.column)
+            value = -value
+        return value
+
+    def _convert(self, text: str, quoted: bool, against: Operand) -> Any:
+        field = against.field
+        kind = against.type
+        if kind == INT:
+            names = field.names if field is not None and not against.sliced else None
+            if names and text in names:
+                return names[text]
+            if quoted:
+                raise literals.LiteralError(
+                    f"{_type_text(against)} cannot be converted from a string (\"{text}\")."
+                )
+            if _mixed(against):
+                try:
+                    return literals.integer(text)
+                except literals.LiteralError:
+                    return literals.byte_string(text)
+            value = literals.integer(text)
+            widths = field.protocol.widths if field is not None and field.protocol else ()
+            if widths and value > (1 << max(widths)) - 1:
+                raise literals.LiteralError(
+                    f'"{text}" too big for this field, maximum {(1 << max(widths)) - 1}.'
+                )
+            return value
+        if kind == REAL:
+            if field is not None and field.kind == TIME:
+                return literals.absolute_time(text)
+            return literals.number(text)
+        if kind == TEXT:
+            return text
+        if kind == RAW:
+            return text.encode() if quoted else literals.byte_string(text)
+        raise literals.LiteralError(f'"{text}" cannot be compared with {against.text}.')
+
+    def _not_a_field(self, operand: Operand) -> FilterError:
+        return FilterError(f"{operand.text} is neither a field nor a protocol name.", operand.column)
+
+
+def _mixed(operand: Operand) -> bool:
+    """A field whose values are numbers in some messages and bytes in others (``info.data``)."""
+    field = operand.field
+    return (
+        field is not None
+        and field.protocol is not None
+        and field.protocol.kind == "choice"
+        and not operand.sliced
+    )
+
+
+def _comparable(a: str, b: str) -> bool:
+    numeric = (INT, REAL)
+    return a == b or (a in numeric and b in numeric)
+
+
+def _source(text: str, node: Tree | Token) -> str:
+    if isinstance(node, Token):
+        return str(node)
+    if node.meta.empty:
+        return ""
+    return text[node.meta.start_pos : node.meta.end_pos]
+
+
+def _safe_map(values: Values, fn: Callable[[Any], Any]) -> Values:
+    def mapped(m: Any) -> list:
+        out = []
+        for v in values(m):
+            try:
+                out.append(fn(v))
+            except ZeroDivisionError:
+                continue
+        return out
+
+    return mapped
+
+
+def _divide(a, b):
+    return a // b if isinstance(a, int) and isinstance(b, int) else a / b
+
+
+_ARITH = {
+    "+": operator.add,
+    "-": operator.sub,
+    "*": operator.mul,
+    "/": _divide,
+    "%": operator.mod,
+    "&": operator.and_,
+}
+
+
+# --- slices ---------------------------------------------------------------------------
+
+_RANGE = re.compile(r"\s*(-?\d+)?\s*(?:(:)\s*(\d+)?|-\s*(-?\d+))?\s*")
+
+
+def _slice_ranges(body: str, column: int) -> list[tuple[int | None, int | None, str]]:
+    """``i:j`` (offset, length), ``i-j`` (inclusive end), ``i``, ``:j``, ``i:``, comma-separated."""
+    out: list[tuple[int | None, int | None, str]] = []
+    for part in body.split(","):
+        match = _RANGE.fullmatch(part)
+        if not match or not part.strip():
+            raise FilterError(f'"{body}" is not a valid slice.', column)
+        start, colon, length, end = match.groups()
+        first = int(start) if start is not None else 0
+        if colon:
+            out.append((first, int(length) if length is not None else None, "length"))
+        elif end is not None:
+            out.append((first, int(end), "end"))
+        elif start is not None:
+            out.append((first, 1, "length"))
+        else:
+            raise FilterError(f'"{body}" is not a valid slice.', column)
+    return out
+
+
+def _cut(value: Any, ranges) -> Any:
+    """The bytes (or characters) the ranges select; None when one falls outside."""
+    pieces = []
+    size = len(value)
+    for first, second, form in ranges:
+        start = first + size if first < 0 else first
+        if not 0 <= start < size:
+            return None
+        if form == "end":
+            stop = (second + size if second < 0 else second) + 1
+        elif second is None:
+            stop = size
+        else:
+            stop = start + second
+        if stop > size or stop < start:
+            return None
+        pieces.append(value[start:stop])
+    return pieces[0] if len(pieces) == 1 else value[:0].join(pieces)
+
+
+# --- functions --------------------------------------------------------------------------
+
+
+def _fn_len(compiler: _Compiler, args: list[Operand], column: int, text: str) -> Operand:
+    (arg,) = args
+    if arg.type not in (TEXT, RAW):
+        raise FilterError(f"{arg.text} (type={_type_text(arg)}) has no length.", arg.column)
+    values = arg.get
+    return Operand(INT, lambda m: [len(v) for v in values(m)], column, text)
+
+
+def _fn_count(compiler: _Compiler, args: list[Operand], column: int, text: str) -> Operand:
+    (arg,) = args
+    if arg.field is None:
+        raise FilterError(f"count() takes a field, not {arg.text}.", arg.column)
+    values = arg.get
+    return Operand(INT, lambda m: [len(values(m))], column, text)
+
+
+def _fn_case(method: str):
+    def build(compiler: _Compiler, args: list[Operand], column: int, text: str) -> Operand:
+        (arg,) = args
+        if arg.type != TEXT:
+            raise FilterError(f"{arg.text} (type={_type_text(arg)}) is not a string.", arg.column)
+        values = arg.get
+        return Operand(TEXT, lambda m: [getattr(v, method)() for v in values(m)], column, text)
+
+    return build
+
+
+def _fn_string(compiler: _Compiler, args: list[Operand], column: int, text: str) -> Operand:
+    (arg,) = args
+    values = arg.get
+
+    def as_text(v: Any) -> str:
+        return v.hex(":") if isinstance(v, bytes) else str(v)
+
+    return Operand(TEXT, lambda m: [as_text(v) for v in values(m)], column, text)
+
+
+def _fn_abs(compiler: _Compiler, args: list[Operand], column: int, text: str) -> Operand:
+    (arg,) = args
+    return compiler._numeric(arg, "abs", abs, column, text)
+
+
+def _fn_extreme(pick):
+    def build(compiler: _Compiler, args: list[Operand], column: int, text: str) -> Operand:
+        for arg in args:
+            if arg.type not in (INT, REAL):
+                raise FilterError(f"{arg.text} is not a number.", arg.column)
+        getters = [arg.get for arg in args]
+        kind = REAL if any(arg.type == REAL for arg in args) else INT
+
+        def extreme(m: Any) -> list:
+            found = [v for get in getters for v in get(m)]
+            return [pick(found)] if found else []
+
+        return Operand(kind, extreme, column, text)
+
+    return build
+
+
+def _arity(low: int, high: int) -> str:
+    if low == high:
+        return f"{low} argument" + ("" if low == 1 else "s")
+    return f"at least {low} argument" + ("" if low == 1 else "s")
+
+
+_FUNCTIONS = {
+    "len": (1, 1, _fn_len),
+    "count": (1, 1, _fn_count),
+    "upper": (1, 1, _fn_case("upper")),
+    "lower": (1, 1, _fn_case("lower")),
+    "string": (1, 1, _fn_string),
+    "abs": (1, 1, _fn_abs),
+    "min": (1, 64, _fn_extreme(min)),
+    "max": (1, 64, _fn_extreme(max)),
+}

@@ -1,0 +1,121 @@
+"""Wireshark's display-filter syntax as a lark grammar, and the parser built from it.
+
+The grammar follows Wireshark 4's ``wireshark-filter(4)``: logical ``and``
+``&&`` ``or`` ``||`` ``not`` ``!`` and parentheses; relations ``==`` ``!=``
+``===`` ``!==`` ``~=`` ``<`` ``<=`` ``>`` ``>=`` and their word forms
+(``eq``, ``any_eq``, ``ne``, ``all_ne``, ``all_eq``, ``any_ne``, ``gt``,
+``ge``, ``lt``, ``le``); ``contains``, ``matches``/``~``, ``in {...}`` and
+``not in {...}`` with ranges ``a..b``; the quantifiers ``any``/``all``;
+slices ``field[i:j]``, ``[i-j]``, ``[i]``, ``[:j]``, ``[i:]``; functions
+``len``, ``count``, ``upper``, ``lower``, ``string``, ``min``, ``max``,
+``abs``; arithmetic ``+ - * / % &``.
+
+Like Wireshark, a value that is not quoted is one *word* (``hdr.type``,
+``7``, ``0x1f``, ``07:00``, ``DM_BALLOON_RESPONSE``): whether it names a
+field or a literal, and what the literal means, is decided when the filter
+is compiled, from the field it is compared with.  Sets are accepted with
+commas (Wireshark 4) or whitespace (the older form) between elements.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+
+from lark import Lark
+
+GRAMMAR = r"""
+?start: expr
+
+?expr: and_expr
+     | expr (OR | OR_W) and_expr          -> or_
+
+?and_expr: not_expr
+     | and_expr (AND | AND_W) not_expr    -> and_
+
+?not_expr: atom
+     | (NOT | NOT_W) not_expr             -> not_
+
+?atom: "(" expr ")"
+     | test
+
+test: value                               -> presence
+    | quant? value cmp value              -> compare
+    | quant? value IN set                 -> member
+    | quant? value NOT_W IN set           -> not_member
+    | quant? value CONTAINS value         -> contains
+    | quant? value (MATCHES | MATCHES_W) value -> matches
+
+quant: ANY | ALL
+
+cmp: EQ | EQ_W | ANY_EQ | NE | NE_W | ALL_NE | ALL_EQ | ALL_EQ_W | ANY_NE | ANY_NE_OLD
+   | ANY_NE_W | LT | LT_W | LE | LE_W | GT | GT_W | GE | GE_W
+
+set: LBRACE item (","? item)* "}"
+item: scalar
+    | scalar RANGE scalar                 -> span
+?scalar: WORD                             -> word
+       | STRING                           -> string
+       | MINUS WORD                       -> negative
+
+?value: sum
+?sum: product
+    | sum (PLUS | MINUS) product          -> arith
+?product: unary
+    | product (TIMES | DIVIDE | MODULO | BITAND) unary -> arith
+?unary: primary
+    | MINUS unary                         -> neg
+?primary: WORD SLICE?                     -> operand
+    | STRING                              -> string
+    | WORD "(" [value ("," value)*] ")"   -> function
+
+OR: "||"
+OR_W: "or"
+AND: "&&"
+AND_W: "and"
+NOT: "!"
+NOT_W: "not"
+ANY: "any"
+ALL: "all"
+IN: "in"
+CONTAINS: "contains"
+MATCHES: "~"
+MATCHES_W: "matches"
+EQ: "=="
+EQ_W: "eq"
+ANY_EQ: "any_eq"
+NE: "!="
+NE_W: "ne"
+ALL_NE: "all_ne"
+ALL_EQ: "==="
+ALL_EQ_W: "all_eq"
+ANY_NE: "!=="
+ANY_NE_OLD: "~="
+ANY_NE_W: "any_ne"
+LT: "<"
+LT_W: "lt"
+LE: "<="
+LE_W: "le"
+GT: ">"
+GT_W: "gt"
+GE: ">="
+GE_W: "ge"
+LBRACE: "{"
+RANGE: ".."
+PLUS: "+"
+MINUS: "-"
+TIMES: "*"
+DIVIDE: "/"
+MODULO: "%"
+BITAND: "&"
+SLICE: /\[[^\]]*\]/
+STRING.2: /r?"(?:[^"\\]|\\.)*"/
+WORD: /[A-Za-z0-9_](?:[A-Za-z0-9_:\-]|\.(?!\.))*/
+
+%ignore /[ \t\r\n]+/
+"""
+
+
+@cache
+def parser() -> Lark:
+    """The LALR parser; built once per process (a few milliseconds)."""
+    return Lark(GRAMMAR, parser="lalr", propagate_positions=True, maybe_placeholders=False)
