@@ -7,6 +7,7 @@ same findings and the same transaction links.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
+from typing import TYPE_CHECKING
 
 from dmdissect.analysis.health import (
     MAX_FRAME_FACTS,
@@ -22,6 +23,10 @@ from dmdissect.analysis.message import Message, dissect
 from dmdissect.analysis.transactions import Series, Tracker, Transaction, annotate
 from dmdissect.sources.errors import InputError
 from dmdissect.sources.frame import Frame
+
+if TYPE_CHECKING:
+    from dmdissect.filter import Filter
+    from dmdissect.filter.rows import RowFilter
 
 
 def first(frames: Iterable[Frame], count: int, tracker: Tracker) -> Iterator[Frame]:
@@ -46,34 +51,64 @@ def dissected(frames: Iterable[Frame]) -> Iterator[Message]:
         yield dissect(frame)
 
 
-def messages_of(frames: Iterable[Frame], tracker: Tracker | None = None) -> Iterator[Message]:
+def messages_of(
+    frames: Iterable[Frame], tracker: Tracker | None = None, keep: Filter | None = None
+) -> Iterator[Message]:
     """Dissected messages in input order, each linked to its transaction.
 
     Messages of an open transaction are held back (a bounded lookahead, see
     :func:`~dmdissect.analysis.transactions.annotate`) so that each can name
     the frame its transaction ends in.  Pass a ``tracker`` to read the
-    session it saw once the messages are consumed.
+    session it saw once the messages are consumed.  ``keep`` (a display
+    filter) drops the messages it does not match *after* tracking, so frame
+    numbers, links and reassembly are those of the whole input, as with
+    tshark's ``-Y``.
     """
-    return annotate(dissected(frames), tracker)
+    messages = annotate(dissected(frames), tracker)
+    return messages if keep is None else _kept(messages, keep)
+
+
+def _kept(messages: Iterator[Message], keep: Filter) -> Iterator[Message]:
+    for message in messages:
+        keep.see(message)
+        if keep(message):
+            yield message
 
 
 def transactions_of(
-    frames: Iterable[Frame], tracker: Tracker | None = None
+    frames: Iterable[Frame], tracker: Tracker | None = None, keep: Filter | None = None
 ) -> Iterator[Transaction | Series]:
     """Transactions and series in start order, as soon as each is final.
 
-    No message is held here: only the tracker's bounded state.
+    No message is held here: only the tracker's bounded state.  With ``keep``
+    (a display filter), a row is given only when at least one of its
+    messages matches; see :class:`~dmdissect.filter.rows.RowFilter`.
     """
     tracker = tracker or Tracker()
+    rows = None
+    if keep is not None:
+        from dmdissect.filter.rows import RowFilter
+
+        rows = RowFilter(keep)
     try:
         for message in dissected(frames):
-            yield from tracker.feed(message)
+            ready = tracker.feed(message)
+            if rows is None:
+                yield from ready
+                continue
+            rows.see(message)
+            yield from rows.shown(ready)
     except Exception:
         # The input failed part-way: the rows of what was read still come out first.
         tracker.end_reason = "reading stopped by an input error"
-        yield from tracker.finish()
+        yield from _finish(tracker, rows)
         raise
-    yield from tracker.finish()
+    yield from _finish(tracker, rows)
+
+
+def _finish(tracker: Tracker, rows: RowFilter | None) -> Iterator[Transaction | Series]:
+    ready = tracker.finish()
+    yield from ready if rows is None else rows.shown(ready)
 
 
 def health_of(frames: Iterable[Frame], thresholds: Thresholds | None = None) -> HealthRun:

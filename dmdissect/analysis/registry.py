@@ -270,6 +270,13 @@ _DERIVED: tuple[FieldDef, ...] = (
         group="frame",
     ),
     FieldDef(
+        "frame.time_epoch",
+        FLOAT,
+        "Capture time as a number: epoch seconds, or seconds since boot for dmesg",
+        _frame_attr("time"),
+        group="frame",
+    ),
+    FieldDef(
         "frame.time_relative",
         FLOAT,
         "Seconds since the first message of the input",

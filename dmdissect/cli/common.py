@@ -75,7 +75,9 @@ OUTPUT_FORMATS = ("text", "json", "jsonl")
 COLORS = {"auto": None, "always": True, "never": False}
 
 
-def output_options(text_help: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+def output_options(
+    text_help: str, formats: tuple[str, ...] = OUTPUT_FORMATS, more_help: str = ""
+) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """``-T`` and ``--color``, shared by the commands that print messages or rows."""
 
     def decorate(command: Callable[..., Any]) -> Callable[..., Any]:
@@ -90,10 +92,10 @@ def output_options(text_help: str) -> Callable[[Callable[..., Any]], Callable[..
             "-T",
             "--output-format",
             "output_format",
-            type=click.Choice(OUTPUT_FORMATS),
+            type=click.Choice(formats),
             default="text",
             show_default=True,
-            help=f"text: {text_help}; json: one array; jsonl: one object a line.",
+            help=f"text: {text_help}; json: one array; jsonl: one object a line{more_help}.",
         )(command)
 
     return decorate
@@ -157,3 +159,27 @@ def _silence_stdout() -> None:
         os.dup2(devnull, sys.stdout.fileno())
     except (OSError, ValueError):
         pass
+
+
+def display_filter_option(what: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """``-Y FILTER``: compiled when the options are read, so a bad filter stops at once."""
+    return click.option(
+        "-Y",
+        "--display-filter",
+        "display_filter",
+        metavar="FILTER",
+        callback=_compile_filter,
+        help=f"{what} that match FILTER, in Wireshark's display-filter syntax "
+        "(field names: 'dmdissect fields').",
+    )
+
+
+def _compile_filter(ctx: click.Context, param: click.Parameter, value: str | None) -> Any:
+    if value is None:
+        return None
+    from dmdissect.filter import FilterError, compile_filter
+
+    try:
+        return compile_filter(value)
+    except FilterError as exc:
+        fail(f"-Y: {exc.message.rstrip('.')} (column {exc.column})")

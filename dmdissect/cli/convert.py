@@ -20,7 +20,7 @@ import sys
 
 import click
 
-from dmdissect.cli.common import HEX_ORDERS, fail, guarded
+from dmdissect.cli.common import HEX_ORDERS, display_filter_option, fail, guarded
 from dmdissect.findings import Severity
 from dmdissect.sources import FORMATS, open_frames
 from dmdissect.sources.errors import TornInput
@@ -69,6 +69,7 @@ from dmdissect.views.progress import InputProgress
     show_default=True,
     help="Time unit of the output: microseconds or nanoseconds.",
 )
+@display_filter_option("Write only the messages")
 @guarded
 def convert(
     input_path: str,
@@ -78,11 +79,13 @@ def convert(
     linktype: int | None,
     hex_order: str,
     resolution: str,
+    display_filter=None,
 ) -> None:
     """Convert INPUT (pcap, pcapng, hex dump or raw; '-' for stdin) to a capture OUTPUT.
 
     OUTPUT '-' writes to standard output.  Frames without a time get one
-    microsecond after the frame before them.
+    microsecond after the frame before them.  -Y writes only the messages a
+    display filter matches (tested as read -Y tests them).
     """
     stopped = None
     with InputProgress(enabled=sys.stderr.isatty()) as progress:
@@ -93,9 +96,12 @@ def convert(
             hex_order=None if hex_order == "auto" else hex_order,
             progress=progress,
         )
+        frames = _reporting(frames)
+        if display_filter is not None:
+            frames = _matching(frames, display_filter)
         with output_file(output_path) as handle:
             try:
-                write_frames(_reporting(frames), handle, to=to, resolution=resolution)
+                write_frames(frames, handle, to=to, resolution=resolution)
             except TornInput as exc:
                 # Torn input: what was read is written (as editcap does), then the error.
                 stopped = str(exc)
@@ -110,6 +116,14 @@ def _reporting(frames):
             if finding.severity is Severity.ERROR:
                 click.echo(f"dmdissect: warning: {_where(frame)}: {finding.message}", err=True)
         yield frame
+
+
+def _matching(frames, display_filter):
+    """The frames of the messages the filter keeps, dissected and tracked as read does."""
+    from dmdissect.pipeline import messages_of
+
+    for message in messages_of(frames, keep=display_filter):
+        yield message.frame
 
 
 def _where(frame: Frame) -> str:

@@ -20,6 +20,7 @@ COMMANDS = {
     "read": "dmdissect.cli.read:read",
     "timeline": "dmdissect.cli.timeline:timeline",
     "convert": "dmdissect.cli.convert:convert",
+    "fields": "dmdissect.cli.fields:fields",
     "synth": "dmdissect.cli.synth:synth",
     "check": "dmdissect.cli.check:check",
     "report": "dmdissect.cli.report:report",

@@ -6,6 +6,7 @@ import click
 
 from dmdissect.cli.common import (
     COLORS,
+    display_filter_option,
     guarded,
     input_options,
     open_input,
@@ -17,16 +18,17 @@ from dmdissect.pipeline import transactions_of
 
 @click.command()
 @input_options
+@display_filter_option("Show only the transactions and series with messages")
 @output_options("session header and table")
 @guarded
-def timeline(file, read_file, fmt, linktype, hex_order, output_format, color):
+def timeline(file, read_file, fmt, linktype, hex_order, display_filter, output_format, color):
     """Show the transactions of FILE in time order (inputs as for read).
 
     One row per transaction (version, capabilities, balloon, unballoon, hot_add,
     hot_remove, info) with its frames, trans_ids, parts, pages and outcome;
     status reports summed up between them; the session (protocol version,
     capabilities, first and last time) on top.  JSON: one object per row, the
-    session object last.
+    session object last.  With -Y, a row is shown when any of its messages matches.
     """
     from dmdissect.analysis.transactions import Tracker
     from dmdissect.views.output import Output
@@ -38,5 +40,5 @@ def timeline(file, read_file, fmt, linktype, hex_order, output_format, color):
     tracker = Tracker()
     with InputProgress() as progress:
         frames = open_input(path, fmt, linktype, hex_order, progress)
-        rows = transactions_of(frames, tracker)
+        rows = transactions_of(frames, tracker, keep=display_filter)
         render_timeline(rows, tracker.session, output_format, out)

@@ -268,8 +268,9 @@ class _Compiler:
             op = _MIRROR.get(op, op)
         if left.type == LABEL or right.type == LABEL:
             side = left if left.type == LABEL else right
+            kind = _type_text(side)
             raise FilterError(
-                f"{side.text} (type={_type_text(side)}) cannot participate in '{token}' comparison.",
+                f"{side.text} (type={kind}) cannot participate in '{token}' comparison.",
                 side.column,
             )
         return self._relation(left, right, _OPS[op], quant or default)
@@ -324,7 +325,9 @@ class _Compiler:
         spans: list[tuple[Any, Any]] = []
         for item in children[-1].children[1:]:
             if item.data == "span":
-                low, high = (self._set_value(part, left) for part in (item.children[0], item.children[2]))
+                low, high = (
+                    self._set_value(part, left) for part in (item.children[0], item.children[2])
+                )
                 spans.append((low, high))
             else:
                 singles.add(self._set_value(item.children[0], left))
@@ -345,9 +348,7 @@ class _Compiler:
     def _set_value(self, node, against: Operand) -> Any:
         operand = self.operand(node)
         if not operand.is_literal:
-            raise FilterError(
-                f"{operand.text}: a set holds values, not fields.", operand.column
-            )
+            raise FilterError(f"{operand.text}: a set holds values, not fields.", operand.column)
         return self.literal(operand, against)
 
     def _contains(self, node: Tree) -> Callable[[Any], bool]:
@@ -383,7 +384,9 @@ class _Compiler:
         search = regex.search
         values = left.get
         if left.type == RAW:
-            return _quantified(values, lambda v: search(v.decode("latin-1")) is not None, quant or "any")
+            return _quantified(
+                values, lambda v: search(v.decode("latin-1")) is not None, quant or "any"
+            )
         return _quantified(values, lambda v: search(v) is not None, quant or "any")
 
     # operands ----------------------------------------------------------------------
@@ -440,7 +443,9 @@ class _Compiler:
                     out.append(piece)
             return out
 
-        return Operand(operand.type, sliced, operand.column, operand.text, operand.field, sliced=True)
+        return Operand(
+            operand.type, sliced, operand.column, operand.text, operand.field, sliced=True
+        )
 
     def _numeric(self, inner: Operand, what: str, fn, column: int, text: str) -> Operand:
         if inner.type not in (INT, REAL):
@@ -506,7 +511,9 @@ class _Compiler:
         if isinstance(node, Tree) and node.data in ("neg", "negative"):
             inner = node.children[1]
             negative = True
-            node = inner.children[0] if isinstance(inner, Tree) and inner.data == "operand" else inner
+            node = (
+                inner.children[0] if isinstance(inner, Tree) and inner.data == "operand" else inner
+            )
         if isinstance(node, Tree):
             node = node.children[0]
         token = node
@@ -531,7 +538,7 @@ class _Compiler:
                 return names[text]
             if quoted:
                 raise literals.LiteralError(
-                    f"{_type_text(against)} cannot be converted from a string (\"{text}\")."
+                    f'{_type_text(against)} cannot be converted from a string ("{text}").'
                 )
             if _mixed(against):
                 try:
@@ -556,7 +563,9 @@ class _Compiler:
         raise literals.LiteralError(f'"{text}" cannot be compared with {against.text}.')
 
     def _not_a_field(self, operand: Operand) -> FilterError:
-        return FilterError(f"{operand.text} is neither a field nor a protocol name.", operand.column)
+        return FilterError(
+            f"{operand.text} is neither a field nor a protocol name.", operand.column
+        )
 
 
 def _mixed(operand: Operand) -> bool:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from dmdissect.analysis.message import Message
+from dmdissect.analysis.registry import TimeReference
 from dmdissect.analysis.records import Session
 from dmdissect.views.hexview import hex_lines
 from dmdissect.views.jsonout import dumps, dumps_line, message_object
@@ -22,8 +23,14 @@ def render_messages(
     show_hex: bool = False,
     color: bool | None = None,
     out: Output | None = None,
+    reference: TimeReference | None = None,
 ) -> int:
-    """Write every message; returns how many were written."""
+    """Write every message; returns how many were written.
+
+    Relative times count from the first message written, or from
+    ``reference`` (the first message of the input) when a display filter
+    chose the messages, as tshark's do.
+    """
     out = out or Output(color=color)
     if output_format == "json":
         return _json_array(messages, out)
@@ -36,7 +43,7 @@ def render_messages(
     count = 0
     for count, message in enumerate(messages, 1):
         if first_time is None:
-            first_time = message.frame.time
+            first_time = message.frame.time if reference is None else reference.time
         if verbose:
             out.render(message_tree(message, first_time))
         elif message.findings:
