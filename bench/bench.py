@@ -44,6 +44,7 @@ COMMANDS = {
     "timeline": ["timeline"],
     "read -V": ["read", "-V"],
     "read -x": ["read", "-x"],
+    "read -Y 'hdr.type == 7'": ["read", "-Y", "hdr.type == 7"],
 }
 #: dmdissect command -> the tshark command it is compared with.
 TSHARK = {"read": [], "read -V": ["-V"]}

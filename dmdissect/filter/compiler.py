@@ -83,6 +83,8 @@ class Operand:
     sliced: bool = False
     #: The relation was written literal first (``7 == hdr.type``): operands were swapped.
     mirrored: bool = False
+    #: The word a field operand was written as (to read it as a literal instead).
+    word: Token | None = None
 
     @property
     def is_literal(self) -> bool:
@@ -200,7 +202,7 @@ _MIRROR = {"lt": "gt", "gt": "lt", "le": "ge", "ge": "le"}
 def _quantified(values: Values, test: Callable[[Any], bool], quant: str) -> Callable[[Any], bool]:
     """Any value passes, or (``all``) there is one and every one passes."""
     if quant == "any":
-        return lambda m: any(test(v) for v in values(m))
+        return lambda m: any(map(test, values(m)))
 
     def every(m: Any) -> bool:
         found = values(m)
@@ -282,6 +284,8 @@ class _Compiler:
         lvalues = _typed(left.get, wanted) if _mixed(left) else left.get
         if right.is_literal:
             value = self.literal(right, left)
+            if test is operator.eq and quant == "any" and not _mixed(left):
+                return lambda m: value in lvalues(m)
             if test is operator.eq:
                 return _quantified(lvalues, lambda v: v == value, quant)
             return _quantified(lvalues, lambda v: test(v, value), quant)
@@ -296,6 +300,8 @@ class _Compiler:
     def _pair(self, left_node, right_node, what: str) -> tuple[Operand, Operand]:
         """Both sides; a literal on the left is mirrored so the field comes first."""
         left, right = self.operand(left_node), self.operand(right_node)
+        right = self._as_word(right, left)
+        left = self._as_word(left, right)
         if left.is_literal and right.is_literal:
             raise self._not_a_field(left)
         if left.is_literal:
@@ -310,6 +316,20 @@ class _Compiler:
                 left.column,
             )
         return left, right
+
+    def _as_word(self, operand: Operand, other: Operand) -> Operand:
+        """A bare word that names a field, read as a literal where the other side wants one.
+
+        ``transaction.kind == info`` means the kind "info", not the list
+        ``info`` (which no string equals); likewise a value name of the other
+        side's enumeration.  Two string fields still compare with each other.
+        """
+        if operand.field is None or operand.sliced or other.field is None or other.is_literal:
+            return operand
+        names = other.field.names or {}
+        if operand.text in names or (other.type == TEXT and operand.type != TEXT):
+            return Operand("literal", None, operand.column, operand.text, literal=operand.word)
+        return operand
 
     def _member(self, node: Tree, negate: bool = False) -> Callable[[Any], bool]:
         quant, children = self._split_quant(node.children)
@@ -404,7 +424,9 @@ class _Compiler:
                         f"{word} is neither a field nor a protocol name.", word.column
                     )
                 return Operand("literal", None, column, text, literal=word)
-            operand = Operand(_KIND_TYPES[field.kind], self._getter(field), column, text, field)
+            operand = Operand(
+                _KIND_TYPES[field.kind], self._getter(field), column, text, field, word=word
+            )
             if len(node.children) > 1:
                 return self._slice(operand, node.children[1])
             return operand

@@ -62,7 +62,7 @@ def parse_options(options: Iterable[str]) -> FieldsFormat:
         if key in ("header", "bom") and value in _YES_NO:
             setattr(fmt, key, _YES_NO[value])
         elif key in ("separator", "aggregator") and value:
-            setattr(fmt, key, _CHARACTERS.get(value, value))
+            setattr(fmt, key, _CHARACTERS.get(value, value[0]))
         elif key == "quote" and value in _QUOTES:
             fmt.quote = _QUOTES[value]
         elif key == "occurrence" and value in ("f", "l", "a"):

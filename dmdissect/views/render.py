@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from dmdissect.analysis.message import Message
-from dmdissect.analysis.registry import TimeReference
 from dmdissect.analysis.records import Session
+from dmdissect.analysis.registry import TimeReference
 from dmdissect.views.hexview import hex_lines
 from dmdissect.views.jsonout import dumps, dumps_line, message_object
 from dmdissect.views.output import Output
