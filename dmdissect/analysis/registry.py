@@ -226,7 +226,7 @@ def _expert_present(message: Any, ref: TimeReference) -> list:
     return [True] if message.findings else []
 
 
-def _bytes(read: Callable[[Any], bytes]) -> Getter:
+def _bytes(read: Callable[[Any], bytes | None]) -> Getter:
     def get(message: Any, ref: TimeReference) -> list:
         value = read(message)
         return [value] if value else []

@@ -75,7 +75,7 @@ class Operand:
     """One side of a relation: a function from a message to its values, and their type."""
 
     type: str
-    get: Values | None
+    get: Values
     column: int
     text: str
     field: FieldDef | None = None
@@ -88,7 +88,7 @@ class Operand:
 
     @property
     def is_literal(self) -> bool:
-        return self.get is None
+        return self.literal is not None
 
 
 class Filter:
@@ -137,7 +137,12 @@ def _syntax_error(text: str, exc: UnexpectedInput) -> FilterError:
     return FilterError("invalid filter.", getattr(exc, "column", 1) or 1)
 
 
-def _column(node: Tree | Token) -> int:
+def _nothing(message: Any) -> list:
+    """The values of a literal operand, which are not read from messages."""
+    return []
+
+
+def _column(node: Any) -> int:
     if isinstance(node, Token):
         return node.column or 1
     return node.meta.column if not node.meta.empty else 1
@@ -148,7 +153,7 @@ def _type_text(operand: Operand) -> str:
     kind = field.kind if field is not None else None
     if operand.sliced or operand.type == RAW:
         return "Byte sequence"
-    if kind in (UINT, ENUM, FLAGS):
+    if field is not None and kind in (UINT, ENUM, FLAGS):
         widths = field.protocol.widths if field.protocol is not None else ()
         if len(widths) == 1:
             bits = widths[0]
@@ -161,7 +166,9 @@ def _type_text(operand: Operand) -> str:
         TIME: "Date and time",
         FLOAT: "Time offset",
         NONE: "Label",
-    }.get(kind, {INT: "Integer", REAL: "Number", TEXT: "Character string"}.get(operand.type, ""))
+    }.get(
+        kind or "", {INT: "Integer", REAL: "Number", TEXT: "Character string"}.get(operand.type, "")
+    )
 
 
 # --- relations ----------------------------------------------------------------------
@@ -234,7 +241,7 @@ class _Compiler:
 
     # logical ---------------------------------------------------------------------
 
-    def expr(self, node: Tree) -> Callable[[Any], bool]:
+    def expr(self, node: Any) -> Callable[[Any], bool]:
         kind = node.data
         if kind == "or_":
             left, right = self.expr(node.children[0]), self.expr(node.children[2])
@@ -297,7 +304,7 @@ class _Compiler:
 
         return _quantified(pairs, lambda pair: test(*pair), quant)
 
-    def _pair(self, left_node, right_node, what: str) -> tuple[Operand, Operand]:
+    def _pair(self, left_node: Any, right_node: Any, what: str) -> tuple[Operand, Operand]:
         """Both sides; a literal on the left is mirrored so the field comes first."""
         left, right = self.operand(left_node), self.operand(right_node)
         right = self._as_word(right, left)
@@ -328,7 +335,7 @@ class _Compiler:
             return operand
         names = other.field.names or {}
         if operand.text in names or (other.type == TEXT and operand.type != TEXT):
-            return Operand("literal", None, operand.column, operand.text, literal=operand.word)
+            return Operand("literal", _nothing, operand.column, operand.text, literal=operand.word)
         return operand
 
     def _member(self, node: Tree, negate: bool = False) -> Callable[[Any], bool]:
@@ -365,7 +372,7 @@ class _Compiler:
     def _not_member(self, node: Tree) -> Callable[[Any], bool]:
         return self._member(node, negate=True)
 
-    def _set_value(self, node, against: Operand) -> Any:
+    def _set_value(self, node: Any, against: Operand) -> Any:
         operand = self.operand(node)
         if not operand.is_literal:
             raise FilterError(f"{operand.text}: a set holds values, not fields.", operand.column)
@@ -411,7 +418,7 @@ class _Compiler:
 
     # operands ----------------------------------------------------------------------
 
-    def operand(self, node: Tree | Token) -> Operand:
+    def operand(self, node: Any) -> Operand:
         kind = node.data if isinstance(node, Tree) else "word"
         column = _column(node)
         text = _source(self.text, node)
@@ -423,7 +430,7 @@ class _Compiler:
                     raise FilterError(
                         f"{word} is neither a field nor a protocol name.", word.column
                     )
-                return Operand("literal", None, column, text, literal=word)
+                return Operand("literal", _nothing, column, text, literal=word)
             operand = Operand(
                 _KIND_TYPES[field.kind], self._getter(field), column, text, field, word=word
             )
@@ -431,11 +438,11 @@ class _Compiler:
                 return self._slice(operand, node.children[1])
             return operand
         if kind in ("string", "word", "negative"):
-            return Operand("literal", None, column, text, literal=node)
+            return Operand("literal", _nothing, column, text, literal=node)
         if kind == "neg":
             inner = self.operand(node.children[1])
             if inner.is_literal:
-                return Operand("literal", None, column, text, literal=node)
+                return Operand("literal", _nothing, column, text, literal=node)
             return self._numeric(inner, "-", lambda v: -v, column, text)
         if kind == "arith":
             return self._arith(node, column, text)
@@ -450,11 +457,11 @@ class _Compiler:
     def _slice(self, operand: Operand, token: Token) -> Operand:
         if operand.type not in (RAW, TEXT):
             raise FilterError(
-                f'"{operand.field.name}" is a {_type_text(operand)} and cannot be sliced into a '
+                f'"{operand.word or operand.text}" is a {_type_text(operand)} and cannot be sliced into a '
                 "sequence of bytes.",
                 operand.column,
             )
-        ranges = _slice_ranges(str(token)[1:-1], token.column)
+        ranges = _slice_ranges(str(token)[1:-1], token.column or 1)
         values = operand.get
 
         def sliced(m: Any) -> list:
@@ -528,7 +535,7 @@ class _Compiler:
 
     def literal(self, operand: Operand, against: Operand) -> Any:
         """The value of a literal operand, read as the type of ``against``."""
-        node = operand.literal
+        node: Any = operand.literal
         negative = False
         if isinstance(node, Tree) and node.data in ("neg", "negative"):
             inner = node.children[1]
@@ -606,7 +613,7 @@ def _comparable(a: str, b: str) -> bool:
     return a == b or (a in numeric and b in numeric)
 
 
-def _source(text: str, node: Tree | Token) -> str:
+def _source(text: str, node: Any) -> str:
     if isinstance(node, Token):
         return str(node)
     if node.meta.empty:

@@ -45,6 +45,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from functools import cache
+from typing import Any
 
 from scapy.fields import (
     ConditionalField,
@@ -146,7 +147,8 @@ def _units(spots: tuple[FieldSpot, ...]) -> dict[str, tuple[int, int]]:
 
     def flush() -> None:
         for spot in pending:
-            out[spot.name] = (start, (spot.bit or 0) + 8 * (spot.offset - start))
+            offset = spot.offset if spot.offset is not None else start
+            out[spot.name] = (start, (spot.bit or 0) + 8 * (offset - start))
 
     groups: dict[int, list[FieldSpot]] = {}
     for spot in spots:
@@ -154,7 +156,7 @@ def _units(spots: tuple[FieldSpot, ...]) -> dict[str, tuple[int, int]]:
     for members in groups.values():
         head = members[0]
         odd = isinstance(head.field, _BitField) and head.size not in _WORDS
-        if head.offset is None or not (odd or pending):
+        if head.offset is None or head.size is None or not (odd or pending):
             continue
         if not pending:
             start, used = head.offset, 0
@@ -229,7 +231,7 @@ def _variant(
     return slot if size is not None else replace(slot, length_field=length_field)
 
 
-def _count_field(layer: type, list_name: str, prefix: str) -> tuple[str | None, str | None]:
+def _count_field(layer: Any, list_name: str, prefix: str) -> tuple[str | None, str | None]:
     for fld in layer.fields_desc:
         if isinstance(fld, FieldLenField) or hasattr(fld, "count_of"):
             if getattr(fld, "count_of", None) == list_name:
@@ -282,7 +284,7 @@ def _slots(layer: type, prefix: str, base_offset: int | None) -> tuple[Slot, ...
             )
             continue
         optional = isinstance(fld, ConditionalField)
-        inner = fld.fld if optional else fld
+        inner = fld.fld if isinstance(fld, ConditionalField) else fld
         if isinstance(inner, PacketListField):
             count_field, length_field = _count_field(layer, spot.name, prefix)
             item = layout_of(inner.cls)

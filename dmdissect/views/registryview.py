@@ -31,7 +31,9 @@ def _places(field: FieldDef) -> dict[str, list[str]]:
     """Position text -> the message types where the field sits there."""
     protocol = field.protocol
     places: dict[str, list[str]] = {}
-    for msg_type, slot in protocol.slots if protocol is not None else ():
+    if protocol is None:
+        return places
+    for msg_type, slot in protocol.slots:
         text = _position(slot, protocol.repeated)
         places.setdefault(text, []).append("" if msg_type is None else str(msg_type))
     return places
