@@ -79,8 +79,10 @@ class FieldDef:
 
 
 def _plain(value: Any) -> Any:
-    """Scapy's flag values as integers; everything else as read."""
-    return value if type(value) in (int, bytes) else int(value)
+    """Scapy's flag values as integers; numbers, bytes, structures and lists as read."""
+    if type(value) in (int, bytes, list) or hasattr(value, "missing"):
+        return value
+    return int(value)
 
 
 def _collect(obj: Any, path: tuple[str, ...], out: list) -> None:
@@ -93,7 +95,7 @@ def _collect(obj: Any, path: tuple[str, ...], out: list) -> None:
     items = value if isinstance(value, list) else (value,)
     for item in items:
         if len(path) == 1:
-            out.append(item if hasattr(item, "missing") else _plain(item))
+            out.append(_plain(item))
         else:
             _collect(item, path[1:], out)
 
@@ -109,11 +111,7 @@ def _body_getter(field: ProtocolField) -> Getter:
             if body is None or layer_of(body) not in layers or name in body.missing:
                 return []
             value = getattr(body, name, None)
-            if value is None:
-                return []
-            if type(value) in (int, bytes) or isinstance(value, list):
-                return [value]
-            return [_plain_or_struct(value)]
+            return [] if value is None else [_plain(value)]
 
         return get_top
 
@@ -126,10 +124,6 @@ def _body_getter(field: ProtocolField) -> Getter:
         return out
 
     return get
-
-
-def _plain_or_struct(value: Any) -> Any:
-    return value if hasattr(value, "missing") else _plain(value)
 
 
 def _header_getter(name: str) -> Getter:
