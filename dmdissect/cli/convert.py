@@ -22,13 +22,11 @@ import click
 
 from dmdissect.cli.common import HEX_ORDERS, display_filter_option, fail, guarded
 from dmdissect.findings import Severity
-from dmdissect.sources import FORMATS, open_frames
+from dmdissect.sources import FORMATS
 from dmdissect.sources.errors import TornInput
 from dmdissect.sources.frame import Frame
 from dmdissect.sources.output import output_file
 from dmdissect.sources.writer import OUTPUTS, RESOLUTIONS, write_frames
-from dmdissect.views.output import printable
-from dmdissect.views.progress import InputProgress
 
 
 @click.command()
@@ -87,6 +85,9 @@ def convert(
     microsecond after the frame before them.  -Y writes only the messages a
     display filter matches (tested as read -Y tests them).
     """
+    from dmdissect.sources import open_frames
+    from dmdissect.views.progress import InputProgress
+
     stopped = None
     with InputProgress(enabled=sys.stderr.isatty()) as progress:
         frames = open_frames(
@@ -127,4 +128,6 @@ def _matching(frames, display_filter):
 
 
 def _where(frame: Frame) -> str:
+    from dmdissect.views.output import printable
+
     return printable(frame.origin) if frame.origin else f"frame {frame.index}"

@@ -15,7 +15,6 @@ from dmdissect.cli.common import (
     output_options,
     resolve_input,
 )
-from dmdissect.pipeline import first, messages_of
 
 #: tshark's own bound on -c (a C int).
 MAX_COUNT = 2**31 - 1
@@ -80,6 +79,7 @@ def read(
     """
     from dmdissect.analysis.registry import TimeReference
     from dmdissect.analysis.transactions import Tracker
+    from dmdissect.pipeline import first, messages_of
     from dmdissect.views.output import Output
     from dmdissect.views.progress import InputProgress
     from dmdissect.views.render import render_messages, render_session

@@ -13,7 +13,7 @@ import sys
 import click
 
 from dmdissect.cli.common import fail, guarded
-from dmdissect.synth import MAX_DURATION, PROFILES, generate
+from dmdissect.synth import DEFAULT_DURATIONS, MAX_DURATION
 
 FORMATS = ("pcapng", "pcap", "hex")
 
@@ -29,13 +29,13 @@ class _OneLineErrors(click.Command):
 
 
 def _defaults() -> str:
-    return ", ".join(f"{name} {default:g} s" for name, (_, default) in PROFILES.items())
+    return ", ".join(f"{name} {default:g} s" for name, default in DEFAULT_DURATIONS.items())
 
 
 @click.command(cls=_OneLineErrors)
 @click.option(
     "--profile",
-    type=click.Choice(tuple(PROFILES)),
+    type=click.Choice(tuple(DEFAULT_DURATIONS)),
     default="linux-qemu",
     show_default=True,
     help="linux-qemu: Linux guest, QEMU host; windows-hyperv: protocol 2.0 guest, "
@@ -82,6 +82,8 @@ def synth(
     """Write a realistic Dynamic Memory session, built with the project's Scapy layers."""
     if output == "-" and fmt != "hex" and sys.stdout.isatty():
         fail("refusing to write a binary capture to a terminal; redirect it or use -o FILE")
+    from dmdissect.synth import generate
+
     try:
         session = generate(profile, seed=seed, duration=duration, vmbus=vmbus)
     except ValueError as exc:

@@ -13,7 +13,6 @@ from dmdissect.cli.common import (
     output_options,
     resolve_input,
 )
-from dmdissect.pipeline import transactions_of
 
 
 @click.command()
@@ -31,6 +30,7 @@ def timeline(file, read_file, fmt, linktype, hex_order, display_filter, output_f
     session object last.  With -Y, a row is shown when any of its messages matches.
     """
     from dmdissect.analysis.transactions import Tracker
+    from dmdissect.pipeline import transactions_of
     from dmdissect.views.output import Output
     from dmdissect.views.progress import InputProgress
     from dmdissect.views.timeline import render_timeline

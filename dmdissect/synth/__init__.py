@@ -16,74 +16,25 @@ tests can compare what the analysis finds with what was meant.
 
 from __future__ import annotations
 
-import random
-from dataclasses import dataclass, field
+from typing import Any
 
-from dmdissect.sources.frame import Frame
-from dmdissect.synth import faulty, linux_qemu, windows_hyperv
-from dmdissect.synth.timeline import BOOT_EPOCH, US, Fault, Planned, Timeline
-
-#: Profile name -> (builder, default duration in seconds).
-PROFILES = {
-    "linux-qemu": (linux_qemu.build, 120.0),
-    "windows-hyperv": (windows_hyperv.build, 120.0),
-    "faulty": (faulty.build, 40.0),
-}
+#: Profile name -> default duration in seconds (names and defaults are all ``--help`` needs).
+DEFAULT_DURATIONS = {"linux-qemu": 120.0, "windows-hyperv": 120.0, "faulty": 40.0}
 
 #: Longest session accepted: a day, 86400 status reports, takes a couple of minutes to build.
 MAX_DURATION = 24 * 3600.0
 
-
-@dataclass
-class Session:
-    """A generated session: its frames in order, and what the generator meant by them.
-
-    ``boot_time`` is the epoch time of the guest's boot: frame times minus it
-    are the seconds since boot a dmesg line shows.
-    """
-
-    profile: str
-    seed: int
-    duration: float
-    vmbus: bool
-    boot_time: float
-    frames: list[Frame]
-    transactions: list[Planned] = field(default_factory=list)
-    faults: list[Fault] = field(default_factory=list)
+#: Names loaded from :mod:`dmdissect.synth.session` on first use, so that ``--help`` and the
+#: option checks need neither the builders nor Scapy.
+_LAZY = ("PROFILES", "Fault", "Planned", "Session", "generate")
 
 
-def generate(
-    profile: str, seed: int = 0, duration: float | None = None, vmbus: bool = False
-) -> Session:
-    """The session of ``profile`` for ``seed``, lasting ``duration`` seconds from the first message.
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        from dmdissect.synth import session
 
-    The first message (the guest's version offer) comes a few seconds after
-    boot, as a driver loads.  Raises ValueError for an unknown profile or a
-    duration outside 1 s .. :data:`MAX_DURATION`.
-    """
-    if profile not in PROFILES:
-        raise ValueError(f"unknown profile {profile!r}; expected one of {', '.join(PROFILES)}")
-    builder, default = PROFILES[profile]
-    duration = default if duration is None else float(duration)
-    if not 1.0 <= duration <= MAX_DURATION:
-        raise ValueError(f"duration {duration:g} s is outside 1 s .. {MAX_DURATION:g} s")
-    rng = random.Random(seed)
-    start = rng.randint(US * 3 // 2, US * 9 // 2)
-    timeline = Timeline(vmbus)
-    builder(rng, timeline, start, start + round(duration * US))
-    frames = timeline.frames()
-    faults = [event.fault for event in timeline.events if event.fault is not None]
-    planned = sorted(timeline.planned, key=lambda plan: plan.frames[0])
-    return Session(
-        profile,
-        seed,
-        duration,
-        vmbus,
-        float(BOOT_EPOCH),
-        frames,
-        planned,
-        sorted(faults, key=lambda fault: fault.frame),
-    )
+        return getattr(session, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
-__all__ = ["MAX_DURATION", "PROFILES", "Fault", "Planned", "Session", "generate"]
+__all__ = ["DEFAULT_DURATIONS", "MAX_DURATION", *_LAZY]
