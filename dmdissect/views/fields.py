@@ -53,6 +53,8 @@ class Node:
     children: list[Node] = field(default_factory=list)
     missing: bool = False
     extras: dict[str, Any] = field(default_factory=dict)
+    #: Entries of a list left out of ``children`` (and ``value``) by a display limit.
+    more: int = 0
 
 
 def _bits(spot: FieldSpot) -> str:
@@ -100,8 +102,8 @@ def _scalar(fld: Field, pkt: Any, name: str, value: Any) -> Node:
     return Node(name, value, str(value))
 
 
-def _struct(name: str, pkt: Any) -> Node:
-    children = walk(pkt)
+def _struct(name: str, pkt: Any, limit: int | None = None) -> Node:
+    children = walk(pkt, limit)
     value = as_dict(children)
     text = pkt.mysummary() if hasattr(pkt, "mysummary") else ""
     layer = layer_of(pkt)
@@ -114,23 +116,31 @@ def _struct(name: str, pkt: Any) -> Node:
     return Node(name, value, text, children=children)
 
 
-def walk(pkt: Any) -> list[Node]:
+@cache
+def _order(layer: type) -> tuple[tuple[FieldSpot, str], ...]:
+    """A layer's fields in C order with their bit positions, worked out once."""
+    return tuple((spot, _bits(spot)) for spot in layout_of(layer).c_order)
+
+
+def walk(pkt: Any, limit: int | None = None) -> list[Node]:
     """The fields of one layer (not its payload), in C order.
 
     ``pkt`` is a Scapy packet or a compiled values object of the same layer.
+    ``limit`` walks at most that many entries of each list (for display: the
+    list node's ``more`` counts the others, and its value lacks them).
     """
-    missing = set(getattr(pkt, "missing", ()))
+    missing = getattr(pkt, "missing", ())
     nodes: list[Node] = []
-    for spot in layout_of(layer_of(pkt)).c_order:
+    for spot, bits in _order(layer_of(pkt)):
         name = spot.name
-        if name in missing:
+        if missing and name in missing:
             nodes.append(
                 Node(
                     name,
                     None,
                     "(missing: the bytes end before it)",
                     spot.offset,
-                    _bits(spot),
+                    bits,
                     missing=True,
                 )
             )
@@ -140,12 +150,12 @@ def walk(pkt: Any) -> list[Node]:
         if value is None and isinstance(spot.field, ConditionalField):
             continue
         if isinstance(fld, PacketListField):
-            node = _list(name, value or [], fld)
+            node = _list(name, value or [], fld, limit)
         elif isinstance(fld, PacketField):
-            node = _struct(name, value)
+            node = _struct(name, value, limit)
         else:
             node = _scalar(fld, pkt, name, value)
-        node.offset, node.bits = spot.offset, _bits(spot)
+        node.offset, node.bits = spot.offset, bits
         nodes.append(node)
     return nodes
 
@@ -157,21 +167,28 @@ def _built_size(item: Any) -> int | None:
     return None
 
 
-def _list(name: str, items: list, fld: PacketListField) -> Node:
+def _list(name: str, items: list, fld: PacketListField, limit: int | None = None) -> Node:
     """A list of structures; items of a fixed size know their offset in the list."""
     inner = layout_of(fld.cls)
     fixed = None if any(g.size is None for g in inner.groups) else inner.fixed_size
     children = []
     offset: int | None = 0
+    total = len(items)
+    if limit is not None and total > limit:
+        items = items[:limit]
     for index, item in enumerate(items):
-        child = _struct(f"{name}[{index}]", item)
+        child = _struct(f"{name}[{index}]", item, limit)
         child.offset = offset
         size = fixed if fixed is not None else _built_size(item)
         offset = None if offset is None or size is None else offset + size
         children.append(child)
-    word = "entry" if len(children) == 1 else "entries"
+    word = "entry" if total == 1 else "entries"
     return Node(
-        name, [child.value for child in children], f"{len(children)} {word}", children=children
+        name,
+        [child.value for child in children],
+        f"{total} {word}",
+        children=children,
+        more=total - len(children),
     )
 
 

@@ -45,7 +45,7 @@ def render_messages(
         if first_time is None:
             first_time = message.frame.time if reference is None else reference.time
         if verbose:
-            out.render(message_tree(message, first_time))
+            out.tree(message_tree(message, first_time))
         elif message.findings:
             out.line(summary_line(message, first_time), line_style(message))
         else:

@@ -42,14 +42,11 @@ from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
 
-from rich.table import Table
-from rich.text import Text
-from rich.tree import Tree
-
 from dmdissect.analysis.records import MULTIPART, OUTCOME_TEXT, Series, Session, Transaction
 from dmdissect.findings import Finding
 from dmdissect.layers import mib, plural, version_text
 from dmdissect.views.jsonout import dumps, dumps_line
+from dmdissect.views.outline import Branch
 from dmdissect.views.output import Output
 from dmdissect.views.summary import SEVERITY_STYLES
 
@@ -66,6 +63,8 @@ COLUMNS = [
     ("outcome", 0),
     ("findings", 0),
 ]
+#: Ranges of one part shown in the reassembled tree of ``read -V``; the rest are counted.
+PART_RANGE_LIMIT = 256
 #: Text rows kept in memory before the spool moves to a temporary file.
 SPOOL_BYTES = 1 << 20
 #: Times at or above this are epoch seconds (shown as UTC dates); below, seconds since boot.
@@ -256,9 +255,12 @@ def session_lines(session: Session) -> list[str]:
 # --- the reassembled transaction (read -V) -------------------------------------------
 
 
-def transaction_tree(txn: Transaction) -> Tree:
-    """Every part and range of a transaction with its totals, under its final message."""
-    tree = Tree(Text(f"Reassembled {txn.name}: {txn.summary()}", style="bold magenta"))
+def transaction_tree(txn: Transaction) -> Branch:
+    """Every part and range of a transaction with its totals, under its final message.
+
+    A part shows at most :data:`PART_RANGE_LIMIT` ranges and counts the rest.
+    """
+    tree = Branch((f"Reassembled {txn.name}: {txn.summary()}", "bold magenta"))
     tree.add(f"frames: {frames_text(txn.frames, txn.frame_count)}")
     tree.add("links: " + ", ".join(f"frame {f} {r}" for f, r in zip(txn.frames, txn.rules)))
     tree.add(f"trans_ids: {ids_text(txn.ids)}")
@@ -270,26 +272,27 @@ def transaction_tree(txn: Transaction) -> Tree:
                 f"{plural(part.range_count, 'range')}, {part.pages} pages "
                 f"({mib(part.pages)}), {tail}"
             )
-            for number, (start, count) in enumerate(part.ranges):
+            shown = part.ranges[:PART_RANGE_LIMIT]
+            for number, (start, count) in enumerate(shown):
                 branch.add(
                     f"range {number}: start_page {start:#x}, page_cnt {count} ({mib(count)})"
                 )
+            if len(part.ranges) > len(shown):
+                more = plural(len(part.ranges) - len(shown), "more range")
+                branch.add(f"... {more} (every one in -T json)")
             if len(part.ranges) < part.range_count:
                 branch.add(f"{plural(part.range_count - len(part.ranges), 'more range')} not kept")
     tree.add(_totals(txn))
     if txn.truncated:
         tree.add("truncated: only the first frames, parts and ranges are kept; totals count all")
     if not txn.complete:
-        tree.add(Text(f"incomplete: {txn.reason}", style="yellow"))
+        tree.add((f"incomplete: {txn.reason}", "yellow"))
     findings = txn.findings()
     if findings:
-        expert = tree.add(Text("Transaction expert info", style="bold"))
+        expert = tree.add(("Transaction expert info", "bold"))
         for finding in findings:
             expert.add(
-                Text(
-                    f"[{finding.severity.value}] {finding.message}",
-                    style=SEVERITY_STYLES[finding.severity],
-                )
+                (f"[{finding.severity.value}] {finding.message}", SEVERITY_STYLES[finding.severity])
             )
     return tree
 
@@ -374,6 +377,8 @@ def _write_spooled(spool, session: Session, out: Output) -> None:
 
 
 def _table(rows: Iterable[Row], session: Session, out: Output) -> int:
+    from rich.table import Table
+
     table = Table(show_edge=False, header_style="bold", pad_edge=False)
     for title, width in COLUMNS:
         table.add_column(title, justify="right" if width > 0 else "left", overflow="fold")
@@ -388,7 +393,9 @@ def _table(rows: Iterable[Row], session: Session, out: Output) -> int:
     return count
 
 
-def _styled(row: Row, cells: list[str]) -> list[Text]:
+def _styled(row: Row, cells: list[str]) -> list:
+    from rich.text import Text
+
     texts = [Text(cell) for cell in cells]
     if isinstance(row, Series):
         for text in texts:

@@ -1,40 +1,48 @@
-"""The full field tree of a message (``read -V``), as a rich ``Tree``.
+"""The full field tree of a message (``read -V``), as an :class:`~.outline.Branch` tree.
 
 Every field in C order with its value, meaning and place in the bytes;
 expert findings hang under the field they concern, or under the message.
+The fields come from the compiled values when the message was decoded on the
+fast path (the same names and values as Scapy's packet, tested equal), so a
+tree costs no Scapy dissection.  A list longer than :data:`LIST_LIMIT` shows
+its first entries and says how many more there are (JSON has all of them).
 """
 
 from __future__ import annotations
 
-from rich.text import Text
-from rich.tree import Tree
-
 from dmdissect.analysis.message import Message
 from dmdissect.findings import Finding
-from dmdissect.layers import DESCRIPTOR_SIZE, HEADER_SIZE, plural
+from dmdissect.layers import DESCRIPTOR_SIZE, HEADER_SIZE, DMHeader, plural
+from dmdissect.layers.compiled import Values, compile_layer
 from dmdissect.views.fields import Node, walk
+from dmdissect.views.outline import Branch
 from dmdissect.views.output import printable
 from dmdissect.views.summary import SEVERITY_STYLES, info_text
 from dmdissect.views.timeline import transaction_tree
 
+#: Entries of a list shown in the tree; the rest are counted on one line.
+LIST_LIMIT = 256
+#: What the entries of a list are called in "... N more ranges" (one, several).
+ENTRY_WORDS = {"range_array": ("range", "ranges")}
+OTHER_ENTRIES = ("entry", "entries")
 
-def _label(node: Node, where: int | None) -> Text:
-    text = Text(f"{node.name}: ", style="bold")
-    text.append(node.text, style="red" if node.missing else "")
-    if where is not None:
-        place = f"offset {where}" + (f", {node.bits}" if node.bits else "")
-        text.append(f"  ({place})", style="dim")
-    return text
+_HEADER = compile_layer(DMHeader)
 
 
-def _finding(finding: Finding) -> Text:
-    return Text(
-        f"[{finding.severity.value}] {finding.message}", style=SEVERITY_STYLES[finding.severity]
-    )
+def _label(node: Node, where: int | None) -> tuple[str, ...]:
+    value = node.text, "red" if node.missing else ""
+    if where is None:
+        return (f"{node.name}: ", "bold", *value)
+    place = f"offset {where}, {node.bits}" if node.bits else f"offset {where}"
+    return (f"{node.name}: ", "bold", *value, f"  ({place})", "dim")
+
+
+def finding_label(finding: Finding) -> tuple[str, ...]:
+    return f"[{finding.severity.value}] {finding.message}", SEVERITY_STYLES[finding.severity]
 
 
 def _add(
-    parent: Tree,
+    parent: Branch,
     nodes: list[Node],
     base: int | None,
     by_field: dict[str, list[Finding]],
@@ -44,56 +52,67 @@ def _add(
     for node in nodes:
         where = None if base is None or node.offset is None else base + node.offset
         branch = parent.add(_label(node, where))
-        for finding in by_field.pop(prefix + node.name, []):
-            branch.add(_finding(finding))
-        _add(branch, node.children, where, by_field, f"{prefix}{node.name}.")
+        if by_field:
+            for finding in by_field.pop(prefix + node.name, []):
+                branch.add(finding_label(finding))
+        if node.children:
+            _add(branch, node.children, where, by_field, f"{prefix}{node.name}.")
+        if node.more:
+            one, several = ENTRY_WORDS.get(node.name, OTHER_ENTRIES)
+            word = one if node.more == 1 else several
+            branch.add(f"... {node.more} more {word} (every one in -T json)")
 
 
-def message_tree(message: Message, first_time: float | None) -> Tree:
+def _header(message: Message):
+    """The header's fields: compiled values on the fast path, else Scapy's packet."""
+    if isinstance(message.body, Values) and not message.framed and _HEADER is not None:
+        return _HEADER.decode(message.frame.data, 0)[0]
+    return message.header
+
+
+def message_tree(message: Message, first_time: float | None) -> Branch:
     frame = message.frame
-    head = Text(f"Frame {frame.index}: {len(frame.data)} bytes", style="bold")
+    head = [f"Frame {frame.index}: {len(frame.data)} bytes", "bold"]
     if frame.time is not None:
         rel = "" if first_time is None else f" (+{frame.time - first_time:.6f} s)"
-        head.append(f", time {frame.time:.6f}{rel}")
-    head.append(f", {message.direction or 'direction unknown'} ({message.direction_source})")
+        head += f", time {frame.time:.6f}{rel}", ""
+    head += f", {message.direction or 'direction unknown'} ({message.direction_source})", ""
     if frame.origin:
-        head.append(f", from {printable(frame.origin)}", style="dim")
-    tree = Tree(head)
+        head += f", from {printable(frame.origin)}", "dim"
+    tree = Branch(tuple(head))
     if frame.comment:
-        tree.add(Text(f"comment: {printable(frame.comment)}", style="italic"))
+        tree.add((f"comment: {printable(frame.comment)}", "italic"))
     by_field: dict[str, list[Finding]] = {}
     for finding in message.findings:
         by_field.setdefault(finding.field or "", []).append(finding)
     base = 0
     if message.vmbus is not None:
-        vmbus = tree.add(Text("VMBus in-band descriptor", style="bold blue"))
-        _add(vmbus, walk(message.vmbus), 0, by_field, "vmbus.")
+        vmbus = tree.add(("VMBus in-band descriptor", "bold blue"))
+        _add(vmbus, walk(message.vmbus, LIST_LIMIT), 0, by_field, "vmbus.")
         base = DESCRIPTOR_SIZE
-    header = tree.add(Text("Dynamic Memory header", style="bold blue"))
-    _add(header, walk(message.header), base, by_field)
-    body = message.scapy_body
+    header = tree.add(("Dynamic Memory header", "bold blue"))
+    _add(header, walk(_header(message), LIST_LIMIT), base, by_field)
+    body = message.body
     if body is not None:
-        title = Text(message.type_name, style="bold blue")
         summary = info_text(message)
-        if summary:
-            title.append(f": {summary}")
-        _add(tree.add(title), walk(body), base + HEADER_SIZE, by_field)
+        title = (message.type_name, "bold blue", f": {summary}" if summary else "", "")
+        _add(tree.add(title), walk(body, LIST_LIMIT), base + HEADER_SIZE, by_field)
     for kind, rest in (
         ("bytes of what was cut short", message.cut),
         ("body (undecoded)" if body is None else "bytes after the message", message.trailing),
     ):
         if rest:
             more = "..." if len(rest) > 64 else ""
-            tree.add(Text(f"{kind}: {plural(len(rest), 'byte')}: {rest[:64].hex()}{more}"))
+            tree.add(f"{kind}: {plural(len(rest), 'byte')}: {rest[:64].hex()}{more}")
     if message.extra:
-        tree.add(Text(f"bytes after the VMBus packet: {len(message.extra)}"))
+        tree.add(f"bytes after the VMBus packet: {len(message.extra)}")
     reassembled = getattr(message.transaction, "reassembled_here", None)
     txn = reassembled(message) if reassembled else None
     if txn is not None:
-        tree.add(transaction_tree(txn))
+        tree.children.append(transaction_tree(txn))
     leftovers = [f for group in by_field.values() for f in group]
     if leftovers:
-        expert = tree.add(Text("Expert info", style="bold"))
+        expert = tree.add(("Expert info", "bold"))
         for finding in leftovers:
-            expert.add(_finding(finding))
+            expert.add(finding_label(finding))
     return tree
