@@ -15,8 +15,6 @@ from dmdissect.layers.header import (
     PROTOCOL_VERSIONS,
     SENDER,
     DMHeader,
-    mib,
-    plural,
     type_name,
     version_text,
 )
@@ -49,6 +47,7 @@ from dmdissect.layers.messages import (
     fixed_size,
     page_total,
 )
+from dmdissect.layers.phrases import mib, plural
 from dmdissect.layers.vmbus import (
     DESCRIPTOR_SIZE,
     VMBusDescriptor,

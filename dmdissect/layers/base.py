@@ -14,10 +14,23 @@ from scapy.config import conf
 from scapy.packet import Packet
 
 from dmdissect.layers.layout import layout_of
+from dmdissect.layers.phrases import Phrase
+
+
+def summarize(obj) -> str:
+    """Render the summary template of the layer of ``obj`` (a packet or a values object)."""
+    template = getattr(obj, "__layer__", type(obj)).summary
+    return template.render(obj) if template is not None else ""
 
 
 class DMPacket(Packet):
-    """A layer that records the fields its bytes were too short to hold."""
+    """A layer that records the fields its bytes were too short to hold.
+
+    ``summary`` is the layer's one-line summary as a template
+    (:mod:`dmdissect.layers.phrases`), shared with the Wireshark plugin.
+    """
+
+    summary: Phrase | None = None
 
     #: Names of the fields that were not present in the dissected bytes.
     missing: tuple[str, ...] = ()
@@ -82,6 +95,9 @@ class DMPacket(Packet):
 
 class DMStruct(DMPacket):
     """A fixed structure nested inside a message (a union, a page range)."""
+
+    def mysummary(self) -> str:
+        return summarize(self)
 
     def extract_padding(self, s: bytes) -> tuple[bytes, bytes]:
         return b"", s

@@ -11,11 +11,12 @@ import struct
 from scapy.fields import LEIntField, LEShortEnumField, LEShortField
 from scapy.packet import Packet
 
+from dmdissect.layers import phrases
 from dmdissect.layers.base import DMPacket
 
 HEADER_SIZE = 8
-PAGE_SIZE = 4096
-PAGES_PER_MIB = (1 << 20) // PAGE_SIZE
+PAGE_SIZE = phrases.PAGE_SIZE
+PAGES_PER_MIB = phrases.PAGES_PER_MIB
 
 #: ``enum dm_message_type``
 MESSAGE_TYPES = {
@@ -75,21 +76,7 @@ def type_name(value: int) -> str:
 
 def version_text(version: int) -> str:
     """``2.0 (WIN10)``; unknown versions keep their numbers only."""
-    text = f"{version >> 16}.{version & 0xFFFF}"
-    name = PROTOCOL_VERSIONS.get(version)
-    return f"{text} ({name})" if name else text
-
-
-def plural(count: int, word: str) -> str:
-    """``1 range``, ``3 ranges``: counts in messages read as English."""
-    return f"{count} {word}" if count == 1 else f"{count} {word}s"
-
-
-def mib(pages: int) -> str:
-    """Pages of 4 KiB as MiB, without a pointless fraction."""
-    if pages % PAGES_PER_MIB == 0:
-        return f"{pages // PAGES_PER_MIB} MiB"
-    return f"{pages / PAGES_PER_MIB:.2f} MiB"
+    return phrases.version_text(version, PROTOCOL_VERSIONS)
 
 
 class DMHeader(DMPacket):

@@ -6,7 +6,8 @@ are written the Scapy way: a group opens with ``tot_size=-N`` and closes with
 significant bit down, the reverse of their C order.  ``layout.py`` turns that
 back into C order for everything that displays or exports a message.
 
-Each layer's ``mysummary()`` gives the one-line facts a reader wants first.
+Each layer's ``summary`` template gives the one-line facts a reader wants first
+(``mysummary()`` renders it); the Wireshark plugin renders the same templates.
 """
 
 from __future__ import annotations
@@ -29,21 +30,37 @@ from scapy.fields import (
 )
 from scapy.packet import Packet, bind_layers
 
-from dmdissect.layers.base import DMPacket, DMStruct
+from dmdissect.layers.base import DMPacket, DMStruct, summarize
 from dmdissect.layers.fields import (
     BoundedPacketListField,
     OptionalPacketField,
     SizedPacketListField,
 )
-from dmdissect.layers.header import (
-    HEADER_SIZE,
-    PROTOCOL_VERSIONS,
-    DMHeader,
-    mib,
-    plural,
-    version_text,
-)
+from dmdissect.layers.header import HEADER_SIZE, PROTOCOL_VERSIONS, DMHeader
 from dmdissect.layers.layout import layout_of
+from dmdissect.layers.phrases import (
+    All,
+    Cut,
+    Each,
+    Equals,
+    Flags,
+    If,
+    IsNumber,
+    Join,
+    LengthOf,
+    Missing,
+    Name,
+    Nested,
+    Not,
+    Plural,
+    Present,
+    Seq,
+    Set,
+    Sub,
+    SumOf,
+    Value,
+    Version,
+)
 
 PAGE_RANGE_SIZE = 8
 
@@ -71,12 +88,11 @@ class DMVersion(DMStruct):
         LEShortField("major_version", 0),
     ]
 
+    summary = Version("major_version", "minor_version", PROTOCOL_VERSIONS)
+
     @property
     def version(self) -> int:
         return (self.major_version << 16) | self.minor_version
-
-    def mysummary(self) -> str:
-        return version_text(self.version)
 
 
 class DMCaps(DMStruct):
@@ -91,15 +107,13 @@ class DMCaps(DMStruct):
         BitField("balloon", 0, 1, end_tot_size=-8),
     ]
 
-    def mysummary(self) -> str:
-        parts = []
-        if self.balloon:
-            parts.append("balloon")
-        if self.hot_add:
-            parts.append(f"hot-add (align {1 << self.hot_add_alignment} MiB)")
-        if self.hot_remove:
-            parts.append("hot-remove")
-        return ", ".join(parts) or "no capabilities"
+    summary = Join(
+        ", ",
+        If(Set("balloon"), "balloon"),
+        If(Set("hot_add"), Seq("hot-add (align ", Value("hot_add_alignment", "pow2"), " MiB)")),
+        If(Set("hot_remove"), "hot-remove"),
+        empty="no capabilities",
+    )
 
 
 class DMPageRange(DMStruct):
@@ -115,8 +129,7 @@ class DMPageRange(DMStruct):
         BitField("page_cnt", 0, -24),
     ]
 
-    def mysummary(self) -> str:
-        return f"{self.start_page:#x}+{self.page_cnt}"
+    summary = Seq(Value("start_page", "hex"), "+", Value("page_cnt"))
 
 
 def _page_count_entry(pkt: Packet) -> bool:
@@ -140,13 +153,24 @@ class DMInfoEntry(DMStruct):
         ),
     ]
 
-    def mysummary(self) -> str:
-        if self.missing:
-            return f"entry cut short (missing {', '.join(self.missing)})"
-        name = INFO_TYPES.get(self.type, f"type {self.type}")
-        if isinstance(self.data, int):
-            return f"{name} {self.data} pages ({mib(self.data)})"
-        return f"{name} {plural(len(self.data or b''), 'byte')}"
+    summary = If(
+        Cut(),
+        Seq("entry cut short (missing ", Missing(), ")"),
+        Seq(
+            Name("type", INFO_TYPES, Seq("type ", Value("type"))),
+            " ",
+            If(
+                IsNumber("data"),
+                Seq(Value("data"), " pages (", Value("data", "mib"), ")"),
+                Plural(LengthOf("data"), "byte"),
+            ),
+        ),
+    )
+
+
+def _pages(source) -> Seq:
+    """``N pages (M MiB)``."""
+    return Seq(Value(source), " pages (", Value(source, "mib"), ")")
 
 
 def page_total(ranges: list[DMPageRange]) -> int:
@@ -168,7 +192,7 @@ class DMMessage(DMPacket):
         return under if isinstance(under, DMHeader) else None
 
     def mysummary(self) -> str:
-        return ""
+        return summarize(self)
 
 
 class DMError(DMMessage):
@@ -177,8 +201,7 @@ class DMError(DMMessage):
     name = "DM_ERROR"
     fields_desc = []
 
-    def mysummary(self) -> str:
-        return "error"
+    summary = Seq("error")
 
 
 class DMVersionRequest(DMMessage):
@@ -191,9 +214,7 @@ class DMVersionRequest(DMMessage):
         BitField("is_last_attempt", 0, 1, end_tot_size=-4),
     ]
 
-    def mysummary(self) -> str:
-        text = f"version {self.version.mysummary()}"
-        return text + ", last attempt" if self.is_last_attempt else text
+    summary = Seq("version ", Sub("version"), If(Set("is_last_attempt"), ", last attempt"))
 
 
 class DMVersionResponse(DMMessage):
@@ -205,8 +226,7 @@ class DMVersionResponse(DMMessage):
         BitField("is_accepted", 0, 1, end_tot_size=-8),
     ]
 
-    def mysummary(self) -> str:
-        return "accepted" if self.is_accepted else "refused"
+    summary = If(Set("is_accepted"), "accepted", "refused")
 
 
 class DMCapabilitiesReport(DMMessage):
@@ -219,11 +239,13 @@ class DMCapabilitiesReport(DMMessage):
         XLELongField("max_page_number", 0),
     ]
 
-    def mysummary(self) -> str:
-        return (
-            f"{self.caps.mysummary()}, min {self.min_page_cnt} pages, "
-            f"max page {self.max_page_number:#x}"
-        )
+    summary = Seq(
+        Sub("caps"),
+        ", min ",
+        Value("min_page_cnt"),
+        " pages, max page ",
+        Value("max_page_number", "hex"),
+    )
 
 
 class DMCapabilitiesResponse(DMMessage):
@@ -237,13 +259,12 @@ class DMCapabilitiesResponse(DMMessage):
         BitField("is_accepted", 0, 1, end_tot_size=-8),
     ]
 
-    def mysummary(self) -> str:
-        parts = ["accepted" if self.is_accepted else "refused"]
-        if self.hot_remove:
-            parts.append("hot-remove")
-        if self.suppress_pressure_reports:
-            parts.append("pressure reports suppressed")
-        return ", ".join(parts)
+    summary = Join(
+        ", ",
+        If(Set("is_accepted"), "accepted", "refused"),
+        If(Set("hot_remove"), "hot-remove"),
+        If(Set("suppress_pressure_reports"), "pressure reports suppressed"),
+    )
 
 
 class DMStatusReport(DMMessage):
@@ -259,11 +280,12 @@ class DMStatusReport(DMMessage):
         LEIntField("io_diff", 0),
     ]
 
-    def mysummary(self) -> str:
-        return (
-            f"avail {self.num_avail} pages ({mib(self.num_avail)}), "
-            f"committed {self.num_committed} pages ({mib(self.num_committed)})"
-        )
+    summary = Seq(
+        "avail ",
+        _pages("num_avail"),
+        ", committed ",
+        _pages("num_committed"),
+    )
 
 
 class DMBalloonRequest(DMMessage):
@@ -275,13 +297,18 @@ class DMBalloonRequest(DMMessage):
         LEIntField("reservedz", 0),
     ]
 
-    def mysummary(self) -> str:
-        return f"{self.num_pages} pages ({mib(self.num_pages)})"
+    summary = _pages("num_pages")
 
 
-def _part_summary(count: int, pages: int, more: int) -> str:
-    tail = "more follow" if more else "last part"
-    return f"part: {plural(count, 'range')}, {pages} pages, {tail}"
+#: One part of a multi-part exchange: its ranges, pages, and whether more follow.
+_PART = Seq(
+    "part: ",
+    Plural("range_count", "range"),
+    ", ",
+    Value(SumOf("range_array", "page_cnt")),
+    " pages, ",
+    If(Set("more_pages"), "more follow", "last part"),
+)
 
 
 class DMBalloonResponse(DMMessage):
@@ -295,10 +322,11 @@ class DMBalloonResponse(DMMessage):
         BoundedPacketListField("range_array", DMPageRange, PAGE_RANGE_SIZE, _range_count),
     ]
 
-    def mysummary(self) -> str:
-        if not self.range_count and not self.more_pages:
-            return "0 ranges, 0 pages (guest at floor)"
-        return _part_summary(self.range_count, page_total(self.range_array), self.more_pages)
+    summary = If(
+        All(Not(Set("range_count")), Not(Set("more_pages"))),
+        "0 ranges, 0 pages (guest at floor)",
+        _PART,
+    )
 
 
 class DMUnballoonRequest(DMMessage):
@@ -312,8 +340,7 @@ class DMUnballoonRequest(DMMessage):
         BoundedPacketListField("range_array", DMPageRange, PAGE_RANGE_SIZE, _range_count),
     ]
 
-    def mysummary(self) -> str:
-        return _part_summary(self.range_count, page_total(self.range_array), self.more_pages)
+    summary = _PART
 
 
 class DMUnballoonResponse(DMMessage):
@@ -322,8 +349,7 @@ class DMUnballoonResponse(DMMessage):
     name = "DM_UNBALLOON_RESPONSE"
     fields_desc = []
 
-    def mysummary(self) -> str:
-        return "done"
+    summary = Seq("done")
 
 
 def _has_region(pkt: Packet) -> bool:
@@ -343,11 +369,20 @@ class DMHotAddRequest(DMMessage):
         OptionalPacketField("region", DMPageRange, _has_region),
     ]
 
-    def mysummary(self) -> str:
-        text = f"{self.range.page_cnt} pages ({mib(self.range.page_cnt)}) at {self.range.start_page:#x}"
-        if self.region is not None:
-            text += f", region {self.region.page_cnt} pages at {self.region.start_page:#x}"
-        return text
+    summary = Seq(
+        _pages(Nested("range", "page_cnt")),
+        " at ",
+        Value(Nested("range", "start_page"), "hex"),
+        If(
+            Present("region"),
+            Seq(
+                ", region ",
+                Value(Nested("region", "page_cnt")),
+                " pages at ",
+                Value(Nested("region", "start_page"), "hex"),
+            ),
+        ),
+    )
 
 
 class DMHotAddResponse(DMMessage):
@@ -359,13 +394,15 @@ class DMHotAddResponse(DMMessage):
         LEIntEnumField("result", 0, HOT_ADD_RESULTS),
     ]
 
-    def mysummary(self) -> str:
-        text = f"{self.page_count} pages ({mib(self.page_count)}), "
-        if self.result == 1:
-            return text + "success"
-        if self.result == 0:
-            return text + "failure (transient)"
-        return text + f"result {self.result}"
+    summary = Seq(
+        _pages("page_count"),
+        ", ",
+        If(
+            Equals("result", 1),
+            "success",
+            If(Equals("result", 0), "failure (transient)", Seq("result ", Value("result"))),
+        ),
+    )
 
 
 class DMInfoMessage(DMMessage):
@@ -378,10 +415,7 @@ class DMInfoMessage(DMMessage):
         SizedPacketListField("info", DMInfoEntry, lambda p: p.info_size),
     ]
 
-    def mysummary(self) -> str:
-        if not self.info:
-            return "no entries"
-        return "; ".join(entry.mysummary() for entry in self.info)
+    summary = If(Set("info"), Each("info", "; "), "no entries")
 
 
 class DMHotRemoveRequest(DMMessage):
@@ -395,10 +429,12 @@ class DMHotRemoveRequest(DMMessage):
         LEIntField("reservedZ", 0),
     ]
 
-    def mysummary(self) -> str:
-        text = f"{self.page_count} pages ({mib(self.page_count)}), node {self.virtual_node}"
-        flags = str(self.qos_flags)
-        return text + (f", qos {flags}" if int(self.qos_flags) else "")
+    summary = Seq(
+        _pages("page_count"),
+        ", node ",
+        Value("virtual_node"),
+        If(Set("qos_flags"), Seq(", qos ", Flags("qos_flags", HOT_REMOVE_QOS))),
+    )
 
 
 class DMHotRemoveResponse(DMMessage):
@@ -413,10 +449,7 @@ class DMHotRemoveResponse(DMMessage):
         BoundedPacketListField("range_array", DMPageRange, PAGE_RANGE_SIZE, _range_count),
     ]
 
-    def mysummary(self) -> str:
-        return f"result {self.result}, " + _part_summary(
-            self.range_count, page_total(self.range_array), self.more_pages
-        )
+    summary = Seq("result ", Value("result"), ", ", _PART)
 
 
 #: Message layer for each ``dm_header.type``.

@@ -1,0 +1,464 @@
+"""Summary texts as data: one template per layer, rendered here and in the Wireshark plugin.
+
+A layer's one-line summary (``mysummary``) is what dmdissect prints and what
+Wireshark's Info column must show.  Written as Python code it could only be
+copied into Lua by hand, and the two would drift; written as a small tree of
+phrases it is rendered by :meth:`Phrase.render` here and exported by
+:meth:`Phrase.lua` as a Lua table that the plugin's runtime renders with the
+same rules.  Every phrase works on a Scapy packet and on a compiled values
+object alike (both have the C field names and ``missing``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+#: Every count of pages in the protocol is of 4 KiB pages.
+PAGE_SIZE = 4096
+PAGES_PER_MIB = (1 << 20) // PAGE_SIZE
+
+
+def plural(count: int, word: str) -> str:
+    """``1 range``, ``3 ranges``: counts in messages read as English."""
+    return f"{count} {word}" if count == 1 else f"{count} {word}s"
+
+
+def mib(pages: int) -> str:
+    """Pages of 4 KiB as MiB, without a pointless fraction."""
+    if pages % PAGES_PER_MIB == 0:
+        return f"{pages // PAGES_PER_MIB} MiB"
+    return f"{pages / PAGES_PER_MIB:.2f} MiB"
+
+
+def version_text(version: int, names: Mapping[int, str]) -> str:
+    """``2.0 (WIN10)``; unknown versions keep their numbers only."""
+    text = f"{version >> 16}.{version & 0xFFFF}"
+    label = names.get(version)
+    return f"{text} ({label})" if label else text
+
+
+def flags_text(value: int, names: Sequence[str]) -> str:
+    """``LARGE+LOCAL``; bits without a name as one hex rest (``LARGE+0xfc``)."""
+    parts = [name for bit, name in enumerate(names) if value >> bit & 1]
+    rest = value & ~((1 << len(names)) - 1)
+    if rest:
+        parts.append(f"{rest:#x}")
+    return "+".join(parts)
+
+
+def _lua_string(text: str) -> str:
+    return (
+        '"'
+        + "".join(
+            ch if ch.isalnum() or ch in " ,.:;()+-_#%/'[]" else f"\\{ord(ch):03d}" for ch in text
+        )
+        + '"'
+    )
+
+
+def lua_value(value: Any) -> str:
+    """A Python constant (str, int, None, bool, list, dict) as a Lua expression."""
+    if value is None:
+        return "nil"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, str):
+        return _lua_string(value)
+    if isinstance(value, (Phrase, Condition, Number)):
+        return value.lua()
+    if isinstance(value, Mapping):
+        items = ", ".join(f"[{lua_value(k)}] = {lua_value(v)}" for k, v in value.items())
+        return "{" + items + "}"
+    if isinstance(value, (list, tuple)):
+        return "{" + ", ".join(lua_value(v) for v in value) + "}"
+    raise TypeError(f"no Lua form for {value!r}")
+
+
+class Phrase:
+    """A piece of summary text; ``op`` and ``args`` are what the Lua runtime sees."""
+
+    op = ""
+
+    def args(self) -> tuple:
+        return ()
+
+    def render(self, obj: Any) -> str:
+        raise NotImplementedError
+
+    def lua(self) -> str:
+        return "{" + ", ".join([lua_value(self.op), *(lua_value(a) for a in self.args())]) + "}"
+
+
+def _phrase(part: Phrase | str) -> Phrase:
+    return Text(part) if isinstance(part, str) else part
+
+
+class Number:
+    """Where a number comes from: a field, a sum over a list, a length."""
+
+    op = ""
+
+    def value(self, obj: Any) -> int:
+        raise NotImplementedError
+
+    def lua(self) -> str:
+        return "{" + ", ".join(lua_value(a) for a in (self.op, *self.args())) + "}"
+
+    def args(self) -> tuple:
+        return ()
+
+
+class Field(Number):
+    op = "field"
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def args(self) -> tuple:
+        return (self.name,)
+
+    def value(self, obj: Any) -> int:
+        return int(getattr(obj, self.name))
+
+
+class Nested(Number):
+    """A field of a nested structure (``range.page_cnt``)."""
+
+    op = "nested"
+
+    def __init__(self, struct: str, name: str) -> None:
+        self.struct, self.name = struct, name
+
+    def args(self) -> tuple:
+        return (self.struct, self.name)
+
+    def value(self, obj: Any) -> int:
+        return int(getattr(getattr(obj, self.struct), self.name))
+
+
+class SumOf(Number):
+    """The sum of one field over a list of structures (pages of every range)."""
+
+    op = "sum"
+
+    def __init__(self, items: str, name: str) -> None:
+        self.items, self.name = items, name
+
+    def args(self) -> tuple:
+        return (self.items, self.name)
+
+    def value(self, obj: Any) -> int:
+        return sum(getattr(item, self.name) for item in getattr(obj, self.items) or ())
+
+
+class LengthOf(Number):
+    """Bytes in a byte-string field."""
+
+    op = "len"
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def args(self) -> tuple:
+        return (self.name,)
+
+    def value(self, obj: Any) -> int:
+        return len(getattr(obj, self.name) or b"")
+
+
+def _number(source: Number | str) -> Number:
+    return Field(source) if isinstance(source, str) else source
+
+
+#: How :class:`Value` writes a number.
+FORMS = {
+    "dec": str,
+    "hex": lambda v: f"{v:#x}",
+    "mib": mib,
+    "pow2": lambda v: str(1 << v),
+}
+
+
+class Text(Phrase):
+    op = "text"
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+
+    def args(self) -> tuple:
+        return (self.text,)
+
+    def render(self, obj: Any) -> str:
+        return self.text
+
+
+class Value(Phrase):
+    """A number in one of :data:`FORMS` (decimal, ``0x`` hex, MiB of pages, 2**n)."""
+
+    op = "value"
+
+    def __init__(self, source: Number | str, form: str = "dec") -> None:
+        if form not in FORMS:
+            raise ValueError(f"unknown form {form!r}")
+        self.source, self.form = _number(source), form
+
+    def args(self) -> tuple:
+        return (self.source, self.form)
+
+    def render(self, obj: Any) -> str:
+        return FORMS[self.form](self.source.value(obj))
+
+
+class Plural(Phrase):
+    """``N word`` or ``N words``."""
+
+    op = "plural"
+
+    def __init__(self, source: Number | str, word: str) -> None:
+        self.source, self.word = _number(source), word
+
+    def args(self) -> tuple:
+        return (self.source, self.word)
+
+    def render(self, obj: Any) -> str:
+        return plural(self.source.value(obj), self.word)
+
+
+class Seq(Phrase):
+    """Phrases one after the other."""
+
+    op = "seq"
+
+    def __init__(self, *parts: Phrase | str) -> None:
+        self.parts = [_phrase(p) for p in parts]
+
+    def args(self) -> tuple:
+        return tuple(self.parts)
+
+    def render(self, obj: Any) -> str:
+        return "".join(part.render(obj) for part in self.parts)
+
+
+class Join(Phrase):
+    """The parts that are not empty, joined by ``sep``; ``empty`` when all are."""
+
+    op = "join"
+
+    def __init__(self, sep: str, *parts: Phrase | str, empty: str = "") -> None:
+        self.sep, self.parts, self.empty = sep, [_phrase(p) for p in parts], empty
+
+    def args(self) -> tuple:
+        return (self.sep, self.empty, *self.parts)
+
+    def render(self, obj: Any) -> str:
+        texts = [text for part in self.parts if (text := part.render(obj))]
+        return self.sep.join(texts) if texts else self.empty
+
+
+class Condition:
+    """A test on a layer's values; ``op`` and ``args`` for the Lua runtime."""
+
+    op = ""
+
+    def args(self) -> tuple:
+        return ()
+
+    def holds(self, obj: Any) -> bool:
+        raise NotImplementedError
+
+    def lua(self) -> str:
+        return "{" + ", ".join(lua_value(a) for a in (self.op, *self.args())) + "}"
+
+
+class Set(Condition):
+    """The field is present and not zero (a flag bit that is set)."""
+
+    op = "set"
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def args(self) -> tuple:
+        return (self.name,)
+
+    def holds(self, obj: Any) -> bool:
+        return bool(getattr(obj, self.name, None))
+
+
+class Equals(Condition):
+    op = "eq"
+
+    def __init__(self, name: str, value: int) -> None:
+        self.name, self.value = name, value
+
+    def args(self) -> tuple:
+        return (self.name, self.value)
+
+    def holds(self, obj: Any) -> bool:
+        return getattr(obj, self.name, None) == self.value
+
+
+class Present(Condition):
+    """An optional structure is there (the hot-add request's region)."""
+
+    op = "present"
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def args(self) -> tuple:
+        return (self.name,)
+
+    def holds(self, obj: Any) -> bool:
+        return getattr(obj, self.name, None) is not None
+
+
+class IsNumber(Condition):
+    """The field was decoded as a number (not as bytes) by a field that changes type."""
+
+    op = "isnumber"
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def args(self) -> tuple:
+        return (self.name,)
+
+    def holds(self, obj: Any) -> bool:
+        return isinstance(getattr(obj, self.name, None), int)
+
+
+class Cut(Condition):
+    """The bytes ended before some field of the structure."""
+
+    op = "cut"
+
+    def holds(self, obj: Any) -> bool:
+        return bool(getattr(obj, "missing", ()))
+
+
+class Not(Condition):
+    op = "not"
+
+    def __init__(self, inner: Condition) -> None:
+        self.inner = inner
+
+    def args(self) -> tuple:
+        return (self.inner,)
+
+    def holds(self, obj: Any) -> bool:
+        return not self.inner.holds(obj)
+
+
+class All(Condition):
+    op = "all"
+
+    def __init__(self, *inner: Condition) -> None:
+        self.inner = inner
+
+    def args(self) -> tuple:
+        return self.inner
+
+    def holds(self, obj: Any) -> bool:
+        return all(c.holds(obj) for c in self.inner)
+
+
+class If(Phrase):
+    op = "if"
+
+    def __init__(self, cond: Condition, then: Phrase | str, otherwise: Phrase | str = "") -> None:
+        self.cond, self.then, self.otherwise = cond, _phrase(then), _phrase(otherwise)
+
+    def args(self) -> tuple:
+        return (self.cond, self.then, self.otherwise)
+
+    def render(self, obj: Any) -> str:
+        return (self.then if self.cond.holds(obj) else self.otherwise).render(obj)
+
+
+class Sub(Phrase):
+    """The summary of a nested structure."""
+
+    op = "sub"
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def args(self) -> tuple:
+        return (self.name,)
+
+    def render(self, obj: Any) -> str:
+        return getattr(obj, self.name).mysummary()
+
+
+class Each(Phrase):
+    """The summaries of a list's structures, joined by ``sep``."""
+
+    op = "each"
+
+    def __init__(self, name: str, sep: str) -> None:
+        self.name, self.sep = name, sep
+
+    def args(self) -> tuple:
+        return (self.name, self.sep)
+
+    def render(self, obj: Any) -> str:
+        return self.sep.join(item.mysummary() for item in getattr(obj, self.name) or ())
+
+
+class Name(Phrase):
+    """An enumeration's name for the field's value, else ``otherwise``."""
+
+    op = "name"
+
+    def __init__(self, name: str, names: Mapping[int, str], otherwise: Phrase | str) -> None:
+        self.name, self.names, self.otherwise = name, dict(names), _phrase(otherwise)
+
+    def args(self) -> tuple:
+        return (self.name, self.names, self.otherwise)
+
+    def render(self, obj: Any) -> str:
+        label = self.names.get(getattr(obj, self.name))
+        return label if label is not None else self.otherwise.render(obj)
+
+
+class Flags(Phrase):
+    """A flag set by bit names: :func:`flags_text`."""
+
+    op = "flags"
+
+    def __init__(self, name: str, names: Sequence[str]) -> None:
+        self.name, self.names = name, list(names)
+
+    def args(self) -> tuple:
+        return (self.name, self.names)
+
+    def render(self, obj: Any) -> str:
+        return flags_text(int(getattr(obj, self.name)), self.names)
+
+
+class Missing(Phrase):
+    """The names of the fields the bytes ended before, comma-separated."""
+
+    op = "missing"
+
+    def render(self, obj: Any) -> str:
+        return ", ".join(getattr(obj, "missing", ()))
+
+
+class Version(Phrase):
+    """``2.0 (WIN10)`` from a major and a minor field; unknown versions keep their numbers."""
+
+    op = "version"
+
+    def __init__(self, major: str, minor: str, names: Mapping[int, str]) -> None:
+        self.major, self.minor, self.names = major, minor, dict(names)
+
+    def args(self) -> tuple:
+        return (self.major, self.minor, self.names)
+
+    def render(self, obj: Any) -> str:
+        return version_text(getattr(obj, self.major) << 16 | getattr(obj, self.minor), self.names)
