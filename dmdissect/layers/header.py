@@ -13,6 +13,7 @@ from scapy.packet import Packet
 
 from dmdissect.layers import phrases
 from dmdissect.layers.base import DMPacket
+from dmdissect.layers.phrases import mib, plural  # noqa: F401  (their home before phrases)
 
 HEADER_SIZE = 8
 PAGE_SIZE = phrases.PAGE_SIZE
