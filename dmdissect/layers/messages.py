@@ -40,10 +40,12 @@ from dmdissect.layers.header import HEADER_SIZE, PROTOCOL_VERSIONS, DMHeader
 from dmdissect.layers.layout import layout_of
 from dmdissect.layers.phrases import (
     All,
+    AnyOf,
     Cut,
     Each,
     Equals,
     Flags,
+    HeaderSizeAtLeast,
     If,
     IsNumber,
     Join,
@@ -352,12 +354,8 @@ class DMUnballoonResponse(DMMessage):
     summary = Seq("done")
 
 
-def _has_region(pkt: Packet) -> bool:
-    """The 24-byte form carries a region; the receiver tells by ``hdr.size``."""
-    if pkt.fields.get("region") is not None:
-        return True
-    under = pkt.underlayer
-    return isinstance(under, DMHeader) and (under.size or 0) >= HEADER_SIZE + 2 * PAGE_RANGE_SIZE
+#: The 24-byte form carries a region; the receiver tells by ``hdr.size``.
+_has_region = AnyOf(Present("region"), HeaderSizeAtLeast(HEADER_SIZE + 2 * PAGE_RANGE_SIZE))
 
 
 class DMHotAddRequest(DMMessage):

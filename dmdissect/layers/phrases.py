@@ -269,6 +269,10 @@ class Condition:
     def holds(self, obj: Any) -> bool:
         raise NotImplementedError
 
+    def __call__(self, obj: Any) -> bool:
+        """Conditions also serve Scapy's fields (a ``MultipleTypeField`` choice)."""
+        return self.holds(obj)
+
     def lua(self) -> str:
         return "{" + ", ".join(lua_value(a) for a in (self.op, *self.args())) + "}"
 
@@ -313,6 +317,11 @@ class Present(Condition):
         return (self.name,)
 
     def holds(self, obj: Any) -> bool:
+        # A Scapy packet's own values, not getattr: that would evaluate the
+        # field's condition, which may be this one.
+        fields = getattr(obj, "fields", None)
+        if isinstance(fields, dict):
+            return fields.get(self.name) is not None
         return getattr(obj, self.name, None) is not None
 
 
@@ -364,6 +373,50 @@ class All(Condition):
 
     def holds(self, obj: Any) -> bool:
         return all(c.holds(obj) for c in self.inner)
+
+
+class AnyOf(Condition):
+    op = "any"
+
+    def __init__(self, *inner: Condition) -> None:
+        self.inner = inner
+
+    def args(self) -> tuple:
+        return self.inner
+
+    def holds(self, obj: Any) -> bool:
+        return any(c.holds(obj) for c in self.inner)
+
+
+class Unset(Condition):
+    """The field has no value yet (a packet being built leaves it to be computed)."""
+
+    op = "unset"
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def args(self) -> tuple:
+        return (self.name,)
+
+    def holds(self, obj: Any) -> bool:
+        return getattr(obj, self.name, None) is None
+
+
+class HeaderSizeAtLeast(Condition):
+    """The message's ``hdr.size`` announces at least ``size`` bytes (an optional part)."""
+
+    op = "hdr_size_at_least"
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+
+    def args(self) -> tuple:
+        return (self.size,)
+
+    def holds(self, obj: Any) -> bool:
+        under = getattr(obj, "underlayer", None)
+        return (getattr(under, "size", None) or 0) >= self.size
 
 
 class If(Phrase):
