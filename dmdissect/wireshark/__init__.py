@@ -1,0 +1,1 @@
+"""The Wireshark side of dmdissect: a Lua dissector generated from the layers."""

@@ -1,0 +1,398 @@
+"""The Wireshark Lua dissector, generated from the Scapy layers.
+
+Everything the plugin knows comes from here: one ``ProtoField`` per field
+(named ``hvdm.`` + its dmdissect name, with its width, bit mask, value
+string and base), one plan per layer (its storage groups in order, the
+counted and sized lists, the optional and type-changing fields), the summary
+templates of :mod:`dmdissect.layers.phrases`, the expert info ids of the
+static checks and the constants they use.  ``runtime.lua`` (beside this
+module) is the interpreter of those tables, written once; no message is
+written by hand, so a layer added to ``dmdissect/layers`` is in the next
+generated plugin with no other change.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from importlib import resources
+from typing import Any
+
+from scapy.fields import (
+    ConditionalField,
+    EnumField,
+    Field,
+    MultipleTypeField,
+    PacketField,
+    _BitField,
+)
+
+from dmdissect import __version__
+from dmdissect.analysis.expert import MAX_PART_BYTES, _reserved_plan
+from dmdissect.layers import (
+    DESCRIPTOR_SIZE,
+    GUEST,
+    HEADER_SIZE,
+    HOST,
+    MESSAGE_LAYERS,
+    MESSAGE_TYPES,
+    SENDER,
+    DMHeader,
+    VMBusDescriptor,
+)
+from dmdissect.layers.fields import BoundedPacketListField, SizedPacketListField
+from dmdissect.layers.layout import layout_of
+from dmdissect.layers.phrases import PAGES_PER_MIB, Version, lua_value
+from dmdissect.layers.vmbus import VM_PKT_DATA_INBAND, VMBUS_PACKET_TYPES
+from dmdissect.sources.markers import MARKER_MAGIC
+from dmdissect.views.fields import shows_hex
+from dmdissect.wireshark.experts import EXPERTS, TRANSACTION_FIELDS
+
+PROTOCOL = "hvdm"
+#: Masks Wireshark 4.0's Lua API takes as a plain number (a double).
+MAX_LUA_MASK = (1 << 53) - 1
+_UINT_TYPES = {1: "uint8", 2: "uint16", 3: "uint24", 4: "uint32"}
+
+
+class Lua(str):
+    """Lua source to be written as is (a variable name), not quoted."""
+
+
+def lua(value: Any) -> str:
+    if isinstance(value, Lua):
+        return str(value)
+    if isinstance(value, dict) and all(isinstance(k, str) and k.isidentifier() for k in value):
+        return "{" + ", ".join(f"{k} = {lua(v)}" for k, v in value.items()) + "}"
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"[{lua(k)}] = {lua(v)}" for k, v in value.items()) + "}"
+    if isinstance(value, (list, tuple)):
+        return "{" + ", ".join(lua(v) for v in value) + "}"
+    return lua_value(value)
+
+
+@dataclass(frozen=True)
+class ProtoFieldSpec:
+    """One ``ProtoField``: the constructor and its arguments."""
+
+    abbrev: str
+    label: str
+    kind: str
+    base: str | None = None
+    values: tuple[tuple[int, str], ...] | None = None
+    mask: int | None = None
+    blurb: str = ""
+
+    def lua(self) -> str:
+        args = [lua(self.abbrev), lua(self.label)]
+        if self.kind.startswith("uint"):
+            args.append(f"base.{self.base or 'DEC'}")
+            args.append(lua(dict(self.values)) if self.values else "nil")
+            args.append(str(self.mask) if self.mask else "nil")
+            args.append(lua(self.blurb))
+        elif self.kind == "framenum":
+            args += ["base.NONE", "frametype.NONE", "nil", lua(self.blurb)]
+        elif self.kind == "bool":
+            args += ["base.NONE", "nil", "nil", lua(self.blurb)]
+        else:
+            args.append(lua(self.blurb))
+        return f"ProtoField.{self.kind}({', '.join(args)})"
+
+
+def _uint_kind(size: int) -> str:
+    return _UINT_TYPES.get(size, "uint64")
+
+
+class Generator:
+    """Collects fields and layer plans while walking the layers, then writes Lua."""
+
+    def __init__(self) -> None:
+        self.fields: dict[ProtoFieldSpec, str] = {}
+        self.plans: dict[str, dict[str, Any]] = {}
+
+    def field(self, spec: ProtoFieldSpec) -> Lua:
+        var = self.fields.get(spec)
+        if var is None:
+            var = f"F[{len(self.fields) + 1}]"
+            self.fields[spec] = var
+        return Lua(var)
+
+    # --- one field -----------------------------------------------------------------
+
+    def _int(self, fld: Field, abbrev: str, size: int, bit: int | None, bits: int | None) -> dict:
+        base = "HEX" if shows_hex(fld, fld.name) else "DEC"
+        values = None
+        if isinstance(fld, EnumField) and fld.i2s and size <= 4:
+            values = tuple(sorted(fld.i2s.items()))
+        spec: dict[str, Any] = {"n": fld.name, "k": "int", "size": size}
+        if bit is None:
+            proto = ProtoFieldSpec(abbrev, fld.name, _uint_kind(size), base, values)
+            spec["add"] = "whole"
+        else:
+            spec.update(bit=bit, bits=bits)
+            mask = ((1 << bits) - 1) << bit
+            low, high = bit // 8, (bit + bits - 1) // 8
+            sub_mask = ((1 << bits) - 1) << (bit - 8 * low)
+            if mask <= MAX_LUA_MASK:
+                proto = ProtoFieldSpec(abbrev, fld.name, _uint_kind(size), base, values, mask)
+                spec["add"] = "mask"
+            elif sub_mask <= MAX_LUA_MASK:
+                length = high - low + 1
+                whole = sub_mask == (1 << (8 * length)) - 1
+                proto = ProtoFieldSpec(
+                    abbrev, fld.name, _uint_kind(length), base, values, None if whole else sub_mask
+                )
+                spec.update(add="sub", sub_off=low, sub_len=length)
+            else:
+                kind = "uint32" if bits <= 32 else "uint64"
+                proto = ProtoFieldSpec(abbrev, fld.name, kind, base, values)
+                spec["add"] = "value"
+        spec["f"] = self.field(proto)
+        return spec
+
+    def _none(self, abbrev: str, label: str) -> Lua:
+        return self.field(ProtoFieldSpec(abbrev, label, "none"))
+
+    # --- one layer -------------------------------------------------------------------
+
+    def layer(self, cls: type, prefix: str) -> str:
+        """The plan of ``cls`` with its fields named ``prefix`` + name; its key."""
+        key = f"{prefix}{cls.__name__}"
+        if key in self.plans:
+            return key
+        self.plans[key] = {}
+        layout = layout_of(cls)
+        length_of = {
+            getattr(f, "length_of", None): f.name
+            for f in cls.fields_desc
+            if getattr(f, "length_of", None)
+        }
+        count_of = {
+            getattr(f, "count_of", None): f.name for f in cls.fields_desc if getattr(f, "count_of", None)
+        }
+        groups, counted, sized, optional = [], [], [], []
+        for group in layout.groups:
+            spots = [s for s in layout.spots if s.group == group.index]
+            first = group.fields[0]
+            abbrev = f"{PROTOCOL}.{prefix}{first.name}"
+            if isinstance(first, _BitField) or (
+                getattr(first, "fmt", None) in ("<B", "<H", "<I", "<Q")
+                and not isinstance(first, (PacketField, ConditionalField, MultipleTypeField))
+            ):
+                specs = [
+                    self._int(s.field, f"{PROTOCOL}.{prefix}{s.name}", group.size, s.bit, s.bits)
+                    for s in spots
+                ]
+                groups.append({"size": group.size, "fields": specs})
+            elif isinstance(first, BoundedPacketListField):
+                count = count_of[first.name]
+                entry = self.layer(first.cls, f"{prefix}{first.name}.")
+                spec = {
+                    "n": first.name,
+                    "k": "list",
+                    "count": count,
+                    "item": first.item_size,
+                    "f": self._none(abbrev, first.name),
+                    "entry": {"layer": entry},
+                }
+                counted.append(
+                    {
+                        "n": first.name,
+                        "count": count,
+                        "item": first.item_size,
+                        "word": count.removesuffix("_count"),
+                    }
+                )
+                groups.append({"fields": [spec]})
+            elif isinstance(first, SizedPacketListField):
+                length = length_of[first.name]
+                entry = self.layer(first.cls, f"{prefix}{first.name}.")
+                spec = {
+                    "n": first.name,
+                    "k": "sized",
+                    "length": length,
+                    "f": self._none(abbrev, first.name),
+                    "entry": {"layer": entry},
+                }
+                sized.append({"n": first.name, "length": length})
+                groups.append({"fields": [spec]})
+            elif isinstance(first, ConditionalField):
+                inner = first.fld
+                size = layout_of(inner.cls).fixed_size
+                spec = {
+                    "n": first.name,
+                    "k": "optional",
+                    "cond": first.cond,
+                    "size": size,
+                    "layer": self.layer(inner.cls, f"{prefix}{first.name}."),
+                    "f": self._none(abbrev, first.name),
+                }
+                optional.append({"n": first.name, "size": size})
+                groups.append({"fields": [spec]})
+            elif isinstance(first, MultipleTypeField):
+                choices = [
+                    {"cond": cond, "field": self._alternative(fld, abbrev, length_of)}
+                    for fld, cond in first.flds
+                ]
+                spec = {
+                    "n": first.name,
+                    "k": "choice",
+                    "choices": choices,
+                    "otherwise": self._alternative(first.dflt, abbrev, length_of),
+                }
+                groups.append({"fields": [spec]})
+            elif type(first) is PacketField:
+                spec = {
+                    "n": first.name,
+                    "k": "struct",
+                    "layer": self.layer(first.cls, f"{prefix}{first.name}."),
+                    "f": self._none(abbrev, first.name),
+                }
+                groups.append({"size": group.size, "fields": [spec]})
+            else:
+                raise TypeError(f"{cls.__name__}.{first.name}: no Wireshark form for {first!r}")
+        plan: dict[str, Any] = {
+            "groups": groups,
+            "fixed": layout.fixed_size,
+            "names_from": [list(layout.names_from(g.index)) for g in layout.groups],
+            "order": [s.name for s in layout.c_order],
+            "counted": counted,
+            "sized": sized,
+            "optional": optional,
+            "length_of": {v: k for k, v in length_of.items()},
+            "reserved": [
+                {"n": name, "layer": None if inner is None else self.layer(inner, f"{prefix}{name}.")}
+                for name, inner in _reserved_plan(cls)
+            ],
+            "summary": cls.summary,
+        }
+        if isinstance(cls.summary, Version):
+            template = cls.summary
+            size = sum(
+                s.size for s in layout.spots if s.name in (template.major, template.minor)
+            )
+            plan["version"] = {
+                "major": template.major,
+                "minor": template.minor,
+                "names": template.names,
+                "size": size,
+                "f_value": self.field(
+                    ProtoFieldSpec(f"{PROTOCOL}.{prefix}version", "version", "uint32", "HEX")
+                ),
+                "f_name": self.field(ProtoFieldSpec(f"{PROTOCOL}.{prefix}name", "name", "string")),
+            }
+        self.plans[key] = plan
+        return key
+
+    def _alternative(self, fld: Field, abbrev: str, length_of: dict) -> dict:
+        size = getattr(fld, "sz", None)
+        fmt = getattr(fld, "fmt", None)
+        if fmt in ("<B", "<H", "<I", "<Q"):
+            spec = self._int(fld, abbrev, size, None, None)
+            return spec
+        return {
+            "n": fld.name,
+            "k": "bytes",
+            "length": length_of[fld.name],
+            "f": self.field(ProtoFieldSpec(abbrev, fld.name, "bytes")),
+        }
+
+    # --- the whole plugin ------------------------------------------------------------------
+
+    def lua(self) -> str:
+        header = self.layer(DMHeader, "hdr.")
+        vmbus = self.layer(VMBusDescriptor, "vmbus.")
+        messages = {t: self.layer(cls, "") for t, cls in MESSAGE_LAYERS.items()}
+        named = {
+            "F_HDR": self._none(f"{PROTOCOL}.hdr", DMHeader().name),
+            "F_VMBUS": self._none(f"{PROTOCOL}.vmbus", VMBusDescriptor().name),
+            "F_BODY": self._none(f"{PROTOCOL}.message", "message"),
+            "F_DIRECTION": self.field(ProtoFieldSpec(f"{PROTOCOL}.direction", "direction", "string")),
+            "F_DIRECTION_SOURCE": self.field(
+                ProtoFieldSpec(f"{PROTOCOL}.direction_source", "direction_source", "string")
+            ),
+            "F_TYPE_NAME": self.field(ProtoFieldSpec(f"{PROTOCOL}.type_name", "type_name", "string")),
+            "F_TRANSACTION": self._none(f"{PROTOCOL}.transaction", "transaction"),
+            "F_EXPERT_ID": self.field(ProtoFieldSpec(f"{PROTOCOL}.expert.id", "id", "string")),
+            "F_EXPERT_SEVERITY": self.field(
+                ProtoFieldSpec(f"{PROTOCOL}.expert.severity", "severity", "string")
+            ),
+            "F_EXPERT_MESSAGE": self.field(
+                ProtoFieldSpec(f"{PROTOCOL}.expert.message", "message", "string")
+            ),
+        }
+        transaction = [
+            {
+                "key": name,
+                "kind": kind,
+                "f": self.field(
+                    ProtoFieldSpec(
+                        f"{PROTOCOL}.{name}",
+                        name.split(".")[-1],
+                        {"number": "uint32", "frame": "framenum", "bool": "bool"}.get(
+                            kind, "string"
+                        ),
+                        "DEC" if kind == "number" else None,
+                        blurb=blurb,
+                    )
+                ),
+            }
+            for name, kind, blurb in TRANSACTION_FIELDS
+        ]
+        constants = {
+            "header_size": HEADER_SIZE,
+            "descriptor_size": DESCRIPTOR_SIZE,
+            "vmbus_inband": VM_PKT_DATA_INBAND,
+            "max_part_bytes": MAX_PART_BYTES,
+            "pages_per_mib": PAGES_PER_MIB,
+            "pages_per_mib_shift": PAGES_PER_MIB.bit_length() - 1,
+            "guest_to_host": GUEST,
+            "host_to_guest": HOST,
+            "protocol_column": PROTOCOL.upper(),
+            "marker_magic": MARKER_MAGIC.replace("/", "%/").replace("-", "%-"),
+            "comment_field": "frame.comment",
+        }
+        experts = "\n".join(
+            f"EXPERTS[{lua(e.id)}] = {{e = ProtoExpert.new({lua(PROTOCOL + '.' + e.id)}, "
+            f"{lua(e.summary)}, expert.group.{e.group}, expert.severity.{e.lua_severity}), "
+            f"severity = {lua(e.severity)}}}"
+            for e in EXPERTS
+        )
+        by_severity = {e.severity: e.id for e in EXPERTS if e.id.startswith("other_")}
+        lines = [
+            f"-- Hyper-V Dynamic Memory dissector, generated by dmdissect {__version__}.",
+            "-- Generated from dmdissect's Scapy layers: regenerate with",
+            "-- 'dmdissect wireshark --output FILE' rather than editing it.",
+            "",
+            'hvdm = Proto("hvdm", "Hyper-V Dynamic Memory")',
+            "F = {}",
+        ]
+        lines += [f"{var} = {spec.lua()}" for spec, var in self.fields.items()]
+        lines += [f"local {name} = {var}" for name, var in named.items()]
+        lines.append("EXPERTS = {}")
+        lines.append(experts)
+        lines.append(
+            "local expert_list = {}\n"
+            "for _, def in pairs(EXPERTS) do expert_list[#expert_list + 1] = def.e end\n"
+            "hvdm.experts = expert_list\nhvdm.fields = F"
+        )
+        lines.append("BY_SEVERITY = " + lua(by_severity))
+        lines.append("CONST = " + lua(constants))
+        lines.append("LAYERS = " + lua(self.plans))
+        lines.append("MESSAGES = " + lua(messages))
+        lines.append("MESSAGE_TYPES = " + lua(MESSAGE_TYPES))
+        lines.append("SENDER = " + lua({t: s for t, s in SENDER.items() if s}))
+        lines.append("VMBUS_TYPES = " + lua(VMBUS_PACKET_TYPES))
+        lines.append(f"HEADER = {lua(header)}")
+        lines.append(f"VMBUS = {lua(vmbus)}")
+        lines.append("TRANSACTION_FIELDS = " + lua(transaction))
+        lines.append(
+            "LINKTYPE_CHOICES = "
+            + lua([[f"USER{n}", f"USER{n} (DLT {147 + n})", n] for n in range(16)])
+        )
+        lines.append("")
+        runtime = resources.files("dmdissect.wireshark").joinpath("runtime.lua").read_text()
+        return "\n".join(lines) + "\n" + runtime
+
+
+def plugin_source() -> str:
+    """The whole Lua plugin as text."""
+    return Generator().lua()

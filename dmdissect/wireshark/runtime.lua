@@ -1,0 +1,712 @@
+-- The runtime of the generated dissector: one interpreter for the tables above.
+--
+-- Nothing here knows a message: layouts, names, enumerations, summary
+-- templates and limits all come from the tables that dmdissect generated
+-- from its Scapy layers.  Every read is checked against the bytes there, so a
+-- short or lying packet is shown as far as it goes and flagged, never a Lua
+-- error.
+
+local bitlib = bit32 or bit
+local band, bxor, rshift = bitlib.band, bitlib.bxor, bitlib.rshift
+
+-- numbers: Lua numbers up to 53 bits, UInt64 beyond --------------------------
+
+local U64_MASKS = {}
+for bits = 1, 64 do
+    local lo = bits >= 32 and 0xFFFFFFFF or (2 ^ bits - 1)
+    local hi = bits > 32 and (2 ^ (bits - 32) - 1) or 0
+    U64_MASKS[bits] = UInt64(lo, hi)
+end
+
+local function is_u64(v)
+    return type(v) == "userdata"
+end
+
+local function is_number(v)
+    return type(v) == "number" or is_u64(v)
+end
+
+local function is_zero(v)
+    if v == nil then return true end
+    if is_u64(v) then return v:tonumber() == 0 end
+    if type(v) == "number" then return v == 0 end
+    if type(v) == "table" then return #v == 0 end
+    return false
+end
+
+local function tonum(v)
+    if is_u64(v) then return v:tonumber() end
+    return v
+end
+
+local function dec(v)
+    if is_u64(v) then return tostring(v) end
+    return string.format("%d", v)
+end
+
+local function hex(v)
+    if is_u64(v) then
+        local digits = v:tohex(16):gsub("^0+", "")
+        if digits == "" then digits = "0" end
+        return "0x" .. digits:lower()
+    end
+    return string.format("0x%x", v)
+end
+
+local function mib(v)
+    local per = CONST.pages_per_mib
+    if is_u64(v) then
+        if v:band(UInt64(per - 1)):tonumber() == 0 then
+            return tostring(v:rshift(CONST.pages_per_mib_shift)) .. " MiB"
+        end
+        return string.format("%.2f MiB", v:tonumber() / per)
+    end
+    if v % per == 0 then
+        return string.format("%d MiB", v / per)
+    end
+    return string.format("%.2f MiB", v / per)
+end
+
+local function plural(n, word)
+    if tonum(n) == 1 then return dec(n) .. " " .. word end
+    return dec(n) .. " " .. word .. "s"
+end
+
+local function read_unit(tvb, off, size)
+    if size <= 4 then return tvb:range(off, size):le_uint() end
+    return tvb:range(off, size):le_uint64()
+end
+
+local function extract(unit, bit, bits)
+    if type(unit) == "number" then
+        return math.floor(unit / 2 ^ bit) % 2 ^ bits
+    end
+    local v = unit:rshift(bit)
+    if bits < 64 then v = v:band(U64_MASKS[bits]) end
+    if bits <= 53 then return v:tonumber() end
+    return v
+end
+
+-- summary templates -------------------------------------------------------------
+
+local render, holds
+
+local function number_of(src, obj)
+    local op = src[1]
+    if op == "field" then return obj[src[2]] end
+    if op == "nested" then
+        local inner = obj[src[2]]
+        return inner and inner[src[3]]
+    end
+    if op == "sum" then
+        local total = 0
+        for _, item in ipairs(obj[src[2]] or {}) do
+            total = total + tonum(item[src[3]] or 0)
+        end
+        return total
+    end
+    if op == "len" then
+        local v = obj[src[2]]
+        return type(v) == "table" and v.bytes or 0
+    end
+    return 0
+end
+
+local FORMS = {
+    dec = dec,
+    hex = hex,
+    mib = mib,
+    pow2 = function(v) return dec(2 ^ tonum(v)) end,
+}
+
+holds = function(cond, obj, ctx)
+    local op = cond[1]
+    if op == "set" then return not is_zero(obj[cond[2]]) end
+    if op == "eq" then
+        local v = obj[cond[2]]
+        return v ~= nil and tonum(v) == cond[3]
+    end
+    if op == "present" then return obj[cond[2]] ~= nil end
+    if op == "isnumber" then return is_number(obj[cond[2]]) end
+    if op == "cut" then return #obj.missing > 0 end
+    if op == "unset" then return obj[cond[2]] == nil end
+    if op == "not" then return not holds(cond[2], obj, ctx) end
+    if op == "all" then
+        for i = 2, #cond do
+            if not holds(cond[i], obj, ctx) then return false end
+        end
+        return true
+    end
+    if op == "any" then
+        for i = 2, #cond do
+            if holds(cond[i], obj, ctx) then return true end
+        end
+        return false
+    end
+    if op == "hdr_size_at_least" then return (ctx.size or 0) >= cond[2] end
+    return false
+end
+
+local function summary_of(obj)
+    local template = LAYERS[obj.__layer].summary
+    if template == nil then return "" end
+    return render(template, obj)
+end
+
+local function flags_text(v, names)
+    local parts = {}
+    v = tonum(v)
+    for i, name in ipairs(names) do
+        if math.floor(v / 2 ^ (i - 1)) % 2 == 1 then parts[#parts + 1] = name end
+    end
+    local rest = v - v % 2 ^ #names
+    if rest ~= 0 then parts[#parts + 1] = string.format("0x%x", rest) end
+    return table.concat(parts, "+")
+end
+
+render = function(t, obj)
+    local op = t[1]
+    if op == "text" then return t[2] end
+    if op == "value" then return FORMS[t[3]](number_of(t[2], obj)) end
+    if op == "plural" then return plural(number_of(t[2], obj), t[3]) end
+    if op == "seq" then
+        local out = {}
+        for i = 2, #t do out[#out + 1] = render(t[i], obj) end
+        return table.concat(out)
+    end
+    if op == "join" then
+        local out = {}
+        for i = 4, #t do
+            local text = render(t[i], obj)
+            if text ~= "" then out[#out + 1] = text end
+        end
+        if #out == 0 then return t[3] end
+        return table.concat(out, t[2])
+    end
+    if op == "if" then
+        if holds(t[2], obj, obj.__ctx) then return render(t[3], obj) end
+        return render(t[4], obj)
+    end
+    if op == "sub" then return summary_of(obj[t[2]]) end
+    if op == "each" then
+        local out = {}
+        for _, item in ipairs(obj[t[2]] or {}) do out[#out + 1] = summary_of(item) end
+        return table.concat(out, t[3])
+    end
+    if op == "name" then
+        local label = t[3][tonum(obj[t[2]])]
+        if label ~= nil then return label end
+        return render(t[4], obj)
+    end
+    if op == "flags" then return flags_text(obj[t[2]], t[3]) end
+    if op == "missing" then return table.concat(obj.missing, ", ") end
+    if op == "version" then
+        local major, minor = tonum(obj[t[2]]), tonum(obj[t[3]])
+        local text = string.format("%d.%d", major, minor)
+        local label = t[4][major * 65536 + minor]
+        if label then return text .. " (" .. label .. ")" end
+        return text
+    end
+    return ""
+end
+
+-- dissection of one layer ------------------------------------------------------------
+
+local dissect_layer
+
+local function add_int(tree, spec, tvb, off, size, value)
+    if tree == nil then return end
+    local mode = spec.add
+    if mode == "whole" or mode == "mask" then
+        tree:add_le(spec.f, tvb:range(off, size))
+    elseif mode == "sub" then
+        tree:add_le(spec.f, tvb:range(off + spec.sub_off, spec.sub_len))
+    else
+        tree:add_le(spec.f, tvb:range(off, size), value)
+    end
+end
+
+local function mark_missing(obj, layer, group)
+    obj.missing = layer.names_from[group] or {}
+end
+
+local function struct_label(name, obj)
+    return name .. ": " .. summary_of(obj)
+end
+
+local function add_struct(tree, spec, tvb, off, size, ctx, label_name)
+    local sub = nil
+    if tree ~= nil then
+        if spec.f then
+            sub = tree:add(spec.f, tvb:range(off, size))
+        else
+            sub = tree:add(tvb:range(off, size), label_name)
+        end
+    end
+    local obj, after = dissect_layer(spec.layer, tvb, off, off + size, sub, ctx)
+    if sub ~= nil then
+        if spec.f then
+            sub:append_text(": " .. summary_of(obj))
+        else
+            sub:set_text(struct_label(label_name, obj))
+        end
+    end
+    return obj, after
+end
+
+dissect_layer = function(key, tvb, off, limit, tree, ctx)
+    local layer = LAYERS[key]
+    local obj = { __layer = key, __ctx = ctx, missing = {} }
+    for gi, group in ipairs(layer.groups) do
+        local first = group.fields[1]
+        if group.size ~= nil and off + group.size > limit then
+            mark_missing(obj, layer, gi)
+            break
+        end
+        local k = first.k
+        if k == "int" then
+            local unit = read_unit(tvb, off, group.size)
+            for _, spec in ipairs(group.fields) do
+                local v
+                if spec.bit ~= nil then
+                    v = extract(unit, spec.bit, spec.bits)
+                elseif is_u64(unit) and group.size * 8 <= 53 then
+                    v = unit:tonumber()
+                else
+                    v = unit
+                end
+                obj[spec.n] = v
+                add_int(tree, spec, tvb, off, group.size, v)
+            end
+            off = off + group.size
+        elseif k == "struct" then
+            obj[first.n], off = add_struct(tree, first, tvb, off, group.size, ctx, first.n)
+        elseif k == "optional" then
+            if holds(first.cond, obj, ctx) then
+                if off + first.size > limit then
+                    mark_missing(obj, layer, gi)
+                    break
+                end
+                obj[first.n], off = add_struct(tree, first, tvb, off, first.size, ctx, first.n)
+            end
+        elseif k == "list" then
+            local claimed = tonum(obj[first.count] or 0)
+            local room = math.floor((limit - off) / first.item)
+            local count = math.max(0, math.min(claimed, room))
+            local items = {}
+            local sub = nil
+            if tree ~= nil then
+                sub = tree:add(first.f, tvb:range(off, count * first.item))
+                sub:append_text(": " .. count .. (count == 1 and " entry" or " entries"))
+            end
+            for i = 1, count do
+                local label = first.n .. "[" .. (i - 1) .. "]"
+                items[i], off = add_struct(sub, first.entry, tvb, off, first.item, ctx, label)
+            end
+            obj[first.n] = items
+        elseif k == "sized" then
+            local budget = math.max(0, math.min(tonum(obj[first.length] or 0), limit - off))
+            local stop = off + budget
+            local items = {}
+            local sub = nil
+            if tree ~= nil then sub = tree:add(first.f, tvb:range(off, budget)) end
+            while off < stop do
+                local label = first.n .. "[" .. #items .. "]"
+                local item_tree = nil
+                if sub ~= nil then item_tree = sub:add(tvb:range(off, stop - off), label) end
+                local item, after = dissect_layer(first.entry.layer, tvb, off, stop, item_tree, ctx)
+                if after <= off then
+                    if item_tree ~= nil then item_tree:set_hidden() end
+                    break
+                end
+                if item_tree ~= nil then
+                    item_tree:set_len(after - off)
+                    item_tree:set_text(label .. ": " .. summary_of(item))
+                end
+                items[#items + 1] = item
+                off = after
+                if #item.missing > 0 then break end
+            end
+            if sub ~= nil then
+                sub:append_text(": " .. #items .. (#items == 1 and " entry" or " entries"))
+            end
+            obj[first.n] = items
+        elseif k == "choice" then
+            local spec = first.otherwise
+            for _, choice in ipairs(first.choices) do
+                if holds(choice.cond, obj, ctx) then
+                    spec = choice.field
+                    break
+                end
+            end
+            if spec.k == "int" then
+                if off + spec.size > limit then
+                    mark_missing(obj, layer, gi)
+                    break
+                end
+                local v = read_unit(tvb, off, spec.size)
+                if is_u64(v) and spec.size * 8 <= 53 then v = v:tonumber() end
+                obj[spec.n] = v
+                add_int(tree, spec, tvb, off, spec.size, v)
+                off = off + spec.size
+            else
+                local n = math.max(0, math.min(tonum(obj[spec.length] or 0), limit - off))
+                obj[spec.n] = { bytes = n, claimed = tonum(obj[spec.length] or 0) }
+                if tree ~= nil and n > 0 then tree:add(spec.f, tvb:range(off, n)) end
+                off = off + n
+            end
+        end
+    end
+    local derived = layer.version
+    if derived ~= nil and #obj.missing == 0 and tree ~= nil then
+        local major, minor = tonum(obj[derived.major]), tonum(obj[derived.minor])
+        local value = major * 65536 + minor
+        tree:add(derived.f_value, tvb:range(off - derived.size, derived.size), value):set_generated()
+        local name = derived.names[value]
+        if name ~= nil then
+            tree:add(derived.f_name, tvb:range(off - derived.size, derived.size), name):set_generated()
+        end
+    end
+    return obj, off
+end
+
+-- expert checks ------------------------------------------------------------------------
+
+local function expert(m, id, text, item)
+    m.findings[#m.findings + 1] = { id = id, text = text, item = item }
+end
+
+local function reserved(m, obj, prefix)
+    local layer = LAYERS[obj.__layer]
+    for _, r in ipairs(layer.reserved) do
+        local v = obj[r.n]
+        if r.layer ~= nil then
+            if v ~= nil then reserved(m, v, prefix .. r.n .. ".") end
+        elseif v ~= nil and not is_zero(v) then
+            expert(m, "reserved_nonzero",
+                "reserved field " .. prefix .. r.n .. " is not zero (" .. hex(v) .. ")")
+        end
+    end
+end
+
+local function expected_size(m)
+    local body = m.body
+    local layer = LAYERS[body.__layer]
+    local total = CONST.header_size + layer.fixed
+    for _, counted in ipairs(layer.counted) do
+        total = total + tonum(body[counted.count] or 0) * counted.item
+    end
+    for _, sized in ipairs(layer.sized) do
+        total = total + tonum(body[sized.length] or 0)
+    end
+    for _, optional in ipairs(layer.optional) do
+        if body[optional.n] ~= nil then total = total + optional.size end
+    end
+    return total
+end
+
+local function cut_short(body)
+    if #body.missing > 0 then return true end
+    local layer = LAYERS[body.__layer]
+    for _, counted in ipairs(layer.counted) do
+        if tonum(body[counted.count] or 0) > #(body[counted.n] or {}) then return true end
+    end
+    for _, sized in ipairs(layer.sized) do
+        local items = body[sized.n] or {}
+        if #items > 0 and #items[#items].missing > 0 then return true end
+    end
+    return false
+end
+
+local function check_entries(m, body, layer)
+    for _, sized in ipairs(layer.sized) do
+        local present = m.available - CONST.header_size - layer.fixed
+        local claimed = tonum(body[sized.length] or 0)
+        if body[sized.length] ~= nil and claimed > present then
+            expert(m, "list_size_exceeds",
+                sized.length .. " " .. dec(claimed) .. " but only " .. math.max(present, 0) .. " bytes follow")
+        end
+        for i, entry in ipairs(body[sized.n] or {}) do
+            local where = sized.n .. "[" .. (i - 1) .. "]"
+            if #entry.missing > 0 then
+                expert(m, "entry_truncated",
+                    where .. ": truncated entry, missing " .. table.concat(entry.missing, ", "))
+            else
+                for name, v in pairs(entry) do
+                    if type(v) == "table" and v.bytes ~= nil and v.bytes < v.claimed then
+                        expert(m, "entry_data_short",
+                            where .. ": " .. LAYERS[entry.__layer].length_of[name] .. " " .. v.claimed
+                            .. " but only " .. v.bytes .. " bytes")
+                    end
+                end
+            end
+        end
+    end
+end
+
+local function check(m)
+    if m.vmbus ~= nil then
+        local claimed = m.vmbus.len8 * 8
+        if claimed > m.frame_len then
+            expert(m, "vmbus_len8_exceeds", "VMBus len8 " .. m.vmbus.len8 .. " claims " .. claimed
+                .. " bytes but the frame holds " .. m.frame_len)
+        end
+        if m.extra > 0 then
+            expert(m, "vmbus_trailing", m.extra .. " bytes after the VMBus packet (len8 " .. m.vmbus.len8 .. ")")
+        end
+        if m.size ~= nil then
+            local padded = CONST.descriptor_size + m.size + (-m.size % 8)
+            if claimed >= CONST.descriptor_size + CONST.header_size and claimed ~= padded and claimed <= m.frame_len then
+                expert(m, "vmbus_len8_mismatch", "VMBus len8 " .. m.vmbus.len8 .. " (" .. claimed
+                    .. " bytes) does not match the message (" .. padded .. " bytes with descriptor and padding)")
+            end
+        end
+    end
+    if m.size == nil or m.trans_id == nil then
+        expert(m, "short_header", m.available .. " bytes: shorter than the " .. CONST.header_size .. "-byte header")
+        return
+    end
+    local size = m.size
+    local layer_key = MESSAGES[m.type]
+    if layer_key == nil then
+        expert(m, "unknown_type", "unknown message type " .. m.type)
+    end
+    local fixed = layer_key and (CONST.header_size + LAYERS[layer_key].fixed)
+    if size < CONST.header_size then
+        expert(m, "size_below_header", "hdr.size " .. size .. " is smaller than the " .. CONST.header_size .. "-byte header")
+    elseif fixed ~= nil and size < fixed then
+        expert(m, "size_below_fixed", "hdr.size " .. size .. " is smaller than the fixed part of "
+            .. m.type_name .. " (" .. fixed .. " bytes)")
+    end
+    if size > m.available then
+        expert(m, "truncated", "truncated: hdr.size " .. size .. " but only " .. m.available .. " bytes present")
+    end
+    local body = m.body
+    if body == nil then return end
+    local layer = LAYERS[body.__layer]
+    if #body.missing > 0 then
+        expert(m, "body_truncated", "truncated: the bytes end inside " .. m.type_name .. " after "
+            .. m.available .. "; missing " .. table.concat(body.missing, ", "))
+    else
+        local rest = m.available - m.consumed
+        local padding = m.vmbus ~= nil and rest < 8 and m.rest_zero
+        if rest > 0 and not cut_short(body) and not padding then
+            expert(m, "trailing", rest .. " bytes after the end of the message (trailing)")
+        end
+        local expected = expected_size(m)
+        if size ~= expected and size >= CONST.header_size and not (fixed and size < fixed) then
+            expert(m, "size_mismatch", "hdr.size " .. size .. " disagrees with the content (" .. expected .. " bytes)")
+        end
+        if #layer.counted > 0 and body[layer.counted[1].count] ~= nil and expected > CONST.max_part_bytes then
+            expert(m, "part_too_large", expected .. " bytes in one part; peers send at most " .. CONST.max_part_bytes)
+        end
+    end
+    for _, counted in ipairs(layer.counted) do
+        local claimed = body[counted.count]
+        if claimed ~= nil then
+            local decoded = #(body[counted.n] or {})
+            if tonum(claimed) > decoded then
+                expert(m, "count_exceeds_bytes", counted.count .. " " .. dec(claimed)
+                    .. " but the bytes hold only " .. plural(decoded, counted.word))
+            end
+        end
+    end
+    check_entries(m, body, layer)
+    reserved(m, body, "")
+end
+
+-- what convert wrote in the packet's comments --------------------------------------------
+
+local CRC_TABLE = {}
+for i = 0, 255 do
+    local c = i
+    for _ = 1, 8 do
+        if band(c, 1) == 1 then c = bxor(0xEDB88320, rshift(c, 1)) else c = rshift(c, 1) end
+    end
+    CRC_TABLE[i] = c
+end
+
+local function crc32(text, crc)
+    crc = bxor(crc or 0, 0xFFFFFFFF)
+    for i = 1, #text do
+        crc = bxor(CRC_TABLE[band(bxor(crc, text:byte(i)), 0xFF)], rshift(crc, 8))
+    end
+    return bxor(crc, 0xFFFFFFFF)
+end
+
+local function unescape(text)
+    return (text:gsub("\\(.)", { n = "\n", r = "\r", ["\\"] = "\\" }))
+end
+
+local f_comment = Field.new(CONST.comment_field)
+
+local function read_marker(tvb)
+    local comments = { f_comment() }
+    for _, info in ipairs(comments) do
+        local text = tostring(info.value)
+        local digest, body = text:match("^" .. CONST.marker_magic .. " (%x%x%x%x%x%x%x%x)\n(.*)$")
+        if digest ~= nil then
+            local crc = crc32(body, crc32(tvb:raw()))
+            if string.format("%08x", crc) == digest then
+                local marker = { findings = {} }
+                for line in body:gmatch("[^\n]+") do
+                    local key, value = line:match("^([^=]+)=(.*)$")
+                    if key == "finding" then
+                        local severity, id, message = value:match("^(%S+) (%S+) (.*)$")
+                        if severity then
+                            marker.findings[#marker.findings + 1] = { severity = severity, id = id, text = unescape(message) }
+                        end
+                    elseif key ~= nil then
+                        marker[key] = unescape(value)
+                    end
+                end
+                return marker
+            end
+        end
+    end
+    return nil
+end
+
+-- the dissector ----------------------------------------------------------------------------
+
+local function looks_like_descriptor(tvb)
+    local n = tvb:len()
+    if n < CONST.descriptor_size + CONST.header_size then return false end
+    return tvb:range(0, 2):le_uint() == CONST.vmbus_inband
+        and tvb:range(2, 2):le_uint() == CONST.descriptor_size / 8
+        and tvb:range(4, 2):le_uint() * 8 >= CONST.descriptor_size + CONST.header_size
+end
+
+local function all_zero(tvb, off, n)
+    for i = 0, n - 1 do
+        if tvb:range(off + i, 1):uint() ~= 0 then return false end
+    end
+    return true
+end
+
+local function direction(pinfo, msg_type)
+    local dir = pinfo.p2p_dir
+    if dir == 1 then return CONST.guest_to_host, "capture" end
+    if dir == 0 then return CONST.host_to_guest, "capture" end
+    local sender = msg_type and SENDER[msg_type]
+    if sender then return sender, "inferred" end
+    return nil, "unknown"
+end
+
+local function dissect(tvb, pinfo, tree)
+    local frame_len = tvb:len()
+    pinfo.cols.protocol = CONST.protocol_column
+    local root = tree:add(hvdm, tvb:range(0, frame_len))
+    local m = { findings = {}, frame_len = frame_len, extra = 0 }
+    local start, limit = 0, frame_len
+    if looks_like_descriptor(tvb) then
+        local vtree = root:add(F_VMBUS, tvb:range(0, CONST.descriptor_size))
+        m.vmbus = dissect_layer(VMBUS, tvb, 0, CONST.descriptor_size, vtree, {})
+        vtree:append_text(": " .. (VMBUS_TYPES[m.vmbus.type] or tostring(m.vmbus.type)) .. ", len8 " .. m.vmbus.len8)
+        start = CONST.descriptor_size
+        local finish = math.max(m.vmbus.len8 * 8, CONST.descriptor_size)
+        limit = math.min(finish, frame_len)
+        m.extra = math.max(0, frame_len - finish)
+    end
+    m.available = limit - start
+    local htree = root:add(F_HDR, tvb:range(start, math.min(CONST.header_size, m.available)))
+    local hdr = dissect_layer(HEADER, tvb, start, limit, htree, {})
+    m.type, m.size, m.trans_id = hdr.type, hdr.size, hdr.trans_id
+    m.type_name = "?"
+    if m.type ~= nil then m.type_name = MESSAGE_TYPES[m.type] or ("UNKNOWN(" .. m.type .. ")") end
+    local info = ""
+    m.consumed = 0
+    if m.trans_id ~= nil then
+        m.consumed = CONST.header_size
+        local key = MESSAGES[m.type]
+        if key ~= nil then
+            local off = start + CONST.header_size
+            local btree = root:add(F_BODY, tvb:range(off, limit - off))
+            btree:set_text(m.type_name)
+            local body, after = dissect_layer(key, tvb, off, limit, btree, { size = m.size })
+            m.body = body
+            m.consumed = after - start
+            if #body.missing == 0 then
+                info = summary_of(body)
+            else
+                local present = {}
+                for _, spec in ipairs(LAYERS[key].order) do
+                    local v = body[spec]
+                    if is_number(v) then present[#present + 1] = spec .. " " .. dec(v) end
+                end
+                info = "cut short"
+                if #present > 0 then info = info .. " after " .. table.concat(present, ", ") end
+            end
+            btree:append_text(": " .. info)
+        else
+            info = (m.available - CONST.header_size) .. " bytes of body"
+        end
+        m.rest_zero = all_zero(tvb, start + m.consumed, m.available - m.consumed)
+    end
+    root:append_text(", " .. m.type_name)
+    local dir, source = direction(pinfo, m.type)
+    if dir ~= nil then root:add(F_DIRECTION, dir):set_generated() end
+    root:add(F_DIRECTION_SOURCE, source):set_generated()
+    root:add(F_TYPE_NAME, m.type_name):set_generated()
+    check(m)
+    local marker = read_marker(tvb)
+    local label = ""
+    if marker ~= nil then
+        local ttree = root:add(F_TRANSACTION, tvb:range(0, 0))
+        ttree:set_generated()
+        for _, spec in ipairs(TRANSACTION_FIELDS) do
+            local value = marker[spec.key]
+            if value ~= nil and value ~= "" then
+                if spec.kind == "number" then value = tonumber(value) end
+                if spec.kind == "frame" then value = tonumber(value) end
+                if spec.kind == "bool" then value = (value == "true") end
+                if value ~= nil then ttree:add(spec.f, value):set_generated() end
+            end
+        end
+        if marker.label ~= nil then
+            ttree:append_text(": " .. marker.label)
+            label = " [" .. marker.label .. "]"
+        end
+        for _, finding in ipairs(marker.findings) do
+            m.findings[#m.findings + 1] = { id = finding.id, text = finding.text, severity = finding.severity }
+        end
+    end
+    for _, finding in ipairs(m.findings) do
+        local def = EXPERTS[finding.id] or EXPERTS[BY_SEVERITY[finding.severity] or "other_note"]
+        local item = root:add_proto_expert_info(def.e, finding.text)
+        root:add(F_EXPERT_ID, finding.id):set_generated()
+        root:add(F_EXPERT_SEVERITY, finding.severity or def.severity):set_generated()
+        root:add(F_EXPERT_MESSAGE, finding.text):set_generated()
+    end
+    local tid = "-"
+    if m.trans_id ~= nil then tid = dec(m.trans_id) end
+    local text = m.type_name .. " id=" .. tid
+    if info ~= "" then text = text .. " " .. info end
+    pinfo.cols.info = text .. label
+    return frame_len
+end
+
+function hvdm.dissector(tvb, pinfo, tree)
+    return dissect(tvb, pinfo, tree)
+end
+
+-- registration -------------------------------------------------------------------------------
+
+hvdm.prefs.linktype = Pref.enum("Link type", 0,
+    "The LINKTYPE_USER link type (DLT 147..162) that carries Dynamic Memory messages",
+    LINKTYPE_CHOICES, false)
+
+local registered = nil
+
+local function register()
+    local table = DissectorTable.get("wtap_encap")
+    if registered ~= nil then table:remove(registered, hvdm) end
+    registered = wtap_encaps["USER" .. hvdm.prefs.linktype]
+    table:add(registered, hvdm)
+end
+
+function hvdm.prefs_changed()
+    register()
+end
+
+register()
