@@ -24,6 +24,7 @@ COMMANDS = {
     "synth": "dmdissect.cli.synth:synth",
     "check": "dmdissect.cli.check:check",
     "report": "dmdissect.cli.report:report",
+    "wireshark": "dmdissect.cli.wireshark:wireshark",
 }
 
 

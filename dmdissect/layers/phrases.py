@@ -388,21 +388,6 @@ class AnyOf(Condition):
         return any(c.holds(obj) for c in self.inner)
 
 
-class Unset(Condition):
-    """The field has no value yet (a packet being built leaves it to be computed)."""
-
-    op = "unset"
-
-    def __init__(self, name: str) -> None:
-        self.name = name
-
-    def args(self) -> tuple:
-        return (self.name,)
-
-    def holds(self, obj: Any) -> bool:
-        return getattr(obj, self.name, None) is None
-
-
 class HeaderSizeAtLeast(Condition):
     """The message's ``hdr.size`` announces at least ``size`` bytes (an optional part)."""
 

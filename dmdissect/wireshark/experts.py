@@ -27,30 +27,52 @@ class ExpertDef:
 
 
 EXPERTS = (
-    ExpertDef("short_header", "error", "MALFORMED", "Shorter than the header"),
-    ExpertDef("unknown_type", "error", "UNDECODED", "Unknown message type"),
-    ExpertDef("size_below_header", "error", "MALFORMED", "hdr.size smaller than the header"),
-    ExpertDef("size_below_fixed", "error", "MALFORMED", "hdr.size smaller than the fixed part"),
-    ExpertDef("truncated", "error", "MALFORMED", "hdr.size larger than the bytes (truncated)"),
-    ExpertDef("body_truncated", "error", "MALFORMED", "The bytes end inside the message"),
-    ExpertDef("trailing", "warning", "PROTOCOL", "Bytes after the end of the message"),
-    ExpertDef("size_mismatch", "warning", "PROTOCOL", "hdr.size disagrees with the content"),
-    ExpertDef("part_too_large", "warning", "PROTOCOL", "A part larger than peers send"),
-    ExpertDef("count_exceeds_bytes", "error", "MALFORMED", "A count larger than the bytes hold"),
-    ExpertDef("list_size_exceeds", "error", "MALFORMED", "A list size larger than the bytes"),
-    ExpertDef("entry_truncated", "error", "MALFORMED", "An entry cut short"),
-    ExpertDef("entry_data_short", "error", "MALFORMED", "An entry's data shorter than its size"),
-    ExpertDef("reserved_nonzero", "warning", "PROTOCOL", "A reserved field is not zero"),
-    ExpertDef("vmbus_len8_exceeds", "error", "MALFORMED", "VMBus len8 beyond the frame"),
-    ExpertDef("vmbus_trailing", "warning", "PROTOCOL", "Bytes after the VMBus packet"),
-    ExpertDef("vmbus_len8_mismatch", "warning", "PROTOCOL", "VMBus len8 disagrees with hdr.size"),
-    ExpertDef("other_error", "error", "SEQUENCE", "dmdissect error"),
-    ExpertDef("other_warning", "warning", "SEQUENCE", "dmdissect warning"),
-    ExpertDef("other_note", "note", "SEQUENCE", "dmdissect note"),
+    ExpertDef("hvdm.header.short", "error", "MALFORMED", "The bytes end inside the header"),
+    ExpertDef("hvdm.type.unknown", "error", "UNDECODED", "Unknown message type"),
+    ExpertDef("hvdm.size.below_header", "error", "MALFORMED", "hdr.size smaller than the header"),
+    ExpertDef("hvdm.size.below_fixed", "error", "MALFORMED", "hdr.size below the fixed part"),
+    ExpertDef("hvdm.size.truncated", "error", "MALFORMED", "hdr.size claims more than the bytes"),
+    ExpertDef("hvdm.body.truncated", "error", "MALFORMED", "The bytes end inside the message"),
+    ExpertDef("hvdm.size.trailing", "warning", "MALFORMED", "Bytes after the end of the message"),
+    ExpertDef("hvdm.size.mismatch", "warning", "PROTOCOL", "hdr.size disagrees with the content"),
+    ExpertDef("hvdm.size.large_part", "warning", "PROTOCOL", "A part larger than peers send"),
+    ExpertDef("hvdm.ranges.short", "error", "MALFORMED", "range_count beyond the bytes"),
+    ExpertDef("hvdm.info.size_short", "error", "MALFORMED", "info_size beyond the bytes"),
+    ExpertDef("hvdm.info.entry_truncated", "error", "MALFORMED", "An info entry cut short"),
+    ExpertDef("hvdm.info.data_short", "error", "MALFORMED", "data_size beyond the entry's bytes"),
+    ExpertDef("hvdm.reserved.nonzero", "warning", "PROTOCOL", "A reserved field is not zero"),
+    ExpertDef("hvdm.vmbus.len8_overrun", "error", "MALFORMED", "VMBus len8 beyond the frame"),
+    ExpertDef("hvdm.vmbus.trailing", "warning", "MALFORMED", "Bytes after the VMBus packet"),
+    ExpertDef("hvdm.vmbus.len8_mismatch", "warning", "MALFORMED", "VMBus len8 disagrees"),
+    ExpertDef("hvdm.other.error", "error", "SEQUENCE", "dmdissect error"),
+    ExpertDef("hvdm.other.warning", "warning", "SEQUENCE", "dmdissect warning"),
+    ExpertDef("hvdm.other.note", "note", "SEQUENCE", "dmdissect note"),
 )
 
+#: The check the runtime makes -> the expert id it raises.  Counted and sized
+#: lists are checked generically; their ids are by the field that counts them.
+CHECKS = {
+    "short_header": "hvdm.header.short",
+    "unknown_type": "hvdm.type.unknown",
+    "size_below_header": "hvdm.size.below_header",
+    "size_below_fixed": "hvdm.size.below_fixed",
+    "truncated": "hvdm.size.truncated",
+    "body_truncated": "hvdm.body.truncated",
+    "trailing": "hvdm.size.trailing",
+    "size_mismatch": "hvdm.size.mismatch",
+    "part_too_large": "hvdm.size.large_part",
+    "count:range_count": "hvdm.ranges.short",
+    "length:info_size": "hvdm.info.size_short",
+    "entry_truncated:info": "hvdm.info.entry_truncated",
+    "entry_data_short:info": "hvdm.info.data_short",
+    "reserved_nonzero": "hvdm.reserved.nonzero",
+    "vmbus_len8_exceeds": "hvdm.vmbus.len8_overrun",
+    "vmbus_trailing": "hvdm.vmbus.trailing",
+    "vmbus_len8_mismatch": "hvdm.vmbus.len8_mismatch",
+}
+
 #: The ids the runtime raises by itself (the others come from comments).
-STATIC_IDS = frozenset(e.id for e in EXPERTS if not e.id.startswith("other_"))
+STATIC_IDS = frozenset(CHECKS.values())
 
 #: Transaction facts convert writes and the plugin shows: (name, kind, description).
 TRANSACTION_FIELDS = (

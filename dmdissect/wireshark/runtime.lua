@@ -352,7 +352,7 @@ dissect_layer = function(key, tvb, off, limit, tree, ctx)
             else
                 local n = math.max(0, math.min(tonum(obj[spec.length] or 0), limit - off))
                 obj[spec.n] = { bytes = n, claimed = tonum(obj[spec.length] or 0) }
-                if tree ~= nil and n > 0 then tree:add(spec.f, tvb:range(off, n)) end
+                if tree ~= nil then tree:add(spec.f, tvb:range(off, n)) end
                 off = off + n
             end
         end
@@ -372,8 +372,8 @@ end
 
 -- expert checks ------------------------------------------------------------------------
 
-local function expert(m, id, text, item)
-    m.findings[#m.findings + 1] = { id = id, text = text, item = item }
+local function expert(m, check, text)
+    m.findings[#m.findings + 1] = { id = CHECK_IDS[check] or check, text = text }
 end
 
 local function reserved(m, obj, prefix)
@@ -423,18 +423,18 @@ local function check_entries(m, body, layer)
         local present = m.available - CONST.header_size - layer.fixed
         local claimed = tonum(body[sized.length] or 0)
         if body[sized.length] ~= nil and claimed > present then
-            expert(m, "list_size_exceeds",
+            expert(m, "length:" .. sized.length,
                 sized.length .. " " .. dec(claimed) .. " but only " .. math.max(present, 0) .. " bytes follow")
         end
         for i, entry in ipairs(body[sized.n] or {}) do
             local where = sized.n .. "[" .. (i - 1) .. "]"
             if #entry.missing > 0 then
-                expert(m, "entry_truncated",
+                expert(m, "entry_truncated:" .. sized.n,
                     where .. ": truncated entry, missing " .. table.concat(entry.missing, ", "))
             else
                 for name, v in pairs(entry) do
                     if type(v) == "table" and v.bytes ~= nil and v.bytes < v.claimed then
-                        expert(m, "entry_data_short",
+                        expert(m, "entry_data_short:" .. sized.n,
                             where .. ": " .. LAYERS[entry.__layer].length_of[name] .. " " .. v.claimed
                             .. " but only " .. v.bytes .. " bytes")
                     end
@@ -506,7 +506,7 @@ local function check(m)
         if claimed ~= nil then
             local decoded = #(body[counted.n] or {})
             if tonum(claimed) > decoded then
-                expert(m, "count_exceeds_bytes", counted.count .. " " .. dec(claimed)
+                expert(m, "count:" .. counted.count, counted.count .. " " .. dec(claimed)
                     .. " but the bytes hold only " .. plural(decoded, counted.word))
             end
         end
@@ -672,8 +672,8 @@ local function dissect(tvb, pinfo, tree)
         end
     end
     for _, finding in ipairs(m.findings) do
-        local def = EXPERTS[finding.id] or EXPERTS[BY_SEVERITY[finding.severity] or "other_note"]
-        local item = root:add_proto_expert_info(def.e, finding.text)
+        local def = EXPERTS[finding.id] or EXPERTS[BY_SEVERITY[finding.severity] or BY_SEVERITY.note]
+        root:add_proto_expert_info(def.e, finding.text)
         root:add(F_EXPERT_ID, finding.id):set_generated()
         root:add(F_EXPERT_SEVERITY, finding.severity or def.severity):set_generated()
         root:add(F_EXPERT_MESSAGE, finding.text):set_generated()

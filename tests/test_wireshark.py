@@ -1,0 +1,182 @@
+"""The generated Wireshark dissector against dmdissect, through the real tshark.
+
+For every frame of a capture, what ``tshark -X lua_script:PLUGIN -T json``
+shows under ``hvdm`` must be exactly dmdissect's JSON for that frame (every
+field, every value, every repetition), the Info column must be the summary
+line's text, and the expert infos the plugin raises must be dmdissect's
+static findings.  The captures: the shipped ones, and random ones (valid
+headers with random bodies at full field width, then cut, lengthened or
+framed at random), which are also the fuzz test: no Lua error on any.
+"""
+
+from __future__ import annotations
+
+import random
+import re
+import subprocess
+from collections import Counter
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from dmdissect.analysis.expert import check
+from dmdissect.layers import MESSAGE_LAYERS, VMBusDescriptor, fixed_size
+from dmdissect.pipeline import messages_of
+from dmdissect.sources import open_frames
+from dmdissect.sources.frame import GUEST_TO_HOST, HOST_TO_GUEST, Frame
+from dmdissect.sources.writer import write_frames
+from dmdissect.views.jsonout import message_object
+from dmdissect.views.summary import info_text, transaction_text
+from dmdissect.wireshark.experts import STATIC_IDS
+from dmdissect.wireshark.generate import plugin_source
+from tests import tshark
+
+CAPTURES = Path(__file__).parent.parent / "captures"
+
+#: Findings the plugin cannot make from one packet's bytes alone (the
+#: direction needs the capture's word for it, the rest are the meaning of
+#: values); all of them still reach Wireshark through convert's comments.
+NOT_STATIC = re.compile(
+    r"^version .* is not a known protocol version$|^qos_flags |^result 1 with page_count 0|"
+    r"^hot add failed|^unknown hot-add result|unknown info type|MAX_PAGE_CNT carries|"
+    r" is sent .*, but this one went "
+)
+
+
+@pytest.fixture(scope="module")
+def plugin(tmp_path_factory) -> Path:
+    tshark.require_tshark()
+    path = tmp_path_factory.mktemp("plugin") / "hvdm.lua"
+    path.write_text(plugin_source())
+    return path
+
+
+def _messages(capture: Path):
+    return list(messages_of(open_frames(str(capture))))
+
+
+def _static(finding) -> bool:
+    return not NOT_STATIC.search(finding.message)
+
+
+def check_capture(plugin: Path, capture: Path, converted: bool = False) -> int:
+    """Compare every frame of ``capture``; the number of frames compared.
+
+    ``converted``: the capture was written by convert, so the plugin also has
+    the transactions (the Info column ends with the same link as the summary).
+    """
+    shown = tshark.packets(plugin, capture)
+    info = tshark.columns(plugin, capture, "_ws.col.Info")
+    messages = _messages(capture)
+    assert sorted(shown) == [m.frame.index for m in messages]
+    for message in messages:
+        number = message.frame.index
+        obj = message_object(message)
+        expected = tshark.expected_fields(obj)
+        if message.body is not None and message.trans_id is not None:
+            expected["hvdm.message"] = [""]
+        fields, experts = shown[number]
+        got = {k: v for k, v in fields.items() if not k.startswith("hvdm.expert.")}
+        assert set(got) == set(expected), (number, set(got) ^ set(expected))
+        for key, values in expected.items():
+            assert len(got[key]) == len(values), (number, key, got[key], values)
+            for want, have in zip(values, got[key]):
+                assert tshark.same_value(want, have), (number, key, want, have)
+        tid = "-" if message.trans_id is None else message.trans_id
+        text = info_text(message)
+        want_info = f"{message.type_name} id={tid}" + (f" {text}" if text else "")
+        assert info[number][0] == want_info + (transaction_text(message) if converted else "")
+        raised = Counter(msg for _, msg in experts)
+        wanted = Counter(f.message for f in check(message) if _static(f))
+        assert raised == wanted, (number, raised, wanted)
+        assert all(expert_id in STATIC_IDS for expert_id, _ in experts), experts
+    return len(messages)
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["linux-qemu.pcapng", "windows-hyperv.pcapng", "faulty.pcapng", "linux-qemu-vmbus.pcapng"],
+)
+def test_shipped_captures_decode_the_same(plugin, name):
+    assert check_capture(plugin, CAPTURES / name) > 0
+
+
+def _random_message(rng: random.Random) -> bytes:
+    """A header of a random type and a body of random bytes, often of the right size."""
+    msg_type = rng.choice([*MESSAGE_LAYERS, rng.randrange(15, 0x10000)])
+    fixed = fixed_size(msg_type) or 8
+    body_len = fixed - 8 + 8 * rng.choice([0, 0, 1, 2, 3, 40])
+    body = bytes(rng.getrandbits(8) for _ in range(body_len))
+    if rng.random() < 0.5:
+        # Counts and sizes small enough to describe what is there.
+        body = bytearray(body)
+        for at in range(0, len(body), 4):
+            if rng.random() < 0.5:
+                body[at : at + 4] = rng.randrange(0, 6).to_bytes(4, "little")
+        body = bytes(body)
+    size = 8 + len(body) if rng.random() < 0.7 else rng.randrange(0, 0x10000)
+    data = msg_type.to_bytes(2, "little") + size.to_bytes(2, "little")
+    data += rng.getrandbits(32).to_bytes(4, "little") + body
+    roll = rng.random()
+    if roll < 0.15:
+        data = data[: rng.randrange(0, len(data) + 1)]
+    elif roll < 0.25:
+        data += bytes(rng.getrandbits(8) for _ in range(rng.randrange(1, 12)))
+    elif roll < 0.35:
+        data = bytes(VMBusDescriptor(trans_id=rng.getrandbits(64)) / data) + bytes(
+            rng.randrange(0, 3)
+        )
+    elif roll < 0.4:
+        data = bytes(VMBusDescriptor(len8=rng.randrange(0, 0x10000)) / data)
+    return data
+
+
+def _write_capture(path: Path, payloads: list[bytes], rng: random.Random) -> None:
+    frames = [
+        Frame(
+            index=n,
+            data=data,
+            time=1_700_000_000 + n / 1000,
+            direction=rng.choice([GUEST_TO_HOST, HOST_TO_GUEST, None]),
+        )
+        for n, data in enumerate(payloads, 1)
+    ]
+    with path.open("wb") as out:
+        write_frames(frames, out)
+
+
+@settings(
+    max_examples=4,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(seed=st.integers(0, 2**32 - 1))
+def test_random_and_malformed_messages_decode_the_same(plugin, tmp_path, seed):
+    rng = random.Random(seed)
+    capture = tmp_path / f"random-{seed}.pcapng"
+    _write_capture(capture, [_random_message(rng) for _ in range(300)], rng)
+    assert check_capture(plugin, capture) == 300
+
+
+def test_random_bytes_never_raise_a_lua_error(plugin, tmp_path):
+    rng = random.Random(14)
+    capture = tmp_path / "noise.pcapng"
+    payloads = [bytes(rng.getrandbits(8) for _ in range(rng.randrange(0, 64))) for _ in range(500)]
+    _write_capture(capture, payloads, rng)
+    shown = tshark.packets(plugin, capture)
+    assert len(shown) == 500
+
+
+def test_plugin_loads_in_tshark_without_messages(plugin):
+    result = subprocess.run(
+        [tshark.require_tshark(), "-X", f"lua_script:{plugin}", "-G", "fields"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    rows = [line.split("\t") for line in result.stdout.splitlines()]
+    names = {row[2] for row in rows if len(row) > 2 and row[0] == "F"}
+    assert {"hvdm.hdr.type", "hvdm.range_array.start_page", "hvdm.caps.hot_add"} <= names
+    assert "hvdm.transaction.kind" in names
