@@ -41,6 +41,7 @@ from dmdissect.layers import (
 )
 from dmdissect.layers.fields import BoundedPacketListField, SizedPacketListField
 from dmdissect.layers.layout import layout_of
+from dmdissect.layers.registry import PROTOCOL_FIELDS, ProtocolField, Slot
 from dmdissect.layers.phrases import PAGES_PER_MIB, All, Equals, Version, lua_value
 from dmdissect.layers.vmbus import VM_PKT_DATA_INBAND, VMBUS_PACKET_TYPES
 from dmdissect.sources.markers import MARKER_MAGIC
@@ -48,8 +49,9 @@ from dmdissect.views.fields import shows_hex
 from dmdissect.wireshark.experts import CHECKS, EXPERTS, TRANSACTION_FIELDS
 
 PROTOCOL = "hvdm"
-#: Masks Wireshark 4.0's Lua API takes as a plain number (a double).
-MAX_LUA_MASK = (1 << 53) - 1
+#: The widest mask Wireshark 4.0's Lua API applies: it takes a number and keeps
+#: 32 bits of it (64-bit masks came in 4.2, as UInt64).
+MAX_LUA_MASK = 0xFFFFFFFF
 _UINT_TYPES = {1: "uint8", 2: "uint16", 3: "uint24", 4: "uint32"}
 
 
@@ -91,7 +93,8 @@ class ProtoFieldSpec:
         elif self.kind == "framenum":
             args += ["base.NONE", "frametype.NONE", "nil", lua(self.blurb)]
         elif self.kind == "bool":
-            args += ["base.NONE", "nil", "nil", lua(self.blurb)]
+            display = "base.NONE" if self.base in (None, "NONE") else self.base
+            args += [display, "nil", str(self.mask) if self.mask else "nil", lua(self.blurb)]
         else:
             args.append(lua(self.blurb))
         return f"ProtoField.{self.kind}({', '.join(args)})"
@@ -117,35 +120,68 @@ class Generator:
 
     # --- one field -----------------------------------------------------------------
 
-    def _int(self, fld: Field, abbrev: str, size: int, bit: int | None, bits: int | None) -> dict:
-        base = "HEX" if shows_hex(fld, fld.name) else "DEC"
-        values = None
-        if isinstance(fld, EnumField) and fld.i2s and size <= 4:
-            values = tuple(sorted(fld.i2s.items()))
-        spec: dict[str, Any] = {"n": fld.name, "k": "int", "size": size}
-        if bit is None:
-            proto = ProtoFieldSpec(abbrev, fld.name, _uint_kind(size), base, values)
-            spec["add"] = "whole"
-        else:
+    def _slot(self, name: str, cls: type) -> tuple[ProtocolField, Slot]:
+        """The registry's entry for ``name`` and its slot in layer ``cls``."""
+        entry = PROTOCOL_FIELDS[name]
+        for _, slot in entry.slots:
+            if slot.layer == cls.__name__:
+                return entry, slot
+        raise KeyError(f"{name} has no slot in {cls.__name__}")
+
+    def _proto(
+        self, entry: ProtocolField, slot: Slot, length: int, mask: int | None, value: bool = False
+    ) -> Lua:
+        """The ProtoField of ``slot`` read from ``length`` bytes with ``mask`` (or a value)."""
+        label = entry.name.rsplit(".", 1)[-1]
+        if slot.ftype == "bool":
+            display = "NONE" if value or mask is None else str(8 * length)
+            return self.field(
+                ProtoFieldSpec(entry.abbrev, label, "bool", display, None, mask, entry.description)
+            )
+        values = tuple(sorted(slot.values.items())) if slot.values and length <= 4 else None
+        kind = ("uint32" if (slot.bits or 0) <= 32 else "uint64") if value else _uint_kind(length)
+        return self.field(
+            ProtoFieldSpec(
+                entry.abbrev, label, kind, slot.base.upper(), values, mask, entry.description
+            )
+        )
+
+    def _int(
+        self, cls: type, name: str, size: int, offset: int | None, bit: int | None, bits: int | None
+    ) -> dict:
+        """A number read from its storage group of ``size`` bytes at ``offset``.
+
+        The value is read from the group (as the layers dissect it); the tree
+        item uses the registry's storage unit and mask, which may span
+        neighbouring groups (the page range's 40/24-bit word).  A mask
+        Wireshark 4.0's Lua cannot take (beyond 32 bits) is narrowed to the
+        bytes the field covers, or else the value is given as read.
+        """
+        entry, slot = self._slot(name, cls)
+        spec: dict[str, Any] = {"n": name.rsplit(".", 1)[-1], "k": "int", "size": size}
+        if bit is not None:
             spec.update(bit=bit, bits=bits)
-            mask = ((1 << bits) - 1) << bit
-            low, high = bit // 8, (bit + bits - 1) // 8
-            sub_mask = ((1 << bits) - 1) << (bit - 8 * low)
-            if mask <= MAX_LUA_MASK:
-                proto = ProtoFieldSpec(abbrev, fld.name, _uint_kind(size), base, values, mask)
-                spec["add"] = "mask"
-            elif sub_mask <= MAX_LUA_MASK:
-                length = high - low + 1
-                whole = sub_mask == (1 << (8 * length)) - 1
-                proto = ProtoFieldSpec(
-                    abbrev, fld.name, _uint_kind(length), base, values, None if whole else sub_mask
-                )
-                spec.update(add="sub", sub_off=low, sub_len=length)
-            else:
-                kind = "uint32" if bits <= 32 else "uint64"
-                proto = ProtoFieldSpec(abbrev, fld.name, kind, base, values)
-                spec["add"] = "value"
-        spec["f"] = self.field(proto)
+        if slot.mask is None:
+            spec.update(add="whole", f=self._proto(entry, slot, size, None))
+            return spec
+        unit_off = 0 if slot.offset is None or offset is None else slot.offset - offset
+        if slot.mask <= MAX_LUA_MASK:
+            spec.update(add="unit", unit_off=unit_off, unit_size=slot.size)
+            spec["f"] = self._proto(entry, slot, slot.size, slot.mask)
+            if unit_off != 0 or slot.size != size:
+                own = None if bit is None else ((1 << bits) - 1) << bit
+                spec["fallback"] = self._proto(entry, slot, size, own)
+            return spec
+        width = slot.bits or 0
+        low, high = slot.shift // 8, (slot.shift + width - 1) // 8
+        length = high - low + 1
+        sub_mask = ((1 << width) - 1) << (slot.shift - 8 * low)
+        whole = sub_mask == (1 << (8 * length)) - 1
+        if whole or sub_mask <= MAX_LUA_MASK:
+            spec.update(add="sub", sub_off=unit_off + low, sub_len=length)
+            spec["f"] = self._proto(entry, slot, length, None if whole else sub_mask)
+            return spec
+        spec.update(add="value", f=self._proto(entry, slot, size, None, value=True))
         return spec
 
     def _none(self, abbrev: str, label: str) -> Lua:
@@ -153,8 +189,12 @@ class Generator:
 
     # --- one layer -------------------------------------------------------------------
 
-    def layer(self, cls: type, prefix: str) -> str:
-        """The plan of ``cls`` with its fields named ``prefix`` + name; its key."""
+    def layer(self, cls: type, prefix: str, base: int | None) -> str:
+        """The plan of ``cls`` with its fields named ``prefix`` + name; its key.
+
+        ``base`` is where the structure starts, counted as the registry counts
+        (from the message start; from the item start inside a list).
+        """
         key = f"{prefix}{cls.__name__}"
         if key in self.plans:
             return key
@@ -175,18 +215,20 @@ class Generator:
             spots = [s for s in layout.spots if s.group == group.index]
             first = group.fields[0]
             abbrev = f"{PROTOCOL}.{prefix}{first.name}"
+            here = None if base is None or spots[0].offset is None else base + spots[0].offset
             if isinstance(first, _BitField) or (
                 getattr(first, "fmt", None) in ("<B", "<H", "<I", "<Q")
                 and not isinstance(first, (PacketField, ConditionalField, MultipleTypeField))
             ):
+                at = None if base is None or spots[0].offset is None else base + spots[0].offset
                 specs = [
-                    self._int(s.field, f"{PROTOCOL}.{prefix}{s.name}", group.size, s.bit, s.bits)
+                    self._int(cls, f"{prefix}{s.name}", group.size, at, s.bit, s.bits)
                     for s in spots
                 ]
                 groups.append({"size": group.size, "fields": specs})
             elif isinstance(first, BoundedPacketListField):
                 count = count_of[first.name]
-                entry = self.layer(first.cls, f"{prefix}{first.name}.")
+                entry = self.layer(first.cls, f"{prefix}{first.name}.", 0)
                 spec = {
                     "n": first.name,
                     "k": "list",
@@ -206,7 +248,7 @@ class Generator:
                 groups.append({"fields": [spec]})
             elif isinstance(first, SizedPacketListField):
                 length = length_of[first.name]
-                entry = self.layer(first.cls, f"{prefix}{first.name}.")
+                entry = self.layer(first.cls, f"{prefix}{first.name}.", 0)
                 spec = {
                     "n": first.name,
                     "k": "sized",
@@ -224,7 +266,7 @@ class Generator:
                     "k": "optional",
                     "cond": first.cond,
                     "size": size,
-                    "layer": self.layer(inner.cls, f"{prefix}{first.name}."),
+                    "layer": self.layer(inner.cls, f"{prefix}{first.name}.", here),
                     "f": self._none(abbrev, first.name),
                 }
                 optional.append({"n": first.name, "size": size})
@@ -233,21 +275,21 @@ class Generator:
                 when = cls.variant_when[first.name]
                 cond = All(*(Equals(name, value) for name, value in when.items()))
                 choices = [
-                    {"cond": cond, "field": self._alternative(fld, abbrev, length_of)}
+                    {"cond": cond, "field": self._alternative(cls, prefix, fld, 0, length_of)}
                     for fld, _ in first.flds
                 ]
                 spec = {
                     "n": first.name,
                     "k": "choice",
                     "choices": choices,
-                    "otherwise": self._alternative(first.dflt, abbrev, length_of),
+                    "otherwise": self._alternative(cls, prefix, first.dflt, 1, length_of),
                 }
                 groups.append({"fields": [spec]})
             elif type(first) is PacketField:
                 spec = {
                     "n": first.name,
                     "k": "struct",
-                    "layer": self.layer(first.cls, f"{prefix}{first.name}."),
+                    "layer": self.layer(first.cls, f"{prefix}{first.name}.", here),
                     "f": self._none(abbrev, first.name),
                 }
                 groups.append({"size": group.size, "fields": [spec]})
@@ -265,7 +307,7 @@ class Generator:
             "reserved": [
                 {
                     "n": name,
-                    "layer": None if inner is None else self.layer(inner, f"{prefix}{name}."),
+                    "layer": None if inner is None else self._nested(cls, prefix, name, base),
                 }
                 for name, inner in _reserved_plan(cls)
             ],
@@ -279,33 +321,48 @@ class Generator:
                 "minor": template.minor,
                 "names": template.names,
                 "size": size,
-                "f_value": self.field(
-                    ProtoFieldSpec(f"{PROTOCOL}.{prefix}version", "version", "uint32", "HEX")
-                ),
+                "f_value": self._whole_value(f"{prefix}version"),
                 "f_name": self.field(ProtoFieldSpec(f"{PROTOCOL}.{prefix}name", "name", "string")),
             }
         self.plans[key] = plan
         return key
 
-    def _alternative(self, fld: Field, abbrev: str, length_of: dict) -> dict:
-        size = getattr(fld, "sz", None)
-        fmt = getattr(fld, "fmt", None)
-        if fmt in ("<B", "<H", "<I", "<Q"):
-            spec = self._int(fld, abbrev, size, None, None)
+    def _whole_value(self, name: str) -> Lua:
+        """The registry's union-as-one-number field (``version.version``)."""
+        entry = PROTOCOL_FIELDS[name]
+        slot = entry.slots[0][1]
+        return self._proto(entry, slot, slot.size, None)
+
+    def _nested(self, cls: type, prefix: str, name: str, base: int | None) -> str:
+        """The plan key of the structure field ``name`` of ``cls`` (already planned)."""
+        spot = next(s for s in layout_of(cls).spots if s.name == name)
+        here = None if base is None or spot.offset is None else base + spot.offset
+        inner = spot.field.fld if isinstance(spot.field, ConditionalField) else spot.field
+        return self.layer(inner.cls, f"{prefix}{name}.", here)
+
+    def _alternative(self, cls: type, prefix: str, fld: Field, index: int, length_of: dict) -> dict:
+        """One form of a field whose type depends on others (the registry's variants)."""
+        entry, choice = self._slot(prefix + fld.name, cls)
+        slot = choice.variants[index]
+        if slot.kind != "bytes":
+            spec: dict[str, Any] = {"n": fld.name, "k": "int", "size": slot.size, "add": "whole"}
+            spec["f"] = self._proto(entry, slot, slot.size, None)
             return spec
         return {
             "n": fld.name,
             "k": "bytes",
             "length": length_of[fld.name],
-            "f": self.field(ProtoFieldSpec(abbrev, fld.name, "bytes")),
+            "f": self.field(
+                ProtoFieldSpec(entry.abbrev, fld.name, "bytes", blurb=entry.description)
+            ),
         }
 
     # --- the whole plugin ------------------------------------------------------------------
 
     def lua(self) -> str:
-        header = self.layer(DMHeader, "hdr.")
-        vmbus = self.layer(VMBusDescriptor, "vmbus.")
-        messages = {t: self.layer(cls, "") for t, cls in MESSAGE_LAYERS.items()}
+        header = self.layer(DMHeader, "hdr.", 0)
+        vmbus = self.layer(VMBusDescriptor, "vmbus.", 0)
+        messages = {t: self.layer(cls, "", HEADER_SIZE) for t, cls in MESSAGE_LAYERS.items()}
         named = {
             "F_HDR": self._none(f"{PROTOCOL}.hdr", DMHeader().name),
             "F_VMBUS": self._none(f"{PROTOCOL}.vmbus", VMBusDescriptor().name),

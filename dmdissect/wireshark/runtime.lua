@@ -214,13 +214,25 @@ end
 
 local dissect_layer
 
-local function add_int(tree, spec, tvb, off, size, value)
+local function add_int(tree, spec, tvb, off, size, value, limit)
     if tree == nil then return end
     local mode = spec.add
-    if mode == "whole" or mode == "mask" then
+    if mode == "whole" then
         tree:add_le(spec.f, tvb:range(off, size))
+    elseif mode == "unit" then
+        local start = off + spec.unit_off
+        if spec.fallback ~= nil and (start < 0 or start + spec.unit_size > limit) then
+            tree:add_le(spec.fallback, tvb:range(off, size))
+        else
+            tree:add_le(spec.f, tvb:range(start, spec.unit_size))
+        end
     elseif mode == "sub" then
         tree:add_le(spec.f, tvb:range(off + spec.sub_off, spec.sub_len))
+    elseif type(value) == "number" and spec.bits == 1 then
+        tree:add_le(spec.f, tvb:range(off, size), value ~= 0)
+    elseif type(value) == "number" and spec.bits > 32 then
+        local high = math.floor(value / 2 ^ 32)
+        tree:add_le(spec.f, tvb:range(off, size), UInt64(value - high * 2 ^ 32, high))
     else
         tree:add_le(spec.f, tvb:range(off, size), value)
     end
@@ -276,7 +288,7 @@ dissect_layer = function(key, tvb, off, limit, tree, ctx)
                     v = unit
                 end
                 obj[spec.n] = v
-                add_int(tree, spec, tvb, off, group.size, v)
+                add_int(tree, spec, tvb, off, group.size, v, limit)
             end
             off = off + group.size
         elseif k == "struct" then
@@ -347,7 +359,7 @@ dissect_layer = function(key, tvb, off, limit, tree, ctx)
                 local v = read_unit(tvb, off, spec.size)
                 if is_u64(v) and spec.size * 8 <= 53 then v = v:tonumber() end
                 obj[spec.n] = v
-                add_int(tree, spec, tvb, off, spec.size, v)
+                add_int(tree, spec, tvb, off, spec.size, v, limit)
                 off = off + spec.size
             else
                 local n = math.max(0, math.min(tonum(obj[spec.length] or 0), limit - off))
