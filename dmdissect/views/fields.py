@@ -41,15 +41,6 @@ PAGE_COUNTS = {
 }
 
 
-#: Fields the tree shows in hex (with their decimal value beside it).
-HEX_SHOWN = {"start_page"}
-
-
-def shows_hex(fld: Field, name: str) -> bool:
-    """The tree shows this field's value in hex: a hex field, a flag set or an address."""
-    return isinstance(fld, FlagsField) or type(fld).__name__.startswith("X") or name in HEX_SHOWN
-
-
 @dataclass(slots=True)
 class Node:
     """One field: its JSON value, its display text and where it sits."""
@@ -103,7 +94,7 @@ def _scalar(fld: Field, pkt: Any, name: str, value: Any) -> Node:
             text = f"{value} pages ({mib(value)})"
         elif name == "data" and layer_of(pkt) is DMInfoEntry:
             text = f"{value} pages ({mib(value)})"
-        elif name in HEX_SHOWN:
+        elif name == "start_page":
             text = f"{value:#x} ({value})"
         elif name == "hot_add_alignment":
             text = f"{value} (2^{value} MiB = {1 << value} MiB)"

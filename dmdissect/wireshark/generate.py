@@ -19,7 +19,6 @@ from typing import Any
 
 from scapy.fields import (
     ConditionalField,
-    EnumField,
     Field,
     MultipleTypeField,
     PacketField,
@@ -41,11 +40,10 @@ from dmdissect.layers import (
 )
 from dmdissect.layers.fields import BoundedPacketListField, SizedPacketListField
 from dmdissect.layers.layout import layout_of
-from dmdissect.layers.registry import PROTOCOL_FIELDS, ProtocolField, Slot
 from dmdissect.layers.phrases import PAGES_PER_MIB, All, Equals, Version, lua_value
+from dmdissect.layers.registry import PROTOCOL_FIELDS, ProtocolField, Slot
 from dmdissect.layers.vmbus import VM_PKT_DATA_INBAND, VMBUS_PACKET_TYPES
 from dmdissect.sources.markers import MARKER_MAGIC
-from dmdissect.views.fields import shows_hex
 from dmdissect.wireshark.experts import CHECKS, EXPERTS, TRANSACTION_FIELDS
 
 PROTOCOL = "hvdm"
