@@ -11,6 +11,7 @@ import shutil
 import struct
 import subprocess
 import sys
+import zlib
 from pathlib import Path
 
 import pytest
@@ -226,7 +227,8 @@ def test_writer_pcapng_bytes_exactly(tmp_path):
         + b"\0\0\0\0"
     )
     idb_body = struct.pack("<HHI", 147, 0, 262144) + struct.pack("<HHBxxx", 9, 1, 9) + bytes(4)
-    comment = b"dmdissect origin: x:1"
+    body = b"origin=x:1\n"
+    comment = b"dmdissect/1 %08x\n" % zlib.crc32(body, zlib.crc32(STATUS)) + body
     epb_body = (
         struct.pack("<IIIII", 0, 0, 1_500_000_000, 48, 48)
         + STATUS
@@ -402,23 +404,38 @@ def test_tshark_opens_converted_file(tmp_path):
             "frame.time_epoch",
             "-e",
             "frame.p2p_dir",
-            "-e",
-            "frame.comment",
         ],
         capture_output=True,
         text=True,
     )
     assert result.returncode == 0
-    lines = result.stdout.splitlines()
-    origins = [f"dmdissect origin: {source}#{n}@{e[5]}" for n, e in enumerate(hand_pcapng()[1], 1)]
-    assert lines == [
-        f"16|1700000000.123456000|1|hello,{origins[0]}",
-        f"16|1700000005.000000000|0|{origins[1]}",
-        f"32|1700000005.000001000||{origins[2]}",
-        f"48|1700000002.000000000||a\\nb,{origins[3]}",
-        f"16|1700000003.500000000|0|big,{origins[4]}",
-        f"24|1700000004.000000000|1|{origins[5]}",
+    assert result.stdout.splitlines() == [
+        "16|1700000000.123456000|1",
+        "16|1700000005.000000000|0",
+        "32|1700000005.000001000|",
+        "48|1700000002.000000000|",
+        "16|1700000003.500000000|0",
+        "24|1700000004.000000000|1",
     ]
+    shown = subprocess.run(
+        [binary, "-r", str(out), "-T", "json", "--no-duplicate-keys", "-e", "frame.comment"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    comments = [
+        packet["_source"]["layers"].get("frame.comment", [])
+        for packet in __import__("json").loads(shown.stdout)
+    ]
+    frames = hand_pcapng()[1]
+    users = [["hello"], [], [], ["a\nb"], ["big"], []]
+    for n, (frame, user, texts) in enumerate(zip(frames, users, comments, strict=True), 1):
+        # The user's comments as they were, then one marker sealed for the packet's bytes.
+        assert texts[:-1] == user
+        first, body = texts[-1].split("\n", 1)
+        digest = zlib.crc32(body.encode(), zlib.crc32(frame[0]))
+        assert first == f"dmdissect/1 {digest:08x}"
+        assert f"origin={source}#{n}@{frame[5]}\n" in body
 
 
 @pytest.mark.parametrize("to", ["pcapng", "pcap"])

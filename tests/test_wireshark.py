@@ -18,18 +18,20 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from dmdissect.analysis.expert import check
+from dmdissect.cli.convert import convert
 from dmdissect.layers import MESSAGE_LAYERS, VMBusDescriptor, fixed_size
+from dmdissect.layers.registry import PROTOCOL_FIELDS
 from dmdissect.pipeline import messages_of
 from dmdissect.sources import open_frames
 from dmdissect.sources.frame import GUEST_TO_HOST, HOST_TO_GUEST, Frame
 from dmdissect.sources.writer import write_frames
 from dmdissect.views.jsonout import message_object
 from dmdissect.views.summary import info_text, transaction_text
-from dmdissect.layers.registry import PROTOCOL_FIELDS
 from dmdissect.wireshark.experts import STATIC_IDS, TRANSACTION_FIELDS
 from dmdissect.wireshark.generate import plugin_source
 from tests import tshark
@@ -62,6 +64,20 @@ def _static(finding) -> bool:
     return not NOT_STATIC.search(finding.message)
 
 
+def _noted(message, obj: dict) -> dict[str, list]:
+    """The generated fields the plugin reads from convert's marker."""
+    out: dict[str, list] = {"hvdm.origin": [message.frame.origin.split(" (from ", 1)[1][:-1]]}
+    link = obj.get("transaction")
+    if link and getattr(message.transaction, "label_for", None) is not None:
+        out["hvdm.transaction"] = [""]
+    if link:
+        out.setdefault("hvdm.transaction", [""])
+        for key, value in link.items():
+            if value is not None:
+                out[f"hvdm.transaction.{key}"] = [value]
+    return out
+
+
 def check_capture(plugin: Path, capture: Path, converted: bool = False) -> int:
     """Compare every frame of ``capture``; the number of frames compared.
 
@@ -78,8 +94,14 @@ def check_capture(plugin: Path, capture: Path, converted: bool = False) -> int:
         expected = tshark.expected_fields(obj)
         if message.body is not None and message.trans_id is not None:
             expected["hvdm.message"] = [""]
+        if converted:
+            expected.update(_noted(message, obj))
         fields, experts = shown[number]
-        got = {k: v for k, v in fields.items() if not k.startswith("hvdm.expert.")}
+        got = {
+            k: v
+            for k, v in fields.items()
+            if k != "hvdm.expert" and not k.startswith("hvdm.expert.")
+        }
         assert set(got) == set(expected), (number, set(got) ^ set(expected))
         for key, values in expected.items():
             assert len(got[key]) == len(values), (number, key, got[key], values)
@@ -90,9 +112,14 @@ def check_capture(plugin: Path, capture: Path, converted: bool = False) -> int:
         want_info = f"{message.type_name} id={tid}" + (f" {text}" if text else "")
         assert info[number][0] == want_info + (transaction_text(message) if converted else "")
         raised = Counter(msg for _, msg in experts)
-        wanted = Counter(f.message for f in check(message) if _static(f))
+        static = check(message)
+        wanted = Counter(f.message for f in static if _static(f))
+        if converted:
+            # convert noted every finding: the plugin shows them all, once.
+            wanted = Counter(f.message for f in message.findings)
         assert raised == wanted, (number, raised, wanted)
-        assert all(expert_id in STATIC_IDS for expert_id, _ in experts), experts
+        known = STATIC_IDS | ({"hvdm.other.error", "hvdm.other.warning", "hvdm.other.note"})
+        assert all(expert_id in known for expert_id, _ in experts), experts
     return len(messages)
 
 
@@ -159,6 +186,43 @@ def test_random_and_malformed_messages_decode_the_same(plugin, tmp_path, seed):
     capture = tmp_path / f"random-{seed}.pcapng"
     _write_capture(capture, [_random_message(rng) for _ in range(300)], rng)
     assert check_capture(plugin, capture) == 300
+
+
+@pytest.mark.parametrize("name", ["linux-qemu.pcapng", "faulty.pcapng", "windows-hyperv.pcapng"])
+def test_converted_captures_carry_the_transactions(plugin, tmp_path, name):
+    converted = tmp_path / name
+    result = CliRunner().invoke(convert, [str(CAPTURES / name), str(converted)])
+    assert result.exit_code == 0, result.output
+    assert check_capture(plugin, converted, converted=True) > 0
+
+
+#: Display filters that must select the same frames in tshark (hvdm.X) and in dmdissect.
+FILTERS = [
+    ('transaction.kind == "balloon"', lambda o: o["transaction"]["kind"] == "balloon"),
+    ("transaction.complete == 1", lambda o: o["transaction"].get("complete") is True),
+    ("transaction.request_frame == 11", lambda o: o["transaction"].get("request_frame") == 11),
+    ("hdr.type == 7", lambda o: o["hdr"]["type"] == 7),
+    ("range_count > 500", lambda o: (o.get("range_count") or 0) > 500),
+    (
+        "range_array.page_cnt == 512",
+        lambda o: any(r["page_cnt"] == 512 for r in o.get("range_array") or []),
+    ),
+    ("caps.hot_add == 1", lambda o: (o.get("caps") or {}).get("hot_add") == 1),
+    ('version.name == "WIN10"', lambda o: (o.get("version") or {}).get("name") == "WIN10"),
+    ('direction == "host->guest"', lambda o: o["direction"] == "host->guest"),
+    ("expert", lambda o: bool(o["expert"])),
+    ('expert.severity == "error"', lambda o: any(e["severity"] == "error" for e in o["expert"])),
+]
+
+
+@pytest.mark.parametrize("name", ["linux-qemu.pcapng", "faulty.pcapng"])
+def test_the_same_filters_select_the_same_frames(plugin, tmp_path, name):
+    converted = tmp_path / name
+    assert CliRunner().invoke(convert, [str(CAPTURES / name), str(converted)]).exit_code == 0
+    objects = [message_object(m) for m in _messages(converted)]
+    for text, wanted in FILTERS:
+        frames = [o["frame"] for o in objects if wanted(o)]
+        assert tshark.selected(plugin, converted, f"hvdm.{text}") == frames, text
 
 
 def test_random_bytes_never_raise_a_lua_error(plugin, tmp_path):

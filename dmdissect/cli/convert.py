@@ -26,7 +26,7 @@ from dmdissect.sources import FORMATS
 from dmdissect.sources.errors import TornInput
 from dmdissect.sources.frame import Frame
 from dmdissect.sources.output import output_file
-from dmdissect.sources.writer import OUTPUTS, RESOLUTIONS, write_frames
+from dmdissect.sources.writer import OUTPUTS, RESOLUTIONS, write_annotated
 
 
 @click.command()
@@ -97,12 +97,10 @@ def convert(
             hex_order=None if hex_order == "auto" else hex_order,
             progress=progress,
         )
-        frames = _reporting(frames)
-        if display_filter is not None:
-            frames = _matching(frames, display_filter)
+        records = _annotated(_reporting(frames), display_filter)
         with output_file(output_path) as handle:
             try:
-                write_frames(frames, handle, to=to, resolution=resolution)
+                write_annotated(records, handle, to=to, resolution=resolution)
             except TornInput as exc:
                 # Torn input: what was read is written (as editcap does), then the error.
                 stopped = str(exc)
@@ -119,12 +117,17 @@ def _reporting(frames):
         yield frame
 
 
-def _matching(frames, display_filter):
-    """The frames of the messages the filter keeps, dissected and tracked as read does."""
+def _annotated(frames, display_filter):
+    """Each frame with what the tracker knows of its message, for the Wireshark plugin.
+
+    With a filter, only the frames of the messages it keeps, dissected and
+    tracked as ``read`` does (the tracker still sees every message).
+    """
     from dmdissect.pipeline import messages_of
+    from dmdissect.views.capture_notes import notes
 
     for message in messages_of(frames, keep=display_filter):
-        yield message.frame
+        yield message.frame, notes(message)
 
 
 def _where(frame: Frame) -> str:

@@ -40,6 +40,7 @@ from collections.abc import Iterator
 from typing import BinaryIO
 
 from dmdissect.findings import Finding, Severity, error, warning
+from dmdissect.sources import markers
 from dmdissect.sources.errors import InputError, TornInput
 from dmdissect.sources.frame import FROM_CAPTURE, GUEST_TO_HOST, HOST_TO_GUEST, UNKNOWN, Frame
 
@@ -78,10 +79,10 @@ PCAPNG_SHB = b"\x0a\x0d\x0d\x0a"
 PCAPNG_BOM = {b"\x1a\x2b\x3c\x4d": ">", b"\x4d\x3c\x2b\x1a": "<"}
 
 BLOCK_IDB, BLOCK_PB, BLOCK_SPB, BLOCK_EPB = 1, 2, 3, 6
+#: Marker key of a finding the source of a converted capture made.
+SOURCE_FINDING = "source.finding"
 OPT_COMMENT, OPT_FLAGS = 1, 2
 IF_TSRESOL, IF_TSOFFSET = 9, 14
-ORIGIN_PREFIX = "dmdissect origin: "
-FINDING_PREFIX = "dmdissect "
 
 
 def linktype_text(linktype: int) -> str:
@@ -267,22 +268,27 @@ def _direction(flags: int) -> str | None:
 
 
 def _apply_packet_options(frame: Frame, options: list[tuple[int, bytes]], endian: str) -> None:
-    """Direction from the flags, comments into ``comment``; our own markers back in place.
+    """Direction from the flags, comments into ``comment``; our own marker back in place.
 
-    :mod:`dmdissect.sources.writer` stores a frame's origin and source findings as
-    comments with a ``dmdissect`` prefix; they return here to the origin and the
-    findings instead of the comment, so that a conversion round trip is lossless.
+    :mod:`dmdissect.sources.writer` stores a frame's origin and source findings in
+    a marker comment (:mod:`dmdissect.sources.markers`); a marker sealed for this
+    packet's bytes returns here to the origin and the findings, so that a
+    conversion round trip is lossless.  Any other comment, one that merely looks
+    like a marker included, stays a comment with its text.
     """
     comments = []
     for code, value in options:
         if code == OPT_COMMENT:
             text = value.decode("utf-8", errors="replace")
-            if text.startswith(ORIGIN_PREFIX):
-                frame.origin += f" (from {text[len(ORIGIN_PREFIX) :]})"
-            elif (restored := _finding_from_comment(text)) is not None:
-                frame.findings.append(restored)
-            else:
+            items = markers.decode(frame.data, text)
+            if items is None:
                 comments.append(text)
+                continue
+            for key, item in items:
+                if key == "origin":
+                    frame.origin += f" (from {item})"
+                elif key == SOURCE_FINDING and (restored := _finding_from_item(item)):
+                    frame.findings.append(restored)
         elif code == OPT_FLAGS:
             if len(value) != 4:
                 frame.findings.append(warning(f"packet flags option is {len(value)} bytes, not 4"))
@@ -295,11 +301,11 @@ def _apply_packet_options(frame: Frame, options: list[tuple[int, bytes]], endian
         frame.comment = "\n".join(comments)
 
 
-def _finding_from_comment(text: str) -> Finding | None:
-    if not text.startswith(FINDING_PREFIX):
-        return None
-    severity, sep, message = text[len(FINDING_PREFIX) :].partition(": ")
-    if not sep or severity not in {s.value for s in Severity}:
+def _finding_from_item(item: str) -> Finding | None:
+    """``severity id message`` as a finding (the id is kept once findings have ids)."""
+    severity, _, rest = item.partition(" ")
+    _, _, message = rest.partition(" ")
+    if severity not in {s.value for s in Severity}:
         return None
     return Finding(Severity(severity), message)
 

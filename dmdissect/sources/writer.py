@@ -10,14 +10,14 @@ and ``if_tsresol`` 6 or 9, then one Enhanced Packet Block a frame carrying:
 * ``epb_flags`` with the direction, when known: inbound (01) for
   ``guest->host``, outbound (10) for ``host->guest``, the mapping
   :mod:`dmdissect.sources.capture` reads back;
-* the frame's own comment as an ``opt_comment``;
-* an ``opt_comment`` ``dmdissect origin: <origin>`` naming where the bytes came
-  from (``dmesg.txt:17``), so Wireshark shows it;
-* one ``opt_comment`` ``dmdissect <severity>: <message>`` per finding the source
-  made (a broken hex line), so that converting does not hide it.
+* the frame's own comment as an ``opt_comment``, as it was;
+* one marker comment (:mod:`dmdissect.sources.markers`) holding where the bytes
+  came from (``origin=dmesg.txt:17``), each finding the source made (a broken
+  hex line) and whatever the caller adds (``convert`` adds what the
+  transaction tracker knows, for the Wireshark plugin).
 
-The reader turns the last two back into origin and findings.  Classic pcap has
-no place for any of this; it gets the bytes and times only.
+The reader turns the marker back into origin and source findings.  Classic
+pcap has no place for any of this; it gets the bytes and times only.
 
 Times: a frame without one gets a synthetic time, 1 microsecond after the
 frame written before it (0.0, the epoch, for a first frame), so that times
@@ -32,12 +32,14 @@ from __future__ import annotations
 
 import math
 import struct
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from decimal import ROUND_HALF_EVEN, Decimal
 from typing import BinaryIO
 
 from dmdissect import __version__
-from dmdissect.sources.capture import FINDING_PREFIX, ORIGIN_PREFIX
+from dmdissect.findings import Finding
+from dmdissect.sources import markers
+from dmdissect.sources.capture import SOURCE_FINDING
 from dmdissect.sources.frame import GUEST_TO_HOST, HOST_TO_GUEST, Frame
 
 LINKTYPE_USER0 = 147
@@ -89,13 +91,18 @@ class _Clock:
         return self.last
 
 
-def _comments(frame: Frame) -> list[str]:
+def finding_item(key: str, finding: Finding) -> tuple[str, str]:
+    """A finding as a marker item: ``severity id message`` (id ``-`` when it has none)."""
+    expert_id = getattr(finding, "id", None) or "-"
+    return key, f"{finding.severity.value} {expert_id} {finding.message}"
+
+
+def _comments(frame: Frame, items: Sequence[tuple[str, str]]) -> list[str]:
     out = [frame.comment] if frame.comment else []
-    if frame.origin:
-        out.append(ORIGIN_PREFIX + frame.origin)
-    out.extend(
-        f"{FINDING_PREFIX}{finding.severity.value}: {finding.message}" for finding in frame.findings
-    )
+    own = [("origin", frame.origin)] if frame.origin else []
+    own += [finding_item(SOURCE_FINDING, finding) for finding in frame.findings]
+    if own or items:
+        out.append(markers.encode(frame.data[:SNAPLEN], [*own, *items]))
     return out
 
 
@@ -109,8 +116,8 @@ def _pcapng_header(exponent: int) -> bytes:
     return shb + idb
 
 
-def _epb(frame: Frame, ticks: int, exponent: int) -> bytes:
-    options = b"".join(_option(1, text.encode("utf-8")) for text in _comments(frame))
+def _epb(frame: Frame, items: Sequence[tuple[str, str]], ticks: int, exponent: int) -> bytes:
+    options = b"".join(_option(1, text.encode("utf-8")) for text in _comments(frame, items))
     flags = _FLAGS.get(frame.direction or "")
     if flags is not None:
         options += _option(2, struct.pack("<I", flags))
@@ -124,7 +131,9 @@ def _epb(frame: Frame, ticks: int, exponent: int) -> bytes:
     return _block(6, body, options)
 
 
-def _pcap_record(frame: Frame, ticks: int, exponent: int) -> bytes:
+def _pcap_record(
+    frame: Frame, items: Sequence[tuple[str, str]], ticks: int, exponent: int
+) -> bytes:
     sec, frac = divmod(ticks, 10**exponent)
     if sec > 0xFFFFFFFF:
         sec, frac = 0xFFFFFFFF, 10**exponent - 1
@@ -140,6 +149,16 @@ def write_frames(
     ``resolution`` is ``us`` or ``ns``: the time unit of the file.  Frames are
     written as they come, so a long input never sits in memory.
     """
+    return write_annotated(((frame, ()) for frame in frames), out, to, resolution)
+
+
+def write_annotated(
+    records: Iterable[tuple[Frame, Sequence[tuple[str, str]]]],
+    out: BinaryIO,
+    to: str = "pcapng",
+    resolution: str = "us",
+) -> int:
+    """:func:`write_frames` for (frame, marker items) pairs: the items join the marker."""
     if to not in OUTPUTS:
         raise ValueError(f"unknown output format {to!r}; expected pcapng or pcap")
     exponent = RESOLUTIONS[resolution]
@@ -152,8 +171,8 @@ def write_frames(
         record = _pcap_record
     clock = _Clock(exponent)
     count = 0
-    for frame in frames:
-        out.write(record(frame, clock.ticks_of(frame), exponent))
+    for frame, items in records:
+        out.write(record(frame, items, clock.ticks_of(frame), exponent))
         count += 1
     out.flush()
     return count

@@ -375,7 +375,11 @@ class Generator:
                 ProtoFieldSpec(f"{PROTOCOL}.type_name", "type_name", "string")
             ),
             "F_TRANSACTION": self._none(f"{PROTOCOL}.transaction", "transaction"),
+            "F_EXPERT": self._none(f"{PROTOCOL}.expert", "expert"),
             "F_EXPERT_ID": self.field(ProtoFieldSpec(f"{PROTOCOL}.expert.id", "id", "string")),
+            "F_EXPERT_GROUP": self.field(
+                ProtoFieldSpec(f"{PROTOCOL}.expert.group", "group", "string")
+            ),
             "F_EXPERT_SEVERITY": self.field(
                 ProtoFieldSpec(f"{PROTOCOL}.expert.severity", "severity", "string")
             ),
@@ -417,7 +421,7 @@ class Generator:
         experts = "\n".join(
             f"EXPERTS[{lua(e.id)}] = {{e = ProtoExpert.new({lua(e.id)}, "
             f"{lua(e.summary)}, expert.group.{e.group}, expert.severity.{e.lua_severity}), "
-            f"severity = {lua(e.severity)}}}"
+            f"severity = {lua(e.severity)}, group = {lua(e.group.lower())}}}"
             for e in EXPERTS
         )
         by_severity = {e.severity: e.id for e in EXPERTS if e.id.startswith("hvdm.other.")}

@@ -563,7 +563,7 @@ local function read_marker(tvb)
                 local marker = { findings = {} }
                 for line in body:gmatch("[^\n]+") do
                     local key, value = line:match("^([^=]+)=(.*)$")
-                    if key == "finding" then
+                    if key == "finding" or key == "source.finding" then
                         local severity, id, message = value:match("^(%S+) (%S+) (.*)$")
                         if severity then
                             marker.findings[#marker.findings + 1] = { severity = severity, id = id, text = unescape(message) }
@@ -679,16 +679,30 @@ local function dissect(tvb, pinfo, tree)
             ttree:append_text(": " .. marker.label)
             label = " [" .. marker.label .. "]"
         end
+        -- The marker holds every finding dmdissect made; those raised above
+        -- from the bytes are not raised twice.
+        local raised = {}
+        for _, finding in ipairs(m.findings) do
+            raised[finding.text] = (raised[finding.text] or 0) + 1
+        end
         for _, finding in ipairs(marker.findings) do
-            m.findings[#m.findings + 1] = { id = finding.id, text = finding.text, severity = finding.severity }
+            if (raised[finding.text] or 0) > 0 then
+                raised[finding.text] = raised[finding.text] - 1
+            else
+                m.findings[#m.findings + 1] = { id = finding.id, text = finding.text, severity = finding.severity }
+            end
         end
     end
     for _, finding in ipairs(m.findings) do
         local def = EXPERTS[finding.id] or EXPERTS[BY_SEVERITY[finding.severity] or BY_SEVERITY.note]
-        root:add_proto_expert_info(def.e, finding.text)
-        root:add(F_EXPERT_ID, finding.id):set_generated()
-        root:add(F_EXPERT_SEVERITY, finding.severity or def.severity):set_generated()
-        root:add(F_EXPERT_MESSAGE, finding.text):set_generated()
+        local etree = root:add(F_EXPERT, tvb:range(0, 0))
+        etree:set_generated()
+        etree:append_text(": " .. finding.text)
+        etree:add_proto_expert_info(def.e, finding.text)
+        etree:add(F_EXPERT_ID, finding.id):set_generated()
+        etree:add(F_EXPERT_GROUP, def.group):set_generated()
+        etree:add(F_EXPERT_SEVERITY, finding.severity or def.severity):set_generated()
+        etree:add(F_EXPERT_MESSAGE, finding.text):set_generated()
     end
     local tid = "-"
     if m.trans_id ~= nil then tid = dec(m.trans_id) end

@@ -1,0 +1,45 @@
+"""What convert (and ``read -w``) note on each packet for Wireshark: the tracker's view.
+
+A capture file has no field for the transaction a message belongs to, its
+links or the findings only the sequence shows.  These become items of the
+packet's marker comment (:mod:`dmdissect.sources.markers`), under the field
+registry's names (``transaction.kind``, ``transaction.request_frame``, ...),
+plus the summary line's transaction text (``label``) and the findings.  The Wireshark plugin
+shows them as generated fields, so ``hvdm.transaction.kind == "balloon"``
+filters a converted capture; dmdissect itself recomputes them when it reads
+the capture, and ignores these.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from dmdissect.sources.writer import finding_item
+
+
+def _text(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def notes(message: Any) -> list[tuple[str, str]]:
+    """The marker items of one message: its transaction and its findings.
+
+    Every finding goes in (the source's are already in the marker): the plugin
+    raises those it computes from the bytes itself and adds the others (the
+    tracker's, and those that need more than the bytes) from here.
+    """
+    items: list[tuple[str, str]] = []
+    link = message.transaction
+    ref = getattr(link, "ref_for", None)
+    if ref is not None:
+        items += [
+            (f"transaction.{key}", _text(v)) for key, v in ref(message).items() if v is not None
+        ]
+    label = getattr(link, "label_for", None)
+    if label is not None:
+        items.append(("label", label(message)))
+    source = len(message.frame.findings)
+    items += [finding_item("finding", finding) for finding in message.findings[source:]]
+    return items
