@@ -24,6 +24,7 @@ from hypothesis import strategies as st
 
 from dmdissect.analysis.expert import check
 from dmdissect.cli.convert import convert
+from dmdissect.filter.compiler import compile_filter
 from dmdissect.layers import MESSAGE_LAYERS, VMBusDescriptor, fixed_size
 from dmdissect.layers.registry import PROTOCOL_FIELDS
 from dmdissect.pipeline import messages_of
@@ -208,21 +209,23 @@ FILTERS = [
         lambda o: any(r["page_cnt"] == 512 for r in o.get("range_array") or []),
     ),
     ("caps.hot_add == 1", lambda o: (o.get("caps") or {}).get("hot_add") == 1),
-    ('version.name == "WIN10"', lambda o: (o.get("version") or {}).get("name") == "WIN10"),
+    ("version.version == WIN10", lambda o: (o.get("version") or {}).get("name") == "WIN10"),
     ('direction == "host->guest"', lambda o: o["direction"] == "host->guest"),
     ("expert", lambda o: bool(o["expert"])),
     ('expert.severity == "error"', lambda o: any(e["severity"] == "error" for e in o["expert"])),
 ]
 
 
-@pytest.mark.parametrize("name", ["linux-qemu.pcapng", "faulty.pcapng"])
+@pytest.mark.parametrize("name", ["linux-qemu.pcapng", "faulty.pcapng", "linux-qemu-vmbus.pcapng"])
 def test_the_same_filters_select_the_same_frames(plugin, tmp_path, name):
     converted = tmp_path / name
     assert CliRunner().invoke(convert, [str(CAPTURES / name), str(converted)]).exit_code == 0
     objects = [message_object(m) for m in _messages(converted)]
     for text, wanted in FILTERS:
         frames = [o["frame"] for o in objects if wanted(o)]
-        assert tshark.selected(plugin, converted, f"hvdm.{text}") == frames, text
+        kept = messages_of(open_frames(str(converted)), keep=compile_filter(f"hvdm.{text}"))
+        assert [m.frame.index for m in kept] == frames, f"dmdissect -Y {text}"
+        assert tshark.selected(plugin, converted, f"hvdm.{text}") == frames, f"tshark -Y {text}"
 
 
 def test_random_bytes_never_raise_a_lua_error(plugin, tmp_path):

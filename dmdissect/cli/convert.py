@@ -124,10 +124,9 @@ def _annotated(frames, display_filter):
     tracked as ``read`` does (the tracker still sees every message).
     """
     from dmdissect.pipeline import messages_of
-    from dmdissect.views.capture_notes import notes
+    from dmdissect.views.capture_notes import annotated
 
-    for message in messages_of(frames, keep=display_filter):
-        yield message.frame, notes(message)
+    return annotated(messages_of(frames, keep=display_filter))
 
 
 def _where(frame: Frame) -> str:

@@ -12,6 +12,7 @@ the capture, and ignores these.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 from dmdissect.sources.writer import finding_item
@@ -43,3 +44,13 @@ def notes(message: Any) -> list[tuple[str, str]]:
     source = len(message.frame.findings)
     items += [finding_item("finding", finding) for finding in message.findings[source:]]
     return items
+
+
+def annotated(messages: Iterable[Any]) -> Iterator[tuple[Any, list[tuple[str, str]]]]:
+    """(frame, marker items) of each message: what ``write_annotated`` writes.
+
+    ``convert`` and ``read -w`` both write through this, so a capture written
+    by either carries the same notes.
+    """
+    for message in messages:
+        yield message.frame, notes(message)
