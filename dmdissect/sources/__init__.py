@@ -181,15 +181,16 @@ def read_frames(
                 f"{name} is not a pcap, pcapng or hex dump, nor Dynamic Memory "
                 f"messages back to back (--format raw reads it anyway)"
             )
-        if fmt == "hex" and not is_text(head):
-            raise InputError(f"{name} is binary data, not a hex dump")
         replay = io.BufferedReader(_Replay(head, source))
         frames = _reader(fmt, replay, name, linktype, hex_order)
         first = next(frames, None)
-        if first is None and detected and fmt == "hex":
-            raise InputError(
-                f"{name} holds no hex dump of a Dynamic Memory message (and is not a capture)"
-            )
+        if first is None and fmt == "hex":
+            if not detected and not is_text(head):
+                raise InputError(f"{name} is binary data, not a hex dump")
+            if detected:
+                raise InputError(
+                    f"{name} holds no hex dump of a Dynamic Memory message (and is not a capture)"
+                )
     except InputError:
         if owned:
             stream.close()

@@ -1,8 +1,9 @@
 """Which reader fits an input, told from its first bytes, never from its name.
 
 Captures announce themselves with magic numbers.  Text goes to the hex
-reader: every Dynamic Memory header holds a zero byte (its type is below
-256), so input without one cannot be raw messages.  Binary input that is no
+reader: every Dynamic Memory header holds a zero byte, and raw messages are
+full of them and of control characters, so text (even with a stray zero
+byte) cannot be raw messages.  Binary input that is no
 capture is taken for raw messages only when it starts like them (a known
 type and a sane size, followed by another such header or the end); anything
 else is not detected at all.  No Dynamic Memory message can be mistaken for a
@@ -23,8 +24,26 @@ HEAD_SIZE = 65536
 UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
 
 
+#: C0 controls that text logs do not hold (tab, newlines, form feed and ESC they do).
+_BINARY_CONTROLS = bytes(b for b in range(0x20) if b not in b"\0\t\n\v\f\r\x1b") + b"\x7f"
+#: At most one zero byte in this many is a stray one in a text log.
+TEXT_NUL_RATIO = 64
+
+
 def is_text(head: bytes) -> bool:
-    return b"\0" not in head or head.startswith(UTF16_BOMS)
+    """Whether ``head`` is text: UTF-16 with its mark, or bytes without the controls
+    that only binary data holds and with few zero bytes.
+
+    A log may carry a stray NUL (a torn write, a driver printing a buffer as a
+    string); that does not make it binary.  Raw messages are full of zero
+    bytes (every header holds one) and control characters, so they do not pass.
+    """
+    if head.startswith(UTF16_BOMS):
+        return True
+    nuls = head.count(0)
+    if nuls * TEXT_NUL_RATIO > len(head):
+        return False
+    return nuls == 0 or len(head.translate(None, _BINARY_CONTROLS)) == len(head)
 
 
 def decided(head: bytes) -> bool:

@@ -16,12 +16,14 @@ at once (:meth:`Framer.pause`).
 
 from __future__ import annotations
 
+import re
+
 from dmdissect.findings import Finding, error, note, warning
 from dmdissect.layers.header import plural
 from dmdissect.sources.frame import FROM_TEXT, UNKNOWN, Frame
 from dmdissect.sources.hex import formats
 from dmdissect.sources.hex.columns import BYTES, LE_WORDS, ascii_matches, is_hex
-from dmdissect.sources.hex.formats import BRACES, FRAMING, OFFSETS, REPEAT
+from dmdissect.sources.hex.formats import BRACES, FRAMING, OFFSETS, REPEAT, SIZE
 from dmdissect.sources.hex.message import PendingMessage
 from dmdissect.sources.hex.order import OrderChoice, choose_order, row_slices
 from dmdissect.sources.hex.preamble import find_direction, parse_preamble
@@ -34,8 +36,21 @@ from dmdissect.sources.hex.row import (
     XXD_PLAIN_ROW,
     Row,
 )
-from dmdissect.sources.hex.sizes import HEADER_SIZE, MAX_MESSAGE, SIZE_END, header_size
-from dmdissect.sources.hex.timestamps import MAX_DIGITS, overlong_time, prefix_time, without_times
+from dmdissect.sources.hex.sizes import (
+    HEADER_SIZE,
+    MAX_MESSAGE,
+    SIZE_END,
+    header_size,
+    split_records,
+)
+from dmdissect.sources.hex.timestamps import (
+    MAX_DIGITS,
+    leading_time,
+    overlong_time,
+    prefix_time,
+    without_times,
+)
+from dmdissect.sources.hex.tshark_tree import TsharkTree
 
 #: Foreign lines in a row that may come between two rows of a prefixed dump
 #: without offsets (another driver logging between print_hex_dump's lines).
@@ -59,6 +74,13 @@ def _least_offset(token: str, radixes: tuple[int, ...]) -> int:
     return min(values, default=0)
 
 
+_IO_LETTERS = ("I", "O", " ", "\t")
+_SAME_LINE_IO = re.compile(r"\s*[IO]\s+")
+
+#: Widths of pasted rows of spaced bytes without a prefix (blocks of 8 or 16 bytes).
+PASTE_ROWS = (8, *KERNEL_ROWS)
+
+
 class Framer:
     """Turns parsed lines into messages: boundaries, times, directions, findings."""
 
@@ -72,6 +94,7 @@ class Framer:
         self.noise_gap = False
         self.last_tcpdump: bytes | None = None
         self.foreign = 0
+        self.tree = TsharkTree()
         self.out: list[Frame] = []
 
     def feed(self, number: int, text: str | None) -> list[Frame]:
@@ -83,11 +106,33 @@ class Framer:
             self._blank()
         else:
             row = formats.parse_line(text)
-            if row is None:
+            if text[:1] in _IO_LETTERS and (same := self._same_line_io(text)) is not None:
+                self.preamble, text = same
+                row = formats.parse_line(text)
+            if row is None or (self.tree.open and FRAMING[row.family] in (SIZE, BRACES)):
                 self._noise(text)
             else:
                 self._row(row, number, text)
         return self.out
+
+    @staticmethod
+    def _same_line_io(text: str) -> tuple[str, str] | None:
+        """text2pcap's direction on the dump's first line (``I 0000 05 00 ...``,
+        ``O 2026-11-27 12:00:03.5 000000 ...``): the direction and time, and the row.
+
+        Only a row with an offset of 0 after the letter counts, as text2pcap
+        reads it: the letter starts a packet.
+        """
+        m = _SAME_LINE_IO.match(text)
+        if m is None:
+            return None
+        rest = text[m.end() :]
+        stamp = leading_time(rest)
+        body = rest[stamp[1] :].lstrip() if stamp else rest
+        row = formats.parse_line(body)
+        if row is None or FRAMING[row.family] != OFFSETS or not _zero(row.offset_token or "1"):
+            return None
+        return text[: len(text) - len(body)], body
 
     def pause(self) -> list[Frame]:
         """The input has nothing more for now: hand out the pending message if it is
@@ -131,6 +176,8 @@ class Framer:
         p = self.pending
         if p is not None and p.brace:
             return
+        if text is not None:
+            self.tree.watch(text)
         self.noise_gap = True
         self.preamble = text
         if p is None:
@@ -215,7 +262,7 @@ class Framer:
         if p.star_line is not None:
             p.fill_to(value, number)
         elif value > p.seen:
-            p.findings.append(
+            p.flag(
                 error(
                     f"line {number}: the offset jumps from {p.seen:#x} to {value:#x}: "
                     f"{plural(value - p.seen, 'byte')} {'is' if value - p.seen == 1 else 'are'} "
@@ -223,9 +270,7 @@ class Framer:
                 )
             )
         elif value < p.seen:
-            p.findings.append(
-                warning(f"line {number}: the offset goes back from {p.seen:#x} to {value:#x}")
-            )
+            p.flag(warning(f"line {number}: the offset goes back from {p.seen:#x} to {value:#x}"))
         p.seen = value
         p.add(row, number)
 
@@ -247,7 +292,7 @@ class Framer:
         if p.star_line is not None:
             p.fill_to(value, number)
         elif value > p.seen:
-            p.findings.append(
+            p.flag(
                 error(
                     f"line {number}: the dump ends at offset {value:#x} but only {p.seen} "
                     "bytes were printed"
@@ -256,7 +301,7 @@ class Framer:
         elif value < p.seen:
             word = max(len(t) // 2 for r in p.rows for t in r.tokens)
             if p.seen - value >= word:
-                p.findings.append(
+                p.flag(
                     warning(
                         f"line {number}: the dump ends at offset {value:#x} but {p.seen} bytes "
                         "were printed; the extra bytes are dropped"
@@ -310,15 +355,23 @@ class Framer:
             return True
         if address is not None and address == p.next_address:
             return True
+        if row.nbytes > p.last_nbytes:
+            return False  # rows after the first are never wider
         size = self._size(p)
         if size is not None and size >= HEADER_SIZE:
-            return p.stored < size or self._xxd_p_goes_on(p, size)
+            return (p.stored < size and self._wrapped(p)) or self._xxd_p_goes_on(p, size)
         return self._wrapped(p)
 
     def _wrapped(self, p: PendingMessage) -> bool:
-        """Whether the last row has a width at which its tool wraps lines."""
+        """Whether the last row is a full row of its tool, so the dump may go on.
+
+        A tool wraps its lines at a fixed width and prints a shorter row only
+        at the end; a line that is not a full row cannot be continued,
+        whatever the header's size asks for (a lying ``size`` 65535 must not
+        swallow the messages after it).
+        """
         last = p.last_row
-        return last is not None and last.nbytes in self._wrap_widths(p, last)
+        return last is not None and (last.more or last.nbytes in self._wrap_widths(p, last))
 
     def _xxd_p_goes_on(self, p: PendingMessage, size: int) -> bool:
         """xxd -p wraps at 30 bytes whatever the header says: a full 30-byte line
@@ -336,7 +389,11 @@ class Framer:
         """Whether the header's size asks for bytes the message does not have yet."""
         size = self._size(p)
         return (
-            p.overflow_line is None and size is not None and size >= HEADER_SIZE and p.stored < size
+            p.overflow_line is None
+            and size is not None
+            and size >= HEADER_SIZE
+            and p.stored < size
+            and self._wrapped(p)
         )
 
     def _size_reached(self, p: PendingMessage) -> bool:
@@ -376,7 +433,9 @@ class Framer:
         if p.family == COLON or last.ascii is not None or p.key:
             return KERNEL_ROWS
         if p.family == PLAIN and len(last.tokens) == 1:
-            return (XXD_PLAIN_ROW,)
+            return (XXD_PLAIN_ROW, *KERNEL_ROWS)
+        if p.family == PLAIN:
+            return PASTE_ROWS
         return ()
 
     def _size(self, p: PendingMessage) -> int | None:
@@ -449,16 +508,20 @@ class Framer:
         )
         message.time = prefix_time(row.prefix) if row.prefix else None
         if message.time is None and row.prefix and (stamp := overlong_time(row.prefix)):
-            message.findings.append(
+            message.flag(
                 warning(
                     f"line {number}: the timestamp {stamp} has more digits than a time may "
                     f"have ({MAX_DIGITS}); the message has no time from it"
                 )
             )
+        tree_time, tree_direction = self.tree.close() if offset_mode else (None, None)
         if message.time is None:
-            message.time = time
+            message.time = time if time is not None else tree_time
         message.direction = (
-            find_direction(row.prefix) or find_direction(row.comment or "") or direction
+            find_direction(row.prefix)
+            or find_direction(row.comment or "")
+            or direction
+            or tree_direction
         )
         message.comment = row.comment
         self.pending = message
@@ -468,9 +531,7 @@ class Framer:
         p, self.pending = self.pending, None
         if p is None:
             return
-        frame = self._finish(p)
-        if frame is not None:
-            self.out.append(frame)
+        self.out.extend(self._finish(p))
 
     def _spare_by_size(self, p: PendingMessage) -> None:
         """Spare groups of the last row are bytes when no offset followed the row
@@ -486,10 +547,12 @@ class Framer:
         ):
             p.take_spare(p.seen + last.spare_bytes)
 
-    def _finish(self, p: PendingMessage) -> Frame | None:
+    def _finish(self, p: PendingMessage) -> list[Frame]:
         self._spare_by_size(p)
+        findings = p.line_findings()
+        whole = not findings and not p.base and not p.brace
         if p.star_line is not None:
-            p.findings.append(
+            findings.append(
                 warning(
                     f"line {p.star_line}: '*' is not followed by an offset: the repeated bytes "
                     "are missing"
@@ -499,7 +562,7 @@ class Framer:
         full = p.assemble(choice.order)
         data = full[:MAX_MESSAGE]
         if len(full) > MAX_MESSAGE or p.overflow_line is not None:
-            p.findings.append(
+            findings.append(
                 error(
                     f"line {p.overflow_line}: the dump goes on past {MAX_MESSAGE} bytes, more than "
                     f"any message can hold: the message is cut there and lines up to "
@@ -507,21 +570,51 @@ class Framer:
                 )
             )
         if not data:
-            return None
-        p.findings.extend(self._order_findings(p, choice, data))
-        p.findings.extend(_ascii_findings(p, full))
+            return []
+        whole = whole and not findings
+        findings.extend(self._order_findings(p, choice, data))
+        findings.extend(_ascii_findings(p, full))
         if self._duplicate(p, data):
-            return None
+            return []
+        pieces = split_records(data) if whole else None
+        if pieces is None:
+            return [self._frame(p, data, p.line, findings, p.direction)]
+        frames = []
+        for number, (start, piece) in enumerate(pieces, 1):
+            split = note(
+                f"message {number} of {len(pieces)} in the dump starting at line "
+                f"{p.line}, split by their header's size as raw input is"
+            )
+            first = number == 1
+            frames.append(
+                self._frame(
+                    p,
+                    piece,
+                    p.line_of(start),
+                    [*findings, split] if first else [split],
+                    p.direction if first else None,
+                )
+            )
+        return frames
+
+    def _frame(
+        self,
+        p: PendingMessage,
+        data: bytes,
+        line: int,
+        findings: list[Finding],
+        direction: str | None,
+    ) -> Frame:
         self.index += 1
         return Frame(
             self.index,
             data,
             time=p.time,
-            direction=p.direction,
-            direction_source=FROM_TEXT if p.direction else UNKNOWN,
-            origin=f"{self.name}:{p.line}",
+            direction=direction,
+            direction_source=FROM_TEXT if direction else UNKNOWN,
+            origin=f"{self.name}:{line}",
             comment=p.comment,
-            findings=p.findings,
+            findings=findings,
         )
 
     def _order_findings(self, p: PendingMessage, choice: OrderChoice, data: bytes) -> list[Finding]:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 
 from dmdissect.sources.hex.columns import BYTES, column_shows, is_hex
+from dmdissect.sources.hex.row import Problems
 
 TWO_PLUS_SPACES = re.compile(r"[ \t]{2,}")
 THREE_PLUS_SPACES = re.compile(r"[ \t]{3,}")
@@ -34,9 +35,9 @@ def wide_groups_are_bytes(tokens: list[str]) -> dict:
     return {}
 
 
-def group_problems(tokens: list[str]) -> list[str]:
+def group_problems(tokens: list[str]) -> Problems:
     """What is wrong with a row of groups: odd digit counts, groups of the wrong width."""
-    problems = []
+    problems = Problems()
     width = len(tokens[0])
     for i, token in enumerate(tokens):
         last = i == len(tokens) - 1

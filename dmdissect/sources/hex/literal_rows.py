@@ -6,11 +6,12 @@ import re
 
 from dmdissect.sources.hex.columns import is_hex
 from dmdissect.sources.hex.plain_rows import plain_row
-from dmdissect.sources.hex.row import CARRAY, PYREPR, Row
+from dmdissect.sources.hex.row import CARRAY, PYREPR, Problems, Row
 
 # --- Python bytes reprs --------------------------------------------------------------
 
 _BYTES_LITERAL_START = re.compile(r"(?<![\w'\"])[bB](['\"])")
+_SPACES = re.compile(r"\s*")
 
 _SIMPLE_ESCAPES = {
     "\\": 0x5C,
@@ -52,7 +53,7 @@ def _read_bytes_literal(line: str, start: int, quote: str) -> tuple[bytes, int, 
     problem, when it holds ``\\x`` escapes (a torn paste); otherwise it is
     prose (``it's b'cause``) and None."""
     out = bytearray()
-    problems: list[str] = []
+    problems = Problems()
     escapes = 0
     i = start
     while i < len(line):
@@ -73,7 +74,8 @@ def _read_bytes_literal(line: str, start: int, quote: str) -> tuple[bytes, int, 
         i += 1
     if not escapes:
         return None
-    return bytes(out), i, problems + ["the bytes literal is cut off before its closing quote"]
+    problems.append("the bytes literal is cut off before its closing quote")
+    return bytes(out), i, problems
 
 
 def parse_pyrepr(line: str) -> Row | None:
@@ -85,27 +87,25 @@ def parse_pyrepr(line: str) -> Row | None:
     m = _BYTES_LITERAL_START.search(line)
     if m is None:
         return None
-    data, problems = b"", []
+    data, problems = bytearray(), Problems()
     while m is not None:
         literal = _read_bytes_literal(line, m.end(), m.group(1))
         if literal is None:
             break
         data += literal[0]
         problems += literal[2]
-        end = literal[1]
-        m = _BYTES_LITERAL_START.match(line, end + len(line[end:]) - len(line[end:].lstrip()))
+        m = _BYTES_LITERAL_START.match(line, _SPACES.match(line, literal[1]).end())
     if not data:
         return None
     first = _BYTES_LITERAL_START.search(line)
     plain = plain_row(line)
     if plain is not None and plain.ascii is not None:
         return None  # an ASCII column that reads B"...": the line is a dump row
-    return Row(PYREPR, raw=data, prefix=line[: first.start()], problems=tuple(problems))
+    return Row(PYREPR, raw=bytes(data), prefix=line[: first.start()], problems=problems.final())
 
 
 # --- C arrays: 0x07, 0x00, ... --------------------------------------------------------
 
-_C_COMMENT = re.compile(r"/\*.*?\*/|//.*$")
 
 _C_TOKEN = re.compile(r"0[xX]([0-9a-fA-F]+)[uUlL]*")
 
@@ -113,6 +113,43 @@ _C_SEPARATOR = re.compile(r"^[\s,]*$")
 
 #: A line that opens an array: ``unsigned char msg[] = {``, ``msg = bytes([``, ``{``.
 _C_OPENER = re.compile(r"(?:[A-Za-z_][\w \t*\[\]]*=\s*(?:[A-Za-z_][\w.]*\s*\(\s*)?)?[{\[]")
+
+
+def _strip_comments(line: str) -> str:
+    """``line`` without its ``/* ... */`` and ``// ...`` comments, in one pass.
+
+    An unclosed ``/*`` stays as text (and so the line is no array row).  Once
+    a ``*/`` has been looked for in vain, none is looked for again, which
+    keeps a line of many unclosed comments linear.
+    """
+    out = []
+    pos = 0
+    unclosed = False
+    while (i := line.find("/", pos)) >= 0 and i + 1 < len(line):
+        after = line[i + 1]
+        if after == "/":
+            out.append(line[pos:i])
+            return "".join(out)
+        if after == "*" and not unclosed:
+            end = line.find("*/", i + 2)
+            if end >= 0:
+                out.append(line[pos:i])
+                pos = end + 2
+                continue
+            unclosed = True
+        out.append(line[pos : i + 1])
+        pos = i + 1
+    out.append(line[pos:])
+    return "".join(out)
+
+
+def _only_closers(body: str) -> bool:
+    """Whether ``body`` is closing brackets then separators (``}``, ``]);``, ``},``):
+    one or more of ``}])``, then any of ``;,)``."""
+    if not body or body[0] not in "}])":
+        return False
+    last = max(body.rfind("}"), body.rfind("]"))
+    return not body[: last + 1].strip("}])") and not body[last + 1 :].strip(";,)")
 
 
 def _c_byte(digits: str) -> tuple[bytes, str | None]:
@@ -123,18 +160,18 @@ def _c_byte(digits: str) -> tuple[bytes, str | None]:
 
 def parse_carray(line: str) -> Row | None:
     """A line of ``0x..`` bytes, optionally opening or closing a ``{...}`` / ``[...]`` block."""
-    body = _C_COMMENT.sub("", line).strip()
+    body = _strip_comments(line).strip()
     first = _C_TOKEN.search(body)
     if first is None:
         opens = bool(_C_OPENER.fullmatch(body))
-        closes = bool(re.fullmatch(r"[}\])]+[;,)]*", body))
+        closes = _only_closers(body)
         return Row(CARRAY, raw=b"", opens=opens, closes=closes) if opens or closes else None
     head = body[: first.start()]
     opens = bool(head) and head.rstrip()[-1:] in ("{", "[")
     if head.strip() and not opens:
         return None
     tokens = list(_C_TOKEN.finditer(body))
-    out, problems, pos = bytearray(), [], first.start()
+    out, problems, pos = bytearray(), Problems(), first.start()
     for m in tokens:
         if not _C_SEPARATOR.match(body[pos : m.start()]):
             return None
@@ -147,4 +184,11 @@ def parse_carray(line: str) -> Row | None:
     closes = bool(re.match(r"^,?\s*[}\]]", tail))
     if not re.fullmatch(r"[\s,;)}\]]*", tail):
         return None
-    return Row(CARRAY, raw=bytes(out), opens=opens, closes=closes, problems=tuple(problems))
+    return Row(
+        CARRAY,
+        raw=bytes(out),
+        opens=opens,
+        closes=closes,
+        problems=problems.final(),
+        more=not closes and tail.endswith(","),
+    )

@@ -13,6 +13,9 @@ from dmdissect.findings import Finding, warning
 from dmdissect.sources.hex.row import KERNEL_ROWS, Row
 from dmdissect.sources.hex.sizes import MAX_MESSAGE
 
+#: The most findings the lines of one message give; the rest are counted.
+MAX_LINE_FINDINGS = 16
+
 
 @dataclass(slots=True)
 class Repeat:
@@ -36,7 +39,9 @@ class PendingMessage:
     offset_mode: bool
     context_order: str
     parts: list = field(default_factory=list)
+    part_lines: list[int] = field(default_factory=list)
     findings: list[Finding] = field(default_factory=list)
+    unshown: int = 0
     base: int = 0
     seen: int = 0
     stored: int = 0
@@ -72,6 +77,25 @@ class PendingMessage:
                 return part
         return None
 
+    def flag(self, finding: Finding) -> None:
+        """Note what is wrong on one line; past :data:`MAX_LINE_FINDINGS` only counted,
+        so a dump broken on every line costs no more memory than a short one."""
+        if len(self.findings) < MAX_LINE_FINDINGS:
+            self.findings.append(finding)
+        else:
+            self.unshown += 1
+
+    def line_findings(self) -> list[Finding]:
+        """The findings of the dump's lines, with the count of those not kept."""
+        if not self.unshown:
+            return self.findings
+        return self.findings + [
+            warning(
+                f"{self.unshown} more problems on later lines of this dump are not listed "
+                f"(the first {MAX_LINE_FINDINGS} are)"
+            )
+        ]
+
     def add(self, row: Row, line: int) -> None:
         """Append a row; past MAX_MESSAGE rows are only counted (offsets still track)."""
         self.last_line = line
@@ -79,12 +103,16 @@ class PendingMessage:
         self.gap_after = False
         if self.overflow_line is not None:
             return
+        for problem in row.problems:
+            self.flag(warning(f"line {line}: {problem}"))
+        if row.nbytes == 0 and self.parts:
+            return  # a line of only broken groups: its problems are all it gives
         self.nrows += 1
         self.row_width = max(self.row_width, self.last_nbytes)
         self.last_nbytes = row.nbytes
         self.parts.append(row)
+        self.part_lines.append(line)
         self.stored += row.nbytes
-        self.findings.extend(warning(f"line {line}: {p}") for p in row.problems)
         if self.stored > MAX_MESSAGE:
             self.overflow_line = line
 
@@ -129,14 +157,14 @@ class PendingMessage:
         source = self.last_row
         count = offset - self.seen
         if source is None or source.nbytes == 0 or count <= 0:
-            self.findings.append(
+            self.flag(
                 warning(
                     f"line {star}: '*' is followed by offset {offset:#x}, which repeats nothing"
                 )
             )
             return
         if count % source.nbytes:
-            self.findings.append(
+            self.flag(
                 warning(
                     f"line {line}: {count} repeated bytes are not a whole number of "
                     f"{source.nbytes}-byte lines"
@@ -147,6 +175,7 @@ class PendingMessage:
             return
         kept = min(count, MAX_MESSAGE + 1 - self.stored)
         self.parts.append(Repeat(source, kept))
+        self.part_lines.append(line)
         self.stored += kept
         if self.stored > MAX_MESSAGE:
             self.overflow_line = line
@@ -182,6 +211,15 @@ class PendingMessage:
                 return radix
         padded = [(self.seen - v, r) for r, v in values.items() if 0 <= self.seen - v < word]
         return min(padded)[1] if padded else 16
+
+    def line_of(self, offset: int) -> int:
+        """The line that holds the byte at ``offset`` of the assembled message."""
+        pos = 0
+        for part, line in zip(self.parts, self.part_lines):
+            pos += part.nbytes
+            if pos > offset:
+                return line
+        return self.last_line
 
     def assemble(self, order: str) -> bytes:
         out = bytearray()

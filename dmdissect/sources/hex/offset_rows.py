@@ -45,7 +45,7 @@ def parse_tcpdump(line: str) -> Row | None:
         ascii=ascii,
         order=BYTES,
         fixed=True,
-        problems=tuple(problems),
+        problems=problems.final(),
     )
 
 
@@ -188,7 +188,7 @@ def parse_tool(line: str) -> Row | None:
         order=_tool_order(style, width),
         spare=spare,
         loose=style == "single",
-        problems=tuple(group_problems(tokens)),
+        problems=group_problems(tokens).final(),
     )
 
 
@@ -212,7 +212,7 @@ def parse_colon(line: str) -> Row | None:
             offset_token=m.group("off"),
             prefix=line[: m.start()],
             ascii=ascii,
-            problems=tuple(problems),
+            problems=problems.final(),
             **wide_groups_are_bytes(tokens),
         )
     return None

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 
 from dmdissect.sources.hex.columns import BYTES, LE_WORDS, ascii_matches
 from dmdissect.sources.hex.row import Row
-from dmdissect.sources.hex.sizes import HEADER_SIZE, header_size
+from dmdissect.sources.hex.sizes import HEADER_SIZE, header_size, split_records
 
 if TYPE_CHECKING:
     from dmdissect.sources.hex.message import PendingMessage
@@ -60,7 +60,11 @@ def _ascii_votes(message: PendingMessage) -> dict[str, int]:
 
 
 def _header_fits(data: bytes) -> bool:
-    return len(data) >= HEADER_SIZE and header_size(data) == len(data)
+    """Whether the header's size counts the bytes, or the sizes of messages back to
+    back lead exactly to the end."""
+    if len(data) < HEADER_SIZE:
+        return False
+    return header_size(data) == len(data) or split_records(data) is not None
 
 
 def choose_order(message: PendingMessage, override: str | None, final: bool) -> OrderChoice:

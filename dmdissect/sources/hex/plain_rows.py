@@ -15,7 +15,7 @@ from dmdissect.sources.hex.groups import (
     wide_groups_are_bytes,
 )
 from dmdissect.sources.hex.offset_rows import BARE_OFFSET
-from dmdissect.sources.hex.row import PLAIN, Row
+from dmdissect.sources.hex.row import PLAIN, Problems, Row
 
 _SEPARATED = re.compile(
     r"^[0-9a-fA-F]{1,2}(?P<sep>[:\-,]|, )[0-9a-fA-F]{1,2}((?P=sep)[0-9a-fA-F]{1,2})*$"
@@ -24,13 +24,13 @@ _SEPARATED = re.compile(
 _PLAIN_START = re.compile(r"(?:^|(?<=[\s:=]))(?=[0-9a-fA-F])")
 
 
-def _odd_problems(tokens: list[str], width: int) -> list[str] | None:
+def _odd_problems(tokens: list[str], width: int) -> Problems | None:
     """Problems of a separated row, or None when a group is too wide to be a byte group.
 
     A group one digit short is a broken line (kept, with a finding); any
     other width mismatch means the text is not a dump.
     """
-    problems = []
+    problems = Problems()
     for i, token in enumerate(tokens):
         if len(token) == width or (
             i == len(tokens) - 1 and len(token) < width and len(token) % 2 == 0
@@ -83,7 +83,7 @@ def _plain_area(area: str) -> tuple[list[str], str | None, list[str]] | None:
     ASCII column that matches them.
     """
     if is_hex(area):
-        problems = []
+        problems = Problems()
         if len(area) % 2:
             problems.append(f"odd number of hex digits ({len(area)}); the last digit is dropped")
         return [area], None, problems
@@ -139,7 +139,7 @@ def plain_row(line: str) -> Row | None:
             prefix=line[: m.start()],
             ascii=ascii,
             offset_token=tokens[0] if bare else None,
-            problems=tuple(problems),
+            problems=problems.final(),
             bare=bare,
             **wide_groups_are_bytes(tokens),
         )

@@ -32,7 +32,8 @@ class Row:
     all (:meth:`take_spare`).  ``loose`` marks an offset that may as well be
     a label (text2pcap's one-space form: ``1234 07 00 ...``), which only an
     offset of 0 or the next offset of a dump confirms (the framer then reads
-    the line as a labelled plain row instead).
+    the line as a labelled plain row instead).  ``more`` marks a row that says
+    it goes on (a C array row ending with a comma).
     """
 
     family: str
@@ -51,6 +52,7 @@ class Row:
     comment: str | None = None
     spare: tuple[str, ...] = ()
     loose: bool = False
+    more: bool = False
     nbytes: int = field(init=False)
 
     def __post_init__(self) -> None:
@@ -75,6 +77,38 @@ class Row:
         self.tokens += self.spare
         self.nbytes += self.spare_bytes
         self.spare, self.ascii = (), None
+
+
+#: The most problems one line reports; a line of a million broken groups says so a
+#: few times and counts the rest.
+MAX_LINE_PROBLEMS = 8
+
+
+class Problems(list):
+    """What is wrong in one line, at most :data:`MAX_LINE_PROBLEMS` of them; the
+    rest are only counted, so that a long broken line costs no more memory than
+    a short one."""
+
+    more = 0
+
+    def append(self, text: str) -> None:
+        if len(self) < MAX_LINE_PROBLEMS:
+            super().append(text)
+        else:
+            self.more += 1
+
+    def extend(self, texts) -> None:
+        for text in texts:
+            self.append(text)
+
+    def __iadd__(self, texts):
+        self.extend(texts)
+        return self
+
+    def final(self) -> tuple[str, ...]:
+        """The problems as a Row holds them, the count of the rest last."""
+        rest = (f"{self.more} more problems on this line",) if self.more else ()
+        return tuple(self) + rest
 
 
 #: Widths at which dump tools wrap lines: kernel rows and ``xxd -p``.

@@ -7,13 +7,14 @@ it, and caps a message at the largest record the layers can describe.
 
 from __future__ import annotations
 
-from dmdissect.layers.header import HEADER_SIZE, DMHeader
+from dmdissect.layers.header import HEADER_SIZE, MESSAGE_TYPES, DMHeader
 from dmdissect.layers.layout import layout_of
+from dmdissect.layers.vmbus import descriptor_length, looks_like_descriptor
 from dmdissect.sources.raw import MAX_DESCRIPTOR_RECORD
 
-__all__ = ["HEADER_SIZE", "MAX_MESSAGE", "SIZE_END", "header_size"]
+__all__ = ["HEADER_SIZE", "MAX_MESSAGE", "SIZE_END", "header_size", "split_records"]
 
-_SIZE = next(spot for spot in layout_of(DMHeader).spots if spot.name == "size")
+_TYPE, _SIZE = (next(s for s in layout_of(DMHeader).spots if s.name == n) for n in ("type", "size"))
 #: How many bytes of a message hold its size field.
 SIZE_END = _SIZE.offset + _SIZE.size
 #: A dump is cut (with a finding) past the largest record: a message of the
@@ -21,6 +22,36 @@ SIZE_END = _SIZE.offset + _SIZE.size
 MAX_MESSAGE = MAX_DESCRIPTOR_RECORD
 
 
+def _field(data: bytes, spot) -> int:
+    return int.from_bytes(data[spot.offset : spot.offset + spot.size], "little")
+
+
 def header_size(data: bytes) -> int:
     """The header's ``size`` field; ``data`` holds at least :data:`SIZE_END` bytes."""
-    return int.from_bytes(data[_SIZE.offset : SIZE_END], "little")
+    return _field(data, _SIZE)
+
+
+def _record_length(data: bytes) -> int | None:
+    """Length of the message (or VMBus record) at the start of ``data``, if it is one."""
+    if looks_like_descriptor(data):
+        return descriptor_length(data)
+    if len(data) < HEADER_SIZE or _field(data, _TYPE) not in MESSAGE_TYPES:
+        return None
+    return header_size(data)
+
+
+def split_records(data: bytes) -> list[tuple[int, bytes]] | None:
+    """The messages of a dump of several back to back (``xxd`` of a file of them),
+    split by each one's size as raw input is, with their offsets; None unless
+    there are two or more and the sizes lead exactly to the end, each to a known
+    type (a single message with trailing bytes stays whole, for the dissection
+    to report)."""
+    pieces = []
+    pos = 0
+    while pos < len(data):
+        length = _record_length(data[pos : pos + MAX_MESSAGE])
+        if length is None or length < HEADER_SIZE or pos + length > len(data):
+            return None
+        pieces.append((pos, data[pos : pos + length]))
+        pos += length
+    return pieces if len(pieces) > 1 else None
