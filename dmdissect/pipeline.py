@@ -20,7 +20,9 @@ from dmdissect.analysis.health import (
     finding_verdict,
 )
 from dmdissect.analysis.message import Message, dissect
-from dmdissect.analysis.transactions import Series, Tracker, Transaction, annotate
+from dmdissect.analysis.records import LOOKAHEAD
+from dmdissect.analysis.transactions import Series, Tracker, Transaction, annotate, stop_reason
+from dmdissect.interrupt import Interrupted
 from dmdissect.sources.errors import InputError
 from dmdissect.sources.frame import Frame
 
@@ -56,15 +58,19 @@ def messages_of(
 ) -> Iterator[Message]:
     """Dissected messages in input order, each linked to its transaction.
 
-    Messages of an open transaction are held back (a bounded lookahead, see
-    :func:`~dmdissect.analysis.transactions.annotate`) so that each can name
-    the frame its transaction ends in.  Pass a ``tracker`` to read the
+    Two passes (the default): messages of an open transaction are held back (a
+    bounded lookahead, see :func:`~dmdissect.analysis.transactions.annotate`)
+    so that each can name the frame its transaction ends in.  With a
+    ``Tracker(one_pass=True)`` (live input) nothing is held: each message comes
+    out as soon as it is read.  Pass a ``tracker`` to read the
     session it saw once the messages are consumed.  ``keep`` (a display
     filter) drops the messages it does not match *after* tracking, so frame
     numbers, links and reassembly are those of the whole input, as with
     tshark's ``-Y``.
     """
-    messages = annotate(dissected(frames), tracker)
+    tracker = tracker or Tracker()
+    hold = 0 if tracker.one_pass else LOOKAHEAD
+    messages = annotate(dissected(frames), tracker, hold=hold)
     return messages if keep is None else _kept(messages, keep)
 
 
@@ -98,9 +104,9 @@ def transactions_of(
                 continue
             rows.see(message)
             yield from rows.shown(ready)
-    except Exception:
-        # The input failed part-way: the rows of what was read still come out first.
-        tracker.end_reason = "reading stopped by an input error"
+    except (Exception, Interrupted) as exc:
+        # The input failed part-way or a signal stopped it: the rows read still come out.
+        tracker.end_reason = stop_reason(exc)
         yield from _finish(tracker, rows)
         raise
     yield from _finish(tracker, rows)

@@ -9,7 +9,10 @@ only counts and the latest figures, never its messages.
 
 A message points at its transaction through a :class:`Link` (its role, part
 number and rule), the object the views' hooks call: ``label_for`` (summary
-line), ``reassembled_here`` (``read -V``) and ``ref_for`` (JSON).
+line and ``read -V``), ``reassembled_here`` (``read -V``) and ``ref_for`` (JSON).
+A file is labelled in two passes (a message waits until its transaction ends,
+so it can name the frame that ends it); live input in one (``one_pass``: a
+message is labelled when read, pointing only back, as tshark without -2).
 """
 
 from __future__ import annotations
@@ -342,12 +345,16 @@ class Link:
     role: str
     part: int | None
     rule: str
+    #: Labelled as soon as read (live input): only links back, as tshark's one pass.
+    one_pass: bool = False
 
     def label_for(self, message: Any = None) -> str:
         txn = self.transaction
         head = f"{self.role if self.part is None else f'part {self.part}'} of {txn.name}"
+        if self.one_pass and txn.request_frame is not None and txn.request_frame != self.frame:
+            head += f", request in frame {txn.request_frame}"
         if not txn.closed:
-            return f"{head}, end not yet known (lookahead full)"
+            return head if self.one_pass else f"{head}, end not yet known (lookahead full)"
         if txn.final_frame == self.frame:
             text = f"{head}, final: {txn.summary()}"
         elif txn.final_frame is not None:

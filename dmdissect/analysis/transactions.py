@@ -52,6 +52,7 @@ from dmdissect.analysis.records import (
     Transaction,
 )
 from dmdissect.findings import Finding, error, note, warning
+from dmdissect.interrupt import Interrupted
 from dmdissect.layers import HEADER_SIZE, SENDER, mib, type_name, version_text
 from dmdissect.layers.header import GUEST as GUEST_TO_HOST
 from dmdissect.layers.header import INTRODUCED_IN
@@ -132,7 +133,9 @@ def _more(body) -> bool:
 class Tracker:
     """Feed messages in order; get finished transactions and series back in start order."""
 
-    def __init__(self) -> None:
+    def __init__(self, one_pass: bool = False) -> None:
+        #: Live input: rows come out as soon as they are final, not in start order.
+        self.one_pass = one_pass
         self.session = Session()
         #: Why the input ended, for transactions still open then ("capture ended",
         #: "reading stopped at -c 5", the error that stopped a torn input).
@@ -208,6 +211,12 @@ class Tracker:
 
     def _ready(self) -> list[Transaction | Series]:
         order = self._order
+        if self.one_pass:
+            # Live: a finished row must not wait behind one that may stay open for ever.
+            done = [row for row in order if row.closed]
+            if done:
+                self._order = deque(row for row in order if not row.closed)
+            return done
         rows: list[Transaction | Series] = []
         while order:
             if order[0].closed:
@@ -264,7 +273,7 @@ class Tracker:
             txn.first_reply = frame.time
         txn.add_frame(frame.index, frame.time, rule)
         txn.add_id(sender, message.trans_id)
-        message.transaction = Link(txn, frame.index, role, part, rule)
+        message.transaction = Link(txn, frame.index, role, part, rule, self.one_pass)
 
     def _close(
         self, pending: _Pending, complete: bool, reason: str | None = None, final: int | None = None
@@ -749,14 +758,21 @@ def annotate(messages: Iterable, tracker: Tracker | None = None, hold: int = LOO
             held.append(message)
             while held and (_settled(held[0]) or len(held) > hold):
                 yield held.popleft()
-    except Exception:
-        # The input failed part-way: what was read is still shown before the error.
-        tracker.end_reason = "reading stopped by an input error"
+    except (Exception, Interrupted) as exc:
+        # The input failed part-way or a signal stopped it: what was read still comes out.
+        tracker.end_reason = stop_reason(exc)
         tracker.finish()
         yield from held
         raise
     tracker.finish()
     yield from held
+
+
+def stop_reason(exc: BaseException) -> str:
+    """What ended the input early, for the transactions left open."""
+    if isinstance(exc, Interrupted):
+        return f"reading interrupted by {exc}"
+    return "reading stopped by an input error"
 
 
 def _settled(message) -> bool:

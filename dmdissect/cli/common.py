@@ -119,26 +119,61 @@ def open_input(
     hex_order: str,
     progress: Callable[[int, int | None], None] | None = None,
 ) -> Iterator:
+    """The frames of the input; a signal while reading ends them (dmdissect.interrupt)."""
+    from dmdissect.interrupt import interruptible
     from dmdissect.sources import open_frames
 
     if not getattr(progress, "enabled", True):
         progress = None
-    return open_frames(
-        path,
-        fmt=None if fmt == "auto" else fmt,
-        linktype=linktype,
-        hex_order=None if hex_order == "auto" else hex_order,
-        progress=progress,
+    return interruptible(
+        open_frames(
+            path,
+            fmt=None if fmt == "auto" else fmt,
+            linktype=linktype,
+            hex_order=None if hex_order == "auto" else hex_order,
+            progress=progress,
+        )
     )
 
 
+def two_pass_option(command: Callable[..., Any]) -> Callable[..., Any]:
+    """``-2``: the two-pass output of a file, on live input too (as tshark -2)."""
+    return click.option(
+        "-2",
+        "--two-pass",
+        "two_pass",
+        is_flag=True,
+        help="Two-pass output on live input too: hold each message until its transaction "
+        "ends, to name the frame that ends it (files always get it; pipes and terminals are "
+        "otherwise shown in one pass, each message as soon as it is read).",
+    )(command)
+
+
+def one_pass(path: str, two_pass: bool) -> bool:
+    """Live input is shown in one pass unless -2 asks for two."""
+    from dmdissect.sources import is_live
+
+    return not two_pass and is_live(path)
+
+
 def guarded(command: Callable[..., Any]) -> Callable[..., Any]:
-    """Turn input errors into one line and exit 2; end quietly on a closed pipe."""
+    """Turn input errors into one line and exit 2; end quietly on a closed pipe.
+
+    SIGINT and SIGTERM stop the reading (what was read is still shown, JSON
+    closed) and end the command with status 130 / 143.
+    """
 
     @functools.wraps(command)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
+        from dmdissect.interrupt import Interrupted, install
+
+        install()
         try:
             return command(*args, **kwargs)
+        except Interrupted as exc:
+            # Everything read has been shown; end as a shell expects of a signal.
+            _flush_stdout()
+            sys.exit(exc.status)
         except InputError as exc:
             fail(str(exc))
         except OSError as exc:
@@ -148,6 +183,13 @@ def guarded(command: Callable[..., Any]) -> Callable[..., Any]:
             fail(f"{exc.filename or 'output'}: {exc.strerror or exc}")
 
     return wrapper
+
+
+def _flush_stdout() -> None:
+    try:
+        sys.stdout.flush()
+    except (OSError, ValueError, AttributeError):
+        _silence_stdout()
 
 
 def _silence_stdout() -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+
 import click
 
 from dmdissect.cli.common import (
@@ -11,9 +13,11 @@ from dmdissect.cli.common import (
     fail,
     guarded,
     input_options,
+    one_pass,
     open_input,
     output_options,
     resolve_input,
+    two_pass_option,
 )
 
 #: tshark's own bound on -c (a C int).
@@ -33,6 +37,7 @@ MAX_COUNT = 2**31 - 1
     metavar="N",
     help=f"Read only the first N messages, 1 to {MAX_COUNT} (as tshark -c).",
 )
+@two_pass_option
 @display_filter_option("Show only the messages")
 @output_options(
     "summary lines (and -V/-x)",
@@ -64,6 +69,7 @@ def read(
     verbose,
     show_hex,
     count,
+    two_pass,
     display_filter,
     output_format,
     color,
@@ -75,7 +81,10 @@ def read(
     One summary line per message by default; -V adds the field tree, -x the bytes.
     Text output ends with the session (protocol version, capabilities, time span)
     of the messages shown.  -Y shows only the messages a display filter matches,
-    with their frame numbers and transaction links as in the whole input.
+    with their frame numbers and transaction links as in the whole input.  A
+    file is shown in two passes (lines name the frame that ends their
+    transaction); a pipe or terminal in one, each message as soon as it is
+    read, with links back only (-2 holds them as for a file).
     """
     from dmdissect.analysis.registry import TimeReference
     from dmdissect.analysis.transactions import Tracker
@@ -87,9 +96,12 @@ def read(
     writer = _fields_writer(output_format, fields, field_options)
     path = resolve_input(file, read_file)
     reference = display_filter.reference if display_filter is not None else TimeReference()
+    live = one_pass(path, two_pass)
+    # Live input: each line goes out when written, also when -2 held it first.
+    flush = live or one_pass(path, False)
     with InputProgress() as progress:
         frames = open_input(path, fmt, linktype, hex_order, progress)
-        tracker = Tracker()
+        tracker = Tracker(one_pass=live)
         if count is not None:
             frames = first(frames, count, tracker)
         messages = messages_of(frames, tracker, keep=display_filter)
@@ -97,16 +109,20 @@ def read(
         if writer is not None:
             writer(out, reference).write(_seen(messages, reference, display_filter))
             return
-        render_messages(
-            messages,
-            output_format,
-            verbose=verbose,
-            show_hex=show_hex,
-            out=out,
-            reference=reference if display_filter is not None else None,
-        )
-    if output_format == "text":
-        render_session(tracker.session, out, separate=not (verbose or show_hex))
+        try:
+            render_messages(
+                messages,
+                output_format,
+                verbose=verbose,
+                show_hex=show_hex,
+                out=out,
+                reference=reference if display_filter is not None else None,
+                flush=flush,
+            )
+        finally:
+            # Also when reading stopped (torn input, a signal): the session of what was read.
+            if output_format == "text" and not isinstance(sys.exc_info()[1], BrokenPipeError):
+                render_session(tracker.session, out, separate=not (verbose or show_hex))
 
 
 def _fields_writer(output_format: str, fields: tuple[str, ...], options: tuple[str, ...]):

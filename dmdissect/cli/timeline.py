@@ -9,18 +9,23 @@ from dmdissect.cli.common import (
     display_filter_option,
     guarded,
     input_options,
+    one_pass,
     open_input,
     output_options,
     resolve_input,
+    two_pass_option,
 )
 
 
 @click.command()
 @input_options
 @display_filter_option("Show only the transactions and series with messages")
+@two_pass_option
 @output_options("session header and table")
 @guarded
-def timeline(file, read_file, fmt, linktype, hex_order, display_filter, output_format, color):
+def timeline(
+    file, read_file, fmt, linktype, hex_order, display_filter, two_pass, output_format, color
+):
     """Show the transactions of FILE in time order (inputs as for read).
 
     One row per transaction (version, capabilities, balloon, unballoon, hot_add,
@@ -28,6 +33,9 @@ def timeline(file, read_file, fmt, linktype, hex_order, display_filter, output_f
     status reports summed up between them; the session (protocol version,
     capabilities, first and last time) on top.  JSON: one object per row, the
     session object last.  With -Y, a row is shown when any of its messages matches.
+    On a pipe or terminal (one pass) each row is shown as soon as its
+    transaction ends, in the order they end, and the session last; -2 gives
+    the file layout (start order, session on top) there too.
     """
     from dmdissect.analysis.transactions import Tracker
     from dmdissect.pipeline import transactions_of
@@ -37,8 +45,9 @@ def timeline(file, read_file, fmt, linktype, hex_order, display_filter, output_f
 
     path = resolve_input(file, read_file)
     out = Output(color=COLORS[color])
-    tracker = Tracker()
+    live = one_pass(path, two_pass)
+    tracker = Tracker(one_pass=live)
     with InputProgress() as progress:
         frames = open_input(path, fmt, linktype, hex_order, progress)
         rows = transactions_of(frames, tracker, keep=display_filter)
-        render_timeline(rows, tracker.session, output_format, out)
+        render_timeline(rows, tracker.session, output_format, out, live=live)

@@ -37,11 +37,18 @@ class _Replay(io.RawIOBase):
     def __init__(self, head: bytes, stream: BinaryIO) -> None:
         super().__init__()
         self._head = memoryview(head)
+        self._stream = stream
         # read1 returns what a pipe has now instead of waiting for a full buffer.
         self._read = getattr(stream, "read1", stream.read)
 
     def readable(self) -> bool:
         return True
+
+    def fileno(self) -> int:
+        """The stream's descriptor, once the replayed head is used up (to wait on it)."""
+        if self._head:
+            raise io.UnsupportedOperation("the replayed head is not in the descriptor")
+        return self._stream.fileno()
 
     def readinto(self, buffer) -> int:  # type: ignore[override]
         if self._head:
@@ -204,6 +211,24 @@ def read_frames(
     return _numbered(first, frames, stream if owned else None, name)
 
 
+def is_live(path: str) -> bool:
+    """The input cannot be read twice: a pipe, a terminal, a FIFO or a device.
+
+    Live input is shown in one pass (each message as soon as it is read), as
+    tshark does; only a regular file gets the two-pass output by default.
+    """
+    try:
+        if path == "-":
+            if sys.stdin is None:
+                return False
+            mode = os.fstat(sys.stdin.fileno()).st_mode
+        else:
+            mode = os.stat(path).st_mode
+    except (OSError, ValueError, io.UnsupportedOperation):
+        return False
+    return not stat.S_ISREG(mode)
+
+
 #: Frames between two progress reports: rare enough to cost nothing.
 PROGRESS_EVERY = 4096
 
@@ -247,4 +272,4 @@ def _numbered(
             owned.close()
 
 
-__all__ = ["FORMATS", "Frame", "InputError", "open_frames", "read_frames"]
+__all__ = ["FORMATS", "Frame", "InputError", "is_live", "open_frames", "read_frames"]

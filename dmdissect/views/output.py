@@ -99,3 +99,6 @@ class Output:
 
     def raw(self, text: str) -> None:
         self.stream.write(text)
+
+    def flush(self) -> None:
+        self.stream.flush()

@@ -24,20 +24,24 @@ def render_messages(
     color: bool | None = None,
     out: Output | None = None,
     reference: TimeReference | None = None,
+    flush: bool = False,
 ) -> int:
     """Write every message; returns how many were written.
 
     Relative times count from the first message written, or from
     ``reference`` (the first message of the input) when a display filter
-    chose the messages, as tshark's do.
+    chose the messages, as tshark's do.  ``flush`` sends each message on at
+    once (live input: a reader of the pipe sees it while the input is open).
     """
     out = out or Output(color=color)
     if output_format == "json":
-        return _json_array(messages, out)
+        return _json_array(messages, out, flush)
     if output_format == "jsonl":
         count = 0
         for count, message in enumerate(messages, 1):
             out.raw(dumps_line(message_object(message)) + "\n")
+            if flush:
+                out.flush()
         return count
     first_time: float | None = None
     count = 0
@@ -55,6 +59,8 @@ def render_messages(
                 out.line(line)
         if verbose or show_hex:
             out.line("")
+        if flush:
+            out.flush()
     return count
 
 
@@ -70,7 +76,7 @@ def render_session(session: Session, out: Output, separate: bool = True) -> None
         out.line(line, "bold")
 
 
-def _json_array(messages: Iterable[Message], out: Output) -> int:
+def _json_array(messages: Iterable[Message], out: Output, flush: bool = False) -> int:
     """A JSON array written element by element, so memory stays flat.
 
     The array is closed even when reading fails part-way (the error still
@@ -81,6 +87,8 @@ def _json_array(messages: Iterable[Message], out: Output) -> int:
     try:
         for count, message in enumerate(messages, 1):
             out.raw(("\n  " if count == 1 else ",\n  ") + dumps(message_object(message)))
+            if flush:
+                out.flush()
     finally:
         out.raw("\n]\n" if count else "]\n")
     return count

@@ -321,10 +321,19 @@ def row_object(row: Row) -> dict[str, Any]:
     return row.ref()
 
 
-def render_timeline(rows: Iterable[Row], session: Session, output_format: str, out: Output) -> int:
-    """Write the timeline; ``session`` must be complete once ``rows`` is exhausted."""
+def render_timeline(
+    rows: Iterable[Row], session: Session, output_format: str, out: Output, live: bool = False
+) -> int:
+    """Write the timeline; ``session`` must be complete once ``rows`` is exhausted.
+
+    ``live`` (one pass): each row is written and flushed as soon as it is
+    final, the column titles first and the session, known only at the end,
+    last; nothing waits for a transaction that may never end.
+    """
     if output_format in ("json", "jsonl"):
-        return _json(rows, session, output_format, out)
+        return _json(rows, session, output_format, out, live)
+    if live:
+        return _live(rows, session, out)
     if out.styled or _is_tty(out):
         return _table(rows, session, out)
     return _plain(rows, session, out)
@@ -334,12 +343,16 @@ def _is_tty(out: Output) -> bool:
     return hasattr(out.stream, "isatty") and out.stream.isatty()
 
 
-def _json(rows: Iterable[Row], session: Session, output_format: str, out: Output) -> int:
+def _json(
+    rows: Iterable[Row], session: Session, output_format: str, out: Output, live: bool = False
+) -> int:
     count = 0
     if output_format == "jsonl":
         try:
             for count, row in enumerate(rows, 1):
                 out.raw(dumps_line(row_object(row)) + "\n")
+                if live:
+                    out.flush()
         finally:
             out.raw(dumps_line(session.ref()) + "\n")
         return count
@@ -347,6 +360,8 @@ def _json(rows: Iterable[Row], session: Session, output_format: str, out: Output
     try:
         for count, row in enumerate(rows, 1):
             out.raw(("\n  " if count == 1 else ",\n  ") + dumps(row_object(row)))
+            if live:
+                out.flush()
     finally:
         # Even when reading stops (torn input, a signal) the session of what was read
         # ends the array, so what was written stays valid JSON.
@@ -374,6 +389,31 @@ def _write_spooled(spool, session: Session, out: Output) -> None:
     out.line(plain_line([title for title, _ in COLUMNS]))
     spool.seek(0)
     shutil.copyfileobj(spool, out.stream)
+
+
+def _live(rows: Iterable[Row], session: Session, out: Output) -> int:
+    """One pass: titles, each row as it becomes final, then the session."""
+    count = 0
+    out.line(plain_line([title for title, _ in COLUMNS]), "bold")
+    out.flush()
+    try:
+        for count, row in enumerate(rows, 1):
+            out.line(plain_line(row_cells(row, session.first_time)), _row_style(row))
+            out.flush()
+    finally:
+        out.line("")
+        for line in session_lines(session):
+            out.line(line, "bold")
+    return count
+
+
+def _row_style(row: Row) -> str | None:
+    if isinstance(row, Series):
+        return "dim"
+    findings = row.findings()
+    if not findings:
+        return None
+    return SEVERITY_STYLES[min(findings, key=lambda f: f.severity.rank).severity]
 
 
 def _table(rows: Iterable[Row], session: Session, out: Output) -> int:

@@ -82,6 +82,10 @@ def message_tree(message: Message, first_time: float | None) -> Branch:
     tree = Branch(tuple(head))
     if frame.comment:
         tree.add((f"comment: {printable(frame.comment)}", "italic"))
+    label = getattr(message.transaction, "label_for", None)
+    if label is not None:
+        # The summary line's links, as Wireshark's [Request in] / [Response in].
+        tree.add((f"[transaction: {label(message)}]", "magenta"))
     by_field: dict[str, list[Finding]] = {}
     for finding in message.findings:
         by_field.setdefault(finding.field or "", []).append(finding)

@@ -82,7 +82,7 @@ from typing import BinaryIO
 from dmdissect.sources.frame import Frame
 from dmdissect.sources.hex.columns import BYTES, LE_WORDS
 from dmdissect.sources.hex.framer import MAX_FOREIGN_LINES, Framer
-from dmdissect.sources.hex.lines import PAUSE, read_lines
+from dmdissect.sources.hex.lines import IDLE, PAUSE, read_lines
 from dmdissect.sources.hex.sizes import MAX_MESSAGE
 
 __all__ = ["AUTO", "HEX_ORDERS", "MAX_FOREIGN_LINES", "MAX_MESSAGE", "iter_hex_frames"]
@@ -111,6 +111,9 @@ def _frames(stream: BinaryIO, name: str, override: str | None) -> Iterator[Frame
     for text in read_lines(stream, name):
         if text is PAUSE:
             yield from framer.pause()
+            continue
+        if text is IDLE:
+            yield from framer.idle()
             continue
         number += 1
         yield from framer.feed(number, text)

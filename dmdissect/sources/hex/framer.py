@@ -11,7 +11,8 @@ more: other drivers log between print_hex_dump's lines.  DUMP_PREFIX_ADDRESS
 lines join the same way (hashed addresses do not follow each other).
 
 At a pause of live input, a pending message that is complete is handed out
-at once (:meth:`Framer.pause`).
+at once (:meth:`Framer.pause`); one that only might go on (a full last row
+with offsets) once the input stays quiet (:meth:`Framer.idle`).
 """
 
 from __future__ import annotations
@@ -139,6 +140,15 @@ class Framer:
         complete (see :meth:`_is_complete`), so that live input shows it at once."""
         self.out = []
         if self.pending is not None and self._is_complete(self.pending):
+            self._flush()
+        return self.out
+
+    def idle(self) -> list[Frame]:
+        """Live input stayed quiet after a pause: hand out a message whose size is reached
+        even if its full last row might have been followed by more (the writer is done)."""
+        self.out = []
+        p = self.pending
+        if p is not None and not p.brace and not p.closed and self._size_reached(p):
             self._flush()
         return self.out
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import codecs
 import io
+import select
 from collections.abc import Callable, Iterable, Iterator
 from typing import BinaryIO
 
@@ -33,6 +34,11 @@ class _Pause(str):
 
 #: Yielded between lines when the stream returned less than it was asked for.
 PAUSE = _Pause("")
+#: Yielded when, after a pause, nothing more arrived for :data:`IDLE_SECONDS`.
+IDLE = _Pause("")
+#: How long live input must stay quiet before a message waiting for a possible
+#: next row is handed out anyway: a writer prints one dump in one burst.
+IDLE_SECONDS = 0.5
 
 
 def _reader(stream: BinaryIO) -> Callable[[], bytes | str]:
@@ -71,6 +77,28 @@ def _read_chunks(stream: BinaryIO, name: str) -> Iterator[bytes]:
         yield chunk
         if short:
             yield b""
+            if _quiet(stream):
+                yield IDLE_CHUNK
+
+
+class _IdleChunk(bytes):
+    """An empty chunk that says "idle", between :func:`_read_chunks` and :func:`_split_lines`."""
+
+
+IDLE_CHUNK = _IdleChunk()
+
+
+def _quiet(stream: BinaryIO) -> bool:
+    """A live input that has sent nothing for IDLE_SECONDS (never a file: it has no pauses)."""
+    try:
+        fd = stream.fileno()
+    except (OSError, ValueError, AttributeError, io.UnsupportedOperation):
+        return False
+    try:
+        ready, _, _ = select.select([fd], [], [], IDLE_SECONDS)
+    except (OSError, ValueError):
+        return False
+    return not ready
 
 
 def _utf8_chunks(chunks: Iterator[bytes]) -> Iterator[bytes]:
@@ -109,7 +137,7 @@ def _split_lines(chunks: Iterable[bytes]) -> Iterator[str | None]:
     for chunk in chunks:
         if not chunk:
             if not buf and not skipping:
-                yield PAUSE
+                yield IDLE if isinstance(chunk, _IdleChunk) else PAUSE
             continue
         scan = len(buf)
         buf += chunk
