@@ -86,8 +86,8 @@ def test_sigterm_on_read_text_prints_the_session():
     assert rest[-1] == "Time: 1.000000 s to 1.000000 s (0.000000 s), 1 message\n"
 
 
+def dmesg_line(stamp: float, data: bytes) -> bytes:
     """A line of print_hex_dump(KERN_INFO, "hv_balloon: ", DUMP_PREFIX_OFFSET, 16, 1)."""
-    """A line of the kernel's print_hex_dump(KERN_INFO, "hv_balloon: ", DUMP_PREFIX_OFFSET, 16, 1)."""
     hexes = " ".join(f"{b:02x}" for b in data)
     text = "".join(chr(b) if 32 <= b < 127 else "." for b in data)
     return f"[{stamp:12.6f}] hv_balloon: 00000000: {hexes:<47}  {text}\n".encode()
