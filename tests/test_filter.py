@@ -20,6 +20,7 @@ from hypothesis import strategies as st
 
 from dmdissect.filter import FilterError, compile_filter
 from dmdissect.pipeline import messages_of
+from dmdissect.sources.frame import Frame
 from dmdissect.views.jsonout import message_object
 from tests.randcapture import capture, json_values
 
@@ -282,3 +283,28 @@ def test_invalid_filter_message_and_column(text, message, column):
     with pytest.raises(FilterError) as caught:
         compile_filter(text)
     assert (caught.value.message, caught.value.column) == (message, column)
+
+
+def test_long_generated_filters_compile_and_match():
+    """A script's filter of thousands of terms: no recursion limit, the same answers."""
+    frames = [Frame(i, bytes([5, 0, 8, 0, i, 0, 0, 0])) for i in range(1, 6)]
+    anyof = compile_filter(" or ".join(f"frame.number == {n}" for n in range(3, 3000)))
+    noneof = compile_filter(" && ".join(f"hdr.trans_id != {n}" for n in range(2, 3000)))
+    negated = compile_filter("not " * 3001 + "frame.number == 1")
+    got = [(anyof(m), noneof(m), negated(m)) for m in messages_of(frames)]
+    assert got == [
+        (False, True, False),
+        (False, False, True),
+        (True, False, True),
+        (True, False, True),
+        (True, False, True),
+    ]
+
+
+def test_too_deep_nesting_is_an_error():
+    with pytest.raises(FilterError) as caught:
+        compile_filter("frame.len" + " + 1" * 200 + " == 3")
+    assert (caught.value.message, caught.value.column) == (
+        "The filter nests more than 100 levels deep.",
+        1,
+    )

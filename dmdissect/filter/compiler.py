@@ -119,8 +119,41 @@ def compile_filter(text: str, reference: TimeReference | None = None) -> Filter:
         tree = parser().parse(text)
     except UnexpectedInput as exc:
         raise _syntax_error(text, exc) from None
+    if _depth(tree) > MAX_DEPTH:
+        raise FilterError(f"The filter nests more than {MAX_DEPTH} levels deep.", 1)
     predicate = _Compiler(text, reference).expr(tree)
     return Filter(text, predicate, reference)
+
+
+#: Nesting a filter may have (chains of ``or``/``and`` and runs of ``not`` count once).
+MAX_DEPTH = 100
+
+
+def _chain(node: Tree) -> list:
+    """The operands of ``a or b or c`` (a left-leaning tree), read without recursion."""
+    kind = node.data
+    parts = []
+    while isinstance(node, Tree) and node.data == kind:
+        parts.append(node.children[2])
+        node = node.children[0]
+    parts.append(node)
+    return parts[::-1]
+
+
+def _depth(tree: Tree) -> int:
+    """How deep the tree nests, chains and runs of ``not`` counted as one level."""
+    deepest = 0
+    stack = [(tree, 1)]
+    while stack:
+        node, level = stack.pop()
+        deepest = max(deepest, level)
+        if not isinstance(node, Tree):
+            continue
+        for child in node.children:
+            if isinstance(child, Tree):
+                same = child.data == node.data and child.data in ("or_", "and_", "not_")
+                stack.append((child, level if same else level + 1))
+    return deepest
 
 
 def _syntax_error(text: str, exc: UnexpectedInput) -> FilterError:
@@ -243,15 +276,17 @@ class _Compiler:
 
     def expr(self, node: Any) -> Callable[[Any], bool]:
         kind = node.data
-        if kind == "or_":
-            left, right = self.expr(node.children[0]), self.expr(node.children[2])
-            return lambda m: left(m) or right(m)
-        if kind == "and_":
-            left, right = self.expr(node.children[0]), self.expr(node.children[2])
-            return lambda m: left(m) and right(m)
+        if kind in ("or_", "and_"):
+            parts = [self.expr(part) for part in _chain(node)]
+            if kind == "or_":
+                return lambda m: any(part(m) for part in parts)
+            return lambda m: all(part(m) for part in parts)
         if kind == "not_":
-            inner = self.expr(node.children[1])
-            return lambda m: not inner(m)
+            negate = False
+            while isinstance(node, Tree) and node.data == "not_":
+                negate, node = not negate, node.children[1]
+            inner = self.expr(node)
+            return (lambda m: not inner(m)) if negate else inner
         return getattr(self, f"_{kind}")(node)
 
     def _presence(self, node: Tree) -> Callable[[Any], bool]:
@@ -456,9 +491,9 @@ class _Compiler:
 
     def _slice(self, operand: Operand, token: Token) -> Operand:
         if operand.type not in (RAW, TEXT):
+            name, kind = operand.word or operand.text, _type_text(operand)
             raise FilterError(
-                f'"{operand.word or operand.text}" is a {_type_text(operand)} and cannot be sliced into a '
-                "sequence of bytes.",
+                f'"{name}" is a {kind} and cannot be sliced into a sequence of bytes.',
                 operand.column,
             )
         ranges = _slice_ranges(str(token)[1:-1], token.column or 1)
