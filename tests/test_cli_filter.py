@@ -58,6 +58,12 @@ FRAME_FILTERS = [
     "frame.time_relative > 50 and frame.time_relative <= 60",
     "len(frame) == 16",
     "frame.number == 010",
+    'frame.comment not in {"x", "y"}',
+    'frame.comment != "x"',
+    'all frame.comment != "x"',
+    "frame.len in {16, 20..40}",
+    "frame.len + 8 > 40",
+    "!(frame.len == 16) && frame.number <= 0x20",
 ]
 
 
