@@ -117,5 +117,5 @@ WORD: /[A-Za-z0-9_](?:[A-Za-z0-9_:\-]|\.(?!\.))*/
 
 @cache
 def parser() -> Lark:
-    """The LALR parser; built once per process (a few milliseconds)."""
+    """The LALR parser, built once per process (some 50 ms of CPU, only when -Y is given)."""
     return Lark(GRAMMAR, parser="lalr", propagate_positions=True, maybe_placeholders=False)
