@@ -39,7 +39,8 @@ from dmdissect.layers import (
     VMBusDescriptor,
 )
 from dmdissect.layers.layout import layout_of
-from dmdissect.sources.frame import FROM_CAPTURE, GUEST_TO_HOST, HOST_TO_GUEST, Frame
+from dmdissect.sources.frame import Frame
+from dmdissect.vocabulary import Direction, DirectionSource
 
 T0 = 1_764_205_200.0
 SEED = 11
@@ -79,7 +80,7 @@ class _Ids:
         self.guest = self.host = 0
 
     def stamp(self, template: bytes, direction: str) -> Message:
-        if direction == GUEST_TO_HOST:
+        if direction == Direction.GUEST_TO_HOST:
             self.guest += 1
             return _with_id(template, self.guest), direction
         self.host += 1
@@ -95,10 +96,10 @@ def _mix(rng: random.Random) -> Iterator[Message]:
     ids = _Ids()
     while True:
         for _ in range(45):
-            yield ids.stamp(_STATUS, GUEST_TO_HOST)
-        yield ids.stamp(request, HOST_TO_GUEST)
+            yield ids.stamp(_STATUS, Direction.GUEST_TO_HOST)
+        yield ids.stamp(request, Direction.HOST_TO_GUEST)
         for part in parts:
-            yield ids.stamp(part, GUEST_TO_HOST)
+            yield ids.stamp(part, Direction.GUEST_TO_HOST)
 
 
 def _fragmented(rng: random.Random) -> Iterator[Message]:
@@ -106,11 +107,11 @@ def _fragmented(rng: random.Random) -> Iterator[Message]:
     ids = _Ids()
     while True:
         for _ in range(45):
-            yield ids.stamp(_STATUS, GUEST_TO_HOST)
-        yield ids.stamp(request, HOST_TO_GUEST)
+            yield ids.stamp(_STATUS, Direction.GUEST_TO_HOST)
+        yield ids.stamp(request, Direction.HOST_TO_GUEST)
         for p in range(4):
             starts = [rng.randrange(CHUNKS) * CHUNK_PAGES for _ in range(10)]
-            yield ids.stamp(_balloon_part(starts, p < 3), GUEST_TO_HOST)
+            yield ids.stamp(_balloon_part(starts, p < 3), Direction.GUEST_TO_HOST)
 
 
 def _churn(rng: random.Random) -> Iterator[Message]:
@@ -122,17 +123,19 @@ def _churn(rng: random.Random) -> Iterator[Message]:
     while True:
         chunks = rng.sample(pool, 40)
         for _ in range(40):
-            yield ids.stamp(_STATUS, GUEST_TO_HOST)
-        yield ids.stamp(request, HOST_TO_GUEST)
+            yield ids.stamp(_STATUS, Direction.GUEST_TO_HOST)
+        yield ids.stamp(request, Direction.HOST_TO_GUEST)
         for p in range(4):
-            yield ids.stamp(_balloon_part(chunks[10 * p : 10 * p + 10], p < 3), GUEST_TO_HOST)
+            yield ids.stamp(
+                _balloon_part(chunks[10 * p : 10 * p + 10], p < 3), Direction.GUEST_TO_HOST
+            )
         # QEMU stamps one id on every unballoon part.
         ids.host += 1
         for p in range(2):
             part = _unballoon_part(chunks[20 * p : 20 * p + 20], p < 1, half)
-            yield _with_id(part, ids.host), HOST_TO_GUEST
-        yield ids.stamp(response, GUEST_TO_HOST)
-        yield ids.stamp(_STATUS, GUEST_TO_HOST)
+            yield _with_id(part, ids.host), Direction.HOST_TO_GUEST
+        yield ids.stamp(response, Direction.GUEST_TO_HOST)
+        yield ids.stamp(_STATUS, Direction.GUEST_TO_HOST)
 
 
 def _long(rng: random.Random) -> Iterator[Message]:
@@ -143,10 +146,10 @@ def _long(rng: random.Random) -> Iterator[Message]:
     ids = _Ids()
     while True:
         for _ in range(9):
-            yield ids.stamp(_STATUS, GUEST_TO_HOST)
-        yield ids.stamp(request, HOST_TO_GUEST)
+            yield ids.stamp(_STATUS, Direction.GUEST_TO_HOST)
+        yield ids.stamp(request, Direction.HOST_TO_GUEST)
         for part in parts:
-            yield ids.stamp(part, GUEST_TO_HOST)
+            yield ids.stamp(part, Direction.GUEST_TO_HOST)
 
 
 def _hotadd(rng: random.Random) -> Iterator[Message]:
@@ -159,8 +162,8 @@ def _hotadd(rng: random.Random) -> Iterator[Message]:
     ids = _Ids()
     while True:
         for request in requests:
-            yield ids.stamp(request, HOST_TO_GUEST)
-            yield ids.stamp(response, GUEST_TO_HOST)
+            yield ids.stamp(request, Direction.HOST_TO_GUEST)
+            yield ids.stamp(response, Direction.GUEST_TO_HOST)
 
 
 def _vmbus(rng: random.Random) -> Iterator[Message]:
@@ -190,7 +193,7 @@ def frames(shape: str, count: int, seed: int = SEED) -> Iterator[Frame]:
             data,
             time=T0 + index * 0.02,
             direction=direction,
-            direction_source=FROM_CAPTURE,
+            direction_source=DirectionSource.CAPTURE,
         )
 
 

@@ -1,45 +1,387 @@
-"""Expert findings: what is wrong or worth noticing, with a severity, like Wireshark's.
+"""Expert findings, registered once with a stable id, the way Wireshark registers ``ei_``.
 
-Shared by every stage that can notice something: a source (a broken hex line),
-the per-message checks and the transaction tracker.
+A finding is what a stage noticed about one message: a source (a torn
+capture record, a broken hex line), the per-message checks, or the
+transaction tracker.  Every kind of finding is an :class:`Expert` entry in
+the one table below, with an id scripts can match on (``hvdm.size.truncated``),
+a Wireshark expert group, a severity and a sentence saying what it means (the
+README lists them; the generated Wireshark dissector registers one
+``ProtoExpert`` per entry).  Code raises a finding by calling its entry with
+the sentence for this occurrence::
+
+    SIZE_TRUNCATED(f"truncated: hdr.size {size} but only {available} bytes present", "size")
+
+To add a finding: one :func:`register` line in the section of its stage
+(ids are ``hvdm.<area>.<what>``, lower case, unique), a test that provokes
+it, and its row in the README table (``tests/test_readme.py`` compares the
+two).
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
-from enum import Enum
+from enum import StrEnum
 
 
-class Severity(str, Enum):
+class Severity(StrEnum):
+    """How bad it is, worst first (Wireshark's error, warn, note)."""
+
     ERROR = "error"
     WARNING = "warning"
     NOTE = "note"
 
     @property
     def rank(self) -> int:
-        return {"error": 0, "warning": 1, "note": 2}[self.value]
+        """0 for the worst, so ``min(..., key=rank)`` picks the worst of several."""
+        return _RANKS[self]
+
+
+_RANKS = {severity: rank for rank, severity in enumerate(Severity)}
+
+
+class Group(StrEnum):
+    """Wireshark's expert groups (``PI_MALFORMED``, ...), the ones this protocol needs."""
+
+    MALFORMED = "malformed"
+    PROTOCOL = "protocol"
+    SEQUENCE = "sequence"
+    REASSEMBLE = "reassemble"
+    UNDECODED = "undecoded"
+    RESPONSE_CODE = "response_code"
+    REQUEST_CODE = "request_code"
+    ASSUMPTION = "assumption"
+    DEPRECATED = "deprecated"
+    COMMENT = "comment"
+
+
+@dataclass(frozen=True, slots=True)
+class Expert:
+    """One registered kind of finding: what every occurrence of it shares."""
+
+    id: str
+    group: Group
+    severity: Severity
+    meaning: str
+
+    def __call__(self, message: str, field: str | None = None) -> Finding:
+        """An occurrence: ``message`` says what this one saw, ``field`` where (C name)."""
+        return Finding(self, message, field)
 
 
 @dataclass(frozen=True, slots=True)
 class Finding:
-    severity: Severity
+    """One occurrence of a registered finding, attached to a message."""
+
+    expert: Expert
     message: str
     field: str | None = None
 
-    def to_json(self) -> dict:
-        out = {"severity": self.severity.value, "message": self.message}
-        if self.field:
-            out["field"] = self.field
-        return out
+    @property
+    def id(self) -> str:
+        return self.expert.id
+
+    @property
+    def group(self) -> Group:
+        return self.expert.group
+
+    @property
+    def severity(self) -> Severity:
+        return self.expert.severity
 
 
-def error(message: str, field: str | None = None) -> Finding:
-    return Finding(Severity.ERROR, message, field)
+#: Every registered finding by id, in registration order.
+REGISTRY: dict[str, Expert] = {}
+
+_ID = re.compile(r"hvdm(\.[a-z0-9_]+){2,}")
 
 
-def warning(message: str, field: str | None = None) -> Finding:
-    return Finding(Severity.WARNING, message, field)
+def register(expert_id: str, group: Group, severity: Severity, meaning: str) -> Expert:
+    """Add one entry to :data:`REGISTRY`; an id is registered once, ever."""
+    if not _ID.fullmatch(expert_id):
+        raise ValueError(f"expert id {expert_id!r} is not hvdm.<area>.<what> in lower case")
+    if expert_id in REGISTRY:
+        raise ValueError(f"expert id {expert_id!r} is registered twice")
+    expert = Expert(expert_id, group, severity, meaning)
+    REGISTRY[expert_id] = expert
+    return expert
 
 
-def note(message: str, field: str | None = None) -> Finding:
-    return Finding(Severity.NOTE, message, field)
+ERROR, WARNING, NOTE = Severity.ERROR, Severity.WARNING, Severity.NOTE
+G = Group
+
+# --- sources: captures (pcap, pcapng) and raw bytes ------------------------------------
+
+CAPTURE_RECORD_TRUNCATED = register(
+    "hvdm.capture.record_truncated", G.MALFORMED, ERROR,
+    "The file ends inside a packet record: fewer bytes than its captured length",
+)  # fmt: skip
+CAPTURE_BLOCK_TRUNCATED = register(
+    "hvdm.capture.block_truncated", G.MALFORMED, ERROR,
+    "A pcapng packet block is shorter than its length or its fixed fields",
+)  # fmt: skip
+CAPTURE_CAPLEN_OVERRUN = register(
+    "hvdm.capture.caplen_overrun", G.MALFORMED, ERROR,
+    "A packet's captured length runs past the end of its pcapng block",
+)  # fmt: skip
+CAPTURE_TRAILER_MISMATCH = register(
+    "hvdm.capture.trailer_mismatch", G.MALFORMED, ERROR,
+    "A pcapng block's trailing length differs from its leading one; reading stops after it",
+)  # fmt: skip
+CAPTURE_INTERFACE_UNKNOWN = register(
+    "hvdm.capture.interface_unknown", G.MALFORMED, ERROR,
+    "A packet names an interface its pcapng section does not describe",
+)  # fmt: skip
+CAPTURE_OPTION_OVERRUN = register(
+    "hvdm.capture.option_overrun", G.MALFORMED, WARNING,
+    "A pcapng option runs past the end of its block; later options are ignored",
+)  # fmt: skip
+CAPTURE_FLAGS_SIZE = register(
+    "hvdm.capture.flags_size", G.MALFORMED, WARNING,
+    "A pcapng packet flags option is not 4 bytes; the direction it would give is unknown",
+)  # fmt: skip
+CAPTURE_SNAPLEN = register(
+    "hvdm.capture.snaplen", G.MALFORMED, WARNING,
+    "The capture kept fewer bytes than the packet had (snap length)",
+)  # fmt: skip
+RAW_SPLIT_STOPPED = register(
+    "hvdm.raw.split_stopped", G.MALFORMED, ERROR,
+    "Raw input: a length below the header or past the input stops the split; "
+    "the rest is one last frame",
+)  # fmt: skip
+
+# --- sources: hex dumps ---------------------------------------------------------------
+
+HEX_LINE = register(
+    "hvdm.hex.line", G.MALFORMED, WARNING,
+    "A hex dump line is damaged (odd digits, a bad group); what could be read is kept",
+)  # fmt: skip
+HEX_REPEAT_EMPTY = register(
+    "hvdm.hex.repeat_empty", G.MALFORMED, WARNING,
+    "A '*' line (repeated rows) is followed by an offset that repeats nothing",
+)  # fmt: skip
+HEX_REPEAT_PARTIAL = register(
+    "hvdm.hex.repeat_partial", G.MALFORMED, WARNING,
+    "The bytes a '*' line repeats are not a whole number of rows",
+)  # fmt: skip
+HEX_REPEAT_UNENDED = register(
+    "hvdm.hex.repeat_unended", G.MALFORMED, WARNING,
+    "A '*' line is not followed by an offset: the repeated bytes are missing",
+)  # fmt: skip
+HEX_STARTS_LATE = register(
+    "hvdm.hex.starts_late", G.MALFORMED, ERROR,
+    "The dump starts past offset 0: the first bytes, with the header, are missing",
+)  # fmt: skip
+HEX_OFFSET_GAP = register(
+    "hvdm.hex.offset_gap", G.MALFORMED, ERROR,
+    "The offsets jump forward: the bytes between were not printed",
+)  # fmt: skip
+HEX_OFFSET_BACKWARDS = register(
+    "hvdm.hex.offset_backwards", G.MALFORMED, WARNING,
+    "An offset goes back inside one dump",
+)  # fmt: skip
+HEX_ENDS_SHORT = register(
+    "hvdm.hex.ends_short", G.MALFORMED, ERROR,
+    "The dump's closing offset says more bytes than were printed",
+)  # fmt: skip
+HEX_ENDS_EARLY = register(
+    "hvdm.hex.ends_early", G.MALFORMED, WARNING,
+    "The dump's closing offset says fewer bytes than were printed; the extra ones are dropped",
+)  # fmt: skip
+HEX_TOO_LONG = register(
+    "hvdm.hex.too_long", G.MALFORMED, ERROR,
+    "A dump goes on past the largest message; it is cut there",
+)  # fmt: skip
+HEX_TIMESTAMP_DIGITS = register(
+    "hvdm.hex.timestamp_digits", G.MALFORMED, WARNING,
+    "A line's timestamp has more digits than a time may have; the message has no time from it",
+)  # fmt: skip
+HEX_LINES_NOT_LISTED = register(
+    "hvdm.hex.lines_not_listed", G.COMMENT, WARNING,
+    "A dump had more damaged lines than are listed; this counts the rest",
+)  # fmt: skip
+HEX_SPLIT_BY_SIZE = register(
+    "hvdm.hex.split_by_size", G.ASSUMPTION, NOTE,
+    "One dump held several messages back to back; it was split by each header's size",
+)  # fmt: skip
+HEX_ORDER_CONFLICT = register(
+    "hvdm.hex.order_conflict", G.ASSUMPTION, WARNING,
+    "The ASCII column fits the hex as bytes on some lines and as little-endian words on others",
+)  # fmt: skip
+HEX_ORDER_ASSUMED = register(
+    "hvdm.hex.order_assumed", G.ASSUMPTION, NOTE,
+    "Nothing settles the byte order of multi-byte hex groups; the default was taken",
+)  # fmt: skip
+HEX_ASCII_MISMATCH = register(
+    "hvdm.hex.ascii_mismatch", G.MALFORMED, NOTE,
+    "The ASCII column disagrees with the hex; the hex is what counts",
+)  # fmt: skip
+
+# --- one message: VMBus framing -------------------------------------------------------
+
+VMBUS_LEN8_OVERRUN = register(
+    "hvdm.vmbus.len8_overrun", G.MALFORMED, ERROR,
+    "The VMBus descriptor's len8 claims more bytes than the frame holds",
+)  # fmt: skip
+VMBUS_TRAILING = register(
+    "hvdm.vmbus.trailing", G.MALFORMED, WARNING,
+    "Bytes follow the VMBus packet inside the frame",
+)  # fmt: skip
+VMBUS_LEN8_MISMATCH = register(
+    "hvdm.vmbus.len8_mismatch", G.MALFORMED, WARNING,
+    "len8 differs from the descriptor plus the message padded to 8 bytes",
+)  # fmt: skip
+
+# --- one message: header and sizes ----------------------------------------------------
+
+HEADER_SHORT = register(
+    "hvdm.header.short", G.MALFORMED, ERROR,
+    "The bytes end inside the 8-byte dm_header",
+)  # fmt: skip
+TYPE_UNKNOWN = register(
+    "hvdm.type.unknown", G.UNDECODED, ERROR,
+    "hdr.type is no message type of the protocol; the body is not decoded",
+)  # fmt: skip
+SIZE_BELOW_HEADER = register(
+    "hvdm.size.below_header", G.MALFORMED, ERROR,
+    "hdr.size is smaller than the header itself",
+)  # fmt: skip
+SIZE_BELOW_FIXED = register(
+    "hvdm.size.below_fixed", G.MALFORMED, ERROR,
+    "hdr.size is smaller than the fixed part of its message type",
+)  # fmt: skip
+SIZE_TRUNCATED = register(
+    "hvdm.size.truncated", G.MALFORMED, ERROR,
+    "hdr.size claims more bytes than the input holds",
+)  # fmt: skip
+SIZE_MISMATCH = register(
+    "hvdm.size.mismatch", G.PROTOCOL, WARNING,
+    "hdr.size disagrees with what the content declares (counts, sizes)",
+)  # fmt: skip
+SIZE_TRAILING = register(
+    "hvdm.size.trailing", G.MALFORMED, WARNING,
+    "Bytes follow a whole message: more than its content declares",
+)  # fmt: skip
+SIZE_LARGE_PART = register(
+    "hvdm.size.large_part", G.PROTOCOL, WARNING,
+    "One part is larger than the peers ever send in one message",
+)  # fmt: skip
+BODY_TRUNCATED = register(
+    "hvdm.body.truncated", G.MALFORMED, ERROR,
+    "The bytes end inside the message's fields; the missing ones are named",
+)  # fmt: skip
+
+# --- one message: contents ------------------------------------------------------------
+
+RANGES_SHORT = register(
+    "hvdm.ranges.short", G.MALFORMED, ERROR,
+    "range_count is more than the page ranges the bytes hold",
+)  # fmt: skip
+INFO_SIZE_SHORT = register(
+    "hvdm.info.size_short", G.MALFORMED, ERROR,
+    "info_size is more than the bytes that follow",
+)  # fmt: skip
+INFO_ENTRY_TRUNCATED = register(
+    "hvdm.info.entry_truncated", G.MALFORMED, ERROR,
+    "An info entry is cut short",
+)  # fmt: skip
+INFO_DATA_SHORT = register(
+    "hvdm.info.data_short", G.MALFORMED, ERROR,
+    "An info entry's data_size is more than its bytes",
+)  # fmt: skip
+INFO_TYPE_UNKNOWN = register(
+    "hvdm.info.type_unknown", G.UNDECODED, NOTE,
+    "An info entry of a type the protocol does not define",
+)  # fmt: skip
+INFO_MAX_PAGE_CNT_SIZE = register(
+    "hvdm.info.max_page_cnt_size", G.PROTOCOL, WARNING,
+    "A MAX_PAGE_CNT entry whose data is not one 8-byte count",
+)  # fmt: skip
+RESERVED_NONZERO = register(
+    "hvdm.reserved.nonzero", G.PROTOCOL, WARNING,
+    "A reserved field is not zero",
+)  # fmt: skip
+VERSION_UNKNOWN = register(
+    "hvdm.version.unknown", G.PROTOCOL, NOTE,
+    "A version request offers no known protocol version",
+)  # fmt: skip
+QOS_UNKNOWN_BITS = register(
+    "hvdm.qos.unknown_bits", G.PROTOCOL, WARNING,
+    "A hot-remove request sets qos_flags bits outside DM_REMOVE_QOS_MASK",
+)  # fmt: skip
+HOT_ADD_TRANSIENT = register(
+    "hvdm.hot_add.transient_failure", G.RESPONSE_CODE, NOTE,
+    "Hot-add result 0: the guest failed this time; the host may retry",
+)  # fmt: skip
+HOT_ADD_PERMANENT = register(
+    "hvdm.hot_add.permanent_failure", G.RESPONSE_CODE, NOTE,
+    "Hot-add result 1 with page_count 0: the guest cannot hot-add; the host stops trying",
+)  # fmt: skip
+HOT_ADD_RESULT_UNKNOWN = register(
+    "hvdm.hot_add.result_unknown", G.RESPONSE_CODE, WARNING,
+    "A hot-add result the protocol does not define",
+)  # fmt: skip
+DIRECTION_WRONG = register(
+    "hvdm.direction.wrong", G.PROTOCOL, WARNING,
+    "The capture says this message went the way its type is never sent",
+)  # fmt: skip
+
+# --- transactions ---------------------------------------------------------------------
+
+SEQUENCE_NO_REQUEST = register(
+    "hvdm.sequence.no_request", G.SEQUENCE, WARNING,
+    "A reply with no request outstanding, though earlier ones of its kind were seen",
+)  # fmt: skip
+SEQUENCE_REQUEST_NOT_CAPTURED = register(
+    "hvdm.sequence.request_not_captured", G.SEQUENCE, NOTE,
+    "A reply whose request is not in the capture (it may start after the request)",
+)  # fmt: skip
+SEQUENCE_AFTER_FINAL = register(
+    "hvdm.sequence.after_final", G.SEQUENCE, WARNING,
+    "A part arrives after the part that said it was the last",
+)  # fmt: skip
+SEQUENCE_SUPERSEDED = register(
+    "hvdm.sequence.superseded", G.SEQUENCE, WARNING,
+    "A new request while one of its kind is still unanswered; the old one closes incomplete",
+)  # fmt: skip
+SEQUENCE_EARLY_RESPONSE = register(
+    "hvdm.sequence.early_response", G.SEQUENCE, WARNING,
+    "The UNBALLOON_RESPONSE arrives before the host's final part",
+)  # fmt: skip
+SEQUENCE_RENEGOTIATED = register(
+    "hvdm.sequence.renegotiated", G.SEQUENCE, NOTE,
+    "A version offer after an accepted one: the channel was reopened",
+)  # fmt: skip
+SEQUENCE_NEWER_THAN_VERSION = register(
+    "hvdm.sequence.newer_than_version", G.PROTOCOL, WARNING,
+    "A message of a protocol version newer than the one the session negotiated",
+)  # fmt: skip
+VERSION_REFUSED = register(
+    "hvdm.version.refused_last", G.RESPONSE_CODE, ERROR,
+    "The host refused the guest's last version offer: negotiation failed",
+)  # fmt: skip
+CAPABILITIES_REFUSED = register(
+    "hvdm.capabilities.refused", G.RESPONSE_CODE, WARNING,
+    "The host refused the guest's capabilities",
+)  # fmt: skip
+PAGES_OVER_REQUEST = register(
+    "hvdm.pages.over_request", G.PROTOCOL, WARNING,
+    "The guest gave more pages than the host asked for",
+)  # fmt: skip
+REASSEMBLE_OVERLAP = register(
+    "hvdm.reassemble.overlap", G.REASSEMBLE, WARNING,
+    "Page ranges of one transaction overlap: some pages appear twice",
+)  # fmt: skip
+UNBALLOON_NEVER_BALLOONED = register(
+    "hvdm.unballoon.never_ballooned", G.SEQUENCE, NOTE,
+    "Pages returned that this capture never saw ballooned (it may start after they were)",
+)  # fmt: skip
+UNBALLOON_TYPE7_RESPONSE = register(
+    "hvdm.unballoon.type7_response", G.PROTOCOL, WARNING,
+    "A header-only BALLOON_RESPONSE after the last unballoon part, taken as the "
+    "UNBALLOON_RESPONSE (a known guest bug)",
+)  # fmt: skip
+FINDINGS_DROPPED = register(
+    "hvdm.findings.dropped", G.COMMENT, NOTE,
+    "A transaction had more findings than are kept; this counts the rest",
+)  # fmt: skip

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from typing import TYPE_CHECKING
 
+from dmdissect.analysis.dissect import dissect
 from dmdissect.analysis.health import (
     MAX_FRAME_FACTS,
     MAX_VERDICTS,
@@ -19,7 +20,7 @@ from dmdissect.analysis.health import (
     Verdict,
     finding_verdict,
 )
-from dmdissect.analysis.message import Message, dissect
+from dmdissect.analysis.message import Message
 from dmdissect.analysis.records import LOOKAHEAD
 from dmdissect.analysis.transactions import Series, Tracker, Transaction, annotate, stop_reason
 from dmdissect.interrupt import Interrupted

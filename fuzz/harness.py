@@ -18,8 +18,9 @@ from dmdissect.pipeline import messages_of, transactions_of
 from dmdissect.sources import FORMATS, read_frames
 from dmdissect.sources.errors import InputError
 from dmdissect.views.jsonout import message_object
+from dmdissect.views.records import row_object, session_object
+from dmdissect.views.session import session_lines
 from dmdissect.views.summary import summary_line
-from dmdissect.views.timeline import row_object, session_lines
 from dmdissect.views.tree import message_tree
 
 #: Field trees are slow to render; the first ones of an input are enough.
@@ -43,7 +44,7 @@ def exercise(data: bytes, fmt: str | None = None) -> int:
         tracker = Tracker()
         for row in transactions_of(read_frames(io.BytesIO(data), "fuzz", fmt), tracker):
             json.dumps(row_object(row))
-        json.dumps(tracker.session.ref())
+        json.dumps(session_object(tracker.session))
     except InputError:
         pass
     return count

@@ -13,7 +13,8 @@ import ctypes
 import oracle
 from hypothesis import strategies as st
 
-from dmdissect.sources.frame import FROM_CAPTURE, GUEST_TO_HOST, HOST_TO_GUEST, Frame
+from dmdissect.sources.frame import Frame
+from dmdissect.vocabulary import Direction, DirectionSource
 
 u32 = st.integers(0, 2**32 - 1)
 small = st.integers(0, 20)
@@ -106,14 +107,14 @@ def capture(draw):
     datas = draw(st.lists(message_bytes(), min_size=1, max_size=12))
     frames = []
     for index, data in enumerate(datas, 1):
-        direction = draw(st.sampled_from([None, GUEST_TO_HOST, HOST_TO_GUEST]))
+        direction = draw(st.sampled_from([None, Direction.GUEST_TO_HOST, Direction.HOST_TO_GUEST]))
         frames.append(
             Frame(
                 index,
                 data,
                 time=1000.0 + index * 0.5,
                 direction=direction,
-                direction_source=FROM_CAPTURE if direction else "unknown",
+                direction_source=DirectionSource.CAPTURE if direction else "unknown",
                 comment=draw(st.sampled_from([None, "fault: cut", "balloon: asks"])),
             )
         )

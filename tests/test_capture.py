@@ -22,7 +22,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from dmdissect.findings import Severity, error, warning
+from dmdissect import findings as ei
+from dmdissect.findings import Finding, Severity
 from dmdissect.sources import FORMATS, open_frames
 from dmdissect.sources.capture import iter_pcap, iter_pcapng
 from dmdissect.sources.detect import detect_format
@@ -187,7 +188,7 @@ def test_pcap_snapped_packet_warns(tmp_path):
     frames = frames_of(data, tmp_path)
     assert frames[0].data == STATUS[:16]
     assert frames[0].findings == [
-        warning("packet cut by the capture's snap length: 16 of 48 bytes")
+        ei.CAPTURE_SNAPLEN("packet cut by the capture's snap length: 16 of 48 bytes")
     ]
 
 
@@ -330,7 +331,7 @@ def test_pcapng_spb_cut_to_snaplen(tmp_path):
     frames = frames_of(data, tmp_path)
     assert frames[0].data == STATUS[:16]
     assert frames[0].findings == [
-        warning("packet cut by the capture's snap length: 16 of 48 bytes")
+        ei.CAPTURE_SNAPLEN("packet cut by the capture's snap length: 16 of 48 bytes")
     ]
 
 
@@ -358,7 +359,15 @@ def test_pcapng_packet_on_missing_interface(tmp_path):
     data = shb("<") + idb("<", 147) + epb("<", 3, 1, STATUS) + epb("<", 0, 2, STATUS)
     frames = frames_of(data, tmp_path)
     assert [(f.data, f.time, f.findings) for f in frames] == [
-        (STATUS, None, [error("packet on interface 3, but the section describes 1 interface(s)")]),
+        (
+            STATUS,
+            None,
+            [
+                ei.CAPTURE_INTERFACE_UNKNOWN(
+                    "packet on interface 3, but the section describes 1 interface(s)"
+                )
+            ],
+        ),
         (STATUS, 2e-6, []),
     ]
 
@@ -372,7 +381,14 @@ def test_pcapng_caplen_past_block_end_keeps_going(tmp_path):
     )
     frames = frames_of(data, tmp_path)
     assert [(f.data, f.findings) for f in frames] == [
-        (STATUS, [error("captured length 4294967280 runs past the block end; 48 bytes kept")]),
+        (
+            STATUS,
+            [
+                ei.CAPTURE_CAPLEN_OVERRUN(
+                    "captured length 4294967280 runs past the block end; 48 bytes kept"
+                )
+            ],
+        ),
         (BALLOON_REQUEST, []),
     ]
 
@@ -385,7 +401,14 @@ def test_pcapng_trailer_mismatch_stops(tmp_path):
     path.write_bytes(data)
     frames, stop = frames_and_error(lambda: open_frames(str(path)))
     assert [(f.data, f.findings) for f in frames] == [
-        (STATUS, [error("block length 80 differs from its trailer 4; reading stopped")]),
+        (
+            STATUS,
+            [
+                ei.CAPTURE_TRAILER_MISMATCH(
+                    "block length 80 differs from its trailer 4; reading stopped"
+                )
+            ],
+        ),
     ]
     offset = len(shb("<") + idb("<", 147))
     assert stop == (
@@ -402,7 +425,11 @@ def test_pcapng_bad_option_length(tmp_path):
         (
             STATUS,
             None,
-            [warning("option 1 runs past the end of its block; options ignored from there")],
+            [
+                ei.CAPTURE_OPTION_OVERRUN(
+                    "option 1 runs past the end of its block; options ignored from there"
+                )
+            ],
         ),
     ]
 
@@ -587,7 +614,10 @@ def test_pcap_truncated_at_every_offset(tmp_path):
         assert len(frames) == kept + 1
         torn = frames[-1]
         assert torn.origin == f"{path}#{kept + 1}@{start}"
-        assert (torn.data, torn.findings) == (MESSAGES[kept][: got - 16], [error(problem)])
+        assert (torn.data, torn.findings) == (
+            MESSAGES[kept][: got - 16],
+            [ei.CAPTURE_RECORD_TRUNCATED(problem)],
+        )
 
 
 def pcapng_layout(data: bytes) -> list[tuple[int, int, int]]:
@@ -615,7 +645,7 @@ def small_pcapng() -> bytes:
 
 def expected_torn(
     kind: int, length: int, got: int, data_in_block: bytes
-) -> tuple[bytes, str | None, str]:
+) -> tuple[bytes, Finding | None, str]:
     """What the reader must say of a block cut after ``got`` of its ``length`` bytes.
 
     The bytes of the torn frame (empty: no frame), its finding, and the error that stops.
@@ -636,8 +666,10 @@ def expected_torn(
         return b"", None, stop
     present = data_in_block[: got - fixed]
     if len(present) < len(data_in_block):
-        return present, f"record truncated: {len(present)} of {len(data_in_block)} bytes", stop
-    return present, f"block truncated after the packet bytes: {got} of {length} bytes", stop
+        cut = f"record truncated: {len(present)} of {len(data_in_block)} bytes"
+        return present, ei.CAPTURE_RECORD_TRUNCATED(cut), stop
+    after = f"block truncated after the packet bytes: {got} of {length} bytes"
+    return present, ei.CAPTURE_BLOCK_TRUNCATED(after), stop
 
 
 def test_pcapng_truncated_at_every_offset(tmp_path):
@@ -684,7 +716,7 @@ def test_pcapng_truncated_at_every_offset(tmp_path):
             packets + 1,
             expected_data,
             f"{path}#{packets + 1}@{offset}",
-            [error(finding)],
+            [finding],
         )
 
 
@@ -749,7 +781,7 @@ def test_pcapng_block_claiming_16mib_in_small_file(tmp_path):
     peak = peak_bytes(lambda: got.append(frames_and_error(lambda: open_frames(str(path)))))
     frames, stop = got[0]
     assert [(f.data, f.findings) for f in frames] == [
-        (b"x" * 3000, [error("record truncated: 3000 of 4000 bytes")]),
+        (b"x" * 3000, [ei.CAPTURE_RECORD_TRUNCATED("record truncated: 3000 of 4000 bytes")]),
     ]
     assert stop.endswith(
         f"block truncated: {len(data) - 20 - 28} of {length} bytes; reading stopped"
@@ -823,7 +855,7 @@ def test_raw_size_running_past_the_end():
             liar + BALLOON_REQUEST,
             "raw.bin#2@16",
             [
-                error(
+                ei.RAW_SPLIT_STOPPED(
                     "hdr.size 100 runs past the end of the input (64 bytes left); splitting "
                     "stopped, the remaining 64 bytes form this last frame"
                 )
@@ -840,7 +872,7 @@ def test_raw_size_below_header():
         (
             liar + BALLOON_REQUEST,
             [
-                error(
+                ei.RAW_SPLIT_STOPPED(
                     "hdr.size 4 is smaller than the 8-byte header; splitting stopped, the "
                     "remaining 64 bytes form this last frame"
                 )
@@ -856,7 +888,7 @@ def test_raw_short_tail():
         (
             b"\x01\x00",
             [
-                error(
+                ei.RAW_SPLIT_STOPPED(
                     "2 trailing bytes are too few for a message header; splitting "
                     "stopped, the remaining 2 bytes form this last frame"
                 )
@@ -901,7 +933,7 @@ def test_raw_garbage_rest_is_bounded():
     assert len(frames) == 1
     assert frames[0].data == data[:65552]
     assert frames[0].findings == [
-        error(
+        ei.RAW_SPLIT_STOPPED(
             "hdr.size 2 is smaller than the 8-byte header; splitting stopped, the remaining "
             "500008 bytes form this last frame (first 65552 kept)"
         )

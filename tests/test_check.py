@@ -78,7 +78,7 @@ def test_exit_1_with_one_line_per_finding_at_its_frame(failing):
 
 def _id_of_permanent_note() -> str:
     """The expert id dmdissect registers for a permanent hot-add failure (read, not assumed)."""
-    from dmdissect.analysis.message import dissect
+    from dmdissect.analysis.dissect import dissect
 
     message = dissect(frames([(0.0, hot_add_response(1, 0, 1))])[0])
     return getattr(message.findings[0], "id", None) or "hvdm.unregistered"

@@ -175,6 +175,8 @@ def test_jsonl_ranges_and_findings(capture):
     assert truncated["num_avail"] == 262144
     assert truncated["num_committed"] is None
     assert {
+        "id": "hvdm.size.truncated",
+        "group": "malformed",
         "severity": "error",
         "message": "truncated: hdr.size 48 but only 20 bytes present",
         "field": "size",

@@ -31,8 +31,8 @@ from test_capture import (
     shb,
 )
 
+from dmdissect import findings as ei
 from dmdissect.cli.convert import convert
-from dmdissect.findings import error, note
 from dmdissect.sources import open_frames
 from dmdissect.sources.frame import Frame
 from dmdissect.sources.writer import write_frames
@@ -163,7 +163,7 @@ def test_source_findings_survive_and_are_reported(tmp_path):
     frames = list(open_frames(str(out)))
     assert [(f.data, f.time, f.findings) for f in frames] == [
         (VERSION_REQUEST, 5.0, []),
-        (STATUS[:43], 6.0, [error("record truncated: 43 of 48 bytes")]),
+        (STATUS[:43], 6.0, [ei.CAPTURE_RECORD_TRUNCATED("record truncated: 43 of 48 bytes")]),
     ]
 
 
@@ -178,7 +178,7 @@ def test_writer_frames_with_findings_comments_and_directions(tmp_path):
             "text",
             "dmesg.txt:18",
             None,
-            [error("odd line"), note("just so")],
+            [ei.HEX_STARTS_LATE("odd line"), ei.HEX_ORDER_ASSUMED("just so")],
         ),
         Frame(3, CAPABILITIES, None),
     ]
@@ -205,7 +205,7 @@ def test_writer_frames_with_findings_comments_and_directions(tmp_path):
             "host->guest",
             "capture",
             None,
-            [error("odd line"), note("just so")],
+            [ei.HEX_STARTS_LATE("odd line"), ei.HEX_ORDER_ASSUMED("just so")],
             f"{out}#2@{_epb_offsets(out)[1]} (from dmesg.txt:18)",
         ),
         (CAPABILITIES, 12.500002, None, "unknown", None, [], f"{out}#3@{_epb_offsets(out)[2]}"),

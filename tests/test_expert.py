@@ -6,8 +6,9 @@ import struct
 
 import pytest
 
-from dmdissect.analysis.message import dissect
-from dmdissect.sources.frame import FROM_CAPTURE, Frame
+from dmdissect.analysis.dissect import dissect
+from dmdissect.sources.frame import Frame
+from dmdissect.vocabulary import DirectionSource
 
 
 def hdr(msg_type: int, size: int, trans_id: int = 1) -> bytes:
@@ -126,9 +127,9 @@ def test_nonzero_reserved_bits_including_nested_unions():
 
 def test_wrong_direction_only_when_the_capture_says_so():
     balloon_request = hdr(6, 16) + struct.pack("<II", 100, 0)
-    assert findings(balloon_request, direction="guest->host", direction_source=FROM_CAPTURE) == [
-        ("warning", "DM_BALLOON_REQUEST is sent host->guest, but this one went guest->host")
-    ]
+    assert findings(
+        balloon_request, direction="guest->host", direction_source=DirectionSource.CAPTURE
+    ) == [("warning", "DM_BALLOON_REQUEST is sent host->guest, but this one went guest->host")]
     message = dissect(Frame(1, balloon_request))
     assert (message.direction, message.direction_source) == ("host->guest", "inferred")
     assert message.findings == []

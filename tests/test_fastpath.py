@@ -11,12 +11,13 @@ import struct
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from dmdissect.analysis.message import dissect
+from dmdissect.analysis.dissect import dissect
 from dmdissect.layers import MESSAGE_LAYERS
 from dmdissect.layers.compiled import compile_layer
-from dmdissect.sources.frame import FROM_CAPTURE, Frame
+from dmdissect.sources.frame import Frame
 from dmdissect.views.jsonout import message_object
 from dmdissect.views.summary import summary_line
+from dmdissect.vocabulary import DirectionSource
 
 COMPILED = sorted(t for t, layer in MESSAGE_LAYERS.items() if compile_layer(layer) is not None)
 
@@ -62,7 +63,7 @@ def messages(draw):
 @settings(max_examples=400, deadline=None)
 @given(messages(), st.sampled_from([None, "guest->host", "host->guest"]))
 def test_fast_path_equals_scapy_path(data, direction):
-    source = FROM_CAPTURE if direction else "unknown"
+    source = DirectionSource.CAPTURE if direction else "unknown"
     assert_same(Frame(1, data, time=5.0, direction=direction, direction_source=source))
 
 

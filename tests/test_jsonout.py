@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from dmdissect.analysis.message import dissect
+from dmdissect.analysis.dissect import dissect
 from dmdissect.pipeline import dissected
 from dmdissect.sources import open_frames
 from dmdissect.sources.frame import Frame

@@ -15,7 +15,7 @@ import zlib
 from click.testing import CliRunner
 
 from dmdissect.cli.convert import convert
-from dmdissect.findings import error
+from dmdissect.findings import HEX_STARTS_LATE
 from dmdissect.sources import open_frames
 from dmdissect.sources.capture import iter_pcapng
 from dmdissect.sources.frame import Frame
@@ -76,7 +76,7 @@ def test_a_marker_copied_onto_another_packet_stays_a_comment():
 
 
 def test_the_real_marker_comes_back_as_origin_and_findings():
-    source = Frame(1, STATUS, 1.0, origin="dmesg.txt:17", findings=[error("odd line")])
+    source = Frame(1, STATUS, 1.0, origin="dmesg.txt:17", findings=[HEX_STARTS_LATE("odd line")])
     (frame,) = _read_back([source])
     assert frame.comment is None
     assert frame.origin == "x.pcapng#1@84 (from dmesg.txt:17)"

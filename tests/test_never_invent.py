@@ -15,6 +15,7 @@ from dmdissect.analysis.transactions import Tracker
 from dmdissect.pipeline import messages_of, transactions_of
 from dmdissect.sources import open_frames
 from dmdissect.sources.frame import Frame
+from dmdissect.views.records import transaction_object, transaction_summary
 
 LINUX = Path(__file__).resolve().parent.parent / "captures" / "linux-qemu.pcapng"
 
@@ -50,7 +51,7 @@ def test_a_version_response_cut_before_is_accepted_is_not_refused():
     assert not version.complete
     assert "cut before is_accepted" in version.reason
     assert session.negotiations == 0
-    assert "refused" not in version.summary()
+    assert "refused" not in transaction_summary(version)
     assert not any("negotiation failed" in t for t in texts(messages[1]))
 
 
@@ -80,13 +81,13 @@ def test_a_hot_add_response_missing_its_result_is_no_transient_failure():
         messages, rows, _ = run(cut)
         assert rows[0].outcome == "unknown", cut
         assert not any("transient" in t for t in texts(messages[0])), cut
-        assert "transient" not in rows[0].summary()
+        assert "transient" not in transaction_summary(rows[0])
 
 
 def test_a_hot_add_response_missing_page_count_states_no_pages():
     messages, rows, _ = run(header(11, 16) + b"\0\0")
     assert rows[0].pages is None
-    assert "0 pages" not in rows[0].summary()
+    assert "0 pages" not in transaction_summary(rows[0])
 
 
 def test_a_whole_hot_add_response_with_result_0_is_still_transient():
@@ -127,8 +128,8 @@ def test_a_balloon_whose_parts_were_snapped_counts_pages_as_a_lower_bound():
     assert balloon.pages == 512
     assert balloon.pages_lower_bound
     assert balloon.outcome == "unknown"  # not "partial": the other ranges were not captured
-    assert "at least 512 of 2048 pages" in balloon.summary()
-    assert balloon.ref()["pages_lower_bound"] is True
+    assert "at least 512 of 2048 pages" in transaction_summary(balloon)
+    assert transaction_object(balloon)["pages_lower_bound"] is True
 
 
 def test_unballoon_after_snapped_balloon_parts_is_not_called_never_ballooned():

@@ -74,3 +74,12 @@ def test_python_examples():
     )
     assert tried > 0
     assert failures == 0
+
+
+def test_readme_lists_every_finding_id_and_only_those():
+    """The README's table of finding ids is the registry: same ids, groups, severities, order."""
+    from dmdissect.findings import REGISTRY
+
+    section = README.read_text().split("### Finding ids", 1)[1].split("\n## ", 1)[0]
+    rows = re.findall(r"^\| `(hvdm\.[^`]+)` \| (\w+) \| (\w+) \| (.+) \|$", section, flags=re.M)
+    assert rows == [(e.id, e.group, e.severity, e.meaning) for e in REGISTRY.values()]

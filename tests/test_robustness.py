@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 from dmdissect.cli import main
 from dmdissect.sources import read_frames
 from dmdissect.sources.hex import iter_hex_frames
-from dmdissect.views.timeline import clock
+from dmdissect.views.session import clock
 from fuzz.harness import exercise, exercise_every_format
 from tests.torn import frames_and_error
 

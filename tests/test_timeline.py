@@ -27,7 +27,8 @@ from dmdissect.layers import (
 )
 from dmdissect.sources.frame import Frame
 from dmdissect.sources.writer import write_frames
-from dmdissect.views.timeline import clock, frames_text, ids_text, session_lines
+from dmdissect.views.records import frames_text, ids_text
+from dmdissect.views.session import clock, session_lines
 from tests.test_transactions import (
     T0,
     WIN8,

@@ -13,7 +13,7 @@ import tracemalloc
 
 import pytest
 
-from dmdissect.analysis.records import RETAIN_FRAMES
+from dmdissect.analysis.records import RETAIN_FRAMES, Link
 from dmdissect.analysis.transactions import ORDER_LIMIT, Tracker, annotate
 from dmdissect.layers import (
     DMBalloonRequest,
@@ -39,6 +39,7 @@ from dmdissect.layers import (
 )
 from dmdissect.pipeline import dissected, messages_of, transactions_of
 from dmdissect.sources.frame import Frame
+from dmdissect.views.records import link_label, link_object, row_object, session_object
 
 T0 = 1_764_205_200.0  # 2025-11-27 01:00:00 UTC
 WIN10 = DMVersion(major_version=2, minor_version=0)
@@ -143,8 +144,8 @@ def brief(row) -> tuple:
 def labels(packets, **options) -> list[tuple[int, str | None]]:
     out = []
     for message in messages_of(make_frames(packets, **options)):
-        label = getattr(message.transaction, "label_for", None)
-        out.append((message.frame.index, label(message) if label else None))
+        link = message.transaction
+        out.append((message.frame.index, link_label(link) if isinstance(link, Link) else None))
     return out
 
 
@@ -227,7 +228,7 @@ def test_read_labels_name_the_final_frame_like_wireshark():
 
 def test_json_refs_of_messages_and_status_series():
     messages = list(messages_of(make_frames(linux_qemu_session())))
-    refs = {m.frame.index: m.transaction.ref_for(m) for m in messages}
+    refs = {m.frame.index: link_object(m.transaction) for m in messages}
     assert refs[9] == {
         "kind": "balloon",
         "number": 1,
@@ -255,7 +256,7 @@ def test_json_refs_of_messages_and_status_series():
         "part": 3,
         "rule": "series",
     }
-    assert not hasattr(messages[10].transaction, "label_for")
+    assert not isinstance(messages[10].transaction, Link)
 
 
 def test_reassembled_tree_only_under_the_final_part():
@@ -263,8 +264,7 @@ def test_reassembled_tree_only_under_the_final_part():
     trees = {
         m.frame.index
         for m in messages
-        if hasattr(m.transaction, "reassembled_here")
-        and m.transaction.reassembled_here(m) is not None
+        if isinstance(m.transaction, Link) and m.transaction.reassembled_here() is not None
     }
     assert trees == {2, 4, 13, 17}
 
@@ -501,9 +501,9 @@ def test_capture_cut_at_the_tail():
 def test_vmbus_framed_session_tracks_like_the_bare_one():
     framed, framed_session = track(linux_qemu_session(), vmbus=True)
     bare, bare_session = track(linux_qemu_session())
-    assert [row.ref() for row in framed] == [row.ref() for row in bare]
+    assert [row_object(row) for row in framed] == [row_object(row) for row in bare]
     assert brief(framed[3]) == ("balloon", 1, [6, 7, 9, 12, 13], 20480, 20480, "accepted", True)
-    assert framed_session.ref() == bare_session.ref()
+    assert session_object(framed_session) == session_object(bare_session)
 
 
 def _dmesg_dump(packets, step: float = 0.25) -> str:
@@ -733,8 +733,8 @@ def test_lookahead_holds_at_most_its_cap_then_says_the_end_is_unknown():
     for message in annotate(source(), hold=4):
         waiting.append(pulled - len(out))
         out.append(message)
-        label = getattr(message.transaction, "label_for", None)
-        shown.append(label(message) if label else None)
+        link = message.transaction
+        shown.append(link_label(link) if isinstance(link, Link) else None)
     assert max(waiting) == 5
     assert [m.frame.index for m in out] == list(range(1, 13))
     assert shown[0] == "request of balloon #1, end not yet known (lookahead full)"

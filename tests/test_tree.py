@@ -15,15 +15,16 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from rich.console import Console
 
-from dmdissect.analysis.message import dissect
+from dmdissect.analysis.dissect import dissect
 from dmdissect.layers import MESSAGE_LAYERS
 from dmdissect.layers.compiled import compile_layer
 from dmdissect.pipeline import messages_of
 from dmdissect.sources import open_frames
-from dmdissect.sources.frame import FROM_CAPTURE, Frame
+from dmdissect.sources.frame import Frame
 from dmdissect.views.jsonout import message_object
 from dmdissect.views.outline import Branch, plain_lines, to_rich
 from dmdissect.views.tree import LIST_LIMIT, message_tree
+from dmdissect.vocabulary import DirectionSource
 
 CAPTURES = Path(__file__).resolve().parent.parent / "captures"
 COMPILED = sorted(t for t, layer in MESSAGE_LAYERS.items() if compile_layer(layer) is not None)
@@ -75,7 +76,7 @@ def messages(draw):
 @settings(max_examples=300, deadline=None)
 @given(messages(), st.sampled_from([None, "guest->host", "host->guest"]))
 def test_the_fast_path_tree_equals_the_scapy_tree(data, direction):
-    source = FROM_CAPTURE if direction else "unknown"
+    source = DirectionSource.CAPTURE if direction else "unknown"
     frame = Frame(1, data, time=5.0, direction=direction, direction_source=source)
     fast, slow = dissect(frame, fast=True), dissect(frame, fast=False)
     assert plain_lines(message_tree(fast, 5.0)) == plain_lines(message_tree(slow, 5.0))

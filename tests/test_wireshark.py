@@ -23,16 +23,18 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from dmdissect.analysis.expert import check
+from dmdissect.analysis.records import Link
 from dmdissect.cli.convert import convert
 from dmdissect.filter.compiler import compile_filter
 from dmdissect.layers import MESSAGE_LAYERS, VMBusDescriptor, fixed_size
 from dmdissect.layers.registry import PROTOCOL_FIELDS
 from dmdissect.pipeline import messages_of
 from dmdissect.sources import open_frames
-from dmdissect.sources.frame import GUEST_TO_HOST, HOST_TO_GUEST, Frame
+from dmdissect.sources.frame import Frame
 from dmdissect.sources.writer import write_frames
 from dmdissect.views.jsonout import message_object
 from dmdissect.views.summary import info_text, transaction_text
+from dmdissect.vocabulary import Direction
 from dmdissect.wireshark.experts import STATIC_IDS, TRANSACTION_FIELDS
 from dmdissect.wireshark.generate import plugin_source
 from tests import tshark
@@ -69,7 +71,7 @@ def _noted(message, obj: dict) -> dict[str, list]:
     """The generated fields the plugin reads from convert's marker."""
     out: dict[str, list] = {"hvdm.origin": [message.frame.origin.split(" (from ", 1)[1][:-1]]}
     link = obj.get("transaction")
-    if link and getattr(message.transaction, "label_for", None) is not None:
+    if link and isinstance(message.transaction, Link):
         out["hvdm.transaction"] = [""]
     if link:
         out.setdefault("hvdm.transaction", [""])
@@ -168,7 +170,7 @@ def _write_capture(path: Path, payloads: list[bytes], rng: random.Random) -> Non
             index=n,
             data=data,
             time=1_700_000_000 + n / 1000,
-            direction=rng.choice([GUEST_TO_HOST, HOST_TO_GUEST, None]),
+            direction=rng.choice([Direction.GUEST_TO_HOST, Direction.HOST_TO_GUEST, None]),
         )
         for n, data in enumerate(payloads, 1)
     ]

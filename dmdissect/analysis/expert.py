@@ -9,13 +9,15 @@ the unballoon response as type 7), so every check says precisely which of
 from __future__ import annotations
 
 from functools import cache
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from scapy.fields import PacketField
 from scapy.packet import Packet
 
+from dmdissect import findings as ei
 from dmdissect.analysis.known import known
-from dmdissect.findings import Finding, error, note, warning
+from dmdissect.analysis.message import Message
+from dmdissect.findings import Finding
 from dmdissect.layers import (
     DESCRIPTOR_SIZE,
     HEADER_SIZE,
@@ -36,10 +38,7 @@ from dmdissect.layers import (
 )
 from dmdissect.layers.compiled import layer_of
 from dmdissect.layers.layout import layout_of
-from dmdissect.sources.frame import INFERRED, UNKNOWN
-
-if TYPE_CHECKING:
-    from dmdissect.analysis.message import Message
+from dmdissect.vocabulary import DirectionSource
 
 #: ``DM_REMOVE_QOS_MASK``: the QoS bits a hot-remove request may set.
 QOS_MASK = (1 << len(HOT_REMOVE_QOS)) - 1
@@ -76,7 +75,9 @@ def check(message: Message) -> list[Finding]:
         findings += _vmbus(message)
     available = message.available
     if message.size is None or message.trans_id is None:
-        findings.append(error(f"{available} bytes: shorter than the {HEADER_SIZE}-byte header"))
+        findings.append(
+            ei.HEADER_SHORT(f"{available} bytes: shorter than the {HEADER_SIZE}-byte header")
+        )
         return findings
     body = message.body
     layer = None if body is None else layer_of(body)
@@ -85,7 +86,7 @@ def check(message: Message) -> list[Finding]:
         return findings
     if body.missing:
         findings.append(
-            error(
+            ei.BODY_TRUNCATED(
                 f"truncated: the bytes end inside {message.type_name} after {available}; "
                 f"missing {', '.join(body.missing)}",
                 body.missing[0],
@@ -102,33 +103,45 @@ def _size(message: Message, available: int, layer: type | None) -> list[Finding]
     size = message.size
     out: list[Finding] = []
     if message.type not in MESSAGE_LAYERS:
-        out.append(error(f"unknown message type {message.type}", "type"))
+        out.append(ei.TYPE_UNKNOWN(f"unknown message type {message.type}", "type"))
     fixed = fixed_size(message.type)
     if size < HEADER_SIZE:
-        out.append(error(f"hdr.size {size} is smaller than the {HEADER_SIZE}-byte header", "size"))
+        out.append(
+            ei.SIZE_BELOW_HEADER(
+                f"hdr.size {size} is smaller than the {HEADER_SIZE}-byte header", "size"
+            )
+        )
     elif fixed is not None and size < fixed:
         out.append(
-            error(
+            ei.SIZE_BELOW_FIXED(
                 f"hdr.size {size} is smaller than the fixed part of "
                 f"{message.type_name} ({fixed} bytes)",
                 "size",
             )
         )
     if size > available:
-        out.append(error(f"truncated: hdr.size {size} but only {available} bytes present", "size"))
+        out.append(
+            ei.SIZE_TRUNCATED(
+                f"truncated: hdr.size {size} but only {available} bytes present", "size"
+            )
+        )
     body = message.body
     if body is None or body.missing:
         return out
     rest = message.trailing if message.consumed < available else b""
     if rest and not _is_vmbus_padding(message, rest):
-        out.append(warning(f"{len(rest)} bytes after the end of the message (trailing)"))
+        out.append(ei.SIZE_TRAILING(f"{len(rest)} bytes after the end of the message (trailing)"))
     expected = expected_size(message, layer)
     if size != expected and size >= HEADER_SIZE and not (fixed and size < fixed):
         out.append(
-            warning(f"hdr.size {size} disagrees with the content ({expected} bytes)", "size")
+            ei.SIZE_MISMATCH(
+                f"hdr.size {size} disagrees with the content ({expected} bytes)", "size"
+            )
         )
     if _present(body, layer, "range_count") and expected > MAX_PART_BYTES:
-        out.append(warning(f"{expected} bytes in one part; peers send at most {MAX_PART_BYTES}"))
+        out.append(
+            ei.SIZE_LARGE_PART(f"{expected} bytes in one part; peers send at most {MAX_PART_BYTES}")
+        )
     return out
 
 
@@ -144,7 +157,7 @@ def _counts(message: Message, layer: type) -> list[Finding]:
         decoded = len(body.range_array)
         if body.range_count > decoded:
             out.append(
-                error(
+                ei.RANGES_SHORT(
                     f"range_count {body.range_count} but the bytes hold only "
                     f"{plural(decoded, 'range')}",
                     "range_count",
@@ -154,7 +167,7 @@ def _counts(message: Message, layer: type) -> list[Finding]:
         present = message.available - HEADER_SIZE - 8
         if body.info_size > present:
             out.append(
-                error(
+                ei.INFO_SIZE_SHORT(
                     f"info_size {body.info_size} but only {max(present, 0)} bytes follow",
                     "info_size",
                 )
@@ -167,17 +180,27 @@ def _counts(message: Message, layer: type) -> list[Finding]:
 def _info_entry(index: int, entry: Packet) -> list[Finding]:
     where = f"info[{index}]"
     if entry.missing:
-        return [error(f"{where}: truncated entry, missing {', '.join(entry.missing)}", "info")]
+        return [
+            ei.INFO_ENTRY_TRUNCATED(
+                f"{where}: truncated entry, missing {', '.join(entry.missing)}", "info"
+            )
+        ]
     out: list[Finding] = []
     data = entry.data
     if isinstance(data, bytes) and len(data) < entry.data_size:
         out.append(
-            error(f"{where}: data_size {entry.data_size} but only {len(data)} bytes", "info")
+            ei.INFO_DATA_SHORT(
+                f"{where}: data_size {entry.data_size} but only {len(data)} bytes", "info"
+            )
         )
     if entry.type not in INFO_TYPES:
-        out.append(note(f"{where}: unknown info type {entry.type}", "info"))
+        out.append(ei.INFO_TYPE_UNKNOWN(f"{where}: unknown info type {entry.type}", "info"))
     elif entry.type == 0 and entry.data_size != 8:
-        out.append(warning(f"{where}: MAX_PAGE_CNT carries {entry.data_size} bytes, not 8", "info"))
+        out.append(
+            ei.INFO_MAX_PAGE_CNT_SIZE(
+                f"{where}: MAX_PAGE_CNT carries {entry.data_size} bytes, not 8", "info"
+            )
+        )
     return out
 
 
@@ -206,7 +229,7 @@ def _reserved(obj: Any, layer: type, prefix: str = "") -> list[Finding]:
                 out += _reserved(value, inner, f"{prefix}{name}.")
         elif isinstance(value, int) and value:
             out.append(
-                warning(
+                ei.RESERVED_NONZERO(
                     f"reserved field {prefix}{name} is not zero ({value:#x})", f"{prefix}{name}"
                 )
             )
@@ -221,7 +244,7 @@ def _semantics(body: Any, layer: type) -> list[Finding]:
         and body.version.version not in PROTOCOL_VERSIONS
     ):
         return [
-            note(
+            ei.VERSION_UNKNOWN(
                 f"version {version_text(body.version.version)} is not a known protocol version",
                 "version",
             )
@@ -232,7 +255,7 @@ def _semantics(body: Any, layer: type) -> list[Finding]:
         and int(body.qos_flags) & ~QOS_MASK
     ):
         return [
-            warning(
+            ei.QOS_UNKNOWN_BITS(
                 f"qos_flags {int(body.qos_flags):#x} has bits outside "
                 f"DM_REMOVE_QOS_MASK ({QOS_MASK:#x})",
                 "qos_flags",
@@ -241,26 +264,31 @@ def _semantics(body: Any, layer: type) -> list[Finding]:
     if layer is DMHotAddResponse and known(body, "result") is not None:
         if body.result == 1 and known(body, "page_count") == 0:
             return [
-                note(
+                ei.HOT_ADD_PERMANENT(
                     "result 1 with page_count 0: permanent failure, the host stops hot-adding",
                     "result",
                 )
             ]
         if body.result == 0:
-            return [note("hot add failed (result 0: transient, the host may retry)", "result")]
+            return [
+                ei.HOT_ADD_TRANSIENT(
+                    "hot add failed (result 0: transient, the host may retry)", "result"
+                )
+            ]
         if body.result not in (0, 1):
-            return [warning(f"unknown hot-add result {body.result}", "result")]
+            return [ei.HOT_ADD_RESULT_UNKNOWN(f"unknown hot-add result {body.result}", "result")]
     return []
 
 
 def _direction(message: Message) -> list[Finding]:
-    if message.direction_source in (INFERRED, UNKNOWN):
+    if message.direction_source in (DirectionSource.INFERRED, DirectionSource.UNKNOWN):
         return []
-    sender = SENDER.get(message.type)
-    if sender and message.direction != sender:
+    sender = SENDER.get(message.type) if message.type is not None else None
+    if sender is not None and message.direction != sender.direction:
         return [
-            warning(
-                f"{message.type_name} is sent {sender}, but this one went {message.direction}",
+            ei.DIRECTION_WRONG(
+                f"{message.type_name} is sent {sender.direction}, "
+                f"but this one went {message.direction}",
                 "type",
             )
         ]
@@ -274,14 +302,14 @@ def _vmbus(message: Message) -> list[Finding]:
     claimed = vmbus.len8 * 8
     if claimed > frame_len:
         out.append(
-            error(
+            ei.VMBUS_LEN8_OVERRUN(
                 f"VMBus len8 {vmbus.len8} claims {claimed} bytes but the frame holds {frame_len}",
                 "vmbus.len8",
             )
         )
     if message.extra:
         out.append(
-            warning(
+            ei.VMBUS_TRAILING(
                 f"{len(message.extra)} bytes after the VMBus packet (len8 {vmbus.len8})",
                 "vmbus.len8",
             )
@@ -290,7 +318,7 @@ def _vmbus(message: Message) -> list[Finding]:
         padded = DESCRIPTOR_SIZE + message.size + (-message.size % 8)
         if claimed >= DESCRIPTOR_SIZE + HEADER_SIZE and claimed != padded and claimed <= frame_len:
             out.append(
-                warning(
+                ei.VMBUS_LEN8_MISMATCH(
                     f"VMBus len8 {vmbus.len8} ({claimed} bytes) does not match the "
                     f"message ({padded} bytes with descriptor and padding)",
                     "vmbus.len8",

@@ -1,14 +1,11 @@
-"""A frame turned into a dissected message: layers applied, direction settled, checks run.
+"""The dissected message: what one frame turned out to be, the model every later stage reads.
 
 This is the seam between the sources (bytes) and everything that reasons
-about messages (expert checks, the transaction tracker, the views).
-
-Two ways in, one result.  Messages whose layer compiles
-(:mod:`dmdissect.layers.compiled`) and that carry no VMBus framing are decoded
-into light values objects; everything else goes through Scapy.  Either way
-``body`` answers the same attribute names and the same expert checks run on
-it; the Scapy packets are built lazily, only for views that need them (the
-field tree), so a summary of a million status reports never builds one.
+about messages (expert checks, the transaction tracker, the views); it is
+filled by :mod:`dmdissect.analysis.dissect`.  ``body`` is either a compiled
+values object or a Scapy packet, with the same attribute names; the Scapy
+packets are built lazily, only for views that need them (the field tree),
+so a summary of a million status reports never builds one.
 """
 
 from __future__ import annotations
@@ -17,22 +14,17 @@ from typing import Any
 
 from scapy.packet import Packet
 
-from dmdissect.analysis.expert import check
 from dmdissect.findings import Finding
 from dmdissect.layers import (
     DESCRIPTOR_SIZE,
-    HEADER_SIZE,
-    HEADER_STRUCT,
-    MESSAGE_LAYERS,
-    SENDER,
     DMHeader,
     DMMessage,
     VMBusDescriptor,
-    looks_like_descriptor,
+    decode_frame,
     type_name,
 )
-from dmdissect.layers.compiled import compile_layer
-from dmdissect.sources.frame import INFERRED, UNKNOWN, Frame
+from dmdissect.sources.frame import Frame
+from dmdissect.vocabulary import Direction, DirectionSource
 
 
 class Message:
@@ -66,8 +58,8 @@ class Message:
         self.frame = frame
         self.findings: list[Finding] = []
         self.transaction: Any = None
-        self.direction: str | None = None
-        self.direction_source = UNKNOWN
+        self.direction: Direction | None = None
+        self.direction_source = DirectionSource.UNKNOWN
         self.type: int | None = None
         self.size: int | None = None
         self.trans_id: int | None = None
@@ -85,13 +77,8 @@ class Message:
 
     def _layers(self) -> tuple[Packet, DMHeader, VMBusDescriptor | None, bytes]:
         if self._scapy is None:
-            self._scapy = decode(self.frame.data)
+            self._scapy = decode_frame(self.frame.data)
         return self._scapy
-
-    @property
-    def packet(self) -> Packet:
-        """The outermost Scapy layer: the VMBus descriptor or the header."""
-        return self._layers()[0]
 
     @property
     def header(self) -> DMHeader:
@@ -153,78 +140,3 @@ def cut_short(body: Any) -> bool:
         return True
     entries = getattr(body, "info", None)
     return bool(entries) and bool(getattr(entries[-1], "missing", ()))
-
-
-def decode(data: bytes) -> tuple[Packet, DMHeader, VMBusDescriptor | None, bytes]:
-    """Apply the Scapy layers; split off VMBus framing when the frame starts with it."""
-    if not looks_like_descriptor(data):
-        header = DMHeader(data)
-        return header, header, None, b""
-    vmbus = VMBusDescriptor(data[:DESCRIPTOR_SIZE])
-    end = max(vmbus.len8 * 8, DESCRIPTOR_SIZE)
-    header = DMHeader(data[DESCRIPTOR_SIZE:end])
-    vmbus.add_payload(header)
-    return vmbus, header, vmbus, data[end:]
-
-
-def infer_direction(frame: Frame, msg_type: int | None) -> tuple[str | None, str]:
-    """The frame's own direction wins; else the type's sender, marked as inferred."""
-    if frame.direction is not None:
-        return frame.direction, frame.direction_source
-    sender = SENDER.get(msg_type) if msg_type is not None else None
-    return (sender, INFERRED) if sender else (None, UNKNOWN)
-
-
-#: Compiled decoder of each message type whose layer compiles.
-_DECODERS = {
-    msg_type: decoder
-    for msg_type, layer in MESSAGE_LAYERS.items()
-    if (decoder := compile_layer(layer)) is not None
-}
-#: The first bytes of every VMBus in-band descriptor (type 6, offset8 2).
-_DESCRIPTOR_START = VMBusDescriptor().build()[:4]
-
-
-def _fill_fast(message: Message, data: bytes) -> bool:
-    """Decode with a compiled layer when one applies; False sends the frame to Scapy."""
-    if len(data) < HEADER_SIZE or (data[:4] == _DESCRIPTOR_START and looks_like_descriptor(data)):
-        return False
-    msg_type, size, trans_id = HEADER_STRUCT.unpack_from(data)
-    decoder = _DECODERS.get(msg_type)
-    if decoder is None or len(data) < HEADER_SIZE + decoder.fixed:
-        return False
-    message.body, message.consumed = decoder.decode(data, HEADER_SIZE)
-    message.type, message.size, message.trans_id = msg_type, size, trans_id
-    message.available = len(data)
-    return True
-
-
-def _fill_scapy(message: Message) -> None:
-    _, header, vmbus, _ = message._layers()
-    message.framed = vmbus is not None
-    message.available = len(header.original)
-    message.type = None if "type" in header.missing else header.type
-    message.size = None if "size" in header.missing else header.size
-    message.trans_id = None if "trans_id" in header.missing else header.trans_id
-    body = message.scapy_body
-    message.body = body
-    if header.missing:
-        message.consumed = 0
-    elif body is None:
-        message.consumed = HEADER_SIZE
-    else:
-        rest = bytes(body.payload) if body.payload else b""
-        message.consumed = message.available - len(rest)
-
-
-def dissect(frame: Frame, fast: bool = True) -> Message:
-    """Dissect one frame and run the per-message expert checks on it.
-
-    ``fast=False`` forces the Scapy path (the differential tests compare both).
-    """
-    message = Message(frame)
-    if not (fast and _fill_fast(message, frame.data)):
-        _fill_scapy(message)
-    message.direction, message.direction_source = infer_direction(frame, message.type)
-    message.findings = list(frame.findings) + check(message)
-    return message

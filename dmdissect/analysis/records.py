@@ -8,8 +8,8 @@ sender and :data:`RETAIN_FINDINGS` findings; past those caps it keeps counting
 only counts and the latest figures, never its messages.
 
 A message points at its transaction through a :class:`Link` (its role, part
-number and rule), the object the views' hooks call: ``label_for`` (summary
-line and ``read -V``), ``reassembled_here`` (``read -V``) and ``ref_for`` (JSON).
+number and rule) or at its series through a :class:`SeriesLink`.  These hold
+facts only: their text and JSON are written by :mod:`dmdissect.views.records`.
 A file is labelled in two passes (a message waits until its transaction ends,
 so it can name the frame that ends it); live input in one (``one_pass``: a
 message is labelled when read, pointing only back, as tshark without -2).
@@ -18,10 +18,9 @@ message is labelled when read, pointing only back, as tshark without -2).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
 
-from dmdissect.findings import Finding, note
-from dmdissect.layers import mib
+from dmdissect.findings import FINDINGS_DROPPED, Finding
+from dmdissect.vocabulary import Kind, Outcome, Role, Rule, Side
 
 #: Frames (and their link rules) one transaction keeps; later frames are only counted.
 RETAIN_FRAMES = 1000
@@ -35,22 +34,7 @@ RETAIN_FINDINGS = 64
 RETAIN_TYPES = 16
 
 #: Kinds whose one side comes in parts that carry page ranges.
-MULTIPART = {"balloon", "unballoon", "hot_remove"}
-
-#: Outcome identifiers (JSON) and how the text views say them.
-OUTCOME_TEXT = {
-    "accepted": "accepted",
-    "refused": "refused",
-    "partial": "partial",
-    "at_floor": "guest at floor",
-    "transient_failure": "transient failure",
-    "permanent_failure": "permanent failure",
-    "sent": "sent",
-    "unknown": "unknown",
-}
-
-HOST = "host"
-GUEST = "guest"
+MULTIPART = frozenset({Kind.BALLOON, Kind.UNBALLOON, Kind.HOT_REMOVE})
 
 
 def _elapsed(start: float | None, end: float | None) -> float | None:
@@ -80,7 +64,7 @@ class Part:
 class Transaction:
     """One exchange: a request and its reply or parts, as far as the capture shows it."""
 
-    kind: str
+    kind: Kind
     number: int
     start: float | None = None
     end: float | None = None
@@ -91,15 +75,15 @@ class Transaction:
     last_frame: int = 0
     frame_count: int = 0
     frames: list[int] = field(default_factory=list)
-    rules: list[str] = field(default_factory=list)
-    ids: dict[str, list[int]] = field(default_factory=lambda: {HOST: [], GUEST: []})
+    rules: list[Rule] = field(default_factory=list)
+    ids: dict[Side, list[int]] = field(default_factory=lambda: {Side.HOST: [], Side.GUEST: []})
     parts: list[Part] = field(default_factory=list)
     part_count: int = 0
     range_count: int = 0
     ranges_kept: int = 0
     pages: int | None = None
     pages_requested: int | None = None
-    outcome: str | None = None
+    outcome: Outcome | None = None
     detail: str = ""
     complete: bool | None = None
     reason: str | None = None
@@ -134,7 +118,7 @@ class Transaction:
             return None
         return _elapsed(self.start, self.first_reply)
 
-    def add_frame(self, frame: int, time: float | None, rule: str) -> None:
+    def add_frame(self, frame: int, time: float | None, rule: Rule) -> None:
         if not self.frame_count:
             self.first_frame = frame
             self.start = time
@@ -148,7 +132,7 @@ class Transaction:
         else:
             self.truncated = True
 
-    def add_id(self, sender: str, trans_id: int | None) -> None:
+    def add_id(self, sender: Side, trans_id: int | None) -> None:
         if trans_id is None:
             return
         ids = self.ids[sender]
@@ -169,70 +153,14 @@ class Transaction:
         """The kept findings, and a note when some were dropped at the cap."""
         if not self.dropped_findings:
             return list(self.expert)
-        return self.expert + [note(f"{self.dropped_findings} more findings not kept")]
-
-    def summary(self) -> str:
-        """What the final message of the transaction sums up, in a few words."""
-        pages = self.pages or 0
-        outcome = OUTCOME_TEXT.get(self.outcome or "unknown", self.outcome or "unknown")
-        if self.kind in MULTIPART and self.pages is None:
-            text = outcome
-        elif self.kind in MULTIPART:
-            asked = ""
-            if self.pages_requested is not None and self.kind != "unballoon":
-                asked = f" of {self.pages_requested}"
-            least = "at least " if self.pages_lower_bound else ""
-            text = (
-                f"{self.part_count} {'part' if self.part_count == 1 else 'parts'}, "
-                f"{least}{pages}{asked} pages ({least}{mib(pages)}), {outcome}"
-            )
-            if self.cut_parts:
-                text += f" ({self.cut_parts} cut short)"
-        elif self.kind == "hot_add" and self.pages is None:
-            text = f"pages unknown, {outcome}"
-        elif self.kind == "hot_add":
-            asked = "" if self.pages_requested is None else f" of {self.pages_requested}"
-            text = f"{pages}{asked} pages ({mib(pages)}), {outcome}"
-        elif self.detail:
-            text = f"{outcome}: {self.detail}"
-        else:
-            text = outcome
-        duration = self.duration
-        if duration is not None and self.frame_count > 1:
-            text += f", {duration:.6f} s"
-        return text
-
-    def ref(self) -> dict[str, Any]:
-        """The JSON object of a whole transaction (``timeline -T json``)."""
-        return {
-            "kind": self.kind,
-            "number": self.number,
-            "frames": list(self.frames),
-            "start": self.start,
-            "end": self.end,
-            "duration": self.duration,
-            "latency": self.latency,
-            "trans_ids": {HOST: list(self.ids[HOST]), GUEST: list(self.ids[GUEST])},
-            "parts": self.parts_shown,
-            "ranges": self.range_count,
-            "pages": self.pages,
-            "pages_lower_bound": self.pages_lower_bound,
-            "pages_requested": self.pages_requested,
-            "outcome": self.outcome,
-            "detail": self.detail,
-            "complete": self.complete,
-            "reason": self.reason,
-            "links": [{"frame": f, "rule": r} for f, r in zip(self.frames, self.rules)],
-            "truncated": self.truncated,
-            "expert": [f.to_json() for f in self.findings()],
-        }
+        return self.expert + [FINDINGS_DROPPED(f"{self.dropped_findings} more findings not kept")]
 
 
 @dataclass(slots=True, eq=False)
 class Series:
     """Messages between transactions, summed up: status reports, or messages of no transaction."""
 
-    kind: str
+    kind: Kind
     number: int
     first_frame: int = 0
     last_frame: int = 0
@@ -265,24 +193,6 @@ class Series:
         else:
             self.types["(other types)"] = self.types.get("(other types)", 0) + 1
 
-    def ref(self) -> dict[str, Any]:
-        out: dict[str, Any] = {
-            "kind": self.kind,
-            "number": self.number,
-            "first_frame": self.first_frame,
-            "last_frame": self.last_frame,
-            "start": self.start,
-            "end": self.end,
-            "duration": self.duration,
-            "count": self.count,
-        }
-        if self.kind == "status":
-            out["num_avail"] = self.num_avail
-            out["num_committed"] = self.num_committed
-        else:
-            out["types"] = dict(self.types)
-        return out
-
 
 @dataclass(slots=True, eq=False)
 class Session:
@@ -310,22 +220,6 @@ class Session:
                 self.first_time = time
             self.last_time = time
 
-    def ref(self) -> dict[str, Any]:
-        return {
-            "kind": "session",
-            "version": self.version,
-            "version_frame": self.version_frame,
-            "negotiations": self.negotiations,
-            "guest_capabilities": self.guest_caps,
-            "host_capabilities": self.host_caps,
-            "first_frame": self.first_frame,
-            "last_frame": self.last_frame,
-            "first": self.first_time,
-            "last": self.last_time,
-            "messages": self.messages,
-            "transactions": dict(self.counts),
-        }
-
 
 #: How many messages :func:`~dmdissect.analysis.transactions.annotate` holds back
 #: at most while a transaction is open; past it the oldest goes out unresolved.
@@ -334,7 +228,7 @@ LOOKAHEAD = 1000
 
 @dataclass(slots=True, eq=False)
 class Link:
-    """One message's place in its transaction: the object the views' hooks call.
+    """One message's place in its transaction.
 
     ``role`` is request, part, response or info; ``part`` numbers the parts of
     the multi-part side (1-based); ``rule`` says what linked the message.
@@ -342,31 +236,43 @@ class Link:
 
     transaction: Transaction
     frame: int
-    role: str
+    role: Role
     part: int | None
-    rule: str
+    rule: Rule
     #: Labelled as soon as read (live input): only links back, as tshark's one pass.
     one_pass: bool = False
 
-    def label_for(self, message: Any = None) -> str:
-        txn = self.transaction
-        head = f"{self.role if self.part is None else f'part {self.part}'} of {txn.name}"
-        if self.one_pass and txn.request_frame is not None and txn.request_frame != self.frame:
-            head += f", request in frame {txn.request_frame}"
-        if not txn.closed:
-            return head if self.one_pass else f"{head}, end not yet known (lookahead full)"
-        if txn.final_frame == self.frame:
-            text = f"{head}, final: {txn.summary()}"
-        elif txn.final_frame is not None:
-            word = "reassembled" if txn.kind in MULTIPART else "response"
-            text = f"{head}, {word} in frame {txn.final_frame}"
-        else:
-            text = head
-        if not txn.complete:
-            text += f"; incomplete: {txn.reason}"
-        return text
+    @property
+    def kind(self) -> Kind:
+        return self.transaction.kind
 
-    def reassembled_here(self, message: Any = None) -> Transaction | None:
+    @property
+    def number(self) -> int:
+        return self.transaction.number
+
+    @property
+    def request_frame(self) -> int | None:
+        return self.transaction.request_frame
+
+    @property
+    def final_frame(self) -> int | None:
+        """The frame the transaction ended in; None while it is open."""
+        txn = self.transaction
+        return txn.final_frame if txn.closed else None
+
+    @property
+    def complete(self) -> bool | None:
+        """Whether the transaction completed; None while it is open."""
+        txn = self.transaction
+        return txn.complete if txn.closed else None
+
+    @property
+    def reason(self) -> str | None:
+        """Why the transaction is incomplete, once it is closed and is."""
+        txn = self.transaction
+        return txn.reason if txn.closed and not txn.complete else None
+
+    def reassembled_here(self) -> Transaction | None:
         """The transaction, when this is its final (or, if incomplete, last) message.
 
         ``read -V`` shows the reassembled transaction under that message only.
@@ -376,35 +282,36 @@ class Link:
             return None
         return txn
 
-    def ref_for(self, message: Any = None) -> dict[str, Any]:
-        txn = self.transaction
-        out = {
-            "kind": txn.kind,
-            "number": txn.number,
-            "role": self.role,
-            "part": self.part,
-            "rule": self.rule,
-            "request_frame": txn.request_frame,
-            "final_frame": txn.final_frame if txn.closed else None,
-            "complete": txn.complete if txn.closed else None,
-        }
-        if txn.closed and not txn.complete:
-            out["reason"] = txn.reason
-        return out
-
 
 @dataclass(slots=True, eq=False)
 class SeriesLink:
-    """A message's place in a series: JSON only, so summary lines stay as they are."""
+    """A message's place in a series (1-based ``index``)."""
 
     series: Series
     index: int
 
-    def ref_for(self, message: Any = None) -> dict[str, Any]:
-        return {
-            "kind": self.series.kind,
-            "number": self.series.number,
-            "role": "report" if self.series.kind == "status" else "other",
-            "part": self.index,
-            "rule": "series",
-        }
+    #: A series has no request, end or completeness; these answer like an open link's.
+    request_frame = None
+    final_frame = None
+    complete = None
+    reason = None
+
+    @property
+    def kind(self) -> Kind:
+        return self.series.kind
+
+    @property
+    def number(self) -> int:
+        return self.series.number
+
+    @property
+    def role(self) -> Role:
+        return Role.REPORT if self.series.kind == Kind.STATUS else Role.OTHER
+
+    @property
+    def part(self) -> int:
+        return self.index
+
+    @property
+    def rule(self) -> Rule:
+        return Rule.SERIES

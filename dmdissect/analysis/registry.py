@@ -194,7 +194,7 @@ def _relative(message: Any, ref: TimeReference) -> list:
 def _link(key: str) -> Getter:
     def get(message: Any, ref: TimeReference) -> list:
         link = message.transaction
-        value = link.ref_for(message).get(key) if link is not None else None
+        value = getattr(link, key) if link is not None else None
         return [] if value is None else [value]
 
     return get

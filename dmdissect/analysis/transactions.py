@@ -36,11 +36,10 @@ from collections import deque
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
+from dmdissect import findings as ei
 from dmdissect.analysis.intervals import PageSet, coalesce
 from dmdissect.analysis.known import known
 from dmdissect.analysis.records import (
-    GUEST,
-    HOST,
     LOOKAHEAD,
     RETAIN_FRAMES,
     RETAIN_RANGES,
@@ -51,11 +50,19 @@ from dmdissect.analysis.records import (
     Session,
     Transaction,
 )
-from dmdissect.findings import Finding, error, note, warning
+from dmdissect.findings import Finding
 from dmdissect.interrupt import Interrupted
-from dmdissect.layers import HEADER_SIZE, SENDER, mib, type_name, version_text
-from dmdissect.layers.header import GUEST as GUEST_TO_HOST
-from dmdissect.layers.header import INTRODUCED_IN
+from dmdissect.layers import (
+    HEADER_SIZE,
+    INTRODUCED_IN,
+    SENDER,
+    MessageType,
+    ProtocolVersion,
+    mib,
+    type_name,
+    version_text,
+)
+from dmdissect.vocabulary import Kind, Outcome, Role, Rule, Side
 
 __all__ = [
     "ORDER_LIMIT",
@@ -76,23 +83,25 @@ BALLOONED_LIMIT = 100_000
 
 #: Request type -> kind, reply type -> kind.
 REQUESTS = {
-    1: "version",
-    3: "capabilities",
-    6: "balloon",
-    8: "unballoon",
-    10: "hot_add",
-    13: "hot_remove",
+    MessageType.DM_VERSION_REQUEST: Kind.VERSION,
+    MessageType.DM_CAPABILITIES_REPORT: Kind.CAPABILITIES,
+    MessageType.DM_BALLOON_REQUEST: Kind.BALLOON,
+    MessageType.DM_UNBALLOON_REQUEST: Kind.UNBALLOON,
+    MessageType.DM_MEM_HOT_ADD_REQUEST: Kind.HOT_ADD,
+    MessageType.DM_MEM_HOT_REMOVE_REQUEST: Kind.HOT_REMOVE,
 }
 REPLIES = {
-    2: "version",
-    4: "capabilities",
-    7: "balloon",
-    9: "unballoon",
-    11: "hot_add",
-    14: "hot_remove",
+    MessageType.DM_VERSION_RESPONSE: Kind.VERSION,
+    MessageType.DM_CAPABILITIES_RESPONSE: Kind.CAPABILITIES,
+    MessageType.DM_BALLOON_RESPONSE: Kind.BALLOON,
+    MessageType.DM_UNBALLOON_RESPONSE: Kind.UNBALLOON,
+    MessageType.DM_MEM_HOT_ADD_RESPONSE: Kind.HOT_ADD,
+    MessageType.DM_MEM_HOT_REMOVE_RESPONSE: Kind.HOT_REMOVE,
 }
+#: Kind -> the type of its request.
+REQUEST_OF = {kind: msg_type for msg_type, kind in REQUESTS.items()}
 #: Kinds whose reply echoes the request's trans_id on peers that share it (QEMU).
-ECHOED = {"version", "capabilities"}
+ECHOED = frozenset({Kind.VERSION, Kind.CAPABILITIES})
 
 
 @dataclass(slots=True, eq=False)
@@ -101,7 +110,7 @@ class _Pending:
 
     txn: Transaction
     expecting: str
-    opener: str = HOST
+    opener: Side = Side.HOST
     request_id: int | None = None
     series_id: int | None = None
     last_attempt: bool = False
@@ -110,8 +119,9 @@ class _Pending:
     pages: PageSet = field(default_factory=lambda: PageSet(RETAIN_RANGES))
 
 
-def _sender(msg_type: int) -> str:
-    return GUEST if SENDER.get(msg_type) == GUEST_TO_HOST else HOST
+def _sender(msg_type: int) -> Side:
+    """The side that sends this type; DM_ERROR and unknown types count as the host's."""
+    return SENDER.get(msg_type) or Side.HOST
 
 
 def is_cut(message) -> bool:
@@ -151,19 +161,19 @@ class Tracker:
         self._ballooned_cut = 0
         self._negotiated = False
         self._handlers = {
-            1: self._version_request,
-            2: self._version_response,
-            3: self._caps_report,
-            4: self._caps_response,
-            6: self._multipart_request,
-            7: self._balloon_response,
-            8: self._unballoon_request,
-            9: self._unballoon_response,
-            10: self._hot_add_request,
-            11: self._hot_add_response,
-            12: self._info,
-            13: self._multipart_request,
-            14: self._multipart_response,
+            MessageType.DM_VERSION_REQUEST: self._version_request,
+            MessageType.DM_VERSION_RESPONSE: self._version_response,
+            MessageType.DM_CAPABILITIES_REPORT: self._caps_report,
+            MessageType.DM_CAPABILITIES_RESPONSE: self._caps_response,
+            MessageType.DM_BALLOON_REQUEST: self._multipart_request,
+            MessageType.DM_BALLOON_RESPONSE: self._balloon_response,
+            MessageType.DM_UNBALLOON_REQUEST: self._unballoon_request,
+            MessageType.DM_UNBALLOON_RESPONSE: self._unballoon_response,
+            MessageType.DM_MEM_HOT_ADD_REQUEST: self._hot_add_request,
+            MessageType.DM_MEM_HOT_ADD_RESPONSE: self._hot_add_response,
+            MessageType.DM_INFO_MESSAGE: self._info,
+            MessageType.DM_MEM_HOT_REMOVE_REQUEST: self._multipart_request,
+            MessageType.DM_MEM_HOT_REMOVE_RESPONSE: self._multipart_response,
         }
 
     # --- the stream --------------------------------------------------------------
@@ -173,12 +183,12 @@ class Tracker:
         frame = message.frame
         self.session.see(frame.index, frame.time)
         body = message.body
-        if message.type == 5 and body is not None:
+        if message.type == MessageType.DM_STATUS_REPORT and body is not None:
             self._status_report(message, body)
             return []
         handler = self._handlers.get(message.type)
         if handler is None or body is None:
-            self._series_message(message, "other")
+            self._series_message(message, Kind.OTHER)
         else:
             handler(message)
             self._check_version(message)
@@ -189,12 +199,18 @@ class Tracker:
         needed = INTRODUCED_IN.get(message.type)
         version = self.session.version
         link = message.transaction
-        if needed is None or version is None or version >= needed or not isinstance(link, Link):
+        if (
+            needed is None
+            or needed == ProtocolVersion.WIN7
+            or version is None
+            or version >= needed
+            or not isinstance(link, Link)
+        ):
             return
         self._flag(
             message,
             link.transaction,
-            warning(
+            ei.SEQUENCE_NEWER_THAN_VERSION(
                 f"{message.type_name} belongs to protocol {version_text(needed)}; this session "
                 f"negotiated {version_text(version)}"
             ),
@@ -240,10 +256,10 @@ class Tracker:
 
     def _open_txn(
         self,
-        kind: str,
+        kind: Kind,
         message,
-        rule: str,
-        role: str,
+        rule: Rule,
+        role: Role,
         part: int | None = None,
         expecting: str = "reply",
     ) -> _Pending:
@@ -253,18 +269,18 @@ class Tracker:
         counts = self.session.counts
         counts[kind] = counts.get(kind, 0) + 1
         txn = Transaction(kind, number)
-        if rule == "request":
+        if rule == Rule.REQUEST:
             txn.request_frame = message.frame.index
             self._finals.pop(kind, None)
         self._order.append(txn)
         pending = _Pending(txn, expecting, _sender(message.type))
-        if kind != "info":
+        if kind != Kind.INFO:
             self._open[kind] = pending
         self._link(pending, message, rule, role, part)
         return pending
 
     def _link(
-        self, pending: _Pending, message, rule: str, role: str, part: int | None = None
+        self, pending: _Pending, message, rule: Rule, role: Role, part: int | None = None
     ) -> None:
         txn = pending.txn
         frame = message.frame
@@ -287,40 +303,42 @@ class Tracker:
             txn.reason = reason
         txn.complete = complete and txn.reason is None
         if txn.outcome is None:
-            txn.outcome = "unknown"
+            txn.outcome = Outcome.UNKNOWN
         if self._open.get(txn.kind) is pending:
             del self._open[txn.kind]
 
     def _orphan(
-        self, kind: str, message, role: str, part: int | None = None, expecting: str = "reply"
+        self, kind: Kind, message, role: Role, part: int | None = None, expecting: str = "reply"
     ) -> _Pending:
         """A reply with nothing open: an incomplete transaction, and why."""
-        after = self._finals.get(kind) if kind in ("balloon", "hot_remove") else None
+        after = self._finals.get(kind) if kind in (Kind.BALLOON, Kind.HOT_REMOVE) else None
         seen = kind in self._numbers
-        rule = "after-final" if after else "orphan"
+        rule = Rule.AFTER_FINAL if after else Rule.ORPHAN
         pending = self._open_txn(kind, message, rule, role, part, expecting)
         if after:
             name, frame = after
             pending.txn.reason = f"part after the final one of {name}"
             self._flag(
-                message, pending.txn, warning(f"part after the final one of {name} (frame {frame})")
+                message,
+                pending.txn,
+                ei.SEQUENCE_AFTER_FINAL(f"part after the final one of {name} (frame {frame})"),
             )
         else:
             pending.txn.reason = "no request seen"
             self._flag(
                 message,
                 pending.txn,
-                warning(
-                    f"response with no request: no {type_name(message.type - 1)} is outstanding"
+                ei.SEQUENCE_NO_REQUEST(
+                    f"response with no request: no {type_name(REQUEST_OF[kind])} is outstanding"
                 )
                 if seen
-                else note(
+                else ei.SEQUENCE_REQUEST_NOT_CAPTURED(
                     "response with no request in the capture (it may start after the request)"
                 ),
             )
         return pending
 
-    def _supersede(self, kind: str, message) -> None:
+    def _supersede(self, kind: Kind, message) -> None:
         """A new request while one of its kind is open: flag it, close the old one."""
         pending = self._open.get(kind)
         if pending is None:
@@ -329,7 +347,9 @@ class Tracker:
         self._flag(
             message,
             txn,
-            warning(f"new request while {txn.name} (frame {txn.first_frame}) is outstanding"),
+            ei.SEQUENCE_SUPERSEDED(
+                f"new request while {txn.name} (frame {txn.first_frame}) is outstanding"
+            ),
         )
         self._close(
             pending,
@@ -350,22 +370,22 @@ class Tracker:
 
     # --- series -------------------------------------------------------------------
 
-    def _new_series(self, kind: str) -> Series:
+    def _new_series(self, kind: Kind) -> Series:
         number = self._numbers.get(kind, 0) + 1
         self._numbers[kind] = number
         series = Series(kind, number)
         self._order.append(series)
-        if kind == "status":
+        if kind == Kind.STATUS:
             self._status = series
         else:
             self._other = series
         return series
 
-    def _series_message(self, message, kind: str) -> Series:
-        series = (self._status if kind == "status" else self._other) or self._new_series(kind)
+    def _series_message(self, message, kind: Kind) -> Series:
+        series = (self._status if kind == Kind.STATUS else self._other) or self._new_series(kind)
         frame = message.frame
         message.transaction = SeriesLink(series, series.add(frame.index, frame.time))
-        if kind == "other":
+        if kind == Kind.OTHER:
             series.add_type(message.type_name)
         return series
 
@@ -377,7 +397,7 @@ class Tracker:
 
     def _status_report(self, message, body) -> None:
         """The hot path (nine messages in ten): no row can become final here."""
-        series = self._series_message(message, "status")
+        series = self._series_message(message, Kind.STATUS)
         missing = body.missing
         if "num_avail" not in missing:
             series.num_avail = body.num_avail
@@ -387,18 +407,20 @@ class Tracker:
     # --- version and capabilities -------------------------------------------------
 
     def _version_request(self, message) -> None:
-        reset = self._negotiated and "version" not in self._open
+        reset = self._negotiated and Kind.VERSION not in self._open
         if reset:
             self._reset(message)
         else:
-            self._supersede("version", message)
+            self._supersede(Kind.VERSION, message)
         body = message.body
-        pending = self._open_txn("version", message, "request", "request")
+        pending = self._open_txn(Kind.VERSION, message, Rule.REQUEST, Role.REQUEST)
         if reset:
             self._flag(
                 message,
                 pending.txn,
-                note("version negotiated again: the channel was reopened (suspend/resume?)"),
+                ei.SEQUENCE_RENEGOTIATED(
+                    "version negotiated again: the channel was reopened (suspend/resume?)"
+                ),
             )
         pending.request_id = message.trans_id
         offered = known(body, "version")
@@ -415,7 +437,7 @@ class Tracker:
             )
         self._negotiated = False
 
-    def _reply_link(self, kind: str, message, role: str = "response") -> _Pending:
+    def _reply_link(self, kind: Kind, message, role: Role = Role.RESPONSE) -> _Pending:
         """Link a single reply to the open transaction of its kind, or to an orphan."""
         pending = self._open.get(kind)
         if pending is None:
@@ -425,11 +447,11 @@ class Tracker:
             and message.trans_id is not None
             and message.trans_id == pending.request_id
         )
-        self._link(pending, message, "state+trans_id" if echoed else "state", role)
+        self._link(pending, message, Rule.STATE_TRANS_ID if echoed else Rule.STATE, role)
         return pending
 
     def _version_response(self, message) -> None:
-        pending = self._reply_link("version", message)
+        pending = self._reply_link(Kind.VERSION, message)
         txn = pending.txn
         answer = known(message.body, "is_accepted")
         if answer is None:
@@ -439,7 +461,7 @@ class Tracker:
             )
             return
         accepted = bool(answer)
-        txn.outcome = "accepted" if accepted else "refused"
+        txn.outcome = Outcome.ACCEPTED if accepted else Outcome.REFUSED
         if accepted:
             self._negotiated = True
             self.session.negotiations += 1
@@ -450,7 +472,7 @@ class Tracker:
             self._flag(
                 message,
                 txn,
-                error(
+                ei.VERSION_REFUSED(
                     f"version negotiation failed: the host refused the guest's last offer "
                     f"({txn.detail})"
                 ),
@@ -458,9 +480,9 @@ class Tracker:
         self._close(pending, True, final=message.frame.index)
 
     def _caps_report(self, message) -> None:
-        self._supersede("capabilities", message)
+        self._supersede(Kind.CAPABILITIES, message)
         body = message.body
-        pending = self._open_txn("capabilities", message, "request", "request")
+        pending = self._open_txn(Kind.CAPABILITIES, message, Rule.REQUEST, Role.REQUEST)
         pending.request_id = message.trans_id
         caps = known(body, "caps")
         if caps is None:
@@ -477,7 +499,7 @@ class Tracker:
         }
 
     def _caps_response(self, message) -> None:
-        pending = self._reply_link("capabilities", message)
+        pending = self._reply_link(Kind.CAPABILITIES, message)
         body = message.body
         answer = known(body, "is_accepted")
         if answer is None:
@@ -486,14 +508,16 @@ class Tracker:
             )
             return
         accepted = bool(answer)
-        pending.txn.outcome = "accepted" if accepted else "refused"
+        pending.txn.outcome = Outcome.ACCEPTED if accepted else Outcome.REFUSED
         self.session.host_caps = {
             "is_accepted": answer,
             "hot_remove": known(body, "hot_remove"),
             "suppress_pressure_reports": known(body, "suppress_pressure_reports"),
         }
         if not accepted:
-            self._flag(message, pending.txn, warning("capabilities refused by the host"))
+            self._flag(
+                message, pending.txn, ei.CAPABILITIES_REFUSED("capabilities refused by the host")
+            )
         self._close(pending, True, final=message.frame.index)
 
     # --- balloon and hot remove: a host request, guest parts ---------------------
@@ -501,12 +525,12 @@ class Tracker:
     def _multipart_request(self, message) -> None:
         kind = REQUESTS[message.type]
         self._supersede(kind, message)
-        pending = self._open_txn(kind, message, "request", "request")
+        pending = self._open_txn(kind, message, Rule.REQUEST, Role.REQUEST)
         pending.request_id = message.trans_id
         body = message.body
         txn = pending.txn
         txn.pages = 0
-        if kind == "balloon":
+        if kind == Kind.BALLOON:
             txn.pages_requested = known(body, "num_pages")
         else:
             txn.pages_requested = known(body, "page_count")
@@ -515,9 +539,9 @@ class Tracker:
                 txn.detail = f"node {pending.node}"
 
     def _balloon_response(self, message) -> None:
-        unballoon = self._open.get("unballoon")
+        unballoon = self._open.get(Kind.UNBALLOON)
         if (
-            "balloon" not in self._open
+            Kind.BALLOON not in self._open
             and unballoon is not None
             and unballoon.expecting == "response"
             and message.available == HEADER_SIZE
@@ -530,18 +554,18 @@ class Tracker:
         kind = REPLIES[message.type]
         pending = self._open.get(kind)
         if pending is None:
-            pending = self._orphan(kind, message, "part", 1, expecting="parts")
+            pending = self._orphan(kind, message, Role.PART, 1, expecting="parts")
         else:
-            rule = "state"
+            rule = Rule.STATE
             if pending.series_id is not None and message.trans_id == pending.series_id:
-                rule = "state+trans_id"
-            self._link(pending, message, rule, "part", pending.txn.part_count + 1)
+                rule = Rule.STATE_TRANS_ID
+            self._link(pending, message, rule, Role.PART, pending.txn.part_count + 1)
         if pending.series_id is None:
             pending.series_id = message.trans_id
         pending.expecting = "parts"
         body = message.body
         self._add_part(pending, message)
-        if kind == "hot_remove":
+        if kind == Kind.HOT_REMOVE:
             node = "" if pending.node is None else f"node {pending.node}, "
             result = known(body, "result")
             pending.txn.detail = f"{node}result {'unknown' if result is None else result}"
@@ -556,20 +580,22 @@ class Tracker:
         claimed = known(message.body, "range_count")
         if txn.cut_parts and (asked is None or pages < asked):
             # A part cut short hides ranges: what was counted is only a lower bound.
-            txn.outcome = "unknown"
-        elif txn.kind == "balloon" and pages == 0 and claimed == 0:
-            txn.outcome = "at_floor"
-        elif txn.kind == "hot_remove" and pages == 0:
-            txn.outcome = "refused"
+            txn.outcome = Outcome.UNKNOWN
+        elif txn.kind == Kind.BALLOON and pages == 0 and claimed == 0:
+            txn.outcome = Outcome.AT_FLOOR
+        elif txn.kind == Kind.HOT_REMOVE and pages == 0:
+            txn.outcome = Outcome.REFUSED
         elif asked is None:
-            txn.outcome = "unknown"
+            txn.outcome = Outcome.UNKNOWN
         elif pages < asked:
-            txn.outcome = "partial"
+            txn.outcome = Outcome.PARTIAL
         else:
-            txn.outcome = "accepted"
+            txn.outcome = Outcome.ACCEPTED
         if asked is not None and pages > asked:
             self._flag(
-                message, txn, warning(f"{pages} pages given, more than the {asked} asked for")
+                message,
+                txn,
+                ei.PAGES_OVER_REQUEST(f"{pages} pages given, more than the {asked} asked for"),
             )
         self._finals[txn.kind] = (txn.name, message.frame.index)
         self._close(pending, True, final=message.frame.index)
@@ -583,7 +609,7 @@ class Tracker:
         part = Part(message.frame.index, message.trans_id, _more(body), len(ranges), pages)
         if is_cut(message):
             txn.cut_parts += 1
-            if txn.kind == "balloon":
+            if txn.kind == Kind.BALLOON:
                 self._ballooned_cut += 1
         txn.part_count += 1
         txn.range_count += len(ranges)
@@ -596,7 +622,7 @@ class Tracker:
             txn.truncated = True
         runs, twice = coalesce(ranges)
         self._overlaps(pending, message, runs, twice)
-        if txn.kind == "balloon":
+        if txn.kind == Kind.BALLOON:
             for start, end in runs:
                 self._ballooned.add(start, end)
         return part, runs
@@ -612,7 +638,7 @@ class Tracker:
             self._flag(
                 message,
                 pending.txn,
-                warning(
+                ei.REASSEMBLE_OVERLAP(
                     f"overlapping ranges within {pending.txn.name}: {twice} pages "
                     f"({mib(twice)}) appear twice"
                 ),
@@ -621,25 +647,27 @@ class Tracker:
     # --- unballoon: host parts, one guest response -------------------------------
 
     def _unballoon_request(self, message) -> None:
-        pending = self._open.get("unballoon")
+        pending = self._open.get(Kind.UNBALLOON)
         if pending is not None and pending.expecting == "parts":
-            rule = "state+trans_id" if message.trans_id == pending.series_id else "state"
-            self._link(pending, message, rule, "part", pending.txn.part_count + 1)
+            rule = Rule.STATE_TRANS_ID if message.trans_id == pending.series_id else Rule.STATE
+            self._link(pending, message, rule, Role.PART, pending.txn.part_count + 1)
         elif (
             pending is not None
             and pending.series_id is not None
             and message.trans_id == pending.series_id
         ):
-            self._link(pending, message, "after-final", "part", pending.txn.part_count + 1)
+            self._link(pending, message, Rule.AFTER_FINAL, Role.PART, pending.txn.part_count + 1)
             final = pending.txn.parts[-1].frame if pending.txn.parts else pending.txn.last_frame
             self._flag(
                 message,
                 pending.txn,
-                warning(f"part after the final one of {pending.txn.name} (frame {final})"),
+                ei.SEQUENCE_AFTER_FINAL(
+                    f"part after the final one of {pending.txn.name} (frame {final})"
+                ),
             )
         else:
-            self._supersede("unballoon", message)
-            pending = self._open_txn("unballoon", message, "request", "part", 1, "parts")
+            self._supersede(Kind.UNBALLOON, message)
+            pending = self._open_txn(Kind.UNBALLOON, message, Rule.REQUEST, Role.PART, 1, "parts")
             pending.series_id = message.trans_id
             pending.txn.pages = 0
         part, runs = self._add_part(pending, message)
@@ -662,44 +690,46 @@ class Tracker:
             self._flag(
                 message,
                 txn,
-                note(
+                ei.UNBALLOON_NEVER_BALLOONED(
                     f"{missing} of {part.pages} pages unballooned were never ballooned in this "
                     f"capture (it may start after they were)"
                 ),
             )
 
     def _unballoon_response(self, message) -> None:
-        pending = self._open.get("unballoon")
+        pending = self._open.get(Kind.UNBALLOON)
         if pending is None:
-            pending = self._orphan("unballoon", message, "response")
+            pending = self._orphan(Kind.UNBALLOON, message, Role.RESPONSE)
         else:
-            self._link(pending, message, "state", "response")
+            self._link(pending, message, Rule.STATE, Role.RESPONSE)
         txn = pending.txn
-        txn.outcome = "accepted"
+        txn.outcome = Outcome.ACCEPTED
         if pending.expecting == "parts" and txn.request_frame is not None:
-            self._flag(message, txn, warning("UNBALLOON_RESPONSE before the final part"))
+            self._flag(
+                message, txn, ei.SEQUENCE_EARLY_RESPONSE("UNBALLOON_RESPONSE before the final part")
+            )
             self._close(pending, False, "final part missing", final=message.frame.index)
             return
         self._close(pending, True, final=message.frame.index)
 
     def _type7_unballoon_response(self, pending: _Pending, message) -> None:
-        self._link(pending, message, "state:type7-unballoon-response", "response")
+        self._link(pending, message, Rule.TYPE7_UNBALLOON_RESPONSE, Role.RESPONSE)
         self._flag(
             message,
             pending.txn,
-            warning(
+            ei.UNBALLOON_TYPE7_RESPONSE(
                 "header-only BALLOON_RESPONSE after the last unballoon part: taken as the "
                 "UNBALLOON_RESPONSE (a known guest bug)"
             ),
         )
-        pending.txn.outcome = "accepted"
+        pending.txn.outcome = Outcome.ACCEPTED
         self._close(pending, True, final=message.frame.index)
 
     # --- hot add and info ---------------------------------------------------------
 
     def _hot_add_request(self, message) -> None:
-        self._supersede("hot_add", message)
-        pending = self._open_txn("hot_add", message, "request", "request")
+        self._supersede(Kind.HOT_ADD, message)
+        pending = self._open_txn(Kind.HOT_ADD, message, Rule.REQUEST, Role.REQUEST)
         body = message.body
         txn = pending.txn
         wanted = known(body, "range")
@@ -712,30 +742,30 @@ class Tracker:
             txn.detail += f", region {body.region.page_cnt} pages at {body.region.start_page:#x}"
 
     def _hot_add_response(self, message) -> None:
-        pending = self._reply_link("hot_add", message)
+        pending = self._reply_link(Kind.HOT_ADD, message)
         body = message.body
         txn = pending.txn
         txn.pages = known(body, "page_count")
         result = known(body, "result")
         if result is None:
-            txn.outcome = "unknown"
+            txn.outcome = Outcome.UNKNOWN
         elif result == 0:
-            txn.outcome = "transient_failure"
+            txn.outcome = Outcome.TRANSIENT_FAILURE
         elif result == 1 and txn.pages == 0:
-            txn.outcome = "permanent_failure"
+            txn.outcome = Outcome.PERMANENT_FAILURE
         elif result != 1 or txn.pages is None:
-            txn.outcome = "unknown"
+            txn.outcome = Outcome.UNKNOWN
         elif txn.pages_requested is not None and txn.pages < txn.pages_requested:
-            txn.outcome = "partial"
+            txn.outcome = Outcome.PARTIAL
         else:
-            txn.outcome = "accepted"
+            txn.outcome = Outcome.ACCEPTED
         self._close(pending, True, final=message.frame.index)
 
     def _info(self, message) -> None:
-        pending = self._open_txn("info", message, "standalone", "info")
+        pending = self._open_txn(Kind.INFO, message, Rule.STANDALONE, Role.INFO)
         txn = pending.txn
         txn.detail = message.body.mysummary() if not message.body.missing else ""
-        txn.outcome = "sent"
+        txn.outcome = Outcome.SENT
         self._close(pending, True, final=message.frame.index)
 
 

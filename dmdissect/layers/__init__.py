@@ -7,14 +7,14 @@ Import this package (not ``scapy.all``) to dissect or craft messages::
 """
 
 from dmdissect.layers.header import (
-    GUEST,
     HEADER_SIZE,
     HEADER_STRUCT,
-    HOST,
     MESSAGE_TYPES,
+    PAGE_SIZE,
     PROTOCOL_VERSIONS,
-    SENDER,
     DMHeader,
+    MessageType,
+    ProtocolVersion,
     type_name,
     version_text,
 )
@@ -22,8 +22,10 @@ from dmdissect.layers.messages import (
     HOT_ADD_RESULTS,
     HOT_REMOVE_QOS,
     INFO_TYPES,
+    INTRODUCED_IN,
     MESSAGE_LAYERS,
     PAGE_RANGE_SIZE,
+    SENDER,
     DMBalloonRequest,
     DMBalloonResponse,
     DMCapabilitiesReport,
@@ -51,6 +53,7 @@ from dmdissect.layers.phrases import mib, plural
 from dmdissect.layers.vmbus import (
     DESCRIPTOR_SIZE,
     VMBusDescriptor,
+    decode_frame,
     descriptor_length,
     looks_like_descriptor,
 )

@@ -7,6 +7,7 @@ selects the message layer (bound in :mod:`dmdissect.layers.messages`).
 from __future__ import annotations
 
 import struct
+from enum import IntEnum
 
 from scapy.fields import LEIntField, LEShortEnumField, LEShortField
 from scapy.packet import Packet
@@ -15,60 +16,44 @@ from dmdissect.layers import phrases
 from dmdissect.layers.base import DMPacket
 from dmdissect.layers.phrases import mib, plural  # noqa: F401  (their home before phrases)
 
-HEADER_SIZE = 8
 PAGE_SIZE = phrases.PAGE_SIZE
 PAGES_PER_MIB = phrases.PAGES_PER_MIB
 
-#: ``enum dm_message_type``
-MESSAGE_TYPES = {
-    0: "DM_ERROR",
-    1: "DM_VERSION_REQUEST",
-    2: "DM_VERSION_RESPONSE",
-    3: "DM_CAPABILITIES_REPORT",
-    4: "DM_CAPABILITIES_RESPONSE",
-    5: "DM_STATUS_REPORT",
-    6: "DM_BALLOON_REQUEST",
-    7: "DM_BALLOON_RESPONSE",
-    8: "DM_UNBALLOON_REQUEST",
-    9: "DM_UNBALLOON_RESPONSE",
-    10: "DM_MEM_HOT_ADD_REQUEST",
-    11: "DM_MEM_HOT_ADD_RESPONSE",
-    12: "DM_INFO_MESSAGE",
-    13: "DM_MEM_HOT_REMOVE_REQUEST",
-    14: "DM_MEM_HOT_REMOVE_RESPONSE",
-}
 
-GUEST = "guest->host"
-HOST = "host->guest"
+class MessageType(IntEnum):
+    """``enum dm_message_type``: member names are the C names shown in output."""
 
-#: Who sends each message type (protocol-notes.md); DM_ERROR may come from either.
-SENDER = {
-    0: None,
-    1: GUEST,
-    2: HOST,
-    3: GUEST,
-    4: HOST,
-    5: GUEST,
-    6: HOST,
-    7: GUEST,
-    8: HOST,
-    9: GUEST,
-    10: HOST,
-    11: GUEST,
-    12: HOST,
-    13: HOST,
-    14: GUEST,
-}
+    DM_ERROR = 0
+    DM_VERSION_REQUEST = 1
+    DM_VERSION_RESPONSE = 2
+    DM_CAPABILITIES_REPORT = 3
+    DM_CAPABILITIES_RESPONSE = 4
+    DM_STATUS_REPORT = 5
+    DM_BALLOON_REQUEST = 6
+    DM_BALLOON_RESPONSE = 7
+    DM_UNBALLOON_REQUEST = 8
+    DM_UNBALLOON_RESPONSE = 9
+    DM_MEM_HOT_ADD_REQUEST = 10
+    DM_MEM_HOT_ADD_RESPONSE = 11
+    DM_INFO_MESSAGE = 12
+    DM_MEM_HOT_REMOVE_REQUEST = 13
+    DM_MEM_HOT_REMOVE_RESPONSE = 14
 
-#: The protocol version that introduced each message type.
-INTRODUCED_IN = {12: 0x00010000, 13: 0x00020000, 14: 0x00020000}
 
-#: ``DYNMEM_PROTOCOL_VERSION_*``: major << 16 | minor.
-PROTOCOL_VERSIONS = {
-    0x00000003: "WIN7",
-    0x00010000: "WIN8",
-    0x00020000: "WIN10",
-}
+#: ``dm_header.type`` value -> C name, for Scapy's enum field and the views.
+MESSAGE_TYPES = {member.value: member.name for member in MessageType}
+
+
+class ProtocolVersion(IntEnum):
+    """``DYNMEM_PROTOCOL_VERSION_*``: major << 16 | minor."""
+
+    WIN7 = 0x00000003
+    WIN8 = 0x00010000
+    WIN10 = 0x00020000
+
+
+#: Known version number -> its name.
+PROTOCOL_VERSIONS = {member.value: member.name for member in ProtocolVersion}
 
 
 def type_name(value: int) -> str:
@@ -104,10 +89,6 @@ class DMHeader(DMPacket):
         return self.sprintf("%DMHeader.type% id=%DMHeader.trans_id%")
 
 
-def is_header(pkt: Packet) -> bool:
-    return isinstance(pkt, DMHeader)
-
-
 def _struct_of(layer: type[Packet]) -> struct.Struct:
     """One ``struct`` format for a layer made of plain little-endian integers."""
     from dmdissect.layers.layout import layout_of
@@ -118,3 +99,5 @@ def _struct_of(layer: type[Packet]) -> struct.Struct:
 
 #: ``type, size, trans_id`` in one read, derived from :class:`DMHeader`.
 HEADER_STRUCT = _struct_of(DMHeader)
+#: Bytes of ``struct dm_header``.
+HEADER_SIZE = HEADER_STRUCT.size

@@ -13,6 +13,7 @@ Each layer's ``summary`` template gives the one-line facts a reader wants first
 from __future__ import annotations
 
 from functools import cache
+from typing import ClassVar
 
 from scapy.fields import (
     BitField,
@@ -36,7 +37,13 @@ from dmdissect.layers.fields import (
     OptionalPacketField,
     SizedPacketListField,
 )
-from dmdissect.layers.header import HEADER_SIZE, PROTOCOL_VERSIONS, DMHeader
+from dmdissect.layers.header import (
+    HEADER_SIZE,
+    PROTOCOL_VERSIONS,
+    DMHeader,
+    MessageType,
+    ProtocolVersion,
+)
 from dmdissect.layers.layout import layout_of
 from dmdissect.layers.phrases import (
     All,
@@ -63,6 +70,7 @@ from dmdissect.layers.phrases import (
     Value,
     Version,
 )
+from dmdissect.vocabulary import Side
 
 PAGE_RANGE_SIZE = 8
 
@@ -187,7 +195,17 @@ def _range_count(pkt: Packet) -> int:
 
 
 class DMMessage(DMPacket):
-    """Base of every message body; the header is the layer underneath."""
+    """Base of every message body; the header is the layer underneath.
+
+    Each message layer says, as class attributes, the ``dm_header.type`` it is
+    bound to, which side sends it (None: either) and the protocol version
+    that introduced it; ``MESSAGE_LAYERS``, ``SENDER`` and ``INTRODUCED_IN``
+    are derived from those.
+    """
+
+    msg_type: ClassVar[MessageType]
+    sender: ClassVar[Side | None] = None
+    introduced_in: ClassVar[ProtocolVersion] = ProtocolVersion.WIN7
 
     def header(self) -> DMHeader | None:
         under = self.underlayer
@@ -201,6 +219,7 @@ class DMError(DMMessage):
     """``DM_ERROR`` (type 0): a header with no defined body."""
 
     name = "DM_ERROR"
+    msg_type = MessageType.DM_ERROR
     fields_desc = []
 
     summary = Seq("error")
@@ -210,6 +229,8 @@ class DMVersionRequest(DMMessage):
     """``struct dm_version_request`` (guest to host)."""
 
     name = "DM_VERSION_REQUEST"
+    msg_type = MessageType.DM_VERSION_REQUEST
+    sender = Side.GUEST
     fields_desc = [
         PacketField("version", DMVersion(), DMVersion),
         BitField("reservedz", 0, 31, tot_size=-4),
@@ -223,6 +244,8 @@ class DMVersionResponse(DMMessage):
     """``struct dm_version_response`` (host to guest)."""
 
     name = "DM_VERSION_RESPONSE"
+    msg_type = MessageType.DM_VERSION_RESPONSE
+    sender = Side.HOST
     fields_desc = [
         BitField("reservedz", 0, 63, tot_size=-8),
         BitField("is_accepted", 0, 1, end_tot_size=-8),
@@ -235,6 +258,8 @@ class DMCapabilitiesReport(DMMessage):
     """``struct dm_capabilities`` (guest to host)."""
 
     name = "DM_CAPABILITIES_REPORT"
+    msg_type = MessageType.DM_CAPABILITIES_REPORT
+    sender = Side.GUEST
     fields_desc = [
         PacketField("caps", DMCaps(), DMCaps),
         LELongField("min_page_cnt", 0),
@@ -254,6 +279,8 @@ class DMCapabilitiesResponse(DMMessage):
     """``struct dm_capabilities_resp_msg`` (host to guest)."""
 
     name = "DM_CAPABILITIES_RESPONSE"
+    msg_type = MessageType.DM_CAPABILITIES_RESPONSE
+    sender = Side.HOST
     fields_desc = [
         BitField("reservedz", 0, 61, tot_size=-8),
         BitField("suppress_pressure_reports", 0, 1),
@@ -273,6 +300,8 @@ class DMStatusReport(DMMessage):
     """``struct dm_status`` (guest to host, about once a second)."""
 
     name = "DM_STATUS_REPORT"
+    msg_type = MessageType.DM_STATUS_REPORT
+    sender = Side.GUEST
     fields_desc = [
         LELongField("num_avail", 0),
         LELongField("num_committed", 0),
@@ -294,6 +323,8 @@ class DMBalloonRequest(DMMessage):
     """``struct dm_balloon`` (host to guest): take this many pages."""
 
     name = "DM_BALLOON_REQUEST"
+    msg_type = MessageType.DM_BALLOON_REQUEST
+    sender = Side.HOST
     fields_desc = [
         LEIntField("num_pages", 0),
         LEIntField("reservedz", 0),
@@ -317,6 +348,8 @@ class DMBalloonResponse(DMMessage):
     """``struct dm_balloon_response`` (guest to host): one part of the pages given."""
 
     name = "DM_BALLOON_RESPONSE"
+    msg_type = MessageType.DM_BALLOON_RESPONSE
+    sender = Side.GUEST
     fields_desc = [
         LEIntField("reservedz", 0),
         BitFieldLenField("range_count", None, 31, count_of="range_array", tot_size=-4),
@@ -335,6 +368,8 @@ class DMUnballoonRequest(DMMessage):
     """``struct dm_unballoon_request`` (host to guest): one part of the pages returned."""
 
     name = "DM_UNBALLOON_REQUEST"
+    msg_type = MessageType.DM_UNBALLOON_REQUEST
+    sender = Side.HOST
     fields_desc = [
         BitField("reservedz", 0, 31, tot_size=-4),
         BitField("more_pages", 0, 1, end_tot_size=-4),
@@ -349,6 +384,8 @@ class DMUnballoonResponse(DMMessage):
     """``struct dm_unballoon_response`` (guest to host): header only."""
 
     name = "DM_UNBALLOON_RESPONSE"
+    msg_type = MessageType.DM_UNBALLOON_RESPONSE
+    sender = Side.GUEST
     fields_desc = []
 
     summary = Seq("done")
@@ -362,6 +399,8 @@ class DMHotAddRequest(DMMessage):
     """``struct dm_hot_add`` (host to guest), optionally followed by a region range."""
 
     name = "DM_MEM_HOT_ADD_REQUEST"
+    msg_type = MessageType.DM_MEM_HOT_ADD_REQUEST
+    sender = Side.HOST
     fields_desc = [
         PacketField("range", DMPageRange(), DMPageRange),
         OptionalPacketField("region", DMPageRange, _has_region),
@@ -387,6 +426,8 @@ class DMHotAddResponse(DMMessage):
     """``struct dm_hot_add_response`` (guest to host)."""
 
     name = "DM_MEM_HOT_ADD_RESPONSE"
+    msg_type = MessageType.DM_MEM_HOT_ADD_RESPONSE
+    sender = Side.GUEST
     fields_desc = [
         LEIntField("page_count", 0),
         LEIntEnumField("result", 0, HOT_ADD_RESULTS),
@@ -407,6 +448,9 @@ class DMInfoMessage(DMMessage):
     """``struct dm_info_msg`` (host to guest, protocol 1.0 and later)."""
 
     name = "DM_INFO_MESSAGE"
+    msg_type = MessageType.DM_INFO_MESSAGE
+    sender = Side.HOST
+    introduced_in = ProtocolVersion.WIN8
     fields_desc = [
         LEIntField("reserved", 0),
         FieldLenField("info_size", None, length_of="info", fmt="<I"),
@@ -420,6 +464,9 @@ class DMHotRemoveRequest(DMMessage):
     """``struct dm_hot_remove`` (host to guest, protocol 2.0)."""
 
     name = "DM_MEM_HOT_REMOVE_REQUEST"
+    msg_type = MessageType.DM_MEM_HOT_REMOVE_REQUEST
+    sender = Side.HOST
+    introduced_in = ProtocolVersion.WIN10
     fields_desc = [
         LEIntField("virtual_node", 0),
         LEIntField("page_count", 0),
@@ -439,6 +486,9 @@ class DMHotRemoveResponse(DMMessage):
     """``struct dm_hot_remove_response`` (guest to host): one part of the pages removed."""
 
     name = "DM_MEM_HOT_REMOVE_RESPONSE"
+    msg_type = MessageType.DM_MEM_HOT_REMOVE_RESPONSE
+    sender = Side.GUEST
+    introduced_in = ProtocolVersion.WIN10
     fields_desc = [
         LEIntField("result", 0),
         FieldLenField("range_count", None, count_of="range_array", fmt="<I"),
@@ -452,21 +502,30 @@ class DMHotRemoveResponse(DMMessage):
 
 #: Message layer for each ``dm_header.type``.
 MESSAGE_LAYERS: dict[int, type[DMMessage]] = {
-    0: DMError,
-    1: DMVersionRequest,
-    2: DMVersionResponse,
-    3: DMCapabilitiesReport,
-    4: DMCapabilitiesResponse,
-    5: DMStatusReport,
-    6: DMBalloonRequest,
-    7: DMBalloonResponse,
-    8: DMUnballoonRequest,
-    9: DMUnballoonResponse,
-    10: DMHotAddRequest,
-    11: DMHotAddResponse,
-    12: DMInfoMessage,
-    13: DMHotRemoveRequest,
-    14: DMHotRemoveResponse,
+    layer.msg_type: layer
+    for layer in (
+        DMError,
+        DMVersionRequest,
+        DMVersionResponse,
+        DMCapabilitiesReport,
+        DMCapabilitiesResponse,
+        DMStatusReport,
+        DMBalloonRequest,
+        DMBalloonResponse,
+        DMUnballoonRequest,
+        DMUnballoonResponse,
+        DMHotAddRequest,
+        DMHotAddResponse,
+        DMInfoMessage,
+        DMHotRemoveRequest,
+        DMHotRemoveResponse,
+    )
+}
+#: Who sends each message type (None: either side, as DM_ERROR).
+SENDER: dict[int, Side | None] = {t: layer.sender for t, layer in MESSAGE_LAYERS.items()}
+#: The protocol version that introduced each message type.
+INTRODUCED_IN: dict[int, ProtocolVersion] = {
+    t: layer.introduced_in for t, layer in MESSAGE_LAYERS.items()
 }
 
 for _type, _layer in MESSAGE_LAYERS.items():

@@ -8,7 +8,7 @@ VMBus one, not the Dynamic Memory one.
 from __future__ import annotations
 
 from scapy.fields import LEShortEnumField, LEShortField, XLELongField
-from scapy.packet import bind_layers
+from scapy.packet import Packet, bind_layers
 
 from dmdissect.layers.base import DMPacket
 from dmdissect.layers.header import HEADER_SIZE, DMHeader
@@ -77,6 +77,22 @@ def looks_like_descriptor(data: bytes) -> bool:
 
 
 bind_layers(VMBusDescriptor, DMHeader)
+
+
+def decode_frame(data: bytes) -> tuple[Packet, DMHeader, VMBusDescriptor | None, bytes]:
+    """Apply the layers to one frame: (outermost layer, header, descriptor or None, extra).
+
+    When the frame starts with an in-band descriptor, the message is what
+    ``len8 * 8`` covers and ``extra`` the frame bytes after it.
+    """
+    if not looks_like_descriptor(data):
+        header = DMHeader(data)
+        return header, header, None, b""
+    vmbus = VMBusDescriptor(data[:DESCRIPTOR_SIZE])
+    end = max(vmbus.len8 * 8, DESCRIPTOR_SIZE)
+    header = DMHeader(data[DESCRIPTOR_SIZE:end])
+    vmbus.add_payload(header)
+    return vmbus, header, vmbus, data[end:]
 
 
 def _len8_spot():

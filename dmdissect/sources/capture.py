@@ -39,10 +39,12 @@ import struct
 from collections.abc import Iterator
 from typing import BinaryIO
 
-from dmdissect.findings import Finding, Severity, error, warning
+from dmdissect import findings as ei
+from dmdissect.findings import REGISTRY, Finding
 from dmdissect.sources import markers
 from dmdissect.sources.errors import InputError, TornInput
-from dmdissect.sources.frame import FROM_CAPTURE, GUEST_TO_HOST, HOST_TO_GUEST, UNKNOWN, Frame
+from dmdissect.sources.frame import Frame
+from dmdissect.vocabulary import Direction, DirectionSource
 
 #: Largest packet accepted, as Wireshark's WTAP_MAX_PACKET_SIZE_STANDARD.  A
 #: Dynamic Memory message is at most 65535 bytes (u16 size) plus a descriptor.
@@ -146,7 +148,11 @@ def torn_error(name: str, number: int, offset: int, message: str) -> TornInput:
 
 def _snapped(caplen: int, wirelen: int) -> list[Finding]:
     if wirelen > caplen:
-        return [warning(f"packet cut by the capture's snap length: {caplen} of {wirelen} bytes")]
+        return [
+            ei.CAPTURE_SNAPLEN(
+                f"packet cut by the capture's snap length: {caplen} of {wirelen} bytes"
+            )
+        ]
     return []
 
 
@@ -198,7 +204,7 @@ def iter_pcap(stream: BinaryIO, name: str, linktype: int | None = None) -> Itera
         if len(data) < caplen:
             problem = f"record truncated: {len(data)} of {caplen} bytes"
             if data:
-                frame.findings.insert(0, error(problem))
+                frame.findings.insert(0, ei.CAPTURE_RECORD_TRUNCATED(problem))
                 yield frame
             raise torn_error(name, number, offset, problem)
         yield frame
@@ -242,7 +248,7 @@ class _Section:
 #: Bytes of the fixed fields of each packet block.
 _FIXED = {BLOCK_EPB: 20, BLOCK_PB: 20, BLOCK_SPB: 4}
 _BLOCK_NAMES = {BLOCK_IDB: "IDB", BLOCK_EPB: "EPB", BLOCK_PB: "PB", BLOCK_SPB: "SPB"}
-_DIRECTIONS = {1: GUEST_TO_HOST, 2: HOST_TO_GUEST}
+_DIRECTIONS = {1: Direction.GUEST_TO_HOST, 2: Direction.HOST_TO_GUEST}
 
 
 def _options(body: bytes, start: int, endian: str) -> tuple[list[tuple[int, bytes]], list[Finding]]:
@@ -256,7 +262,9 @@ def _options(body: bytes, start: int, endian: str) -> tuple[list[tuple[int, byte
         end = pos + 4 + length
         if end > len(body):
             return out, [
-                warning(f"option {code} runs past the end of its block; options ignored from there")
+                ei.CAPTURE_OPTION_OVERRUN(
+                    f"option {code} runs past the end of its block; options ignored from there"
+                )
             ]
         out.append((code, body[pos + 4 : end]))
         pos = end + (-length % 4)
@@ -291,23 +299,26 @@ def _apply_packet_options(frame: Frame, options: list[tuple[int, bytes]], endian
                     frame.findings.append(restored)
         elif code == OPT_FLAGS:
             if len(value) != 4:
-                frame.findings.append(warning(f"packet flags option is {len(value)} bytes, not 4"))
+                frame.findings.append(
+                    ei.CAPTURE_FLAGS_SIZE(f"packet flags option is {len(value)} bytes, not 4")
+                )
                 continue
             direction = _direction(struct.unpack(endian + "I", value)[0])
             if direction is not None:
                 frame.direction = direction
-                frame.direction_source = FROM_CAPTURE
+                frame.direction_source = DirectionSource.CAPTURE
     if comments:
         frame.comment = "\n".join(comments)
 
 
 def _finding_from_item(item: str) -> Finding | None:
-    """``severity id message`` as a finding (the id is kept once findings have ids)."""
+    """``severity id message`` back to the finding, when the id is registered as that severity."""
     severity, _, rest = item.partition(" ")
-    _, _, message = rest.partition(" ")
-    if severity not in {s.value for s in Severity}:
+    expert_id, _, message = rest.partition(" ")
+    expert = REGISTRY.get(expert_id)
+    if expert is None or expert.severity != severity:
         return None
-    return Finding(Severity(severity), message)
+    return expert(message)
 
 
 def _read_interface(body: bytes, endian: str) -> _Interface:
@@ -431,7 +442,9 @@ class _PcapNg:
                     raise self._torn(start, problem)
                 frame = self._packet(kind, body, start, length)
                 if frame.data:
-                    frame.findings.insert(0, error(problem + "; reading stopped"))
+                    frame.findings.insert(
+                        0, ei.CAPTURE_TRAILER_MISMATCH(problem + "; reading stopped")
+                    )
                     yield frame
                 raise torn_error(self.name, frame.index, start, problem)
         if kind == BLOCK_IDB:
@@ -487,7 +500,7 @@ class _PcapNg:
             body[20:end],
             interface.time(high << 32 | low),
             direction,
-            FROM_CAPTURE if direction else UNKNOWN,
+            DirectionSource.CAPTURE if direction else DirectionSource.UNKNOWN,
             f"{self.name}#{self.number}@{start}",
         )
 
@@ -500,7 +513,9 @@ class _PcapNg:
         fixed = _FIXED[kind]
         if len(body) < fixed:
             what = "block truncated" if torn else "block too short for its fixed fields"
-            frame.findings.append(error(f"{what}: {8 + len(body)} of {length} bytes"))
+            frame.findings.append(
+                ei.CAPTURE_BLOCK_TRUNCATED(f"{what}: {8 + len(body)} of {length} bytes")
+            )
             return frame
         if kind == BLOCK_SPB:
             ifid, ticks = 0, None
@@ -520,14 +535,22 @@ class _PcapNg:
         room = len(body) - fixed
         frame.data = body[fixed : fixed + caplen]
         if torn and room < caplen:
-            frame.findings.append(error(f"record truncated: {len(frame.data)} of {caplen} bytes"))
+            frame.findings.append(
+                ei.CAPTURE_RECORD_TRUNCATED(
+                    f"record truncated: {len(frame.data)} of {caplen} bytes"
+                )
+            )
         elif torn:
             frame.findings.append(
-                error(f"block truncated after the packet bytes: {8 + len(body)} of {length} bytes")
+                ei.CAPTURE_BLOCK_TRUNCATED(
+                    f"block truncated after the packet bytes: {8 + len(body)} of {length} bytes"
+                )
             )
         elif room < caplen:
             frame.findings.append(
-                error(f"captured length {caplen} runs past the block end; {room} bytes kept")
+                ei.CAPTURE_CAPLEN_OVERRUN(
+                    f"captured length {caplen} runs past the block end; {room} bytes kept"
+                )
             )
         frame.findings.extend(_snapped(caplen, wirelen))
         if wirelen > caplen:
@@ -546,7 +569,7 @@ class _PcapNg:
         interfaces = self.section.interfaces
         if ifid >= len(interfaces):
             frame.findings.append(
-                error(
+                ei.CAPTURE_INTERFACE_UNKNOWN(
                     f"packet on interface {ifid}, but the section describes "
                     f"{len(interfaces)} interface(s)"
                 )

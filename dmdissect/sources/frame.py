@@ -5,16 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from dmdissect.findings import Finding
-
-#: Values of :attr:`Frame.direction`.
-GUEST_TO_HOST = "guest->host"
-HOST_TO_GUEST = "host->guest"
-
-#: Values of :attr:`Frame.direction_source`: who said which way a message went.
-FROM_CAPTURE = "capture"  # pcapng per-packet flags
-FROM_TEXT = "text"  # an I/O preamble or a host->guest word in a hex dump
-INFERRED = "inferred"  # from the message type (set by the analysis stage)
-UNKNOWN = "unknown"
+from dmdissect.vocabulary import Direction, DirectionSource
 
 
 @dataclass(slots=True)
@@ -32,8 +23,8 @@ class Frame:
     index: int
     data: bytes
     time: float | None = None
-    direction: str | None = None
-    direction_source: str = UNKNOWN
+    direction: Direction | None = None
+    direction_source: DirectionSource = DirectionSource.UNKNOWN
     origin: str = ""
     comment: str | None = None
     findings: list[Finding] = field(default_factory=list)

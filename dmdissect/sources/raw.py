@@ -22,7 +22,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import BinaryIO
 
-from dmdissect.findings import error
+from dmdissect.findings import RAW_SPLIT_STOPPED
 from dmdissect.layers.header import HEADER_SIZE, HEADER_STRUCT
 from dmdissect.layers.vmbus import DESCRIPTOR_SIZE, descriptor_length, looks_like_descriptor
 from dmdissect.sources.capture import CHUNK, read_up_to, skip
@@ -97,4 +97,4 @@ def _rest(stream: BinaryIO, buffer: bytearray, number: int, origin: str, problem
     message = f"{problem}; splitting stopped, the remaining {total} bytes form this last frame"
     if total > len(kept):
         message += f" (first {len(kept)} kept)"
-    return Frame(index=number, data=kept, origin=origin, findings=[error(message)])
+    return Frame(index=number, data=kept, origin=origin, findings=[RAW_SPLIT_STOPPED(message)])

@@ -40,13 +40,14 @@ from dmdissect import __version__
 from dmdissect.findings import Finding
 from dmdissect.sources import markers
 from dmdissect.sources.capture import SOURCE_FINDING
-from dmdissect.sources.frame import GUEST_TO_HOST, HOST_TO_GUEST, Frame
+from dmdissect.sources.frame import Frame
+from dmdissect.vocabulary import Direction
 
 LINKTYPE_USER0 = 147
 SNAPLEN = 262144
 OUTPUTS = ("pcapng", "pcap")
 RESOLUTIONS = {"us": 6, "ns": 9}
-_FLAGS = {GUEST_TO_HOST: 1, HOST_TO_GUEST: 2}
+_FLAGS = {Direction.GUEST_TO_HOST: 1, Direction.HOST_TO_GUEST: 2}
 
 
 def _pad(data: bytes) -> bytes:
@@ -92,9 +93,8 @@ class _Clock:
 
 
 def finding_item(key: str, finding: Finding) -> tuple[str, str]:
-    """A finding as a marker item: ``severity id message`` (id ``-`` when it has none)."""
-    expert_id = getattr(finding, "id", None) or "-"
-    return key, f"{finding.severity.value} {expert_id} {finding.message}"
+    """A finding as a marker item: ``severity id message``."""
+    return key, f"{finding.severity} {finding.id} {finding.message}"
 
 
 def _comments(frame: Frame, items: Sequence[tuple[str, str]]) -> list[str]:

@@ -25,8 +25,6 @@ from dataclasses import dataclass
 from scapy.packet import Packet, Raw
 
 from dmdissect.layers import (
-    GUEST,
-    HOST,
     DMBalloonRequest,
     DMBalloonResponse,
     DMCaps,
@@ -40,6 +38,7 @@ from dmdissect.synth.linux_qemu import WIN10, LinuxQemu
 from dmdissect.synth.memory import BLOCK, HOT_ADD_ALIGNMENT
 from dmdissect.synth.steps import capabilities, ms, offer, s, status_reports, ticks
 from dmdissect.synth.timeline import FRAME_AUTO, FRAME_OWN, Batch, Event, Fault, Planned, Timeline
+from dmdissect.vocabulary import Direction
 
 #: The version the first offer names: no such protocol version exists.
 UNKNOWN_VERSION = 0x00030000
@@ -182,7 +181,7 @@ class Faulty(LinuxQemu):
             batch.add(
                 Event(
                     at,
-                    HOST,
+                    Direction.HOST_TO_GUEST,
                     lambda _: (
                         DMHeader(trans_id=host_id) / DMBalloonRequest(num_pages=asked * BLOCK)
                     ),
@@ -192,7 +191,7 @@ class Faulty(LinuxQemu):
             batch.add(
                 Event(
                     sent,
-                    GUEST,
+                    Direction.GUEST_TO_HOST,
                     lambda tid: respond(
                         tid, [DMPageRange(start_page=pfn, page_cnt=BLOCK) for pfn in blocks]
                     ),
@@ -216,7 +215,7 @@ class Faulty(LinuxQemu):
 
         def step(at: int) -> None:
             host_id = self.host_id
-            guest = flaw.direction == GUEST
+            guest = flaw.direction == Direction.GUEST_TO_HOST
             event = Event(
                 at,
                 flaw.direction,
@@ -254,7 +253,7 @@ class Faulty(LinuxQemu):
                     info=[entry.copy() for entry in entries], **fields
                 )
 
-            return Flaw(label, HOST, build, info=True)
+            return Flaw(label, Direction.HOST_TO_GUEST, build, info=True)
 
         def cut_entry(at: int, tid: int | None) -> Packet:
             return (
@@ -264,24 +263,32 @@ class Faulty(LinuxQemu):
         return [
             Flaw(
                 "fault: shorter than the header",
-                GUEST,
+                Direction.GUEST_TO_HOST,
                 lambda at, tid: bytes(status(at, tid))[:5],
                 FRAME_OWN,
             ),
-            Flaw("fault: hdr.size smaller than the header", GUEST, sized(4)),
-            Flaw("fault: hdr.size smaller than the fixed part", GUEST, sized(16)),
-            Flaw("fault: truncated", GUEST, lambda at, tid: bytes(status(at, tid))[:30]),
-            Flaw("fault: trailing bytes", GUEST, lambda at, tid: sized(48)(at, tid) / Raw(JUNK)),
+            Flaw("fault: hdr.size smaller than the header", Direction.GUEST_TO_HOST, sized(4)),
+            Flaw("fault: hdr.size smaller than the fixed part", Direction.GUEST_TO_HOST, sized(16)),
+            Flaw(
+                "fault: truncated",
+                Direction.GUEST_TO_HOST,
+                lambda at, tid: bytes(status(at, tid))[:30],
+            ),
+            Flaw(
+                "fault: trailing bytes",
+                Direction.GUEST_TO_HOST,
+                lambda at, tid: sized(48)(at, tid) / Raw(JUNK),
+            ),
             info("fault: non-zero reserved bits", max_page_cnt, reserved=1),
             Flaw(
                 "fault: unknown message type",
-                GUEST,
+                Direction.GUEST_TO_HOST,
                 lambda at, tid: DMHeader(type=UNKNOWN_TYPE, trans_id=tid) / Raw(JUNK),
             ),
-            Flaw("fault: wrong direction", HOST, status),
+            Flaw("fault: wrong direction", Direction.HOST_TO_GUEST, status),
             info("fault: info data_size lies", DMInfoEntry(type=0, data_size=16, data=bytes(8))),
             info("fault: info_size past the end", max_page_cnt, info_size=64),
-            Flaw("fault: truncated info entry", HOST, cut_entry, info=True),
+            Flaw("fault: truncated info entry", Direction.HOST_TO_GUEST, cut_entry, info=True),
             info(
                 "fault: MAX_PAGE_CNT not 8 bytes",
                 DMInfoEntry(type=0, data_size=4, data=(1 << 20).to_bytes(4, "little")),
@@ -289,19 +296,19 @@ class Faulty(LinuxQemu):
             info("fault: unknown info type", DMInfoEntry(type=7, data=b"abcd")),
             Flaw(
                 "fault: VMBus len8 past the frame",
-                GUEST,
+                Direction.GUEST_TO_HOST,
                 lambda at, tid: bytes(VMBusDescriptor(len8=20) / status(at, tid)),
                 FRAME_OWN,
             ),
             Flaw(
                 "fault: bytes after the VMBus packet",
-                GUEST,
+                Direction.GUEST_TO_HOST,
                 lambda at, tid: bytes(VMBusDescriptor() / status(at, tid)) + JUNK,
                 FRAME_OWN,
             ),
             Flaw(
                 "fault: VMBus len8 disagrees with hdr.size",
-                GUEST,
+                Direction.GUEST_TO_HOST,
                 lambda at, tid: bytes(VMBusDescriptor(len8=9) / sized(48)(at, tid) / Raw(bytes(8))),
                 FRAME_OWN,
             ),

@@ -28,8 +28,6 @@ from __future__ import annotations
 import random
 
 from dmdissect.layers import (
-    GUEST,
-    HOST,
     DMBalloonRequest,
     DMBalloonResponse,
     DMCaps,
@@ -58,6 +56,7 @@ from dmdissect.synth.memory import (
 )
 from dmdissect.synth.steps import capabilities, fork, ms, offer, s, status_reports, ticks
 from dmdissect.synth.timeline import Batch, Event, Planned, Timeline
+from dmdissect.vocabulary import Direction
 
 WIN10, WIN8 = 0x00020000, 0x00010000
 #: Linux skips this many 1 s status ticks after loading (``pressure_report_delay``).
@@ -187,7 +186,7 @@ class LinuxQemu:
         batch.add(
             Event(
                 at,
-                HOST,
+                Direction.HOST_TO_GUEST,
                 lambda _: DMHeader(trans_id=host_id) / DMBalloonRequest(num_pages=pages),
                 comment=f"balloon: the host asks for {pages} pages ({mib(pages)})",
             )
@@ -203,7 +202,7 @@ class LinuxQemu:
             batch.add(
                 Event(
                     sent,
-                    GUEST,
+                    Direction.GUEST_TO_HOST,
                     lambda tid, part=part, more=more: (
                         DMHeader(trans_id=tid)
                         / DMBalloonResponse(
@@ -241,7 +240,7 @@ class LinuxQemu:
             batch.add(
                 Event(
                     sent,
-                    HOST,
+                    Direction.HOST_TO_GUEST,
                     lambda _, start=start, cnt=cnt, more=more: (
                         DMHeader(trans_id=host_id)
                         / DMUnballoonRequest(
@@ -261,7 +260,7 @@ class LinuxQemu:
         batch.add(
             Event(
                 done,
-                GUEST,
+                Direction.GUEST_TO_HOST,
                 lambda tid: DMHeader(trans_id=tid) / DMUnballoonResponse(),
                 numbered=True,
             )
@@ -283,7 +282,7 @@ class LinuxQemu:
         batch.add(
             Event(
                 at,
-                HOST,
+                Direction.HOST_TO_GUEST,
                 lambda _: (
                     DMHeader(trans_id=host_id)
                     / DMHotAddRequest(
@@ -299,7 +298,7 @@ class LinuxQemu:
         batch.add(
             Event(
                 done,
-                GUEST,
+                Direction.GUEST_TO_HOST,
                 lambda tid: (
                     DMHeader(trans_id=tid) / DMHotAddResponse(page_count=pages, result=result)
                 ),

@@ -12,8 +12,6 @@ from collections.abc import Callable, Iterator
 from scapy.packet import Packet
 
 from dmdissect.layers import (
-    GUEST,
-    HOST,
     DMCapabilitiesReport,
     DMCapabilitiesResponse,
     DMCaps,
@@ -23,6 +21,7 @@ from dmdissect.layers import (
     DMVersionResponse,
 )
 from dmdissect.synth.timeline import Batch, Event, Fault, Planned, Timeline
+from dmdissect.vocabulary import Direction
 
 
 def ms(value: float) -> int:
@@ -63,7 +62,7 @@ def offer(
     request = batch.add(
         Event(
             at,
-            GUEST,
+            Direction.GUEST_TO_HOST,
             lambda tid: (
                 DMHeader(trans_id=tid)
                 / DMVersionRequest(version=version_of(version), is_last_attempt=int(last))
@@ -76,7 +75,7 @@ def offer(
     reply = batch.add(
         Event(
             at + reply_after,
-            HOST,
+            Direction.HOST_TO_GUEST,
             lambda _: (
                 DMHeader(trans_id=request.trans_id) / DMVersionResponse(is_accepted=int(accepted))
             ),
@@ -103,7 +102,7 @@ def capabilities(
     report = batch.add(
         Event(
             at,
-            GUEST,
+            Direction.GUEST_TO_HOST,
             lambda tid: (
                 DMHeader(trans_id=tid)
                 / DMCapabilitiesReport(
@@ -116,7 +115,7 @@ def capabilities(
     reply = batch.add(
         Event(
             at + reply_after,
-            HOST,
+            Direction.HOST_TO_GUEST,
             lambda _: (
                 DMHeader(trans_id=report.trans_id)
                 / DMCapabilitiesResponse(is_accepted=1, hot_remove=int(hot_remove))
@@ -146,7 +145,7 @@ def status_reports(
         timeline.add(
             Event(
                 at,
-                GUEST,
+                Direction.GUEST_TO_HOST,
                 lambda tid, at=at: build(at, tid),
                 numbered=True,
                 comment=first_comment if number == 0 else None,

@@ -17,8 +17,9 @@ from dataclasses import dataclass, field
 
 from scapy.packet import Packet, Raw
 
-from dmdissect.layers import HOST, DMHeader, VMBusDescriptor
-from dmdissect.sources.frame import FROM_CAPTURE, Frame
+from dmdissect.layers import DMHeader, VMBusDescriptor
+from dmdissect.sources.frame import Frame
+from dmdissect.vocabulary import Direction, DirectionSource
 
 #: The boot of every synthetic guest: 2026-01-01T00:00:00Z, fixed so that times never vary.
 BOOT_EPOCH = 1_767_225_600
@@ -143,7 +144,7 @@ class Timeline:
                     data=self._framed(event, built),
                     time=BOOT_EPOCH + event.at / US,
                     direction=event.direction,
-                    direction_source=FROM_CAPTURE,
+                    direction_source=DirectionSource.CAPTURE,
                     comment=event.comment,
                 )
             )
@@ -164,4 +165,4 @@ class Timeline:
 
 def vmbus_trans_id(direction: str, message: Packet) -> int:
     """The descriptor's own id: 0 on guest packets (Linux), the DM id on host ones (QEMU)."""
-    return (message.trans_id or 0) if direction == HOST else 0
+    return (message.trans_id or 0) if direction == Direction.HOST_TO_GUEST else 0

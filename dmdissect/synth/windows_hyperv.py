@@ -26,8 +26,6 @@ from __future__ import annotations
 import random
 
 from dmdissect.layers import (
-    GUEST,
-    HOST,
     DMCaps,
     DMHeader,
     DMHotAddRequest,
@@ -54,6 +52,7 @@ from dmdissect.synth.memory import (
 )
 from dmdissect.synth.steps import capabilities, fork, ms, offer, s, status_reports, ticks
 from dmdissect.synth.timeline import Batch, Event, Planned, Timeline
+from dmdissect.vocabulary import Direction
 
 WIN10 = 0x00020000
 SETTLING_DELAY = s(50)
@@ -119,7 +118,7 @@ class WindowsHyperV:
         batch.add(
             Event(
                 at,
-                HOST,
+                Direction.HOST_TO_GUEST,
                 lambda _: (
                     DMHeader(trans_id=host_id)
                     / DMInfoMessage(info=[DMInfoEntry(type=0, data=pages)])
@@ -170,7 +169,7 @@ class WindowsHyperV:
         batch.add(
             Event(
                 at,
-                HOST,
+                Direction.HOST_TO_GUEST,
                 lambda _: (
                     DMHeader(trans_id=host_id)
                     / DMHotAddRequest(range=DMPageRange(start_page=start, page_cnt=pages))
@@ -190,7 +189,7 @@ class WindowsHyperV:
         batch.add(
             Event(
                 at + rng.randint(ms(5), ms(60)),
-                GUEST,
+                Direction.GUEST_TO_HOST,
                 lambda _: (
                     DMHeader(trans_id=host_id) / DMHotAddResponse(page_count=0, result=result)
                 ),
@@ -214,7 +213,7 @@ class WindowsHyperV:
         batch.add(
             Event(
                 at,
-                HOST,
+                Direction.HOST_TO_GUEST,
                 lambda _: (
                     DMHeader(trans_id=host_id)
                     / DMHotRemoveRequest(virtual_node=0, page_count=pages, qos_flags=QOS_LARGE)
@@ -234,7 +233,7 @@ class WindowsHyperV:
             batch.add(
                 Event(
                     sent,
-                    GUEST,
+                    Direction.GUEST_TO_HOST,
                     lambda _, part=part, more=more: (
                         DMHeader(trans_id=host_id)
                         / DMHotRemoveResponse(

@@ -15,7 +15,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from typing import Any
 
+from dmdissect.analysis.records import Link, SeriesLink
 from dmdissect.sources.writer import finding_item
+from dmdissect.views.records import link_label, link_object
 
 
 def _text(value: Any) -> str:
@@ -33,14 +35,14 @@ def notes(message: Any) -> list[tuple[str, str]]:
     """
     items: list[tuple[str, str]] = []
     link = message.transaction
-    ref = getattr(link, "ref_for", None)
-    if ref is not None:
+    if isinstance(link, (Link, SeriesLink)):
         items += [
-            (f"transaction.{key}", _text(v)) for key, v in ref(message).items() if v is not None
+            (f"transaction.{key}", _text(v))
+            for key, v in link_object(link).items()
+            if v is not None
         ]
-    label = getattr(link, "label_for", None)
-    if label is not None:
-        items.append(("label", label(message)))
+    if isinstance(link, Link):
+        items.append(("label", link_label(link)))
     source = len(message.frame.findings)
     items += [finding_item("finding", finding) for finding in message.findings[source:]]
     return items

@@ -22,7 +22,7 @@ from typing import Any
 
 from dmdissect.analysis.registry import BOOL, TIME, FieldDef, TimeReference, lookup
 from dmdissect.views.output import Output, printable
-from dmdissect.views.timeline import EPOCH_FROM
+from dmdissect.views.session import EPOCH_FROM
 
 #: The ``-E`` options, as ``tshark -E`` lists them.
 OPTION_HELP = (

@@ -11,7 +11,10 @@ import json
 from typing import Any
 
 from dmdissect.analysis.message import Message
+from dmdissect.analysis.records import Link, SeriesLink
+from dmdissect.views.expert import finding_object
 from dmdissect.views.fields import as_dict, json_fields, walk
+from dmdissect.views.records import link_object
 
 
 def message_object(message: Message) -> dict[str, Any]:
@@ -48,10 +51,10 @@ def message_object(message: Message) -> dict[str, Any]:
         out["body"] = rest.hex()
     if message.extra:
         out["vmbus_trailing"] = message.extra.hex()
-    transaction = getattr(message.transaction, "ref_for", None)
-    if transaction:
-        out["transaction"] = transaction(message)
-    out["expert"] = [f.to_json() for f in message.findings]
+    link = message.transaction
+    if isinstance(link, (Link, SeriesLink)):
+        out["transaction"] = link_object(link)
+    out["expert"] = [finding_object(f) for f in message.findings]
     return out
 
 

@@ -10,8 +10,8 @@ from dmdissect.analysis.registry import TimeReference
 from dmdissect.views.hexview import hex_lines
 from dmdissect.views.jsonout import dumps, dumps_line, message_object
 from dmdissect.views.output import Output
+from dmdissect.views.session import session_lines
 from dmdissect.views.summary import line_style, summary_line
-from dmdissect.views.timeline import session_lines
 from dmdissect.views.tree import message_tree
 
 

@@ -17,7 +17,7 @@ from dmdissect import __version__
 from dmdissect.analysis.health import LEDGER_KINDS, Health, Ledger
 from dmdissect.views.output import printable
 from dmdissect.views.plot import PAGES_PER_MIB, memory_svg
-from dmdissect.views.timeline import session_lines
+from dmdissect.views.session import session_lines
 
 STYLE = """
 body { font-family: system-ui, -apple-system, "Segoe UI", sans-serif; margin: 1.5em; color: #222; }

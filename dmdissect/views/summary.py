@@ -5,12 +5,11 @@ from __future__ import annotations
 from functools import cache
 
 from dmdissect.analysis.message import Message
-from dmdissect.findings import Severity
+from dmdissect.analysis.records import Link
 from dmdissect.layers import HEADER_SIZE, type_name
+from dmdissect.views.expert import SEVERITY_STYLES, worst
 from dmdissect.views.fields import walk
-
-#: Style of a line by its worst finding (used only on a terminal).
-SEVERITY_STYLES = {Severity.ERROR: "bold red", Severity.WARNING: "yellow", Severity.NOTE: "cyan"}
+from dmdissect.views.records import link_label
 
 
 def info_text(message: Message) -> str:
@@ -36,8 +35,9 @@ def findings_text(message: Message) -> str:
 
 
 def transaction_text(message: Message) -> str:
-    label = getattr(message.transaction, "label_for", None)
-    return f" [{label(message)}]" if label else ""
+    """The message's place in its transaction; nothing for a series (status reports)."""
+    link = message.transaction
+    return f" [{link_label(link)}]" if isinstance(link, Link) else ""
 
 
 @cache
@@ -59,7 +59,5 @@ def summary_line(message: Message, first_time: float | None) -> str:
 
 
 def line_style(message: Message) -> str | None:
-    if not message.findings:
-        return None
-    worst = min(message.findings, key=lambda f: f.severity.rank).severity
-    return SEVERITY_STYLES[worst]
+    severity = worst(message.findings)
+    return None if severity is None else SEVERITY_STYLES[severity]

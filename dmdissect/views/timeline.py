@@ -1,4 +1,4 @@
-"""The session as a timeline: one row per transaction, status reports summed up between them.
+"""The timeline table: one row per transaction, status reports summed up between them.
 
 Text has the same cells everywhere: a rich ``Table`` when styled or on a
 terminal; in pipes plain lines in fixed-width columns that grow when a value
@@ -39,16 +39,23 @@ from __future__ import annotations
 import shutil
 import tempfile
 from collections.abc import Iterable
-from datetime import UTC, datetime
-from typing import Any
 
-from dmdissect.analysis.records import MULTIPART, OUTCOME_TEXT, Series, Session, Transaction
+from dmdissect.analysis.records import Series, Session, Transaction
 from dmdissect.findings import Finding
-from dmdissect.layers import mib, plural, version_text
+from dmdissect.layers import mib
+from dmdissect.views.expert import SEVERITY_STYLES, worst
 from dmdissect.views.jsonout import dumps, dumps_line
-from dmdissect.views.outline import Branch
 from dmdissect.views.output import Output
-from dmdissect.views.summary import SEVERITY_STYLES
+from dmdissect.views.records import (
+    frames_text,
+    ids_text,
+    outcome_word,
+    row_object,
+    seconds_text,
+    session_object,
+)
+from dmdissect.views.session import session_lines
+from dmdissect.vocabulary import Kind, Outcome
 
 #: Column titles, plain-text widths (negative: left-aligned) and table justification.
 COLUMNS = [
@@ -63,12 +70,8 @@ COLUMNS = [
     ("outcome", 0),
     ("findings", 0),
 ]
-#: Ranges of one part shown in the reassembled tree of ``read -V``; the rest are counted.
-PART_RANGE_LIMIT = 256
 #: Text rows kept in memory before the spool moves to a temporary file.
 SPOOL_BYTES = 1 << 20
-#: Times at or above this are epoch seconds (shown as UTC dates); below, seconds since boot.
-EPOCH_FROM = 1e8
 
 Row = Transaction | Series
 
@@ -76,35 +79,8 @@ Row = Transaction | Series
 # --- cells ------------------------------------------------------------------------
 
 
-def _seconds(value: float | None) -> str:
-    return "-" if value is None else f"{value:.6f}"
-
-
 def _relative(time: float | None, first: float | None) -> str:
     return "-" if time is None or first is None else f"{time - first:.6f}"
-
-
-def frames_text(frames: list[int], total: int) -> str:
-    """``6-7,9``: runs of consecutive frames joined; a note when some were not kept."""
-    runs: list[str] = []
-    start = prev = None
-    for frame in frames:
-        if prev is not None and frame == prev + 1:
-            prev = frame
-            continue
-        if start is not None:
-            runs.append(str(start) if start == prev else f"{start}-{prev}")
-        start = prev = frame
-    if start is not None:
-        runs.append(str(start) if start == prev else f"{start}-{prev}")
-    text = ",".join(runs) or "-"
-    return text if total <= len(frames) else f"{text} (+{total - len(frames)} more)"
-
-
-def ids_text(ids: dict[str, list[int]]) -> str:
-    """``h:5 g:7,9``: host and guest ids apart, since the two spaces collide."""
-    parts = [f"{side[0]}:{','.join(map(str, values))}" for side, values in ids.items() if values]
-    return " ".join(parts) or "-"
 
 
 def _mib_number(pages: int) -> str:
@@ -117,7 +93,7 @@ def pages_cells(txn: Transaction) -> tuple[str, str]:
         return "-", "-"
     least = ">=" if txn.pages_lower_bound else ""
     asked = txn.pages_requested
-    if asked is None or (txn.kind == "unballoon" and asked == txn.pages):
+    if asked is None or (txn.kind == Kind.UNBALLOON and asked == txn.pages):
         return f"{least}{txn.pages}", f"{least}{_mib_number(txn.pages)}"
     return (
         f"{least}{txn.pages}/{asked}",
@@ -126,7 +102,7 @@ def pages_cells(txn: Transaction) -> tuple[str, str]:
 
 
 def outcome_text(txn: Transaction) -> str:
-    text = OUTCOME_TEXT.get(txn.outcome or "unknown", txn.outcome or "unknown")
+    text = outcome_word(txn.outcome)
     if txn.detail:
         text += f": {txn.detail}"
     if not txn.complete:
@@ -140,7 +116,7 @@ def findings_text(findings: list[Finding]) -> str:
 
 def series_outcome(series: Series) -> str:
     count = series.count
-    if series.kind == "status":
+    if series.kind == Kind.STATUS:
         text = f"{count} status {'report' if count == 1 else 'reports'}"
         if series.num_avail is not None:
             text += f", latest avail {series.num_avail} pages ({mib(series.num_avail)})"
@@ -162,7 +138,7 @@ def row_cells(row: Row, first: float | None) -> list[str]:
         )
         return [
             start,
-            _seconds(row.duration),
+            seconds_text(row.duration),
             f"{row.kind} #{row.number}",
             span,
             "-",
@@ -175,7 +151,7 @@ def row_cells(row: Row, first: float | None) -> list[str]:
     pages, mibs = pages_cells(row)
     return [
         start,
-        _seconds(row.duration),
+        seconds_text(row.duration),
         row.name,
         frames_text(row.frames, row.frame_count),
         ids_text(row.ids),
@@ -195,130 +171,7 @@ def plain_line(cells: list[str]) -> str:
     return " ".join(out).rstrip()
 
 
-# --- the session --------------------------------------------------------------------
-
-
-def clock(time: float) -> str:
-    """Epoch seconds as a UTC date; seconds since boot as they are."""
-    if time >= EPOCH_FROM:
-        try:
-            stamp = datetime.fromtimestamp(time, UTC)
-        except (ValueError, OverflowError, OSError):
-            return f"{time:.6f} s (past any calendar date)"
-        return stamp.strftime("%Y-%m-%d %H:%M:%S.%f UTC")
-    return f"{time:.6f} s"
-
-
-def _caps_text(session: Session) -> str:
-    guest = session.guest_caps
-    host = session.host_caps
-    if guest is None and host is None:
-        return "Capabilities: not seen (the capture may start after them)"
-    parts = []
-    if guest is not None:
-        names = [name for name in ("balloon", "hot_add", "hot_remove") if guest[name]]
-        text = ", ".join(names) or "none"
-        if guest["hot_add"]:
-            text += f" (alignment {1 << guest['hot_add_alignment']} MiB)"
-        parts.append(f"guest {text}")
-    if host is not None:
-        words = ["accepted" if host["is_accepted"] else "refused"]
-        if host["hot_remove"]:
-            words.append("hot_remove")
-        if host["suppress_pressure_reports"]:
-            words.append("pressure reports suppressed")
-        parts.append(f"host {', '.join(words)}")
-    return "Capabilities: " + "; ".join(parts)
-
-
-def session_lines(session: Session) -> list[str]:
-    """Negotiated version, capabilities, first and last time, in three lines."""
-    if session.version is not None:
-        count = session.negotiations
-        version = (
-            f"Protocol: {version_text(session.version)}, negotiated in frame "
-            f"{session.version_frame} ({count} {'negotiation' if count == 1 else 'negotiations'})"
-        )
-    elif session.negotiations:
-        version = "Protocol: accepted, offer not seen (the capture starts after it)"
-    else:
-        version = "Protocol: no accepted version seen"
-    first, last = session.first_time, session.last_time
-    count = f"{session.messages} {'message' if session.messages == 1 else 'messages'}"
-    if first is None or last is None:
-        times = f"Time: none in the input; {count}"
-    else:
-        times = f"Time: {clock(first)} to {clock(last)} ({last - first:.6f} s), {count}"
-    return [version, _caps_text(session), times]
-
-
-# --- the reassembled transaction (read -V) -------------------------------------------
-
-
-def transaction_tree(txn: Transaction) -> Branch:
-    """Every part and range of a transaction with its totals, under its final message.
-
-    A part shows at most :data:`PART_RANGE_LIMIT` ranges and counts the rest.
-    """
-    tree = Branch((f"Reassembled {txn.name}: {txn.summary()}", "bold magenta"))
-    tree.add(f"frames: {frames_text(txn.frames, txn.frame_count)}")
-    tree.add("links: " + ", ".join(f"frame {f} {r}" for f, r in zip(txn.frames, txn.rules)))
-    tree.add(f"trans_ids: {ids_text(txn.ids)}")
-    if txn.kind in MULTIPART:
-        for index, part in enumerate(txn.parts, 1):
-            tail = "more follow" if part.more else "last part"
-            branch = tree.add(
-                f"part {index}: frame {part.frame}, trans_id {part.trans_id}, "
-                f"{plural(part.range_count, 'range')}, {part.pages} pages "
-                f"({mib(part.pages)}), {tail}"
-            )
-            shown = part.ranges[:PART_RANGE_LIMIT]
-            for number, (start, count) in enumerate(shown):
-                branch.add(
-                    f"range {number}: start_page {start:#x}, page_cnt {count} ({mib(count)})"
-                )
-            if len(part.ranges) > len(shown):
-                more = plural(len(part.ranges) - len(shown), "more range")
-                branch.add(f"... {more} (every one in -T json)")
-            if len(part.ranges) < part.range_count:
-                branch.add(f"{plural(part.range_count - len(part.ranges), 'more range')} not kept")
-    tree.add(_totals(txn))
-    if txn.truncated:
-        tree.add("truncated: only the first frames, parts and ranges are kept; totals count all")
-    if not txn.complete:
-        tree.add((f"incomplete: {txn.reason}", "yellow"))
-    findings = txn.findings()
-    if findings:
-        expert = tree.add(("Transaction expert info", "bold"))
-        for finding in findings:
-            expert.add(
-                (f"[{finding.severity.value}] {finding.message}", SEVERITY_STYLES[finding.severity])
-            )
-    return tree
-
-
-def _totals(txn: Transaction) -> str:
-    if txn.kind in MULTIPART:
-        counts = [plural(txn.parts_shown, "part"), plural(txn.range_count, "range")]
-    else:
-        counts = [plural(txn.frame_count, "message")]
-    if txn.pages is not None:
-        least = "at least " if txn.pages_lower_bound else ""
-        counts.append(f"{least}{txn.pages} pages ({mib(txn.pages)}) moved")
-    if txn.pages_requested is not None:
-        counts.append(f"{txn.pages_requested} pages ({mib(txn.pages_requested)}) asked")
-    times = f"duration {_seconds(txn.duration)} s"
-    if txn.latency is not None:
-        times += f", latency {_seconds(txn.latency)} s"
-    outcome = OUTCOME_TEXT.get(txn.outcome or "unknown", txn.outcome)
-    return f"totals: {', '.join(counts)}; outcome {outcome}; {times}"
-
-
 # --- writing ---------------------------------------------------------------------------
-
-
-def row_object(row: Row) -> dict[str, Any]:
-    return row.ref()
 
 
 def render_timeline(
@@ -354,7 +207,7 @@ def _json(
                 if live:
                     out.flush()
         finally:
-            out.raw(dumps_line(session.ref()) + "\n")
+            out.raw(dumps_line(session_object(session)) + "\n")
         return count
     out.raw("[")
     try:
@@ -365,7 +218,7 @@ def _json(
     finally:
         # Even when reading stops (torn input, a signal) the session of what was read
         # ends the array, so what was written stays valid JSON.
-        out.raw(("\n  " if count == 0 else ",\n  ") + dumps(session.ref()) + "\n]\n")
+        out.raw(("\n  " if count == 0 else ",\n  ") + dumps(session_object(session)) + "\n]\n")
     return count
 
 
@@ -410,10 +263,8 @@ def _live(rows: Iterable[Row], session: Session, out: Output) -> int:
 def _row_style(row: Row) -> str | None:
     if isinstance(row, Series):
         return "dim"
-    findings = row.findings()
-    if not findings:
-        return None
-    return SEVERITY_STYLES[min(findings, key=lambda f: f.severity.rank).severity]
+    severity = worst(row.findings())
+    return None if severity is None else SEVERITY_STYLES[severity]
 
 
 def _table(rows: Iterable[Row], session: Session, out: Output) -> int:
@@ -441,14 +292,13 @@ def _styled(row: Row, cells: list[str]) -> list:
         for text in texts:
             text.stylize("dim")
         return texts
-    findings = row.findings()
-    if findings:
-        worst = min(findings, key=lambda f: f.severity.rank).severity
-        texts[-1].stylize(SEVERITY_STYLES[worst])
+    severity = worst(row.findings())
+    if severity is not None:
+        texts[-1].stylize(SEVERITY_STYLES[severity])
     if not row.complete:
         texts[8].stylize("yellow")
-    elif row.outcome in ("accepted", "sent"):
+    elif row.outcome in (Outcome.ACCEPTED, Outcome.SENT):
         texts[8].stylize("green")
-    elif row.outcome != "unknown":
+    elif row.outcome != Outcome.UNKNOWN:
         texts[8].stylize("red")
     return texts

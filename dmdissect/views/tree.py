@@ -11,14 +11,17 @@ its first entries and says how many more there are (JSON has all of them).
 from __future__ import annotations
 
 from dmdissect.analysis.message import Message
+from dmdissect.analysis.records import Link
 from dmdissect.findings import Finding
 from dmdissect.layers import DESCRIPTOR_SIZE, HEADER_SIZE, DMHeader, plural
 from dmdissect.layers.compiled import Values, compile_layer
+from dmdissect.views.expert import SEVERITY_STYLES
 from dmdissect.views.fields import Node, walk
 from dmdissect.views.outline import Branch
 from dmdissect.views.output import printable
-from dmdissect.views.summary import SEVERITY_STYLES, info_text
-from dmdissect.views.timeline import transaction_tree
+from dmdissect.views.reassembly import transaction_tree
+from dmdissect.views.records import link_label
+from dmdissect.views.summary import info_text
 
 #: Entries of a list shown in the tree; the rest are counted on one line.
 LIST_LIMIT = 256
@@ -82,10 +85,9 @@ def message_tree(message: Message, first_time: float | None) -> Branch:
     tree = Branch(tuple(head))
     if frame.comment:
         tree.add((f"comment: {printable(frame.comment)}", "italic"))
-    label = getattr(message.transaction, "label_for", None)
-    if label is not None:
+    if isinstance(message.transaction, Link):
         # The summary line's links, as Wireshark's [Request in] / [Response in].
-        tree.add((f"[transaction: {label(message)}]", "magenta"))
+        tree.add((f"[transaction: {link_label(message.transaction)}]", "magenta"))
     by_field: dict[str, list[Finding]] = {}
     for finding in message.findings:
         by_field.setdefault(finding.field or "", []).append(finding)
@@ -110,8 +112,8 @@ def message_tree(message: Message, first_time: float | None) -> Branch:
             tree.add(f"{kind}: {plural(len(rest), 'byte')}: {rest[:64].hex()}{more}")
     if message.extra:
         tree.add(f"bytes after the VMBus packet: {len(message.extra)}")
-    reassembled = getattr(message.transaction, "reassembled_here", None)
-    txn = reassembled(message) if reassembled else None
+    link = message.transaction
+    txn = link.reassembled_here() if isinstance(link, Link) else None
     if txn is not None:
         tree.children.append(transaction_tree(txn))
     leftovers = [f for group in by_field.values() for f in group]

@@ -29,9 +29,7 @@ from dmdissect import __version__
 from dmdissect.analysis.expert import MAX_PART_BYTES, _reserved_plan
 from dmdissect.layers import (
     DESCRIPTOR_SIZE,
-    GUEST,
     HEADER_SIZE,
-    HOST,
     MESSAGE_LAYERS,
     MESSAGE_TYPES,
     SENDER,
@@ -44,6 +42,7 @@ from dmdissect.layers.phrases import PAGES_PER_MIB, All, Equals, Version, lua_va
 from dmdissect.layers.registry import PROTOCOL_FIELDS, ProtocolField, Slot
 from dmdissect.layers.vmbus import VM_PKT_DATA_INBAND, VMBUS_PACKET_TYPES
 from dmdissect.sources.markers import MARKER_MAGIC
+from dmdissect.vocabulary import Direction
 from dmdissect.wireshark.experts import CHECKS, EXPERTS, TRANSACTION_FIELDS
 
 PROTOCOL = "hvdm"
@@ -412,8 +411,8 @@ class Generator:
             "max_part_bytes": MAX_PART_BYTES,
             "pages_per_mib": PAGES_PER_MIB,
             "pages_per_mib_shift": PAGES_PER_MIB.bit_length() - 1,
-            "guest_to_host": GUEST,
-            "host_to_guest": HOST,
+            "guest_to_host": Direction.GUEST_TO_HOST.value,
+            "host_to_guest": Direction.HOST_TO_GUEST.value,
             "protocol_column": PROTOCOL.upper(),
             "marker_magic": MARKER_MAGIC.replace("/", "%/").replace("-", "%-"),
             "comment_field": "frame.comment",
@@ -448,7 +447,7 @@ class Generator:
         lines.append("LAYERS = " + lua(self.plans))
         lines.append("MESSAGES = " + lua(messages))
         lines.append("MESSAGE_TYPES = " + lua(MESSAGE_TYPES))
-        lines.append("SENDER = " + lua({t: s for t, s in SENDER.items() if s}))
+        lines.append("SENDER = " + lua({int(t): s.direction.value for t, s in SENDER.items() if s}))
         lines.append("VMBUS_TYPES = " + lua(VMBUS_PACKET_TYPES))
         lines.append(f"HEADER = {lua(header)}")
         lines.append(f"VMBUS = {lua(vmbus)}")

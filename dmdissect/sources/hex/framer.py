@@ -19,9 +19,10 @@ from __future__ import annotations
 
 import re
 
-from dmdissect.findings import Finding, error, note, warning
+from dmdissect import findings as ei
+from dmdissect.findings import Finding
 from dmdissect.layers.header import plural
-from dmdissect.sources.frame import FROM_TEXT, UNKNOWN, Frame
+from dmdissect.sources.frame import Frame
 from dmdissect.sources.hex import formats
 from dmdissect.sources.hex.columns import BYTES, LE_WORDS, ascii_matches, is_hex
 from dmdissect.sources.hex.formats import BRACES, FRAMING, OFFSETS, REPEAT, SIZE
@@ -52,6 +53,7 @@ from dmdissect.sources.hex.timestamps import (
     without_times,
 )
 from dmdissect.sources.hex.tshark_tree import TsharkTree
+from dmdissect.vocabulary import DirectionSource
 
 #: Foreign lines in a row that may come between two rows of a prefixed dump
 #: without offsets (another driver logging between print_hex_dump's lines).
@@ -258,7 +260,7 @@ class Framer:
         value = started.offset_value(token)
         started.findings.insert(
             0,
-            error(
+            ei.HEX_STARTS_LATE(
                 f"line {number}: the dump starts at offset {value:#x}: the first {value} bytes, "
                 "with the header, are missing"
             ),
@@ -273,14 +275,18 @@ class Framer:
             p.fill_to(value, number)
         elif value > p.seen:
             p.flag(
-                error(
+                ei.HEX_OFFSET_GAP(
                     f"line {number}: the offset jumps from {p.seen:#x} to {value:#x}: "
                     f"{plural(value - p.seen, 'byte')} {'is' if value - p.seen == 1 else 'are'} "
                     "missing"
                 )
             )
         elif value < p.seen:
-            p.flag(warning(f"line {number}: the offset goes back from {p.seen:#x} to {value:#x}"))
+            p.flag(
+                ei.HEX_OFFSET_BACKWARDS(
+                    f"line {number}: the offset goes back from {p.seen:#x} to {value:#x}"
+                )
+            )
         p.seen = value
         p.add(row, number)
 
@@ -303,7 +309,7 @@ class Framer:
             p.fill_to(value, number)
         elif value > p.seen:
             p.flag(
-                error(
+                ei.HEX_ENDS_SHORT(
                     f"line {number}: the dump ends at offset {value:#x} but only {p.seen} "
                     "bytes were printed"
                 )
@@ -312,7 +318,7 @@ class Framer:
             word = max(len(t) // 2 for r in p.rows for t in r.tokens)
             if p.seen - value >= word:
                 p.flag(
-                    warning(
+                    ei.HEX_ENDS_EARLY(
                         f"line {number}: the dump ends at offset {value:#x} but {p.seen} bytes "
                         "were printed; the extra bytes are dropped"
                     )
@@ -519,7 +525,7 @@ class Framer:
         message.time = prefix_time(row.prefix) if row.prefix else None
         if message.time is None and row.prefix and (stamp := overlong_time(row.prefix)):
             message.flag(
-                warning(
+                ei.HEX_TIMESTAMP_DIGITS(
                     f"line {number}: the timestamp {stamp} has more digits than a time may "
                     f"have ({MAX_DIGITS}); the message has no time from it"
                 )
@@ -563,7 +569,7 @@ class Framer:
         whole = not findings and not p.base and not p.brace
         if p.star_line is not None:
             findings.append(
-                warning(
+                ei.HEX_REPEAT_UNENDED(
                     f"line {p.star_line}: '*' is not followed by an offset: the repeated bytes "
                     "are missing"
                 )
@@ -573,7 +579,7 @@ class Framer:
         data = full[:MAX_MESSAGE]
         if len(full) > MAX_MESSAGE or p.overflow_line is not None:
             findings.append(
-                error(
+                ei.HEX_TOO_LONG(
                     f"line {p.overflow_line}: the dump goes on past {MAX_MESSAGE} bytes, more than "
                     f"any message can hold: the message is cut there and lines up to "
                     f"{p.last_line} are skipped"
@@ -591,7 +597,7 @@ class Framer:
             return [self._frame(p, data, p.line, findings, p.direction)]
         frames = []
         for number, (start, piece) in enumerate(pieces, 1):
-            split = note(
+            split = ei.HEX_SPLIT_BY_SIZE(
                 f"message {number} of {len(pieces)} in the dump starting at line "
                 f"{p.line}, split by their header's size as raw input is"
             )
@@ -621,7 +627,7 @@ class Framer:
             data,
             time=p.time,
             direction=direction,
-            direction_source=FROM_TEXT if direction else UNKNOWN,
+            direction_source=DirectionSource.TEXT if direction else DirectionSource.UNKNOWN,
             origin=f"{self.name}:{line}",
             comment=p.comment,
             findings=findings,
@@ -631,7 +637,7 @@ class Framer:
         found = []
         if choice.conflict:
             found.append(
-                warning(
+                ei.HEX_ORDER_CONFLICT(
                     "the ASCII column matches the hex read as bytes on some lines and as "
                     f"little-endian words on others; read as {choice.order}"
                 )
@@ -640,7 +646,7 @@ class Framer:
             other = LE_WORDS if choice.order == BYTES else BYTES
             if p.assemble(other)[: len(data)] != data:
                 found.append(
-                    note(
+                    ei.HEX_ORDER_ASSUMED(
                         f"multi-byte hex groups read as {choice.order}: no ASCII column or header "
                         f"settles their order; pass hex_order={other!r} if that is wrong"
                     )
@@ -681,5 +687,7 @@ def _ascii_findings(message: PendingMessage, data: bytes) -> list[Finding]:
     if not bad:
         return []
     return [
-        note(f"the ASCII column disagrees with the hex on {bad} line(s); the hex is what counts")
+        ei.HEX_ASCII_MISMATCH(
+            f"the ASCII column disagrees with the hex on {bad} line(s); the hex is what counts"
+        )
     ]

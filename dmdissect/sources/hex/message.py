@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from dmdissect.findings import Finding, warning
+from dmdissect import findings as ei
+from dmdissect.findings import Finding
 from dmdissect.sources.hex.row import KERNEL_ROWS, Row
 from dmdissect.sources.hex.sizes import MAX_MESSAGE
 
@@ -90,7 +91,7 @@ class PendingMessage:
         if not self.unshown:
             return self.findings
         return self.findings + [
-            warning(
+            ei.HEX_LINES_NOT_LISTED(
                 f"{self.unshown} more problems on later lines of this dump are not listed "
                 f"(the first {MAX_LINE_FINDINGS} are)"
             )
@@ -104,7 +105,7 @@ class PendingMessage:
         if self.overflow_line is not None:
             return
         for problem in row.problems:
-            self.flag(warning(f"line {line}: {problem}"))
+            self.flag(ei.HEX_LINE(f"line {line}: {problem}"))
         if row.nbytes == 0 and self.parts:
             return  # a line of only broken groups: its problems are all it gives
         self.nrows += 1
@@ -158,14 +159,14 @@ class PendingMessage:
         count = offset - self.seen
         if source is None or source.nbytes == 0 or count <= 0:
             self.flag(
-                warning(
+                ei.HEX_REPEAT_EMPTY(
                     f"line {star}: '*' is followed by offset {offset:#x}, which repeats nothing"
                 )
             )
             return
         if count % source.nbytes:
             self.flag(
-                warning(
+                ei.HEX_REPEAT_PARTIAL(
                     f"line {line}: {count} repeated bytes are not a whole number of "
                     f"{source.nbytes}-byte lines"
                 )

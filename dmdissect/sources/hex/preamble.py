@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import re
 
-from dmdissect.sources.frame import GUEST_TO_HOST, HOST_TO_GUEST
 from dmdissect.sources.hex.timestamps import leading_time
+from dmdissect.vocabulary import Direction
 
 _IO_PREAMBLE = re.compile(r"\s*(?P<dir>[IO])(?:\s|$)")
 _DIRECTION_WORDS = re.compile(
@@ -22,7 +22,7 @@ _DIRECTION_WORDS = re.compile(
 
 def io_direction(letter: str) -> str:
     """text2pcap's ``I``/``O``: inbound to the host is guest->host, outbound host->guest."""
-    return HOST_TO_GUEST if letter == "O" else GUEST_TO_HOST
+    return Direction.HOST_TO_GUEST if letter == "O" else Direction.GUEST_TO_HOST
 
 
 def find_direction(text: str) -> str | None:

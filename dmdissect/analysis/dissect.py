@@ -1,0 +1,89 @@
+"""Dissection: a frame in, a :class:`~dmdissect.analysis.message.Message` out.
+
+Layers applied, direction settled, per-message expert checks run.  Two ways
+in, one result: messages whose layer compiles (:mod:`dmdissect.layers.compiled`)
+and that carry no VMBus framing are decoded into light values objects;
+everything else goes through Scapy.  Either way ``body`` answers the same
+attribute names and the same expert checks run on it.
+"""
+
+from __future__ import annotations
+
+from dmdissect.analysis.expert import check
+from dmdissect.analysis.message import Message
+from dmdissect.layers import (
+    HEADER_SIZE,
+    HEADER_STRUCT,
+    MESSAGE_LAYERS,
+    SENDER,
+    VMBusDescriptor,
+    looks_like_descriptor,
+)
+from dmdissect.layers.compiled import compile_layer
+from dmdissect.sources.frame import Frame
+from dmdissect.vocabulary import Direction, DirectionSource
+
+
+def infer_direction(frame: Frame, msg_type: int | None) -> tuple[Direction | None, DirectionSource]:
+    """The frame's own direction wins; else the type's sender, marked as inferred."""
+    if frame.direction is not None:
+        return frame.direction, frame.direction_source
+    sender = SENDER.get(msg_type) if msg_type is not None else None
+    if sender is None:
+        return None, DirectionSource.UNKNOWN
+    return sender.direction, DirectionSource.INFERRED
+
+
+#: Compiled decoder of each message type whose layer compiles.
+_DECODERS = {
+    msg_type: decoder
+    for msg_type, layer in MESSAGE_LAYERS.items()
+    if (decoder := compile_layer(layer)) is not None
+}
+#: The first bytes of every VMBus in-band descriptor (type 6, offset8 2).
+_DESCRIPTOR_START = VMBusDescriptor().build()[:4]
+
+
+def _fill_fast(message: Message, data: bytes) -> bool:
+    """Decode with a compiled layer when one applies; False sends the frame to Scapy."""
+    if len(data) < HEADER_SIZE or (data[:4] == _DESCRIPTOR_START and looks_like_descriptor(data)):
+        return False
+    msg_type, size, trans_id = HEADER_STRUCT.unpack_from(data)
+    decoder = _DECODERS.get(msg_type)
+    if decoder is None or len(data) < HEADER_SIZE + decoder.fixed:
+        return False
+    message.body, message.consumed = decoder.decode(data, HEADER_SIZE)
+    message.type, message.size, message.trans_id = msg_type, size, trans_id
+    message.available = len(data)
+    return True
+
+
+def _fill_scapy(message: Message) -> None:
+    _, header, vmbus, _ = message._layers()
+    message.framed = vmbus is not None
+    message.available = len(header.original)
+    message.type = None if "type" in header.missing else header.type
+    message.size = None if "size" in header.missing else header.size
+    message.trans_id = None if "trans_id" in header.missing else header.trans_id
+    body = message.scapy_body
+    message.body = body
+    if header.missing:
+        message.consumed = 0
+    elif body is None:
+        message.consumed = HEADER_SIZE
+    else:
+        rest = bytes(body.payload) if body.payload else b""
+        message.consumed = message.available - len(rest)
+
+
+def dissect(frame: Frame, fast: bool = True) -> Message:
+    """Dissect one frame and run the per-message expert checks on it.
+
+    ``fast=False`` forces the Scapy path (the differential tests compare both).
+    """
+    message = Message(frame)
+    if not (fast and _fill_fast(message, frame.data)):
+        _fill_scapy(message)
+    message.direction, message.direction_source = infer_direction(frame, message.type)
+    message.findings = list(frame.findings) + check(message)
+    return message

@@ -1,0 +1,65 @@
+"""The session header that ``read`` and ``timeline`` print: version, capabilities, times."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from dmdissect.analysis.records import Session
+from dmdissect.layers import version_text
+
+#: Times at or above this are epoch seconds (shown as UTC dates); below, seconds since boot.
+EPOCH_FROM = 1e8
+
+
+def clock(time: float) -> str:
+    """Epoch seconds as a UTC date; seconds since boot as they are."""
+    if time >= EPOCH_FROM:
+        try:
+            stamp = datetime.fromtimestamp(time, UTC)
+        except (ValueError, OverflowError, OSError):
+            return f"{time:.6f} s (past any calendar date)"
+        return stamp.strftime("%Y-%m-%d %H:%M:%S.%f UTC")
+    return f"{time:.6f} s"
+
+
+def _caps_text(session: Session) -> str:
+    guest = session.guest_caps
+    host = session.host_caps
+    if guest is None and host is None:
+        return "Capabilities: not seen (the capture may start after them)"
+    parts = []
+    if guest is not None:
+        names = [name for name in ("balloon", "hot_add", "hot_remove") if guest[name]]
+        text = ", ".join(names) or "none"
+        if guest["hot_add"]:
+            text += f" (alignment {1 << guest['hot_add_alignment']} MiB)"
+        parts.append(f"guest {text}")
+    if host is not None:
+        words = ["accepted" if host["is_accepted"] else "refused"]
+        if host["hot_remove"]:
+            words.append("hot_remove")
+        if host["suppress_pressure_reports"]:
+            words.append("pressure reports suppressed")
+        parts.append(f"host {', '.join(words)}")
+    return "Capabilities: " + "; ".join(parts)
+
+
+def session_lines(session: Session) -> list[str]:
+    """Negotiated version, capabilities, first and last time, in three lines."""
+    if session.version is not None:
+        count = session.negotiations
+        version = (
+            f"Protocol: {version_text(session.version)}, negotiated in frame "
+            f"{session.version_frame} ({count} {'negotiation' if count == 1 else 'negotiations'})"
+        )
+    elif session.negotiations:
+        version = "Protocol: accepted, offer not seen (the capture starts after it)"
+    else:
+        version = "Protocol: no accepted version seen"
+    first, last = session.first_time, session.last_time
+    count = f"{session.messages} {'message' if session.messages == 1 else 'messages'}"
+    if first is None or last is None:
+        times = f"Time: none in the input; {count}"
+    else:
+        times = f"Time: {clock(first)} to {clock(last)} ({last - first:.6f} s), {count}"
+    return [version, _caps_text(session), times]
