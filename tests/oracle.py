@@ -1,7 +1,7 @@
 """An independent oracle for the Dynamic Memory wire layout, written from the C header.
 
-Every ``struct``/``union`` of ``/work/shared/spec/dynmem-proto.h`` is restated
-here as a packed little-endian :mod:`ctypes` type, bitfields declared exactly
+Every ``struct``/``union`` of QEMU's ``hw/hyperv/dynmem-proto.h`` (docs/protocol.md) is
+restated here as a packed little-endian :mod:`ctypes` type, bitfields declared exactly
 as in C (same order, same widths, same storage type), so that the compiler
 rules (x86-64, bitfields fill from the least significant bit) come from ctypes
 and not from the Scapy layers under test.  Nothing in this module imports

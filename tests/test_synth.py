@@ -2,7 +2,7 @@
 
 Nothing here compares the generator's bytes with bytes it wrote earlier.  The
 sessions are written with the command, read back with ``open_frames`` and
-``messages_of``, and checked against what protocol-notes.md says the real
+``messages_of``, and checked against what docs/protocol.md says the real
 peers do (numbering, delays, part sizes, range sizes), against the expert
 findings each planned malformation must cause, and against the plan the
 generator exposes (which the transaction tracker must rediscover).
@@ -56,7 +56,7 @@ def of_type(messages, msg_type: int) -> list:
     return [m for m in messages if m.type == msg_type]
 
 
-# --- what the peers do (protocol-notes.md) -------------------------------------------
+# --- what the peers do (docs/protocol.md) -------------------------------------------
 
 
 def check_handshake(messages) -> float:

@@ -1,7 +1,7 @@
 """The transaction tracker on sessions as the real peers produce them.
 
 Sessions are built here with the project's layers, numbered the way the peers
-number them (protocol-notes.md): a Linux guest takes a new trans_id for every
+number them (docs/protocol.md): a Linux guest takes a new trans_id for every
 message it sends, status reports and each balloon part included; QEMU keeps
 its own counter, stamps one id on every unballoon part and echoes the
 guest's id on version and capabilities replies.

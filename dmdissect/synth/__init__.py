@@ -2,7 +2,7 @@
 
 Developers need sessions to test against and new users need captures to try
 the tool on; both must look like what the real peers send, so each profile
-follows protocol-notes.md.  Everything comes from one ``random.Random(seed)``
+follows docs/protocol.md.  Everything comes from one ``random.Random(seed)``
 and a fixed boot epoch: the same seed gives the same bytes.
 
     >>> session = generate("linux-qemu", seed=1, duration=120)

@@ -42,7 +42,7 @@ from dmdissect.vocabulary import Direction
 
 #: The version the first offer names: no such protocol version exists.
 UNKNOWN_VERSION = 0x00030000
-#: A type seen in floods of corrupted messages (protocol-notes.md).
+#: A type seen in floods of corrupted messages (docs/protocol.md).
 UNKNOWN_TYPE = 51200
 UNKNOWN_HOT_ADD_RESULT = 7
 JUNK = b"\xde\xad\xbe\xef" * 2

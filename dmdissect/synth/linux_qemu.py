@@ -1,6 +1,6 @@
 """``linux-qemu``: a Linux guest (drivers/hv/hv_balloon.c) and QEMU's hv-balloon device.
 
-What it shows, as protocol-notes.md describes the two peers:
+What it shows, as docs/protocol.md describes the two peers:
 
 * the guest offers 2.0 (WIN10, not the last attempt); on some seeds the host
   refuses and the guest falls back to 1.0 (WIN8); QEMU copies the guest's

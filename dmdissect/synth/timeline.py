@@ -1,7 +1,7 @@
 """The timeline a profile fills: messages at times, numbered the way the real peers number them.
 
 A guest numbers everything it sends from one counter, in the order it sends
-it, status reports included (protocol-notes.md).  A profile plans each
+it, status reports included (docs/protocol.md).  A profile plans each
 transaction on its own and the status reports separately, so the guest's
 numbers can only be given once every message is in time order; that is why
 messages are built lazily here, from a function of the number they receive.

@@ -17,7 +17,7 @@ What it shows:
 
 Modelling choices where no source says: the guest numbers what it originates
 from one counter starting at 1, like Linux, and copies the host's trans_id into
-its answers to host requests (protocol-notes: "possibly Windows hot-remove
+its answers to host requests (docs/protocol.md: "possibly Windows hot-remove
 parts"); the host stamps its own counter, moving on after each transaction.
 """
 
