@@ -1,6 +1,6 @@
 """``dmdissect convert`` and the capture writer: what goes in comes back out.
 
-Inputs are built with ``struct`` (helpers from test_capture); outputs are read
+Inputs are built with ``struct`` (helpers in tests/capbuild.py); outputs are read
 back with dmdissect's readers and, where installed, with tshark.
 """
 
@@ -16,7 +16,13 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from test_capture import (
+
+from dmdissect import findings as ei
+from dmdissect.cli.convert import convert
+from dmdissect.sources import open_frames
+from dmdissect.sources.frame import Frame
+from dmdissect.sources.writer import write_frames
+from tests.capbuild import (
     BALLOON_REQUEST,
     BALLOON_RESPONSE,
     CAPABILITIES,
@@ -30,12 +36,6 @@ from test_capture import (
     pcap,
     shb,
 )
-
-from dmdissect import findings as ei
-from dmdissect.cli.convert import convert
-from dmdissect.sources import open_frames
-from dmdissect.sources.frame import Frame
-from dmdissect.sources.writer import write_frames
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -29,7 +29,7 @@ from dmdissect.sources.frame import Frame
 from dmdissect.sources.writer import write_frames
 from dmdissect.views.records import frames_text, ids_text
 from dmdissect.views.session import clock, session_lines
-from tests.test_transactions import (
+from tests.peers import (
     T0,
     WIN8,
     WIN10,

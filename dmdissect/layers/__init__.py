@@ -3,7 +3,8 @@
 Import this package (not ``scapy.all``) to dissect or craft messages::
 
     >>> from dmdissect.layers import DMHeader, DMBalloonResponse, DMPageRange
-    >>> bytes(DMHeader(trans_id=7) / DMBalloonResponse(range_array=[DMPageRange(start_page=0x1000, page_cnt=512)]))
+    >>> part = DMBalloonResponse(range_array=[DMPageRange(start_page=0x1000, page_cnt=512)])
+    >>> message = bytes(DMHeader(trans_id=7) / part)
 """
 
 from dmdissect.layers.header import (
