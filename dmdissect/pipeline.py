@@ -72,14 +72,30 @@ def messages_of(
     tracker = tracker or Tracker()
     hold = 0 if tracker.one_pass else LOOKAHEAD
     messages = annotate(dissected(frames), tracker, hold=hold)
-    return messages if keep is None else _kept(messages, keep)
+    return messages if keep is None else kept(messages, keep)
 
 
-def _kept(messages: Iterator[Message], keep: Filter) -> Iterator[Message]:
+def kept(messages: Iterable[Message], keep: Filter) -> Iterator[Message]:
+    """The messages a display filter matches; it sees every one (its time reference)."""
     for message in messages:
         keep.see(message)
         if keep(message):
             yield message
+
+
+def tapped(messages: Iterable[Message], taps: list) -> Iterator[Message]:
+    """Messages passed on unchanged after each tap's ``feed`` saw them (``-z``, ``-t d``).
+
+    Taps see every message read, before any display filter, as tshark's do.
+    """
+    if not taps:
+        yield from messages
+        return
+    feeds = [tap.feed for tap in taps]
+    for message in messages:
+        for feed in feeds:
+            feed(message)
+        yield message
 
 
 def transactions_of(

@@ -63,7 +63,7 @@ def summary_lines(result) -> list[str]:
 
 
 def test_summary_lines(capture):
-    result = run("read", str(capture))
+    result = run("read", "-z", "session", str(capture))
     assert result.exit_code == 0, result.output
     lines = summary_lines(result)
     assert len(lines) == 11
@@ -113,7 +113,7 @@ def test_summary_lines(capture):
 
 
 def test_count_stops_early(capture):
-    result = run("read", "-c", "2", str(capture))
+    result = run("read", "-c", "2", "-z", "session", str(capture))
     assert result.exit_code == 0
     lines = summary_lines(result)
     assert [line.split()[3] for line in lines[:2]] == ["DM_VERSION_REQUEST", "DM_VERSION_RESPONSE"]

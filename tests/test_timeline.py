@@ -451,7 +451,7 @@ def test_unreadable_input_is_one_line_and_exit_2(tmp_path):
 
 
 def test_read_lines_name_their_transaction(linux_capture):
-    result = run("read", linux_capture)
+    result = run("read", "-z", "session", linux_capture)
     assert result.exit_code == 0, result.output
     lines = result.output.splitlines()
     assert len(lines) == 22
@@ -524,7 +524,7 @@ def test_read_json_carries_the_transaction_reference(linux_capture):
 
 
 def test_read_count_reads_only_n_messages_and_says_what_is_left_open(linux_capture):
-    result = run("read", "-c", "7", linux_capture)
+    result = run("read", "-c", "7", "-z", "session", linux_capture)
     lines = result.output.splitlines()
     assert len(lines) == 11
     assert lines[6].endswith(

@@ -40,6 +40,29 @@ def input_options(command: Callable[..., Any]) -> Callable[..., Any]:
     return format_options(command)
 
 
+def inputs_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    """Like :func:`input_options`, for commands that read several inputs as one (``read``)."""
+    decorators = [
+        click.argument("files", nargs=-1, metavar="[FILE]..."),
+        click.option(
+            "-r",
+            "--read-file",
+            "read_file",
+            metavar="FILE",
+            help="Input file (as tshark -r); '-' reads standard input.",
+        ),
+        click.option(
+            "--concat",
+            is_flag=True,
+            help="With several inputs, read them one after the other instead of merging "
+            "them by time (as mergecap -a).",
+        ),
+    ]
+    for decorator in reversed(decorators):
+        command = decorator(command)
+    return format_options(command)
+
+
 def format_options(command: Callable[..., Any]) -> Callable[..., Any]:
     """The options that steer how an input is read, for commands that name their inputs."""
     decorators = [
@@ -110,6 +133,45 @@ def resolve_input(file: str | None, read_file: str | None) -> str:
             raise click.UsageError("no input: give FILE, -r FILE, or '-' for standard input")
         return "-"
     return path
+
+
+def resolve_inputs(files: tuple[str, ...], read_file: str | None) -> list[str]:
+    """The inputs in the order given (``-r FILE`` first); standard input when none and piped."""
+    paths = ([read_file] if read_file else []) + list(files)
+    if not paths:
+        return [resolve_input(None, None)]
+    if paths.count("-") > 1:
+        raise click.UsageError("standard input can be read only once")
+    return paths
+
+
+def open_inputs(
+    paths: list[str],
+    fmt: str,
+    linktype: int | None,
+    hex_order: str,
+    progress: Callable[[int, int | None], None] | None = None,
+    concat: bool = False,
+    boot_time: float | None = None,
+) -> Iterator:
+    """One input's frames, or several inputs' merged by time (``concat``: one after another).
+
+    Every input is opened (and its format told) before any frame is read, so a
+    missing second file fails before anything is printed.  The progress bar
+    follows a single input only.  ``boot_time`` anchors seconds-since-boot
+    times before the merge compares them with dated ones.
+    """
+    from dmdissect.views.timefmt import anchored
+
+    def one(path: str, progress=None) -> Iterator:
+        frames = open_input(path, fmt, linktype, hex_order, progress)
+        return frames if boot_time is None else anchored(frames, boot_time)
+
+    if len(paths) == 1:
+        return one(paths[0], progress)
+    from dmdissect.sources.merge import merged
+
+    return merged([one(path) for path in paths], concat)
 
 
 def open_input(

@@ -28,6 +28,11 @@ COMMANDS = {
 }
 
 
+#: The command an option-first command line runs, and the options the group keeps for itself.
+DEFAULT_COMMAND = "read"
+GROUP_OPTIONS = ("-h", "--help", "--version")
+
+
 class LazyGroup(click.Group):
     """A group whose subcommands are imported on first use, with one-line usage errors.
 
@@ -56,6 +61,16 @@ class LazyGroup(click.Group):
             sys.exit(1)
         sys.exit(0)
 
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        """``dmdissect -r FILE [options]`` means ``dmdissect read -r FILE [options]``, as in tshark.
+
+        Any first word that is an option but not one of the group's own
+        (``--help``, ``--version``) starts ``read``'s options.
+        """
+        if args and args[0].startswith("-") and args[0] != "-" and args[0] not in GROUP_OPTIONS:
+            args = [DEFAULT_COMMAND, *args]
+        return super().parse_args(ctx, args)
+
     def list_commands(self, ctx: click.Context) -> list[str]:
         return list(COMMANDS)
 
@@ -74,4 +89,7 @@ class LazyGroup(click.Group):
 )
 @click.version_option(__version__, "--version", prog_name="dmdissect")
 def main() -> None:
-    """Dissect Hyper-V Dynamic Memory protocol traffic: captures and hex dumps from logs."""
+    """Dissect Hyper-V Dynamic Memory protocol traffic: captures and hex dumps from logs.
+
+    Options without a command are read's: 'dmdissect -r FILE -V' is 'dmdissect read -r FILE -V'.
+    """

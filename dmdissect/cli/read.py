@@ -12,20 +12,50 @@ from dmdissect.cli.common import (
     display_filter_option,
     fail,
     guarded,
-    input_options,
+    inputs_options,
     one_pass,
-    open_input,
+    open_inputs,
     output_options,
-    resolve_input,
+    resolve_inputs,
     two_pass_option,
 )
 
 #: tshark's own bound on -c (a C int).
 MAX_COUNT = 2**31 - 1
+TIME_FORMATS = ("r", "d", "dd", "e", "a", "ad", "u", "ud")
+
+
+def _stats(ctx: click.Context, param: click.Parameter, values: tuple[str, ...]) -> list:
+    from dmdissect.analysis.stats import parse_stat
+    from dmdissect.filter import FilterError, compile_filter
+
+    def column_filter(text: str):
+        try:
+            return compile_filter(text)
+        except FilterError as exc:
+            raise ValueError(
+                f"-z io,stat filter {text!r}: {exc.message.rstrip('.')} (column {exc.column})"
+            ) from None
+
+    try:
+        return [parse_stat(value, column_filter) for value in values]
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), ctx, param) from None
+
+
+def _boot_time(ctx: click.Context, param: click.Parameter, value: str | None) -> float | None:
+    if value is None:
+        return None
+    from dmdissect.views.timefmt import parse_boot_time
+
+    try:
+        return parse_boot_time(value)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), ctx, param) from None
 
 
 @click.command()
-@input_options
+@inputs_options
 @click.option("-V", "--verbose", is_flag=True, help="Show the full field tree of every message.")
 @click.option(
     "-x", "--hex", "show_hex", is_flag=True, help="Show the hex and ASCII of each message's bytes."
@@ -36,6 +66,40 @@ MAX_COUNT = 2**31 - 1
     type=click.IntRange(1, MAX_COUNT),
     metavar="N",
     help=f"Read only the first N messages, 1 to {MAX_COUNT} (as tshark -c).",
+)
+@click.option(
+    "-q",
+    "--quiet",
+    is_flag=True,
+    help="No per-message output: only the -z statistics (as tshark -q).",
+)
+@click.option(
+    "-z",
+    "stats",
+    multiple=True,
+    metavar="STAT",
+    callback=_stats,
+    help="Statistics after the messages (repeatable): dm,stat; expert; transactions; "
+    "io,stat,INTERVAL[,FILTER...]; session.",
+)
+@click.option(
+    "-t",
+    "time_format",
+    type=click.Choice(TIME_FORMATS),
+    default="r",
+    show_default=True,
+    help="Time column as tshark -t: r relative, d delta, dd delta shown, e epoch, "
+    "a/ad local time (with date), u/ud UTC (with date).",
+)
+@click.option(
+    "--boot-time",
+    metavar="ISO-TIME",
+    callback=_boot_time,
+    help="When the guest booted (ISO 8601, or epoch seconds): turns dmesg times (seconds "
+    "since boot) into dates.",
+)
+@click.option(
+    "-l", "line_buffered", is_flag=True, help="Flush the output after every message (as tshark -l)."
 )
 @two_pass_option
 @display_filter_option("Show only the messages")
@@ -59,70 +123,99 @@ MAX_COUNT = 2**31 - 1
     help="With -T fields, as tshark: header=y|n, separator=/t|/s|<char>, quote=d|s|n, "
     "occurrence=f|l|a, aggregator=,|/s|<char>, bom=y|n.",
 )
+@click.option(
+    "-w",
+    "write_path",
+    metavar="FILE",
+    help="Write the messages (those -Y keeps) to FILE as a capture, '-' for standard output "
+    "(as tshark -w); no message lines then unless -P.",
+)
+@click.option(
+    "-F",
+    "capture_format",
+    type=click.Choice(("pcapng", "pcap")),
+    default="pcapng",
+    show_default=True,
+    help="Capture format of -w: pcapng keeps directions and comments.",
+)
+@click.option(
+    "-P", "print_lines", is_flag=True, help="With -w, print the messages too (as tshark -P)."
+)
 @guarded
 def read(
-    file,
+    files,
     read_file,
+    concat,
     fmt,
     linktype,
     hex_order,
     verbose,
     show_hex,
     count,
+    quiet,
+    stats,
+    time_format,
+    boot_time,
+    line_buffered,
     two_pass,
     display_filter,
     output_format,
     color,
     fields,
     field_options,
+    write_path,
+    capture_format,
+    print_lines,
 ):
     """Dissect the messages of FILE (pcap, pcapng, hex dump or raw; '-' for stdin).
 
     One summary line per message by default; -V adds the field tree, -x the bytes.
-    Text output ends with the session (protocol version, capabilities, time span)
-    of the messages shown.  -Y shows only the messages a display filter matches,
-    with their frame numbers and transaction links as in the whole input.  A
-    file is shown in two passes (lines name the frame that ends their
-    transaction); a pipe or terminal in one, each message as soon as it is
-    read, with links back only (-2 holds them as for a file).
+    Several FILEs are merged by time (--concat: one after the other), each file
+    and capture interface its own session.  -Y shows only the messages a display
+    filter matches, with their frame numbers and transaction links as in the
+    whole input.  -z statistics follow the messages (-q: only them) and count
+    every message read.  The session summary (protocol version, capabilities,
+    time span) ends the output on a terminal; in a pipe only with -z session.
+    -w writes the messages as a capture.  A file is shown in two passes (lines
+    name the frame that ends their transaction); a pipe or terminal in one,
+    each message as soon as it is read, with links back only (-2 holds them as
+    for a file).
     """
     from dmdissect.analysis.registry import TimeReference
-    from dmdissect.analysis.transactions import Tracker
-    from dmdissect.pipeline import first, messages_of
     from dmdissect.views.output import Output
     from dmdissect.views.progress import InputProgress
-    from dmdissect.views.render import render_messages, render_session
+    from dmdissect.views.reading import ReadPlan, run_read
 
-    writer = _fields_writer(output_format, fields, field_options)
-    path = resolve_input(file, read_file)
+    if write_path == "-" and print_lines:
+        raise click.UsageError("-P prints to standard output, where -w - writes the capture")
+    if print_lines and not write_path:
+        raise click.UsageError("-P goes with -w")
+    fields_writer = _fields_writer(output_format, fields, field_options)
+    paths = resolve_inputs(files, read_file)
     reference = display_filter.reference if display_filter is not None else TimeReference()
-    live = one_pass(path, two_pass)
-    # Live input: each line goes out when written, also when -2 held it first.
-    flush = live or one_pass(path, False)
+    live = len(paths) == 1 and one_pass(paths[0], two_pass)
+    # With the capture on stdout, whatever else is asked for goes to stderr.
+    out = Output(stream=sys.stderr if write_path == "-" else None, color=COLORS[color])
+    plan = ReadPlan(
+        output_format=output_format,
+        verbose=verbose,
+        show_hex=show_hex,
+        quiet=quiet or bool(write_path and not print_lines),
+        stats=stats,
+        time_format=time_format,
+        count=count,
+        # Live input: each line goes out when written, also when -2 held it first.
+        flush=line_buffered or live or (len(paths) == 1 and one_pass(paths[0], False)),
+        one_pass=live,
+        display_filter=display_filter,
+        reference=reference,
+        fields_writer=None if fields_writer is None else fields_writer(out, reference),
+        write_path=write_path,
+        capture_format=capture_format,
+    )
     with InputProgress() as progress:
-        frames = open_input(path, fmt, linktype, hex_order, progress)
-        tracker = Tracker(one_pass=live)
-        if count is not None:
-            frames = first(frames, count, tracker)
-        messages = messages_of(frames, tracker, keep=display_filter)
-        out = Output(color=COLORS[color])
-        if writer is not None:
-            writer(out, reference).write(_seen(messages, reference, display_filter))
-            return
-        try:
-            render_messages(
-                messages,
-                output_format,
-                verbose=verbose,
-                show_hex=show_hex,
-                out=out,
-                reference=reference if display_filter is not None else None,
-                flush=flush,
-            )
-        finally:
-            # Also when reading stopped (torn input, a signal): the session of what was read.
-            if output_format == "text" and not isinstance(sys.exc_info()[1], BrokenPipeError):
-                render_session(tracker.session, out, separate=not (verbose or show_hex))
+        frames = open_inputs(paths, fmt, linktype, hex_order, progress, concat, boot_time)
+        run_read(frames, plan, out)
 
 
 def _fields_writer(output_format: str, fields: tuple[str, ...], options: tuple[str, ...]):
@@ -144,13 +237,3 @@ def _fields_writer(output_format: str, fields: tuple[str, ...], options: tuple[s
     except FieldsOptionError as exc:
         fail(str(exc))
     return lambda out, reference: FieldsWriter(chosen, layout, out, reference, names=fields)
-
-
-def _seen(messages, reference, display_filter):
-    """Messages on their way out, the time reference fed when no filter feeds it."""
-    if display_filter is not None:
-        yield from messages
-        return
-    for message in messages:
-        reference.see(message)
-        yield message

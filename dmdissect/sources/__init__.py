@@ -261,9 +261,11 @@ def _numbered(
         if first is None:
             return
         first.index = 1
+        first.file = name
         yield first
         for number, frame in enumerate(frames, 2):
             frame.index = number
+            frame.file = name
             yield frame
     except OSError as exc:
         raise InputError(f"cannot read {name}: {exc.strerror or exc}") from None

@@ -200,6 +200,7 @@ def iter_pcap(stream: BinaryIO, name: str, linktype: int | None = None) -> Itera
             origin=f"{name}#{number}@{offset}",
             findings=_snapped(caplen, wirelen),
             wire_length=wirelen if wirelen > caplen else None,
+            interface=0,
         )
         if len(data) < caplen:
             problem = f"record truncated: {len(data)} of {caplen} bytes"
@@ -344,6 +345,8 @@ class _PcapNg:
         self.offset = 0
         self.number = 0
         self.section: _Section | None = None
+        #: Interfaces described by earlier sections: interface numbers run on across sections.
+        self.interfaces_before = 0
 
     def frames(self) -> Iterator[Frame]:
         head = read_up_to(self.stream, 12)
@@ -401,6 +404,8 @@ class _PcapNg:
         trailer = struct.unpack(endian + "I", body[-4:])[0]
         if trailer != length:
             return f"section header block length {length} differs from its trailer {trailer}"
+        if self.section is not None:
+            self.interfaces_before += len(self.section.interfaces)
         self.section = _Section(endian)
         self.offset += length
         return None
@@ -502,6 +507,7 @@ class _PcapNg:
             direction,
             DirectionSource.CAPTURE if direction else DirectionSource.UNKNOWN,
             f"{self.name}#{self.number}@{start}",
+            interface=self.interfaces_before + ifid,
         )
 
     def _packet(self, kind: int, body: bytes, start: int, length: int, torn: bool = False) -> Frame:
@@ -527,6 +533,7 @@ class _PcapNg:
         else:
             ifid, _drops, high, low, caplen, wirelen = struct.unpack_from(endian + "HHIIII", body)
             ticks = high << 32 | low
+        frame.interface = self.interfaces_before + ifid
         interface = self._interface(ifid, frame)
         if kind == BLOCK_SPB and interface is not None and interface.snaplen:
             caplen = min(caplen, interface.snaplen)

@@ -18,6 +18,10 @@ class Frame:
     ``file#record@offset`` for captures) so that findings can point at it.
     ``findings`` holds what the source itself noticed (a broken hex line).
     ``wire_length`` is set when a capture's snap length cut the packet.
+    ``file`` names the input the frame was read from and ``interface`` the
+    capture interface (pcapng's numbered across sections, 0 for classic pcap,
+    None for text and raw input, which have none): each file and interface
+    is its own session, since two of them may be two VMs.
     """
 
     index: int
@@ -30,3 +34,5 @@ class Frame:
     findings: list[Finding] = field(default_factory=list)
     #: The message's length on the wire when the capture kept fewer bytes (snap length).
     wire_length: int | None = None
+    file: str | None = None
+    interface: int | None = None

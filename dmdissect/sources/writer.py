@@ -5,7 +5,8 @@ Written with ``struct`` because scapy.utils' pcapng writer cannot write
 
 pcapng layout: one Section Header Block (little-endian, ``shb_userappl``
 naming dmdissect), one Interface Description Block with LINKTYPE_USER0 (147)
-and ``if_tsresol`` 6 or 9, then one Enhanced Packet Block a frame carrying:
+and ``if_tsresol`` 6 or 9 (one more before the first frame of each further input
+file or capture interface), then one Enhanced Packet Block a frame carrying:
 
 * ``epb_flags`` with the direction, when known: inbound (01) for
   ``guest->host``, outbound (10) for ``host->guest``, the mapping
@@ -112,11 +113,22 @@ def _pcapng_header(exponent: int) -> bytes:
         struct.pack("<IHHq", 0x1A2B3C4D, 1, 0, -1),
         _option(4, f"dmdissect {__version__}".encode()),
     )
-    idb = _block(1, struct.pack("<HHI", LINKTYPE_USER0, 0, SNAPLEN), _option(9, bytes([exponent])))
-    return shb + idb
+    return shb + _idb(exponent)
 
 
-def _epb(frame: Frame, items: Sequence[tuple[str, str]], ticks: int, exponent: int) -> bytes:
+def _idb(exponent: int) -> bytes:
+    return _block(
+        1, struct.pack("<HHI", LINKTYPE_USER0, 0, SNAPLEN), _option(9, bytes([exponent]))
+    )
+
+
+def _epb(
+    frame: Frame,
+    items: Sequence[tuple[str, str]],
+    ticks: int,
+    exponent: int,
+    interface: int = 0,
+) -> bytes:
     options = b"".join(_option(1, text.encode("utf-8")) for text in _comments(frame, items))
     flags = _FLAGS.get(frame.direction or "")
     if flags is not None:
@@ -124,7 +136,12 @@ def _epb(frame: Frame, items: Sequence[tuple[str, str]], ticks: int, exponent: i
     data = frame.data[:SNAPLEN]
     body = (
         struct.pack(
-            "<IIIII", 0, ticks >> 32 & 0xFFFFFFFF, ticks & 0xFFFFFFFF, len(data), len(frame.data)
+            "<IIIII",
+            interface,
+            ticks >> 32 & 0xFFFFFFFF,
+            ticks & 0xFFFFFFFF,
+            len(data),
+            len(frame.data),
         )
         + data
     )
@@ -159,20 +176,58 @@ def write_annotated(
     resolution: str = "us",
 ) -> int:
     """:func:`write_frames` for (frame, marker items) pairs: the items join the marker."""
-    if to not in OUTPUTS:
-        raise ValueError(f"unknown output format {to!r}; expected pcapng or pcap")
-    exponent = RESOLUTIONS[resolution]
-    if to == "pcapng":
-        out.write(_pcapng_header(exponent))
-        record = _epb
-    else:
-        magic = 0xA1B2C3D4 if exponent == 6 else 0xA1B23C4D
-        out.write(struct.pack("<IHHiIII", magic, 2, 4, 0, 0, SNAPLEN, LINKTYPE_USER0))
-        record = _pcap_record
-    clock = _Clock(exponent)
-    count = 0
+    writer = CaptureWriter(out, to, resolution)
     for frame, items in records:
-        out.write(record(frame, items, clock.ticks_of(frame), exponent))
-        count += 1
-    out.flush()
-    return count
+        writer.write(frame, items)
+    writer.flush()
+    return writer.count
+
+
+class CaptureWriter:
+    """A capture being written frame by frame: the header at once, a record per :meth:`write`.
+
+    For writers that see frames one at a time among other work (``read -w``
+    writes the messages it shows); :func:`write_annotated` is the loop over it.
+    """
+
+    def __init__(self, out: BinaryIO, to: str = "pcapng", resolution: str = "us") -> None:
+        if to not in OUTPUTS:
+            raise ValueError(f"unknown output format {to!r}; expected pcapng or pcap")
+        self.out = out
+        self.pcapng = to == "pcapng"
+        self.exponent = RESOLUTIONS[resolution]
+        if self.pcapng:
+            out.write(_pcapng_header(self.exponent))
+        else:
+            magic = 0xA1B2C3D4 if self.exponent == 6 else 0xA1B23C4D
+            out.write(struct.pack("<IHHiIII", magic, 2, 4, 0, 0, SNAPLEN, LINKTYPE_USER0))
+        self._clock = _Clock(self.exponent)
+        self._interfaces: dict[tuple[str | None, int | None], int] = {}
+        self.count = 0
+
+    def write(self, frame: Frame, items: Sequence[tuple[str, str]] = ()) -> None:
+        ticks = self._clock.ticks_of(frame)
+        if self.pcapng:
+            interface = self._interface(frame)
+            self.out.write(_epb(frame, items, ticks, self.exponent, interface))
+        else:
+            self.out.write(_pcap_record(frame, items, ticks, self.exponent))
+        self.count += 1
+
+    def _interface(self, frame: Frame) -> int:
+        """The output interface of the frame's (file, interface): a new IDB for each new one.
+
+        Frames of two inputs, or of two interfaces of one pcapng file, stay on
+        two interfaces, so that reading the output back keeps them two sessions.
+        """
+        key = (frame.file, frame.interface)
+        number = self._interfaces.get(key)
+        if number is None:
+            number = len(self._interfaces)
+            if number:
+                self.out.write(_idb(self.exponent))
+            self._interfaces[key] = number
+        return number
+
+    def flush(self) -> None:
+        self.out.flush()

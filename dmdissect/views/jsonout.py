@@ -26,6 +26,8 @@ def message_object(message: Message) -> dict[str, Any]:
         "direction_source": message.direction_source,
         "type_name": message.type_name,
         "origin": frame.origin,
+        "file": frame.file,
+        "interface": frame.interface,
         "length": len(frame.data),
         "hdr": {
             "type": message.type,

@@ -12,6 +12,7 @@ from dmdissect.views.jsonout import dumps, dumps_line, message_object
 from dmdissect.views.output import Output
 from dmdissect.views.session import session_lines
 from dmdissect.views.summary import line_style, summary_line
+from dmdissect.views.timefmt import TimeColumn
 from dmdissect.views.tree import message_tree
 
 
@@ -25,13 +26,16 @@ def render_messages(
     out: Output | None = None,
     reference: TimeReference | None = None,
     flush: bool = False,
+    times: TimeColumn | None = None,
 ) -> int:
     """Write every message; returns how many were written.
 
     Relative times count from the first message written, or from
     ``reference`` (the first message of the input) when a display filter
     chose the messages, as tshark's do.  ``flush`` sends each message on at
-    once (live input: a reader of the pipe sees it while the input is open).
+    once (live input, ``-l``: a reader of the pipe sees it while the input is
+    open).  ``times`` formats the time column instead (``-t``; it must have
+    seen each message first, see :class:`~dmdissect.views.timefmt.TimeColumn`).
     """
     out = out or Output(color=color)
     if output_format == "json":
@@ -47,13 +51,17 @@ def render_messages(
     count = 0
     for count, message in enumerate(messages, 1):
         if first_time is None:
-            first_time = message.frame.time if reference is None else reference.time
+            if times is not None:
+                first_time = times.first
+            else:
+                first_time = message.frame.time if reference is None else reference.time
+        when = None if times is None else times.text(message)
         if verbose:
             out.tree(message_tree(message, first_time))
         elif message.findings:
-            out.line(summary_line(message, first_time), line_style(message))
+            out.line(summary_line(message, first_time, when), line_style(message))
         else:
-            out.line(summary_line(message, first_time))
+            out.line(summary_line(message, first_time, when))
         if show_hex:
             for line in hex_lines(message.frame.data):
                 out.line(line)

@@ -47,9 +47,11 @@ def _columns(direction: str | None, msg_type: int | None) -> str:
     return f"{direction or '?':<11} {name:<26}"
 
 
-def summary_line(message: Message, first_time: float | None) -> str:
-    time = message.frame.time
-    when = "-" if time is None or first_time is None else f"{time - first_time:.6f}"
+def summary_line(message: Message, first_time: float | None, when: str | None = None) -> str:
+    """The message's line; ``when`` replaces the time since ``first_time`` (``-t``)."""
+    if when is None:
+        time = message.frame.time
+        when = "-" if time is None or first_time is None else f"{time - first_time:.6f}"
     trans_id = "-" if message.trans_id is None else message.trans_id
     return (
         f"{message.frame.index:>5} {when:>12} {_columns(message.direction, message.type)} "

@@ -1,0 +1,42 @@
+"""Several inputs read as one: merged by time like mergecap, or one after the other.
+
+Each input is read by its own reader, as it would be alone, and keeps its
+name on every frame (``frame.file``), so findings, origins and sessions stay
+apart.  The merge streams (:func:`heapq.merge` holds one frame per input), so
+memory stays flat however long the inputs.  As in mergecap, each input is
+taken to be in time order already: the merge picks the earliest of the
+inputs' next frames.  A frame without a time keeps its place behind the
+frame before it in its own input; on equal times the input named last goes
+first, as mergecap 4 orders them.  Frames are numbered 1.. in the merged order.
+"""
+
+from __future__ import annotations
+
+import heapq
+import itertools
+from collections.abc import Iterable, Iterator
+
+from dmdissect.sources.frame import Frame
+
+_NEVER = float("-inf")
+
+
+def _keyed(frames: Iterable[Frame], position: int) -> Iterator[tuple[float, int, int, Frame]]:
+    """(time to merge by, minus the input's position, sequence, frame) for one input."""
+    last = _NEVER
+    for sequence, frame in enumerate(frames):
+        if frame.time is not None:
+            last = frame.time
+        yield last, -position, sequence, frame
+
+
+def merged(inputs: list[Iterable[Frame]], concat: bool = False) -> Iterator[Frame]:
+    """The frames of every input, by time (``concat``: in input order), renumbered 1..."""
+    if concat:
+        ordered: Iterator[Frame] = itertools.chain.from_iterable(inputs)
+    else:
+        streams = [_keyed(frames, position) for position, frames in enumerate(inputs)]
+        ordered = (entry[3] for entry in heapq.merge(*streams))
+    for number, frame in enumerate(ordered, 1):
+        frame.index = number
+        yield frame
