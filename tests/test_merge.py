@@ -1,4 +1,4 @@
-"""Several inputs: merged by time like mergecap, ``--concat``, and one session per file and interface."""
+"""Several inputs: merged by time like mergecap, --concat, one session per file and interface."""
 
 from __future__ import annotations
 

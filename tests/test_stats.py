@@ -27,6 +27,7 @@ from tests.pcapfile import write_pcap
 
 ROOT = Path(__file__).resolve().parent.parent
 CAPTURE = ROOT / "captures" / "linux-qemu.pcapng"
+FAULTY = ROOT / "captures" / "faulty.pcapng"
 T0 = 1_764_205_200.0
 G2H, H2G = "guest->host", "host->guest"
 
@@ -291,3 +292,73 @@ def test_no_command_means_read(capture):
         == run("read", "-r", str(capture), "-c", "2").output
     )
     assert len(run("-r", str(capture), "-c", "2").output.splitlines()) == 2
+
+
+def test_expert_counts_findings_by_severity_with_first_frame(tmp_path):
+    trailing = hdr(5, 48, 1) + STATUS + bytes(8)  # 8 bytes past hdr.size: one warning each
+    clean = hdr(5, 48, 2) + STATUS
+    capture = write_pcap(
+        tmp_path / "e.pcap", [(T0, clean), (T0 + 1, trailing), (T0 + 2, clean), (T0 + 3, trailing)]
+    )
+    got = statistics("-z", "expert", str(capture))["expert"]
+    assert [(e["severity"], e["count"], e["first_frame"]) for e in got] == [("warning", 2, 2)]
+    lines = run("read", "-q", "-z", "expert", str(capture)).output.splitlines()
+    assert lines[:3] == ["", "Warns (2)", "============="]
+    assert lines[4].split()[:1] == ["2"] and " 2  " in lines[4]
+
+
+def test_expert_agrees_with_the_findings_of_each_message():
+    messages = [
+        json.loads(line) for line in run("read", "-T", "jsonl", str(FAULTY)).output.splitlines()
+    ]
+    by_severity = Counter(f["severity"] for m in messages for f in m["expert"])
+    first = {}
+    for m in messages:
+        for f in m["expert"]:
+            first.setdefault(f["severity"], m["frame"])
+    got = statistics("-z", "expert", str(FAULTY))["expert"]
+    totals = Counter()
+    for entry in got:
+        totals[entry["severity"]] += entry["count"]
+    assert totals == by_severity
+    assert {s: min(e["first_frame"] for e in got if e["severity"] == s) for s in totals} == first
+
+
+def test_no_findings_says_so():
+    lines = run("read", "-q", "-z", "expert", str(CAPTURE)).output.splitlines()
+    assert lines == ["", "No expert findings"]
+
+
+def test_io_stat_filter_columns_agree_with_tshark():
+    filters = ["frame.len > 100", "frame.len <= 48"]
+    tshark = subprocess.run(
+        ["tshark", "-r", str(CAPTURE), "-q", "-z", "io,stat,30," + ",".join(filters)],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    row = re.compile(r"^\|[^|]*\|\s*(\d+) \|\s*(\d+) \|\s*(\d+) \|\s*(\d+) \|$")
+    theirs = [m.groups() for m in map(row.match, tshark.splitlines()) if m]
+    got = statistics("-z", "io,stat,30," + ",".join(filters), str(CAPTURE))["io_stat"][0]
+    assert got["columns"] == filters
+    ours = [
+        tuple(str(v) for c in r["columns"] for v in (c["messages"], c["bytes"]))
+        for r in got["rows"]
+    ]
+    assert len(theirs) == 4
+    assert ours == theirs
+
+
+def test_io_stat_with_a_protocol_filter_counts_pages_of_matching_messages():
+    got = statistics("-z", "io,stat,0,transaction.kind == balloon,", str(CAPTURE))["io_stat"][0]
+    balloon, everything = got["rows"][0]["columns"]
+    transactions = statistics("-z", "transactions", str(CAPTURE))["transactions"]
+    pages = {k["kind"]: k["pages"] for k in transactions}
+    assert balloon["pages"] == pages["balloon"]
+    assert everything["pages"] == sum(pages.values())
+
+
+def test_bad_io_stat_filter_is_a_usage_error():
+    result = run("read", "-z", "io,stat,1,nonsense ==", str(CAPTURE))
+    assert result.exit_code == 2
+    assert "-z io,stat filter 'nonsense =='" in result.output

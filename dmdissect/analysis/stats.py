@@ -82,7 +82,11 @@ class ExpertEntry:
 
 
 class ExpertStat:
-    """``-z expert``: findings by severity and id, counted, with the first frame of each."""
+    """``-z expert``: findings by severity and id, counted, with the first frame of each.
+
+    A finding registered without an id is grouped by its words, as tshark
+    groups expert info by summary; its id and group show as ``-``.
+    """
 
     name = "expert"
 
@@ -91,13 +95,15 @@ class ExpertStat:
 
     def feed(self, message: Any) -> None:
         for finding in message.findings:
-            key = (finding.severity.value, finding.id)
+            expert_id = getattr(finding, "id", None)
+            key = (finding.severity.value, expert_id or finding.message)
             entry = self.entries.get(key)
             if entry is None:
+                group = getattr(finding, "group", None)
                 self.entries[key] = ExpertEntry(
                     finding.severity.value,
-                    finding.id,
-                    finding.group.value,
+                    expert_id or "-",
+                    getattr(group, "value", group) or "-",
                     1,
                     message.frame.index,
                     finding.message,
