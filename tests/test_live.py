@@ -31,7 +31,7 @@ def frame_of(line: str) -> str:
 
 
 def test_read_shows_each_message_while_a_transaction_stays_open():
-    live = LiveProcess("read", "-")
+    live = LiveProcess("read", "-z", "session", "-")
     live.send(PCAP_HEADER + record(1, BALLOON))
     first = live.next_line()
     assert first.split()[:4] == ["1", "0.000000", "host->guest", "DM_BALLOON_REQUEST"]
@@ -78,7 +78,7 @@ def test_sigint_shows_what_was_held_and_closes_the_json():
 
 
 def test_sigterm_on_read_text_prints_the_session():
-    live = LiveProcess("read", "-")
+    live = LiveProcess("read", "-z", "session", "-")
     live.send(PCAP_HEADER + record(1, STATUS))
     assert frame_of(live.next_line()) == "1"
     status, rest, _ = live.signal(signal.SIGTERM)
@@ -94,7 +94,7 @@ def dmesg_line(stamp: float, data: bytes) -> bytes:
 
 
 def test_dmesg_w_piped_in_shows_each_message_before_the_next_line():
-    live = LiveProcess("read", "-")
+    live = LiveProcess("read", "-z", "session", "-")
     live.send(dmesg_line(100.5, BALLOON))
     assert live.next_line().split()[3] == "DM_BALLOON_REQUEST"
     live.send(dmesg_line(101.5, VERSION_REQUEST))

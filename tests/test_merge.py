@@ -143,3 +143,24 @@ def test_missing_second_file_fails_before_any_output(tmp_path):
     assert (
         result.stderr == f"dmdissect: error: cannot read {tmp_path / 'nope.pcap'}: no such file\n"
     )
+
+
+def test_merge_streams_holding_one_frame_per_input():
+    """Endless inputs: the merge pulls from each only as far as the frames it hands out."""
+    from itertools import count, islice
+
+    from dmdissect.sources.frame import Frame
+    from dmdissect.sources.merge import merged
+
+    pulled = [0, 0]
+
+    def endless(which: int, start: float):
+        for n in count():
+            pulled[which] += 1
+            yield Frame(0, b"", time=start + n, file=f"f{which}")
+
+    frames = list(islice(merged([endless(0, 0.0), endless(1, 0.5)]), 1000))
+    assert [f.time for f in frames[:4]] == [0.0, 0.5, 1.0, 1.5]
+    assert [f.index for f in frames] == list(range(1, 1001))
+    # 500 handed out from each; the first input's next frame waits in the heap.
+    assert pulled == [501, 500]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 import subprocess
 import sys
 from pathlib import Path
@@ -53,10 +52,11 @@ def test_written_pcapng_keeps_times_directions_and_comments(tmp_path):
     for number, (theirs, ours) in enumerate(zip(original, written), 1):
         time, direction, comment, length = theirs
         assert (ours[0], ours[1], ours[3]) == (time, direction, length)
-        # The source's own comment first, then where the bytes came from.
-        before = re.escape(comment + ",") if comment else ""
-        origin = rf"dmdissect origin: {re.escape(str(CAPTURE))}#{number}@\d+"
-        assert re.fullmatch(before + origin, ours[2]), (number, ours[2])
+        # The source's own comment first, then dmdissect's sealed marker naming the origin.
+        before = comment + "," if comment else ""
+        assert ours[2].startswith(before + "dmdissect/1 "), (number, ours[2])
+        assert f"\\norigin={CAPTURE}#{number}@" in ours[2]
+        assert "\\ntransaction.kind=" in ours[2]
     assert sum(bool(row[2]) for row in original) == 8
 
 
@@ -108,7 +108,8 @@ def test_dmesg_log_written_with_its_directions(tmp_path):
     assert dmdissect("read", "-w", str(out), str(log)).returncode == 0
     rows = tshark_fields(out)
     assert len(rows) == 43
-    assert rows[0][2].startswith(f"dmdissect origin: {log}:")
+    assert rows[0][2].startswith("dmdissect/1 ")
+    assert f"\\norigin={log}:" in rows[0][2]
 
 
 @pytest.mark.parametrize("fmt", ["pcapng", "pcap"])

@@ -24,6 +24,8 @@ META_KEYS = {
     "frame",
     "time",
     "origin",
+    "file",
+    "interface",
     "length",
     "comment",
     "trailing",
