@@ -91,7 +91,8 @@ def dm_stat_object(stat: DmStat) -> dict[str, Any]:
 def expert_lines(stat: ExpertStat) -> list[str]:
     """One section per severity present, worst first, as tshark's ``-z expert``."""
     entries = list(stat.entries.values())
-    group_width = max([10, *(len(e.group) for e in entries)])
+    groups = {e.group: e.group.replace("_", " ").capitalize() for e in entries}
+    group_width = max([10, *(len(text) for text in groups.values())])
     id_width = max([2, *(len(e.id) for e in entries)])
     lines: list[str] = []
     for severity, title in SEVERITY_TITLES.items():
@@ -105,7 +106,7 @@ def expert_lines(stat: ExpertStat) -> list[str]:
             f"{'Id':<{id_width}}  Summary"
         )
         lines += [
-            f"{e.count:>12} {e.group:>{group_width}} {e.first_frame:>11}  "
+            f"{e.count:>12} {groups[e.group]:>{group_width}} {e.first_frame:>11}  "
             f"{e.id:<{id_width}}  {e.summary}"
             for e in chosen
         ]
