@@ -117,9 +117,7 @@ def _pcapng_header(exponent: int) -> bytes:
 
 
 def _idb(exponent: int) -> bytes:
-    return _block(
-        1, struct.pack("<HHI", LINKTYPE_USER0, 0, SNAPLEN), _option(9, bytes([exponent]))
-    )
+    return _block(1, struct.pack("<HHI", LINKTYPE_USER0, 0, SNAPLEN), _option(9, bytes([exponent])))
 
 
 def _epb(
