@@ -28,11 +28,12 @@ from dmdissect.sources.errors import InputError
 from dmdissect.sources.frame import Frame
 
 if TYPE_CHECKING:
+    from dmdissect.analysis.sessions import Sessions
     from dmdissect.filter import Filter
     from dmdissect.filter.rows import RowFilter
 
 
-def first(frames: Iterable[Frame], count: int, tracker: Tracker) -> Iterator[Frame]:
+def first(frames: Iterable[Frame], count: int, tracker: Tracker | Sessions) -> Iterator[Frame]:
     """The first ``count`` frames (as tshark -c); transactions open then were cut by -c.
 
     The input is not read past the last frame wanted (a live pipe may never
@@ -55,7 +56,9 @@ def dissected(frames: Iterable[Frame]) -> Iterator[Message]:
 
 
 def messages_of(
-    frames: Iterable[Frame], tracker: Tracker | None = None, keep: Filter | None = None
+    frames: Iterable[Frame],
+    tracker: Tracker | Sessions | None = None,
+    keep: Filter | None = None,
 ) -> Iterator[Message]:
     """Dissected messages in input order, each linked to its transaction.
 

@@ -101,7 +101,7 @@ class Sessions:
         per_file: dict[str | None, int] = {}
         for file, _ in self.trackers:
             per_file[file] = per_file.get(file, 0) + 1
-        out = []
+        out: list[tuple[str | None, Session]] = []
         for (file, interface), tracker in self.trackers.items():
             name = file or "input"
             if per_file[file] > 1 and interface is not None:

@@ -20,7 +20,7 @@ import gzip
 import io
 import lzma
 from collections.abc import Callable
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 from dmdissect.sources.errors import InputError
 
@@ -101,7 +101,8 @@ def _zstd(stream: BinaryIO) -> BinaryIO:
     return _Zstd(stream)  # type: ignore[return-value]
 
 
-_OPENERS: dict[str, Callable[[BinaryIO], BinaryIO]] = {
+#: Compressor name -> a function opening the decompressed stream (a binary file object).
+_OPENERS: dict[str, Callable[[BinaryIO], Any]] = {
     "gzip": lambda stream: gzip.GzipFile(fileobj=stream, mode="rb"),
     "bzip2": lambda stream: bz2.BZ2File(stream, mode="rb"),
     "xz": lambda stream: lzma.LZMAFile(stream, mode="rb"),

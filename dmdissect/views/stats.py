@@ -16,8 +16,9 @@ from typing import Any
 
 from dmdissect.analysis.records import Session
 from dmdissect.analysis.stats import DmStat, ExpertStat, IoStat, SessionStat, TransactionStat
-from dmdissect.views.records import OUTCOME_TEXT, session_object
+from dmdissect.views.records import outcome_word, session_object
 from dmdissect.views.session import session_lines
+from dmdissect.vocabulary import Outcome
 
 #: tshark's section titles, worst first.
 SEVERITY_TITLES = {"error": "Errors", "warning": "Warns", "note": "Notes"}
@@ -138,7 +139,7 @@ def expert_object(stat: ExpertStat) -> list[dict[str, Any]]:
 
 def _outcomes(outcomes: dict[str, int]) -> str:
     return ", ".join(
-        f"{OUTCOME_TEXT.get(name, name)} {count}"
+        f"{outcome_word(Outcome(name))} {count}"
         for name, count in sorted(outcomes.items(), key=lambda item: (-item[1], item[0]))
     )
 
@@ -253,9 +254,9 @@ def io_stat_lines(stat: IoStat) -> list[str]:
         f"Interval: {number(stat.interval)} secs",
         "",
     ]
-    for index, column in enumerate(stat.columns):
-        prefix = "Col " if index == 0 else "    "
-        infos.append(f"{prefix}{index + 1}: {column.text or 'Messages, bytes and pages'}")
+    for number_, io_column in enumerate(stat.columns, 1):
+        prefix = "Col " if number_ == 1 else "    "
+        infos.append(f"{prefix}{number_}: {io_column.text or 'Messages, bytes and pages'}")
     if stat.untimed:
         infos += ["", f"{stat.untimed} messages without a time are not counted"]
     width = max(len(numbers), *(len(text) + 4 for text in infos))
