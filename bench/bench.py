@@ -104,6 +104,11 @@ def main() -> None:
     parser.add_argument("--startup-runs", type=int, default=20)
     parser.add_argument("--no-tshark", action="store_true", help="skip the tshark rows")
     parser.add_argument(
+        "--no-plugin",
+        action="store_true",
+        help="skip the table of tshark with the generated plugin against minimal.lua",
+    )
+    parser.add_argument(
         "--cpu",
         action="store_true",
         help="time by the child's CPU time (user + system) instead of wall time: on a "
@@ -149,6 +154,37 @@ def main() -> None:
                 )
 
     print_tables(startup_rows, results, shapes, sizes, commands, began, options.runs)
+    if use_tshark and not options.no_plugin:
+        plugin_table(options.dir, shapes, sizes[0], options.runs)
+
+
+def plugin_table(directory: Path, shapes: list[str], size: int, runs: int) -> None:
+    """tshark with the generated plugin against tshark with ``minimal.lua``, same files.
+
+    The generated dissector does everything the plugin promises (every field,
+    summaries, expert checks, comment markers); the goal is at most 1.5 times
+    the time of the minimal one, with and without -V.
+    """
+    plugin = directory / "hvdm.lua"
+    subprocess.run(dmdissect("wireshark", "-o", str(plugin)), check=True)
+    print(
+        "\n| shape | tshark command | minimal.lua s | generated plugin s | ratio |\n"
+        "|---|---|---:|---:|---:|"
+    )
+    for shape in shapes:
+        if SHAPES[shape][1] != "pcapng":
+            continue
+        path = write_shape(directory, shape, size)
+        for extra in ([], ["-V"]):
+            base = ["tshark", "-n", "-r", str(path), *extra]
+            minimal, _ = measure([*base, "-X", f"lua_script:{LUA}"], runs)
+            generated, _ = measure([*base, "-X", f"lua_script:{plugin}"], runs)
+            label = " ".join(["tshark", *extra])
+            note(f"{shape:<11} {label:<9} {size:>9,}: {minimal:.3f} s vs {generated:.3f} s")
+            print(
+                f"| {shape} | `{label}` ({size:,}) | {minimal:.3f} | {generated:.3f} | "
+                f"{generated / minimal:.2f}x |"
+            )
 
 
 def print_tables(startup_rows, results, shapes, sizes, commands, began, runs) -> None:

@@ -72,9 +72,21 @@ local function plural(n, word)
     return dec(n) .. " " .. word .. "s"
 end
 
+-- The packet's bytes as one string, read once per packet: numbers are taken
+-- from it rather than through a TvbRange each (the callers check the bounds).
+local RAW = ""
+
+local function le_number(off, size)
+    local value = 0
+    for i = size, 1, -1 do
+        value = value * 256 + RAW:byte(off + i)
+    end
+    return value
+end
+
 local function read_unit(tvb, off, size)
-    if size <= 4 then return tvb:range(off, size):le_uint() end
-    return tvb:range(off, size):le_uint64()
+    if size <= 4 then return le_number(off, size) end
+    return UInt64(le_number(off, 4), le_number(off + 4, size - 4))
 end
 
 local function extract(unit, bit, bits)
@@ -89,7 +101,7 @@ end
 
 -- summary templates -------------------------------------------------------------
 
-local render, holds
+local holds
 
 local function number_of(src, obj)
     local op = src[1]
@@ -147,12 +159,6 @@ holds = function(cond, obj, ctx)
     return false
 end
 
-local function summary_of(obj)
-    local template = LAYERS[obj.__layer].summary
-    if template == nil then return "" end
-    return render(template, obj)
-end
-
 local function flags_text(v, names)
     local parts = {}
     v = tonum(v)
@@ -164,50 +170,129 @@ local function flags_text(v, names)
     return table.concat(parts, "+")
 end
 
-render = function(t, obj)
+-- Each template is compiled once into a closure: the per-packet cost is then
+-- that of the text it writes, not of walking the template.
+local compile
+local summary_of
+
+local function compile_cond(cond)
+    local op = cond[1]
+    if op == "all" or op == "any" or op == "not" then
+        local inner = {}
+        for i = 2, #cond do inner[#inner + 1] = compile_cond(cond[i]) end
+        if op == "not" then
+            local f = inner[1]
+            return function(obj, ctx) return not f(obj, ctx) end
+        end
+        local want = op == "any"
+        return function(obj, ctx)
+            for _, f in ipairs(inner) do
+                if f(obj, ctx) == want then return want end
+            end
+            return not want
+        end
+    end
+    return function(obj, ctx) return holds(cond, obj, ctx) end
+end
+
+compile = function(t)
     local op = t[1]
-    if op == "text" then return t[2] end
-    if op == "value" then return FORMS[t[3]](number_of(t[2], obj)) end
-    if op == "plural" then return plural(number_of(t[2], obj), t[3]) end
+    if op == "text" then
+        local text = t[2]
+        return function() return text end
+    end
+    if op == "value" then
+        local src, form = t[2], FORMS[t[3]]
+        return function(obj) return form(number_of(src, obj)) end
+    end
+    if op == "plural" then
+        local src, word = t[2], t[3]
+        return function(obj) return plural(number_of(src, obj), word) end
+    end
     if op == "seq" then
-        local out = {}
-        for i = 2, #t do out[#out + 1] = render(t[i], obj) end
-        return table.concat(out)
+        local parts = {}
+        for i = 2, #t do parts[#parts + 1] = compile(t[i]) end
+        return function(obj)
+            local out = {}
+            for i, f in ipairs(parts) do out[i] = f(obj) end
+            return table.concat(out)
+        end
     end
     if op == "join" then
-        local out = {}
-        for i = 4, #t do
-            local text = render(t[i], obj)
-            if text ~= "" then out[#out + 1] = text end
+        local sep, empty, parts = t[2], t[3], {}
+        for i = 4, #t do parts[#parts + 1] = compile(t[i]) end
+        return function(obj)
+            local out = {}
+            for _, f in ipairs(parts) do
+                local text = f(obj)
+                if text ~= "" then out[#out + 1] = text end
+            end
+            if #out == 0 then return empty end
+            return table.concat(out, sep)
         end
-        if #out == 0 then return t[3] end
-        return table.concat(out, t[2])
     end
     if op == "if" then
-        if holds(t[2], obj, obj.__ctx) then return render(t[3], obj) end
-        return render(t[4], obj)
+        local cond, yes, no = compile_cond(t[2]), compile(t[3]), compile(t[4])
+        return function(obj)
+            if cond(obj, obj.__ctx) then return yes(obj) end
+            return no(obj)
+        end
     end
-    if op == "sub" then return summary_of(obj[t[2]]) end
+    if op == "sub" then
+        local name = t[2]
+        return function(obj) return summary_of(obj[name]) end
+    end
     if op == "each" then
-        local out = {}
-        for _, item in ipairs(obj[t[2]] or {}) do out[#out + 1] = summary_of(item) end
-        return table.concat(out, t[3])
+        local name, sep = t[2], t[3]
+        return function(obj)
+            local out = {}
+            for _, item in ipairs(obj[name] or {}) do out[#out + 1] = summary_of(item) end
+            return table.concat(out, sep)
+        end
     end
     if op == "name" then
-        local label = t[3][tonum(obj[t[2]])]
-        if label ~= nil then return label end
-        return render(t[4], obj)
+        local name, labels, otherwise = t[2], t[3], compile(t[4])
+        return function(obj)
+            local label = labels[tonum(obj[name])]
+            if label ~= nil then return label end
+            return otherwise(obj)
+        end
     end
-    if op == "flags" then return flags_text(obj[t[2]], t[3]) end
-    if op == "missing" then return table.concat(obj.missing, ", ") end
+    if op == "flags" then
+        local name, names = t[2], t[3]
+        return function(obj) return flags_text(obj[name], names) end
+    end
+    if op == "missing" then
+        return function(obj) return table.concat(obj.missing, ", ") end
+    end
     if op == "version" then
-        local major, minor = tonum(obj[t[2]]), tonum(obj[t[3]])
-        local text = string.format("%d.%d", major, minor)
-        local label = t[4][major * 65536 + minor]
-        if label then return text .. " (" .. label .. ")" end
-        return text
+        local major, minor, labels = t[2], t[3], t[4]
+        return function(obj)
+            local a, b = tonum(obj[major]), tonum(obj[minor])
+            local text = string.format("%d.%d", a, b)
+            local label = labels[a * 65536 + b]
+            if label then return text .. " (" .. label .. ")" end
+            return text
+        end
     end
-    return ""
+    return function() return "" end
+end
+
+local SUMMARIES = {}
+
+summary_of = function(obj)
+    local key = obj.__layer
+    local f = SUMMARIES[key]
+    if f == nil then
+        local template = LAYERS[key].summary
+        if template == nil then
+            f = function() return "" end
+        else
+            f = compile(template)
+        end
+        SUMMARIES[key] = f
+    end
+    return f(obj)
 end
 
 -- dissection of one layer ------------------------------------------------------------
@@ -558,7 +643,7 @@ local function read_marker(tvb)
         local text = tostring(info.value)
         local digest, body = text:match("^" .. CONST.marker_magic .. " (%x%x%x%x%x%x%x%x)\n(.*)$")
         if digest ~= nil then
-            local crc = crc32(body, crc32(tvb:raw()))
+            local crc = crc32(body, crc32(RAW))
             if string.format("%08x", crc) == digest then
                 local marker = { findings = {} }
                 for line in body:gmatch("[^\n]+") do
@@ -584,16 +669,15 @@ end
 local function looks_like_descriptor(tvb)
     local n = tvb:len()
     if n < CONST.descriptor_size + CONST.header_size then return false end
-    return tvb:range(0, 2):le_uint() == CONST.vmbus_inband
-        and tvb:range(2, 2):le_uint() == CONST.descriptor_size / 8
-        and tvb:range(4, 2):le_uint() * 8 >= CONST.descriptor_size + CONST.header_size
+    return le_number(0, 2) == CONST.vmbus_inband
+        and le_number(2, 2) == CONST.descriptor_size / 8
+        and le_number(4, 2) * 8 >= CONST.descriptor_size + CONST.header_size
 end
 
 local function all_zero(tvb, off, n)
-    for i = 0, n - 1 do
-        if tvb:range(off + i, 1):uint() ~= 0 then return false end
-    end
-    return true
+    if n <= 0 then return true end
+    local at = RAW:find("[^\0]", off + 1)
+    return at == nil or at > off + n
 end
 
 local function direction(pinfo, msg_type)
@@ -607,6 +691,7 @@ end
 
 local function dissect(tvb, pinfo, tree)
     local frame_len = tvb:len()
+    RAW = frame_len > 0 and tvb:raw(0, frame_len) or ""
     pinfo.cols.protocol = CONST.protocol_column
     local root = tree:add(hvdm, tvb:range(0, frame_len))
     local m = { findings = {}, frame_len = frame_len, extra = 0 }
