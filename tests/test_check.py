@@ -226,3 +226,61 @@ def test_shipped_capture_verdicts_match_a_reading_of_the_raw_bytes():
     assert found == expected
     delay = f"{first_status[1] - version_time:.1f} s after"
     assert delay in out and code == 1
+
+
+def _cases(report: Path) -> dict[str, str]:
+    """Each test case's outcome as the XML says it: failure, skipped, error or passed."""
+    from xml.etree import ElementTree
+
+    out = {}
+    for case in ElementTree.parse(report).getroot().iter("testcase"):
+        kinds = [child.tag for child in case if child.tag in ("failure", "skipped", "error")]
+        out[case.get("name")] = kinds[0] if kinds else "passed"
+    return out
+
+
+def test_a_later_rule_brings_back_a_check_the_junit_file_too(tmp_path, failing):
+    report = tmp_path / "junit.xml"
+    code, out, _ = run(
+        "--junit",
+        str(report),
+        "--rule",
+        "hvdm.health.*=off",
+        "--rule",
+        "hvdm.health.hot_add.failed=warning",
+        failing,
+    )
+    assert code == 1 and "hvdm.health.hot_add.failed" in out
+    cases = _cases(report)
+    assert cases["hvdm.health.hot_add.failed"] == "failure"
+    assert cases["hvdm.health.unanswered"] == "skipped"
+
+
+def test_junit_on_stdout_is_xml_alone_and_the_lines_go_to_stderr(failing):
+    from xml.etree import ElementTree
+
+    code, out, err = run("--junit", "-", failing)
+    assert code == 1
+    root = ElementTree.fromstring(out.encode())
+    assert root.tag == "testsuites" and root.get("failures") == "2"
+    assert f"{failing}:5: warning hvdm.health.unanswered:" in err
+    assert err.splitlines()[-1].startswith("checked 1 input: ")
+
+
+def test_an_unread_input_never_passes(tmp_path, failing):
+    lxml = pytest.importorskip("lxml.etree")
+    missing = tmp_path / "gone\x01.pcapng"
+    report = tmp_path / "junit.xml"
+    code, out, err = run("--junit", str(report), str(missing))
+    assert code == 2
+    assert out.splitlines() == [
+        "checked 1 input: 0 errors, 0 warnings, 0 notes; incomplete: nothing at or above "
+        "warning in what was read; 1 input not read to its end"
+    ]
+    assert err.count("\n") == 1
+    lxml.XMLSchema(lxml.parse(str(SCHEMA))).assertValid(lxml.parse(str(report)))
+    cases = _cases(report)
+    assert cases.pop("input") == "error"
+    assert set(cases.values()) == {"skipped"}  # nothing known, so nothing passed
+    code, _, err = run(failing, str(missing), str(tmp_path / "also-gone"))
+    assert code == 2 and err.count("dmdissect: error: ") == 2

@@ -629,18 +629,25 @@ def apply_rules(
     items: Iterable[Verdict], rules: list[tuple[str, Severity | None]]
 ) -> list[Verdict]:
     """Items with their severity as the rules set it (the last matching rule wins); off drops."""
-    from fnmatch import fnmatchcase
-
     out = []
     for item in items:
-        severity: Severity | None = item.severity
-        for pattern, level in rules:
-            if fnmatchcase(item.id, pattern):
-                severity = level
+        severity = ruled_severity(item.id, item.severity, rules)
         if severity is None:
             continue
         out.append(item if severity is item.severity else replace_severity(item, severity))
     return out
+
+
+def ruled_severity(
+    check_id: str, severity: Severity | None, rules: list[tuple[str, Severity | None]]
+) -> Severity | None:
+    """The severity the rules give a check id (``None``: off); the last matching rule wins."""
+    from fnmatch import fnmatchcase
+
+    for pattern, level in rules:
+        if fnmatchcase(check_id, pattern):
+            severity = level
+    return severity
 
 
 def replace_severity(item: Verdict, severity: Severity) -> Verdict:

@@ -30,7 +30,11 @@ LEVELS = ("error", "warning", "note")
     help="Set the severity of a check: LEVEL off, note, warning or error; ID may be a glob "
     "such as 'hvdm.health.*' (repeatable; the last match wins).",
 )
-@click.option("--junit", metavar="FILE", help="Also write the verdicts as JUnit XML ('-': stdout).")
+@click.option(
+    "--junit",
+    metavar="FILE",
+    help="Also write the verdicts as JUnit XML ('-': stdout, the lines then go to stderr).",
+)
 @click.option("-q", "--quiet", is_flag=True, help="Print nothing; only the exit status tells.")
 @health_options
 @guarded
@@ -42,15 +46,24 @@ def check(inputs, fail_on, rules, junit, quiet, **options):
     0 when nothing reaches --fail-on, 1 when something does, 2 when an input
     cannot be read (after what was read of it) or on a usage error.
     """
-    from dmdissect.analysis.health import VERDICT_KINDS, apply_rules, parse_rule, reaches
+    from dmdissect.analysis.health import (
+        VERDICT_KINDS,
+        apply_rules,
+        parse_rule,
+        reaches,
+        ruled_severity,
+    )
     from dmdissect.findings import Severity
     from dmdissect.views.gate import CheckedInput, check_line, junit_xml
+    from dmdissect.views.output import printable
 
     try:
         parsed = [parse_rule(text) for text in rules]
     except ValueError as exc:
         raise click.UsageError(str(exc)) from None
     threshold = Severity(fail_on)
+    # With the XML on stdout, the lines go to stderr (as tshark's summary does with -w -).
+    to_stderr = junit == "-"
     checked: list[CheckedInput] = []
     errors: list[str] = []
     for path in inputs:
@@ -60,29 +73,26 @@ def check(inputs, fail_on, rules, junit, quiet, **options):
         checked.append(CheckedInput(path, items, error))
         if not quiet:
             for item in items:
-                click.echo(check_line(path, item))
+                click.echo(check_line(path, item), err=to_stderr)
         if error is not None:
             errors.append(error)
     all_items = [item for c in checked for item in c.items]
     failing = sum(1 for item in all_items if reaches(item.severity, threshold))
     if junit:
         ids = set(VERDICT_KINDS) | {item.id for item in all_items}
-        off = {i for i in ids for pattern, level in parsed if level is None and _match(i, pattern)}
+        # Off only when the last rule naming the id turns it off (a later rule can bring it back).
+        off = {i for i in ids if ruled_severity(i, Severity.NOTE, parsed) is None}
         _write(junit, junit_xml(checked, ids, threshold, off))
     if not quiet:
-        click.echo(_totals(len(inputs), all_items, failing, threshold))
-    for error in errors:
-        fail(error)
+        click.echo(_totals(len(inputs), all_items, failing, threshold, len(errors)), err=to_stderr)
+    for error in errors[:-1]:
+        click.echo(f"dmdissect: error: {printable(error)}", err=True)
+    if errors:
+        fail(errors[-1])
     sys.exit(1 if failing else 0)
 
 
-def _match(check_id: str, pattern: str) -> bool:
-    from fnmatch import fnmatchcase
-
-    return fnmatchcase(check_id, pattern)
-
-
-def _totals(inputs: int, items: list, failing: int, threshold) -> str:
+def _totals(inputs: int, items: list, failing: int, threshold, unread: int = 0) -> str:
     from dmdissect.layers import plural
 
     counts = {level: 0 for level in LEVELS}
@@ -94,6 +104,14 @@ def _totals(inputs: int, items: list, failing: int, threshold) -> str:
         if failing
         else f"pass: nothing at or above {threshold.value}"
     )
+    if unread:
+        # What was not read was not checked: never "pass" on an input cut short.
+        verdict += (
+            f"{' in what was read' if not failing else ''}; "
+            f"{plural(unread, 'input')} not read to {'its' if unread == 1 else 'their'} end"
+        )
+        if not failing:
+            verdict = "incomplete" + verdict.removeprefix("pass")
     return f"checked {plural(inputs, 'input')}: {found}; {verdict}"
 
 

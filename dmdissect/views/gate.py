@@ -79,12 +79,18 @@ def junit_xml(
                 )
                 failure.text = "\n".join(_xml_text(check_line(checked.path, i)) for i in failing)
                 counts["failures"] += 1
+            elif checked.error is not None:
+                # Nothing failed in what was read, but the rest of the input is not known.
+                ElementTree.SubElement(
+                    case, "skipped", message="not known: the input was not read to its end"
+                )
+                counts["skipped"] += 1
             elif items:
                 out = ElementTree.SubElement(case, "system-out")
                 out.text = "\n".join(_xml_text(check_line(checked.path, i)) for i in items)
         if checked.error is not None:
             case = ElementTree.SubElement(
-                suite, "testcase", classname="dmdissect", name="input", file=checked.path
+                suite, "testcase", classname="dmdissect", name="input", file=_xml_text(checked.path)
             )
             error = ElementTree.SubElement(case, "error", message=_xml_text(checked.error))
             error.set("type", "InputError")
