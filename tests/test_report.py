@@ -194,3 +194,42 @@ def test_the_report_in_a_real_browser(tmp_path):
     # Both memory lines are drawn: each colour covers a visible share of the screenshot.
     assert _colour_share(shot, COMMITTED) > 0.0005
     assert _colour_share(shot, AVAILABLE) > 0.0005
+
+
+def test_two_inputs_keep_their_plot_ids_apart(tmp_path):
+    first, second = session_file(tmp_path, "a.pcapng"), session_file(tmp_path, "b.pcapng")
+    out = tmp_path / "r.html"
+    assert report(str(first), str(second), "-o", str(out)) == (0, "")
+    page = parse(out.read_text())
+    assert len(page.ids) == len(set(page.ids))  # HTML ids are unique in a document
+    html = out.read_text()
+    import re
+
+    references = set(re.findall(r'(?:url\(#|href="#)([^")]+)', html))
+    assert references and references <= set(page.ids)
+    assert {"s1-figure_1", "s2-figure_1"} <= set(page.ids)
+
+
+def test_a_file_name_is_never_read_as_mathtext(tmp_path):
+    path = session_file(tmp_path, "x$\\frac{$.pcapng")
+    png = tmp_path / "plot.png"
+    assert report(str(path), "--png", str(png)) == (0, "")
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_hot_removed_memory_is_its_own_line_not_negative_hot_added():
+    """windows-hyperv.pcapng: two refused hot-adds, then three hot-removes whose responses
+    give back 637440, 428544 and 307712 pages (read off the capture with tshark)."""
+    from dmdissect.pipeline import health_of
+    from dmdissect.sources import open_frames
+    from dmdissect.views.plot import _running_totals
+
+    health = health_of(open_frames(str(ROOT / "captures" / "windows-hyperv.pcapng"))).health
+    totals = _running_totals(health, health.first_time)
+    assert [y for _, y in totals["hot_added"]] == [0.0]
+    assert [y * 256 for _, y in totals["hot_removed"]] == [
+        0,
+        637440,
+        637440 + 428544,
+        637440 + 428544 + 307712,
+    ]

@@ -11,10 +11,12 @@ object-oriented API is used (no pyplot state, no display needed).
 from __future__ import annotations
 
 import io
+import re
 from typing import Any, BinaryIO
 
 from dmdissect.analysis.health import Health
 from dmdissect.layers.header import PAGES_PER_MIB
+from dmdissect.views.output import printable
 
 #: Marker colour per transaction kind (colour-blind safe, Okabe-Ito).
 KIND_COLORS = {
@@ -26,27 +28,24 @@ KIND_COLORS = {
 
 
 def _running_totals(health: Health, zero: float) -> dict[str, list[tuple[float, float]]]:
-    """Step points (seconds, MiB) of memory ballooned out and hot-added so far."""
-    out: dict[str, list[tuple[float, float]]] = {"ballooned": [(0.0, 0.0)], "hot_added": []}
-    ballooned = added = 0
+    """Step points (seconds, MiB) of memory ballooned out, hot-added and hot-removed so far.
+
+    Hot-removed memory is its own line, never subtracted from the hot-added
+    one: a host removing boot memory would otherwise draw "hot-added so far"
+    below zero.
+    """
+    names = {"balloon": "ballooned", "unballoon": "ballooned", "hot_add": "hot_added"}
+    names["hot_remove"] = "hot_removed"
+    totals = dict.fromkeys(("ballooned", "hot_added", "hot_removed"), 0)
+    out: dict[str, list[tuple[float, float]]] = {name: [(0.0, 0.0)] for name in totals}
     for row in sorted(
         (r for r in health.rows if r.start is not None and r.pages), key=lambda r: r.start or 0
     ):
-        t = (row.start or 0) - zero
-        if row.kind == "balloon":
-            ballooned += row.pages or 0
-        elif row.kind == "unballoon":
-            ballooned -= row.pages or 0
-        elif row.kind == "hot_add" and row.outcome in ("accepted", "partial"):
-            added += row.pages or 0
-        elif row.kind == "hot_remove":
-            added -= row.pages or 0
-        else:
+        name = names.get(row.kind)
+        if name is None or (row.kind == "hot_add" and row.outcome not in ("accepted", "partial")):
             continue
-        out["ballooned"].append((t, ballooned / PAGES_PER_MIB))
-        out["hot_added"].append((t, added / PAGES_PER_MIB))
-    if out["hot_added"]:
-        out["hot_added"].insert(0, (0.0, 0.0))
+        totals[name] += -(row.pages or 0) if row.kind == "unballoon" else row.pages or 0
+        out[name].append(((row.start or 0) - zero, totals[name] / PAGES_PER_MIB))
     return out
 
 
@@ -82,6 +81,7 @@ def memory_figure(health: Health, pressure_threshold: float, title: str = "") ->
     for name, label, color in (
         ("ballooned", "ballooned out so far", "#D55E00"),
         ("hot_added", "hot-added so far", "#0072B2"),
+        ("hot_removed", "hot-removed so far", "#CC79A7"),
     ):
         points = _running_totals(health, zero)[name]
         if len(points) > 1:
@@ -132,18 +132,33 @@ def memory_figure(health: Health, pressure_threshold: float, title: str = "") ->
             va="center",
         )
     if title:
-        axes.set_title(title, fontsize=10)
+        # A title is input text (a file name): never mathtext, never a control character.
+        axes.set_title(printable(title), fontsize=10, parse_math=False)
     return figure
 
 
-def memory_svg(health: Health, pressure_threshold: float, title: str = "") -> str:
-    """The figure as an SVG document, ready to be placed inline in HTML."""
+#: An id matplotlib writes, and a reference to one (``url(#p1)``, ``href="#m2"``).
+_SVG_ID = re.compile(r'(\bid="|url\(#|href="#)([^")]+)')
+
+
+def memory_svg(
+    health: Health, pressure_threshold: float, title: str = "", id_prefix: str = ""
+) -> str:
+    """The figure as an SVG document, ready to be placed inline in HTML.
+
+    matplotlib numbers its ids per figure (``figure_1``, ``axes_1``), so two
+    plots in one page would share them; ``id_prefix`` keeps each page's ids
+    unique, references included.
+    """
     buffer = io.StringIO()
     memory_figure(health, pressure_threshold, title).savefig(
         buffer, format="svg", metadata={"Date": None}
     )
     text = buffer.getvalue()
-    return text[text.index("<svg") :]
+    text = text[text.index("<svg") :]
+    if id_prefix:
+        text = _SVG_ID.sub(lambda m: m.group(1) + id_prefix + m.group(2), text)
+    return text
 
 
 def write_memory_png(

@@ -180,7 +180,7 @@ def render_section(number: int, path: str, run: Any, pressure_threshold: float) 
         if row.final_frame is not None:
             referenced.add(row.final_frame)
     listed = {f: run.frames[f] for f in sorted(referenced) if f in run.frames}
-    svg = memory_svg(health, pressure_threshold)
+    svg = memory_svg(health, pressure_threshold, id_prefix=prefix)
     thinned = (
         f" (plotted: {len(health.samples)} of {health.sample_count} status reports)"
         if len(health.samples) < health.sample_count
