@@ -1,7 +1,7 @@
 """The guest's memory over time, drawn with matplotlib (SVG for the report, PNG on its own).
 
 One figure: committed and available memory from the status reports, the
-memory ballooned out and hot-added so far (running totals of the finished
+memory ballooned out, hot-added and hot-removed so far (running totals of the finished
 transactions), and pressure as Hyper-V defines it on a second axis with the
 alarm threshold; every transaction is marked where it started.  matplotlib is
 imported here only, so no other command pays for it, and only its
