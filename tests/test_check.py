@@ -284,3 +284,12 @@ def test_an_unread_input_never_passes(tmp_path, failing):
     assert set(cases.values()) == {"skipped"}  # nothing known, so nothing passed
     code, _, err = run(failing, str(missing), str(tmp_path / "also-gone"))
     assert code == 2 and err.count("dmdissect: error: ") == 2
+
+
+@pytest.mark.parametrize(
+    "option", ["--reply-timeout", "--pressure-threshold", "--pressure-duration", "--status-gap"]
+)
+def test_nan_is_no_threshold(failing, option):
+    code, out, err = run(option, "nan", failing)
+    assert (code, out) == (2, "")
+    assert err.startswith(f"dmdissect: error: Invalid value for '{option}': 'nan' is not a number")

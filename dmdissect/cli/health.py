@@ -36,9 +36,19 @@ def _latency(ctx: click.Context, param: click.Parameter, values: tuple[str, ...]
     return limits
 
 
+class _Number(click.FloatRange):
+    """A FloatRange that refuses nan (every comparison with nan is false, so it passes a range)."""
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        number = super().convert(value, param, ctx)
+        if number != number:
+            self.fail(f"{value!r} is not a number", param, ctx)
+        return number
+
+
 def health_options(command: Callable[..., Any]) -> Callable[..., Any]:
     """``--reply-timeout``, ``--max-latency``, ``--pressure-*`` and ``--status-gap``."""
-    seconds = click.FloatRange(min=0, max=1e9)
+    seconds = _Number(min=0, max=1e9)
     decorators = [
         click.option(
             "--reply-timeout",
@@ -58,7 +68,7 @@ def health_options(command: Callable[..., Any]) -> Callable[..., Any]:
         ),
         click.option(
             "--pressure-threshold",
-            type=click.FloatRange(min=0, max=100),
+            type=_Number(min=0, max=100),
             default=85.0,
             show_default=True,
             metavar="PERCENT",
