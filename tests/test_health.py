@@ -412,3 +412,13 @@ def test_the_readme_lists_every_verdict_as_registered():
     readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
     rows = re.findall(r"^\| `(hvdm\.health\.[a-z_.]+)` \| (\w+) \| (.+) \|$", readme, flags=re.M)
     assert rows == [(k.id, k.severity.value, k.meaning) for k in VERDICT_KINDS.values()]
+
+
+def test_an_input_ending_exactly_at_the_timeout_leaves_the_answer_unknown():
+    """A reply at exactly --reply-timeout is in time, so an input ending then proves nothing."""
+    on_time = handshake() + [(10.0, balloon_request(0, 512)), (15.0, status(10, 9000, 1000))]
+    run = health_of(frames(on_time), Thresholds())
+    ids = [v.id for v in run.health.verdicts]
+    assert "hvdm.health.answer_unknown" in ids and "hvdm.health.unanswered" not in ids
+    later = handshake() + [(10.0, balloon_request(0, 512)), (15.001, status(10, 9000, 1000))]
+    assert "hvdm.health.unanswered" in [v.id for v in health_of(frames(later)).health.verdicts]

@@ -496,7 +496,8 @@ class HealthMonitor:
         end = self._last_time
         for row, timeout in self._unanswered:
             start = row.start if row.start is not None else end
-            if end is not None and start is not None and end - start >= timeout:
+            # Only past the timeout: a reply at exactly the timeout would still be in time.
+            if end is not None and start is not None and end - start > timeout:
                 self._verdict(
                     "hvdm.health.unanswered",
                     f"{row.kind} #{row.number}: no reply within {timeout:g} s (the input goes on "
