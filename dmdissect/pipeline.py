@@ -102,13 +102,18 @@ def tapped(messages: Iterable[Message], taps: list) -> Iterator[Message]:
 
 
 def transactions_of(
-    frames: Iterable[Frame], tracker: Tracker | None = None, keep: Filter | None = None
+    frames: Iterable[Frame],
+    tracker: Tracker | None = None,
+    keep: Filter | None = None,
+    monitor: HealthMonitor | None = None,
 ) -> Iterator[Transaction | Series]:
     """Transactions and series in start order, as soon as each is final.
 
     No message is held here: only the tracker's bounded state.  With ``keep``
     (a display filter), a row is given only when at least one of its
-    messages matches; see :class:`~dmdissect.filter.rows.RowFilter`.
+    messages matches; see :class:`~dmdissect.filter.rows.RowFilter`.  A
+    ``monitor`` sees every message and every row, filtered or not, so its
+    verdicts are those of the whole session.
     """
     tracker = tracker or Tracker()
     rows = None
@@ -119,6 +124,9 @@ def transactions_of(
     try:
         for message in dissected(frames):
             ready = tracker.feed(message)
+            if monitor is not None:
+                monitor.observe(message)
+                monitor.add_rows(ready)
             if rows is None:
                 yield from ready
                 continue
@@ -127,13 +135,17 @@ def transactions_of(
     except (Exception, Interrupted) as exc:
         # The input failed part-way or a signal stopped it: the rows read still come out.
         tracker.end_reason = stop_reason(exc)
-        yield from _finish(tracker, rows)
+        yield from _finish(tracker, rows, monitor)
         raise
-    yield from _finish(tracker, rows)
+    yield from _finish(tracker, rows, monitor)
 
 
-def _finish(tracker: Tracker, rows: RowFilter | None) -> Iterator[Transaction | Series]:
+def _finish(
+    tracker: Tracker, rows: RowFilter | None, monitor: HealthMonitor | None
+) -> Iterator[Transaction | Series]:
     ready = tracker.finish()
+    if monitor is not None:
+        monitor.add_rows(ready)
     yield from ready if rows is None else rows.shown(ready)
 
 

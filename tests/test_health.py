@@ -422,3 +422,37 @@ def test_an_input_ending_exactly_at_the_timeout_leaves_the_answer_unknown():
     assert "hvdm.health.answer_unknown" in ids and "hvdm.health.unanswered" not in ids
     later = handshake() + [(10.0, balloon_request(0, 512)), (15.001, status(10, 9000, 1000))]
     assert "hvdm.health.unanswered" in [v.id for v in health_of(frames(later)).health.verdicts]
+
+
+def test_timeline_ends_with_the_verdicts_of_the_whole_session_even_filtered(tmp_path):
+    """``-Y`` keeps only hot-add rows; the floor verdict of the balloon still shows."""
+    import json
+
+    from click.testing import CliRunner
+
+    from dmdissect.cli import main
+    from dmdissect.sources.writer import write_frames
+
+    timed = handshake() + [
+        (10.0, balloon_request(0, 1024)),
+        (10.2, balloon_response(5, [])),
+        (20.0, hot_add_request(1, 0x140000, 32768)),
+        (20.1, hot_add_response(6, 32768, 1)),
+    ]
+    path = tmp_path / "s.pcapng"
+    with open(path, "wb") as handle:
+        write_frames(frames(timed), handle)
+    runner = CliRunner()
+    result = runner.invoke(main, ["timeline", "-Y", "hdr.type == 10", str(path)])
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert lines[lines.index("Health:") :] == [
+        "Health:",
+        "  frame 5: warning hvdm.health.balloon.floor: balloon #1: the guest is at its floor "
+        "and gave 0 of 1024 pages",
+        "  frame 7: note hvdm.health.hot_add.ok: hot_add #1: 32768 of 32768 pages added",
+    ]
+    result = runner.invoke(main, ["timeline", "-T", "json", "-Y", "hdr.type == 10", str(path)])
+    objects = json.loads(result.output)
+    assert [o["kind"] for o in objects] == ["hot_add", "verdict", "verdict", "session"]
+    assert objects[1]["frames"] == [5, 6] and objects[2]["id"] == "hvdm.health.hot_add.ok"

@@ -200,6 +200,24 @@ def test_text_in_a_pipe_is_session_header_then_plain_rows(tmp_path):
             "0/2",
             "unknown; incomplete: no response (capture ended)",
         ),
+        "",
+        # Worked out by hand: status at 1.5 s; balloon #1 at its floor (committed 2000 of
+        # 2000 + 900 pages: 69.0%); the transient hot-add failure and no hot-add after it;
+        # balloons #2 and #3 unanswered when the capture ends less than 5 s later.
+        "Health:",
+        "  frame 7: note hvdm.health.status.first: first status report 1.5 s after the version "
+        "request in frame 1",
+        "  frame 9: warning hvdm.health.balloon.floor: balloon #1: the guest is at its floor and "
+        "gave 0 of 2048 pages; last status: committed 2000 pages, pressure 69.0% (frame 8)",
+        "  frame 11: warning hvdm.health.hot_add.failed: hot_add #1: transient failure, 0 of "
+        "32768 pages added",
+        "  frame 11: note hvdm.health.hot_add.ended: no hot-add after hot_add #1 (transient "
+        "failure) to the end of the input; a QEMU host never hot-adds again after a failed or "
+        "short hot-add until the guest is reset",
+        "  frame 13: note hvdm.health.answer_unknown: balloon #2: no reply before the input "
+        "ended, less than 5 s after the request",
+        "  frame 14: note hvdm.health.answer_unknown: balloon #3: no reply before the input "
+        "ended, less than 5 s after the request",
     ]
 
 
@@ -405,10 +423,22 @@ LINUX_ROWS = HANDSHAKE_ROWS + [
 ]
 
 
+#: The one verdict of the Linux session: its first status report, frame 5, 1.0 s in.
+LINUX_VERDICT = {
+    "kind": "verdict",
+    "id": "hvdm.health.status.first",
+    "severity": "note",
+    "message": "first status report 1.0 s after the version request in frame 1",
+    "frames": [5],
+    "time": T0 + 1.0,
+}
+LINUX_OBJECTS = LINUX_ROWS[:-1] + [LINUX_VERDICT] + LINUX_ROWS[-1:]
+
+
 def test_json_array_one_object_per_row_and_the_session_last(linux_capture):
     result = run("timeline", linux_capture, "-T", "json")
     assert result.exit_code == 0, result.output
-    assert json.loads(result.output) == LINUX_ROWS
+    assert json.loads(result.output) == LINUX_OBJECTS
     assert result.output.startswith("[\n  {")
     assert result.output.endswith("}\n]\n")
 
@@ -416,7 +446,7 @@ def test_json_array_one_object_per_row_and_the_session_last(linux_capture):
 def test_jsonl_one_object_a_line(linux_capture):
     result = run("timeline", linux_capture, "-T", "jsonl")
     lines = result.output.splitlines()
-    assert [json.loads(line) for line in lines] == LINUX_ROWS
+    assert [json.loads(line) for line in lines] == LINUX_OBJECTS
 
 
 def test_json_of_a_capture_without_messages(tmp_path):

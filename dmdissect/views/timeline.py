@@ -38,8 +38,10 @@ from __future__ import annotations
 
 import shutil
 import tempfile
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from typing import Any
 
+from dmdissect.analysis.health import Health
 from dmdissect.analysis.records import Series, Session, Transaction
 from dmdissect.findings import Finding
 from dmdissect.layers import mib
@@ -56,6 +58,7 @@ from dmdissect.views.records import (
 )
 from dmdissect.views.session import session_lines
 from dmdissect.vocabulary import Kind, Outcome
+from dmdissect.views.verdicts import verdict_lines, verdict_object
 
 #: Column titles, plain-text widths (negative: left-aligned) and table justification.
 COLUMNS = [
@@ -175,21 +178,35 @@ def plain_line(cells: list[str]) -> str:
 
 
 def render_timeline(
-    rows: Iterable[Row], session: Session, output_format: str, out: Output, live: bool = False
+    rows: Iterable[Row],
+    session: Session,
+    output_format: str,
+    out: Output,
+    live: bool = False,
+    health: Callable[[], Health] | None = None,
 ) -> int:
     """Write the timeline; ``session`` must be complete once ``rows`` is exhausted.
 
     ``live`` (one pass): each row is written and flushed as soon as it is
     final, the column titles first and the session, known only at the end,
-    last; nothing waits for a transaction that may never end.
+    last; nothing waits for a transaction that may never end.  ``health``,
+    called once the rows are exhausted, gives the verdicts that close the
+    text (a "Health:" block) and come before the session in JSON.
     """
     if output_format in ("json", "jsonl"):
-        return _json(rows, session, output_format, out, live)
-    if live:
-        return _live(rows, session, out)
-    if out.styled or _is_tty(out):
-        return _table(rows, session, out)
-    return _plain(rows, session, out)
+        return _json(rows, session, output_format, out, live, health)
+    try:
+        if live:
+            return _live(rows, session, out)
+        if out.styled or _is_tty(out):
+            return _table(rows, session, out)
+        return _plain(rows, session, out)
+    finally:
+        # After the table, even when reading stopped: the verdicts of what was read.
+        if health is not None:
+            out.line("")
+            for line in verdict_lines(health()):
+                out.line(line)
 
 
 def _is_tty(out: Output) -> bool:
@@ -197,8 +214,17 @@ def _is_tty(out: Output) -> bool:
 
 
 def _json(
-    rows: Iterable[Row], session: Session, output_format: str, out: Output, live: bool = False
+    rows: Iterable[Row],
+    session: Session,
+    output_format: str,
+    out: Output,
+    live: bool = False,
+    health: Callable[[], Health] | None = None,
 ) -> int:
+    def closing() -> list[dict[str, Any]]:
+        verdicts = [] if health is None else [verdict_object(v) for v in health().verdicts]
+        return [*verdicts, session_object(session)]
+
     count = 0
     if output_format == "jsonl":
         try:
@@ -207,7 +233,8 @@ def _json(
                 if live:
                     out.flush()
         finally:
-            out.raw(dumps_line(session_object(session)) + "\n")
+            for obj in closing():
+                out.raw(dumps_line(obj) + "\n")
         return count
     out.raw("[")
     try:
@@ -216,9 +243,10 @@ def _json(
             if live:
                 out.flush()
     finally:
-        # Even when reading stops (torn input, a signal) the session of what was read
-        # ends the array, so what was written stays valid JSON.
-        out.raw(("\n  " if count == 0 else ",\n  ") + dumps(session_object(session)) + "\n]\n")
+        # Even when reading stops (torn input, a signal) the verdicts and the session of what
+        # was read end the array, so what was written stays valid JSON.
+        tail = [dumps(obj) for obj in closing()]
+        out.raw(("\n  " if count == 0 else ",\n  ") + ",\n  ".join(tail) + "\n]\n")
     return count
 
 

@@ -1,0 +1,33 @@
+"""Health verdicts where the timeline shows them: a text block after the table, JSON objects.
+
+The block comes after the table because verdicts such as "unanswered" or
+"status reports stopped" are known only once the input has ended.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from dmdissect.analysis.health import Health, Verdict
+from dmdissect.views.output import printable
+
+
+def verdict_line(item: Verdict) -> str:
+    """``frame 12: warning hvdm.health.unanswered: ...`` (frame 0: the session as a whole)."""
+    frame = item.frames[0] if item.frames else 0
+    return f"frame {frame}: {item.severity.value} {item.id}: {printable(item.message)}"
+
+
+def verdict_lines(health: Health) -> list[str]:
+    """The timeline's health block: a title, then a line a verdict (or that there are none)."""
+    lines = ["Health:"]
+    lines += [f"  {verdict_line(v)}" for v in health.verdicts] or ["  no verdicts"]
+    dropped = sum(health.dropped_verdicts.values())
+    if dropped:
+        lines.append(f"  ... {dropped} more verdicts not kept")
+    return lines
+
+
+def verdict_object(item: Verdict) -> dict[str, Any]:
+    """A verdict in the timeline's JSON: ``kind`` "verdict" and the verdict's own keys."""
+    return {"kind": "verdict", **item.to_json()}
