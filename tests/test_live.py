@@ -58,7 +58,13 @@ def test_timeline_shows_each_finished_transaction_while_one_stays_open():
     # The balloon still open when the signal came is shown, then the session.
     balloon = next(line for line in rest if " balloon #1 " in line)
     assert balloon.split()[2:5] == ["balloon", "#1", "1"]  # kind, number, frames
-    assert rest[-1].endswith(", 3 messages\n")
+    # Then the session, then the health verdicts of what was read.
+    health = rest.index("Health:\n")
+    assert rest[health - 2].endswith(", 3 messages\n") and rest[health - 1] == "\n"
+    assert rest[health + 1 :] == [
+        "  frame 1: note hvdm.health.answer_unknown: balloon #1: no reply before the input "
+        "ended, less than 5 s after the request\n"
+    ]
 
 
 def test_sigint_shows_what_was_held_and_closes_the_json():
