@@ -112,6 +112,6 @@ def test_the_text_timeline_of_a_torn_capture_shows_the_rows_read(tmp_path):
     path.write_bytes(data[:-1])
     result = run("timeline", str(path))
     assert result.exit_code == 2
-    rows = [line.split() for line in result.stdout.splitlines()[5:]]
-    assert [row[2:4] for row in rows] == [["balloon", "#1"], ["status", "#1"]]
+    table = result.stdout.split("\n\n")[1].splitlines()[1:]  # the rows, before the health block
+    assert [line.split()[2:4] for line in table] == [["balloon", "#1"], ["status", "#1"]]
     assert "reading stopped" in result.stderr
