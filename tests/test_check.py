@@ -70,18 +70,10 @@ def test_exit_1_with_one_line_per_finding_at_its_frame(failing):
         f"{failing}:12: note hvdm.health.hot_add.ended: no hot-add after hot_add #1 (permanent "
         "failure) to the end of the input; a QEMU host never hot-adds again after a failed or "
         "short hot-add until the guest is reset",
-        f"{failing}:13: note {_id_of_permanent_note()}: result 1 with page_count 0: permanent "
+        f"{failing}:13: note hvdm.hot_add.permanent_failure: result 1 with page_count 0: permanent "
         "failure, the host stops hot-adding",
         "checked 1 input: 0 errors, 2 warnings, 3 notes; fail: 2 findings at or above warning",
     ]
-
-
-def _id_of_permanent_note() -> str:
-    """The expert id dmdissect registers for a permanent hot-add failure (read, not assumed)."""
-    from dmdissect.analysis.dissect import dissect
-
-    message = dissect(frames([(0.0, hot_add_response(1, 0, 1))])[0])
-    return getattr(message.findings[0], "id", None) or "hvdm.unregistered"
 
 
 def test_fail_on_and_rules_decide_the_exit_status(failing):
@@ -98,6 +90,12 @@ def test_usage_errors_and_unreadable_inputs_exit_2(tmp_path, failing):
     code, out, err = run("--rule", "hvdm.health.unanswered", failing)
     assert (code, out) == (2, "")
     assert err.startswith("dmdissect: error: --rule 'hvdm.health.unanswered': expected ID=")
+    code, _, err = run("--rule", "hvdm.health.unanswerd=off", failing)
+    assert code == 2
+    assert err == (
+        "dmdissect: error: --rule 'hvdm.health.unanswerd=off': 'hvdm.health.unanswerd' matches "
+        "no finding or verdict id (see 'dmdissect check --help')\n"
+    )
     code, _, err = run("--max-latency", "balloon=soon", failing)
     assert code == 2 and "KIND=SECONDS" in err
     missing = tmp_path / "missing.pcapng"

@@ -24,13 +24,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from dmdissect.findings import Severity
-from dmdissect.layers import MESSAGE_TYPES
+from dmdissect.layers import MessageType
 
-_TYPE_NUMBER = {name: number for number, name in MESSAGE_TYPES.items()}
-_STATUS_REPORT = _TYPE_NUMBER["DM_STATUS_REPORT"]
-_VERSION_REQUEST = _TYPE_NUMBER["DM_VERSION_REQUEST"]
+_STATUS_REPORT = MessageType.DM_STATUS_REPORT
+_VERSION_REQUEST = MessageType.DM_VERSION_REQUEST
 #: Requests by which a host relieves memory pressure: give pages back, or add memory.
-_RELIEF = {_TYPE_NUMBER["DM_UNBALLOON_REQUEST"], _TYPE_NUMBER["DM_MEM_HOT_ADD_REQUEST"]}
+_RELIEF = {MessageType.DM_UNBALLOON_REQUEST, MessageType.DM_MEM_HOT_ADD_REQUEST}
 
 #: Points of the memory series kept for the plot; past it every other point is dropped.
 MAX_SAMPLES = 20_000
@@ -609,7 +608,7 @@ class HealthRun:
 def finding_verdict(finding: Any, frame: int, time: float | None) -> Verdict:
     """A message's finding as the gate counts it: same id and severity, this frame."""
     return Verdict(
-        getattr(finding, "id", None) or "hvdm.unregistered",
+        finding.id,
         finding.severity,
         finding.message,
         (frame,),
@@ -617,12 +616,27 @@ def finding_verdict(finding: Any, frame: int, time: float | None) -> Verdict:
     )
 
 
+def check_ids() -> list[str]:
+    """Every id a check can report: the registered findings, then the health verdicts."""
+    from dmdissect.findings import REGISTRY
+
+    return [*REGISTRY, *VERDICT_KINDS]
+
+
 def parse_rule(text: str) -> tuple[str, Severity | None]:
-    """``ID=off|note|warning|error`` (ID may be a glob such as ``hvdm.health.*``)."""
+    """``ID=off|note|warning|error`` (ID may be a glob such as ``hvdm.health.*``).
+
+    A pattern that names no known id is refused: a typo must not turn a check
+    off silently.
+    """
+    from fnmatch import fnmatchcase
+
     pattern, sep, level = text.partition("=")
     levels = {"off": None, **{s.value: s for s in SEVERITY_ORDER}}
     if not sep or not pattern or level not in levels:
         raise ValueError(f"--rule {text!r}: expected ID=off|note|warning|error")
+    if not any(fnmatchcase(check_id, pattern) for check_id in check_ids()):
+        raise ValueError(f"--rule {text!r}: {pattern!r} matches no finding or verdict id")
     return pattern, levels[level]
 
 

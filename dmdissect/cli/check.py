@@ -47,8 +47,8 @@ def check(inputs, fail_on, rules, junit, quiet, **options):
     cannot be read (after what was read of it) or on a usage error.
     """
     from dmdissect.analysis.health import (
-        VERDICT_KINDS,
         apply_rules,
+        check_ids,
         parse_rule,
         reaches,
         ruled_severity,
@@ -79,7 +79,7 @@ def check(inputs, fail_on, rules, junit, quiet, **options):
     all_items = [item for c in checked for item in c.items]
     failing = sum(1 for item in all_items if reaches(item.severity, threshold))
     if junit:
-        ids = set(VERDICT_KINDS) | {item.id for item in all_items}
+        ids = set(check_ids()) | {item.id for item in all_items}
         # Off only when the last rule naming the id turns it off (a later rule can bring it back).
         off = {i for i in ids if ruled_severity(i, Severity.NOTE, parsed) is None}
         _write(junit, junit_xml(checked, ids, threshold, off))

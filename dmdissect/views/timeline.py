@@ -57,8 +57,8 @@ from dmdissect.views.records import (
     session_object,
 )
 from dmdissect.views.session import session_lines
-from dmdissect.vocabulary import Kind, Outcome
 from dmdissect.views.verdicts import verdict_lines, verdict_object
+from dmdissect.vocabulary import Kind, Outcome
 
 #: Column titles, plain-text widths (negative: left-aligned) and table justification.
 COLUMNS = [
