@@ -99,6 +99,12 @@ def test_the_page_holds_everything_and_links_only_to_itself(tmp_path):
     assert "guest memory (MiB)" in text
     assert "balloon #1: the guest gave 512 of 1024 pages" in text
     assert "hot_add #1: transient failure, 0 of 32768 pages added" in text
+    # The card counts in English: the failed hot-add (a warning); the partial balloon, the
+    # first status report, the hot-add stop and the guest's transient-failure result (notes).
+    assert (
+        'Findings and verdicts: <span class="warning">1 warning</span>, '
+        '<span class="note">4 notes</span>' in out.read_text()
+    )
 
 
 def test_the_tables_say_what_the_session_did(tmp_path):

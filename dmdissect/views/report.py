@@ -15,6 +15,7 @@ from typing import Any
 
 from dmdissect import __version__
 from dmdissect.analysis.health import LEDGER_KINDS, Health, Ledger
+from dmdissect.layers import plural
 from dmdissect.views.output import printable
 from dmdissect.views.plot import PAGES_PER_MIB, memory_svg
 from dmdissect.views.session import session_lines
@@ -76,7 +77,7 @@ def _card(title: str, session: Any, health: Health, findings: list[Any]) -> str:
     for item in findings:
         severities[item.severity.value] = severities.get(item.severity.value, 0) + 1
     summary = ", ".join(
-        f'<span class="{s}">{severities[s]} {s}</span>'
+        f'<span class="{s}">{plural(severities[s], s)}</span>'
         for s in ("error", "warning", "note")
         if s in severities
     )
