@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+#: Each byte's ASCII column character: itself when printable ASCII, else '.'.
+_ASCII = bytes(b if 0x20 <= b < 0x7F else 0x2E for b in range(256))
+
 
 def hex_lines(data: bytes, width: int = 16) -> Iterator[str]:
+    pad = width * 3 - 1
     for offset in range(0, len(data), width):
         chunk = data[offset : offset + width]
-        hexes = " ".join(f"{b:02x}" for b in chunk)
-        text = "".join(chr(b) if 0x20 <= b < 0x7F else "." for b in chunk)
-        yield f"{offset:04x}  {hexes:<{width * 3 - 1}}   {text}"
+        text = chunk.translate(_ASCII).decode("ascii")
+        yield f"{offset:04x}  {chunk.hex(' '):<{pad}}   {text}"

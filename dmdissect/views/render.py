@@ -62,9 +62,8 @@ def render_messages(
             out.line(summary_line(message, first_time, when), line_style(message))
         else:
             out.line(summary_line(message, first_time, when))
-        if show_hex:
-            for line in hex_lines(message.frame.data):
-                out.line(line)
+        if show_hex and message.frame.data:
+            out.line("\n".join(hex_lines(message.frame.data)))
         if verbose or show_hex:
             out.line("")
         if flush:
