@@ -54,3 +54,43 @@ def test_enum_flags_and_nested_values_exactly():
         "is_last_attempt": 1,
         "reservedz": 0,
     }
+
+
+# --- the encoder --------------------------------------------------------------------------
+
+json_values = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers(-(2**70), 2**70)
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text(alphabet=st.characters(min_codepoint=0, max_codepoint=0x10FFFF)),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=6), inner),
+    max_leaves=12,
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(json_values)
+def test_encoded_json_is_ascii_and_means_what_the_standard_library_says(value):
+    """Lone surrogates, characters past ASCII, integers past 64 bits: still valid ASCII JSON.
+
+    The standard library's own encoding is the oracle for what the text means.
+    """
+    import json
+
+    from dmdissect.views.jsonout import dumps_line
+
+    text = dumps_line(value)
+    assert text.isascii()
+    assert "\n" not in text
+    assert json.loads(text) == json.loads(json.dumps(value))
+
+
+def test_a_comment_with_a_lone_surrogate_and_an_accent_stays_valid_json():
+    import json
+
+    from dmdissect.views.jsonout import dumps_line
+
+    text = dumps_line({"comment": "caf\u00e9 \ud800 \u202e", "frame": 1})
+    assert text == '{"comment":"caf\\u00e9 \\ud800 \\u202e","frame":1}'
+    assert json.loads(text)["comment"] == "caf\u00e9 \ud800 \u202e"
