@@ -1,8 +1,9 @@
 """The timeline table: one row per transaction, status reports summed up between them.
 
-Text has the same cells everywhere: a rich ``Table`` when styled or on a
-terminal; in pipes plain lines in fixed-width columns that grow when a value
-is longer (never wrapped, never cropped).  The session header needs the whole
+Text has the same cells everywhere: in pipes plain lines in fixed-width
+columns that grow when a value is longer (never wrapped, never cropped); on a
+terminal or with colour the same lines, styled, a row wider than the terminal
+folded at spaces (:func:`fit_line`).  The session header needs the whole
 input (its last time), so text rows are spooled (memory up to 1 MiB, then a
 temporary file) and written after it; JSON streams, the session object last.
 
@@ -36,6 +37,7 @@ JSON (``-T json``: one array; ``-T jsonl``: one object a line), in start order:
 
 from __future__ import annotations
 
+import json
 import shutil
 import tempfile
 from collections.abc import Callable, Iterable
@@ -275,11 +277,20 @@ def _write_spooled(spool, session: Session, out: Output) -> None:
 def _live(rows: Iterable[Row], session: Session, out: Output) -> int:
     """One pass: titles, each row as it becomes final, then the session."""
     count = 0
-    out.line(plain_line([title for title, _ in COLUMNS]), "bold")
+    fitted = out.styled or _is_tty(out)
+    titles = [title for title, _ in COLUMNS]
+    if fitted:
+        _styled_lines(out, fit_line(titles, ["bold"] * len(titles), out.console.width))
+    else:
+        out.line(plain_line(titles))
     out.flush()
     try:
         for count, row in enumerate(rows, 1):
-            out.line(plain_line(row_cells(row, session.first_time)), _row_style(row))
+            cells = row_cells(row, session.first_time)
+            if fitted:
+                _styled_lines(out, fit_line(cells, cell_styles(row), out.console.width))
+            else:
+                out.line(plain_line(cells))
             out.flush()
     finally:
         out.line("")
@@ -288,45 +299,144 @@ def _live(rows: Iterable[Row], session: Session, out: Output) -> int:
     return count
 
 
-def _row_style(row: Row) -> str | None:
-    if isinstance(row, Series):
-        return "dim"
-    severity = worst(row.findings())
-    return None if severity is None else SEVERITY_STYLES[severity]
-
-
 def _table(rows: Iterable[Row], session: Session, out: Output) -> int:
-    from rich.table import Table
+    """The same columns as in a pipe, styled, fitted to the terminal's width.
 
-    table = Table(show_edge=False, header_style="bold", pad_edge=False)
-    for title, width in COLUMNS:
-        table.add_column(title, justify="right" if width > 0 else "left", overflow="fold")
+    Rows are spooled as their cells and styles (the header needs the whole
+    input first), then each is fitted by :func:`fit_line`.
+    """
     count = 0
-    try:
-        for count, row in enumerate(rows, 1):
-            table.add_row(*_styled(row, row_cells(row, session.first_time)))
-    finally:
-        for line in session_lines(session):
-            out.line(line, "bold")
-        out.render(table)
+    with tempfile.SpooledTemporaryFile(SPOOL_BYTES, mode="w+", encoding="utf-8") as spool:
+        try:
+            for count, row in enumerate(rows, 1):
+                cells = row_cells(row, session.first_time)
+                spool.write(json.dumps([cells, cell_styles(row)]) + "\n")
+        finally:
+            from rich.text import Text
+
+            for line in session_lines(session):
+                # Folded by rich at spaces, never inside a number.
+                out.console.print(Text(line, style="bold" if out.styled else None))
+            out.line("")
+            width = out.console.width
+            titles = [title for title, _ in COLUMNS]
+            _styled_lines(out, fit_line(titles, ["bold"] * len(titles), width))
+            spool.seek(0)
+            for record in spool:
+                cells, styles = json.loads(record)
+                _styled_lines(out, fit_line(cells, styles, width))
     return count
 
 
-def _styled(row: Row, cells: list[str]) -> list:
+#: The columns laid out as in a pipe while the terminal is wide enough: ``start`` to ``MiB``.
+FIXED_COLUMNS = 8
+#: Room ``outcome`` and ``findings`` need beside the fixed columns to fold under themselves.
+MIN_FOLD = 24
+ELLIPSIS = "…"
+
+Segments = list[tuple[str, str]]
+
+
+def fit_line(cells: list[str], styles: list[str], width: int) -> list[Segments]:
+    """One row as terminal lines no wider than ``width``, never breaking a number or a word.
+
+    The cells are laid out as :func:`plain_line` lays them out.  A row too
+    wide folds its last columns (outcome, findings) at spaces under their own
+    column; on a terminal too narrow even for that, the row folds at cell and
+    word boundaries, continuation lines indented past the ``start`` column.
+    Only a single word wider than a whole line is cropped, with an ellipsis.
+    """
+    padded = [
+        (cell.rjust(size) if size > 0 else cell.ljust(-size), style)
+        for (_, size), cell, style in zip(COLUMNS, cells, styles)
+    ]
+    if len(plain_line(cells)) <= width:
+        return [_joined(padded)]
+    words = [(word, style) for cell, style in padded[FIXED_COLUMNS:] for word in cell.split()]
+    fixed = padded[:FIXED_COLUMNS]
+    indent = sum(len(text) for text, _ in fixed) + len(fixed)
+    if width - indent >= MIN_FOLD:
+        lines = _fill(words, width - indent)
+        head = _joined(fixed)
+        if not lines:
+            return [head]
+        return [head + [(" ", "")] + lines[0]] + [[(" " * indent, "")] + rest for rest in lines[1:]]
+    indent = abs(COLUMNS[0][1]) + 1
+    rows: list[Segments] = [[]]
+    used = 0
+    for text, style in fixed + words:
+        if rows[-1] and used + 1 + len(text.rstrip()) > width:
+            rows.append([])
+            used = indent - 1
+        if not rows[-1] and len(rows) > 1:
+            text = text.strip()
+        if len(text.strip()) > width - used - 1:
+            text = text.strip()[: max(width - used - 2, 0)] + ELLIPSIS
+        used += len(text) + (1 if rows[-1] or len(rows) > 1 else 0)
+        rows[-1].append((text, style))
+    return [
+        _joined(row) if n == 0 else [(" " * (indent - 1), "")] + _joined(row)
+        for n, row in enumerate(rows)
+    ]
+
+
+def _fill(words: Segments, room: int) -> list[Segments]:
+    """Words greedily into lines of at most ``room`` columns; a longer word is cropped."""
+    lines: list[Segments] = []
+    current: Segments = []
+    used = 0
+    for word, style in words:
+        if len(word) > room:
+            word = word[: max(room - 1, 0)] + ELLIPSIS
+        if current and used + 1 + len(word) > room:
+            lines.append(current)
+            current, used = [], 0
+        if current:
+            current.append((" ", ""))
+            used += 1
+        current.append((word, style))
+        used += len(word)
+    if current:
+        lines.append(current)
+    return lines
+
+
+def _joined(cells: Segments) -> Segments:
+    """Cells with one space between them, trailing blanks taken off as in a pipe."""
+    out: Segments = []
+    for index, cell in enumerate(cells):
+        if index:
+            out.append((" ", ""))
+        out.append(cell)
+    while out and not out[-1][0].strip():
+        out.pop()
+    if out:
+        out[-1] = (out[-1][0].rstrip(), out[-1][1])
+    return out
+
+
+def _styled_lines(out: Output, lines: list[Segments]) -> None:
     from rich.text import Text
 
-    texts = [Text(cell) for cell in cells]
+    for segments in lines:
+        text = Text(no_wrap=True, overflow="crop")
+        for part, style in segments:
+            text.append(part, style=style or None)
+        out.console.print(text, soft_wrap=True)
+
+
+def cell_styles(row: Row) -> list[str]:
+    """The style of each cell of a row on a terminal."""
     if isinstance(row, Series):
-        for text in texts:
-            text.stylize("dim")
-        return texts
+        return ["dim"] * len(COLUMNS)
+    styles = [""] * len(COLUMNS)
     severity = worst(row.findings())
     if severity is not None:
-        texts[-1].stylize(SEVERITY_STYLES[severity])
+        styles[-1] = SEVERITY_STYLES[severity]
     if not row.complete:
-        texts[8].stylize("yellow")
+        styles[8] = "yellow"
     elif row.outcome in (Outcome.ACCEPTED, Outcome.SENT):
-        texts[8].stylize("green")
+        styles[8] = "green"
     elif row.outcome != Outcome.UNKNOWN:
-        texts[8].stylize("red")
-    return texts
+        styles[8] = "red"
+    return styles
