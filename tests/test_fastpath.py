@@ -83,3 +83,32 @@ def test_fast_path_on_a_real_balloon_part():
     ]
     assert fast.body.mysummary() == "part: 10 ranges, 5120 pages, more follow"
     assert_same(Frame(1, data))
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    messages(),
+    st.integers(0, 0xFFFF),
+    st.integers(0, 2**64 - 1),
+    st.binary(max_size=24),
+    st.booleans(),
+)
+def test_fast_path_equals_scapy_path_behind_a_vmbus_descriptor(data, flags, vmbus_id, tail, fit):
+    """The descriptor decoded by its compiled layer, len8 honest (padded) or lying."""
+    from dmdissect.views.outline import plain_lines
+    from dmdissect.views.tree import message_tree
+
+    body = data + b"\0" * (-len(data) % 8)
+    len8 = (16 + len(body)) // 8 if fit else (16 + len(data) + len(tail)) // 8 + (flags % 3) - 1
+    framed = struct.pack("<HHHHQ", 6, 2, max(len8, 0), flags, vmbus_id) + body + tail
+    frame = Frame(
+        1, framed, time=5.0, direction="host->guest", direction_source=DirectionSource.CAPTURE
+    )
+    assert_same(frame)
+    fast, slow = dissect(frame, fast=True), dissect(frame, fast=False)
+    assert (fast.framed, fast.extra, fast.message_bytes) == (
+        slow.framed,
+        slow.extra,
+        slow.message_bytes,
+    )
+    assert plain_lines(message_tree(fast, 5.0)) == plain_lines(message_tree(slow, 5.0))

@@ -2,7 +2,7 @@
 
 Layers applied, direction settled, per-message expert checks run.  Two ways
 in, one result: messages whose layer compiles (:mod:`dmdissect.layers.compiled`)
-and that carry no VMBus framing are decoded into light values objects;
+(behind VMBus framing or not) are decoded into light values objects;
 everything else goes through Scapy.  Either way ``body`` answers the same
 attribute names and the same expert checks run on it.
 """
@@ -12,11 +12,13 @@ from __future__ import annotations
 from dmdissect.analysis.expert import check
 from dmdissect.analysis.message import Message
 from dmdissect.layers import (
+    DESCRIPTOR_SIZE,
     HEADER_SIZE,
     HEADER_STRUCT,
     MESSAGE_LAYERS,
     SENDER,
     VMBusDescriptor,
+    descriptor_length,
     looks_like_descriptor,
 )
 from dmdissect.layers.compiled import compile_layer
@@ -40,14 +42,28 @@ _DECODERS = {
     for msg_type, layer in MESSAGE_LAYERS.items()
     if (decoder := compile_layer(layer)) is not None
 }
+#: Compiled decoder of the VMBus in-band descriptor.
+_VMBUS = compile_layer(VMBusDescriptor)
 #: The first bytes of every VMBus in-band descriptor (type 6, offset8 2).
 _DESCRIPTOR_START = VMBusDescriptor().build()[:4]
 
 
 def _fill_fast(message: Message, data: bytes) -> bool:
-    """Decode with a compiled layer when one applies; False sends the frame to Scapy."""
-    if len(data) < HEADER_SIZE or (data[:4] == _DESCRIPTOR_START and looks_like_descriptor(data)):
+    """Decode with a compiled layer when one applies; False sends the frame to Scapy.
+
+    A VMBus-framed frame is cut where Scapy's path cuts it (``len8 * 8``) and
+    its descriptor decoded by the descriptor layer's compiled decoder.
+    """
+    if len(data) < HEADER_SIZE:
         return False
+    vmbus = None
+    if data[:4] == _DESCRIPTOR_START and looks_like_descriptor(data):
+        if _VMBUS is None:
+            return False
+        vmbus = _VMBUS.decode(data, 0)[0]
+        data = data[DESCRIPTOR_SIZE : max(descriptor_length(data), DESCRIPTOR_SIZE)]
+        if len(data) < HEADER_SIZE:
+            return False
     msg_type, size, trans_id = HEADER_STRUCT.unpack_from(data)
     decoder = _DECODERS.get(msg_type)
     if decoder is None or len(data) < HEADER_SIZE + decoder.fixed:
@@ -55,6 +71,9 @@ def _fill_fast(message: Message, data: bytes) -> bool:
     message.body, message.consumed = decoder.decode(data, HEADER_SIZE)
     message.type, message.size, message.trans_id = msg_type, size, trans_id
     message.available = len(data)
+    if vmbus is not None:
+        message.framed = True
+        message._vmbus = vmbus
     return True
 
 

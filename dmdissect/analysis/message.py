@@ -21,6 +21,7 @@ from dmdissect.layers import (
     DMMessage,
     VMBusDescriptor,
     decode_frame,
+    descriptor_length,
     type_name,
 )
 from dmdissect.sources.frame import Frame
@@ -52,6 +53,7 @@ class Message:
         "consumed",
         "framed",
         "_scapy",
+        "_vmbus",
     )
 
     def __init__(self, frame: Frame) -> None:
@@ -68,6 +70,7 @@ class Message:
         self.consumed = 0
         self.framed = False
         self._scapy: tuple | None = None
+        self._vmbus: Any = None
 
     @property
     def type_name(self) -> str:
@@ -85,13 +88,19 @@ class Message:
         return self._layers()[1]
 
     @property
-    def vmbus(self) -> VMBusDescriptor | None:
-        return self._layers()[2] if self.framed else None
+    def vmbus(self) -> Any:
+        """The VMBus descriptor: compiled values on the fast path, else Scapy's layer."""
+        if not self.framed:
+            return None
+        return self._vmbus if self._vmbus is not None else self._layers()[2]
 
     @property
     def extra(self) -> bytes:
         """Frame bytes after the VMBus packet (``len8 * 8``)."""
-        return self._layers()[3] if self.framed else b""
+        if not self.framed:
+            return b""
+        data = self.frame.data
+        return data[max(descriptor_length(data), DESCRIPTOR_SIZE) :]
 
     @property
     def scapy_body(self) -> DMMessage | None:

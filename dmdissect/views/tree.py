@@ -68,8 +68,8 @@ def _add(
 
 def _header(message: Message):
     """The header's fields: compiled values on the fast path, else Scapy's packet."""
-    if isinstance(message.body, Values) and not message.framed and _HEADER is not None:
-        return _HEADER.decode(message.frame.data, 0)[0]
+    if isinstance(message.body, Values) and _HEADER is not None:
+        return _HEADER.decode(message.message_bytes, 0)[0]
     return message.header
 
 
