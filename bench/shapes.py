@@ -15,7 +15,7 @@ size give the same bytes, so files are made once and reused.
    the same pool again later (runs merge back).
 4. ``long``: balloon requests answered in 20 parts of 510 ranges (4096-byte
    messages), with 9 status reports between requests.
-5. ``hotadd``: 24-byte hot-add requests (range, no region) and their responses.
+5. ``hotadd``: 24-byte hot-add requests (range and region) and their responses.
 6. ``vmbus``: the mix, each message behind a VMBus in-band descriptor.
 7. ``dmesg``: the mix as the kernel's ``print_hex_dump`` log (groupsize 1).
 """
@@ -155,9 +155,16 @@ def _long(rng: random.Random) -> Iterator[Message]:
 def _hotadd(rng: random.Random) -> Iterator[Message]:
     region = 128 * 256  # 128 MiB in pages
     requests = [
-        bytes(DMHeader() / DMHotAddRequest(range=DMPageRange(start_page=s, page_cnt=region)))
+        bytes(
+            DMHeader()
+            / DMHotAddRequest(
+                range=DMPageRange(start_page=s, page_cnt=region),
+                region=DMPageRange(start_page=s, page_cnt=region),
+            )
+        )
         for s in range(0x400000, 0x400000 + 64 * region, region)
     ]
+    assert all(len(r) == 24 for r in requests)
     response = bytes(DMHeader() / DMHotAddResponse(page_count=region, result=1))
     ids = _Ids()
     while True:

@@ -21,7 +21,7 @@ from dmdissect.layers import (
     descriptor_length,
     looks_like_descriptor,
 )
-from dmdissect.layers.compiled import compile_layer
+from dmdissect.layers.compiled import NotCompiled, compile_layer
 from dmdissect.sources.frame import Frame
 from dmdissect.vocabulary import Direction, DirectionSource
 
@@ -68,7 +68,10 @@ def _fill_fast(message: Message, data: bytes) -> bool:
     decoder = _DECODERS.get(msg_type)
     if decoder is None or len(data) < HEADER_SIZE + decoder.fixed:
         return False
-    message.body, message.consumed = decoder.decode(data, HEADER_SIZE)
+    try:
+        message.body, message.consumed = decoder.decode(data, HEADER_SIZE)
+    except NotCompiled:
+        return False
     message.type, message.size, message.trans_id = msg_type, size, trans_id
     message.available = len(data)
     if vmbus is not None:

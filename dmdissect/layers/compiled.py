@@ -23,10 +23,15 @@ from scapy.fields import Field, PacketField, _BitField
 from scapy.packet import Packet
 
 from dmdissect.layers.base import DMPacket
-from dmdissect.layers.fields import BoundedPacketListField
+from dmdissect.layers.fields import BoundedPacketListField, OptionalPacketField
+from dmdissect.layers.header import HEADER_STRUCT
 from dmdissect.layers.layout import layout_of
 
 _INT_FORMATS = {1: "B", 2: "H", 4: "I", 8: "Q"}
+
+
+class NotCompiled(Exception):
+    """Raised by a decoder for input it leaves to Scapy (an announced structure cut short)."""
 
 
 class Values:
@@ -130,6 +135,23 @@ class _Writer:
             f"    obj.{name} = items",
         ]
 
+    def optional(self, name: str, decoder: Decoder) -> None:
+        """A structure present when the header's size reaches its end.
+
+        When the size announces it but the bytes end first, the decoder gives
+        up (:class:`NotCompiled`): Scapy's path reports the cut field.
+        """
+        size = decoder.fixed
+        header = self.ref(HEADER_STRUCT.unpack_from)
+        self.lines += [
+            f"    if {header}(data)[1] >= offset + {size}:",
+            f"        if len(data) < offset + {size}:",
+            f"            raise {self.ref(NotCompiled)}",
+            f"        obj.{name}, offset = {self.ref(decoder.decode)}(data, offset)",
+            "    else:",
+            f"        obj.{name} = None",
+        ]
+
     def build(self, layer: type[Packet], fixed: int) -> Decoder:
         self.lines.append("    return obj, offset")
         source = "\n".join(self.lines) + "\n"
@@ -220,6 +242,11 @@ def compile_layer(layer: type[Packet]) -> Decoder | None:
             if inner is None or count_name is None or inner.fixed != first.item_size:
                 return None
             writer.counted(first.name, inner, count_name)
+        elif isinstance(first, OptionalPacketField) and first.announced_by_size:
+            inner = compile_layer(first.fld.cls)
+            if inner is None:
+                return None
+            writer.optional(first.name, inner)
         elif type(first) is PacketField:
             inner = compile_layer(first.cls)
             if inner is None or group.size is None:

@@ -81,8 +81,19 @@ class OptionalPacketField(ConditionalField):
     checks report the truncation) instead of being invented from nothing.
     """
 
-    def __init__(self, name: str, cls: type[Packet], cond: Callable[[Packet], bool]) -> None:
+    __slots__ = ["announced_by_size"]
+
+    def __init__(
+        self,
+        name: str,
+        cls: type[Packet],
+        cond: Callable[[Packet], bool],
+        announced_by_size: bool = False,
+    ) -> None:
+        """``announced_by_size``: ``cond`` is exactly "the header's size reaches the
+        end of this field", which the compiled decoders then test themselves."""
         super().__init__(PacketField(name, None, cls), cond)
+        self.announced_by_size = announced_by_size
 
     def getfield(self, pkt: Packet, s: bytes) -> tuple[bytes, Packet | None]:
         """None when the condition fails; a short read when it holds but bytes lack."""

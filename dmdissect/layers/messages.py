@@ -403,7 +403,7 @@ class DMHotAddRequest(DMMessage):
     sender = Side.HOST
     fields_desc = [
         PacketField("range", DMPageRange(), DMPageRange),
-        OptionalPacketField("region", DMPageRange, _has_region),
+        OptionalPacketField("region", DMPageRange, _has_region, announced_by_size=True),
     ]
 
     summary = Seq(
