@@ -7,6 +7,7 @@ Everything comes from ``fields_desc`` through :mod:`dmdissect.layers.layout`.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cache
 from typing import Any
@@ -116,10 +117,32 @@ def _struct(name: str, pkt: Any, limit: int | None = None) -> Node:
     return Node(name, value, text, children=children)
 
 
+def _int_text(fld: Field, layer: type, name: str) -> Callable[[int], str] | None:
+    """How :func:`_scalar` shows an integer of a field whose type never changes, or None.
+
+    Only plain integer fields get one (never flags, enumerations or fields
+    that change type with the packet), so the two always agree.
+    """
+    if isinstance(fld, (MultipleTypeField, ConditionalField, FlagsField, EnumField)):
+        return None
+    if name in PAGE_COUNTS or (name == "data" and layer is DMInfoEntry):
+        return lambda value: f"{value} pages ({mib(value)})"
+    if name == "start_page":
+        return lambda value: f"{value:#x} ({value})"
+    if name == "hot_add_alignment":
+        return None
+    if type(fld).i2repr is Field.i2repr and type(fld).i2h is Field.i2h:
+        return str
+    return None
+
+
 @cache
-def _order(layer: type) -> tuple[tuple[FieldSpot, str], ...]:
-    """A layer's fields in C order with their bit positions, worked out once."""
-    return tuple((spot, _bits(spot)) for spot in layout_of(layer).c_order)
+def _order(layer: type) -> tuple[tuple[FieldSpot, str, Callable[[int], str] | None], ...]:
+    """A layer's fields in C order with their bit positions and integer text, worked out once."""
+    return tuple(
+        (spot, _bits(spot), _int_text(spot.field, layer, spot.name))
+        for spot in layout_of(layer).c_order
+    )
 
 
 def walk(pkt: Any, limit: int | None = None) -> list[Node]:
@@ -131,7 +154,7 @@ def walk(pkt: Any, limit: int | None = None) -> list[Node]:
     """
     missing = getattr(pkt, "missing", ())
     nodes: list[Node] = []
-    for spot, bits in _order(layer_of(pkt)):
+    for spot, bits, int_text in _order(layer_of(pkt)):
         name = spot.name
         if missing and name in missing:
             nodes.append(
@@ -146,6 +169,9 @@ def walk(pkt: Any, limit: int | None = None) -> list[Node]:
             )
             continue
         value = getattr(pkt, name)
+        if int_text is not None and type(value) is int:
+            nodes.append(Node(name, value, int_text(value), spot.offset, bits))
+            continue
         fld = _resolve(spot.field, pkt)
         if value is None and isinstance(spot.field, ConditionalField):
             continue
