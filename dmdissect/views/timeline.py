@@ -316,7 +316,7 @@ def _table(rows: Iterable[Row], session: Session, out: Output) -> int:
 
             for line in session_lines(session):
                 # Folded by rich at spaces, never inside a number.
-                out.console.print(Text(line, style="bold" if out.styled else None))
+                out.console.print(Text(line, style="bold" if out.styled else ""))
             out.line("")
             width = out.console.width
             titles = [title for title, _ in COLUMNS]
