@@ -12,7 +12,6 @@ framed at random), which are also the fuzz test: no Lua error on any.
 from __future__ import annotations
 
 import random
-import re
 import subprocess
 from collections import Counter
 from pathlib import Path
@@ -26,6 +25,7 @@ from dmdissect.analysis.expert import check
 from dmdissect.analysis.records import Link
 from dmdissect.cli.convert import convert
 from dmdissect.filter.compiler import compile_filter
+from dmdissect.findings import REGISTRY
 from dmdissect.layers import MESSAGE_LAYERS, VMBusDescriptor, fixed_size
 from dmdissect.layers.registry import PROTOCOL_FIELDS
 from dmdissect.pipeline import messages_of
@@ -41,15 +41,6 @@ from tests import tshark
 
 CAPTURES = Path(__file__).parent.parent / "captures"
 
-#: Findings the plugin cannot make from one packet's bytes alone (the
-#: direction needs the capture's word for it, the rest are the meaning of
-#: values); all of them still reach Wireshark through convert's comments.
-NOT_STATIC = re.compile(
-    r"^version .* is not a known protocol version$|^qos_flags |^result 1 with page_count 0|"
-    r"^hot add failed|^unknown hot-add result|unknown info type|MAX_PAGE_CNT carries|"
-    r" is sent .*, but this one went "
-)
-
 
 @pytest.fixture(scope="module")
 def plugin(tmp_path_factory) -> Path:
@@ -61,10 +52,6 @@ def plugin(tmp_path_factory) -> Path:
 
 def _messages(capture: Path):
     return list(messages_of(open_frames(str(capture))))
-
-
-def _static(finding) -> bool:
-    return not NOT_STATIC.search(finding.message)
 
 
 def _noted(message, obj: dict) -> dict[str, list]:
@@ -114,15 +101,14 @@ def check_capture(plugin: Path, capture: Path, converted: bool = False) -> int:
         text = info_text(message)
         want_info = f"{message.type_name} id={tid}" + (f" {text}" if text else "")
         assert info[number][0] == want_info + (transaction_text(message) if converted else "")
-        raised = Counter(msg for _, msg in experts)
+        raised = Counter((expert_id, msg) for expert_id, msg in experts)
         static = check(message)
-        wanted = Counter(f.message for f in static if _static(f))
+        wanted = Counter((f.id, f.message) for f in static if f.id in STATIC_IDS)
         if converted:
-            # convert noted every finding: the plugin shows them all, once.
-            wanted = Counter(f.message for f in message.findings)
+            # convert noted every finding: the plugin shows them all, once, by id.
+            wanted = Counter((f.id, f.message) for f in message.findings)
         assert raised == wanted, (number, raised, wanted)
-        known = STATIC_IDS | ({"hvdm.other.error", "hvdm.other.warning", "hvdm.other.note"})
-        assert all(expert_id in known for expert_id, _ in experts), experts
+        assert all(expert_id in REGISTRY for expert_id, _ in experts), experts
     return len(messages)
 
 

@@ -1,17 +1,23 @@
 """The expert info the plugin raises, and the transaction fields it reads back.
 
-The static checks are those of :mod:`dmdissect.analysis.expert` that need
-nothing but the message's own bytes; the runtime raises them under these
-ids.  Findings that only the tracker (or a source) can make reach Wireshark
-through the packet comments that ``convert`` writes, with their id when
-they have one, else under the ``other_*`` id of their severity.
+Every id of dmdissect's finding registry is a ProtoExpert with its group
+and severity.  The static checks are those of
+:mod:`dmdissect.analysis.expert` that need nothing but the message's own
+bytes; the runtime raises them under the ids of :data:`CHECKS`.  The
+others (the tracker's, a source's, those that need more than the bytes)
+reach Wireshark through the packet comments that ``convert`` writes, with
+their id; an id the plugin does not know comes under ``hvdm.other.*``.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+from dmdissect.findings import REGISTRY
+
 _LUA_SEVERITIES = {"error": "ERROR", "warning": "WARN", "note": "NOTE"}
+#: Groups whose name in Wireshark's Lua ``expert.group`` is not the upper-cased one.
+_GROUPS = {"comment": "COMMENTS_GROUP"}
 
 
 @dataclass(frozen=True)
@@ -26,24 +32,12 @@ class ExpertDef:
         return _LUA_SEVERITIES[self.severity]
 
 
-EXPERTS = (
-    ExpertDef("hvdm.header.short", "error", "MALFORMED", "The bytes end inside the header"),
-    ExpertDef("hvdm.type.unknown", "error", "UNDECODED", "Unknown message type"),
-    ExpertDef("hvdm.size.below_header", "error", "MALFORMED", "hdr.size smaller than the header"),
-    ExpertDef("hvdm.size.below_fixed", "error", "MALFORMED", "hdr.size below the fixed part"),
-    ExpertDef("hvdm.size.truncated", "error", "MALFORMED", "hdr.size claims more than the bytes"),
-    ExpertDef("hvdm.body.truncated", "error", "MALFORMED", "The bytes end inside the message"),
-    ExpertDef("hvdm.size.trailing", "warning", "MALFORMED", "Bytes after the end of the message"),
-    ExpertDef("hvdm.size.mismatch", "warning", "PROTOCOL", "hdr.size disagrees with the content"),
-    ExpertDef("hvdm.size.large_part", "warning", "PROTOCOL", "A part larger than peers send"),
-    ExpertDef("hvdm.ranges.short", "error", "MALFORMED", "range_count beyond the bytes"),
-    ExpertDef("hvdm.info.size_short", "error", "MALFORMED", "info_size beyond the bytes"),
-    ExpertDef("hvdm.info.entry_truncated", "error", "MALFORMED", "An info entry cut short"),
-    ExpertDef("hvdm.info.data_short", "error", "MALFORMED", "data_size beyond the entry's bytes"),
-    ExpertDef("hvdm.reserved.nonzero", "warning", "PROTOCOL", "A reserved field is not zero"),
-    ExpertDef("hvdm.vmbus.len8_overrun", "error", "MALFORMED", "VMBus len8 beyond the frame"),
-    ExpertDef("hvdm.vmbus.trailing", "warning", "MALFORMED", "Bytes after the VMBus packet"),
-    ExpertDef("hvdm.vmbus.len8_mismatch", "warning", "MALFORMED", "VMBus len8 disagrees"),
+#: Every registered finding (dmdissect.findings.REGISTRY), then one per severity for an id
+#: the plugin does not know (a marker written by another dmdissect version).
+EXPERTS = tuple(
+    ExpertDef(e.id, e.severity.value, _GROUPS.get(e.group.value, e.group.value.upper()), e.meaning)
+    for e in REGISTRY.values()
+) + (
     ExpertDef("hvdm.other.error", "error", "SEQUENCE", "dmdissect error"),
     ExpertDef("hvdm.other.warning", "warning", "SEQUENCE", "dmdissect warning"),
     ExpertDef("hvdm.other.note", "note", "SEQUENCE", "dmdissect note"),
