@@ -63,10 +63,13 @@ def ascii_matches(column: str, data: bytes) -> bool:
     tcpdump block pasted without its tab, hand-made layouts), so a column
     matches when it is either rendering.
     """
+    rendered = render_ascii(data)
+    if column == rendered and rendered.strip():
+        return True
     shown = "".join(column.split())
     if not shown:
         return False
-    return shown in ("".join(render_ascii(data).split()), render_graphic(data))
+    return shown in ("".join(rendered.split()), render_graphic(data))
 
 
 def column_shows(column: str, tokens: tuple[str, ...] | list[str]) -> bool:

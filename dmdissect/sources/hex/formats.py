@@ -72,9 +72,38 @@ def strip_ansi(text: str) -> str:
     return _ANSI_ESCAPE.sub("", text) if "\x1b" in text else text
 
 
+#: The commonest row by far: the kernel's print_hex_dump, groupsize 1, under a dmesg
+#: stamp and a driver name (or ``xxd -g1``).  One expression reads it into the very
+#: Row the table's parsers give (the tests compare the two on generated lines).
+_KERNEL_ROW = re.compile(
+    r"(\[[ 0-9]{1,20}\.[0-9]{1,12}\] [A-Za-z_][\w.-]{0,40}: |)([0-9a-f]{8}): "
+    r"((?:[0-9a-f]{2} ){0,31}[0-9a-f]{2}) {2,}([^ \t].*)"
+)
+#: The line a driver logs before each dump (``hv_balloon: guest->host``): every
+#: parser rejects it, so it is known noise without asking them.
+_KERNEL_NOISE = re.compile(
+    r"\[[ 0-9]{1,20}\.[0-9]{1,12}\] [A-Za-z_]\w{0,40}: (?:guest->host|host->guest)"
+)
+
+
+def is_known_noise(text: str) -> bool:
+    """Whether ``text`` is a line every parser rejects, told by one expression."""
+    return _KERNEL_NOISE.fullmatch(text) is not None
+
+
 def parse_line(text: str) -> Row | None:
     """The dump row ``text`` holds, or None when it is noise or blank."""
     line = strip_ansi(text).rstrip()
+    if (m := _KERNEL_ROW.fullmatch(line)) is not None:
+        prefix, offset, groups, column = m.groups()
+        return Row(
+            COLON, tuple(groups.split(" ")), offset_token=offset, prefix=prefix, ascii=column
+        )
+    return parse_by_table(line)
+
+
+def parse_by_table(line: str) -> Row | None:
+    """``line`` (without colour escapes and trailing spaces) read by the table's parsers."""
     if not line.strip():
         return None
     for entry in FORMATS:

@@ -107,6 +107,8 @@ class Framer:
             self._noise(None)
         elif not text.strip():
             self._blank()
+        elif formats.is_known_noise(text):
+            self._noise(text)
         else:
             row = formats.parse_line(text)
             if text[:1] in _IO_LETTERS and (same := self._same_line_io(text)) is not None:

@@ -16,6 +16,7 @@ from dmdissect.sources.hex.columns import BYTES, column_shows, is_hex
 from dmdissect.sources.hex.row import Problems
 
 TWO_PLUS_SPACES = re.compile(r"[ \t]{2,}")
+_BYTE_GROUPS = re.compile(r"[0-9a-fA-F]{2}(?: [0-9a-fA-F]{2})*")
 THREE_PLUS_SPACES = re.compile(r"[ \t]{3,}")
 
 #: Rows are at most 32 bytes; longer ASCII columns are not searched for.
@@ -74,6 +75,9 @@ def parse_spaced_groups(area: str) -> tuple[list[str], str | None, list[str]] | 
     holds no hex group at all.
     """
     gap = TWO_PLUS_SPACES.search(area)
+    if gap is not None and _BYTE_GROUPS.fullmatch(area, 0, gap.start()):
+        # single bytes (xxd -g1, the kernel's groupsize 1): nothing else to check
+        return area[: gap.start()].split(" "), area[gap.end() :] or None, Problems()
     if gap is None:
         tokens = area.split()
         if not tokens:

@@ -191,7 +191,7 @@ class PendingMessage:
         if not token.strip("0"):
             return 0
         if self.radix is None:
-            self.radix = self._guess_radix(token)
+            self.radix = self.radixes[0] if len(self.radixes) == 1 else self._guess_radix(token)
         try:
             return int(token, self.radix)
         except ValueError:

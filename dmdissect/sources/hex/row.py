@@ -17,6 +17,9 @@ PYREPR = "pyrepr"  # b'\x07\x00...'
 STAR = "star"  # '*': the previous line repeats up to the next offset
 
 
+_BYTE_WIDTH = {2}
+
+
 @dataclass(slots=True)
 class Row:
     """One dump line: its hex groups and what surrounds them.
@@ -54,19 +57,32 @@ class Row:
     loose: bool = False
     more: bool = False
     nbytes: int = field(init=False)
+    multibyte: bool = field(init=False)
+    single: bool = field(init=False)
 
     def __post_init__(self) -> None:
-        self.nbytes = (
-            len(self.raw) if self.raw is not None else sum(len(t) >> 1 for t in self.tokens)
-        )
+        self._count()
 
-    @property
-    def multibyte(self) -> bool:
-        """Whether group order matters for this row (some group is wider than a byte)."""
-        return any(len(t) > 3 for t in self.tokens)
+    def _count(self) -> None:
+        """``nbytes``, and ``multibyte``: whether group order matters for this row
+        (some group is wider than a byte)."""
+        tokens = self.tokens
+        widths = set(map(len, tokens))
+        self.multibyte = max(widths, default=0) > 3
+        self.single = widths == _BYTE_WIDTH
+        if self.raw is not None:
+            self.nbytes = len(self.raw)
+        elif self.single:
+            self.nbytes = len(tokens)
+        else:
+            self.nbytes = sum(len(t) >> 1 for t in tokens)
 
     def data(self, order: str) -> bytes:
-        return self.raw if self.raw is not None else decode_tokens(self.tokens, order)
+        if self.raw is not None:
+            return self.raw
+        if self.single:
+            return bytes.fromhex("".join(self.tokens))
+        return decode_tokens(self.tokens, order)
 
     @property
     def spare_bytes(self) -> int:
@@ -75,8 +91,8 @@ class Row:
     def take_spare(self) -> None:
         """Read the spare groups as bytes: the offset after this row counted them."""
         self.tokens += self.spare
-        self.nbytes += self.spare_bytes
         self.spare, self.ascii = (), None
+        self._count()
 
 
 #: The most problems one line reports; a line of a million broken groups says so a

@@ -11,6 +11,7 @@ the line gets no time instead of a crash.
 from __future__ import annotations
 
 import calendar
+import functools
 import re
 import time
 
@@ -145,6 +146,10 @@ _LEADING = (
 )
 
 
+#: The stamps that start with ``[``, in the same order.
+_BRACKETED = tuple(p for p in _LEADING if p[0].pattern.startswith(r"\["))
+
+
 def leading_time(text: str) -> tuple[float, int] | None:
     """A timestamp at the start of ``text`` (after a ``<level>``): seconds and where it ends.
 
@@ -157,7 +162,7 @@ def leading_time(text: str) -> tuple[float, int] | None:
     level = _LEVEL.match(text)
     pos = level.end() if level else 0
     pos += len(text[pos:]) - len(text[pos:].lstrip())
-    for pattern, convert in _LEADING:
+    for pattern, convert in _BRACKETED if text.startswith("[", pos) else _LEADING:
         m = pattern.match(text, pos)
         if m is not None:
             seconds = convert(m)
@@ -204,7 +209,18 @@ _STAMPS = (
 
 def without_times(prefix: str) -> str:
     """A line prefix without its timestamps and log level, spacing normalised: the
-    lines of one dump share it whatever their times."""
+    lines of one dump share it whatever their times.
+
+    The usual prefix is a dmesg stamp and a driver name; the stamp is cut
+    first and the rest, the same on every line, looked up in a cache.
+    """
+    if prefix.startswith("[") and (m := _DMESG.match(prefix)) is not None:
+        return _without_times(prefix[m.end() :])
+    return _without_times(prefix)
+
+
+@functools.lru_cache(maxsize=256)
+def _without_times(prefix: str) -> str:
     for pattern in _STAMPS:
         prefix = pattern.sub("", prefix)
     return " ".join(prefix.split())
