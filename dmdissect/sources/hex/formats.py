@@ -86,6 +86,13 @@ _KERNEL_NOISE = re.compile(
 )
 
 
+def kernel_row(text: str) -> re.Match | None:
+    """``text`` as the kernel's groupsize-1 row: prefix, offset, groups and column."""
+    if "\x1b" in text:
+        return None
+    return _KERNEL_ROW.fullmatch(text.rstrip())
+
+
 def is_known_noise(text: str) -> bool:
     """Whether ``text`` is a line every parser rejects, told by one expression."""
     return _KERNEL_NOISE.fullmatch(text) is not None

@@ -24,8 +24,9 @@ from dmdissect.findings import Finding
 from dmdissect.layers.header import plural
 from dmdissect.sources.frame import Frame
 from dmdissect.sources.hex import formats
-from dmdissect.sources.hex.columns import BYTES, LE_WORDS, ascii_matches, is_hex
+from dmdissect.sources.hex.columns import BYTES, LE_WORDS, ascii_matches, is_hex, render_ascii
 from dmdissect.sources.hex.formats import BRACES, FRAMING, OFFSETS, REPEAT, SIZE
+from dmdissect.sources.hex.lane import Lane
 from dmdissect.sources.hex.message import PendingMessage
 from dmdissect.sources.hex.order import OrderChoice, choose_order, row_slices
 from dmdissect.sources.hex.preamble import find_direction, parse_preamble
@@ -77,6 +78,7 @@ def _least_offset(token: str, radixes: tuple[int, ...]) -> int:
     return min(values, default=0)
 
 
+_ZERO_OFFSET = "00000000"
 _IO_LETTERS = ("I", "O", " ", "\t")
 _SAME_LINE_IO = re.compile(r"\s*[IO]\s+")
 
@@ -98,11 +100,97 @@ class Framer:
         self.last_tcpdump: bytes | None = None
         self.foreign = 0
         self.tree = TsharkTree()
+        self.lane: Lane | None = None
         self.out: list[Frame] = []
 
     def feed(self, number: int, text: str | None) -> list[Frame]:
         """Take one line (None: an overlong line); return the messages it completed."""
         self.out = []
+        if text is not None and self.use_lane and self._fast(number, text):
+            return self.out
+        if self.lane is not None:
+            self._replay()
+        self._take(number, text)
+        return self.out
+
+    # the fast lane: clean kernel dumps, read with no Row and no PendingMessage
+
+    #: Whether clean kernel dumps take the fast lane (the tests compare both ways).
+    use_lane = True
+
+    def _fast(self, number: int, text: str) -> bool:
+        """Whether the fast lane took ``text``: a row of a clean groupsize-1 kernel dump
+        (or ``xxd -g1``) or the direction line between such dumps.
+
+        The lane keeps the lines of its message; anything it does not expect
+        (a jump, another prefix, a column that disagrees, a pause) hands them
+        back to the general reader (:meth:`_replay`), which reads them as if
+        the lane had never been, so the lane changes speed, never results.
+        """
+        lane = self.lane
+        m = formats.kernel_row(text)
+        if m is None:
+            if lane is None or not formats.is_known_noise(text):
+                return False
+            lane.lines.append((number, text))
+            self.noise_gap = True
+            self.preamble = text
+            return True
+        prefix, offset, groups, column = m.groups()
+        data = bytes.fromhex(groups)
+        if render_ascii(data) != column:
+            return False
+        key = without_times(prefix)
+        if offset != _ZERO_OFFSET:
+            if (
+                lane is None
+                or key != lane.key
+                or int(offset, 16) != lane.seen
+                or lane.seen + len(data) > MAX_MESSAGE
+            ):
+                return False
+            lane.lines.append((number, text))
+            lane.chunks.append(data)
+            lane.seen += len(data)
+        else:
+            if self.tree.open:
+                return False
+            if lane is not None and not self._emit():
+                return False
+            self._flush()
+            snapshot = (self.preamble, self.blank_gap, self.noise_gap, self.foreign)
+            time, direction, stamp = self._when_and_where(prefix, None, number, True)
+            if stamp is not None:
+                return False
+            self.lane = Lane(key, number, time, direction, snapshot, [(number, text)], [data])
+        self.preamble = None
+        self.blank_gap = self.noise_gap = False
+        self.foreign = 0
+        return True
+
+    def _emit(self) -> bool:
+        """Hand out the lane's message, as the general reader would; False (and the
+        lines replayed) when it is several messages to split."""
+        lane = self.lane
+        data = b"".join(lane.chunks)
+        if split_records(data) is not None:
+            self._replay()
+            return False
+        self.lane = None
+        self.last_tcpdump = None
+        self.out.append(self._frame_of(data, lane.first, [], lane.time, lane.direction))
+        return True
+
+    def _replay(self) -> None:
+        """Give the lane's lines to the general reader, from the state before them."""
+        lane, self.lane = self.lane, None
+        self.preamble, self.blank_gap, self.noise_gap, self.foreign = lane.snapshot
+        for number, text in lane.lines:
+            self._take(number, text)
+
+    # the general reader
+
+    def _take(self, number: int, text: str | None) -> None:
         if text is None:
             self._noise(None)
         elif not text.strip():
@@ -118,7 +206,6 @@ class Framer:
                 self._noise(text)
             else:
                 self._row(row, number, text)
-        return self.out
 
     @staticmethod
     def _same_line_io(text: str) -> tuple[str, str] | None:
@@ -143,6 +230,8 @@ class Framer:
         """The input has nothing more for now: hand out the pending message if it is
         complete (see :meth:`_is_complete`), so that live input shows it at once."""
         self.out = []
+        if self.lane is not None:
+            self._replay()
         if self.pending is not None and self._is_complete(self.pending):
             self._flush()
         return self.out
@@ -158,6 +247,8 @@ class Framer:
 
     def finish(self) -> list[Frame]:
         self.out = []
+        if self.lane is not None and not self._emit():
+            self._flush()
         self._flush()
         return self.out
 
@@ -521,29 +612,38 @@ class Framer:
             offset_digits=len(row.offset_token or ""),
             after_noise=self.noise_gap,
         )
-        time, direction = (
-            parse_preamble(formats.strip_ansi(self.preamble)) if self.preamble else (None, None)
+        message.time, message.direction, stamp = self._when_and_where(
+            row.prefix, row.comment, number, offset_mode
         )
-        message.time = prefix_time(row.prefix) if row.prefix else None
-        if message.time is None and row.prefix and (stamp := overlong_time(row.prefix)):
-            message.flag(
-                ei.HEX_TIMESTAMP_DIGITS(
-                    f"line {number}: the timestamp {stamp} has more digits than a time may "
-                    f"have ({MAX_DIGITS}); the message has no time from it"
-                )
-            )
-        tree_time, tree_direction = self.tree.close() if offset_mode else (None, None)
-        if message.time is None:
-            message.time = time if time is not None else tree_time
-        message.direction = (
-            find_direction(row.prefix)
-            or find_direction(row.comment or "")
-            or direction
-            or tree_direction
-        )
+        if stamp is not None:
+            message.flag(stamp)
         message.comment = row.comment
         self.pending = message
         message.add(row, number)
+
+    def _when_and_where(
+        self, prefix: str, comment: str | None, number: int, offset_mode: bool
+    ) -> tuple[float | None, str | None, Finding | None]:
+        """The time and direction of a message starting with a row of ``prefix`` and
+        ``comment``, and a finding when the prefix's timestamp has too many digits to
+        be a time."""
+        time, direction = (
+            parse_preamble(formats.strip_ansi(self.preamble)) if self.preamble else (None, None)
+        )
+        found = prefix_time(prefix) if prefix else None
+        stamp = None
+        if found is None and prefix and (shown := overlong_time(prefix)):
+            stamp = ei.HEX_TIMESTAMP_DIGITS(
+                f"line {number}: the timestamp {shown} has more digits than a time may "
+                f"have ({MAX_DIGITS}); the message has no time from it"
+            )
+        tree_time, tree_direction = self.tree.close() if offset_mode else (None, None)
+        if found is None:
+            found = time if time is not None else tree_time
+        direction = (
+            find_direction(prefix) or find_direction(comment or "") or direction or tree_direction
+        )
+        return found, direction, stamp
 
     def _flush(self) -> None:
         p, self.pending = self.pending, None
@@ -623,15 +723,26 @@ class Framer:
         findings: list[Finding],
         direction: str | None,
     ) -> Frame:
+        return self._frame_of(data, line, findings, p.time, direction, p.comment)
+
+    def _frame_of(
+        self,
+        data: bytes,
+        line: int,
+        findings: list[Finding],
+        time: float | None,
+        direction: str | None,
+        comment: str | None = None,
+    ) -> Frame:
         self.index += 1
         return Frame(
             self.index,
             data,
-            time=p.time,
+            time=time,
             direction=direction,
             direction_source=DirectionSource.TEXT if direction else DirectionSource.UNKNOWN,
             origin=f"{self.name}:{line}",
-            comment=p.comment,
+            comment=comment,
             findings=findings,
         )
 
