@@ -240,6 +240,8 @@ class Framer:
         """Live input stayed quiet after a pause: hand out a message whose size is reached
         even if its full last row might have been followed by more (the writer is done)."""
         self.out = []
+        if self.lane is not None:
+            self._replay()
         p = self.pending
         if p is not None and not p.brace and not p.closed and self._size_reached(p):
             self._flush()
