@@ -76,13 +76,13 @@ def strip_ansi(text: str) -> str:
 #: stamp and a driver name (or ``xxd -g1``).  One expression reads it into the very
 #: Row the table's parsers give (the tests compare the two on generated lines).
 _KERNEL_ROW = re.compile(
-    r"(\[[ 0-9]{1,20}\.[0-9]{1,12}\] [A-Za-z_][\w.-]{0,40}: |)([0-9a-f]{8}): "
+    r"(\[ {0,12}[0-9]{1,12}\.[0-9]{1,12}\] [A-Za-z_][\w.-]{0,40}: |)([0-9a-f]{8}): "
     r"((?:[0-9a-f]{2} ){0,31}[0-9a-f]{2}) {2,}([^ \t].*)"
 )
 #: The line a driver logs before each dump (``hv_balloon: guest->host``): every
 #: parser rejects it, so it is known noise without asking them.
 _KERNEL_NOISE = re.compile(
-    r"\[[ 0-9]{1,20}\.[0-9]{1,12}\] [A-Za-z_]\w{0,40}: (?:guest->host|host->guest)"
+    r"\[ {0,12}[0-9]{1,12}\.[0-9]{1,12}\] [A-Za-z_]\w{0,40}: (?:guest->host|host->guest)"
 )
 
 

@@ -140,11 +140,12 @@ class Framer:
         data = bytes.fromhex(groups)
         if render_ascii(data) != column:
             return False
-        key = without_times(prefix)
+        # every prefix here is a dmesg stamp and the same rest, or nothing
+        tail = prefix[prefix.find("]") + 1 :]
         if offset != _ZERO_OFFSET:
             if (
                 lane is None
-                or key != lane.key
+                or tail != lane.key
                 or int(offset, 16) != lane.seen
                 or lane.seen + len(data) > MAX_MESSAGE
             ):
@@ -162,7 +163,7 @@ class Framer:
             time, direction, stamp = self._when_and_where(prefix, None, number, True)
             if stamp is not None:
                 return False
-            self.lane = Lane(key, number, time, direction, snapshot, [(number, text)], [data])
+            self.lane = Lane(tail, number, time, direction, snapshot, [(number, text)], [data])
         self.preamble = None
         self.blank_gap = self.noise_gap = False
         self.foreign = 0

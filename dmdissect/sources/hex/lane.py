@@ -13,8 +13,9 @@ from dataclasses import dataclass
 
 @dataclass(slots=True)
 class Lane:
-    """A dump in the lane: its key (prefix without times), first line, time and
-    direction, the framer's state before it, its lines and its bytes so far."""
+    """A dump in the lane: its key (the prefix after its dmesg stamp, the same on
+    every row), first line, time and direction, the framer's state before it,
+    its lines and its bytes so far."""
 
     key: str
     first: int

@@ -141,12 +141,17 @@ def _split_lines(chunks: Iterable[bytes]) -> Iterator[str | None]:
             continue
         scan = len(buf)
         buf += chunk
-        start = 0
-        while (end := buf.find(b"\n", max(start, scan))) >= 0:
-            yield None if skipping else _text(buf[start:end])
+        first = buf.find(b"\n", scan)
+        if first >= 0:
+            # the line begun in earlier chunks, then every whole line decoded at once
+            # (a newline is never inside a UTF-8 sequence, so this decodes as line by line)
+            yield None if skipping else _text(buf[:first])
             skipping = False
-            start = end + 1
-        del buf[:start]
+            last = buf.rfind(b"\n")
+            if last > first:
+                for line in buf[first + 1 : last].decode("utf-8", "replace").split("\n"):
+                    yield line.rstrip("\r")
+            del buf[: last + 1]
         if len(buf) > MAX_LINE:
             buf.clear()
             skipping = True

@@ -8,6 +8,7 @@ host->guest, ``I`` (inbound to the host) is guest->host.  Words such as
 
 from __future__ import annotations
 
+import functools
 import re
 
 from dmdissect.sources.hex.timestamps import leading_time
@@ -26,7 +27,22 @@ def io_direction(letter: str) -> str:
 
 
 def find_direction(text: str) -> str | None:
-    """``host->guest``, ``guest -> host``, ``guest to host`` and the like, or None."""
+    """``host->guest``, ``guest -> host``, ``guest to host`` and the like, or None.
+
+    A dmesg stamp holds no such words, so the rest of a stamped line (the same
+    driver line again and again) is looked up in a cache.
+    """
+    if text.startswith("[") and (m := _STAMP.match(text)) is not None:
+        text = text[m.end() :]
+    return _cached_direction(text) if len(text) <= CACHED_LENGTH else _direction_in(text)
+
+
+_STAMP = re.compile(r"\[ *\d{1,12}\.\d{1,12}\]")
+#: Only short texts are cached, so the cache stays small whatever the lines.
+CACHED_LENGTH = 256
+
+
+def _direction_in(text: str) -> str | None:
     for m in _DIRECTION_WORDS.finditer(text):
         a, b = m["a"].lower(), m["b"].lower()
         if a != b:
@@ -49,3 +65,6 @@ def parse_preamble(line: str) -> tuple[float | None, str | None]:
             return (stamp[0] if stamp else None), io_direction(m["dir"])
     stamp = leading_time(line)
     return (stamp[0] if stamp else None), find_direction(line)
+
+
+_cached_direction = functools.lru_cache(maxsize=256)(_direction_in)

@@ -215,12 +215,15 @@ def without_times(prefix: str) -> str:
     first and the rest, the same on every line, looked up in a cache.
     """
     if prefix.startswith("[") and (m := _DMESG.match(prefix)) is not None:
-        return _without_times(prefix[m.end() :])
-    return _without_times(prefix)
+        prefix = prefix[m.end() :]
+    return _cached_without_times(prefix) if len(prefix) <= 256 else _without_times(prefix)
 
 
-@functools.lru_cache(maxsize=256)
 def _without_times(prefix: str) -> str:
     for pattern in _STAMPS:
         prefix = pattern.sub("", prefix)
     return " ".join(prefix.split())
+
+
+#: Only short prefixes are cached, so the cache stays small whatever the lines.
+_cached_without_times = functools.lru_cache(maxsize=256)(_without_times)
