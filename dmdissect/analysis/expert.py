@@ -23,6 +23,8 @@ from dmdissect.layers import (
     HEADER_SIZE,
     HOT_REMOVE_QOS,
     INFO_TYPES,
+    MAX_PAGE_CNT_SIZE,
+    MAX_PART_SIZE,
     MESSAGE_LAYERS,
     PAGE_RANGE_SIZE,
     PROTOCOL_VERSIONS,
@@ -32,7 +34,10 @@ from dmdissect.layers import (
     DMHotRemoveRequest,
     DMInfoMessage,
     DMVersionRequest,
+    HotAddMeaning,
+    InfoType,
     fixed_size,
+    hot_add_meaning,
     plural,
     version_text,
 )
@@ -43,8 +48,8 @@ from dmdissect.vocabulary import DirectionSource
 #: ``DM_REMOVE_QOS_MASK``: the QoS bits a hot-remove request may set.
 QOS_MASK = (1 << len(HOT_REMOVE_QOS)) - 1
 
-#: Largest message a guest sends in one part (protocol-notes: 4096 bytes, 510 ranges).
-MAX_PART_BYTES = 4096
+#: Largest message a peer sends in one part (docs/protocol.md).
+MAX_PART_BYTES = MAX_PART_SIZE
 
 
 @cache
@@ -195,7 +200,7 @@ def _info_entry(index: int, entry: Packet) -> list[Finding]:
         )
     if entry.type not in INFO_TYPES:
         out.append(ei.INFO_TYPE_UNKNOWN(f"{where}: unknown info type {entry.type}", "info"))
-    elif entry.type == 0 and entry.data_size != 8:
+    elif entry.type == InfoType.MAX_PAGE_CNT and entry.data_size != MAX_PAGE_CNT_SIZE:
         out.append(
             ei.INFO_MAX_PAGE_CNT_SIZE(
                 f"{where}: MAX_PAGE_CNT carries {entry.data_size} bytes, not 8", "info"
@@ -262,20 +267,21 @@ def _semantics(body: Any, layer: type) -> list[Finding]:
             )
         ]
     if layer is DMHotAddResponse and known(body, "result") is not None:
-        if body.result == 1 and known(body, "page_count") == 0:
+        meaning = hot_add_meaning(body.result, known(body, "page_count"))
+        if meaning is HotAddMeaning.PERMANENT_FAILURE:
             return [
                 ei.HOT_ADD_PERMANENT(
                     "result 1 with page_count 0: permanent failure, the host stops hot-adding",
                     "result",
                 )
             ]
-        if body.result == 0:
+        if meaning is HotAddMeaning.TRANSIENT_FAILURE:
             return [
                 ei.HOT_ADD_TRANSIENT(
                     "hot add failed (result 0: transient, the host may retry)", "result"
                 )
             ]
-        if body.result not in (0, 1):
+        if meaning is HotAddMeaning.UNDEFINED:
             return [ei.HOT_ADD_RESULT_UNKNOWN(f"unknown hot-add result {body.result}", "result")]
     return []
 

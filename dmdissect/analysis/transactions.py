@@ -56,8 +56,10 @@ from dmdissect.layers import (
     HEADER_SIZE,
     INTRODUCED_IN,
     SENDER,
+    HotAddMeaning,
     MessageType,
     ProtocolVersion,
+    hot_add_meaning,
     mib,
     type_name,
     version_text,
@@ -747,13 +749,14 @@ class Tracker:
         txn = pending.txn
         txn.pages = known(body, "page_count")
         result = known(body, "result")
-        if result is None:
+        meaning = None if result is None else hot_add_meaning(result, txn.pages)
+        if meaning is None:
             txn.outcome = Outcome.UNKNOWN
-        elif result == 0:
+        elif meaning is HotAddMeaning.TRANSIENT_FAILURE:
             txn.outcome = Outcome.TRANSIENT_FAILURE
-        elif result == 1 and txn.pages == 0:
+        elif meaning is HotAddMeaning.PERMANENT_FAILURE:
             txn.outcome = Outcome.PERMANENT_FAILURE
-        elif result != 1 or txn.pages is None:
+        elif meaning is HotAddMeaning.UNDEFINED or txn.pages is None:
             txn.outcome = Outcome.UNKNOWN
         elif txn.pages_requested is not None and txn.pages < txn.pages_requested:
             txn.outcome = Outcome.PARTIAL

@@ -12,6 +12,7 @@ from dmdissect.layers.header import (
     HEADER_STRUCT,
     MESSAGE_TYPES,
     PAGE_SIZE,
+    PAGES_PER_MIB,
     PROTOCOL_VERSIONS,
     DMHeader,
     MessageType,
@@ -24,6 +25,8 @@ from dmdissect.layers.messages import (
     HOT_REMOVE_QOS,
     INFO_TYPES,
     INTRODUCED_IN,
+    MAX_PAGE_CNT_SIZE,
+    MAX_PART_SIZE,
     MESSAGE_LAYERS,
     PAGE_RANGE_SIZE,
     SENDER,
@@ -47,8 +50,13 @@ from dmdissect.layers.messages import (
     DMVersion,
     DMVersionRequest,
     DMVersionResponse,
+    HotAddMeaning,
+    HotAddResult,
+    InfoType,
     fixed_size,
+    hot_add_meaning,
     page_total,
+    ranges_per_part,
 )
 from dmdissect.layers.phrases import mib, plural
 from dmdissect.layers.vmbus import (

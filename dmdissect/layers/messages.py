@@ -12,6 +12,7 @@ Each layer's ``summary`` template gives the one-line facts a reader wants first
 
 from __future__ import annotations
 
+from enum import IntEnum, StrEnum
 from functools import cache
 from typing import ClassVar
 
@@ -74,14 +75,52 @@ from dmdissect.vocabulary import Side
 
 PAGE_RANGE_SIZE = 8
 
-#: ``enum dm_info_type``
-INFO_TYPES = {0: "MAX_PAGE_CNT"}
+
+class InfoType(IntEnum):
+    """``enum dm_info_type``."""
+
+    MAX_PAGE_CNT = 0
+
+
+INFO_TYPES = {member.value: member.name for member in InfoType}
+#: Bytes of a MAX_PAGE_CNT entry's data: one 64-bit page count.
+MAX_PAGE_CNT_SIZE = LELongField("data", 0).sz
+#: The largest message a peer sends in one part (docs/protocol.md: a 4 KiB page).
+MAX_PART_SIZE = 4096
 
 #: ``DM_REMOVE_QOS_*`` bits of ``dm_hot_remove.qos_flags``
 HOT_REMOVE_QOS = ["LARGE", "LOCAL"]
 
-#: ``dm_hot_add_response.result``
-HOT_ADD_RESULTS = {0: "failure", 1: "success"}
+
+class HotAddResult(IntEnum):
+    """``dm_hot_add_response.result``: 1 success, 0 failure."""
+
+    FAILURE = 0
+    SUCCESS = 1
+
+
+HOT_ADD_RESULTS = {member.value: member.name.lower() for member in HotAddResult}
+
+
+class HotAddMeaning(StrEnum):
+    """What a hot-add response says, read as the peers read it (docs/protocol.md)."""
+
+    SUCCESS = "success"
+    #: Result 0: this attempt failed; the host may retry.
+    TRANSIENT_FAILURE = "transient failure"
+    #: Result 1 with page_count 0: the guest cannot hot-add; the host stops asking.
+    PERMANENT_FAILURE = "permanent failure"
+    #: A result the protocol does not define.
+    UNDEFINED = "undefined"
+
+
+def hot_add_meaning(result: int, page_count: int | None) -> HotAddMeaning:
+    """The one reading of ``result`` (and ``page_count``) every stage uses."""
+    if result == HotAddResult.FAILURE:
+        return HotAddMeaning.TRANSIENT_FAILURE
+    if result == HotAddResult.SUCCESS:
+        return HotAddMeaning.PERMANENT_FAILURE if page_count == 0 else HotAddMeaning.SUCCESS
+    return HotAddMeaning.UNDEFINED
 
 
 # --- nested structures ---------------------------------------------------------
@@ -153,7 +192,7 @@ class DMInfoEntry(DMStruct):
 
     name = "dm_info_header"
     #: When ``data`` is a 64-bit page count instead of bytes (MAX_PAGE_CNT of 8 bytes).
-    variant_when = {"data": {"type": 0, "data_size": 8}}
+    variant_when = {"data": {"type": InfoType.MAX_PAGE_CNT, "data_size": MAX_PAGE_CNT_SIZE}}
     fields_desc = [
         LEIntEnumField("type", 0, INFO_TYPES),
         FieldLenField("data_size", None, length_of="data", fmt="<I"),
@@ -530,6 +569,13 @@ INTRODUCED_IN: dict[int, ProtocolVersion] = {
 
 for _type, _layer in MESSAGE_LAYERS.items():
     bind_layers(DMHeader, _layer, type=_type)
+
+
+def ranges_per_part(msg_type: int) -> int:
+    """Page ranges that fit in one part of this type at :data:`MAX_PART_SIZE`."""
+    fixed = fixed_size(msg_type)
+    assert fixed is not None, msg_type
+    return (MAX_PART_SIZE - fixed) // PAGE_RANGE_SIZE
 
 
 @cache

@@ -38,6 +38,7 @@ from dmdissect.layers import (
     DMStatusReport,
     DMUnballoonRequest,
     DMUnballoonResponse,
+    HotAddResult,
     mib,
 )
 from dmdissect.synth.memory import (
@@ -305,7 +306,7 @@ class LinuxQemu:
                 numbered=True,
             )
         )
-        outcome = "accepted" if result == 1 else "unknown"
+        outcome = "accepted" if result == HotAddResult.SUCCESS else "unknown"
         return batch, Planned("hot_add", outcome, pages, pages, 1), [(done, pages)]
 
 

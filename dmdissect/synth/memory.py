@@ -11,15 +11,16 @@ from __future__ import annotations
 import random
 from bisect import bisect_right
 
-PAGES_PER_MIB = 256
+from dmdissect.layers import PAGES_PER_MIB, MessageType, ranges_per_part
+
 #: Linux balloons in 2 MiB units (``PAGES_IN_2M``).
 BLOCK = 512
 #: Linux's hot-add unit (``HA_CHUNK``, 128 MiB), the alignment it announces as 2^7 MiB.
 HA_CHUNK = 32768
 HOT_ADD_ALIGNMENT = 7
-#: Page ranges in one 4096-byte part: balloon response (16-byte fixed part), hot remove (24).
-BALLOON_PART_RANGES = (4096 - 16) // 8
-HOT_REMOVE_PART_RANGES = (4096 - 24) // 8
+#: Page ranges in one part of a balloon response and of a hot-remove response.
+BALLOON_PART_RANGES = ranges_per_part(MessageType.DM_BALLOON_RESPONSE)
+HOT_REMOVE_PART_RANGES = ranges_per_part(MessageType.DM_MEM_HOT_REMOVE_RESPONSE)
 #: QEMU: at most this many pages in one unballoon range.
 MAX_UNBALLOON_RANGE = 524288
 #: Low RAM on a PC stops at 3 GiB; the rest sits above 4 GiB.
