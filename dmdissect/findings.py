@@ -144,6 +144,14 @@ CAPTURE_SNAPLEN = register(
     "hvdm.capture.snaplen", G.MALFORMED, WARNING,
     "The capture kept fewer bytes than the packet had (snap length)",
 )  # fmt: skip
+CAPTURE_COMMENT_CUT = register(
+    "hvdm.capture.comment_cut", G.COMMENT, WARNING,
+    "A comment longer than a pcapng option holds (65535 bytes) was cut when written",
+)  # fmt: skip
+CAPTURE_MARKER_CUT = register(
+    "hvdm.capture.marker_cut", G.COMMENT, WARNING,
+    "Marker items that did not fit in one pcapng option (65535 bytes) were left out",
+)  # fmt: skip
 RAW_SPLIT_STOPPED = register(
     "hvdm.raw.split_stopped", G.MALFORMED, ERROR,
     "Raw input: a length below the header or past the input stops the split; "
@@ -375,6 +383,10 @@ REASSEMBLE_OVERLAP = register(
 UNBALLOON_NEVER_BALLOONED = register(
     "hvdm.unballoon.never_ballooned", G.SEQUENCE, NOTE,
     "Pages returned that this capture never saw ballooned (it may start after they were)",
+)  # fmt: skip
+UNBALLOON_AGAIN = register(
+    "hvdm.unballoon.again", G.SEQUENCE, WARNING,
+    "Pages returned again without being ballooned since they were last returned",
 )  # fmt: skip
 UNBALLOON_TYPE7_RESPONSE = register(
     "hvdm.unballoon.type7_response", G.PROTOCOL, WARNING,

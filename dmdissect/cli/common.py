@@ -230,6 +230,8 @@ def guarded(command: Callable[..., Any]) -> Callable[..., Any]:
         from dmdissect.interrupt import Interrupted, install
 
         install()
+        if sys.stdout is None:
+            fail("cannot write standard output: it is closed")
         try:
             return command(*args, **kwargs)
         except Interrupted as exc:

@@ -64,6 +64,10 @@ class _Replay(io.RawIOBase):
 def _open(path: str) -> tuple[BinaryIO, str, bool]:
     """The binary stream, the name used in messages, and whether we must close it."""
     if path == "-":
+        if sys.stdin is None:
+            raise InputError("cannot read standard input: it is closed")
+        if _is_directory(sys.stdin):
+            raise InputError("cannot read standard input: it is a directory")
         return sys.stdin.buffer, STDIN_NAME, False
     try:
         return open(path, "rb"), path, True
@@ -75,6 +79,13 @@ def _open(path: str) -> tuple[BinaryIO, str, bool]:
         raise InputError(f"cannot read {path}: permission denied") from None
     except OSError as exc:
         raise InputError(f"cannot read {path}: {exc.strerror or exc}") from None
+
+
+def _is_directory(stream) -> bool:
+    try:
+        return stat.S_ISDIR(os.fstat(stream.fileno()).st_mode)
+    except (OSError, ValueError, AttributeError, io.UnsupportedOperation):
+        return False
 
 
 def _read_head(stream: BinaryIO, name: str, size: int, pipe: bool | None = None) -> bytes:

@@ -8,7 +8,9 @@ padding included, and the layers decode the descriptor.
 
 Raw bytes have no other framing, so a size that is wrong cannot be corrected:
 a size below the 8-byte header or one running past the end of the input stops
-the split, and the rest becomes one last frame with an error finding.  Known
+the split: the bytes there become one last frame with an error finding, shown
+at once (the input may be endless, ``/dev/zero``), and when more input
+follows it, reading stops with the error (exit 2), as for a torn capture.  Known
 guest bugs (hdr.size 16 on balloon responses carrying ranges) therefore split
 wrongly here; a capture format does not have that problem.
 
@@ -25,7 +27,8 @@ from typing import BinaryIO
 from dmdissect.findings import RAW_SPLIT_STOPPED
 from dmdissect.layers.header import HEADER_SIZE, HEADER_STRUCT
 from dmdissect.layers.vmbus import DESCRIPTOR_SIZE, descriptor_length, looks_like_descriptor
-from dmdissect.sources.capture import CHUNK, read_up_to, skip
+from dmdissect.sources.capture import CHUNK
+from dmdissect.sources.errors import TornInput
 from dmdissect.sources.frame import Frame
 
 #: The longest descriptor record: a 65535-byte message after the descriptor, padded to 8.
@@ -81,20 +84,30 @@ def iter_raw_frames(stream: BinaryIO, name: str) -> Iterator[Frame]:
                     f"{field} {length} runs past the end of the input ({len(buffer)} bytes left)"
                 )
         if problem is not None:
-            yield _rest(stream, buffer, number, origin, problem)
+            fill(MAX_REST + 1)  # bounded: one frame's worth, never the whole input
+            whole = eof and len(buffer) <= MAX_REST
+            yield _rest(buffer, number, origin, problem, whole)
+            if not whole:
+                raise TornInput(
+                    f"{name}: message {number} at offset {offset}: {problem}; splitting stopped"
+                )
             return
         yield Frame(index=number, data=bytes(buffer[:length]), origin=origin)
         del buffer[:length]
         offset += length
 
 
-def _rest(stream: BinaryIO, buffer: bytearray, number: int, origin: str, problem: str) -> Frame:
-    """Everything left as one frame (its first MAX_REST bytes), with the reason."""
+def _rest(buffer: bytearray, number: int, origin: str, problem: str, whole: bool) -> Frame:
+    """The bytes at the bad size as one last frame (at most MAX_REST), with the reason.
+
+    The rest of the input is not read: it may never end (``/dev/zero``), and
+    the frame must be shown at once.  ``whole``: the buffer holds all that is left.
+    """
     kept = bytes(buffer[:MAX_REST])
-    if len(kept) < MAX_REST:
-        kept += read_up_to(stream, MAX_REST - len(kept))
-    total = max(len(buffer), len(kept)) + skip(stream, 1 << 62)
-    message = f"{problem}; splitting stopped, the remaining {total} bytes form this last frame"
-    if total > len(kept):
-        message += f" (first {len(kept)} kept)"
+    if whole:
+        message = (
+            f"{problem}; splitting stopped, the remaining {len(kept)} bytes form this last frame"
+        )
+    else:
+        message = f"{problem}; splitting stopped, this frame holds the next {len(kept)} bytes"
     return Frame(index=number, data=kept, origin=origin, findings=[RAW_SPLIT_STOPPED(message)])

@@ -23,8 +23,11 @@ pcap has no place for any of this; it gets the bytes and times only.
 Times: a frame without one gets a synthetic time, 1 microsecond after the
 frame written before it (0.0, the epoch, for a first frame), so that times
 never go backwards and packet order survives tools that sort by time.  Times
-are written as the integer tick nearest to the float's exact value; negative
-or non-finite times become 0, pcap times past 2106 the last second it holds.
+are written as the integer tick nearest to the float's exact value; a time
+the output cannot hold (negative, infinite, past 2^64 ticks in pcapng, past
+2106 in pcap) is an error (:class:`TimeRangeError`), never a silent wrap.
+Comments are cut to what a pcapng option holds (65535 bytes), with a finding
+saying so, and a source name that is not UTF-8 is written escaped.
 A frame longer than the snap length (262144) is cut to it, its full length
 kept as the original length.
 """
@@ -38,11 +41,13 @@ from decimal import ROUND_HALF_EVEN, Decimal
 from typing import BinaryIO
 
 from dmdissect import __version__
-from dmdissect.findings import Finding
+from dmdissect.escape import json_safe
+from dmdissect.findings import CAPTURE_COMMENT_CUT, CAPTURE_MARKER_CUT, Finding
 from dmdissect.sources import markers
 from dmdissect.sources.capture import SOURCE_FINDING
 from dmdissect.sources.frame import Frame
 from dmdissect.vocabulary import Direction
+from dmdissect.sources.output import OutputError
 
 LINKTYPE_USER0 = 147
 SNAPLEN = 262144
@@ -55,8 +60,24 @@ def _pad(data: bytes) -> bytes:
     return data + b"\0" * (-len(data) % 4)
 
 
+#: The longest value a pcapng option can hold (its length is a u16).
+MAX_OPTION = 0xFFFF
+
+
 def _option(code: int, value: bytes) -> bytes:
+    if len(value) > MAX_OPTION:
+        raise ValueError(f"pcapng option {code} of {len(value)} bytes")  # callers fit them first
     return struct.pack("<HH", code, len(value)) + _pad(value)
+
+
+def _utf8(text: str) -> bytes:
+    """UTF-8, with a lone surrogate (a file name that is not UTF-8) written as an escape."""
+    return text.encode("utf-8", "backslashreplace")
+
+
+def _cut_utf8(data: bytes, size: int) -> bytes:
+    """The first ``size`` bytes at most, not splitting a UTF-8 character."""
+    return data[:size].decode("utf-8", "ignore").encode("utf-8")
 
 
 def _block(kind: int, body: bytes, options: bytes = b"") -> bytes:
@@ -65,12 +86,20 @@ def _block(kind: int, body: bytes, options: bytes = b"") -> bytes:
     return struct.pack("<II", kind, length) + body + struct.pack("<I", length)
 
 
+class TimeRangeError(OutputError):
+    """A time the output cannot hold: an error, never a silent wrap or clamp."""
+
+
 def _ticks(time: float, exponent: int) -> int:
     """The integer number of 10^-exponent seconds nearest to ``time``, exactly."""
     if not math.isfinite(time) or time < 0:
-        return 0
+        raise TimeRangeError(f"time {time} cannot be written (no negative or infinite times)")
     value = Decimal(time).scaleb(exponent)
     return int(value.to_integral_value(rounding=ROUND_HALF_EVEN))
+
+
+def _resolution_name(exponent: int) -> str:
+    return "microsecond" if exponent == 6 else "nanosecond"
 
 
 class _Clock:
@@ -87,7 +116,10 @@ class _Clock:
 
     def ticks_of(self, frame: Frame) -> int:
         if frame.time is not None:
-            self.last = _ticks(frame.time, self.exponent)
+            try:
+                self.last = _ticks(frame.time, self.exponent)
+            except TimeRangeError as exc:
+                raise TimeRangeError(f"frame {frame.index}: {exc}") from None
         else:
             self.last = 0 if self.last is None else self.last + self.step
         return self.last
@@ -98,12 +130,45 @@ def finding_item(key: str, finding: Finding) -> tuple[str, str]:
     return key, f"{finding.severity} {finding.id} {finding.message}"
 
 
-def _comments(frame: Frame, items: Sequence[tuple[str, str]]) -> list[str]:
-    out = [frame.comment] if frame.comment else []
+def _comments(frame: Frame, items: Sequence[tuple[str, str]]) -> list[bytes]:
+    """The comment options' values, each made to fit an option (65535 bytes).
+
+    A longer user comment (several joined, or one huge) is cut at a character
+    boundary; marker items that do not fit are left out.  Either way a finding
+    in the marker says what was cut, so converting never hides it.
+    """
+    out: list[bytes] = []
+    notes: list[Finding] = []
+    if frame.comment:
+        text = _utf8(frame.comment)
+        if len(text) > MAX_OPTION:
+            notes.append(
+                CAPTURE_COMMENT_CUT(
+                    f"comment of {len(text)} bytes cut to the {MAX_OPTION} a pcapng option holds"
+                )
+            )
+            text = _cut_utf8(text, MAX_OPTION)
+        out.append(text)
     own = [("origin", frame.origin)] if frame.origin else []
-    own += [finding_item(SOURCE_FINDING, finding) for finding in frame.findings]
-    if own or items:
-        out.append(markers.encode(frame.data[:SNAPLEN], [*own, *items]))
+    own += [finding_item(SOURCE_FINDING, finding) for finding in [*frame.findings, *notes]]
+    # A source name that is not UTF-8 (lone surrogates) is written escaped.
+    chosen = [(key, json_safe(value)) for key, value in [*own, *items]]
+    if not chosen:
+        return out
+    data = frame.data[:SNAPLEN]
+    marker = _utf8(markers.encode(data, chosen))
+    dropped = 0
+    while len(marker) > MAX_OPTION and chosen:
+        chosen.pop()
+        dropped += 1
+        note_item = finding_item(
+            SOURCE_FINDING,
+            CAPTURE_MARKER_CUT(f"{dropped} marker items left out: more than a pcapng option holds"),
+        )
+        marker = _utf8(markers.encode(data, [*chosen, note_item]))
+    if len(marker) > MAX_OPTION:
+        marker = _utf8(markers.encode(data, [note_item]))
+    out.append(marker)
     return out
 
 
@@ -127,10 +192,15 @@ def _epb(
     exponent: int,
     interface: int = 0,
 ) -> bytes:
-    options = b"".join(_option(1, text.encode("utf-8")) for text in _comments(frame, items))
+    options = b"".join(_option(1, value) for value in _comments(frame, items))
     flags = _FLAGS.get(frame.direction or "")
     if flags is not None:
         options += _option(2, struct.pack("<I", flags))
+    if ticks >> 64:
+        raise TimeRangeError(
+            f"frame {frame.index}: time {frame.time} s is beyond what pcapng holds at "
+            f"{_resolution_name(exponent)} resolution (2^64 ticks)"
+        )
     data = frame.data[:SNAPLEN]
     body = (
         struct.pack(
@@ -151,7 +221,10 @@ def _pcap_record(
 ) -> bytes:
     sec, frac = divmod(ticks, 10**exponent)
     if sec > 0xFFFFFFFF:
-        sec, frac = 0xFFFFFFFF, 10**exponent - 1
+        raise TimeRangeError(
+            f"frame {frame.index}: time {frame.time} s is beyond what pcap holds "
+            f"(seconds up to {0xFFFFFFFF}, in 2106); --to pcapng holds it"
+        )
     data = frame.data[:SNAPLEN]
     return struct.pack("<IIII", sec, frac, len(data), len(frame.data)) + data
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from dmdissect.escape import json_safe
 from dmdissect.findings import Finding, Severity
 
 #: Style of a line by its worst finding (used only on a terminal).
@@ -16,7 +17,7 @@ def finding_object(finding: Finding) -> dict[str, Any]:
         "id": finding.id,
         "group": finding.group,
         "severity": finding.severity,
-        "message": finding.message,
+        "message": json_safe(finding.message),
     }
     if finding.field:
         out["field"] = finding.field

@@ -26,6 +26,7 @@ from scapy.packet import Packet
 from dmdissect.layers import PROTOCOL_VERSIONS, DMInfoEntry, DMPageRange, DMVersion, mib
 from dmdissect.layers.compiled import layer_of
 from dmdissect.layers.layout import FieldSpot, layout_of
+from dmdissect.layers.phrases import flags_text
 
 #: Fields that count 4 KiB pages: shown with their size in MiB.
 PAGE_COUNTS = {
@@ -81,9 +82,11 @@ def _scalar(fld: Field, pkt: Any, name: str, value: Any) -> Node:
         return Node(name, value.hex(), value.hex() or "(empty)")
     if isinstance(fld, FlagsField):
         number = int(value)
-        names = [n for n in str(value).split("+") if n and n != "?"]
+        labels = list(fld.names) if isinstance(fld.names, (list, tuple)) else []
+        names = [label for bit, label in enumerate(labels) if number >> bit & 1]
         extras[f"{name}_names"] = names
-        shown = f"{'+'.join(names)} ({number:#x})" if names else f"{number:#x}"
+        # Bits without a name as one hex rest, never '?': LARGE+LOCAL+0xfc (0xff).
+        shown = f"{flags_text(number, labels)} ({number:#x})" if number else f"{number:#x}"
         return Node(name, number, shown, extras=extras)
     if isinstance(fld, EnumField):
         label = fld.i2s.get(value) if fld.i2s else None

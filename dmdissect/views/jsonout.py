@@ -20,6 +20,7 @@ import orjson
 
 from dmdissect.analysis.message import Message
 from dmdissect.analysis.records import Link, SeriesLink
+from dmdissect.escape import json_safe
 from dmdissect.views.expert import finding_object
 from dmdissect.views.fields import as_dict, json_fields, walk
 from dmdissect.views.records import link_object
@@ -33,7 +34,7 @@ def message_object(message: Message) -> dict[str, Any]:
         "direction": message.direction,
         "direction_source": message.direction_source,
         "type_name": message.type_name,
-        "origin": frame.origin,
+        "origin": json_safe(frame.origin),
         "file": frame.file,
         "interface": frame.interface,
         "length": len(frame.data),
@@ -45,7 +46,7 @@ def message_object(message: Message) -> dict[str, Any]:
         },
     }
     if frame.comment:
-        out["comment"] = frame.comment
+        out["comment"] = json_safe(frame.comment)
     if message.vmbus is not None:
         out["vmbus"] = as_dict(walk(message.vmbus))
     body = message.body

@@ -13,6 +13,7 @@ import os
 import sys
 from typing import TYPE_CHECKING, Any, TextIO
 
+from dmdissect.escape import printable as escape_printable
 from dmdissect.views.outline import Branch, to_rich, write_plain
 
 if TYPE_CHECKING:
@@ -22,19 +23,8 @@ if TYPE_CHECKING:
 PIPE_WIDTH = 1 << 16
 
 
-#: C0 and C1 control characters but tab; what a hostile comment could use to drive a terminal.
-_CONTROLS = dict.fromkeys([*range(0x00, 0x09), *range(0x0A, 0x20), 0x7F, *range(0x80, 0xA0)])
-
-
-def printable(text: str) -> str:
-    """User text with control characters shown as escapes, never sent to the terminal.
-
-    Wireshark does the same with packet comments: ``\\n`` stays visible,
-    ``\\x1b[2J`` cannot clear the screen.
-    """
-    if text.isprintable():
-        return text
-    return "".join(repr(ch)[1:-1] if ord(ch) in _CONTROLS else ch for ch in text)
+#: The one escaping function for input text (see :mod:`dmdissect.escape`), for the views.
+printable = escape_printable
 
 
 def _console(**options: Any) -> Console:

@@ -6,6 +6,7 @@ from functools import cache
 
 from dmdissect.analysis.message import Message
 from dmdissect.analysis.records import Link
+from dmdissect.escape import printable
 from dmdissect.layers import HEADER_SIZE, type_name
 from dmdissect.views.expert import SEVERITY_STYLES, worst
 from dmdissect.views.fields import walk
@@ -31,7 +32,7 @@ def info_text(message: Message) -> str:
 def findings_text(message: Message) -> str:
     if not message.findings:
         return ""
-    return "".join(f" [{f.severity.value}: {f.message}]" for f in message.findings)
+    return "".join(f" [{f.severity.value}: {printable(f.message)}]" for f in message.findings)
 
 
 def transaction_text(message: Message) -> str:

@@ -41,7 +41,9 @@ def _label(node: Node, where: int | None) -> tuple[str, ...]:
 
 
 def finding_label(finding: Finding) -> tuple[str, ...]:
-    return f"[{finding.severity.value}] {finding.message}", SEVERITY_STYLES[finding.severity]
+    return f"[{finding.severity.value}] {printable(finding.message)}", SEVERITY_STYLES[
+        finding.severity
+    ]
 
 
 def _add(
