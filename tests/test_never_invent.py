@@ -170,3 +170,45 @@ def test_a_capture_cut_by_editcap_s_24_says_so_on_each_message_and_bounds_totals
             assert snapped == []
     rows = [r for r in transactions_of(open_frames(str(cut))) if r.kind == "balloon"]
     assert rows and all(r.pages_lower_bound and r.outcome != "partial" for r in rows)
+
+
+def unballoon_part(trans_id: int, more: int, ranges: list[tuple[int, int]]) -> bytes:
+    body = struct.pack("<II", more, len(ranges))
+    body += b"".join(struct.pack("<Q", start | count << 40) for start, count in ranges)
+    return header(8, 8 + len(body), trans_id) + body
+
+
+UNBALLOON_RESPONSE = header(9, 8, 20)
+
+
+def test_repeated_unballoon_of_the_same_pages_gets_its_own_finding():
+    balloon = header(6, 16, 0) + struct.pack("<II", 512, 0)
+    datas = (
+        balloon,
+        balloon_part(5, 0, [(0x1000, 512)]),
+        unballoon_part(1, 0, [(0x1000, 512)]),
+        UNBALLOON_RESPONSE,
+        unballoon_part(2, 0, [(0x1000, 256)]),
+        UNBALLOON_RESPONSE,
+    )
+    messages, _, _ = run(*datas)
+    assert [t for t in texts(messages[2]) if "unballoon" in t] == []
+    assert texts(messages[4]) == [
+        "256 of 256 pages unballooned again: the host already returned them and they were "
+        "not ballooned since"
+    ]
+
+
+def test_pages_ballooned_again_may_be_unballooned_again():
+    balloon = header(6, 16, 0) + struct.pack("<II", 512, 0)
+    datas = (
+        balloon,
+        balloon_part(5, 0, [(0x1000, 512)]),
+        unballoon_part(1, 0, [(0x1000, 512)]),
+        UNBALLOON_RESPONSE,
+        balloon,
+        balloon_part(7, 0, [(0x1000, 512)]),
+        unballoon_part(2, 0, [(0x1000, 512)]),
+    )
+    messages, _, _ = run(*datas)
+    assert not any("again" in t or "never" in t for t in texts(messages[6]))

@@ -545,6 +545,7 @@ def test_overlapping_ranges_within_a_transaction():
 
 
 def test_unballooned_pages_never_ballooned_in_the_capture_are_noted():
+    """And pages returned twice get their own warning, not "never ballooned"."""
     packets = [
         DMHeader(trans_id=1) / DMBalloonRequest(num_pages=1024),
         balloon_part(2, 0, chunks(0x100000, 2)),
@@ -566,7 +567,13 @@ def test_unballooned_pages_never_ballooned_in_the_capture_are_noted():
     assert [findings(row) for row in rows[1:]] == [
         [("note", f"512 of 1024 {note}")],
         [],
-        [("note", f"512 of 512 {note}")],
+        [
+            (
+                "warning",
+                "512 of 512 pages unballooned again: the host already returned them and they "
+                "were not ballooned since",
+            )
+        ],
     ]
 
 

@@ -159,6 +159,8 @@ class Tracker:
         self._other: Series | None = None
         self._order: deque[Transaction | Series] = deque()
         self._ballooned = PageSet(BALLOONED_LIMIT)
+        #: Pages given back since they were last ballooned (for "unballooned again").
+        self._unballooned = PageSet(BALLOONED_LIMIT)
         #: Balloon parts cut short so far: their missing ranges were ballooned unseen.
         self._ballooned_cut = 0
         self._negotiated = False
@@ -627,6 +629,7 @@ class Tracker:
         if txn.kind == Kind.BALLOON:
             for start, end in runs:
                 self._ballooned.add(start, end)
+                self._unballooned.remove(start, end)
         return part, runs
 
     def _overlaps(
@@ -681,12 +684,26 @@ class Tracker:
     def _never_ballooned(
         self, txn: Transaction, message, part: Part, runs: list[tuple[int, int]]
     ) -> None:
-        """Note pages returned that this capture never saw ballooned (it may start late)."""
+        """Note pages returned that this capture never saw ballooned (it may start late),
+        and warn of pages returned again without being ballooned in between."""
         ballooned = self._ballooned
-        missing = 0
+        returned = self._unballooned
+        missing = again = 0
         for start, end in runs:
-            missing += (end - start) - ballooned.overlap(start, end)
+            repeated = returned.overlap(start, end)
+            again += repeated
+            missing += (end - start) - ballooned.overlap(start, end) - repeated
             ballooned.remove(start, end)
+            returned.add(start, end)
+        if again and not returned.overflowed:
+            self._flag(
+                message,
+                txn,
+                warning(
+                    f"{again} of {part.pages} pages unballooned again: the host already "
+                    f"returned them and they were not ballooned since"
+                ),
+            )
         # Cut balloon parts hid ranges that were ballooned unseen: then nothing can be said.
         if missing and not ballooned.overflowed and not self._ballooned_cut:
             self._flag(
