@@ -162,7 +162,7 @@ def test_text_in_a_pipe_is_session_header_then_plain_rows(tmp_path):
             "balloon #1",
             "9-10",
             "h:0 g:6",
-            "1",
+            "2",
             "0/2048",
             "0/8",
             "guest at floor",
@@ -177,6 +177,8 @@ def test_text_in_a_pipe_is_session_header_then_plain_rows(tmp_path):
             "0/32768",
             "0/128",
             "transient failure: at 0x100000",
+            "[1 message finding, worst in frame 12: note: hot add failed (result 0: transient, "
+            "the host may retry)]",
         ),
         cols(
             "3.000000",
@@ -184,7 +186,7 @@ def test_text_in_a_pipe_is_session_header_then_plain_rows(tmp_path):
             "balloon #2",
             "13",
             "h:2",
-            "0",
+            "1",
             "0/512",
             "0/2",
             "unknown; incomplete: no response (superseded by frame 14)",
@@ -196,10 +198,12 @@ def test_text_in_a_pipe_is_session_header_then_plain_rows(tmp_path):
             "balloon #3",
             "14",
             "h:3",
-            "0",
+            "1",
             "0/512",
             "0/2",
             "unknown; incomplete: no response (capture ended)",
+            "[1 message finding, worst in frame 14: warning: new request while balloon #2 "
+            "(frame 13) is outstanding]",
         ),
         "",
         # Worked out by hand: status at 1.5 s; balloon #1 at its floor (committed 2000 of
@@ -228,7 +232,7 @@ def test_plain_rows_grow_instead_of_wrapping_or_cropping(linux_capture):
     balloon = next(line for line in lines if "balloon #1" in line)
     assert balloon == (
         "    1.250000   1.750000 balloon #1       6-7,9,12-13    "
-        "h:0 g:4,6,10,11     4   20480/20480       80/80 accepted"
+        "h:0 g:4,6,10,11     5   20480/20480       80/80 accepted"
     )
     status_row = next(line for line in lines if "status #2" in line)
     assert len(status_row) > 120
@@ -277,6 +281,8 @@ HANDSHAKE_ROWS = [
         "links": [{"frame": 1, "rule": "request"}, {"frame": 2, "rule": "state+trans_id"}],
         "truncated": False,
         "expert": [],
+        "message_expert": [],
+        "message_expert_count": 0,
     },
     {
         "kind": "capabilities",
@@ -299,6 +305,8 @@ HANDSHAKE_ROWS = [
         "links": [{"frame": 3, "rule": "request"}, {"frame": 4, "rule": "state+trans_id"}],
         "truncated": False,
         "expert": [],
+        "message_expert": [],
+        "message_expert_count": 0,
     },
 ]
 
@@ -324,7 +332,7 @@ LINUX_ROWS = HANDSHAKE_ROWS + [
         "duration": 1.75,
         "latency": 0.25,
         "trans_ids": {"host": [0], "guest": [4, 6, 10, 11]},
-        "parts": 4,
+        "parts": 5,
         "ranges": 40,
         "pages": 20480,
         "pages_lower_bound": False,
@@ -342,6 +350,8 @@ LINUX_ROWS = HANDSHAKE_ROWS + [
         ],
         "truncated": False,
         "expert": [],
+        "message_expert": [],
+        "message_expert_count": 0,
     },
     {
         "kind": "status",
@@ -364,7 +374,7 @@ LINUX_ROWS = HANDSHAKE_ROWS + [
         "duration": 0.5,
         "latency": 0.5,
         "trans_ids": {"host": [1], "guest": [13]},
-        "parts": 2,
+        "parts": 3,
         "ranges": 2,
         "pages": 5120,
         "pages_lower_bound": False,
@@ -380,6 +390,8 @@ LINUX_ROWS = HANDSHAKE_ROWS + [
         ],
         "truncated": False,
         "expert": [],
+        "message_expert": [],
+        "message_expert_count": 0,
     },
     {
         "kind": "status",

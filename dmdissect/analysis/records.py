@@ -93,6 +93,11 @@ class Transaction:
     closed: bool = False
     #: Parts whose bytes were cut short (torn or snapped): ``pages`` is then a lower bound.
     cut_parts: int = 0
+    #: The per-message findings of its messages, with their frames (kept up to the cap).
+    message_findings: list[tuple[int, Finding]] = field(default_factory=list)
+    message_finding_count: int = 0
+    #: The worst per-message finding and its frame (counted even past the cap).
+    worst_message_finding: tuple[int, Finding] | None = None
 
     @property
     def name(self) -> str:
@@ -109,8 +114,12 @@ class Transaction:
 
     @property
     def parts_shown(self) -> int:
-        """Parts of the multi-part side; for the other kinds, the messages held."""
-        return self.part_count if self.kind in MULTIPART else self.frame_count
+        """The messages of the transaction, request and every reply or part included.
+
+        The same for every kind, so the column compares across rows; the parts
+        of a multi-part side alone are ``part_count`` (the tree's "N parts").
+        """
+        return self.frame_count
 
     @property
     def latency(self) -> float | None:
@@ -148,6 +157,16 @@ class Transaction:
             self.expert.append(finding)
         else:
             self.dropped_findings += 1
+
+    def add_message_findings(self, frame: int, findings: list[Finding]) -> None:
+        """The findings a message brought (its own checks, its source), before tracking."""
+        for finding in findings:
+            self.message_finding_count += 1
+            if len(self.message_findings) < RETAIN_FINDINGS:
+                self.message_findings.append((frame, finding))
+            worst = self.worst_message_finding
+            if worst is None or finding.severity.rank < worst[1].severity.rank:
+                self.worst_message_finding = (frame, finding)
 
     def findings(self) -> list[Finding]:
         """The kept findings, and a note when some were dropped at the cap."""

@@ -293,6 +293,8 @@ class Tracker:
             txn.first_reply = frame.time
         txn.add_frame(frame.index, frame.time, rule)
         txn.add_id(sender, message.trans_id)
+        if message.findings:
+            txn.add_message_findings(frame.index, message.findings)
         message.transaction = Link(txn, frame.index, role, part, rule, self.one_pass)
 
     def _close(
@@ -699,7 +701,7 @@ class Tracker:
             self._flag(
                 message,
                 txn,
-                warning(
+                ei.UNBALLOON_AGAIN(
                     f"{again} of {part.pages} pages unballooned again: the host already "
                     f"returned them and they were not ballooned since"
                 ),

@@ -62,7 +62,7 @@ def transaction_tree(txn: Transaction) -> Branch:
 
 def _totals(txn: Transaction) -> str:
     if txn.kind in MULTIPART:
-        counts = [plural(txn.parts_shown, "part"), plural(txn.range_count, "range")]
+        counts = [plural(txn.part_count, "part"), plural(txn.range_count, "range")]
     else:
         counts = [plural(txn.frame_count, "message")]
     if txn.pages is not None:

@@ -140,6 +140,10 @@ def transaction_object(txn: Transaction) -> dict[str, Any]:
         "links": [{"frame": f, "rule": r} for f, r in zip(txn.frames, txn.rules)],
         "truncated": txn.truncated,
         "expert": [finding_object(f) for f in txn.findings()],
+        "message_expert": [
+            {"frame": frame, **finding_object(finding)} for frame, finding in txn.message_findings
+        ],
+        "message_expert_count": txn.message_finding_count,
     }
 
 

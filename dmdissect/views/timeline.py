@@ -14,8 +14,8 @@ JSON (``-T json``: one array; ``-T jsonl``: one object a line), in start order:
   to 1000), ``start``/``end`` (the frames' times), ``duration``, ``latency``
   (request to first reply; null without a request or reply), ``trans_ids``
   (``{"host": [...], "guest": [...]}``, distinct, in order seen: the two id
-  spaces collide), ``parts`` (balloon and hot_remove: the guest's parts;
-  unballoon: the host's parts; other kinds: messages), ``ranges``, ``pages``
+  spaces collide), ``parts`` (the messages of the transaction, the
+  request and every reply or part, the same for every kind), ``ranges``, ``pages``
   (moved: balloon and hot_remove, the response ranges; unballoon, the request
   ranges; hot_add, the response's page_count), ``pages_lower_bound`` (a part
   was cut short: ``pages`` counts what arrived), ``pages_requested``,
@@ -48,6 +48,7 @@ from dmdissect.analysis.records import Series, Session, Transaction
 from dmdissect.findings import Finding
 from dmdissect.layers import mib
 from dmdissect.views.expert import SEVERITY_STYLES, worst
+from dmdissect.escape import printable
 from dmdissect.views.jsonout import dumps, dumps_line
 from dmdissect.views.output import Output
 from dmdissect.views.records import (
@@ -116,7 +117,25 @@ def outcome_text(txn: Transaction) -> str:
 
 
 def findings_text(findings: list[Finding]) -> str:
-    return " ".join(f"[{f.severity.value}: {f.message}]" for f in findings)
+    return " ".join(f"[{f.severity.value}: {printable(f.message)}]" for f in findings)
+
+
+def message_findings_text(txn: Transaction) -> str:
+    """The findings of the transaction's messages: how many, and the worst with its frame."""
+    if txn.worst_message_finding is None:
+        return ""
+    frame, worst = txn.worst_message_finding
+    count = txn.message_finding_count
+    word = "finding" if count == 1 else "findings"
+    return (
+        f"[{count} message {word}, worst in frame {frame}: "
+        f"{worst.severity.value}: {printable(worst.message)}]"
+    )
+
+
+def row_findings_text(txn: Transaction) -> str:
+    """The findings cell: the transaction's own, then those of its messages."""
+    return " ".join(t for t in (findings_text(txn.findings()), message_findings_text(txn)) if t)
 
 
 def series_outcome(series: Series) -> str:
@@ -164,7 +183,7 @@ def row_cells(row: Row, first: float | None) -> list[str]:
         pages,
         mibs,
         outcome_text(row),
-        findings_text(row.findings()),
+        row_findings_text(row),
     ]
 
 
@@ -299,6 +318,11 @@ def _live(rows: Iterable[Row], session: Session, out: Output) -> int:
     return count
 
 
+def _all_findings(txn: Transaction) -> list[Finding]:
+    worst_message = txn.worst_message_finding
+    return txn.findings() + ([worst_message[1]] if worst_message else [])
+
+
 def _table(rows: Iterable[Row], session: Session, out: Output) -> int:
     """The same columns as in a pipe, styled, fitted to the terminal's width.
 
@@ -430,7 +454,7 @@ def cell_styles(row: Row) -> list[str]:
     if isinstance(row, Series):
         return ["dim"] * len(COLUMNS)
     styles = [""] * len(COLUMNS)
-    severity = worst(row.findings())
+    severity = worst(_all_findings(row))
     if severity is not None:
         styles[-1] = SEVERITY_STYLES[severity]
     if not row.complete:
