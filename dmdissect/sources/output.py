@@ -70,11 +70,11 @@ def output_file(path: str) -> Iterator[BinaryIO]:
     kind = _kind(path)
     if kind in ("symlink", "special"):
         try:
-            handle = open(path, "wb")  # noqa: SIM115 - closed below, after the caller's writes
+            device = open(path, "wb")  # noqa: SIM115 - closed below, after the caller's writes
         except OSError as exc:
             raise OutputError(f"cannot write {path}: {exc.strerror or exc}") from None
-        with handle:
-            yield handle
+        with device:
+            yield device
         return
     directory = os.path.dirname(os.path.abspath(path))
     try:
@@ -85,7 +85,7 @@ def output_file(path: str) -> Iterator[BinaryIO]:
         raise OutputError(f"cannot write {path}: {exc.strerror or exc}") from None
     try:
         with handle:
-            yield handle
+            yield handle  # type: ignore[misc]  # a BinaryIO in all but name
         os.chmod(handle.name, 0o666 & ~_umask())
         os.replace(handle.name, path)
     except OSError as exc:

@@ -46,8 +46,8 @@ from dmdissect.findings import CAPTURE_COMMENT_CUT, CAPTURE_MARKER_CUT, Finding
 from dmdissect.sources import markers
 from dmdissect.sources.capture import SOURCE_FINDING
 from dmdissect.sources.frame import Frame
-from dmdissect.vocabulary import Direction
 from dmdissect.sources.output import OutputError
+from dmdissect.vocabulary import Direction
 
 LINKTYPE_USER0 = 147
 SNAPLEN = 262144

@@ -45,10 +45,10 @@ from typing import Any
 
 from dmdissect.analysis.health import Health
 from dmdissect.analysis.records import Series, Session, Transaction
+from dmdissect.escape import printable
 from dmdissect.findings import Finding
 from dmdissect.layers import mib
 from dmdissect.views.expert import SEVERITY_STYLES, worst
-from dmdissect.escape import printable
 from dmdissect.views.jsonout import dumps, dumps_line
 from dmdissect.views.output import Output
 from dmdissect.views.records import (
