@@ -40,6 +40,7 @@ from __future__ import annotations
 import json
 import shutil
 import tempfile
+import textwrap
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -226,8 +227,20 @@ def render_timeline(
         # After the table, even when reading stopped: the verdicts of what was read.
         if health is not None:
             out.line("")
-            for line in verdict_lines(health()):
-                out.line(line)
+            fold = out.console.width if out.styled or _is_tty(out) else None
+            for line, style in verdict_lines(health()):
+                if fold is None:
+                    out.line(line)
+                    continue
+                # On a terminal a long verdict folds at words, never inside one.
+                for part in textwrap.wrap(
+                    line,
+                    fold,
+                    subsequent_indent="    ",
+                    break_long_words=False,
+                    break_on_hyphens=False,
+                ):
+                    out.line(part, style)
 
 
 def _is_tty(out: Output) -> bool:

@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from dmdissect.analysis.health import Health, Verdict
+from dmdissect.views.expert import SEVERITY_STYLES
 from dmdissect.views.output import printable
 
 
@@ -18,13 +19,19 @@ def verdict_line(item: Verdict) -> str:
     return f"frame {frame}: {item.severity.value} {item.id}: {printable(item.message)}"
 
 
-def verdict_lines(health: Health) -> list[str]:
-    """The timeline's health block: a title, then a line a verdict (or that there are none)."""
-    lines = ["Health:"]
-    lines += [f"  {verdict_line(v)}" for v in health.verdicts] or ["  no verdicts"]
+def verdict_lines(health: Health) -> list[tuple[str, str]]:
+    """The timeline's health block as (text, terminal style): a title, then a line a verdict.
+
+    On a terminal the styles also let the console fold long lines at words,
+    as it folds the session header; in pipes the lines are written as they are.
+    """
+    lines = [("Health:", "bold")]
+    lines += [(f"  {verdict_line(v)}", SEVERITY_STYLES[v.severity]) for v in health.verdicts] or [
+        ("  no verdicts", "dim")
+    ]
     dropped = sum(health.dropped_verdicts.values())
     if dropped:
-        lines.append(f"  ... {dropped} more verdicts not kept")
+        lines.append((f"  ... {dropped} more verdicts not kept", "dim"))
     return lines
 
 
