@@ -7,12 +7,12 @@ when" and its expected verdicts by hand.
 
 from __future__ import annotations
 
+from peers import T0
+from peers import handshake as handshake_packets
+
 from dmdissect.layers import (
     DMBalloonRequest,
     DMBalloonResponse,
-    DMCapabilitiesReport,
-    DMCapabilitiesResponse,
-    DMCaps,
     DMHeader,
     DMHotAddRequest,
     DMHotAddResponse,
@@ -26,8 +26,6 @@ from dmdissect.layers import (
 )
 from dmdissect.sources.frame import Frame
 
-T0 = 1_764_205_200.0  # 2025-11-27 01:00:00 UTC
-
 
 def version_request(trans_id: int = 1):
     return DMHeader(trans_id=trans_id) / DMVersionRequest(
@@ -37,16 +35,6 @@ def version_request(trans_id: int = 1):
 
 def version_response(trans_id: int = 1):
     return DMHeader(trans_id=trans_id) / DMVersionResponse(is_accepted=1)
-
-
-def caps_report(trans_id: int = 2):
-    return DMHeader(trans_id=trans_id) / DMCapabilitiesReport(
-        caps=DMCaps(balloon=1, hot_add=1, hot_add_alignment=7)
-    )
-
-
-def caps_response(trans_id: int = 2):
-    return DMHeader(trans_id=trans_id) / DMCapabilitiesResponse(is_accepted=1)
 
 
 def status(trans_id: int, available: int, committed: int):
@@ -88,13 +76,8 @@ def hot_add_response(trans_id: int, pages: int, result: int):
 
 
 def handshake() -> list[tuple[float, object]]:
-    """Version and capabilities at 0.0 to 0.3 s, as a Linux guest and QEMU exchange them."""
-    return [
-        (0.0, version_request()),
-        (0.1, version_response()),
-        (0.2, caps_report()),
-        (0.3, caps_response()),
-    ]
+    """The shared Linux/QEMU handshake (tests/peers.py), at 0.0 to 0.3 s."""
+    return list(zip((0.0, 0.1, 0.2, 0.3), handshake_packets(), strict=True))
 
 
 def frames(timed: list[tuple[float, object]]) -> list[Frame]:
