@@ -230,8 +230,8 @@ def test_pressure_above_the_threshold_for_the_duration_raises_one_alarm():
         (
             "hvdm.health.pressure.high",
             "warning",
-            "pressure above 85% for 60 s (90.0% at frame 5, 90.0% at frame 65) with no "
-            "unballoon or hot-add request",
+            "pressure above 85% for 60 s with no unballoon or hot-add request (90.0% at "
+            "frame 5, 90.0% at frame 65)",
             (5, 65),
         )
     ]
@@ -250,6 +250,53 @@ def test_no_alarm_when_the_host_acts_or_pressure_is_at_the_threshold():
     shorter = handshake() + reports(45.0, 70, 1000, 9000)
     assert only(verdicts(shorter, pressure_seconds=100.0)[0], "hvdm.health.pressure") == []
     assert len(only(verdicts(shorter, pressure_percent=95.0)[0], "hvdm.health.pressure")) == 0
+
+
+def test_a_relief_restarts_the_clock_and_pressure_still_high_after_it_is_alarmed():
+    # 90% from 45 s (frames 5..34), unballoon asked at 75.5 s (frame 35, reply 36), still 90%
+    # from 76 s on (frame 37 + i at 76 + i s).  60 s after the request is 135.5 s: the first
+    # report past it is at 136 s, frame 37 + 60 = 97.
+    session = (
+        handshake()
+        + reports(45.0, 30, 1000, 9000)
+        + [(75.5, unballoon_request(1, [(0x1000, 1)])), (75.6, unballoon_response(40))]
+        + reports(76.0, 70, 1000, 9000, first_id=41)
+    )
+    assert only(verdicts(session)[0], "hvdm.health.pressure") == [
+        (
+            "hvdm.health.pressure.high",
+            "warning",
+            "pressure above 85% for 60 s since the last unballoon or hot-add request "
+            "(frame 35) (90.0% at frame 5, 90.0% at frame 97)",
+            (5, 35, 97),
+        )
+    ]
+
+
+def test_an_alarm_before_a_relief_is_followed_by_another_when_pressure_stays():
+    # 90% from 45 s: alarm at 105 s (frame 65).  A hot-add asked at 110.5 s (frame 71) restarts
+    # the clock; the reports from 111 s are frames 73 + i, and 170.5 s is passed at 171 s: frame
+    # 73 + 60 = 133.
+    session = (
+        handshake()
+        + reports(45.0, 66, 1000, 9000)
+        + [(110.5, hot_add_request(2, 0x100000, 32768)), (110.6, hot_add_response(2, 32768, 1))]
+        + reports(111.0, 70, 1000, 9000, first_id=80)
+    )
+    found = only(verdicts(session)[0], "hvdm.health.pressure")
+    assert [v[3] for v in found] == [(5, 65), (5, 71, 133)]
+
+
+def test_a_zero_duration_alarms_on_the_first_high_sample():
+    session = handshake() + reports(45.0, 1, 1000, 9000)
+    found = only(verdicts(session, pressure_seconds=0.0)[0], "hvdm.health.pressure")
+    assert [(v[2], v[3]) for v in found] == [
+        (
+            "pressure above 85% for 0 s with no unballoon or hot-add request (90.0% at frame 5, "
+            "90.0% at frame 5)",
+            (5, 5),
+        )
+    ]
 
 
 def test_pressure_is_hyper_v_s_definition():

@@ -24,6 +24,8 @@ from sessions import (
     hot_add_request,
     hot_add_response,
     status,
+    unballoon_request,
+    unballoon_response,
 )
 
 from dmdissect.cli import main
@@ -239,3 +241,23 @@ def test_hot_removed_memory_is_its_own_line_not_negative_hot_added():
         637440 + 428544,
         637440 + 428544 + 307712,
     ]
+
+
+def test_a_session_that_starts_by_giving_pages_back_draws_net_below_zero():
+    """What was ballooned out before the first message is unknown: the line counts from there.
+
+    Unballoon 512 pages at 1 s, balloon 256 at 2 s: net -2 MiB, then -1 MiB.
+    """
+    from dmdissect.pipeline import health_of
+    from dmdissect.views.plot import _running_totals, memory_figure
+
+    session = handshake() + [
+        (1.0, unballoon_request(1, [(0x1000, 512)])),
+        (1.1, unballoon_response(1)),
+        (2.0, balloon_request(2, 256)),
+        (2.1, balloon_response(2, [(0x9000, 256)])),
+    ]
+    health = health_of(frames(session)).health
+    assert [y for _, y in _running_totals(health, 0.0)["ballooned"]] == [0.0, -2.0, -1.0]
+    labels = [line.get_label() for line in memory_figure(health, 85.0).axes[0].get_lines()]
+    assert "ballooned out since the first message (net)" in labels

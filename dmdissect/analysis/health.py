@@ -103,7 +103,7 @@ VERDICT_KINDS = _kinds(
         "hvdm.health.pressure.high",
         Severity.WARNING,
         "memory pressure stayed above --pressure-threshold for --pressure-duration "
-        "with no unballoon or hot-add request",
+        "with no unballoon or hot-add request, or for as long after the last one",
     ),
     (
         "hvdm.health.status.gap",
@@ -260,8 +260,8 @@ class HealthMonitor:
         self._negotiated_at: tuple[float, int] | None = None
         self._first_status_seen = False
         self._episode: Sample | None = None
-        self._episode_alarmed = False
-        self._relief_at: float | None = None
+        self._alarmed_since: float | None = None
+        self._relief: tuple[float, int] | None = None
         self._resets: list[float] = []
         self._hot_add_stop: Row | None = None
         self._hot_add_requests: list[float] = []
@@ -283,7 +283,7 @@ class HealthMonitor:
                 self._negotiated_at = (time, frame.index)
             self._resets.append(time)
         elif message.type in _RELIEF and time is not None:
-            self._relief_at = time
+            self._relief = (time, frame.index)
         elif message.type == _STATUS_REPORT and time is not None:
             self._status(message, time)
 
@@ -333,27 +333,40 @@ class HealthMonitor:
             )
 
     def _pressure(self, sample: Sample) -> None:
+        """Alarm when pressure stays high for the duration with no relief asked for.
+
+        A relief request (unballoon, hot-add) restarts the clock rather than
+        ending the episode: however small it was, if pressure is still high a
+        whole duration after it, the host did not do enough, and that is alarmed
+        again.  A duration of 0 alarms on the first high sample.
+        """
         limits = self.thresholds
         if sample.pressure <= limits.pressure_percent:
             self._episode = None
-            self._episode_alarmed = False
+            self._alarmed_since = None
             return
-        episode = self._episode
-        if episode is None:
+        if self._episode is None:
             self._episode = sample
+        episode = self._episode
+        since, why = episode.time, " with no unballoon or hot-add request"
+        frames: tuple[int, ...] = (episode.frame, sample.frame)
+        relief = self._relief
+        if relief is not None and relief[0] >= episode.time:
+            since = relief[0]
+            why = f" since the last unballoon or hot-add request (frame {relief[1]})"
+            frames = (episode.frame, relief[1], sample.frame)
+        lasted = sample.time - since
+        if lasted < limits.pressure_seconds or self._alarmed_since == since:
             return
-        lasted = sample.time - episode.time
-        relieved = self._relief_at is not None and self._relief_at >= episode.time
-        if lasted >= limits.pressure_seconds and not relieved and not self._episode_alarmed:
-            self._episode_alarmed = True
-            self._verdict(
-                "hvdm.health.pressure.high",
-                f"pressure above {limits.pressure_percent:g}% for {lasted:.0f} s "
-                f"({episode.pressure:.1f}% at frame {episode.frame}, {sample.pressure:.1f}% at "
-                f"frame {sample.frame}) with no unballoon or hot-add request",
-                (episode.frame, sample.frame),
-                episode.time,
-            )
+        self._alarmed_since = since
+        self._verdict(
+            "hvdm.health.pressure.high",
+            f"pressure above {limits.pressure_percent:g}% for {lasted:.0f} s{why} "
+            f"({episode.pressure:.1f}% at frame {episode.frame}, {sample.pressure:.1f}% at "
+            f"frame {sample.frame})",
+            frames,
+            episode.time,
+        )
 
     # --- the tracker's rows -------------------------------------------------------
 

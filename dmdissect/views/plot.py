@@ -1,11 +1,14 @@
 """The guest's memory over time, drawn with matplotlib (SVG for the report, PNG on its own).
 
 One figure: committed and available memory from the status reports, the
-memory ballooned out, hot-added and hot-removed so far (running totals of the finished
-transactions), and pressure as Hyper-V defines it on a second axis with the
-alarm threshold; every transaction is marked where it started.  matplotlib is
-imported here only, so no other command pays for it, and only its
-object-oriented API is used (no pyplot state, no display needed).
+memory ballooned out (net, since the first message: what was out before
+the input began is unknown, so a session that starts by giving pages back
+draws below zero), hot-added and hot-removed since the first message
+(running totals of the finished transactions), and pressure as Hyper-V
+defines it on a second axis with the alarm threshold; every transaction is
+marked where it started.  matplotlib is imported here only, so no other
+command pays for it, and only its object-oriented API is used (no pyplot
+state, no display needed).
 """
 
 from __future__ import annotations
@@ -28,8 +31,9 @@ KIND_COLORS = {
 
 
 def _running_totals(health: Health, zero: float) -> dict[str, list[tuple[float, float]]]:
-    """Step points (seconds, MiB) of memory ballooned out, hot-added and hot-removed so far.
+    """Step points (seconds, MiB) of memory ballooned out (net), hot-added and hot-removed.
 
+    Every total counts from the first message, the only start the input shows.
     Hot-removed memory is its own line, never subtracted from the hot-added
     one: a host removing boot memory would otherwise draw "hot-added so far"
     below zero.
@@ -78,12 +82,13 @@ def memory_figure(health: Health, pressure_threshold: float, title: str = "") ->
             color="#56B4E9",
             linewidth=1.4,
         )
+    totals = _running_totals(health, zero)
     for name, label, color in (
-        ("ballooned", "ballooned out so far", "#D55E00"),
-        ("hot_added", "hot-added so far", "#0072B2"),
-        ("hot_removed", "hot-removed so far", "#CC79A7"),
+        ("ballooned", "ballooned out since the first message (net)", "#D55E00"),
+        ("hot_added", "hot-added since the first message", "#0072B2"),
+        ("hot_removed", "hot-removed since the first message", "#CC79A7"),
     ):
-        points = _running_totals(health, zero)[name]
+        points = totals[name]
         if len(points) > 1:
             end = (health.last_time or zero) - zero
             xs = [p[0] for p in points] + [max(end, points[-1][0])]
