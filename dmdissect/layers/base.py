@@ -19,18 +19,18 @@ from dmdissect.layers.phrases import Phrase
 
 def summarize(obj) -> str:
     """Render the summary template of the layer of ``obj`` (a packet or a values object)."""
-    template = getattr(obj, "__layer__", type(obj)).summary
+    template = getattr(obj, "__layer__", type(obj)).summary_phrase
     return template.render(obj) if template is not None else ""
 
 
 class DMPacket(Packet):
     """A layer that records the fields its bytes were too short to hold.
 
-    ``summary`` is the layer's one-line summary as a template
+    ``summary_phrase`` is the layer's one-line summary as a template
     (:mod:`dmdissect.layers.phrases`), shared with the Wireshark plugin.
     """
 
-    summary: Phrase | None = None
+    summary_phrase: Phrase | None = None
 
     #: Names of the fields that were not present in the dissected bytes.
     missing: tuple[str, ...] = ()

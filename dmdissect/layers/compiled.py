@@ -243,7 +243,7 @@ def compile_layer(layer: type[Packet]) -> Decoder | None:
                 return None
             writer.counted(first.name, inner, count_name)
         elif isinstance(first, OptionalPacketField) and first.announced_by_size:
-            inner = compile_layer(first.fld.cls)
+            inner = compile_layer(first.packet_cls)
             if inner is None:
                 return None
             writer.optional(first.name, inner)

@@ -13,7 +13,7 @@ from collections.abc import Callable
 
 from scapy.config import conf
 from scapy.fields import ConditionalField, PacketField, PacketListField
-from scapy.packet import Packet
+from scapy.packet import BasePacket, Packet
 
 
 class BoundedPacketListField(PacketListField):
@@ -23,21 +23,27 @@ class BoundedPacketListField(PacketListField):
     ``len(bytes) // item_size`` items are decoded.
     """
 
-    __slots__ = ["item_size"]
+    __slots__ = ["item_size", "item_cls", "claimed"]
 
     def __init__(
         self, name: str, cls: type[Packet], item_size: int, count_from: Callable[[Packet], int]
     ) -> None:
         super().__init__(name, [], cls, count_from=count_from)
         self.item_size = item_size
+        # Scapy types ``cls`` and ``count_from`` loosely (a class or a callback, maybe None);
+        # these fields always hold a class and a count, kept here with their real types.
+        self.item_cls = cls
+        self.claimed = count_from
 
-    def getfield(self, pkt: Packet, s: bytes) -> tuple[bytes, list[Packet]]:
-        claimed = self.count_from(pkt) or 0
+    def getfield(self, pkt: Packet, s: bytes) -> tuple[bytes, list[BasePacket]]:
+        claimed = self.claimed(pkt) or 0
         count = max(0, min(claimed, len(s) // self.item_size))
         size = self.item_size
-        items = [self.cls(s[i * size : (i + 1) * size], _internal=1) for i in range(count)]
-        for item in items:
+        items: list[BasePacket] = []
+        for i in range(count):
+            item = self.item_cls(s[i * size : (i + 1) * size], _internal=1)
             item.parent = pkt
+            items.append(item)
         return s[count * size :], items
 
 
@@ -49,20 +55,26 @@ class SizedPacketListField(PacketListField):
     ends the list.
     """
 
+    __slots__ = ["item_cls", "budget"]
+
     def __init__(self, name: str, cls: type[Packet], length_from: Callable[[Packet], int]) -> None:
         super().__init__(name, [], cls, length_from=length_from)
+        # Typed again, as in BoundedPacketListField.
+        self.item_cls = cls
+        self.budget = length_from
 
-    def getfield(self, pkt: Packet, s: bytes) -> tuple[bytes, list[Packet]]:
-        budget = max(0, min(self.length_from(pkt) or 0, len(s)))
+    def getfield(self, pkt: Packet, s: bytes) -> tuple[bytes, list[BasePacket]]:
+        budget = max(0, min(self.budget(pkt) or 0, len(s)))
         chunk, rest = s[:budget], s[budget:]
-        items: list[Packet] = []
+        items: list[BasePacket] = []
         while chunk:
-            item = self.cls(chunk, _internal=1)
+            item = self.item_cls(chunk, _internal=1)
             pad = item.getlayer(conf.padding_layer)
             leftover = b""
             if pad is not None:
                 leftover = pad.load
-                pad.underlayer.remove_payload()
+                if pad.underlayer is not None:
+                    pad.underlayer.remove_payload()
             if len(leftover) >= len(chunk):
                 break
             item.parent = pkt
@@ -81,7 +93,7 @@ class OptionalPacketField(ConditionalField):
     checks report the truncation) instead of being invented from nothing.
     """
 
-    __slots__ = ["announced_by_size"]
+    __slots__ = ["announced_by_size", "packet_cls"]
 
     def __init__(
         self,
@@ -94,6 +106,8 @@ class OptionalPacketField(ConditionalField):
         end of this field", which the compiled decoders then test themselves."""
         super().__init__(PacketField(name, None, cls), cond)
         self.announced_by_size = announced_by_size
+        #: The structure's layer, typed (Scapy's ``fld`` is any field).
+        self.packet_cls = cls
 
     def getfield(self, pkt: Packet, s: bytes) -> tuple[bytes, Packet | None]:
         """None when the condition fails; a short read when it holds but bytes lack."""
@@ -101,7 +115,7 @@ class OptionalPacketField(ConditionalField):
             return s, None
         from dmdissect.layers.layout import layout_of
 
-        needed = layout_of(self.fld.cls).fixed_size
+        needed = layout_of(self.packet_cls).fixed_size
         if len(s) < needed:
             raise struct.error(f"{self.name} needs {needed} bytes, {len(s)} left")
         return self.fld.getfield(pkt, s)

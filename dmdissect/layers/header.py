@@ -94,7 +94,12 @@ def _struct_of(layer: type[Packet]) -> struct.Struct:
     from dmdissect.layers.layout import layout_of
 
     codes = {1: "B", 2: "H", 4: "I", 8: "Q"}
-    return struct.Struct("<" + "".join(codes[spot.size] for spot in layout_of(layer).spots))
+    fmt = "<"
+    for spot in layout_of(layer).spots:
+        if spot.size is None:
+            raise TypeError(f"{layer.__name__}.{spot.name} has no fixed size")
+        fmt += codes[spot.size]
+    return struct.Struct(fmt)
 
 
 #: ``type, size, trans_id`` in one read, derived from :class:`DMHeader`.

@@ -13,13 +13,14 @@ from dataclasses import dataclass
 from functools import cache
 
 from scapy.fields import (
+    AnyField,
     ConditionalField,
-    Field,
     MultipleTypeField,
     PacketField,
     PacketListField,
     _BitField,
 )
+from scapy.packet import Packet
 
 
 @dataclass(frozen=True)
@@ -33,7 +34,7 @@ class FieldSpot:
     """
 
     name: str
-    field: Field
+    field: AnyField
     offset: int | None
     size: int | None
     bit: int | None = None
@@ -51,7 +52,7 @@ class Group:
 
     index: int
     size: int | None
-    fields: tuple[Field, ...]
+    fields: tuple[AnyField, ...]
 
 
 @dataclass(frozen=True)
@@ -79,7 +80,7 @@ class Layout:
         return tuple(sorted(self.spots, key=lambda s: (s.group, s.bit or 0)))
 
 
-def fixed_size_of(field: Field) -> int | None:
+def fixed_size_of(field: AnyField) -> int | None:
     """Bytes a non-bit field always takes, or None when it varies."""
     if isinstance(field, (ConditionalField, MultipleTypeField, PacketListField)):
         return None
@@ -95,12 +96,13 @@ def fixed_size_of(field: Field) -> int | None:
 
 
 @cache
-def layout_of(cls: type) -> Layout:
+def layout_of(cls: type[Packet]) -> Layout:
     groups: list[Group] = []
     spots: list[FieldSpot] = []
     offset: int | None = 0
     pending: list[_BitField] = []
     pending_bits = 0
+    size: int | None
     for field in cls.fields_desc:
         if isinstance(field, _BitField):
             pending.append(field)

@@ -6,7 +6,7 @@ are written the Scapy way: a group opens with ``tot_size=-N`` and closes with
 significant bit down, the reverse of their C order.  ``layout.py`` turns that
 back into C order for everything that displays or exports a message.
 
-Each layer's ``summary`` template gives the one-line facts a reader wants first
+Each layer's ``summary_phrase`` template gives the one-line facts a reader wants first
 (``mysummary()`` renders it); the Wireshark plugin renders the same templates.
 """
 
@@ -137,7 +137,7 @@ class DMVersion(DMStruct):
         LEShortField("major_version", 0),
     ]
 
-    summary = Version("major_version", "minor_version", PROTOCOL_VERSIONS)
+    summary_phrase = Version("major_version", "minor_version", PROTOCOL_VERSIONS)
 
     @property
     def version(self) -> int:
@@ -156,7 +156,7 @@ class DMCaps(DMStruct):
         BitField("balloon", 0, 1, end_tot_size=-8),
     ]
 
-    summary = Join(
+    summary_phrase = Join(
         ", ",
         If(Set("balloon"), "balloon"),
         If(Set("hot_add"), Seq("hot-add (align ", Value("hot_add_alignment", "pow2"), " MiB)")),
@@ -178,7 +178,7 @@ class DMPageRange(DMStruct):
         BitField("page_cnt", 0, -24),
     ]
 
-    summary = Seq(Value("start_page", "hex"), "+", Value("page_cnt"))
+    summary_phrase = Seq(Value("start_page", "hex"), "+", Value("page_cnt"))
 
 
 def _page_count_entry(pkt: Packet) -> bool:
@@ -202,7 +202,7 @@ class DMInfoEntry(DMStruct):
         ),
     ]
 
-    summary = If(
+    summary_phrase = If(
         Cut(),
         Seq("entry cut short (missing ", Missing(), ")"),
         Seq(
@@ -261,7 +261,7 @@ class DMError(DMMessage):
     msg_type = MessageType.DM_ERROR
     fields_desc = []
 
-    summary = Seq("error")
+    summary_phrase = Seq("error")
 
 
 class DMVersionRequest(DMMessage):
@@ -276,7 +276,7 @@ class DMVersionRequest(DMMessage):
         BitField("is_last_attempt", 0, 1, end_tot_size=-4),
     ]
 
-    summary = Seq("version ", Sub("version"), If(Set("is_last_attempt"), ", last attempt"))
+    summary_phrase = Seq("version ", Sub("version"), If(Set("is_last_attempt"), ", last attempt"))
 
 
 class DMVersionResponse(DMMessage):
@@ -290,7 +290,7 @@ class DMVersionResponse(DMMessage):
         BitField("is_accepted", 0, 1, end_tot_size=-8),
     ]
 
-    summary = If(Set("is_accepted"), "accepted", "refused")
+    summary_phrase = If(Set("is_accepted"), "accepted", "refused")
 
 
 class DMCapabilitiesReport(DMMessage):
@@ -305,7 +305,7 @@ class DMCapabilitiesReport(DMMessage):
         XLELongField("max_page_number", 0),
     ]
 
-    summary = Seq(
+    summary_phrase = Seq(
         Sub("caps"),
         ", min ",
         Value("min_page_cnt"),
@@ -327,7 +327,7 @@ class DMCapabilitiesResponse(DMMessage):
         BitField("is_accepted", 0, 1, end_tot_size=-8),
     ]
 
-    summary = Join(
+    summary_phrase = Join(
         ", ",
         If(Set("is_accepted"), "accepted", "refused"),
         If(Set("hot_remove"), "hot-remove"),
@@ -350,7 +350,7 @@ class DMStatusReport(DMMessage):
         LEIntField("io_diff", 0),
     ]
 
-    summary = Seq(
+    summary_phrase = Seq(
         "avail ",
         _pages("num_avail"),
         ", committed ",
@@ -369,7 +369,7 @@ class DMBalloonRequest(DMMessage):
         LEIntField("reservedz", 0),
     ]
 
-    summary = _pages("num_pages")
+    summary_phrase = _pages("num_pages")
 
 
 #: One part of a multi-part exchange: its ranges, pages, and whether more follow.
@@ -396,7 +396,7 @@ class DMBalloonResponse(DMMessage):
         BoundedPacketListField("range_array", DMPageRange, PAGE_RANGE_SIZE, _range_count),
     ]
 
-    summary = If(
+    summary_phrase = If(
         All(Not(Set("range_count")), Not(Set("more_pages"))),
         "0 ranges, 0 pages (guest at floor)",
         _PART,
@@ -416,7 +416,7 @@ class DMUnballoonRequest(DMMessage):
         BoundedPacketListField("range_array", DMPageRange, PAGE_RANGE_SIZE, _range_count),
     ]
 
-    summary = _PART
+    summary_phrase = _PART
 
 
 class DMUnballoonResponse(DMMessage):
@@ -427,7 +427,7 @@ class DMUnballoonResponse(DMMessage):
     sender = Side.GUEST
     fields_desc = []
 
-    summary = Seq("done")
+    summary_phrase = Seq("done")
 
 
 #: The 24-byte form carries a region; the receiver tells by ``hdr.size``.
@@ -445,7 +445,7 @@ class DMHotAddRequest(DMMessage):
         OptionalPacketField("region", DMPageRange, _has_region, announced_by_size=True),
     ]
 
-    summary = Seq(
+    summary_phrase = Seq(
         _pages(Nested("range", "page_cnt")),
         " at ",
         Value(Nested("range", "start_page"), "hex"),
@@ -472,7 +472,7 @@ class DMHotAddResponse(DMMessage):
         LEIntEnumField("result", 0, HOT_ADD_RESULTS),
     ]
 
-    summary = Seq(
+    summary_phrase = Seq(
         _pages("page_count"),
         ", ",
         If(
@@ -496,7 +496,7 @@ class DMInfoMessage(DMMessage):
         SizedPacketListField("info", DMInfoEntry, lambda p: p.info_size),
     ]
 
-    summary = If(Set("info"), Each("info", "; "), "no entries")
+    summary_phrase = If(Set("info"), Each("info", "; "), "no entries")
 
 
 class DMHotRemoveRequest(DMMessage):
@@ -513,7 +513,7 @@ class DMHotRemoveRequest(DMMessage):
         LEIntField("reservedZ", 0),
     ]
 
-    summary = Seq(
+    summary_phrase = Seq(
         _pages("page_count"),
         ", node ",
         Value("virtual_node"),
@@ -536,7 +536,7 @@ class DMHotRemoveResponse(DMMessage):
         BoundedPacketListField("range_array", DMPageRange, PAGE_RANGE_SIZE, _range_count),
     ]
 
-    summary = Seq("result ", Value("result"), ", ", _PART)
+    summary_phrase = Seq("result ", Value("result"), ", ", _PART)
 
 
 #: Message layer for each ``dm_header.type``.

@@ -11,7 +11,7 @@ object alike (both have the C field names and ``missing``).
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 #: Every count of pages in the protocol is of 4 KiB pages.
@@ -174,7 +174,7 @@ def _number(source: Number | str) -> Number:
 
 
 #: How :class:`Value` writes a number.
-FORMS = {
+FORMS: dict[str, Callable[[int], str]] = {
     "dec": str,
     "hex": lambda v: f"{v:#x}",
     "mib": mib,

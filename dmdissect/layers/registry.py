@@ -325,9 +325,11 @@ def _slots(layer: type, prefix: str, base_offset: int | None) -> tuple[Slot, ...
                     layer=layer.__name__,
                 )
             )
-        else:
+        elif isinstance(inner, Field):
             slot = _scalar(name, spot, inner, base_offset, unit)
             out.append(_with(slot, optional=optional, layer=layer.__name__))
+        else:
+            raise TypeError(f"{layer.__name__}.{spot.name}: a field container inside a condition")
     return tuple(out)
 
 

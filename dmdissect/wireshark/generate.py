@@ -308,10 +308,10 @@ class Generator:
                 }
                 for name, inner in _reserved_plan(cls)
             ],
-            "summary": cls.summary,
+            "summary": cls.summary_phrase,
         }
-        if isinstance(cls.summary, Version):
-            template = cls.summary
+        if isinstance(cls.summary_phrase, Version):
+            template = cls.summary_phrase
             size = sum(s.size for s in layout.spots if s.name in (template.major, template.minor))
             plan["version"] = {
                 "major": template.major,
