@@ -70,6 +70,15 @@ class Layout:
             total += group.size
         return total
 
+    def span(self, name: str) -> tuple[int, int]:
+        """Byte offset and size of the storage of field ``name``, which has a fixed place."""
+        for spot in self.spots:
+            if spot.name == name:
+                if spot.offset is None or spot.size is None:
+                    raise TypeError(f"{name} has no fixed place")
+                return spot.offset, spot.size
+        raise KeyError(name)
+
     def names_from(self, group: int) -> tuple[str, ...]:
         """C-ordered names of the fields in this group and every later one."""
         return tuple(spot.name for spot in self.c_order if spot.group >= group)

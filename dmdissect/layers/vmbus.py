@@ -58,7 +58,7 @@ class VMBusDescriptor(DMPacket):
         return self.sprintf("VMBus %VMBusDescriptor.type% len8=%VMBusDescriptor.len8%")
 
 
-def looks_like_descriptor(data: bytes) -> bool:
+def looks_like_descriptor(data: bytes | bytearray) -> bool:
     """True when ``data`` starts with a plausible in-band descriptor.
 
     A Dynamic Memory header never matches: it would need type 6 with a size of
@@ -104,6 +104,6 @@ def _len8_spot():
 _LEN8 = _len8_spot()
 
 
-def descriptor_length(data: bytes) -> int:
+def descriptor_length(data: bytes | bytearray) -> int:
     """``len8 * 8``: the bytes of the whole VMBus packet that starts ``data``."""
     return int.from_bytes(data[_LEN8.offset : _LEN8.offset + _LEN8.size], "little") * 8

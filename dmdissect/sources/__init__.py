@@ -50,7 +50,7 @@ class _Replay(io.RawIOBase):
             raise io.UnsupportedOperation("the replayed head is not in the descriptor")
         return self._stream.fileno()
 
-    def readinto(self, buffer) -> int:  # type: ignore[override]
+    def readinto(self, buffer) -> int:
         if self._head:
             size = min(len(buffer), len(self._head))
             buffer[:size] = self._head[:size]

@@ -272,7 +272,7 @@ def _options(body: bytes, start: int, endian: str) -> tuple[list[tuple[int, byte
     return out, []
 
 
-def _direction(flags: int) -> str | None:
+def _direction(flags: int) -> Direction | None:
     return _DIRECTIONS.get(flags & 3)
 
 
@@ -460,11 +460,8 @@ class _PcapNg:
             self.section.interfaces.append(_read_interface(body, endian))
             self.offset += length
             return
-        frame = None
-        if kind == BLOCK_EPB and not torn:
-            frame = self._plain_epb(body, start)
-        if frame is None:
-            frame = self._packet(kind, body, start, length, torn)
+        plain = self._plain_epb(body, start) if kind == BLOCK_EPB and not torn else None
+        frame = plain if plain is not None else self._packet(kind, body, start, length, torn)
         self.offset += length
         if not torn:
             yield frame
@@ -483,6 +480,7 @@ class _PcapNg:
         message.  Everything else takes :meth:`_packet`, which reports damage.
         """
         section = self.section
+        assert section is not None
         ifid, high, low, caplen, wirelen = section.epb.unpack_from(body, 0)
         end = 20 + caplen
         options_at = end + (-caplen % 4)

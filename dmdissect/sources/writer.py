@@ -193,9 +193,8 @@ def _epb(
     interface: int = 0,
 ) -> bytes:
     options = b"".join(_option(1, value) for value in _comments(frame, items))
-    flags = _FLAGS.get(frame.direction or "")
-    if flags is not None:
-        options += _option(2, struct.pack("<I", flags))
+    if frame.direction is not None:
+        options += _option(2, struct.pack("<I", _FLAGS[frame.direction]))
     if ticks >> 64:
         raise TimeRangeError(
             f"frame {frame.index}: time {frame.time} s is beyond what pcapng holds at "

@@ -54,7 +54,7 @@ from dmdissect.sources.hex.timestamps import (
     without_times,
 )
 from dmdissect.sources.hex.tshark_tree import TsharkTree
-from dmdissect.vocabulary import DirectionSource
+from dmdissect.vocabulary import Direction, DirectionSource
 
 #: Foreign lines in a row that may come between two rows of a prefixed dump
 #: without offsets (another driver logging between print_hex_dump's lines).
@@ -173,6 +173,7 @@ class Framer:
         """Hand out the lane's message, as the general reader would; False (and the
         lines replayed) when it is several messages to split."""
         lane = self.lane
+        assert lane is not None, "called with a lane open"
         data = b"".join(lane.chunks)
         if split_records(data) is not None:
             self._replay()
@@ -185,6 +186,7 @@ class Framer:
     def _replay(self) -> None:
         """Give the lane's lines to the general reader, from the state before them."""
         lane, self.lane = self.lane, None
+        assert lane is not None, "called with a lane open"
         self.preamble, self.blank_gap, self.noise_gap, self.foreign = lane.snapshot
         for number, text in lane.lines:
             self._take(number, text)
@@ -341,18 +343,17 @@ class Framer:
         if row.family == COLON:
             value = int(token, 16) if is_hex(token) else None
             if value is None or (len(token) == 16 and not _zero(token)) or value > MAX_MESSAGE:
-                if not (same and value is not None and value == p.seen):
+                if not (same and p is not None and value is not None and value == p.seen):
                     return self._free_row(row, number, address=value, key=key)
         if _zero(token):
             self._start(row, number, key, offset_mode=True)
             return True
-        if same:
+        if same and p is not None:
             self._continue(p, row, p.offset_value(token), number)
             return True
         if row.loose or row.nbytes < HEADER_SIZE or _least_offset(token, row.radixes) > MAX_MESSAGE:
             return False  # not a dump that lost its first lines
-        self._start(row, number, key, offset_mode=True)
-        started = self.pending
+        started = self._start(row, number, key, offset_mode=True)
         value = started.offset_value(token)
         started.findings.insert(
             0,
@@ -399,7 +400,8 @@ class Framer:
     def _end_offset(self, row: Row, number: int) -> bool:
         """hexdump's and od's last line: the length of what they dumped."""
         p = self.pending
-        value = p.offset_value(row.offset_token)
+        assert p is not None, "_is_end_offset holds"
+        value = p.offset_value(row.offset_token or "")
         p.take_spare(value)
         if p.star_line is not None:
             p.fill_to(value, number)
@@ -443,14 +445,13 @@ class Framer:
             return True
         if FRAMING[row.family] == BRACES and row.nbytes == 0:
             if row.opens:
-                self._start(row, number, key, offset_mode=False)
-                self.pending.brace = True
+                self._start(row, number, key, offset_mode=False).brace = True
             return row.opens
         if not (row.opens and not row.closes) and not self._alone_ok(row, key):
             return False
-        self._start(row, number, key, offset_mode=False)
-        self.pending.next_address = None if address is None else address + row.nbytes
-        self.pending.brace = row.opens and not row.closes
+        started = self._start(row, number, key, offset_mode=False)
+        started.next_address = None if address is None else address + row.nbytes
+        started.brace = row.opens and not row.closes
         if row.closes:
             self._flush()
         return True
@@ -535,9 +536,11 @@ class Framer:
         """
         if p.closed or p.brace or not self._size_reached(p):
             return False
+        size = self._size(p)
+        assert size is not None, "_size_reached holds"
         if p.offset_mode or (p.next_address is not None and p.addresses_follow is not False):
-            return p.gap_after or (p.stored == self._size(p) and p.ends_short())
-        return not self._xxd_p_goes_on(p, self._size(p))
+            return p.gap_after or (p.stored == size and p.ends_short())
+        return not self._xxd_p_goes_on(p, size)
 
     @staticmethod
     def _wrap_widths(p: PendingMessage, last: Row) -> tuple[int, ...]:
@@ -585,7 +588,8 @@ class Framer:
             return True
         if find_direction(row.prefix):
             return True
-        orders = [self.override or row.order] if self.override or row.order else [BYTES, LE_WORDS]
+        chosen = self.override or row.order
+        orders = [chosen] if chosen else [BYTES, LE_WORDS]
         for order in orders:
             size = header_size(row.data(order))
             if size == n or (size > n and n in KERNEL_ROWS + (XXD_PLAIN_ROW,)):
@@ -602,7 +606,7 @@ class Framer:
             return row.order
         return LE_WORDS if row.prefix.strip() or address_mode else BYTES
 
-    def _start(self, row: Row, number: int, key: str, offset_mode: bool) -> None:
+    def _start(self, row: Row, number: int, key: str, offset_mode: bool) -> PendingMessage:
         self._flush()
         address_mode = row.family == COLON and not offset_mode
         message = PendingMessage(
@@ -623,10 +627,11 @@ class Framer:
         message.comment = row.comment
         self.pending = message
         message.add(row, number)
+        return message
 
     def _when_and_where(
         self, prefix: str, comment: str | None, number: int, offset_mode: bool
-    ) -> tuple[float | None, str | None, Finding | None]:
+    ) -> tuple[float | None, Direction | None, Finding | None]:
         """The time and direction of a message starting with a row of ``prefix`` and
         ``comment``, and a finding when the prefix's timestamp has too many digits to
         be a time."""
@@ -724,7 +729,7 @@ class Framer:
         data: bytes,
         line: int,
         findings: list[Finding],
-        direction: str | None,
+        direction: Direction | None,
     ) -> Frame:
         return self._frame_of(data, line, findings, p.time, direction, p.comment)
 
@@ -734,7 +739,7 @@ class Framer:
         line: int,
         findings: list[Finding],
         time: float | None,
-        direction: str | None,
+        direction: Direction | None,
         comment: str | None = None,
     ) -> Frame:
         self.index += 1

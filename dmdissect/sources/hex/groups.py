@@ -67,7 +67,7 @@ def _collapsed_split(tokens: list[str]) -> tuple[list[str], str | None]:
     return tokens[:count], " ".join(tokens[count:]) or None
 
 
-def parse_spaced_groups(area: str) -> tuple[list[str], str | None, list[str]] | None:
+def parse_spaced_groups(area: str) -> tuple[list[str], str | None, Problems] | None:
     """Groups separated by one space, ended by two or more spaces and an ASCII column.
 
     This is the xxd, kernel and tcpdump layout.  Returns the groups, the

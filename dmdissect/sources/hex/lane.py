@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from dmdissect.vocabulary import Direction
+
 
 @dataclass(slots=True)
 class Lane:
@@ -20,7 +22,7 @@ class Lane:
     key: str
     first: int
     time: float | None
-    direction: str | None
+    direction: Direction | None
     snapshot: tuple
     lines: list[tuple[int, str]]
     chunks: list[bytes]

@@ -18,7 +18,7 @@ import codecs
 import io
 import select
 from collections.abc import Callable, Iterable, Iterator
-from typing import BinaryIO
+from typing import BinaryIO, TextIO
 
 from dmdissect.sources.errors import InputError
 
@@ -41,7 +41,7 @@ IDLE = _Pause("")
 IDLE_SECONDS = 0.5
 
 
-def _reader(stream: BinaryIO) -> Callable[[], bytes | str]:
+def _reader(stream: BinaryIO | TextIO) -> Callable[[], bytes | str]:
     """The call that returns what the stream has now, up to CHUNK, without waiting for more.
 
     ``read(CHUNK)`` on a buffered pipe blocks until 64 KiB or end of file, so
@@ -59,7 +59,7 @@ def _reader(stream: BinaryIO) -> Callable[[], bytes | str]:
     return lambda: stream.read(CHUNK)
 
 
-def _read_chunks(stream: BinaryIO, name: str) -> Iterator[bytes]:
+def _read_chunks(stream: BinaryIO | TextIO, name: str) -> Iterator[bytes]:
     """The stream in chunks of at most CHUNK bytes, as soon as they arrive; a text
     stream is encoded back.  An empty chunk follows every short read: the
     input has nothing more for now."""
@@ -88,7 +88,7 @@ class _IdleChunk(bytes):
 IDLE_CHUNK = _IdleChunk()
 
 
-def _quiet(stream: BinaryIO) -> bool:
+def _quiet(stream: BinaryIO | TextIO) -> bool:
     """A live input that has sent nothing for IDLE_SECONDS (never a file: it has no pauses)."""
     try:
         fd = stream.fileno()
@@ -161,7 +161,7 @@ def _split_lines(chunks: Iterable[bytes]) -> Iterator[str | None]:
         yield _text(buf)
 
 
-def read_lines(stream: BinaryIO, name: str) -> Iterator[str | None]:
+def read_lines(stream: BinaryIO | TextIO, name: str) -> Iterator[str | None]:
     """The lines of ``stream`` as text (no newline, no carriage return), None for a
     line longer than MAX_LINE, and :data:`PAUSE` where the input paused.
     Raises InputError when the stream cannot be read."""

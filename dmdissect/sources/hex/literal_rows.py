@@ -11,7 +11,8 @@ from dmdissect.sources.hex.row import CARRAY, PYREPR, Problems, Row
 # --- Python bytes reprs --------------------------------------------------------------
 
 _BYTES_LITERAL_START = re.compile(r"(?<![\w'\"])[bB](['\"])")
-_SPACES = re.compile(r"\s*")
+#: The next literal after the one just read, past the spaces between them.
+_NEXT_LITERAL = re.compile(r"\s*" + _BYTES_LITERAL_START.pattern)
 
 _SIMPLE_ESCAPES = {
     "\\": 0x5C,
@@ -47,7 +48,7 @@ def _read_escape(body: str, i: int) -> tuple[bytes, int, str | None]:
     return b"\\" + ch.encode("latin-1", "replace"), i + 2, None
 
 
-def _read_bytes_literal(line: str, start: int, quote: str) -> tuple[bytes, int, list[str]] | None:
+def _read_bytes_literal(line: str, start: int, quote: str) -> tuple[bytes, int, Problems] | None:
     """Read one ``b'...'`` body from ``start`` (after the quote) like Python's tokenizer,
     without evaluating anything.  A literal the line cuts off is kept, with a
     problem, when it holds ``\\x`` escapes (a torn paste); otherwise it is
@@ -84,8 +85,8 @@ def parse_pyrepr(line: str) -> Row | None:
     A literal that is the ASCII column of hex groups before it on the line
     (``42 22 ... 22  B"...."``, the column rendering the groups) is no repr:
     the line is a dump row."""
-    m = _BYTES_LITERAL_START.search(line)
-    if m is None:
+    m = first = _BYTES_LITERAL_START.search(line)
+    if first is None:
         return None
     data, problems = bytearray(), Problems()
     while m is not None:
@@ -93,11 +94,10 @@ def parse_pyrepr(line: str) -> Row | None:
         if literal is None:
             break
         data += literal[0]
-        problems += literal[2]
-        m = _BYTES_LITERAL_START.match(line, _SPACES.match(line, literal[1]).end())
+        problems.extend(literal[2])
+        m = _NEXT_LITERAL.match(line, literal[1])
     if not data:
         return None
-    first = _BYTES_LITERAL_START.search(line)
     plain = plain_row(line)
     if plain is not None and plain.ascii is not None:
         return None  # an ASCII column that reads B"...": the line is a dump row

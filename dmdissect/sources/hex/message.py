@@ -13,6 +13,7 @@ from dmdissect import findings as ei
 from dmdissect.findings import Finding
 from dmdissect.sources.hex.row import KERNEL_ROWS, Row
 from dmdissect.sources.hex.sizes import MAX_MESSAGE
+from dmdissect.vocabulary import Direction
 
 #: The most findings the lines of one message give; the rest are counted.
 MAX_LINE_FINDINGS = 16
@@ -48,7 +49,7 @@ class PendingMessage:
     stored: int = 0
     last_line: int = 0
     time: float | None = None
-    direction: str | None = None
+    direction: Direction | None = None
     radixes: tuple[int, ...] = (16,)
     radix: int | None = None
     offset_digits: int = 0

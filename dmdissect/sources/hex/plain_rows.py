@@ -75,7 +75,7 @@ def _plain_groups(area: str) -> tuple[list[str], str | None] | None:
     return tokens, None
 
 
-def _plain_area(area: str) -> tuple[list[str], str | None, list[str]] | None:
+def _plain_area(area: str) -> tuple[list[str], str | None, Problems] | None:
     """Hex groups of a plain line (no offset), or None if ``area`` is not only that.
 
     Accepted: one hex string; bytes joined by ``:``, ``-``, ``,`` or ``, ``;
@@ -90,8 +90,8 @@ def _plain_area(area: str) -> tuple[list[str], str | None, list[str]] | None:
     m = _SEPARATED.match(area)
     if m is not None:
         tokens = [t.strip() for t in area.split(m.group("sep").strip())]
-        problems = _odd_problems(tokens, 2)
-        return (tokens, None, problems) if problems is not None else None
+        odd = _odd_problems(tokens, 2)
+        return (tokens, None, odd) if odd is not None else None
     parsed = _plain_groups(area)
     if parsed is None:
         return None
@@ -99,8 +99,8 @@ def _plain_area(area: str) -> tuple[list[str], str | None, list[str]] | None:
     width = max(len(tokens[0]), 2)
     if width not in (2, 4, 8, 16):
         return None
-    problems = _odd_problems(tokens, width)
-    return (tokens, ascii, problems) if problems is not None else None
+    odd = _odd_problems(tokens, width)
+    return (tokens, ascii, odd) if odd is not None else None
 
 
 _TRAILING_COMMENT = re.compile(r"\s(?:#|//)\s*(?P<text>.*)$")

@@ -21,12 +21,12 @@ _DIRECTION_WORDS = re.compile(
 )
 
 
-def io_direction(letter: str) -> str:
+def io_direction(letter: str) -> Direction:
     """text2pcap's ``I``/``O``: inbound to the host is guest->host, outbound host->guest."""
     return Direction.HOST_TO_GUEST if letter == "O" else Direction.GUEST_TO_HOST
 
 
-def find_direction(text: str) -> str | None:
+def find_direction(text: str) -> Direction | None:
     """``host->guest``, ``guest -> host``, ``guest to host`` and the like, or None.
 
     A dmesg stamp holds no such words, so the rest of a stamped line (the same
@@ -42,15 +42,15 @@ _STAMP = re.compile(r"\[ *\d{1,12}\.\d{1,12}\]")
 CACHED_LENGTH = 256
 
 
-def _direction_in(text: str) -> str | None:
+def _direction_in(text: str) -> Direction | None:
     for m in _DIRECTION_WORDS.finditer(text):
         a, b = m["a"].lower(), m["b"].lower()
         if a != b:
-            return f"{a}->{b}"
+            return Direction(f"{a}->{b}")
     return None
 
 
-def parse_preamble(line: str) -> tuple[float | None, str | None]:
+def parse_preamble(line: str) -> tuple[float | None, Direction | None]:
     """Time and direction that a line before a dump gives to it.
 
     text2pcap's ``I`` or ``O`` line, optionally followed by a timestamp;

@@ -100,31 +100,35 @@ class Row:
 MAX_LINE_PROBLEMS = 8
 
 
-class Problems(list):
+class Problems:
     """What is wrong in one line, at most :data:`MAX_LINE_PROBLEMS` of them; the
     rest are only counted, so that a long broken line costs no more memory than
-    a short one."""
+    a short one.  Not a list, so that no list method can add past the cap."""
 
-    more = 0
+    __slots__ = ("kept", "more")
+
+    def __init__(self) -> None:
+        self.kept: list[str] = []
+        self.more = 0
 
     def append(self, text: str) -> None:
-        if len(self) < MAX_LINE_PROBLEMS:
-            super().append(text)
+        if len(self.kept) < MAX_LINE_PROBLEMS:
+            self.kept.append(text)
         else:
             self.more += 1
 
-    def extend(self, texts) -> None:
-        for text in texts:
+    def extend(self, other: Problems) -> None:
+        for text in other.kept:
             self.append(text)
+        self.more += other.more
 
-    def __iadd__(self, texts):
-        self.extend(texts)
-        return self
+    def __len__(self) -> int:
+        return len(self.kept) + self.more
 
     def final(self) -> tuple[str, ...]:
         """The problems as a Row holds them, the count of the rest last."""
         rest = (f"{self.more} more problems on this line",) if self.more else ()
-        return tuple(self) + rest
+        return tuple(self.kept) + rest
 
 
 #: Widths at which dump tools wrap lines: kernel rows and ``xxd -p``.

@@ -14,16 +14,17 @@ from dmdissect.sources.raw import MAX_DESCRIPTOR_RECORD
 
 __all__ = ["HEADER_SIZE", "MAX_MESSAGE", "SIZE_END", "header_size", "split_records"]
 
-_TYPE, _SIZE = (next(s for s in layout_of(DMHeader).spots if s.name == n) for n in ("type", "size"))
+_TYPE, _SIZE = (layout_of(DMHeader).span(name) for name in ("type", "size"))
 #: How many bytes of a message hold its size field.
-SIZE_END = _SIZE.offset + _SIZE.size
+SIZE_END = _SIZE[0] + _SIZE[1]
 #: A dump is cut (with a finding) past the largest record: a message of the
 #: largest ``size`` behind a VMBus descriptor, padded.
 MAX_MESSAGE = MAX_DESCRIPTOR_RECORD
 
 
-def _field(data: bytes, spot) -> int:
-    return int.from_bytes(data[spot.offset : spot.offset + spot.size], "little")
+def _field(data: bytes, span: tuple[int, int]) -> int:
+    offset, size = span
+    return int.from_bytes(data[offset : offset + size], "little")
 
 
 def header_size(data: bytes) -> int:

@@ -14,6 +14,7 @@ import re
 
 from dmdissect.sources.hex.preamble import io_direction
 from dmdissect.sources.hex.timestamps import MAX_DIGITS
+from dmdissect.vocabulary import Direction
 
 _FRAME = re.compile(r"Frame \d{1,20}: \d{1,20} bytes on wire")
 _EPOCH = re.compile(rf"\s+Epoch (?:Arrival )?Time: (\d{{1,{MAX_DIGITS}}}\.\d{{1,9}}) seconds")
@@ -28,7 +29,7 @@ class TsharkTree:
     def __init__(self) -> None:
         self.open = False
         self.time: float | None = None
-        self.direction: str | None = None
+        self.direction: Direction | None = None
 
     def watch(self, line: str) -> None:
         """Take a line that is no dump row: a ``Frame N:`` line opens a tree."""
@@ -40,7 +41,7 @@ class TsharkTree:
             elif (m := _DIRECTION.match(line)) is not None:
                 self.direction = io_direction("I" if m[1] == "In" else "O")
 
-    def close(self) -> tuple[float | None, str | None]:
+    def close(self) -> tuple[float | None, Direction | None]:
         """The dump after the tree starts: its time and direction, once."""
         if not self.open:
             return None, None
