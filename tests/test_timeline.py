@@ -44,7 +44,9 @@ from tests.peers import (
 def write_capture(path, packets, step: float = 0.25):
     """A pcapng with direction flags, one packet a message, ``step`` seconds apart."""
     frames = [
-        Frame(index, bytes(packet), T0 + step * (index - 1), direction=SENDER[packet.type])
+        Frame(
+            index, bytes(packet), T0 + step * (index - 1), direction=SENDER[packet.type].direction
+        )
         for index, packet in enumerate(packets, 1)
     ]
     with open(path, "wb") as out:
