@@ -17,3 +17,7 @@ dmdissect synth --profile windows-hyperv --seed 0 -o "$out/windows-hyperv.pcapng
 dmdissect synth --profile faulty --seed 1 -o "$out/faulty.pcapng"
 dmdissect synth --profile linux-qemu --seed 3 --vmbus -o "$out/linux-qemu-vmbus.pcapng"
 dmdissect synth --profile linux-qemu --seed 2 --duration 75 --format hex -o "$out/linux-qemu-dmesg.log"
+dmdissect synth --profile linux-qemu --seed 2 --format qemu-trace -o "$out/linux-qemu-trace.log"
+dmdissect synth --profile linux-qemu --seed 2 --format qmp -o "$out/linux-qemu-qmp.log"
+dmdissect synth --profile linux-qemu --seed 2 --format dmesg -o "$out/linux-qemu-guest-dmesg.log"
+dmdissect synth --profile linux-qemu --seed 2 --format ftrace -o "$out/linux-qemu-guest-ftrace.txt"

@@ -397,3 +397,105 @@ FINDINGS_DROPPED = register(
     "hvdm.findings.dropped", G.COMMENT, NOTE,
     "A transaction had more findings than are kept; this counts the rest",
 )  # fmt: skip
+
+# --- sources and tracker: logs (QEMU trace, QMP, dmesg, ftrace, debugfs) --------------------
+
+LOG_LINE_TOO_LONG = register(
+    "hvdm.log.line_too_long", G.MALFORMED, WARNING,
+    "A log line longer than the reader keeps whole; it is skipped",
+)  # fmt: skip
+LOG_QEMU_FORMAT = register(
+    "hvdm.log.qemu_format", G.MALFORMED, WARNING,
+    "An hv_balloon trace line does not match its event's format in QEMU's trace-events",
+)  # fmt: skip
+LOG_QEMU_UNKNOWN_EVENT = register(
+    "hvdm.log.qemu_unknown_event", G.UNDECODED, NOTE,
+    "An hv_balloon_* trace event QEMU 8.2 and later do not have (an unmerged series?); skipped",
+)  # fmt: skip
+LOG_QEMU_UNKNOWN_STATE = register(
+    "hvdm.log.qemu_unknown_state", G.UNDECODED, NOTE,
+    "A state change to a state hv-balloon does not have",
+)  # fmt: skip
+LOG_QEMU_WARNING = register(
+    "hvdm.log.qemu_warning", G.PROTOCOL, WARNING,
+    "QEMU's hv-balloon device warned (warn_report): a message too short, in the wrong "
+    "state, or pages it could not take back",
+)  # fmt: skip
+LOG_QEMU_ERROR = register(
+    "hvdm.log.qemu_error", G.PROTOCOL, ERROR,
+    "QEMU's hv-balloon device reported an error (error_report)",
+)  # fmt: skip
+LOG_QMP_NOT_JSON = register(
+    "hvdm.log.qmp_not_json", G.MALFORMED, WARNING,
+    "A line of a QMP log that is no JSON object",
+)  # fmt: skip
+LOG_QMP_VALUE = register(
+    "hvdm.log.qmp_value", G.MALFORMED, WARNING,
+    "A QMP status report value that is missing, negative or not a whole number of pages",
+)  # fmt: skip
+LOG_QMP_QUERY_ERROR = register(
+    "hvdm.log.qmp_query_error", G.RESPONSE_CODE, NOTE,
+    "query-hv-balloon-status-report failed (no device, reporting off, no report yet)",
+)  # fmt: skip
+LOG_FTRACE_LINE = register(
+    "hvdm.log.ftrace_line", G.MALFORMED, WARNING,
+    "A balloon_status line not in trace_pipe's layout or not matching the tracepoint's format",
+)  # fmt: skip
+LOG_FTRACE_NEGATIVE = register(
+    "hvdm.log.ftrace_negative", G.PROTOCOL, WARNING,
+    "balloon_status shows a negative page count, which no status report can carry",
+)  # fmt: skip
+LOG_DEBUGFS_LINE = register(
+    "hvdm.log.debugfs_line", G.MALFORMED, WARNING,
+    "A line of a debugfs snapshot that is no hv-balloon item",
+)  # fmt: skip
+LOG_DEBUGFS_PAGE_SIZE = register(
+    "hvdm.log.debugfs_page_size", G.COMMENT, NOTE,
+    "The guest's page size is not 4096 bytes: it does not balloon",
+)  # fmt: skip
+LOG_GUEST_IGNORES = register(
+    "hvdm.log.guest_ignores", G.SEQUENCE, WARNING,
+    "The guest ignores a balloon or unballoon request (hibernation allowed) and sends no reply",
+)  # fmt: skip
+LOG_GUEST_PARTIAL = register(
+    "hvdm.log.guest_partial", G.RESPONSE_CODE, NOTE,
+    "The guest says a balloon request will be partly fulfilled (its floor, or not enough memory)",
+)  # fmt: skip
+LOG_GUEST_NOTE = register(
+    "hvdm.log.guest_note", G.COMMENT, NOTE,
+    "A note of the guest's driver worth seeing (hot add ignored, a feature off)",
+)  # fmt: skip
+LOG_GUEST_WARNING = register(
+    "hvdm.log.guest_warning", G.PROTOCOL, WARNING,
+    "A warning of the guest's driver (busy, an unhandled message, an unknown info type)",
+)  # fmt: skip
+LOG_GUEST_ERROR = register(
+    "hvdm.log.guest_error", G.PROTOCOL, ERROR,
+    "An error of the guest's driver (a failed hot add or reply, capabilities refused)",
+)  # fmt: skip
+LOG_HOST_RESET = register(
+    "hvdm.log.host_reset", G.SEQUENCE, NOTE,
+    "QEMU reset the device: the channel starts over",
+)  # fmt: skip
+LOG_HOT_ADD_ENDED = register(
+    "hvdm.log.hot_add_ended", G.SEQUENCE, NOTE,
+    "A failed or short hot add: QEMU marks the rest of its memory backend unusable until reset",
+)  # fmt: skip
+LOG_HOT_ADD_NOT_POSTED = register(
+    "hvdm.log.hot_add_not_posted", G.SEQUENCE, NOTE,
+    "QEMU sets up a hot add it will not post, after a failed or short one",
+)  # fmt: skip
+LOG_UNANSWERED = register(
+    "hvdm.log.unanswered", G.SEQUENCE, WARNING,
+    "A request the host's log shows sent that the guest never answered by the end of the log",
+)  # fmt: skip
+LOG_FLOOR = register(
+    "hvdm.log.floor", G.SEQUENCE, WARNING,
+    "Balloon requests in a row, each partly fulfilled and followed by a smaller one: the "
+    "guest is at its floor",
+)  # fmt: skip
+LOG_STATUS_STOPPED = register(
+    "hvdm.log.status_stopped", G.SEQUENCE, WARNING,
+    "Status reports stopped: none for several seconds after the last one (QMP's one-a-second "
+    "limit never counts)",
+)  # fmt: skip

@@ -10,6 +10,7 @@ from collections.abc import Iterable, Iterator
 from typing import TYPE_CHECKING
 
 from dmdissect.analysis.dissect import dissect
+from dmdissect.analysis.events import LogEvent
 from dmdissect.analysis.health import (
     MAX_FRAME_FACTS,
     MAX_VERDICTS,
@@ -28,7 +29,7 @@ from dmdissect.sources.errors import InputError
 from dmdissect.sources.frame import Frame
 
 if TYPE_CHECKING:
-    from dmdissect.analysis.sessions import Sessions
+    from dmdissect.analysis.sessions import SessionHealth, Sessions
     from dmdissect.filter import Filter
     from dmdissect.filter.rows import RowFilter
 
@@ -49,10 +50,13 @@ def first(frames: Iterable[Frame], count: int, tracker: Tracker | Sessions) -> I
             return
 
 
-def dissected(frames: Iterable[Frame]) -> Iterator[Message]:
-    """Dissect frames lazily, in order; memory stays flat however long the input."""
+def dissected(frames: Iterable[Frame]) -> Iterator[Message | LogEvent]:
+    """Dissect frames lazily, in order; memory stays flat however long the input.
+
+    A log's event lines come through as :class:`LogEvent`, in their place.
+    """
     for frame in frames:
-        yield dissect(frame)
+        yield LogEvent(frame) if frame.event is not None else dissect(frame)
 
 
 def messages_of(
@@ -103,9 +107,9 @@ def tapped(messages: Iterable[Message], taps: list) -> Iterator[Message]:
 
 def transactions_of(
     frames: Iterable[Frame],
-    tracker: Tracker | None = None,
+    tracker: Tracker | Sessions | None = None,
     keep: Filter | None = None,
-    monitor: HealthMonitor | None = None,
+    monitor: HealthMonitor | SessionHealth | None = None,
 ) -> Iterator[Transaction | Series]:
     """Transactions and series in start order, as soon as each is final.
 
@@ -141,7 +145,9 @@ def transactions_of(
 
 
 def _finish(
-    tracker: Tracker, rows: RowFilter | None, monitor: HealthMonitor | None
+    tracker: Tracker | Sessions,
+    rows: RowFilter | None,
+    monitor: HealthMonitor | SessionHealth | None,
 ) -> Iterator[Transaction | Series]:
     ready = tracker.finish()
     if monitor is not None:

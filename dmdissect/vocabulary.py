@@ -38,6 +38,7 @@ class DirectionSource(StrEnum):
 
     CAPTURE = "capture"  # pcapng per-packet flags
     TEXT = "text"  # an I/O preamble or a host->guest word in a hex dump
+    LOG = "log"  # a log line that names the message ("incoming ...", "posting ...")
     INFERRED = "inferred"  # from the message type (set by the analysis stage)
     UNKNOWN = "unknown"
 

@@ -856,7 +856,17 @@ def test_detection_by_content_not_name(tmp_path):
 
 
 def test_formats_exported():
-    assert FORMATS == ("pcap", "pcapng", "hex", "raw")
+    assert FORMATS == (
+        "pcap",
+        "pcapng",
+        "hex",
+        "raw",
+        "qemu-trace",
+        "qmp",
+        "dmesg",
+        "ftrace",
+        "debugfs",
+    )
 
 
 def test_unknown_format_is_a_programming_error(tmp_path):

@@ -293,14 +293,15 @@ def test_json_stays_valid_when_reading_fails_part_way(tmp_path):
 def test_text_without_a_dump_and_binary_noise_are_unreadable(tmp_path):
     noise = tmp_path / "dmesg.txt"
     noise.write_text(
-        "[    1.0] hv_balloon: Using Dynamic Memory protocol version 2.0\n"
-        "[   45.0] hv_balloon: Balloon floor reached\n"
+        "[    1.0] hv_vmbus: registering driver hv_utils\n"
+        "[   45.0] hv_balloon: a line the driver never prints\n"
     )
     result = run("read", str(noise))
     assert (result.exit_code, result.output) == (
         2,
         f"dmdissect: error: {noise} holds no hex dump of a Dynamic Memory message "
-        "(and is not a capture)\n",
+        "(and is not a capture nor a log of QEMU's hv-balloon, QMP or the guest's "
+        "hv_balloon driver)\n",
     )
     binary = tmp_path / "noise.bin"
     binary.write_bytes(bytes(range(256)) * 4)

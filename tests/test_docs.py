@@ -63,5 +63,16 @@ def test_shell_completion_offers_commands_options_and_choices():
 
     assert complete([], "ti") == ["timeline"]
     assert complete(["read"], "--fo") == ["--format"]
-    assert complete(["read", "--format"], "") == ["auto", "pcap", "pcapng", "hex", "raw"]
+    assert complete(["read", "--format"], "") == [
+        "auto",
+        "pcap",
+        "pcapng",
+        "hex",
+        "raw",
+        "qemu-trace",
+        "qmp",
+        "dmesg",
+        "ftrace",
+        "debugfs",
+    ]
     assert complete(["synth", "--profile"], "w") == ["windows-hyperv"]

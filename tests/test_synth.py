@@ -567,7 +567,7 @@ def test_vmbus_framing_reads_back_clean(tmp_path, profile):
         (["--seed", "-1"], "Invalid value for '--seed': -1 is not in the range x>=0."),
         (
             ["--format", "raw"],
-            "Invalid value for '--format': 'raw' is not one of 'pcapng', 'pcap', 'hex'.",
+            "Invalid value for '--format': 'raw' is not one of 'pcapng', 'pcap', 'hex', 'qemu-trace', 'qmp', 'dmesg', 'ftrace'.",
         ),
         (
             ["-o", "/nonexistent/dir/x.pcapng"],
@@ -636,6 +636,10 @@ def test_dmesg_lines_without_times_or_directions():
 SHIPPED = [
     "faulty.pcapng",
     "linux-qemu-dmesg.log",
+    "linux-qemu-guest-dmesg.log",
+    "linux-qemu-guest-ftrace.txt",
+    "linux-qemu-qmp.log",
+    "linux-qemu-trace.log",
     "linux-qemu-vmbus.pcapng",
     "linux-qemu.pcapng",
     "windows-hyperv.pcapng",

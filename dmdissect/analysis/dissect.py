@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dmdissect.analysis.expert import check
 from dmdissect.analysis.message import Message
+from dmdissect.analysis.witness import witnessed
 from dmdissect.layers import (
     DESCRIPTOR_SIZE,
     HEADER_SIZE,
@@ -104,6 +105,9 @@ def dissect(frame: Frame, fast: bool = True) -> Message:
     ``fast=False`` forces the Scapy path (the differential tests compare both).
     """
     message = Message(frame)
+    if frame.witness is not None:
+        witnessed(frame, message)
+        return message
     if not (fast and _fill_fast(message, frame.data)):
         _fill_scapy(message)
     message.direction, message.direction_source = infer_direction(frame, message.type)

@@ -55,9 +55,11 @@ class Part:
     frame: int
     trans_id: int | None
     more: bool
-    range_count: int
-    pages: int
+    range_count: int | None
+    pages: int | None
     ranges: list[tuple[int, int]] = field(default_factory=list)
+    #: ``ranges`` are the runs a host's log says it took back, not the guest's own ranges.
+    logged: bool = False
 
 
 @dataclass(slots=True, eq=False)
@@ -98,10 +100,21 @@ class Transaction:
     message_finding_count: int = 0
     #: The worst per-message finding and its frame (counted even past the cap).
     worst_message_finding: tuple[int, Finding] | None = None
+    #: Facts of the transaction its logs did not carry (shown as unknown).
+    unknown: list[str] = field(default_factory=list)
+    #: Frames of log events (state changes, QEMU's range bookkeeping) among ``frame_count``.
+    events: int = 0
+    #: The number of its session (1.. in first-seen order) when the input had several.
+    session: int | None = None
 
     @property
     def name(self) -> str:
         return f"{self.kind} #{self.number}"
+
+    def not_logged(self, fact: str) -> None:
+        """A fact of this transaction the log it came from does not carry."""
+        if fact not in self.unknown:
+            self.unknown.append(fact)
 
     @property
     def pages_lower_bound(self) -> bool:
@@ -118,8 +131,9 @@ class Transaction:
 
         The same for every kind, so the column compares across rows; the parts
         of a multi-part side alone are ``part_count`` (the tree's "N parts").
+        A log's event lines linked to it are no messages.
         """
-        return self.frame_count
+        return self.frame_count - self.events
 
     @property
     def latency(self) -> float | None:
@@ -190,6 +204,9 @@ class Series:
     num_committed: int | None = None
     types: dict[str, int] = field(default_factory=dict)
     closed: bool = False
+    sources: dict[str, int] = field(default_factory=dict)
+    #: The number of its session (1.. in first-seen order) when the input had several.
+    session: int | None = None
 
     @property
     def duration(self) -> float | None:
@@ -228,6 +245,22 @@ class Session:
     last_time: float | None = None
     messages: int = 0
     counts: dict[str, int] = field(default_factory=dict)
+    events: int = 0
+    sources: dict[str, int] = field(default_factory=dict)
+    guest_state: dict[str, object] | None = None
+    alignment: str | None = None
+    expert: list[Finding] = field(default_factory=list)
+
+    def see_event(self, frame: int, time: float | None, source: str | None) -> None:
+        """A log's event line: it counts for the time span, not as a message."""
+        self.events += 1
+        if self.first_frame is None:
+            self.first_frame = frame
+        self.last_frame = frame
+        if time is not None:
+            if self.first_time is None:
+                self.first_time = time
+            self.last_time = time
 
     def see(self, frame: int, time: float | None) -> None:
         if self.first_frame is None:

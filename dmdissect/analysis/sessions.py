@@ -1,4 +1,4 @@
-"""One transaction tracker per session: per input file and per capture interface.
+"""One transaction tracker per session: per capture file and interface; the logs as one.
 
 Two files, or two interfaces of one pcapng file, may be two VMs: their
 version negotiations, balloon exchanges and trans_id counters have nothing to
@@ -7,10 +7,18 @@ would invent a transaction.  :class:`Sessions` gives each (file, interface)
 its own :class:`~dmdissect.analysis.transactions.Tracker` and offers the
 tracker's interface (``feed``, ``finish``), so the pipeline drives it as it
 drives one tracker.  Frame numbers stay those of the (merged) input.
+
+Logs are the other way round: no log sees the whole exchange (QEMU's trace
+has the host's side, QMP the status reports, dmesg and ftrace the guest's),
+so the logs read in one run (``Frame.session``) are one session, told by one
+tracker, whatever their files; a rotated log's parts are one session too.
+The logs of two VMs are read in two runs.
 """
 
 from __future__ import annotations
 
+import heapq
+import itertools
 from collections.abc import Callable
 from typing import Any
 
@@ -18,12 +26,14 @@ from dmdissect.analysis.records import Series, Session, Transaction
 from dmdissect.analysis.transactions import Tracker
 
 Row = Transaction | Series
-#: (file, interface) of a frame: what makes a session.
-Key = tuple[str | None, int | None]
+#: Rows of other sessions held behind an open one, at most (two passes).
+HOLD_LIMIT = 10_000
+#: (file, interface) of a capture's frame, or the log session's name: what makes a session.
+Key = tuple[str | None, int | None] | str
 
 
 def key_of(frame: Any) -> Key:
-    return (frame.file, frame.interface)
+    return frame.session or (frame.file, frame.interface)
 
 
 class Sessions:
@@ -39,8 +49,18 @@ class Sessions:
         self.one_pass = one_pass
         self.trackers: dict[Key, Tracker] = {}
         self.on_rows: list[Callable[[list[Row]], None]] = []
-        self._last: tuple[Key, Tracker] | None = None
+        self._last: tuple[Key, str | None, Tracker] | None = None
         self._end_reason: str | None = None
+        #: How the logs' clocks were matched (see :mod:`dmdissect.sources.align`).
+        self.alignment: str | None = None
+        #: The files of each session, in first-seen order (a log session has several).
+        self._files: dict[Key, list[str | None]] = {}
+        #: Each session's number, 1.. in first-seen order; that of the last frame's.
+        self._numbers: dict[Key, int] = {}
+        self._number = 0
+        #: Rows waiting for an earlier row of another session: (first frame, sequence, row).
+        self._held: list[tuple[int, int, Row]] = []
+        self._sequence = itertools.count()
 
     @property
     def end_reason(self) -> str | None:
@@ -56,26 +76,78 @@ class Sessions:
     def tracker_for(self, frame: Any) -> Tracker:
         key = key_of(frame)
         last = self._last
-        if last is not None and last[0] == key:
-            return last[1]
+        if last is not None and last[0] == key and last[1] == frame.file:
+            return last[2]
         tracker = self.trackers.get(key)
         if tracker is None:
             tracker = self.trackers[key] = Tracker(one_pass=self.one_pass)
+            self._numbers[key] = len(self.trackers)
             if self._end_reason is not None:
                 tracker.end_reason = self._end_reason
-        self._last = (key, tracker)
+            if isinstance(key, str):
+                tracker.session.alignment = self.alignment
+            self._files[key] = [frame.file]
+        elif isinstance(key, str) and frame.file not in self._files[key]:
+            self._files[key].append(frame.file)
+        self._last = (key, frame.file, tracker)
+        self._number = self._numbers[key]
         return tracker
 
+    def align(self, text: str | None) -> None:
+        """How the logs' clocks were matched: said by the log session."""
+        self.alignment = text
+        for key, tracker in self.trackers.items():
+            if isinstance(key, str):
+                tracker.session.alignment = text
+
     def feed(self, message: Any) -> list[Row]:
+        """The rows now final, each marked with its session's number.
+
+        Two passes: in start order across the sessions too (see :meth:`_in_order`).
+        """
         rows = self.tracker_for(message.frame).feed(message)
+        if rows:
+            number = self._number
+            for row in rows:
+                row.session = number
+        if len(self.trackers) > 1 and not self.one_pass:
+            rows = self._in_order(rows)
         if rows:
             self._tell(rows)
         return rows
 
+    def _in_order(self, rows: list[Row]) -> list[Row]:
+        """Rows held until no session can still give one that started earlier.
+
+        Each tracker gives its rows in start order; a row of one session waits
+        while another holds an earlier, still open one, at most
+        :data:`HOLD_LIMIT` rows (then the earliest go, so memory stays bounded
+        when a session falls silent with a request open).
+        """
+        held = self._held
+        for row in rows:
+            heapq.heappush(held, (row.first_frame, next(self._sequence), row))
+        starts = [t.held_from() for t in self.trackers.values()]
+        horizon = min((start for start in starts if start is not None), default=None)
+        out: list[Row] = []
+        while held and (horizon is None or held[0][0] < horizon or len(held) > HOLD_LIMIT):
+            out.append(heapq.heappop(held)[2])
+        return out
+
+    def number_of(self, frame: Any) -> int:
+        """The number of the frame's session (after the frame was fed)."""
+        return self._numbers[key_of(frame)]
+
     def finish(self) -> list[Row]:
-        rows: list[Row] = []
-        for tracker in self.trackers.values():
-            rows.extend(tracker.finish())
+        rows: list[Row] = [entry[2] for entry in self._held]
+        self._held.clear()
+        for number, tracker in enumerate(self.trackers.values(), 1):
+            ready = tracker.finish()
+            for row in ready:
+                row.session = number
+            rows.extend(ready)
+        if len(self.trackers) > 1 and not self.one_pass:
+            rows.sort(key=lambda row: row.first_frame)
         if rows:
             self._tell(rows)
         return rows
@@ -91,20 +163,65 @@ class Sessions:
             return Session()
         return next(iter(self.trackers.values())).session
 
+    @property
+    def first_time(self) -> float | None:
+        """The earliest time of any session: what relative times count from."""
+        times = [t.session.first_time for t in self.trackers.values()]
+        known = [time for time in times if time is not None]
+        return min(known) if known else None
+
     def labelled(self) -> list[tuple[str | None, Session]]:
         """Every session with its name (None when there is only one), in first-seen order.
 
-        A name is the file, with the interface when the file has several.
+        A name is the file, with the interface when the file has several; the
+        log session's is its files, joined by ``+``.
         """
         if len(self.trackers) <= 1:
             return [(None, self.session)]
         per_file: dict[str | None, int] = {}
-        for file, _ in self.trackers:
-            per_file[file] = per_file.get(file, 0) + 1
+        for key in self.trackers:
+            if not isinstance(key, str):
+                per_file[key[0]] = per_file.get(key[0], 0) + 1
         out: list[tuple[str | None, Session]] = []
-        for (file, interface), tracker in self.trackers.items():
-            name = file or "input"
-            if per_file[file] > 1 and interface is not None:
-                name += f" interface {interface}"
+        for key, tracker in self.trackers.items():
+            if isinstance(key, str):
+                name = " + ".join(file or "input" for file in self._files[key])
+            else:
+                file, interface = key
+                name = file or "input"
+                if per_file[file] > 1 and interface is not None:
+                    name += f" interface {interface}"
             out.append((name, tracker.session))
         return out
+
+
+class SessionHealth:
+    """One health monitor per session, offering a monitor's interface (``observe``, ``add_rows``).
+
+    Verdicts (a request never answered, pressure, status gaps) are about one
+    VM, so each session is judged on its own messages and rows.
+    """
+
+    def __init__(self, sessions: Sessions, monitor: Callable[[], Any]) -> None:
+        self.sessions = sessions
+        self._monitor = monitor
+        self.monitors: dict[int, Any] = {}
+
+    def _of(self, number: int) -> Any:
+        found = self.monitors.get(number)
+        if found is None:
+            found = self.monitors[number] = self._monitor()
+        return found
+
+    def observe(self, message: Any) -> None:
+        self._of(self.sessions.number_of(message.frame)).observe(message)
+
+    def add_rows(self, rows: list[Row]) -> None:
+        for row in rows:
+            self._of(row.session or 1).add_rows([row])
+
+    def finish(self) -> list[Any]:
+        """Each session's health, in the sessions' order (one, empty, when nothing was read)."""
+        if not self.monitors:
+            return [self._of(1).finish()]
+        return [self.monitors[number].finish() for number in sorted(self.monitors)]

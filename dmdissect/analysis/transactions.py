@@ -37,6 +37,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
 from dmdissect import findings as ei
+from dmdissect.analysis.hoststate import QEMU_TRACE, STATUS_STOP, HostState, remove_line
 from dmdissect.analysis.intervals import PageSet, coalesce
 from dmdissect.analysis.known import known
 from dmdissect.analysis.records import (
@@ -78,6 +79,10 @@ __all__ = [
     "Transaction",
 ]
 
+#: Seconds apart two logs' lines of one status report may be (after clock alignment).
+SAME_REPORT = 0.5
+#: Smaller re-requests after partial balloons that make a floor finding.
+FLOOR_CHAIN = 2
 #: Finished rows allowed to wait behind one open transaction before it is closed unanswered.
 ORDER_LIMIT = 1000
 #: Disjoint page runs remembered as ballooned in the session (for the unballoon note).
@@ -119,6 +124,12 @@ class _Pending:
     version: int | None = None
     node: int | None = None
     pages: PageSet = field(default_factory=lambda: PageSet(RETAIN_RANGES))
+    unknown_pages: int = 0
+    part_known: bool = True
+    last_part: Part | None = None
+    ignored: str | None = None
+    from_log: bool = False
+    seen_end: bool = False
 
 
 def _sender(msg_type: int) -> Side:
@@ -164,6 +175,14 @@ class Tracker:
         #: Balloon parts cut short so far: their missing ranges were ballooned unseen.
         self._ballooned_cut = 0
         self._negotiated = False
+        self._awaiting: tuple[_Pending, object] | None = None
+        self._last_version: Transaction | None = None
+        self._hot_add_ended: str | None = None
+        self._floor_chain = 0
+        self._last_balloon: Transaction | None = None
+        self._last_status: float | None = None
+        self._last_report: tuple | None = None
+        self._events = HostState(self)
         self._handlers = {
             MessageType.DM_VERSION_REQUEST: self._version_request,
             MessageType.DM_VERSION_RESPONSE: self._version_response,
@@ -183,8 +202,22 @@ class Tracker:
     # --- the stream --------------------------------------------------------------
 
     def feed(self, message) -> list[Transaction | Series]:
-        """Track one message (sets ``message.transaction``); returns rows now final."""
+        """Track one message or log event (sets ``.transaction``); returns rows now final."""
         frame = message.frame
+        source = frame.source
+        if source is not None:
+            if self._awaiting is not None and not remove_line(message):
+                self._finish_awaited()
+            if self._events.guest_told is not None:
+                self._events.before(message)
+            sources = self.session.sources
+            sources[source] = sources.get(source, 0) + 1
+            if self._last_status is not None:
+                self._status_stopped(frame.time, message)
+            if frame.event is not None:
+                self.session.see_event(frame.index, frame.time, source)
+                self._events.event(message)
+                return self._ready() if self._order else []
         self.session.see(frame.index, frame.time)
         body = message.body
         if message.type == MessageType.DM_STATUS_REPORT and body is not None:
@@ -222,12 +255,21 @@ class Tracker:
 
     def finish(self) -> list[Transaction | Series]:
         """End of input: close what is open (incomplete) and return every row left."""
+        if self._awaiting is not None:
+            self._finish_awaited()
+        self._events.close_told()
+        self._status_stopped(self.session.last_time, None)
         for pending in list(self._open.values()):
+            self._unanswered(pending)
             self._close(pending, False, f"{self._unfinished(pending)} ({self.end_reason})")
         self._end_series()
         rows = list(self._order)
         self._order.clear()
         return rows
+
+    def held_from(self) -> int | None:
+        """The first frame of the earliest row not yet given (rows come in start order)."""
+        return self._order[0].first_frame if self._order else None
 
     def _ready(self) -> list[Transaction | Series]:
         order = self._order
@@ -256,6 +298,137 @@ class Tracker:
                 break
         return rows
 
+    # --- what only logs show ------------------------------------------------------
+
+    def link_event(self, kind: str, event, rule: str = "state") -> _Pending | None:
+        """Link a host or guest event to the open transaction of ``kind``, if any."""
+        pending = self._open.get(kind)
+        if pending is not None:
+            self._link_event(pending, event, rule)
+        return pending
+
+    def _link_event(self, pending: _Pending, event, rule: str) -> None:
+        txn = pending.txn
+        frame = event.frame
+        txn.add_frame(frame.index, frame.time, rule)
+        txn.events += 1
+        event.transaction = Link(txn, frame.index, "event", None, rule)
+
+    def close_by_state(self, kind: str, event, outcome: str) -> Transaction | None:
+        """A host state change that settles an open transaction the log gives no reply for."""
+        pending = self._open.get(kind)
+        if pending is None:
+            return None
+        self._link_event(pending, event, "host-state")
+        txn = pending.txn
+        if txn.first_reply is None:
+            # QEMU sends its reply just before it changes state: the line marks the reply,
+            # so it counts as the reply's message among the transaction's parts.
+            txn.first_reply = event.frame.time
+            txn.events -= 1
+        txn.outcome = outcome
+        txn.not_logged("response")
+        if kind == "version" and outcome == "accepted":
+            self._negotiated = True
+            self.session.negotiations += 1
+            if pending.version is not None:
+                self.session.version = pending.version
+                self.session.version_frame = txn.request_frame
+            self._last_version = txn
+        self._close(pending, True, final=event.frame.index)
+        return txn
+
+    def reset_channel(self, event, why: str) -> None:
+        """The host reset the device: what is open ends; QEMU's rules start over."""
+        for pending in list(self._open.values()):
+            self._close(
+                pending,
+                False,
+                self._unfinished(pending) + f" ({why} in frame {event.frame.index})",
+            )
+        self._negotiated = False
+        self._hot_add_ended = None
+        self._floor_chain = 0
+
+    def open_told(self, kind: str, event) -> _Pending:
+        """A transaction known only from the guest's notes (no host log): ids, request unknown."""
+        self._end_series()
+        number = self._numbers.get(kind, 0) + 1
+        self._numbers[kind] = number
+        counts = self.session.counts
+        counts[kind] = counts.get(kind, 0) + 1
+        txn = Transaction(kind, number)
+        # The guest's notes are no messages: how many the exchange had is unknown too.
+        for fact in ("host_trans_id", "guest_trans_id", "request", "parts"):
+            txn.not_logged(fact)
+        self._order.append(txn)
+        pending = _Pending(txn, "guest-notes", Side.GUEST)
+        pending.from_log = True
+        self._open[kind] = pending
+        self._link_event(pending, event, "guest-note")
+        return pending
+
+    def flag_open(self, kind: str, event, finding: Finding) -> bool:
+        """Put a finding on the open transaction of ``kind`` (and link the event); False if none."""
+        pending = self._open.get(kind) or (
+            self._awaiting[0] if self._awaiting and self._awaiting[0].txn.kind == kind else None
+        )
+        if pending is None:
+            return False
+        self._link_event(pending, event, "state")
+        pending.txn.add_finding(finding)
+        if kind == "balloon" and event.frame.event.name.startswith("ignore"):
+            pending.ignored = event.frame.event.text
+        return True
+
+    def hot_add_wanted(self, event) -> None:
+        """QEMU set up a hot add: after a failed or short one it never posts another."""
+        if self._hot_add_ended is None:
+            return
+        event.findings.append(
+            ei.LOG_HOT_ADD_NOT_POSTED(
+                f"QEMU wants to hot-add but will not post: {self._hot_add_ended} failed or "
+                f"was short, which ends hot add until the guest is reset"
+            )
+        )
+        self._hot_add_ended = None
+
+    def _status_stopped(self, time: float | None, item) -> None:
+        """Status reports come about once a second: a long silence after them is worth a note.
+
+        QMP throttles its event to one a second (a newer report replaces a held
+        one), so gaps under :data:`STATUS_STOP` are never reported.
+        """
+        last = self._last_status
+        if last is None or time is None or time - last <= STATUS_STOP:
+            return
+        finding = ei.LOG_STATUS_STOPPED(
+            f"status reports stopped: none for {time - last:.1f} s after the last one "
+            f"(the guest sends one about every second)"
+        )
+        if item is None:
+            self.session.expert.append(finding)
+        else:
+            item.findings.append(finding)
+            link = item.transaction
+            if isinstance(link, Link):
+                link.transaction.add_finding(finding)
+        self._last_status = None
+
+    def _unanswered(self, pending: _Pending) -> None:
+        """A request a log shows the host sending and the guest never answering."""
+        txn = pending.txn
+        if txn.request_frame is None or txn.kind not in ("balloon", "unballoon", "hot_add"):
+            return
+        if pending.from_log and pending.expecting in ("reply", "response"):
+            why = f"; the guest said: {pending.ignored}" if pending.ignored else ""
+            txn.add_finding(
+                ei.LOG_UNANSWERED(
+                    f"the guest never answered {txn.name} by the end of the log{why} "
+                    f"(the host waits for a reply)"
+                )
+            )
+
     # --- opening, linking, closing ------------------------------------------------
 
     def _open_txn(
@@ -278,6 +451,7 @@ class Tracker:
             self._finals.pop(kind, None)
         self._order.append(txn)
         pending = _Pending(txn, expecting, _sender(message.type))
+        pending.from_log = message.frame.source is not None
         if kind != Kind.INFO:
             self._open[kind] = pending
         self._link(pending, message, rule, role, part)
@@ -295,6 +469,8 @@ class Tracker:
         txn.add_id(sender, message.trans_id)
         if message.findings:
             txn.add_message_findings(frame.index, message.findings)
+        if message.trans_id is None and frame.witness is not None:
+            txn.not_logged(f"{sender}_trans_id")
         message.transaction = Link(txn, frame.index, role, part, rule, self.one_pass)
 
     def _close(
@@ -401,9 +577,38 @@ class Tracker:
                 series.closed = True
         self._status = self._other = None
 
+    def _same_report(self, message, body) -> bool:
+        """Another log's line for the status report the last one witnessed (QMP and ftrace)."""
+        frame = message.frame
+        last = self._last_report
+        key = (body.num_avail, body.num_committed)
+        self._last_report = (frame.source, key, frame.time)
+        if last is None or self._status is None or frame.source is None:
+            return False
+        source, values, time = last
+        return (
+            source != frame.source
+            and values == key
+            and time is not None
+            and frame.time is not None
+            and abs(frame.time - time) <= SAME_REPORT
+        )
+
     def _status_report(self, message, body) -> None:
         """The hot path (nine messages in ten): no row can become final here."""
+        if self._same_report(message, body):
+            series = self._status
+            assert series is not None
+            source = message.frame.source
+            series.sources[source] = series.sources.get(source, 0) + 1
+            message.transaction = SeriesLink(series, series.count)
+            return
         series = self._series_message(message, Kind.STATUS)
+        source = message.frame.source
+        if source is not None:
+            series.sources[source] = series.sources.get(source, 0) + 1
+            if message.frame.time is not None:
+                self._last_status = message.frame.time
         missing = body.missing
         if "num_avail" not in missing:
             series.num_avail = body.num_avail
@@ -413,7 +618,13 @@ class Tracker:
     # --- version and capabilities -------------------------------------------------
 
     def _version_request(self, message) -> None:
-        reset = self._negotiated and Kind.VERSION not in self._open
+        previous = self._open.get("version")
+        if previous is not None and previous.from_log and message.frame.source is not None:
+            # A log shows no refusal: a new offer while one is open means it was refused.
+            previous.txn.outcome = "refused"
+            previous.txn.not_logged("response")
+            self._close(previous, True, final=previous.txn.last_frame)
+        reset = self._negotiated and "version" not in self._open
         if reset:
             self._reset(message)
         else:
@@ -457,8 +668,23 @@ class Tracker:
         return pending
 
     def _version_response(self, message) -> None:
-        pending = self._reply_link(Kind.VERSION, message)
+        last = self._last_version
+        if "version" not in self._open and last is not None and message.frame.source is not None:
+            # Another log's word for a negotiation the host's log already settled.
+            message.transaction = Link(last, message.frame.index, "response", None, "other-log")
+            return
+        logged = message.frame.witness.extra.get("version") if message.frame.witness else None
+        if "version" not in self._open and logged is not None:
+            # The guest's "Using ... protocol version": its offer and the host's yes in one line.
+            pending = self._open_txn("version", message, "log", "response")
+            pending.txn.not_logged("request")
+            pending.txn.not_logged("guest_trans_id")
+        else:
+            pending = self._reply_link("version", message)
         txn = pending.txn
+        if pending.version is None and logged is not None:
+            pending.version = (logged["major_version"] << 16) | logged["minor_version"]
+            txn.detail = version_text(pending.version)
         answer = known(message.body, "is_accepted")
         if answer is None:
             # The bytes end before is_accepted: the answer is unknown, never "refused".
@@ -469,11 +695,12 @@ class Tracker:
         accepted = bool(answer)
         txn.outcome = Outcome.ACCEPTED if accepted else Outcome.REFUSED
         if accepted:
+            self._last_version = txn
             self._negotiated = True
             self.session.negotiations += 1
             if pending.version is not None:
                 self.session.version = pending.version
-                self.session.version_frame = txn.request_frame
+                self.session.version_frame = txn.request_frame or message.frame.index
         elif pending.last_attempt:
             self._flag(
                 message,
@@ -538,6 +765,7 @@ class Tracker:
         txn.pages = 0
         if kind == Kind.BALLOON:
             txn.pages_requested = known(body, "num_pages")
+            self._floor_check(message, txn)
         else:
             txn.pages_requested = known(body, "page_count")
             pending.node = known(body, "virtual_node")
@@ -576,11 +804,78 @@ class Tracker:
             result = known(body, "result")
             pending.txn.detail = f"{node}result {'unknown' if result is None else result}"
         if not _more(body):
+            if message.frame.source == QEMU_TRACE and pending.unknown_pages:
+                # QEMU logs the part's ranges on the lines after it: wait for them.
+                pending.expecting = "ranges"
+                self._awaiting = (pending, message)
+                return
             self._finish_parts(pending, message)
+
+    def _floor_check(self, message, txn: Transaction) -> None:
+        """Ever-smaller re-requests after partial balloons: the guest is at its floor.
+
+        Linux keeps a floor that shrinks with its memory, so QEMU, asking for
+        what is still owed after each partial answer, asks less each time.
+        """
+        last = self._last_balloon
+        self._last_balloon = txn
+        asked = txn.pages_requested
+        if (
+            last is None
+            or last.outcome != "partial"
+            or asked is None
+            or last.pages_requested is None
+            or asked >= last.pages_requested
+        ):
+            self._floor_chain = 0
+            return
+        self._floor_chain += 1
+        if self._floor_chain == FLOOR_CHAIN:
+            self._flag(
+                message,
+                txn,
+                ei.LOG_FLOOR(
+                    f"the guest is at its floor: {FLOOR_CHAIN + 1} balloon requests in a row, "
+                    f"each partly fulfilled and followed by a smaller one"
+                ),
+            )
+
+    def _finish_awaited(self) -> None:
+        assert self._awaiting is not None
+        pending, message = self._awaiting
+        self._awaiting = None
+        if self._open.get(pending.txn.kind) is pending:
+            self._finish_parts(pending, message)
+
+    def add_returned(self, event) -> bool:
+        """QEMU's "processing remove response range": pages the last balloon part moved."""
+        pending = self._awaiting[0] if self._awaiting else self._open.get("balloon")
+        if pending is None or pending.expecting not in ("parts", "ranges"):
+            return False
+        facts = event.frame.event.facts
+        count, start = facts["count"], facts["start"]
+        txn = pending.txn
+        txn.pages = (txn.pages or 0) + count
+        part = pending.last_part
+        if part is not None:
+            part.logged = True
+            part.pages = (part.pages or 0) + count
+            if txn.ranges_kept < RETAIN_RANGES:
+                part.ranges.append((start, count))
+                txn.ranges_kept += 1
+        if not pending.part_known:
+            pending.unknown_pages -= 1
+            pending.part_known = True
+        self._ballooned.add(start, start + count)
+        self._link_event(pending, event, "state")
+        return True
 
     def _finish_parts(self, pending: _Pending, message) -> None:
         """The guest's last part: work out the outcome and close."""
         txn = pending.txn
+        if pending.unknown_pages:
+            txn.pages = None
+            txn.unknown.append("pages")
         pages = txn.pages or 0
         asked = txn.pages_requested
         claimed = known(message.body, "range_count")
@@ -589,6 +884,8 @@ class Tracker:
             txn.outcome = Outcome.UNKNOWN
         elif txn.kind == Kind.BALLOON and pages == 0 and claimed == 0:
             txn.outcome = Outcome.AT_FLOOR
+        elif txn.pages is None:
+            txn.outcome = Outcome.UNKNOWN
         elif txn.kind == Kind.HOT_REMOVE and pages == 0:
             txn.outcome = Outcome.REFUSED
         elif asked is None:
@@ -610,6 +907,19 @@ class Tracker:
         """Count a part's ranges and pages, keep them up to the cap, check overlaps."""
         txn = pending.txn
         body = message.body
+        if body.range_array is None:
+            # A log line that counts the part's ranges without listing them.
+            part = Part(message.frame.index, message.trans_id, _more(body), body.range_count, None)
+            txn.part_count += 1
+            txn.range_count += body.range_count or 0
+            txn.pages = txn.pages or 0
+            if body.range_count:
+                pending.unknown_pages += 1
+                pending.part_known = False
+            pending.last_part = part
+            if len(txn.parts) < RETAIN_FRAMES:
+                txn.parts.append(part)
+            return part, []
         ranges = [(r.start_page, r.page_cnt) for r in body.range_array]
         pages = sum(count for _, count in ranges)
         part = Part(message.frame.index, message.trans_id, _more(body), len(ranges), pages)
@@ -617,6 +927,7 @@ class Tracker:
             txn.cut_parts += 1
             if txn.kind == Kind.BALLOON:
                 self._ballooned_cut += 1
+        pending.last_part = None
         txn.part_count += 1
         txn.range_count += len(ranges)
         txn.pages = (txn.pages or 0) + pages
@@ -781,6 +1092,16 @@ class Tracker:
             txn.outcome = Outcome.PARTIAL
         else:
             txn.outcome = Outcome.ACCEPTED
+        if txn.outcome != "accepted" and message.frame.source == QEMU_TRACE:
+            self._hot_add_ended = txn.name
+            self._flag(
+                message,
+                txn,
+                ei.LOG_HOT_ADD_ENDED(
+                    "QEMU marks the rest of its memory backend unusable after a failed or short "
+                    "hot add: no more hot adds until the guest is reset"
+                ),
+            )
         self._close(pending, True, final=message.frame.index)
 
     def _info(self, message) -> None:

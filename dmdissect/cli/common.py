@@ -11,7 +11,18 @@ import click
 
 from dmdissect.sources.errors import InputError
 
-INPUT_FORMATS = ("auto", "pcap", "pcapng", "hex", "raw")
+INPUT_FORMATS = (
+    "auto",
+    "pcap",
+    "pcapng",
+    "hex",
+    "raw",
+    "qemu-trace",
+    "qmp",
+    "dmesg",
+    "ftrace",
+    "debugfs",
+)
 HEX_ORDERS = ("auto", "bytes", "le-words")
 
 
@@ -40,8 +51,20 @@ def input_options(command: Callable[..., Any]) -> Callable[..., Any]:
     return format_options(command)
 
 
+def _boot_time(ctx: click.Context, param: click.Parameter, value: str | None) -> float | None:
+    if value is None:
+        return None
+    from dmdissect.views.timefmt import parse_boot_time
+
+    try:
+        return parse_boot_time(value)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), ctx, param) from None
+
+
 def inputs_options(command: Callable[..., Any]) -> Callable[..., Any]:
-    """Like :func:`input_options`, for commands that read several inputs as one (``read``)."""
+    """Like :func:`input_options`, for commands that read several inputs as one (``read``,
+    ``timeline``)."""
     decorators = [
         click.argument("files", nargs=-1, metavar="[FILE]..."),
         click.option(
@@ -56,6 +79,18 @@ def inputs_options(command: Callable[..., Any]) -> Callable[..., Any]:
             is_flag=True,
             help="With several inputs, read them one after the other instead of merging "
             "them by time (as mergecap -a).",
+        ),
+        click.option(
+            "--boot-time",
+            "--guest-boot-time",
+            "boot_time",
+            metavar="ISO-TIME",
+            callback=_boot_time,
+            help="When the guest booted (ISO 8601, local time unless it names a zone, or "
+            "epoch seconds): puts the guest's seconds-since-boot times (dmesg, ftrace, a "
+            "kernel hex dump) on the wall clock, so they show as dates and merge with the "
+            "host's logs.  Without it, guest logs read with QEMU's are aligned by the version "
+            "negotiation both sides log.",
         ),
     ]
     for decorator in reversed(decorators):
@@ -72,7 +107,9 @@ def format_options(command: Callable[..., Any]) -> Callable[..., Any]:
             type=click.Choice(INPUT_FORMATS),
             default="auto",
             show_default=True,
-            help="Input format; 'auto' detects it from the content.",
+            help="Input format; 'auto' detects it from the content.  The logs: QEMU's "
+            "hv_balloon_* trace events, QMP events, the guest's dmesg, ftrace's "
+            "balloon_status, a debugfs hv-balloon snapshot.",
         ),
         click.option(
             "--linktype",
@@ -153,13 +190,16 @@ def open_inputs(
     progress: Callable[[int, int | None], None] | None = None,
     concat: bool = False,
     boot_time: float | None = None,
+    on_alignment: Callable[[str | None], None] | None = None,
 ) -> Iterator:
     """One input's frames, or several inputs' merged by time (``concat``: one after another).
 
     Every input is opened (and its format told) before any frame is read, so a
     missing second file fails before anything is printed.  The progress bar
     follows a single input only.  ``boot_time`` anchors seconds-since-boot
-    times before the merge compares them with dated ones.
+    times before the merge compares them with dated ones; without it, guest
+    logs merged with the host's are aligned by their version negotiation.
+    ``on_alignment`` hears how the clocks were matched (None: nothing to match).
     """
     from dmdissect.views.timefmt import anchored
 
@@ -167,11 +207,18 @@ def open_inputs(
         frames = open_input(path, fmt, linktype, hex_order, progress)
         return frames if boot_time is None else anchored(frames, boot_time)
 
+    if boot_time is not None and on_alignment is not None:
+        from dmdissect.sources.align import boot_time_text
+
+        on_alignment(boot_time_text(boot_time))
     if len(paths) == 1:
         return one(paths[0], progress)
-    from dmdissect.sources.merge import merged
+    from dmdissect.sources.merge import merged, merged_aligned
 
-    return merged([one(path) for path in paths], concat)
+    inputs = [one(path) for path in paths]
+    if concat or boot_time is not None:
+        return merged(inputs, concat)
+    return merged_aligned(inputs, paths, on_alignment)
 
 
 def open_input(

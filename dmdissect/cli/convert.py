@@ -97,7 +97,8 @@ def convert(
             hex_order=None if hex_order == "auto" else hex_order,
             progress=progress,
         )
-        records = _annotated(_reporting(frames), display_filter)
+        logged = _Logged()
+        records = _annotated(logged.bytes_only(_reporting(frames)), display_filter)
         with output_file(output_path) as handle:
             try:
                 write_annotated(records, handle, to=to, resolution=resolution)
@@ -106,6 +107,31 @@ def convert(
                 stopped = str(exc)
     if stopped is not None:
         fail(stopped)
+    if logged.skipped:
+        what = f"{logged.skipped} log {'line' if logged.skipped == 1 else 'lines'}"
+        if not logged.written:
+            fail(
+                f"{input_path} is a log: its lines carry facts, not message bytes; nothing to write"
+            )
+        click.echo(
+            f"dmdissect: warning: {what} carry facts, not message bytes: not written", err=True
+        )
+
+
+class _Logged:
+    """Lets only frames with bytes through: a log's lines have none to write."""
+
+    def __init__(self) -> None:
+        self.skipped = 0
+        self.written = 0
+
+    def bytes_only(self, frames):
+        for frame in frames:
+            if frame.witness is not None or frame.event is not None:
+                self.skipped += 1
+                continue
+            self.written += 1
+            yield frame
 
 
 def _reporting(frames):

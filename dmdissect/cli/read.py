@@ -43,17 +43,6 @@ def _stats(ctx: click.Context, param: click.Parameter, values: tuple[str, ...]) 
         raise click.BadParameter(str(exc), ctx, param) from None
 
 
-def _boot_time(ctx: click.Context, param: click.Parameter, value: str | None) -> float | None:
-    if value is None:
-        return None
-    from dmdissect.views.timefmt import parse_boot_time
-
-    try:
-        return parse_boot_time(value)
-    except ValueError as exc:
-        raise click.BadParameter(str(exc), ctx, param) from None
-
-
 @click.command()
 @inputs_options
 @click.option("-V", "--verbose", is_flag=True, help="Show the full field tree of every message.")
@@ -90,13 +79,6 @@ def _boot_time(ctx: click.Context, param: click.Parameter, value: str | None) ->
     show_default=True,
     help="Time column as tshark -t: r relative, d delta, dd delta shown, e epoch, "
     "a/ad local time (with date), u/ud UTC (with date).",
-)
-@click.option(
-    "--boot-time",
-    metavar="ISO-TIME",
-    callback=_boot_time,
-    help="When the guest booted (ISO 8601, or epoch seconds): turns dmesg times (seconds "
-    "since boot) into dates.",
 )
 @click.option(
     "-l", "line_buffered", is_flag=True, help="Flush the output after every message (as tshark -l)."
@@ -167,21 +149,25 @@ def read(
     capture_format,
     print_lines,
 ):
-    """Dissect the messages of FILE (pcap, pcapng, hex dump or raw; '-' for stdin).
+    """Dissect the messages of FILE (pcap, pcapng, hex dump, raw or a log; '-' for stdin).
 
-    One summary line per message by default; -V adds the field tree, -x the bytes.
-    Several FILEs are merged by time (--concat: one after the other), each file
-    and capture interface its own session.  -Y shows only the messages a display
-    filter matches, with their frame numbers and transaction links as in the
-    whole input.  -z statistics follow the messages (-q: only them) and count
-    every message read.  The session summary (protocol version, capabilities,
-    time span) ends the output on a terminal; in a pipe only with -z session.
-    -w writes the messages as a capture.  A file is shown in two passes (lines
-    name the frame that ends their transaction); a pipe or terminal in one,
-    each message as soon as it is read, with links back only (-2 holds them as
-    for a file).
+    One summary line per message by default; -V adds the field tree, -x the
+    bytes.  Several FILEs are merged by time (--concat: one after the other),
+    each capture file and interface its own session; the logs (QEMU's trace
+    and QMP, the guest's dmesg and ftrace) are one session together, the
+    guest's clock aligned to the host's (--boot-time, or their version
+    negotiation).  -Y shows only the messages a display filter matches, with
+    their frame numbers and transaction links as in the whole input.  -z
+    statistics follow the messages (-q: only them) and count every message
+    read.  The session summary (protocol version, capabilities, time span)
+    ends the output on a terminal; in a pipe only with -z session.  -w writes
+    the messages as a capture.  A file is shown in two passes (lines name the
+    frame that ends their transaction); a pipe or terminal in one, each
+    message as soon as it is read, with links back only (-2 holds them as for
+    a file).
     """
     from dmdissect.analysis.registry import TimeReference
+    from dmdissect.analysis.sessions import Sessions
     from dmdissect.views.output import Output
     from dmdissect.views.progress import InputProgress
     from dmdissect.views.reading import ReadPlan, run_read
@@ -213,9 +199,12 @@ def read(
         write_path=write_path,
         capture_format=capture_format,
     )
+    sessions = Sessions(one_pass=live)
     with InputProgress() as progress:
-        frames = open_inputs(paths, fmt, linktype, hex_order, progress, concat, boot_time)
-        run_read(frames, plan, out)
+        frames = open_inputs(
+            paths, fmt, linktype, hex_order, progress, concat, boot_time, sessions.align
+        )
+        run_read(frames, plan, out, sessions)
 
 
 def _fields_writer(output_format: str, fields: tuple[str, ...], options: tuple[str, ...]):

@@ -15,7 +15,9 @@ import click
 from dmdissect.cli.common import fail, guarded
 from dmdissect.synth import DEFAULT_DURATIONS, MAX_DURATION
 
-FORMATS = ("pcapng", "pcap", "hex")
+FORMATS = ("pcapng", "pcap", "hex", "qemu-trace", "qmp", "dmesg", "ftrace")
+#: Formats that are text, safe to write to a terminal.
+TEXT_FORMATS = ("hex", "qemu-trace", "qmp", "dmesg", "ftrace")
 
 
 class _OneLineErrors(click.Command):
@@ -73,14 +75,17 @@ def _defaults() -> str:
     default="pcapng",
     show_default=True,
     help="pcapng keeps directions and comments; pcap only bytes and times; hex is "
-    "dmesg as a driver logging each message with print_hex_dump() shows it.",
+    "dmesg as a driver logging each message with print_hex_dump() shows it; "
+    "qemu-trace, qmp, dmesg and ftrace are the logs the peers print of the session "
+    "(QEMU's hv_balloon_* trace events, its QMP status events, the Linux driver's "
+    "dmesg lines, its balloon_status tracepoint).",
 )
 @guarded
 def synth(
     profile: str, seed: int, duration: float | None, vmbus: bool, output: str, fmt: str
 ) -> None:
     """Write a realistic Dynamic Memory session, built with the project's Scapy layers."""
-    if output == "-" and fmt != "hex" and sys.stdout.isatty():
+    if output == "-" and fmt not in TEXT_FORMATS and sys.stdout.isatty():
         fail("refusing to write a binary capture to a terminal; redirect it or use -o FILE")
     from dmdissect.synth import generate
 
@@ -101,6 +106,12 @@ def synth(
 
 
 def _render(session, fmt: str) -> bytes:
+    from dmdissect.synth.logs import LOG_FORMATS
+
+    if fmt in LOG_FORMATS:
+        from dmdissect.synth.logs import log_text
+
+        return log_text(session, fmt).encode()
     if fmt == "hex":
         from dmdissect.views.hexlog import dmesg_lines
 

@@ -8,26 +8,28 @@ from dmdissect.cli.common import (
     COLORS,
     display_filter_option,
     guarded,
-    input_options,
+    inputs_options,
     one_pass,
-    open_input,
+    open_inputs,
     output_options,
-    resolve_input,
+    resolve_inputs,
     two_pass_option,
 )
 from dmdissect.cli.health import health_options, thresholds_of
 
 
 @click.command()
-@input_options
+@inputs_options
 @display_filter_option("Show only the transactions and series with messages")
 @two_pass_option
 @output_options("session header, table and health verdicts")
 @health_options
 @guarded
 def timeline(
-    file,
+    files,
     read_file,
+    concat,
+    boot_time,
     fmt,
     linktype,
     hex_order,
@@ -49,24 +51,32 @@ def timeline(
     the file layout (start order, session on top) there too.
     The health verdicts of the whole session (as dmdissect check gives them)
     follow the table, and come before the session object in JSON.
+    Several FILEs are merged by time (--concat: one after the other); each
+    capture file and pcapng interface is its own session, the logs (QEMU's
+    trace and QMP, the guest's dmesg and ftrace) one session together.  With
+    several sessions the table starts with a session column (in one pass, a
+    row of any session but the first names it), each session has its header
+    and health block, and JSON rows of any session but the first carry
+    "session".
     """
     from functools import cache
 
     from dmdissect.analysis.health import HealthMonitor
-    from dmdissect.analysis.transactions import Tracker
+    from dmdissect.analysis.sessions import SessionHealth, Sessions
     from dmdissect.pipeline import transactions_of
     from dmdissect.views.output import Output
     from dmdissect.views.progress import InputProgress
     from dmdissect.views.timeline import render_timeline
 
-    path = resolve_input(file, read_file)
+    paths = resolve_inputs(files, read_file)
     out = Output(color=COLORS[color])
-    live = one_pass(path, two_pass)
-    tracker = Tracker(one_pass=live)
+    live = len(paths) == 1 and one_pass(paths[0], two_pass)
+    sessions = Sessions(one_pass=live)
+    thresholds = thresholds_of(limits)
     with InputProgress() as progress:
-        frames = open_input(path, fmt, linktype, hex_order, progress)
-        monitor = HealthMonitor(thresholds_of(limits))
-        rows = transactions_of(frames, tracker, keep=display_filter, monitor=monitor)
-        render_timeline(
-            rows, tracker.session, output_format, out, live=live, health=cache(monitor.finish)
+        frames = open_inputs(
+            paths, fmt, linktype, hex_order, progress, concat, boot_time, sessions.align
         )
+        monitor = SessionHealth(sessions, lambda: HealthMonitor(thresholds))
+        rows = transactions_of(frames, sessions, keep=display_filter, monitor=monitor)
+        render_timeline(rows, sessions, output_format, out, live=live, health=cache(monitor.finish))

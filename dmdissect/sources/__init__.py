@@ -18,8 +18,9 @@ from typing import BinaryIO
 
 from dmdissect.sources.errors import InputError
 from dmdissect.sources.frame import Frame
+from dmdissect.sources.logs import LOG_FORMATS, LOG_SESSION
 
-FORMATS = ("pcap", "pcapng", "hex", "raw")
+FORMATS = ("pcap", "pcapng", "hex", "raw", "qemu-trace", "qmp", "dmesg", "ftrace", "debugfs")
 
 #: ``progress(bytes_read, total_bytes_or_None)``
 Progress = Callable[[int, "int | None"], None]
@@ -132,6 +133,10 @@ def _reader(
         from dmdissect.sources.capture import iter_pcapng
 
         return iter_pcapng(stream, name, linktype)
+    if fmt in LOG_FORMATS:
+        from dmdissect.sources.logs import iter_log_frames
+
+        return iter_log_frames(fmt, stream, name, hex_order)
     if fmt == "hex":
         from dmdissect.sources.hex import iter_hex_frames
 
@@ -199,6 +204,8 @@ def read_frames(
                 f"{name} is not a pcap, pcapng or hex dump, nor Dynamic Memory "
                 f"messages back to back (--format raw reads it anyway)"
             )
+        if fmt in LOG_FORMATS and not is_text(head):
+            raise InputError(f"{name} is binary data, not a {fmt} log")
         replay = io.BufferedReader(_Replay(head, source))
         frames = _reader(fmt, replay, name, linktype, hex_order)
         first = next(frames, None)
@@ -207,7 +214,8 @@ def read_frames(
                 raise InputError(f"{name} is binary data, not a hex dump")
             if detected:
                 raise InputError(
-                    f"{name} holds no hex dump of a Dynamic Memory message (and is not a capture)"
+                    f"{name} holds no hex dump of a Dynamic Memory message (and is not a capture "
+                    f"nor a log of QEMU's hv-balloon, QMP or the guest's hv_balloon driver)"
                 )
     except InputError:
         if owned:
@@ -219,7 +227,18 @@ def read_frames(
         raise InputError(f"cannot read {name}: {exc.strerror or exc}") from None
     if progress is not None:
         frames = _reporting(frames, stream, progress)
+    if fmt in LOG_FORMATS:
+        frames = _joining(frames)
+        if first is not None:
+            first.session = LOG_SESSION
     return _numbered(first, frames, stream if owned else None, name)
+
+
+def _joining(frames: Iterator[Frame]) -> Iterator[Frame]:
+    """A log's frames, each marked as one of the run's log session (hex dumps inside too)."""
+    for frame in frames:
+        frame.session = LOG_SESSION
+        yield frame
 
 
 def is_live(path: str) -> bool:

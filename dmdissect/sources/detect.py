@@ -78,8 +78,10 @@ def looks_like_raw(head: bytes) -> bool:
 
 
 def detect_format(head: bytes) -> str | None:
-    """``pcap``, ``pcapng``, ``hex`` or ``raw`` for an input starting with ``head``; None
-    when it is none of them.
+    """``pcap``, ``pcapng``, a log format, ``hex`` or ``raw`` for an input starting with
+    ``head``; None when it is none of them.  Text is a log when a line of the head is
+    one of the lines that log format prints (:func:`~dmdissect.sources.logs.detect_log`),
+    else a hex dump.
 
     A pcapng file needs its section header type and, when the head is long
     enough to show it, a valid byte-order magic; a head cut before the magic
@@ -90,7 +92,9 @@ def detect_format(head: bytes) -> str | None:
     if head[:4] == PCAPNG_SHB and (len(head) < 12 or head[8:12] in PCAPNG_BOM):
         return "pcapng"
     if is_text(head):
-        return "hex"
+        from dmdissect.sources.logs import detect_log
+
+        return detect_log(head) or "hex"
     if looks_like_raw(head):
         return "raw"
     return None

@@ -7,6 +7,41 @@ from dataclasses import dataclass, field
 from dmdissect.findings import Finding
 from dmdissect.vocabulary import Direction, DirectionSource
 
+#: Times at or above this are epoch seconds; below, seconds since a boot (a dmesg stamp).
+EPOCH_FROM = 1e8
+
+
+@dataclass(slots=True)
+class Witness:
+    """What one log line says of a message it witnesses, with no bytes to decode.
+
+    ``type`` is the message type; ``trans_id`` is None when the line does not
+    carry it; ``fields`` maps the layer's C field names to the values the line
+    gives (nested structures and ranges as dicts, lists of dicts); every field
+    not in it is unknown.  ``extra`` holds what the line adds that is no field
+    of the message (QEMU's "remaining" pages, the guest's own counters).
+    """
+
+    type: int
+    trans_id: int | None = None
+    fields: dict = field(default_factory=dict)
+    extra: dict = field(default_factory=dict)
+
+
+@dataclass(slots=True)
+class Event:
+    """A log line about a peer's state rather than a message: shown, and used by the tracker.
+
+    ``side`` is ``host`` or ``guest``; ``name`` says what happened
+    (``state_change``, ``remove_response``, ``warning`` ...); ``facts`` holds
+    the line's values under stable names; ``text`` is the line's message.
+    """
+
+    side: str
+    name: str
+    facts: dict = field(default_factory=dict)
+    text: str = ""
+
 
 @dataclass(slots=True)
 class Frame:
@@ -21,7 +56,15 @@ class Frame:
     ``file`` names the input the frame was read from and ``interface`` the
     capture interface (pcapng's numbered across sections, 0 for classic pcap,
     None for text and raw input, which have none): each file and interface
-    is its own session, since two of them may be two VMs.
+    is its own session, since two of them may be two VMs (the logs of one
+    run are one session, see :mod:`dmdissect.analysis.sessions`).
+
+    Frames read from a log have no bytes: ``source`` names the log format
+    (``qemu-trace``, ``qmp``, ``dmesg``, ``ftrace``, ``debugfs``) and either
+    ``witness`` holds the facts of the message the line witnesses or
+    ``event`` the state change it records.  ``session`` is set on every
+    frame of a log (hex dumps inside a dmesg too): all the logs of one run
+    are one session, whatever their files.
     """
 
     index: int
@@ -36,3 +79,7 @@ class Frame:
     wire_length: int | None = None
     file: str | None = None
     interface: int | None = None
+    source: str | None = None
+    witness: Witness | None = None
+    event: Event | None = None
+    session: str | None = None

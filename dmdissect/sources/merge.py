@@ -8,13 +8,15 @@ taken to be in time order already: the merge picks the earliest of the
 inputs' next frames.  A frame without a time keeps its place behind the
 frame before it in its own input; on equal times the input named last goes
 first, as mergecap 4 orders them.  Frames are numbered 1.. in the merged order.
+Logs on the guest's clock (seconds since its boot) are first aligned to the
+host's (:func:`merged_aligned`).
 """
 
 from __future__ import annotations
 
 import heapq
 import itertools
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 
 from dmdissect.sources.frame import Frame
 
@@ -40,3 +42,22 @@ def merged(inputs: list[Iterable[Frame]], concat: bool = False) -> Iterator[Fram
     for number, frame in enumerate(ordered, 1):
         frame.index = number
         yield frame
+
+
+def merged_aligned(
+    inputs: list[Iterator[Frame]],
+    names: list[str],
+    on_alignment: Callable[[str | None], None] | None = None,
+) -> Iterator[Frame]:
+    """:func:`merged`, the guest's clock first put on the host's (:mod:`dmdissect.sources.align`).
+
+    ``on_alignment`` hears how the clocks were matched before the first frame
+    comes out; guest and host clocks that could not be matched follow each
+    other in the order given.
+    """
+    from dmdissect.sources.align import aligned
+
+    alignment = aligned(inputs, names)
+    if on_alignment is not None:
+        on_alignment(alignment.text)
+    yield from merged(alignment.streams, concat=alignment.unmatched)

@@ -43,6 +43,10 @@ PAGE_COUNTS = {
 }
 
 
+#: How the tree shows a field the bytes end before (a log's facts say "not in this log").
+MISSING_TEXT = "(missing: the bytes end before it)"
+
+
 @dataclass(slots=True)
 class Node:
     """One field: its JSON value, its display text and where it sits."""
@@ -156,6 +160,7 @@ def walk(pkt: Any, limit: int | None = None) -> list[Node]:
     list node's ``more`` counts the others, and its value lacks them).
     """
     missing = getattr(pkt, "missing", ())
+    why = getattr(pkt, "unknown_text", MISSING_TEXT)
     nodes: list[Node] = []
     for spot, bits, int_text in _order(layer_of(pkt)):
         name = spot.name
@@ -164,7 +169,7 @@ def walk(pkt: Any, limit: int | None = None) -> list[Node]:
                 Node(
                     name,
                     None,
-                    "(missing: the bytes end before it)",
+                    why,
                     spot.offset,
                     bits,
                     missing=True,
@@ -265,10 +270,13 @@ def json_fields(obj: Any) -> dict[str, Any]:
     """The JSON object of one layer's fields: exactly ``as_dict(walk(obj))``, faster."""
     layer = layer_of(obj)
     missing = obj.missing
+    # A log's unknown fields are left out; a cut message's missing ones are null.
+    logged = hasattr(obj, "unknown_text")
     out: dict[str, Any] = {}
     for name, kind, aux in _json_plan(layer):
         if name in missing:
-            out[name] = None
+            if not logged:
+                out[name] = None
             continue
         value = getattr(obj, name)
         if kind == _INT and type(value) is int:

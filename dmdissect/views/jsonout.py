@@ -18,15 +18,73 @@ from typing import Any
 
 import orjson
 
+from dmdissect.analysis.events import LogEvent
 from dmdissect.analysis.message import Message
 from dmdissect.analysis.records import Link, SeriesLink
+from dmdissect.analysis.witness import unknown_fields
 from dmdissect.escape import json_safe
 from dmdissect.views.expert import finding_object
 from dmdissect.views.fields import as_dict, json_fields, walk
 from dmdissect.views.records import link_object
 
 
-def message_object(message: Message) -> dict[str, Any]:
+def event_object(event: LogEvent) -> dict[str, Any]:
+    """An event line: its own kind, never dressed up as a message."""
+    frame = event.frame
+    info = frame.event
+    out: dict[str, Any] = {
+        "frame": frame.index,
+        "event": info.name,
+        "side": info.side,
+        "source": frame.source,
+        "origin": json_safe(frame.origin),
+        "file": frame.file,
+    }
+    if frame.time is not None:
+        out["time"] = frame.time
+    out["facts"] = dict(info.facts)
+    if info.text:
+        out["text"] = json_safe(info.text)
+    if isinstance(event.transaction, (Link, SeriesLink)):
+        out["transaction"] = link_object(event.transaction)
+    out["expert"] = [finding_object(f) for f in event.findings]
+    return out
+
+
+def witness_object(message: Message) -> dict[str, Any]:
+    """A message known from a log line: only the facts the line carries; unknown ones left out."""
+    frame = message.frame
+    out: dict[str, Any] = {"frame": frame.index}
+    if frame.time is not None:
+        out["time"] = frame.time
+    out.update(
+        direction=message.direction,
+        direction_source=message.direction_source,
+        type_name=message.type_name,
+        source=frame.source,
+        origin=json_safe(frame.origin),
+        file=frame.file,
+    )
+    hdr: dict[str, Any] = {"type": message.type, "type_name": message.type_name}
+    if message.trans_id is not None:
+        hdr["trans_id"] = message.trans_id
+    out["hdr"] = hdr
+    if message.body is not None:
+        out.update(json_fields(message.body))
+    if frame.witness is not None and frame.witness.extra:
+        out["log"] = dict(frame.witness.extra)
+    out["not_in_log"] = unknown_fields(message)
+    if isinstance(message.transaction, (Link, SeriesLink)):
+        out["transaction"] = link_object(message.transaction)
+    out["expert"] = [finding_object(f) for f in message.findings]
+    return out
+
+
+def message_object(message: Message | LogEvent) -> dict[str, Any]:
+    if isinstance(message, LogEvent):
+        return event_object(message)
+    if message.frame.witness is not None:
+        return witness_object(message)
     frame = message.frame
     out: dict[str, Any] = {
         "frame": frame.index,

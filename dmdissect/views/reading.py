@@ -50,7 +50,9 @@ class ReadPlan:
     capture_format: str = "pcapng"
 
 
-def run_read(frames: Iterable[Frame], plan: ReadPlan, out: Output) -> None:
+def run_read(
+    frames: Iterable[Frame], plan: ReadPlan, out: Output, sessions: Sessions | None = None
+) -> None:
     """Frames in, everything ``read`` prints and writes out, in one pass.
 
     The order of the stages is tshark's: the tracker and the ``-z`` taps see
@@ -62,7 +64,8 @@ def run_read(frames: Iterable[Frame], plan: ReadPlan, out: Output) -> None:
     from dmdissect.views.timefmt import TimeColumn
 
     stats = plan.stats or []
-    sessions = Sessions(one_pass=plan.one_pass)
+    if sessions is None:
+        sessions = Sessions(one_pass=plan.one_pass)
     for stat in stats:
         if hasattr(stat, "rows"):
             sessions.on_rows.append(stat.rows)

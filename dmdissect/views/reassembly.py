@@ -26,24 +26,30 @@ def transaction_tree(txn: Transaction) -> Branch:
     tree = Branch((f"Reassembled {txn.name}: {transaction_summary(txn)}", "bold magenta"))
     tree.add(f"frames: {frames_text(txn.frames, txn.frame_count)}")
     tree.add("links: " + ", ".join(f"frame {f} {r}" for f, r in zip(txn.frames, txn.rules)))
-    tree.add(f"trans_ids: {ids_text(txn.ids)}")
+    tree.add(f"trans_ids: {ids_text(txn.ids, txn.unknown)}")
     if txn.kind in MULTIPART:
         for index, part in enumerate(txn.parts, 1):
             tail = "more follow" if part.more else "last part"
-            branch = tree.add(
-                f"part {index}: frame {part.frame}, trans_id {part.trans_id}, "
-                f"{plural(part.range_count, 'range')}, {part.pages} pages "
-                f"({mib(part.pages)}), {tail}"
+            pages = (
+                "? pages (not in this log)"
+                if part.pages is None
+                else f"{part.pages} pages ({mib(part.pages)})"
             )
+            ranges = "? ranges" if part.range_count is None else plural(part.range_count, "range")
+            branch = tree.add(
+                f"part {index}: frame {part.frame}, trans_id {part.trans_id}, {ranges}, {pages}, "
+                f"{tail}"
+            )
+            word = "run returned (QEMU's log)" if part.logged else "range"
             shown = part.ranges[:PART_RANGE_LIMIT]
             for number, (start, count) in enumerate(shown):
                 branch.add(
-                    f"range {number}: start_page {start:#x}, page_cnt {count} ({mib(count)})"
+                    f"{word} {number}: start_page {start:#x}, page_cnt {count} ({mib(count)})"
                 )
             if len(part.ranges) > len(shown):
                 more = plural(len(part.ranges) - len(shown), "more range")
                 branch.add(f"... {more} (every one in -T json)")
-            if len(part.ranges) < part.range_count:
+            if not part.logged and part.range_count and len(part.ranges) < part.range_count:
                 branch.add(f"{plural(part.range_count - len(part.ranges), 'more range')} not kept")
     tree.add(_totals(txn))
     if txn.truncated:

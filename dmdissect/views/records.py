@@ -56,9 +56,17 @@ def frames_text(frames: list[int], total: int) -> str:
     return text if total <= len(frames) else f"{text} (+{total - len(frames)} more)"
 
 
-def ids_text(ids: dict[str, list[int]]) -> str:
-    """``h:5 g:7,9``: host and guest ids apart, since the two spaces collide."""
-    parts = [f"{side[0]}:{','.join(map(str, values))}" for side, values in ids.items() if values]
+def ids_text(ids: dict[str, list[int]], unknown: list[str] | None = None) -> str:
+    """``h:5 g:7,9``: host and guest ids apart, since the two spaces collide.
+
+    ``g:?`` marks a side whose ids the log does not carry.
+    """
+    parts = []
+    for side, values in ids.items():
+        if values:
+            parts.append(f"{side[0]}:{','.join(map(str, values))}")
+        elif unknown and f"{side}_trans_id" in unknown:
+            parts.append(f"{side[0]}:?")
     return " ".join(parts) or "-"
 
 
@@ -66,7 +74,11 @@ def transaction_summary(txn: Transaction) -> str:
     """What the final message of the transaction sums up, in a few words."""
     pages = txn.pages or 0
     outcome = outcome_word(txn.outcome)
-    if txn.kind in MULTIPART and txn.pages is None:
+    if txn.kind in MULTIPART and txn.pages is None and "pages" in txn.unknown:
+        count = f"{txn.part_count} {'part' if txn.part_count == 1 else 'parts'}"
+        asked = "" if txn.pages_requested is None else f" of {txn.pages_requested}"
+        text = f"{count}, ? pages{asked} (not in this log), {outcome}"
+    elif txn.kind in MULTIPART and txn.pages is None:
         text = outcome
     elif txn.kind in MULTIPART:
         asked = ""
@@ -139,6 +151,7 @@ def transaction_object(txn: Transaction) -> dict[str, Any]:
         "reason": txn.reason,
         "links": [{"frame": f, "rule": r} for f, r in zip(txn.frames, txn.rules)],
         "truncated": txn.truncated,
+        **({"not_in_log": list(txn.unknown)} if txn.unknown else {}),
         "expert": [finding_object(f) for f in txn.findings()],
         "message_expert": [
             {"frame": frame, **finding_object(finding)} for frame, finding in txn.message_findings
@@ -161,6 +174,8 @@ def series_object(series: Series) -> dict[str, Any]:
     if series.kind == Kind.STATUS:
         out["num_avail"] = series.num_avail
         out["num_committed"] = series.num_committed
+        if series.sources:
+            out["sources"] = dict(series.sources)
     else:
         out["types"] = dict(series.types)
     return out
@@ -172,6 +187,20 @@ def row_object(row: Transaction | Series) -> dict[str, Any]:
 
 
 def session_object(session: Session) -> dict[str, Any]:
+    out = _session_core(session)
+    if session.sources:
+        out.update(
+            events=session.events,
+            sources=dict(session.sources),
+            guest_state=session.guest_state,
+            alignment=session.alignment,
+        )
+    if session.expert:
+        out["expert"] = [finding_object(f) for f in session.expert]
+    return out
+
+
+def _session_core(session: Session) -> dict[str, Any]:
     return {
         "kind": Kind.SESSION,
         "version": session.version,

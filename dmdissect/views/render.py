@@ -62,7 +62,9 @@ def render_messages(
             out.line(summary_line(message, first_time, when), line_style(message))
         else:
             out.line(summary_line(message, first_time, when))
-        if show_hex and message.frame.data:
+        if show_hex and message.frame.source is not None:
+            out.line(f"(no bytes: read from the {message.frame.source} log)")
+        elif show_hex and message.frame.data:
             out.line("\n".join(hex_lines(message.frame.data)))
         if verbose or show_hex:
             out.line("")

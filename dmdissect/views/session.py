@@ -5,10 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from dmdissect.analysis.records import Session
-from dmdissect.layers import version_text
-
-#: Times at or above this are epoch seconds (shown as UTC dates); below, seconds since boot.
-EPOCH_FROM = 1e8
+from dmdissect.layers import plural, version_text
+from dmdissect.sources.frame import EPOCH_FROM
 
 
 def clock(time: float) -> str:
@@ -62,4 +60,22 @@ def session_lines(session: Session) -> list[str]:
         times = f"Time: none in the input; {count}"
     else:
         times = f"Time: {clock(first)} to {clock(last)} ({last - first:.6f} s), {count}"
-    return [version, _caps_text(session), times]
+    lines = [version, _caps_text(session), times]
+    if session.sources:
+        logs = ", ".join(
+            f"{name} {plural(count, 'line')}" for name, count in session.sources.items()
+        )
+        lines.append(f"Logs: {logs} ({plural(session.events, 'event')})")
+        if "qmp" in session.sources:
+            lines.append(
+                "QMP: at most one HV_BALLOON_STATUS_REPORT a second, a newer report replacing a "
+                "held one: a report QMP replaced is not a missing one"
+            )
+    if session.alignment:
+        lines.append(f"Clock: {session.alignment}")
+    if session.guest_state:
+        facts = ", ".join(f"{key} {value}" for key, value in session.guest_state.items())
+        lines.append(f"Guest's own state (debugfs): {facts}")
+    for finding in session.expert:
+        lines.append(f"[{finding.severity.value}: {finding.message}]")
+    return lines

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from functools import cache
 
+from dmdissect.analysis.events import LogEvent
 from dmdissect.analysis.message import Message
 from dmdissect.analysis.records import Link
+from dmdissect.analysis.witness import unknown_fields
 from dmdissect.escape import printable
 from dmdissect.layers import HEADER_SIZE, type_name
 from dmdissect.views.expert import SEVERITY_STYLES, worst
@@ -13,8 +15,52 @@ from dmdissect.views.fields import walk
 from dmdissect.views.records import link_label
 
 
+def witness_text(message: Message) -> str:
+    """What a log line said of its message, then what it did not say."""
+    known = []
+    if message.body is not None:
+        for node in walk(message.body):
+            if node.missing:
+                continue
+            if node.children and isinstance(node.value, list):
+                known.append(f"{node.name} [{', '.join(c.text for c in node.children)}]")
+            else:
+                known.append(f"{node.name} {node.text}")
+    extra = message.frame.witness.extra if message.frame.witness else {}
+    known.extend(f"{key} {_fact(value)}" for key, value in extra.items())
+    unknown = unknown_fields(message)
+    text = ", ".join(known)
+    if unknown:
+        text += f" ({', '.join(unknown)}: not in this log)"
+    return text.lstrip()
+
+
+def _fact(value) -> str:
+    if isinstance(value, dict) and set(value) == {"major_version", "minor_version"}:
+        return f"{value['major_version']}.{value['minor_version']}"
+    return str(value)
+
+
+def event_line(event: LogEvent, first_time: float | None, when: str | None = None) -> str:
+    """An event's line: number, time, whose state, what happened, the line's own words."""
+    frame = event.frame
+    if when is None:
+        time = frame.time
+        when = "-" if time is None or first_time is None else f"{time - first_time:.6f}"
+    info = frame.event
+    text = (
+        printable(info.text) if info.text else ", ".join(f"{k} {v}" for k, v in info.facts.items())
+    )
+    return (
+        f"{frame.index:>5} {when:>12} {info.side:<11} {'event ' + info.name:<26} "
+        f"{frame.source or '':<14}{text}{transaction_text(event)}{findings_text(event)}"
+    )
+
+
 def info_text(message: Message) -> str:
     body = message.body
+    if message.frame.witness is not None:
+        return witness_text(message)
     if message.trans_id is None:
         return ""
     if body is None:
@@ -48,12 +94,18 @@ def _columns(direction: str | None, msg_type: int | None) -> str:
     return f"{direction or '?':<11} {name:<26}"
 
 
-def summary_line(message: Message, first_time: float | None, when: str | None = None) -> str:
+def summary_line(
+    message: Message | LogEvent, first_time: float | None, when: str | None = None
+) -> str:
     """The message's line; ``when`` replaces the time since ``first_time`` (``-t``)."""
+    if isinstance(message, LogEvent):
+        return event_line(message, first_time, when)
     if when is None:
         time = message.frame.time
         when = "-" if time is None or first_time is None else f"{time - first_time:.6f}"
     trans_id = "-" if message.trans_id is None else message.trans_id
+    if message.trans_id is None and message.frame.witness is not None:
+        trans_id = "?"
     return (
         f"{message.frame.index:>5} {when:>12} {_columns(message.direction, message.type)} "
         f"id={trans_id:<10} "

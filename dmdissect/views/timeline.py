@@ -38,14 +38,14 @@ JSON (``-T json``: one array; ``-T jsonl``: one object a line), in start order:
 from __future__ import annotations
 
 import json
-import shutil
 import tempfile
 import textwrap
 from collections.abc import Callable, Iterable
 from typing import Any
 
 from dmdissect.analysis.health import Health
-from dmdissect.analysis.records import Series, Session, Transaction
+from dmdissect.analysis.records import Series, Transaction
+from dmdissect.analysis.sessions import Sessions
 from dmdissect.escape import printable
 from dmdissect.findings import Finding
 from dmdissect.layers import mib
@@ -77,6 +77,8 @@ COLUMNS = [
     ("outcome", 0),
     ("findings", 0),
 ]
+#: The column a table of several sessions starts with: the row's session number.
+SESSION_COLUMN = ("session", 7)
 #: Text rows kept in memory before the spool moves to a temporary file.
 SPOOL_BYTES = 1 << 20
 
@@ -96,6 +98,11 @@ def _mib_number(pages: int) -> str:
 
 def pages_cells(txn: Transaction) -> tuple[str, str]:
     """``moved/asked`` in pages and in MiB (only moved when nothing else was asked)."""
+    if txn.pages is None and "pages" in txn.unknown:
+        asked = txn.pages_requested
+        if asked is None:
+            return "?", "?"
+        return f"?/{asked}", f"?/{_mib_number(asked)}"
     if txn.pages is None:
         return "-", "-"
     least = ">=" if txn.pages_lower_bound else ""
@@ -147,6 +154,8 @@ def series_outcome(series: Series) -> str:
             text += f", latest avail {series.num_avail} pages ({mib(series.num_avail)})"
         if series.num_committed is not None:
             text += f", committed {series.num_committed} pages ({mib(series.num_committed)})"
+        if series.sources:
+            text += f" (from {', '.join(series.sources)})"
         return text
     types = ", ".join(f"{name} x{n}" for name, n in series.types.items())
     return f"{count} {'message' if count == 1 else 'messages'} in no transaction: {types}"
@@ -179,8 +188,8 @@ def row_cells(row: Row, first: float | None) -> list[str]:
         seconds_text(row.duration),
         row.name,
         frames_text(row.frames, row.frame_count),
-        ids_text(row.ids),
-        str(row.parts_shown),
+        ids_text(row.ids, row.unknown),
+        "?" if "parts" in row.unknown else str(row.parts_shown),
         pages,
         mibs,
         outcome_text(row),
@@ -188,10 +197,10 @@ def row_cells(row: Row, first: float | None) -> list[str]:
     ]
 
 
-def plain_line(cells: list[str]) -> str:
+def plain_line(cells: list[str], columns: list[tuple[str, int]] = COLUMNS) -> str:
     """Fixed-width columns that grow for a longer value; nothing is cut."""
     out = []
-    for (_, width), cell in zip(COLUMNS, cells):
+    for (_, width), cell in zip(columns, cells):
         out.append(cell.rjust(width) if width > 0 else cell.ljust(-width))
     return " ".join(out).rstrip()
 
@@ -201,46 +210,99 @@ def plain_line(cells: list[str]) -> str:
 
 def render_timeline(
     rows: Iterable[Row],
-    session: Session,
+    sessions: Sessions,
     output_format: str,
     out: Output,
     live: bool = False,
-    health: Callable[[], Health] | None = None,
+    health: Callable[[], list[Health]] | None = None,
 ) -> int:
-    """Write the timeline; ``session`` must be complete once ``rows`` is exhausted.
+    """Write the timeline; ``sessions`` must be complete once ``rows`` is exhausted.
 
     ``live`` (one pass): each row is written and flushed as soon as it is
-    final, the column titles first and the session, known only at the end,
+    final, the column titles first and the sessions, known only at the end,
     last; nothing waits for a transaction that may never end.  ``health``,
-    called once the rows are exhausted, gives the verdicts that close the
-    text (a "Health:" block) and come before the session in JSON.
+    called once the rows are exhausted, gives each session's verdicts, that
+    close the text (a "Health:" block) and come before the sessions in JSON.
+    With several sessions (files, pcapng interfaces, the logs), each row says
+    its session's number (see :mod:`dmdissect.analysis.sessions`).
     """
     if output_format in ("json", "jsonl"):
-        return _json(rows, session, output_format, out, live, health)
+        return _json(rows, sessions, output_format, out, live, health)
     try:
         if live:
-            return _live(rows, session, out)
+            return _live(rows, sessions, out)
         if out.styled or _is_tty(out):
-            return _table(rows, session, out)
-        return _plain(rows, session, out)
+            return _table(rows, sessions, out)
+        return _plain(rows, sessions, out)
     finally:
         # After the table, even when reading stopped: the verdicts of what was read.
         if health is not None:
-            out.line("")
-            fold = out.console.width if out.styled or _is_tty(out) else None
-            for line, style in verdict_lines(health()):
-                if fold is None:
-                    out.line(line)
-                    continue
-                # On a terminal a long verdict folds at words, never inside one.
-                for part in textwrap.wrap(
-                    line,
-                    fold,
-                    subsequent_indent="    ",
-                    break_long_words=False,
-                    break_on_hyphens=False,
-                ):
-                    out.line(part, style)
+            _health_block(health(), sessions, out)
+
+
+def _health_block(healths: list[Health], sessions: Sessions, out: Output) -> None:
+    """Each session's verdicts; with several, each block titled with its session."""
+    fold = out.console.width if out.styled or _is_tty(out) else None
+    several = len(healths) > 1
+    for number, one in enumerate(healths, 1):
+        out.line("")
+        lines = verdict_lines(one)
+        if several:
+            lines[0] = (f"Health of session {number}:", lines[0][1])
+        for line, style in lines:
+            if fold is None:
+                out.line(line)
+                continue
+            # On a terminal a long verdict folds at words, never inside one.
+            for part in textwrap.wrap(
+                line,
+                fold,
+                subsequent_indent="    ",
+                break_long_words=False,
+                break_on_hyphens=False,
+            ):
+                out.line(part, style)
+
+
+def header_lines(sessions: Sessions) -> list[str]:
+    """The session header; with several sessions, each numbered and named."""
+    labelled = sessions.labelled()
+    if len(labelled) == 1:
+        return session_lines(labelled[0][1])
+    lines: list[str] = []
+    for number, (name, session) in enumerate(labelled, 1):
+        if number > 1:
+            lines.append("")
+        lines.append(f"Session {number}: {printable(name or 'input')}")
+        lines += session_lines(session)
+    return lines
+
+
+def _row_json(row: Row) -> dict[str, Any]:
+    """A row's object; ``session`` is there when the row is not of the first session."""
+    obj = row_object(row)
+    if row.session is not None and row.session > 1:
+        obj["session"] = row.session
+    return obj
+
+
+def _closing_objects(sessions: Sessions, health: Callable[[], list[Health]] | None) -> list:
+    labelled = sessions.labelled()
+    several = len(labelled) > 1
+    out: list[dict[str, Any]] = []
+    if health is not None:
+        for number, one in enumerate(health(), 1):
+            for verdict in one.verdicts:
+                obj = verdict_object(verdict)
+                if several:
+                    obj["session"] = number
+                out.append(obj)
+    for number, (name, session) in enumerate(labelled, 1):
+        obj = session_object(session)
+        if several:
+            obj.update(session=number, name=name)
+        out.append(obj)
+    return out
 
 
 def _is_tty(out: Output) -> bool:
@@ -249,65 +311,73 @@ def _is_tty(out: Output) -> bool:
 
 def _json(
     rows: Iterable[Row],
-    session: Session,
+    sessions: Sessions,
     output_format: str,
     out: Output,
     live: bool = False,
-    health: Callable[[], Health] | None = None,
+    health: Callable[[], list[Health]] | None = None,
 ) -> int:
-    def closing() -> list[dict[str, Any]]:
-        verdicts = [] if health is None else [verdict_object(v) for v in health().verdicts]
-        return [*verdicts, session_object(session)]
-
     count = 0
     if output_format == "jsonl":
         try:
             for count, row in enumerate(rows, 1):
-                out.raw(dumps_line(row_object(row)) + "\n")
+                out.raw(dumps_line(_row_json(row)) + "\n")
                 if live:
                     out.flush()
         finally:
-            for obj in closing():
+            for obj in _closing_objects(sessions, health):
                 out.raw(dumps_line(obj) + "\n")
         return count
     out.raw("[")
     try:
         for count, row in enumerate(rows, 1):
-            out.raw(("\n  " if count == 1 else ",\n  ") + dumps(row_object(row)))
+            out.raw(("\n  " if count == 1 else ",\n  ") + dumps(_row_json(row)))
             if live:
                 out.flush()
     finally:
-        # Even when reading stops (torn input, a signal) the verdicts and the session of what
+        # Even when reading stops (torn input, a signal) the verdicts and the sessions of what
         # was read end the array, so what was written stays valid JSON.
-        tail = [dumps(obj) for obj in closing()]
+        tail = [dumps(obj) for obj in _closing_objects(sessions, health)]
         out.raw(("\n  " if count == 0 else ",\n  ") + ",\n  ".join(tail) + "\n]\n")
     return count
 
 
-def _plain(rows: Iterable[Row], session: Session, out: Output) -> int:
+def _plain(rows: Iterable[Row], sessions: Sessions, out: Output) -> int:
     count = 0
     with tempfile.SpooledTemporaryFile(SPOOL_BYTES, mode="w+", encoding="utf-8") as spool:
         try:
             for count, row in enumerate(rows, 1):
-                spool.write(plain_line(row_cells(row, session.first_time)) + "\n")
+                line = plain_line(row_cells(row, sessions.first_time))
+                spool.write(f"{row.session or 1}\t{line}\n")
         finally:
             # Reading stopped (torn input, a signal): the rows read so far still come out.
-            _write_spooled(spool, session, out)
+            _write_spooled(spool, sessions, out)
     return count
 
 
-def _write_spooled(spool, session: Session, out: Output) -> None:
-    """The session header, the column titles, then the spooled rows."""
-    for line in session_lines(session):
+def _write_spooled(spool, sessions: Sessions, out: Output) -> None:
+    """The session header, the column titles, then the spooled rows (with their session)."""
+    for line in header_lines(sessions):
         out.line(line)
     out.line("")
-    out.line(plain_line([title for title, _ in COLUMNS]))
+    several = len(sessions.trackers) > 1
+    titles = plain_line([title for title, _ in COLUMNS])
+    width = SESSION_COLUMN[1]
+    out.line(f"{SESSION_COLUMN[0]:>{width}} {titles}" if several else titles)
+    out.flush()
     spool.seek(0)
-    shutil.copyfileobj(spool, out.stream)
+    write = out.stream.write
+    for record in spool:
+        number, _, line = record.partition("\t")
+        write(f"{number:>{width}} {line}" if several else line)
 
 
-def _live(rows: Iterable[Row], session: Session, out: Output) -> int:
-    """One pass: titles, each row as it becomes final, then the session."""
+def _live(rows: Iterable[Row], sessions: Sessions, out: Output) -> int:
+    """One pass: titles, each row as it becomes final, then the sessions.
+
+    Whether the input holds several sessions is known only at its end, so a
+    row of any session but the first names it in its kind cell.
+    """
     count = 0
     fitted = out.styled or _is_tty(out)
     titles = [title for title, _ in COLUMNS]
@@ -318,7 +388,9 @@ def _live(rows: Iterable[Row], session: Session, out: Output) -> int:
     out.flush()
     try:
         for count, row in enumerate(rows, 1):
-            cells = row_cells(row, session.first_time)
+            cells = row_cells(row, sessions.first_time)
+            if row.session is not None and row.session > 1:
+                cells[2] += f" (session {row.session})"
             if fitted:
                 _styled_lines(out, fit_line(cells, cell_styles(row), out.console.width))
             else:
@@ -326,7 +398,7 @@ def _live(rows: Iterable[Row], session: Session, out: Output) -> int:
             out.flush()
     finally:
         out.line("")
-        for line in session_lines(session):
+        for line in header_lines(sessions):
             out.line(line, "bold")
     return count
 
@@ -336,7 +408,7 @@ def _all_findings(txn: Transaction) -> list[Finding]:
     return txn.findings() + ([worst_message[1]] if worst_message else [])
 
 
-def _table(rows: Iterable[Row], session: Session, out: Output) -> int:
+def _table(rows: Iterable[Row], sessions: Sessions, out: Output) -> int:
     """The same columns as in a pipe, styled, fitted to the terminal's width.
 
     Rows are spooled as their cells and styles (the header needs the whole
@@ -346,22 +418,26 @@ def _table(rows: Iterable[Row], session: Session, out: Output) -> int:
     with tempfile.SpooledTemporaryFile(SPOOL_BYTES, mode="w+", encoding="utf-8") as spool:
         try:
             for count, row in enumerate(rows, 1):
-                cells = row_cells(row, session.first_time)
-                spool.write(json.dumps([cells, cell_styles(row)]) + "\n")
+                cells = row_cells(row, sessions.first_time)
+                spool.write(json.dumps([row.session or 1, cells, cell_styles(row)]) + "\n")
         finally:
             from rich.text import Text
 
-            for line in session_lines(session):
+            for line in header_lines(sessions):
                 # Folded by rich at spaces, never inside a number.
                 out.console.print(Text(line, style="bold" if out.styled else ""))
             out.line("")
             width = out.console.width
-            titles = [title for title, _ in COLUMNS]
-            _styled_lines(out, fit_line(titles, ["bold"] * len(titles), width))
+            several = len(sessions.trackers) > 1
+            columns = [SESSION_COLUMN, *COLUMNS] if several else COLUMNS
+            titles = [title for title, _ in columns]
+            _styled_lines(out, fit_line(titles, ["bold"] * len(titles), width, columns))
             spool.seek(0)
             for record in spool:
-                cells, styles = json.loads(record)
-                _styled_lines(out, fit_line(cells, styles, width))
+                number, cells, styles = json.loads(record)
+                if several:
+                    cells, styles = [str(number), *cells], ["", *styles]
+                _styled_lines(out, fit_line(cells, styles, width, columns))
     return count
 
 
@@ -374,7 +450,12 @@ ELLIPSIS = "…"
 Segments = list[tuple[str, str]]
 
 
-def fit_line(cells: list[str], styles: list[str], width: int) -> list[Segments]:
+def fit_line(
+    cells: list[str],
+    styles: list[str],
+    width: int,
+    columns: list[tuple[str, int]] = COLUMNS,
+) -> list[Segments]:
     """One row as terminal lines no wider than ``width``, never breaking a number or a word.
 
     The cells are laid out as :func:`plain_line` lays them out.  A row too
@@ -385,12 +466,14 @@ def fit_line(cells: list[str], styles: list[str], width: int) -> list[Segments]:
     """
     padded = [
         (cell.rjust(size) if size > 0 else cell.ljust(-size), style)
-        for (_, size), cell, style in zip(COLUMNS, cells, styles)
+        for (_, size), cell, style in zip(columns, cells, styles)
     ]
-    if len(plain_line(cells)) <= width:
+    if len(plain_line(cells, columns)) <= width:
         return [_joined(padded)]
-    words = [(word, style) for cell, style in padded[FIXED_COLUMNS:] for word in cell.split()]
-    fixed = padded[:FIXED_COLUMNS]
+    # Every column but the last two (outcome, findings) keeps its place.
+    fixed_count = len(columns) - (len(COLUMNS) - FIXED_COLUMNS)
+    words = [(word, style) for cell, style in padded[fixed_count:] for word in cell.split()]
+    fixed = padded[:fixed_count]
     indent = sum(len(text) for text, _ in fixed) + len(fixed)
     if width - indent >= MIN_FOLD:
         lines = _fill(words, width - indent)
@@ -398,7 +481,7 @@ def fit_line(cells: list[str], styles: list[str], width: int) -> list[Segments]:
         if not lines:
             return [head]
         return [head + [(" ", "")] + lines[0]] + [[(" " * indent, "")] + rest for rest in lines[1:]]
-    indent = abs(COLUMNS[0][1]) + 1
+    indent = abs(columns[0][1]) + 1
     rows: list[Segments] = [[]]
     used = 0
     for text, style in fixed + words:

@@ -10,8 +10,10 @@ its first entries and says how many more there are (JSON has all of them).
 
 from __future__ import annotations
 
+from dmdissect.analysis.events import LogEvent
 from dmdissect.analysis.message import Message
 from dmdissect.analysis.records import Link
+from dmdissect.analysis.witness import NOT_IN_LOG
 from dmdissect.findings import Finding
 from dmdissect.layers import DESCRIPTOR_SIZE, HEADER_SIZE, DMHeader, plural
 from dmdissect.layers.compiled import Values, compile_layer
@@ -75,7 +77,83 @@ def _header(message: Message):
     return message.header
 
 
-def message_tree(message: Message, first_time: float | None) -> Branch:
+def _log_head(kind: str, frame, first_time: float | None) -> list[str]:
+    head = [f"{kind} {frame.index}: from the {frame.source} log", "bold"]
+    if frame.time is not None:
+        rel = "" if first_time is None else f" (+{frame.time - first_time:.6f} s)"
+        head += f", time {frame.time:.6f}{rel}", ""
+    else:
+        head += ", time (not in this log)", ""
+    return head
+
+
+def _tail(tree: Branch, message, by_field: dict[str, list[Finding]]) -> Branch:
+    link = message.transaction
+    txn = link.reassembled_here() if isinstance(link, Link) else None
+    if txn is not None:
+        tree.children.append(transaction_tree(txn))
+    leftovers = [f for group in by_field.values() for f in group]
+    if leftovers:
+        expert = tree.add(("Expert info", "bold"))
+        for finding in leftovers:
+            expert.add(finding_label(finding))
+    return tree
+
+
+def event_tree(event: LogEvent, first_time: float | None) -> Branch:
+    """An event line: whose state, what happened, its facts, the line's words."""
+    frame = event.frame
+    info = frame.event
+    head = _log_head("Event", frame, first_time)
+    head += f", {info.side} {info.name}", "", f", from {printable(frame.origin)}", "dim"
+    tree = Branch(tuple(head))
+    for key, value in info.facts.items():
+        shown = (
+            f"{value:#x} ({value})" if key.startswith("start") and isinstance(value, int) else value
+        )
+        tree.add(f"{key}: {printable(str(shown))}")
+    if info.text:
+        tree.add((f"line: {printable(info.text)}", "dim"))
+    if isinstance(event.transaction, Link):
+        tree.add((f"[transaction: {link_label(event.transaction)}]", "magenta"))
+    return _tail(tree, event, {"": list(event.findings)})
+
+
+def witness_tree(message: Message, first_time: float | None) -> Branch:
+    """A message known from a log line: the fields it gave; the rest "(not in this log)"."""
+    frame = message.frame
+    head = _log_head("Frame", frame, first_time)
+    head += f", {message.direction or 'direction unknown'} ({message.direction_source})", ""
+    head += f", from {printable(frame.origin)}", "dim"
+    tree = Branch(tuple(head))
+    if isinstance(message.transaction, Link):
+        tree.add((f"[transaction: {link_label(message.transaction)}]", "magenta"))
+    header = tree.add(("Dynamic Memory header", "bold blue"))
+    header.add(("type: ", "bold", f"{message.type_name} ({message.type})", ""))
+    header.add(("size: ", "bold", NOT_IN_LOG, "red"))
+    trans_id = NOT_IN_LOG if message.trans_id is None else str(message.trans_id)
+    header.add(("trans_id: ", "bold", trans_id, "red" if message.trans_id is None else ""))
+    by_field: dict[str, list[Finding]] = {"": list(message.findings)}
+    if message.body is not None:
+        _add(
+            tree.add((message.type_name, "bold blue")),
+            walk(message.body, LIST_LIMIT),
+            None,
+            by_field,
+        )
+    extra = frame.witness.extra if frame.witness else {}
+    if extra:
+        logged = tree.add((f"also on the {frame.source} line", "bold"))
+        for key, value in extra.items():
+            logged.add(f"{key}: {printable(str(value))}")
+    return _tail(tree, message, by_field)
+
+
+def message_tree(message: Message | LogEvent, first_time: float | None) -> Branch:
+    if isinstance(message, LogEvent):
+        return event_tree(message, first_time)
+    if message.frame.witness is not None:
+        return witness_tree(message, first_time)
     frame = message.frame
     head = [f"Frame {frame.index}: {len(frame.data)} bytes", "bold"]
     if frame.time is not None:

@@ -1,0 +1,173 @@
+"""What the tracker does with a log's event lines: host state changes, bookkeeping, guest notes.
+
+QEMU logs no reply to the guest's version and capabilities messages; its
+state change says how they went (``-> S_CAPS`` after an offer: accepted;
+``-> S_POST_INIT_WAIT`` after the capabilities: accepted).  ``-> S_POST_RESET_CLOSED``
+is a device reset.  The ranges QEMU took back from a balloon part come on
+the lines after it.  The guest's notes (a floor reached, a request ignored)
+explain the transaction they fall in.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from dmdissect import findings as ei
+from dmdissect.analysis.events import LogEvent
+
+QEMU_TRACE = "qemu-trace"
+#: Seconds without a status report (after some) that count as reports stopping.
+STATUS_STOP = 5.0
+
+#: Host states that settle an open transaction: state -> (kind, outcome).
+SETTLES = {"S_CAPS": ("version", "accepted"), "S_POST_INIT_WAIT": ("capabilities", "accepted")}
+#: Bookkeeping of a balloon part's ranges, printed after it.
+RANGE_LINES = {
+    "remove_response",
+    "remove_response_hole",
+    "remove_response_common",
+    "remove_response_remainder",
+}
+#: Guest notes and the transaction kind they concern.
+GUEST_NOTES = {
+    "floor": "balloon",
+    "partial_balloon": "balloon",
+    "ignore_balloon": "balloon",
+    "ballooned": "balloon",
+    "ignore_unballoon": "unballoon",
+    "freed": "unballoon",
+    "ignore_hot_add": "hot_add",
+    "hot_add_failed": "hot_add",
+    "hot_add_error": "hot_add",
+    "hot_adding": "hot_add",
+    "online": "hot_add",
+}
+
+
+def remove_line(item: Any) -> bool:
+    """Part of the range bookkeeping that follows a balloon part in QEMU's trace."""
+    return isinstance(item, LogEvent) and item.frame.event.name in RANGE_LINES
+
+
+class HostState:
+    """The tracker's handler of event lines (kept apart: the tracker proper is about messages)."""
+
+    def __init__(self, tracker: Any) -> None:
+        self.tracker = tracker
+        #: A transaction told only by the guest's notes, open until a line of another kind.
+        self.guest_told: Any = None
+
+    def before(self, item: Any) -> None:
+        """Close a transaction the guest's notes tell once a line of another matter comes."""
+        told = self.guest_told
+        if told is None:
+            return
+        if not isinstance(item, LogEvent) and item.type_name == "DM_STATUS_REPORT":
+            return  # status reports come between the parts of anything
+        name = item.frame.event.name if isinstance(item, LogEvent) else None
+        if GUEST_NOTES.get(name or "") == told.txn.kind and not (
+            name in OPENS and told.txn.kind == "balloon" and told.seen_end
+        ):
+            return
+        self.close_told()
+
+    def close_told(self) -> None:
+        told, self.guest_told = self.guest_told, None
+        if told is None or told.txn.closed:
+            return
+        txn = told.txn
+        if txn.pages is None:
+            txn.not_logged("pages")
+        if txn.outcome is None:
+            txn.outcome = "unknown"
+        self.tracker._close(told, True, final=txn.last_frame)
+
+    def event(self, item: LogEvent) -> None:
+        event = item.frame.event
+        name = event.name
+        tracker = self.tracker
+        if name == "state_change":
+            self._state(item, event.facts["state"])
+        elif name == "remove_response":
+            tracker.add_returned(item)
+        elif name in RANGE_LINES:
+            tracker.link_event("balloon", item)
+        elif name == "guest_state":
+            tracker.session.guest_state = dict(event.facts)
+        elif name in GUEST_NOTES:
+            kind = GUEST_NOTES[name]
+            told = self.guest_told
+            if (told is not None and told.txn.kind == kind) or (
+                kind not in tracker._open and QEMU_TRACE not in tracker.session.sources
+            ):
+                self._guest_tells(kind, item)
+            elif item.findings:
+                tracker.flag_open(kind, item, item.findings[0])
+            else:
+                tracker.link_event(kind, item, "guest-note")
+
+    def _state(self, item: LogEvent, state: str) -> None:
+        tracker = self.tracker
+        settles = SETTLES.get(state)
+        if settles is not None:
+            tracker.close_by_state(settles[0], item, settles[1])
+        elif state == "S_POST_RESET_CLOSED":
+            if tracker.session.events > 1 or tracker.session.messages:
+                item.findings.append(
+                    ei.LOG_HOST_RESET("the host reset the device: the channel starts over")
+                )
+            tracker.reset_channel(item, "host reset")
+        elif state == "S_HOT_ADD_SETUP":
+            tracker.hot_add_wanted(item)
+
+
+#: Guest notes that start what they tell (the others may only end or add to it).
+OPENS = {"floor", "partial_balloon", "ignore_balloon"}
+
+
+def _told(self: HostState, kind: str, item: LogEvent) -> Any:
+    """The open transaction the guest's notes tell of ``kind``, opened by ``item`` if none."""
+    tracker = self.tracker
+    told = self.guest_told
+    if told is not None and told.txn.kind == kind and not told.txn.closed:
+        tracker._link_event(told, item, "guest-note")
+        return told
+    self.close_told()
+    told = tracker.open_told(kind, item)
+    self.guest_told = told
+    return told
+
+
+def _guest_tells(self: HostState, kind: str, item: LogEvent) -> None:
+    """With no host log, the guest's own lines are all there is of a transaction."""
+    told = _told(self, kind, item)
+    txn = told.txn
+    event = item.frame.event
+    facts = event.facts
+    name = event.name
+    for finding in item.findings:
+        txn.add_finding(finding)
+    if name in ("floor", "partial_balloon"):
+        txn.outcome = "partial"
+    elif name == "ignore_balloon":
+        told.ignored = event.text
+        txn.not_logged("response")
+        self.close_told()
+    elif name == "ballooned":
+        txn.pages_requested = facts["requested"]
+        told.seen_end = True
+        self.close_told()
+    elif name == "freed":
+        txn.part_count += 1
+        txn.pages = (txn.pages or 0) + facts["pages"]
+        txn.pages_requested = txn.pages
+    elif name == "hot_adding":
+        txn.pages_requested = facts["pages"]
+        txn.detail = f"at {facts['pfn']:#x}"
+    elif name == "online":
+        txn.pages = (txn.pages or 0) + facts["pages"]
+        if txn.pages_requested is not None:
+            txn.outcome = "accepted" if txn.pages >= txn.pages_requested else "partial"
+
+
+HostState._guest_tells = _guest_tells  # type: ignore[attr-defined]

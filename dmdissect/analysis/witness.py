@@ -1,0 +1,117 @@
+"""Messages known only from a log line: the facts the line gives, every other field unknown.
+
+A log line that witnesses a message ("posting balloon 3 for 585728 ...")
+carries a few of its fields and no bytes.  It becomes a :class:`Message`
+whose body is a values object of the message's layer (the same attribute
+names as a decoded message, see :mod:`dmdissect.layers.compiled`) holding
+the known fields; every other field is None and listed in ``missing``, and
+the class says why: ``(not in this log)``, never a zero.  The field walk,
+the summary and the tracker read such a body like a decoded one.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from typing import Any
+
+from scapy.fields import ConditionalField, PacketField, PacketListField
+
+from dmdissect.layers import MESSAGE_LAYERS
+from dmdissect.layers.compiled import values_class
+from dmdissect.layers.layout import layout_of
+from dmdissect.sources.frame import Frame
+
+#: How a view shows a field the log does not carry.
+NOT_IN_LOG = "(not in this log)"
+
+
+@cache
+def witness_class(layer: type) -> type:
+    """The values class of ``layer`` for log facts: unknown fields say so."""
+    base = values_class(layer)
+    return type(f"{base.__name__}Witness", (base,), {"__slots__": (), "unknown_text": NOT_IN_LOG})
+
+
+def _inner(field: Any) -> Any:
+    return field.fld if isinstance(field, ConditionalField) else field
+
+
+def build_values(layer: type, known: dict[str, Any]) -> Any:
+    """A values object of ``layer`` with the ``known`` fields; the rest None and missing."""
+    obj = witness_class(layer)()
+    missing = []
+    for spot in layout_of(layer).spots:
+        name = spot.name
+        if name not in known:
+            setattr(obj, name, None)
+            missing.append(name)
+            continue
+        value = known[name]
+        field = _inner(spot.field)
+        if isinstance(field, PacketListField):
+            value = [build_values(field.cls, item) for item in value]
+        elif isinstance(field, PacketField):
+            value = build_values(field.cls, value)
+        setattr(obj, name, value)
+    obj.missing = tuple(missing)
+    return obj
+
+
+def witnessed(frame: Frame, message: Any) -> None:
+    """Fill ``message`` (a fresh :class:`~dmdissect.analysis.message.Message`) from a witness."""
+    witness = frame.witness
+    assert witness is not None
+    message.type = witness.type
+    message.trans_id = witness.trans_id
+    layer = MESSAGE_LAYERS.get(witness.type)
+    message.body = None if layer is None else build_values(layer, witness.fields)
+    message.direction = frame.direction
+    message.direction_source = frame.direction_source
+    message.findings = list(frame.findings)
+
+
+def known_facts(message: Any) -> list[tuple[str, Any]]:
+    """``(name, value)`` of every known field of a witnessed body, nested names dotted."""
+    out: list[tuple[str, Any]] = []
+    body = message.body
+    if body is None:
+        return out
+
+    def visit(obj: Any, prefix: str) -> None:
+        for spot in layout_of(type(obj).__layer__).spots:
+            if spot.name in obj.missing:
+                continue
+            value = getattr(obj, spot.name)
+            if isinstance(value, list):
+                out.append((prefix + spot.name, [_flat(v) for v in value]))
+            elif hasattr(value, "missing"):
+                visit(value, f"{prefix}{spot.name}.")
+            else:
+                out.append((prefix + spot.name, value))
+
+    visit(body, "")
+    return out
+
+
+def _flat(obj: Any) -> dict[str, Any]:
+    return {spot.name: getattr(obj, spot.name) for spot in layout_of(type(obj).__layer__).spots}
+
+
+def unknown_fields(message: Any) -> list[str]:
+    """Names of the fields a witnessed message's log line does not carry."""
+    names = [] if message.trans_id is not None else ["trans_id"]
+    names.append("size")
+    body = message.body
+    if body is None:
+        return names
+
+    def visit(obj: Any, prefix: str) -> None:
+        for spot in layout_of(type(obj).__layer__).spots:
+            value = getattr(obj, spot.name)
+            if spot.name in obj.missing:
+                names.append(prefix + spot.name)
+            elif hasattr(value, "missing"):
+                visit(value, f"{prefix}{spot.name}.")
+
+    visit(body, "")
+    return names

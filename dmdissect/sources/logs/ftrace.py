@@ -1,0 +1,98 @@
+"""The guest's ``hyperv:balloon_status`` tracepoint (``trace_pipe`` or ``trace``) as frames.
+
+The tracepoint fires when the guest has decided to send a status report
+(after its start-up delay and its once-a-second check), so each line
+witnesses a DM_STATUS_REPORT: ``available`` and ``committed`` are its
+``num_avail`` and ``num_committed`` in 4 KiB pages; the guest's own counters
+on the line (``vm_memory_committed``, ``pages_ballooned``, ``pages_added``,
+``pages_onlined``) are kept beside it.  The trans_id it takes is not on the
+line.  Times count from the guest's boot (the trace clock).
+
+Line layout (kernel/trace/trace_output.c): task-pid, optional ``(tgid)``,
+``[cpu]``, the irq-info flags (5 characters in current kernels, 4 in older
+ones, absent with ``options/irq-info`` off), ``seconds.micros:``, the event
+name.  ``#`` header lines and other events are skipped.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from typing import BinaryIO
+
+from dmdissect import findings as ei
+from dmdissect.sources.frame import Frame
+from dmdissect.sources.logs.lines import MAX_LINE, iter_lines
+from dmdissect.sources.logs.witnesses import GUEST_SIDE, event_frame, message_frame
+
+SOURCE = "ftrace"
+
+#: ``TP_printk`` of balloon_status (drivers/hv/hv_trace_balloon.h).
+TP_PRINTK = (
+    "available %lld, committed %lld; vm_memory_committed %ld; "
+    "pages_ballooned %ld, pages_added %ld, pages_onlined %ld"
+)
+_NUMBER = r"(-?\d{1,20})"
+_ARGS = re.compile(re.escape(TP_PRINTK).replace("%lld", _NUMBER).replace("%ld", _NUMBER) + r"\Z")
+_NAMES = (
+    "available",
+    "committed",
+    "vm_memory_committed",
+    "pages_ballooned",
+    "pages_added",
+    "pages_onlined",
+)
+_LINE = re.compile(
+    r"\s*(?P<task>.{1,64}?)-(?P<pid>\d{1,10})\s+(?:\(\s*[\d-]{1,10}\)\s+)?\[(?P<cpu>\d{1,5})\]\s+"
+    r"(?:(?P<flags>[^\s\[\]]{4,5})\s+)?(?P<sec>\d{1,12})\.(?P<usec>\d{6}): "
+    r"(?P<event>\w+): (?P<args>.*)\Z"
+)
+
+
+def looks_like_ftrace(lines: list[str]) -> bool:
+    return any(
+        "balloon_status: " in line and (m := _LINE.match(line)) and m["event"] == "balloon_status"
+        for line in lines
+    )
+
+
+def iter_ftrace(stream: BinaryIO, name: str) -> Iterator[Frame]:
+    for number, text in iter_lines(stream, name):
+        origin = f"{name}:{number}"
+        if text is None:
+            yield _bad(
+                origin, f"line longer than {MAX_LINE} bytes skipped", None, ei.LOG_LINE_TOO_LONG
+            )
+            continue
+        if "balloon_status" not in text:
+            continue
+        m = _LINE.match(text)
+        if m is None or m["event"] != "balloon_status":
+            if not text.lstrip().startswith("#"):
+                yield _bad(origin, "balloon_status line not in trace_pipe's layout; skipped")
+            continue
+        time = int(m["sec"]) + int(m["usec"]) / 1e6
+        found = _ARGS.match(m["args"])
+        if found is None:
+            yield _bad(origin, f"balloon_status line does not match '{TP_PRINTK}'", time)
+            continue
+        values = dict(zip(_NAMES, map(int, found.groups())))
+        fields = {}
+        findings = []
+        for key, field in (("available", "num_avail"), ("committed", "num_committed")):
+            if values[key] < 0:
+                findings.append(
+                    ei.LOG_FTRACE_NEGATIVE(f"{key} {values[key]} is negative: not sent as is")
+                )
+            else:
+                fields[field] = values[key]
+        extra = {key: values[key] for key in _NAMES[2:]}
+        extra.update(task=m["task"].strip(), pid=int(m["pid"]), cpu=int(m["cpu"]))
+        yield message_frame(
+            SOURCE, origin, time, "DM_STATUS_REPORT", fields=fields, extra=extra, findings=findings
+        )
+
+
+def _bad(origin: str, text: str, time: float | None = None, finding=None) -> Frame:
+    found = finding(text) if finding is not None else ei.LOG_FTRACE_LINE(text)
+    return event_frame(SOURCE, origin, time, GUEST_SIDE, "unreadable", findings=[found])

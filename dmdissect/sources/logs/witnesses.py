@@ -1,0 +1,66 @@
+"""Building blocks the log readers share: message types by name, frames of lines.
+
+Log readers name messages by their C names (``DM_BALLOON_REQUEST``); the
+numbers come from the layers, which are their one home.
+"""
+
+from __future__ import annotations
+
+from dmdissect.findings import Finding
+from dmdissect.layers import MESSAGE_LAYERS, MESSAGE_TYPES, SENDER
+from dmdissect.sources.frame import Event, Frame, Witness
+from dmdissect.vocabulary import DirectionSource
+
+#: Message type number by the layer's C name.
+TYPES = {MESSAGE_TYPES[number]: number for number in MESSAGE_LAYERS}
+
+HOST_SIDE = "host"
+GUEST_SIDE = "guest"
+
+
+def message_frame(
+    source: str,
+    origin: str,
+    time: float | None,
+    type_name: str,
+    trans_id: int | None = None,
+    fields: dict | None = None,
+    extra: dict | None = None,
+    findings: list[Finding] | None = None,
+) -> Frame:
+    """A frame of a message a log line witnesses; the direction is the type's sender."""
+    msg_type = TYPES[type_name]
+    sender = SENDER.get(msg_type)
+    return Frame(
+        0,
+        b"",
+        time,
+        None if sender is None else sender.direction,
+        DirectionSource.LOG,
+        origin,
+        findings=findings or [],
+        source=source,
+        witness=Witness(msg_type, trans_id, fields or {}, extra or {}),
+    )
+
+
+def event_frame(
+    source: str,
+    origin: str,
+    time: float | None,
+    side: str,
+    name: str,
+    facts: dict | None = None,
+    text: str = "",
+    findings: list[Finding] | None = None,
+) -> Frame:
+    """A frame of a state the log records: no message, no direction."""
+    return Frame(
+        0,
+        b"",
+        time,
+        origin=origin,
+        findings=findings or [],
+        source=source,
+        event=Event(side, name, facts or {}, text),
+    )
