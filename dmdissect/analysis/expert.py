@@ -38,8 +38,11 @@ from dmdissect.layers import (
     InfoType,
     fixed_size,
     hot_add_meaning,
+    layer_fixed_size,
     plural,
     version_text,
+    vmbus_bytes,
+    vmbus_packet_size,
 )
 from dmdissect.layers.compiled import layer_of
 from dmdissect.layers.layout import layout_of
@@ -57,21 +60,22 @@ def _names(layer: type) -> frozenset[str]:
     return frozenset(spot.name for spot in layout_of(layer).spots)
 
 
-def _present(body: Any, layer: type, name: str) -> bool:
+def _present(body: Any, layer: type[Packet], name: str) -> bool:
     """The body's layer has this field and its bytes were there."""
     return name in _names(layer) and name not in body.missing
 
 
-def expected_size(message: Message, layer: type) -> int:
+def expected_size(message: Message, layer: type[Packet]) -> int:
     """What ``hdr.size`` should be for the content the body actually declares."""
     body = message.body
+    fixed = layer_fixed_size(layer)
     if _present(body, layer, "range_count"):
-        return fixed_size(message.type) + PAGE_RANGE_SIZE * body.range_count
+        return fixed + PAGE_RANGE_SIZE * body.range_count
     if layer is DMInfoMessage and _present(body, layer, "info_size"):
-        return HEADER_SIZE + 8 + body.info_size
-    if layer is DMHotAddRequest:
-        return HEADER_SIZE + PAGE_RANGE_SIZE * (2 if body.region is not None else 1)
-    return fixed_size(message.type)
+        return fixed + body.info_size
+    if layer is DMHotAddRequest and body.region is not None:
+        return fixed + PAGE_RANGE_SIZE
+    return fixed
 
 
 def check(message: Message) -> list[Finding]:
@@ -85,10 +89,10 @@ def check(message: Message) -> list[Finding]:
         )
         return findings
     body = message.body
-    layer = None if body is None else layer_of(body)
-    findings += _size(message, available, layer)
     if body is None:
-        return findings
+        return findings + _size(message, available, None)
+    layer = layer_of(body)
+    findings += _size(message, available, layer)
     if body.missing:
         findings.append(
             ei.BODY_TRUNCATED(
@@ -104,8 +108,9 @@ def check(message: Message) -> list[Finding]:
     return findings
 
 
-def _size(message: Message, available: int, layer: type | None) -> list[Finding]:
+def _size(message: Message, available: int, layer: type[Packet] | None) -> list[Finding]:
     size = message.size
+    assert size is not None, "check() returns first"
     out: list[Finding] = []
     if message.type not in MESSAGE_LAYERS:
         out.append(ei.TYPE_UNKNOWN(f"unknown message type {message.type}", "type"))
@@ -131,7 +136,7 @@ def _size(message: Message, available: int, layer: type | None) -> list[Finding]
             )
         )
     body = message.body
-    if body is None or body.missing:
+    if body is None or layer is None or body.missing:
         return out
     rest = message.trailing if message.consumed < available else b""
     if rest and not _is_vmbus_padding(message, rest):
@@ -305,7 +310,7 @@ def _vmbus(message: Message) -> list[Finding]:
     vmbus = message.vmbus
     frame_len = len(message.frame.data)
     out: list[Finding] = []
-    claimed = vmbus.len8 * 8
+    claimed = vmbus_bytes(vmbus.len8)
     if claimed > frame_len:
         out.append(
             ei.VMBUS_LEN8_OVERRUN(
@@ -321,7 +326,7 @@ def _vmbus(message: Message) -> list[Finding]:
             )
         )
     if message.size is not None:
-        padded = DESCRIPTOR_SIZE + message.size + (-message.size % 8)
+        padded = vmbus_packet_size(message.size)
         if claimed >= DESCRIPTOR_SIZE + HEADER_SIZE and claimed != padded and claimed <= frame_len:
             out.append(
                 ei.VMBUS_LEN8_MISMATCH(

@@ -148,4 +148,6 @@ def cut_short(body: Any) -> bool:
     if count is not None and count > len(body.range_array):
         return True
     entries = getattr(body, "info", None)
-    return bool(entries) and bool(getattr(entries[-1], "missing", ()))
+    if not entries:
+        return False
+    return bool(getattr(entries[-1], "missing", ()))

@@ -35,6 +35,7 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from typing import Any, Protocol
 
 from dmdissect import findings as ei
 from dmdissect.analysis.hoststate import QEMU_TRACE, STATUS_STOP, HostState, remove_line
@@ -1112,7 +1113,22 @@ class Tracker:
         self._close(pending, True, final=message.frame.index)
 
 
-def annotate(messages: Iterable, tracker: Tracker | None = None, hold: int = LOOKAHEAD) -> Iterator:
+class Feeder(Protocol):
+    """What :func:`annotate` feeds: one :class:`Tracker`, or the trackers of several
+    inputs (:class:`~dmdissect.analysis.sessions.Sessions`)."""
+
+    def feed(self, message: Any) -> list[Any]: ...
+
+    def finish(self) -> list[Any]: ...
+
+    @property
+    def end_reason(self) -> str | None: ...
+
+    @end_reason.setter
+    def end_reason(self, reason: str) -> None: ...
+
+
+def annotate(messages: Iterable, tracker: Feeder | None = None, hold: int = LOOKAHEAD) -> Iterator:
     """Every message in input order, with ``.transaction`` set.
 
     A message is held while its transaction is open, so that its label can

@@ -147,8 +147,6 @@ def _depth(tree: Tree) -> int:
     while stack:
         node, level = stack.pop()
         deepest = max(deepest, level)
-        if not isinstance(node, Tree):
-            continue
         for child in node.children:
             if isinstance(child, Tree):
                 same = child.data == node.data and child.data in ("or_", "and_", "not_")

@@ -10,10 +10,12 @@ Import this package (not ``scapy.all``) to dissect or craft messages::
 from dmdissect.layers.header import (
     HEADER_SIZE,
     HEADER_STRUCT,
+    MAX_SIZE,
     MESSAGE_TYPES,
     PAGE_SIZE,
     PAGES_PER_MIB,
     PROTOCOL_VERSIONS,
+    SIZE_END,
     DMHeader,
     MessageType,
     ProtocolVersion,
@@ -55,6 +57,7 @@ from dmdissect.layers.messages import (
     InfoType,
     fixed_size,
     hot_add_meaning,
+    layer_fixed_size,
     page_total,
     ranges_per_part,
 )
@@ -65,6 +68,8 @@ from dmdissect.layers.vmbus import (
     decode_frame,
     descriptor_length,
     looks_like_descriptor,
+    vmbus_bytes,
+    vmbus_packet_size,
 )
 
 __all__ = [name for name in dir() if not name.startswith("_")]

@@ -9,6 +9,8 @@ storage unit and stops cleanly at the first one the bytes cannot fill.
 from __future__ import annotations
 
 import struct
+from collections.abc import Mapping
+from typing import ClassVar
 
 from scapy.config import conf
 from scapy.packet import Packet
@@ -31,6 +33,10 @@ class DMPacket(Packet):
     """
 
     summary_phrase: Phrase | None = None
+
+    #: For a field whose type depends on others (a ``MultipleTypeField``): the
+    #: values that select its typed variant, by field name.
+    variant_when: ClassVar[Mapping[str, Mapping[str, int]]] = {}
 
     #: Names of the fields that were not present in the dissected bytes.
     missing: tuple[str, ...] = ()

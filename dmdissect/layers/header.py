@@ -81,7 +81,7 @@ class DMHeader(DMPacket):
 
     def post_build(self, pkt: bytes, pay: bytes) -> bytes:
         if self.size is None:
-            size = min(len(pkt) + len(pay), 0xFFFF)
+            size = min(len(pkt) + len(pay), MAX_SIZE)
             pkt = pkt[:2] + size.to_bytes(2, "little") + pkt[4:]
         return pkt + pay
 
@@ -106,3 +106,17 @@ def _struct_of(layer: type[Packet]) -> struct.Struct:
 HEADER_STRUCT = _struct_of(DMHeader)
 #: Bytes of ``struct dm_header``.
 HEADER_SIZE = HEADER_STRUCT.size
+
+
+def _size_field() -> tuple[int, int]:
+    from dmdissect.layers.layout import layout_of
+
+    return layout_of(DMHeader).span("size")
+
+
+_SIZE_AT, _SIZE_BYTES = _size_field()
+#: Bytes from the start of a message to the end of its ``size`` field: what must
+#: be there to know where the message ends.
+SIZE_END = _SIZE_AT + _SIZE_BYTES
+#: The largest ``hdr.size``: what its field holds.
+MAX_SIZE = (1 << 8 * _SIZE_BYTES) - 1

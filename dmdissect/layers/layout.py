@@ -89,6 +89,19 @@ class Layout:
         return tuple(sorted(self.spots, key=lambda s: (s.group, s.bit or 0)))
 
 
+def packet_class(field: AnyField) -> type[Packet]:
+    """The structure a packet field, or an optional one, holds.
+
+    Scapy also allows a callback that picks the class; these layers never use one.
+    """
+    if isinstance(field, ConditionalField):
+        return packet_class(field.fld)
+    cls = getattr(field, "cls", None)
+    if not (isinstance(cls, type) and issubclass(cls, Packet)):
+        raise TypeError(f"{field!r} holds no packet class")
+    return cls
+
+
 def fixed_size_of(field: AnyField) -> int | None:
     """Bytes a non-bit field always takes, or None when it varies."""
     if isinstance(field, (ConditionalField, MultipleTypeField, PacketListField)):

@@ -73,8 +73,6 @@ from dmdissect.layers.phrases import (
 )
 from dmdissect.vocabulary import Side
 
-PAGE_RANGE_SIZE = 8
-
 
 class InfoType(IntEnum):
     """``enum dm_info_type``."""
@@ -179,6 +177,10 @@ class DMPageRange(DMStruct):
     ]
 
     summary_phrase = Seq(Value("start_page", "hex"), "+", Value("page_cnt"))
+
+
+#: Bytes of ``union dm_mem_page_range``.
+PAGE_RANGE_SIZE = layout_of(DMPageRange).fixed_size
 
 
 def _page_count_entry(pkt: Packet) -> bool:
@@ -584,4 +586,9 @@ def fixed_size(msg_type: int) -> int | None:
     layer = MESSAGE_LAYERS.get(msg_type)
     if layer is None:
         return None
+    return layer_fixed_size(layer)
+
+
+def layer_fixed_size(layer: type[Packet]) -> int:
+    """Bytes of the fixed part of a message of this layer, header included."""
     return HEADER_SIZE + layout_of(layer).fixed_size

@@ -1,7 +1,7 @@
 """The VMBus in-band packet descriptor that may precede a message in a ring capture.
 
-``struct vmpacket_descriptor``: 16 bytes, then the message at ``offset8 * 8``,
-then zero padding up to ``len8 * 8`` bytes in all.  Its ``trans_id`` is the
+``struct vmpacket_descriptor``: 16 bytes, then the message at ``offset8``
+units of 8 bytes, then zero padding up to ``len8`` units in all.  Its ``trans_id`` is the
 VMBus one, not the Dynamic Memory one.
 """
 
@@ -12,9 +12,12 @@ from scapy.packet import Packet, bind_layers
 
 from dmdissect.layers.base import DMPacket
 from dmdissect.layers.header import HEADER_SIZE, DMHeader
+from dmdissect.layers.layout import layout_of
 
-DESCRIPTOR_SIZE = 16
 VM_PKT_DATA_INBAND = 6
+#: ``offset8`` and ``len8`` count the packet in units of this many bytes, and the
+#: packet is padded to a whole unit.
+VMBUS_UNIT = 8
 
 VMBUS_PACKET_TYPES = {
     0: "VM_PKT_INVALID",
@@ -35,27 +38,57 @@ VMBUS_PACKET_TYPES = {
 
 
 class VMBusDescriptor(DMPacket):
-    """``struct vmpacket_descriptor``; ``len8`` is filled in when left unset."""
+    """``struct vmpacket_descriptor``; ``offset8`` and ``len8`` are filled in when left unset."""
 
     name = "vmpacket_descriptor"
     fields_desc = [
         LEShortEnumField("type", VM_PKT_DATA_INBAND, VMBUS_PACKET_TYPES),
-        LEShortField("offset8", DESCRIPTOR_SIZE // 8),
+        LEShortField("offset8", None),
         LEShortField("len8", None),
         LEShortField("flags", 0),
         XLELongField("trans_id", 0),
     ]
 
     def post_build(self, pkt: bytes, pay: bytes) -> bytes:
+        if self.offset8 is None:
+            pkt = _put(pkt, "offset8", len(pkt) // VMBUS_UNIT)
         if self.len8 is None:
             total = len(pkt) + len(pay)
-            pad = -total % 8
+            pad = -total % VMBUS_UNIT
             pay += b"\0" * pad
-            pkt = pkt[:4] + min((total + pad) // 8, 0xFFFF).to_bytes(2, "little") + pkt[6:]
+            pkt = _put(pkt, "len8", min((total + pad) // VMBUS_UNIT, _MAX_UNITS))
         return pkt + pay
 
     def mysummary(self) -> str:
         return self.sprintf("VMBus %VMBusDescriptor.type% len8=%VMBusDescriptor.len8%")
+
+
+#: Bytes of ``struct vmpacket_descriptor``.
+DESCRIPTOR_SIZE = layout_of(VMBusDescriptor).fixed_size
+_SPANS = {name: layout_of(VMBusDescriptor).span(name) for name in ("type", "offset8", "len8")}
+_MAX_UNITS = (1 << 8 * _SPANS["len8"][1]) - 1
+
+
+def _put(pkt: bytes, name: str, value: int) -> bytes:
+    offset, size = _SPANS[name]
+    return pkt[:offset] + value.to_bytes(size, "little") + pkt[offset + size :]
+
+
+def _get(data: bytes | bytearray, name: str) -> int:
+    offset, size = _SPANS[name]
+    return int.from_bytes(data[offset : offset + size], "little")
+
+
+def vmbus_bytes(units: int) -> int:
+    """Bytes that ``units`` of ``offset8`` or ``len8`` count."""
+    return units * VMBUS_UNIT
+
+
+def vmbus_packet_size(message_size: int) -> int:
+    """Bytes of the VMBus packet that carries a message of ``message_size`` bytes:
+    the descriptor, the message and its padding to a whole unit."""
+    total = DESCRIPTOR_SIZE + message_size
+    return total + (-total % VMBUS_UNIT)
 
 
 def looks_like_descriptor(data: bytes | bytearray) -> bool:
@@ -66,13 +99,10 @@ def looks_like_descriptor(data: bytes | bytearray) -> bool:
     """
     if len(data) < DESCRIPTOR_SIZE + HEADER_SIZE:
         return False
-    kind = int.from_bytes(data[0:2], "little")
-    offset8 = int.from_bytes(data[2:4], "little")
-    len8 = int.from_bytes(data[4:6], "little")
     return (
-        kind == VM_PKT_DATA_INBAND
-        and offset8 == DESCRIPTOR_SIZE // 8
-        and len8 * 8 >= DESCRIPTOR_SIZE + HEADER_SIZE
+        _get(data, "type") == VM_PKT_DATA_INBAND
+        and vmbus_bytes(_get(data, "offset8")) == DESCRIPTOR_SIZE
+        and vmbus_bytes(_get(data, "len8")) >= DESCRIPTOR_SIZE + HEADER_SIZE
     )
 
 
@@ -83,27 +113,18 @@ def decode_frame(data: bytes) -> tuple[Packet, DMHeader, VMBusDescriptor | None,
     """Apply the layers to one frame: (outermost layer, header, descriptor or None, extra).
 
     When the frame starts with an in-band descriptor, the message is what
-    ``len8 * 8`` covers and ``extra`` the frame bytes after it.
+    ``len8`` covers and ``extra`` the frame bytes after it.
     """
     if not looks_like_descriptor(data):
         header = DMHeader(data)
         return header, header, None, b""
     vmbus = VMBusDescriptor(data[:DESCRIPTOR_SIZE])
-    end = max(vmbus.len8 * 8, DESCRIPTOR_SIZE)
+    end = max(vmbus_bytes(vmbus.len8), DESCRIPTOR_SIZE)
     header = DMHeader(data[DESCRIPTOR_SIZE:end])
     vmbus.add_payload(header)
     return vmbus, header, vmbus, data[end:]
 
 
-def _len8_spot():
-    from dmdissect.layers.layout import layout_of
-
-    return next(spot for spot in layout_of(VMBusDescriptor).spots if spot.name == "len8")
-
-
-_LEN8 = _len8_spot()
-
-
 def descriptor_length(data: bytes | bytearray) -> int:
-    """``len8 * 8``: the bytes of the whole VMBus packet that starts ``data``."""
-    return int.from_bytes(data[_LEN8.offset : _LEN8.offset + _LEN8.size], "little") * 8
+    """The bytes of the whole VMBus packet that starts ``data``, as its ``len8`` says."""
+    return vmbus_bytes(_get(data, "len8"))

@@ -37,7 +37,7 @@ from __future__ import annotations
 
 import struct
 from collections.abc import Iterator
-from typing import BinaryIO
+from typing import BinaryIO, Literal
 
 from dmdissect import findings as ei
 from dmdissect.findings import REGISTRY, Finding
@@ -54,7 +54,8 @@ MAX_BLOCK = 16 * 1024 * 1024
 #: Reads go in chunks of this size so that memory follows the bytes present.
 CHUNK = 64 * 1024
 
-USER_LINKTYPES = range(147, 163)
+LINKTYPE_USER0 = 147
+USER_LINKTYPES = range(LINKTYPE_USER0, LINKTYPE_USER0 + 16)
 
 LINKTYPE_NAMES = {
     0: "NULL",
@@ -68,23 +69,36 @@ LINKTYPE_NAMES = {
     249: "USBPCAP",
     252: "WIRESHARK_UPPER_PDU",
     276: "LINUX_SLL2",
-    **{number: f"USER{number - 147}" for number in USER_LINKTYPES},
+    **{number: f"USER{number - LINKTYPE_USER0}" for number in USER_LINKTYPES},
 }
 
+_BIG: Literal["big"] = "big"
+_LITTLE: Literal["little"] = "little"
+#: pcap's magic numbers for microsecond and nanosecond files, and its version.
+PCAP_MAGIC_US, PCAP_MAGIC_NS = 0xA1B2C3D4, 0xA1B23C4D
+PCAP_VERSION = (2, 4)
 PCAP_MAGICS = {
-    b"\xa1\xb2\xc3\xd4": (">", 10**6),
-    b"\xd4\xc3\xb2\xa1": ("<", 10**6),
-    b"\xa1\xb2\x3c\x4d": (">", 10**9),
-    b"\x4d\x3c\xb2\xa1": ("<", 10**9),
+    magic.to_bytes(4, order): (mark, 10**digits)
+    for magic, digits in ((PCAP_MAGIC_US, 6), (PCAP_MAGIC_NS, 9))
+    for order, mark in ((_BIG, ">"), (_LITTLE, "<"))
 }
-PCAPNG_SHB = b"\x0a\x0d\x0d\x0a"
-PCAPNG_BOM = {b"\x1a\x2b\x3c\x4d": ">", b"\x4d\x3c\x2b\x1a": "<"}
+#: pcapng's block types, its byte-order magic and its version.
+BLOCK_SHB, BLOCK_IDB, BLOCK_PB, BLOCK_SPB, BLOCK_EPB = 0x0A0D0D0A, 1, 2, 3, 6
+BYTE_ORDER_MAGIC = 0x1A2B3C4D
+PCAPNG_VERSION = (1, 0)
+PCAPNG_SHB = BLOCK_SHB.to_bytes(4, "little")
+PCAPNG_BOM = {BYTE_ORDER_MAGIC.to_bytes(4, "big"): ">", BYTE_ORDER_MAGIC.to_bytes(4, "little"): "<"}
+#: A block's type and length before its body and the length again after it.
+BLOCK_OVERHEAD = 12
 
-BLOCK_IDB, BLOCK_PB, BLOCK_SPB, BLOCK_EPB = 1, 2, 3, 6
 #: Marker key of a finding the source of a converted capture made.
 SOURCE_FINDING = "source.finding"
-OPT_COMMENT, OPT_FLAGS = 1, 2
+#: pcapng option codes: the end of options, a comment, packet flags, the
+#: section's application, an interface's time resolution and offset.
+OPT_ENDOFOPT, OPT_COMMENT, OPT_FLAGS, SHB_USERAPPL = 0, 1, 2, 4
 IF_TSRESOL, IF_TSOFFSET = 9, 14
+#: The direction bits of an EPB's packet flags.
+FLAG_DIRECTIONS = {1: Direction.GUEST_TO_HOST, 2: Direction.HOST_TO_GUEST}
 
 
 def linktype_text(linktype: int) -> str:
@@ -249,7 +263,6 @@ class _Section:
 #: Bytes of the fixed fields of each packet block.
 _FIXED = {BLOCK_EPB: 20, BLOCK_PB: 20, BLOCK_SPB: 4}
 _BLOCK_NAMES = {BLOCK_IDB: "IDB", BLOCK_EPB: "EPB", BLOCK_PB: "PB", BLOCK_SPB: "SPB"}
-_DIRECTIONS = {1: Direction.GUEST_TO_HOST, 2: Direction.HOST_TO_GUEST}
 
 
 def _options(body: bytes, start: int, endian: str) -> tuple[list[tuple[int, bytes]], list[Finding]]:
@@ -273,7 +286,7 @@ def _options(body: bytes, start: int, endian: str) -> tuple[list[tuple[int, byte
 
 
 def _direction(flags: int) -> Direction | None:
-    return _DIRECTIONS.get(flags & 3)
+    return FLAG_DIRECTIONS.get(flags & 3)
 
 
 def _apply_packet_options(frame: Frame, options: list[tuple[int, bytes]], endian: str) -> None:
@@ -496,7 +509,9 @@ class _PcapNg:
                 return None
             if rest != 12 or body[options_at + 8 :] != b"\0\0\0\0":
                 return None
-            direction = _DIRECTIONS.get(section.trailer.unpack_from(body, options_at + 4)[0] & 3)
+            direction = FLAG_DIRECTIONS.get(
+                section.trailer.unpack_from(body, options_at + 4)[0] & 3
+            )
         self.number += 1
         return Frame(
             self.number,

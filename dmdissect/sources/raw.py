@@ -25,14 +25,19 @@ from collections.abc import Iterator
 from typing import BinaryIO
 
 from dmdissect.findings import RAW_SPLIT_STOPPED
-from dmdissect.layers.header import HEADER_SIZE, HEADER_STRUCT
-from dmdissect.layers.vmbus import DESCRIPTOR_SIZE, descriptor_length, looks_like_descriptor
+from dmdissect.layers.header import HEADER_SIZE, HEADER_STRUCT, MAX_SIZE, SIZE_END
+from dmdissect.layers.vmbus import (
+    DESCRIPTOR_SIZE,
+    descriptor_length,
+    looks_like_descriptor,
+    vmbus_packet_size,
+)
 from dmdissect.sources.capture import CHUNK
 from dmdissect.sources.errors import TornInput
 from dmdissect.sources.frame import Frame
 
-#: The longest descriptor record: a 65535-byte message after the descriptor, padded to 8.
-MAX_DESCRIPTOR_RECORD = (DESCRIPTOR_SIZE + 0xFFFF + 7) // 8 * 8
+#: The longest descriptor record: a message of the largest ``hdr.size`` in its VMBus packet.
+MAX_DESCRIPTOR_RECORD = vmbus_packet_size(MAX_SIZE)
 #: The most bytes kept in the frame that holds the rest after a bad size.
 MAX_REST = MAX_DESCRIPTOR_RECORD
 
@@ -71,7 +76,7 @@ def iter_raw_frames(stream: BinaryIO, name: str) -> Iterator[Frame]:
         origin = f"{name}#{number}@{offset}"
         length, field = _record_length(buffer)
         problem = None
-        if len(buffer) < 4:
+        if len(buffer) < SIZE_END:
             problem = f"{len(buffer)} trailing bytes are too few for a message header"
         elif length < HEADER_SIZE:
             problem = f"{field} {length} is smaller than the {HEADER_SIZE}-byte header"

@@ -44,16 +44,34 @@ from dmdissect import __version__
 from dmdissect.escape import json_safe
 from dmdissect.findings import CAPTURE_COMMENT_CUT, CAPTURE_MARKER_CUT, Finding
 from dmdissect.sources import markers
-from dmdissect.sources.capture import SOURCE_FINDING
+from dmdissect.sources.capture import (
+    BLOCK_EPB,
+    BLOCK_IDB,
+    BLOCK_OVERHEAD,
+    BLOCK_SHB,
+    BYTE_ORDER_MAGIC,
+    FLAG_DIRECTIONS,
+    IF_TSRESOL,
+    LINKTYPE_USER0,
+    MAX_PACKET,
+    OPT_COMMENT,
+    OPT_ENDOFOPT,
+    OPT_FLAGS,
+    PCAP_MAGIC_NS,
+    PCAP_MAGIC_US,
+    PCAP_VERSION,
+    PCAPNG_VERSION,
+    SHB_USERAPPL,
+    SOURCE_FINDING,
+)
 from dmdissect.sources.frame import Frame
 from dmdissect.sources.output import OutputError
-from dmdissect.vocabulary import Direction
 
-LINKTYPE_USER0 = 147
-SNAPLEN = 262144
+#: What the written files claim as their snap length: what the reader accepts.
+SNAPLEN = MAX_PACKET
 OUTPUTS = ("pcapng", "pcap")
 RESOLUTIONS = {"us": 6, "ns": 9}
-_FLAGS = {Direction.GUEST_TO_HOST: 1, Direction.HOST_TO_GUEST: 2}
+_FLAGS = {direction: bits for bits, direction in FLAG_DIRECTIONS.items()}
 
 
 def _pad(data: bytes) -> bytes:
@@ -81,8 +99,8 @@ def _cut_utf8(data: bytes, size: int) -> bytes:
 
 
 def _block(kind: int, body: bytes, options: bytes = b"") -> bytes:
-    body = _pad(body) + (options + _option(0, b"") if options else b"")
-    length = 12 + len(body)
+    body = _pad(body) + (options + _option(OPT_ENDOFOPT, b"") if options else b"")
+    length = BLOCK_OVERHEAD + len(body)
     return struct.pack("<II", kind, length) + body + struct.pack("<I", length)
 
 
@@ -174,15 +192,19 @@ def _comments(frame: Frame, items: Sequence[tuple[str, str]]) -> list[bytes]:
 
 def _pcapng_header(exponent: int) -> bytes:
     shb = _block(
-        0x0A0D0D0A,
-        struct.pack("<IHHq", 0x1A2B3C4D, 1, 0, -1),
-        _option(4, f"dmdissect {__version__}".encode()),
+        BLOCK_SHB,
+        struct.pack("<IHHq", BYTE_ORDER_MAGIC, *PCAPNG_VERSION, -1),
+        _option(SHB_USERAPPL, f"dmdissect {__version__}".encode()),
     )
     return shb + _idb(exponent)
 
 
 def _idb(exponent: int) -> bytes:
-    return _block(1, struct.pack("<HHI", LINKTYPE_USER0, 0, SNAPLEN), _option(9, bytes([exponent])))
+    return _block(
+        BLOCK_IDB,
+        struct.pack("<HHI", LINKTYPE_USER0, 0, SNAPLEN),
+        _option(IF_TSRESOL, bytes([exponent])),
+    )
 
 
 def _epb(
@@ -192,9 +214,9 @@ def _epb(
     exponent: int,
     interface: int = 0,
 ) -> bytes:
-    options = b"".join(_option(1, value) for value in _comments(frame, items))
+    options = b"".join(_option(OPT_COMMENT, value) for value in _comments(frame, items))
     if frame.direction is not None:
-        options += _option(2, struct.pack("<I", _FLAGS[frame.direction]))
+        options += _option(OPT_FLAGS, struct.pack("<I", _FLAGS[frame.direction]))
     if ticks >> 64:
         raise TimeRangeError(
             f"frame {frame.index}: time {frame.time} s is beyond what pcapng holds at "
@@ -212,7 +234,7 @@ def _epb(
         )
         + data
     )
-    return _block(6, body, options)
+    return _block(BLOCK_EPB, body, options)
 
 
 def _pcap_record(
@@ -269,8 +291,8 @@ class CaptureWriter:
         if self.pcapng:
             out.write(_pcapng_header(self.exponent))
         else:
-            magic = 0xA1B2C3D4 if self.exponent == 6 else 0xA1B23C4D
-            out.write(struct.pack("<IHHiIII", magic, 2, 4, 0, 0, SNAPLEN, LINKTYPE_USER0))
+            magic = PCAP_MAGIC_US if self.exponent == 6 else PCAP_MAGIC_NS
+            out.write(struct.pack("<IHHiIII", magic, *PCAP_VERSION, 0, 0, SNAPLEN, LINKTYPE_USER0))
         self._clock = _Clock(self.exponent)
         self._interfaces: dict[tuple[str | None, int | None], int] = {}
         self.count = 0

@@ -59,7 +59,7 @@ class Flaw:
     """One standalone faulty message: its label, who sends it, how it is built and framed."""
 
     label: str
-    direction: str
+    direction: Direction
     build: Callable[[int, int | None], Packet | bytes]
     framing: str = FRAME_AUTO
     info: bool = False
@@ -250,7 +250,7 @@ class Faulty(LinuxQemu):
         def info(label: str, *entries: DMInfoEntry, **fields: int) -> Flaw:
             def build(at: int, tid: int | None) -> Packet:
                 return DMHeader(trans_id=tid) / DMInfoMessage(
-                    info=[entry.copy() for entry in entries], **fields
+                    None, info=[entry.copy() for entry in entries], **fields
                 )
 
             return Flaw(label, Direction.HOST_TO_GUEST, build, info=True)

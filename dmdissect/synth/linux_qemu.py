@@ -27,6 +27,8 @@ from __future__ import annotations
 
 import random
 
+from scapy.packet import Packet
+
 from dmdissect.layers import (
     DMBalloonRequest,
     DMBalloonResponse,
@@ -200,19 +202,18 @@ class LinuxQemu:
         for number, part in enumerate(parts, 1):
             sent += sum(rng.randint(1500, 3000) for _ in part)
             more = number < len(parts)
+
+            def response(tid: int | None, part: list[int] = part, more: bool = more) -> Packet:
+                return DMHeader(trans_id=tid) / DMBalloonResponse(
+                    more_pages=int(more),
+                    range_array=[DMPageRange(start_page=pfn, page_cnt=BLOCK) for pfn in part],
+                )
+
             batch.add(
                 Event(
                     sent,
                     Direction.GUEST_TO_HOST,
-                    lambda tid, part=part, more=more: (
-                        DMHeader(trans_id=tid)
-                        / DMBalloonResponse(
-                            more_pages=int(more),
-                            range_array=[
-                                DMPageRange(start_page=pfn, page_cnt=BLOCK) for pfn in part
-                            ],
-                        )
-                    ),
+                    response,
                     numbered=True,
                     burn=int(rng.random() < 0.15),
                 )
@@ -238,17 +239,20 @@ class LinuxQemu:
         sent = at
         for number, (start, cnt) in enumerate(ranges, 1):
             more = number < len(ranges)
+
+            def request(
+                _: int | None, start: int = start, cnt: int = cnt, more: bool = more
+            ) -> Packet:
+                return DMHeader(trans_id=host_id) / DMUnballoonRequest(
+                    more_pages=int(more),
+                    range_array=[DMPageRange(start_page=start, page_cnt=cnt)],
+                )
+
             batch.add(
                 Event(
                     sent,
                     Direction.HOST_TO_GUEST,
-                    lambda _, start=start, cnt=cnt, more=more: (
-                        DMHeader(trans_id=host_id)
-                        / DMUnballoonRequest(
-                            more_pages=int(more),
-                            range_array=[DMPageRange(start_page=start, page_cnt=cnt)],
-                        )
-                    ),
+                    request,
                     comment=f"unballoon: the host returns {pages} pages ({mib(pages)}) in "
                     f"{len(ranges)} {'part' if len(ranges) == 1 else 'parts'} of one range"
                     if number == 1

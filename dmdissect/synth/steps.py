@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import random
 from collections.abc import Callable, Iterator
+from functools import partial
 
 from scapy.packet import Packet
 
@@ -146,7 +147,7 @@ def status_reports(
             Event(
                 at,
                 Direction.GUEST_TO_HOST,
-                lambda tid, at=at: build(at, tid),
+                partial(build, at),
                 numbered=True,
                 comment=first_comment if number == 0 else None,
             )

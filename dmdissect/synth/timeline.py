@@ -77,7 +77,7 @@ class Event:
     """
 
     at: int
-    direction: str
+    direction: Direction
     build: Callable[[int | None], Packet | bytes]
     numbered: bool = False
     burn: int = 0

@@ -25,6 +25,8 @@ from __future__ import annotations
 
 import random
 
+from scapy.packet import Packet
+
 from dmdissect.layers import (
     DMCaps,
     DMHeader,
@@ -230,22 +232,15 @@ class WindowsHyperV:
         for number, part in enumerate(parts, 1):
             sent += sum(rng.randint(1500, 3000) for _ in part)
             more = number < len(parts)
-            batch.add(
-                Event(
-                    sent,
-                    Direction.GUEST_TO_HOST,
-                    lambda _, part=part, more=more: (
-                        DMHeader(trans_id=host_id)
-                        / DMHotRemoveResponse(
-                            result=1,
-                            more_pages=int(more),
-                            range_array=[
-                                DMPageRange(start_page=pfn, page_cnt=BLOCK) for pfn in part
-                            ],
-                        )
-                    ),
+
+            def response(_: int | None, part: list[int] = part, more: bool = more) -> Packet:
+                return DMHeader(trans_id=host_id) / DMHotRemoveResponse(
+                    result=1,
+                    more_pages=int(more),
+                    range_array=[DMPageRange(start_page=pfn, page_cnt=BLOCK) for pfn in part],
                 )
-            )
+
+            batch.add(Event(sent, Direction.GUEST_TO_HOST, response))
             changes.append((sent, -len(part) * BLOCK))
         return batch, Planned("hot_remove", "accepted", pages, pages, len(parts)), changes
 

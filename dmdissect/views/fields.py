@@ -13,6 +13,7 @@ from functools import cache
 from typing import Any
 
 from scapy.fields import (
+    AnyField,
     ConditionalField,
     EnumField,
     Field,
@@ -65,18 +66,21 @@ class Node:
 
 def _bits(spot: FieldSpot) -> str:
     """``bit 0`` or ``bits 1-31`` inside the field's storage unit; empty for whole fields."""
-    if not spot.is_bitfield:
+    if spot.bit is None or spot.bits is None:
         return ""
     if spot.bits == 1:
         return f"bit {spot.bit}"
     return f"bits {spot.bit}-{spot.bit + spot.bits - 1}"
 
 
-def _resolve(fld: Field, pkt: Any) -> Field:
+def _resolve(fld: AnyField, pkt: Any) -> Field:
+    """The plain field behind a typed variant or a condition."""
     if isinstance(fld, MultipleTypeField):
         return fld._find_fld_pkt(pkt)
     if isinstance(fld, ConditionalField):
-        return fld.fld
+        return _resolve(fld.fld, pkt)
+    if not isinstance(fld, Field):
+        raise TypeError(f"{fld!r}: a field container this view does not know")
     return fld
 
 
@@ -124,13 +128,14 @@ def _struct(name: str, pkt: Any, limit: int | None = None) -> Node:
     return Node(name, value, text, children=children)
 
 
-def _int_text(fld: Field, layer: type, name: str) -> Callable[[int], str] | None:
+def _int_text(fld: AnyField, layer: type, name: str) -> Callable[[int], str] | None:
     """How :func:`_scalar` shows an integer of a field whose type never changes, or None.
 
     Only plain integer fields get one (never flags, enumerations or fields
     that change type with the packet), so the two always agree.
     """
-    if isinstance(fld, (MultipleTypeField, ConditionalField, FlagsField, EnumField)):
+    # A typed variant or a condition is a container, not a Field.
+    if not isinstance(fld, Field) or isinstance(fld, (FlagsField, EnumField)):
         return None
     if name in PAGE_COUNTS or (name == "data" and layer is DMInfoEntry):
         return lambda value: f"{value} pages ({mib(value)})"
@@ -248,7 +253,7 @@ def _json_plan(layer: type) -> tuple[tuple[str, int, Any], ...]:
     direct path; anything else (flags, bytes, fields that change type) goes
     through :func:`walk`, so the two exports cannot drift apart.
     """
-    plan = []
+    plan: list[tuple[str, int, Any]] = []
     for spot in layout_of(layer).c_order:
         fld = spot.field
         if isinstance(fld, (MultipleTypeField, ConditionalField, FlagsField)):

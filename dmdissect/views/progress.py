@@ -9,7 +9,10 @@ from __future__ import annotations
 
 import sys
 import time
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
+
+if TYPE_CHECKING:
+    from rich.progress import Progress, TaskID
 
 #: Seconds of reading before the bar appears.
 DELAY = 1.0
@@ -28,8 +31,8 @@ class InputProgress:
             enabled = _isatty(self.stream) and not _isatty(sys.stdout)
         self.enabled = enabled
         self.started = time.monotonic()
-        self.bar = None
-        self.task = None
+        #: The bar and its task, once shown.
+        self.bar: tuple[Progress, TaskID] | None = None
 
     def __call__(self, done: int, total: int | None) -> None:
         if not self.enabled:
@@ -37,10 +40,11 @@ class InputProgress:
         if self.bar is None:
             if time.monotonic() - self.started < DELAY:
                 return
-            self._open(total)
-        self.bar.update(self.task, completed=done)
+            self.bar = self._open(total)
+        bar, task = self.bar
+        bar.update(task, completed=done)
 
-    def _open(self, total: int | None) -> None:
+    def _open(self, total: int | None) -> tuple[Progress, TaskID]:
         from rich.console import Console
         from rich.progress import (
             BarColumn,
@@ -52,7 +56,7 @@ class InputProgress:
         )
 
         console = Console(file=self.stream, force_terminal=True, highlight=False, markup=False)
-        self.bar = Progress(
+        bar = Progress(
             TextColumn("reading"),
             BarColumn(),
             DownloadColumn(),
@@ -63,12 +67,12 @@ class InputProgress:
             redirect_stdout=False,
             redirect_stderr=False,
         )
-        self.bar.start()
-        self.task = self.bar.add_task("reading", total=total)
+        bar.start()
+        return bar, bar.add_task("reading", total=total)
 
     def close(self) -> None:
         if self.bar is not None:
-            self.bar.stop()
+            self.bar[0].stop()
             self.bar = None
 
     def __enter__(self) -> InputProgress:

@@ -8,6 +8,7 @@ README documents (``transaction`` on a message, timeline rows, the session).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from dmdissect.analysis.records import MULTIPART, Link, Series, SeriesLink, Session, Transaction
@@ -56,7 +57,7 @@ def frames_text(frames: list[int], total: int) -> str:
     return text if total <= len(frames) else f"{text} (+{total - len(frames)} more)"
 
 
-def ids_text(ids: dict[str, list[int]], unknown: list[str] | None = None) -> str:
+def ids_text(ids: Mapping[Side, list[int]], unknown: list[str] | None = None) -> str:
     """``h:5 g:7,9``: host and guest ids apart, since the two spaces collide.
 
     ``g:?`` marks a side whose ids the log does not carry.

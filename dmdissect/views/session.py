@@ -55,11 +55,11 @@ def session_lines(session: Session) -> list[str]:
     else:
         version = "Protocol: no accepted version seen"
     first, last = session.first_time, session.last_time
-    count = f"{session.messages} {'message' if session.messages == 1 else 'messages'}"
+    messages = f"{session.messages} {'message' if session.messages == 1 else 'messages'}"
     if first is None or last is None:
-        times = f"Time: none in the input; {count}"
+        times = f"Time: none in the input; {messages}"
     else:
-        times = f"Time: {clock(first)} to {clock(last)} ({last - first:.6f} s), {count}"
+        times = f"Time: {clock(first)} to {clock(last)} ({last - first:.6f} s), {messages}"
     lines = [version, _caps_text(session), times]
     if session.sources:
         logs = ", ".join(

@@ -24,6 +24,7 @@ from scapy.fields import (
     PacketField,
     _BitField,
 )
+from scapy.packet import Packet
 
 from dmdissect import __version__
 from dmdissect.analysis.expert import MAX_PART_BYTES, _reserved_plan
@@ -36,8 +37,13 @@ from dmdissect.layers import (
     DMHeader,
     VMBusDescriptor,
 )
-from dmdissect.layers.fields import BoundedPacketListField, SizedPacketListField
-from dmdissect.layers.layout import layout_of
+from dmdissect.layers.base import DMPacket
+from dmdissect.layers.fields import (
+    BoundedPacketListField,
+    OptionalPacketField,
+    SizedPacketListField,
+)
+from dmdissect.layers.layout import Group, layout_of, packet_class
 from dmdissect.layers.phrases import PAGES_PER_MIB, All, Equals, Version, lua_value
 from dmdissect.layers.registry import PROTOCOL_FIELDS, ProtocolField, Slot
 from dmdissect.layers.vmbus import VM_PKT_DATA_INBAND, VMBUS_PACKET_TYPES
@@ -99,6 +105,20 @@ class ProtoFieldSpec:
 
 def _uint_kind(size: int) -> str:
     return _UINT_TYPES.get(size, "uint64")
+
+
+def _size(part: Slot | Group) -> int:
+    """The size of a slot or group that has one (an integer field's always does)."""
+    if part.size is None:
+        raise TypeError(f"{part!r} has no fixed size")
+    return part.size
+
+
+def _dm(layer: type[Packet]) -> type[DMPacket]:
+    """The layers are all Dynamic Memory layers (with summaries and variants)."""
+    if not issubclass(layer, DMPacket):
+        raise TypeError(f"{layer.__name__} is not a Dynamic Memory layer")
+    return layer
 
 
 class Generator:
@@ -164,9 +184,9 @@ class Generator:
         unit_off = 0 if slot.offset is None or offset is None else slot.offset - offset
         if slot.mask <= MAX_LUA_MASK:
             spec.update(add="unit", unit_off=unit_off, unit_size=slot.size)
-            spec["f"] = self._proto(entry, slot, slot.size, slot.mask)
+            spec["f"] = self._proto(entry, slot, _size(slot), slot.mask)
             if unit_off != 0 or slot.size != size:
-                own = None if bit is None else ((1 << bits) - 1) << bit
+                own = None if bit is None or bits is None else ((1 << bits) - 1) << bit
                 spec["fallback"] = self._proto(entry, slot, size, own)
             return spec
         width = slot.bits or 0
@@ -186,12 +206,13 @@ class Generator:
 
     # --- one layer -------------------------------------------------------------------
 
-    def layer(self, cls: type, prefix: str, base: int | None) -> str:
+    def layer(self, layer: type[Packet], prefix: str, base: int | None) -> str:
         """The plan of ``cls`` with its fields named ``prefix`` + name; its key.
 
         ``base`` is where the structure starts, counted as the registry counts
         (from the message start; from the item start inside a list).
         """
+        cls = _dm(layer)
         key = f"{prefix}{cls.__name__}"
         if key in self.plans:
             return key
@@ -219,13 +240,13 @@ class Generator:
             ):
                 at = None if base is None or spots[0].offset is None else base + spots[0].offset
                 specs = [
-                    self._int(cls, f"{prefix}{s.name}", group.size, at, s.bit, s.bits)
+                    self._int(cls, f"{prefix}{s.name}", _size(group), at, s.bit, s.bits)
                     for s in spots
                 ]
                 groups.append({"size": group.size, "fields": specs})
             elif isinstance(first, BoundedPacketListField):
                 count = count_of[first.name]
-                entry = self.layer(first.cls, f"{prefix}{first.name}.", 0)
+                entry = self.layer(first.item_cls, f"{prefix}{first.name}.", 0)
                 spec = {
                     "n": first.name,
                     "k": "list",
@@ -245,7 +266,7 @@ class Generator:
                 groups.append({"fields": [spec]})
             elif isinstance(first, SizedPacketListField):
                 length = length_of[first.name]
-                entry = self.layer(first.cls, f"{prefix}{first.name}.", 0)
+                entry = self.layer(first.item_cls, f"{prefix}{first.name}.", 0)
                 spec = {
                     "n": first.name,
                     "k": "sized",
@@ -255,15 +276,14 @@ class Generator:
                 }
                 sized.append({"n": first.name, "length": length})
                 groups.append({"fields": [spec]})
-            elif isinstance(first, ConditionalField):
-                inner = first.fld
-                size = layout_of(inner.cls).fixed_size
+            elif isinstance(first, OptionalPacketField):
+                size = layout_of(first.packet_cls).fixed_size
                 spec = {
                     "n": first.name,
                     "k": "optional",
                     "cond": first.cond,
                     "size": size,
-                    "layer": self.layer(inner.cls, f"{prefix}{first.name}.", here),
+                    "layer": self.layer(first.packet_cls, f"{prefix}{first.name}.", here),
                     "f": self._none(abbrev, first.name),
                 }
                 optional.append({"n": first.name, "size": size})
@@ -286,7 +306,7 @@ class Generator:
                 spec = {
                     "n": first.name,
                     "k": "struct",
-                    "layer": self.layer(first.cls, f"{prefix}{first.name}.", here),
+                    "layer": self.layer(packet_class(first), f"{prefix}{first.name}.", here),
                     "f": self._none(abbrev, first.name),
                 }
                 groups.append({"size": group.size, "fields": [spec]})
@@ -312,7 +332,9 @@ class Generator:
         }
         if isinstance(cls.summary_phrase, Version):
             template = cls.summary_phrase
-            size = sum(s.size for s in layout.spots if s.name in (template.major, template.minor))
+            size = sum(
+                s.size or 0 for s in layout.spots if s.name in (template.major, template.minor)
+            )
             plan["version"] = {
                 "major": template.major,
                 "minor": template.minor,
@@ -328,14 +350,13 @@ class Generator:
         """The registry's union-as-one-number field (``version.version``)."""
         entry = PROTOCOL_FIELDS[name]
         slot = entry.slots[0][1]
-        return self._proto(entry, slot, slot.size, None)
+        return self._proto(entry, slot, _size(slot), None)
 
     def _nested(self, cls: type, prefix: str, name: str, base: int | None) -> str:
         """The plan key of the structure field ``name`` of ``cls`` (already planned)."""
         spot = next(s for s in layout_of(cls).spots if s.name == name)
         here = None if base is None or spot.offset is None else base + spot.offset
-        inner = spot.field.fld if isinstance(spot.field, ConditionalField) else spot.field
-        return self.layer(inner.cls, f"{prefix}{name}.", here)
+        return self.layer(packet_class(spot.field), f"{prefix}{name}.", here)
 
     def _alternative(self, cls: type, prefix: str, fld: Field, index: int, length_of: dict) -> dict:
         """One form of a field whose type depends on others (the registry's variants)."""
@@ -343,7 +364,7 @@ class Generator:
         slot = choice.variants[index]
         if slot.kind != "bytes":
             spec: dict[str, Any] = {"n": fld.name, "k": "int", "size": slot.size, "add": "whole"}
-            spec["f"] = self._proto(entry, slot, slot.size, None)
+            spec["f"] = self._proto(entry, slot, _size(slot), None)
             return spec
         return {
             "n": fld.name,
