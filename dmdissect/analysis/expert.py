@@ -29,6 +29,7 @@ from dmdissect.layers import (
     PAGE_RANGE_SIZE,
     PROTOCOL_VERSIONS,
     SENDER,
+    VMBUS_UNIT,
     DMHotAddRequest,
     DMHotAddResponse,
     DMHotRemoveRequest,
@@ -156,8 +157,8 @@ def _size(message: Message, available: int, layer: type[Packet] | None) -> list[
 
 
 def _is_vmbus_padding(message: Message, rest: bytes) -> bool:
-    """Zeros after a VMBus-framed message up to the 8-byte boundary are padding."""
-    return message.vmbus is not None and len(rest) < 8 and not any(rest)
+    """Zeros after a VMBus-framed message up to the next whole VMBus unit are padding."""
+    return message.vmbus is not None and len(rest) < VMBUS_UNIT and not any(rest)
 
 
 def _counts(message: Message, layer: type) -> list[Finding]:

@@ -64,6 +64,7 @@ from dmdissect.layers.messages import (
 from dmdissect.layers.phrases import mib, plural
 from dmdissect.layers.vmbus import (
     DESCRIPTOR_SIZE,
+    VMBUS_UNIT,
     VMBusDescriptor,
     decode_frame,
     descriptor_length,

@@ -78,6 +78,8 @@ def _pad(data: bytes) -> bytes:
     return data + b"\0" * (-len(data) % 4)
 
 
+#: The largest u32: pcap's seconds, each half of pcapng's 64-bit time.
+U32_MAX = 0xFFFFFFFF
 #: The longest value a pcapng option can hold (its length is a u16).
 MAX_OPTION = 0xFFFF
 
@@ -227,8 +229,8 @@ def _epb(
         struct.pack(
             "<IIIII",
             interface,
-            ticks >> 32 & 0xFFFFFFFF,
-            ticks & 0xFFFFFFFF,
+            ticks >> 32 & U32_MAX,
+            ticks & U32_MAX,
             len(data),
             len(frame.data),
         )
@@ -241,10 +243,10 @@ def _pcap_record(
     frame: Frame, items: Sequence[tuple[str, str]], ticks: int, exponent: int
 ) -> bytes:
     sec, frac = divmod(ticks, 10**exponent)
-    if sec > 0xFFFFFFFF:
+    if sec > U32_MAX:
         raise TimeRangeError(
             f"frame {frame.index}: time {frame.time} s is beyond what pcap holds "
-            f"(seconds up to {0xFFFFFFFF}, in 2106); --to pcapng holds it"
+            f"(seconds up to {U32_MAX}, in 2106); --to pcapng holds it"
         )
     data = frame.data[:SNAPLEN]
     return struct.pack("<IIII", sec, frac, len(data), len(frame.data)) + data
