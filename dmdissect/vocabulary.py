@@ -82,6 +82,8 @@ class Role(StrEnum):
     INFO = "info"
     REPORT = "report"
     OTHER = "other"
+    #: A log's event line (a host or guest state change, range bookkeeping).
+    EVENT = "event"
 
 
 class Rule(StrEnum):
@@ -95,3 +97,11 @@ class Rule(StrEnum):
     STANDALONE = "standalone"
     SERIES = "series"
     TYPE7_UNBALLOON_RESPONSE = "state:type7-unballoon-response"
+    #: A log's host state change settled the transaction.
+    HOST_STATE = "host-state"
+    #: The guest's own notes in its log (no host log).
+    GUEST_NOTE = "guest-note"
+    #: A log line that tells a whole exchange (the guest's "Using ... protocol version").
+    LOG = "log"
+    #: Another log's word for a transaction one log already settled.
+    OTHER_LOG = "other-log"

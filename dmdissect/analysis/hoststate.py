@@ -14,13 +14,17 @@ from typing import Any
 
 from dmdissect import findings as ei
 from dmdissect.analysis.events import LogEvent
+from dmdissect.vocabulary import Kind, Outcome, Rule
 
 QEMU_TRACE = "qemu-trace"
 #: Seconds without a status report (after some) that count as reports stopping.
 STATUS_STOP = 5.0
 
 #: Host states that settle an open transaction: state -> (kind, outcome).
-SETTLES = {"S_CAPS": ("version", "accepted"), "S_POST_INIT_WAIT": ("capabilities", "accepted")}
+SETTLES = {
+    "S_CAPS": (Kind.VERSION, Outcome.ACCEPTED),
+    "S_POST_INIT_WAIT": (Kind.CAPABILITIES, Outcome.ACCEPTED),
+}
 #: Bookkeeping of a balloon part's ranges, printed after it.
 RANGE_LINES = {
     "remove_response",
@@ -29,24 +33,24 @@ RANGE_LINES = {
     "remove_response_remainder",
 }
 #: Guest notes and the transaction kind they concern.
-GUEST_NOTES = {
-    "floor": "balloon",
-    "partial_balloon": "balloon",
-    "ignore_balloon": "balloon",
-    "ballooned": "balloon",
-    "ignore_unballoon": "unballoon",
-    "freed": "unballoon",
-    "ignore_hot_add": "hot_add",
-    "hot_add_failed": "hot_add",
-    "hot_add_error": "hot_add",
-    "hot_adding": "hot_add",
-    "online": "hot_add",
+GUEST_NOTES: dict[str, Kind] = {
+    "floor": Kind.BALLOON,
+    "partial_balloon": Kind.BALLOON,
+    "ignore_balloon": Kind.BALLOON,
+    "ballooned": Kind.BALLOON,
+    "ignore_unballoon": Kind.UNBALLOON,
+    "freed": Kind.UNBALLOON,
+    "ignore_hot_add": Kind.HOT_ADD,
+    "hot_add_failed": Kind.HOT_ADD,
+    "hot_add_error": Kind.HOT_ADD,
+    "hot_adding": Kind.HOT_ADD,
+    "online": Kind.HOT_ADD,
 }
 
 
 def remove_line(item: Any) -> bool:
     """Part of the range bookkeeping that follows a balloon part in QEMU's trace."""
-    return isinstance(item, LogEvent) and item.frame.event.name in RANGE_LINES
+    return isinstance(item, LogEvent) and item.event.name in RANGE_LINES
 
 
 class HostState:
@@ -64,7 +68,7 @@ class HostState:
             return
         if not isinstance(item, LogEvent) and item.type_name == "DM_STATUS_REPORT":
             return  # status reports come between the parts of anything
-        name = item.frame.event.name if isinstance(item, LogEvent) else None
+        name = item.event.name if isinstance(item, LogEvent) else None
         if GUEST_NOTES.get(name or "") == told.txn.kind and not (
             name in OPENS and told.txn.kind == "balloon" and told.seen_end
         ):
@@ -83,7 +87,7 @@ class HostState:
         self.tracker._close(told, True, final=txn.last_frame)
 
     def event(self, item: LogEvent) -> None:
-        event = item.frame.event
+        event = item.event
         name = event.name
         tracker = self.tracker
         if name == "state_change":
@@ -100,11 +104,11 @@ class HostState:
             if (told is not None and told.txn.kind == kind) or (
                 kind not in tracker._open and QEMU_TRACE not in tracker.session.sources
             ):
-                self._guest_tells(kind, item)
+                _guest_tells(self, kind, item)
             elif item.findings:
                 tracker.flag_open(kind, item, item.findings[0])
             else:
-                tracker.link_event(kind, item, "guest-note")
+                tracker.link_event(kind, item, Rule.GUEST_NOTE)
 
     def _state(self, item: LogEvent, state: str) -> None:
         tracker = self.tracker
@@ -125,12 +129,12 @@ class HostState:
 OPENS = {"floor", "partial_balloon", "ignore_balloon"}
 
 
-def _told(self: HostState, kind: str, item: LogEvent) -> Any:
+def _told(self: HostState, kind: Kind, item: LogEvent) -> Any:
     """The open transaction the guest's notes tell of ``kind``, opened by ``item`` if none."""
     tracker = self.tracker
     told = self.guest_told
     if told is not None and told.txn.kind == kind and not told.txn.closed:
-        tracker._link_event(told, item, "guest-note")
+        tracker._link_event(told, item, Rule.GUEST_NOTE)
         return told
     self.close_told()
     told = tracker.open_told(kind, item)
@@ -138,11 +142,11 @@ def _told(self: HostState, kind: str, item: LogEvent) -> Any:
     return told
 
 
-def _guest_tells(self: HostState, kind: str, item: LogEvent) -> None:
+def _guest_tells(self: HostState, kind: Kind, item: LogEvent) -> None:
     """With no host log, the guest's own lines are all there is of a transaction."""
     told = _told(self, kind, item)
     txn = told.txn
-    event = item.frame.event
+    event = item.event
     facts = event.facts
     name = event.name
     for finding in item.findings:
@@ -168,6 +172,3 @@ def _guest_tells(self: HostState, kind: str, item: LogEvent) -> None:
         txn.pages = (txn.pages or 0) + facts["pages"]
         if txn.pages_requested is not None:
             txn.outcome = "accepted" if txn.pages >= txn.pages_requested else "partial"
-
-
-HostState._guest_tells = _guest_tells  # type: ignore[attr-defined]

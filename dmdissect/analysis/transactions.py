@@ -301,26 +301,26 @@ class Tracker:
 
     # --- what only logs show ------------------------------------------------------
 
-    def link_event(self, kind: str, event, rule: str = "state") -> _Pending | None:
+    def link_event(self, kind: str, event, rule: Rule = Rule.STATE) -> _Pending | None:
         """Link a host or guest event to the open transaction of ``kind``, if any."""
         pending = self._open.get(kind)
         if pending is not None:
             self._link_event(pending, event, rule)
         return pending
 
-    def _link_event(self, pending: _Pending, event, rule: str) -> None:
+    def _link_event(self, pending: _Pending, event, rule: Rule) -> None:
         txn = pending.txn
         frame = event.frame
         txn.add_frame(frame.index, frame.time, rule)
         txn.events += 1
-        event.transaction = Link(txn, frame.index, "event", None, rule)
+        event.transaction = Link(txn, frame.index, Role.EVENT, None, rule)
 
-    def close_by_state(self, kind: str, event, outcome: str) -> Transaction | None:
+    def close_by_state(self, kind: str, event, outcome: Outcome) -> Transaction | None:
         """A host state change that settles an open transaction the log gives no reply for."""
         pending = self._open.get(kind)
         if pending is None:
             return None
-        self._link_event(pending, event, "host-state")
+        self._link_event(pending, event, Rule.HOST_STATE)
         txn = pending.txn
         if txn.first_reply is None:
             # QEMU sends its reply just before it changes state: the line marks the reply,
@@ -351,7 +351,7 @@ class Tracker:
         self._hot_add_ended = None
         self._floor_chain = 0
 
-    def open_told(self, kind: str, event) -> _Pending:
+    def open_told(self, kind: Kind, event) -> _Pending:
         """A transaction known only from the guest's notes (no host log): ids, request unknown."""
         self._end_series()
         number = self._numbers.get(kind, 0) + 1
@@ -366,7 +366,7 @@ class Tracker:
         pending = _Pending(txn, "guest-notes", Side.GUEST)
         pending.from_log = True
         self._open[kind] = pending
-        self._link_event(pending, event, "guest-note")
+        self._link_event(pending, event, Rule.GUEST_NOTE)
         return pending
 
     def flag_open(self, kind: str, event, finding: Finding) -> bool:
@@ -376,7 +376,7 @@ class Tracker:
         )
         if pending is None:
             return False
-        self._link_event(pending, event, "state")
+        self._link_event(pending, event, Rule.STATE)
         pending.txn.add_finding(finding)
         if kind == "balloon" and event.frame.event.name.startswith("ignore"):
             pending.ignored = event.frame.event.text
@@ -622,7 +622,7 @@ class Tracker:
         previous = self._open.get("version")
         if previous is not None and previous.from_log and message.frame.source is not None:
             # A log shows no refusal: a new offer while one is open means it was refused.
-            previous.txn.outcome = "refused"
+            previous.txn.outcome = Outcome.REFUSED
             previous.txn.not_logged("response")
             self._close(previous, True, final=previous.txn.last_frame)
         reset = self._negotiated and "version" not in self._open
@@ -672,16 +672,18 @@ class Tracker:
         last = self._last_version
         if "version" not in self._open and last is not None and message.frame.source is not None:
             # Another log's word for a negotiation the host's log already settled.
-            message.transaction = Link(last, message.frame.index, "response", None, "other-log")
+            message.transaction = Link(
+                last, message.frame.index, Role.RESPONSE, None, Rule.OTHER_LOG
+            )
             return
         logged = message.frame.witness.extra.get("version") if message.frame.witness else None
         if "version" not in self._open and logged is not None:
             # The guest's "Using ... protocol version": its offer and the host's yes in one line.
-            pending = self._open_txn("version", message, "log", "response")
+            pending = self._open_txn(Kind.VERSION, message, Rule.LOG, Role.RESPONSE)
             pending.txn.not_logged("request")
             pending.txn.not_logged("guest_trans_id")
         else:
-            pending = self._reply_link("version", message)
+            pending = self._reply_link(Kind.VERSION, message)
         txn = pending.txn
         if pending.version is None and logged is not None:
             pending.version = (logged["major_version"] << 16) | logged["minor_version"]
@@ -868,7 +870,7 @@ class Tracker:
             pending.unknown_pages -= 1
             pending.part_known = True
         self._ballooned.add(start, start + count)
-        self._link_event(pending, event, "state")
+        self._link_event(pending, event, Rule.STATE)
         return True
 
     def _finish_parts(self, pending: _Pending, message) -> None:

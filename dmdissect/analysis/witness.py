@@ -18,7 +18,7 @@ from scapy.fields import ConditionalField, PacketField, PacketListField
 
 from dmdissect.layers import MESSAGE_LAYERS
 from dmdissect.layers.compiled import values_class
-from dmdissect.layers.layout import layout_of
+from dmdissect.layers.layout import layout_of, packet_class
 from dmdissect.sources.frame import Frame
 
 #: How a view shows a field the log does not carry.
@@ -49,9 +49,9 @@ def build_values(layer: type, known: dict[str, Any]) -> Any:
         value = known[name]
         field = _inner(spot.field)
         if isinstance(field, PacketListField):
-            value = [build_values(field.cls, item) for item in value]
+            value = [build_values(packet_class(field), item) for item in value]
         elif isinstance(field, PacketField):
-            value = build_values(field.cls, value)
+            value = build_values(packet_class(field), value)
         setattr(obj, name, value)
     obj.missing = tuple(missing)
     return obj

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Iterable, Iterator
 
+from dmdissect.analysis.events import LogEvent
 from dmdissect.analysis.message import Message
 from dmdissect.analysis.records import LOOKAHEAD, Link, Series, Transaction
 from dmdissect.filter.compiler import Filter
@@ -25,10 +26,10 @@ class RowFilter:
 
     def __init__(self, keep: Filter) -> None:
         self.keep = keep
-        self.pending: dict[int, deque[Message]] = {}
+        self.pending: dict[int, deque[Message | LogEvent]] = {}
         self.matched: set[int] = set()
 
-    def see(self, message: Message) -> None:
+    def see(self, message: Message | LogEvent) -> None:
         self.keep.see(message)
         link = message.transaction
         row = link.transaction if isinstance(link, Link) else getattr(link, "series", None)
@@ -43,7 +44,7 @@ class RowFilter:
         if len(waiting) > LOOKAHEAD:
             self._test(key, waiting.popleft())
 
-    def _test(self, key: int, message: Message) -> None:
+    def _test(self, key: int, message: Message | LogEvent) -> None:
         if self.keep(message):
             self.matched.add(key)
 

@@ -17,7 +17,7 @@ Memory stays flat: only the inputs' heads are read ahead, at most
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from itertools import chain, islice
@@ -71,7 +71,7 @@ def guest_anchor(frames: list[Frame]) -> float | None:
 class Alignment:
     """The inputs to merge, guest clocks shifted when an offset was found, and what was done."""
 
-    streams: list[Iterator[Frame]]
+    streams: Sequence[Iterator[Frame]]
     #: The sentence saying how the clocks were matched; None when nothing needed it.
     text: str | None = None
     #: Guest and host clocks that could not be matched: merge in the order given.
@@ -90,7 +90,7 @@ def aligned(inputs: list[Iterator[Frame]], names: list[str]) -> Alignment:
         return Alignment([chain(head, frames) for head, frames in zip(heads, inputs)])
     host = _find(heads, inputs, hosts, host_anchor)
     guest = _find(heads, inputs, guests, guest_anchor)
-    rest = [chain(head, frames) for head, frames in zip(heads, inputs)]
+    rest: list[Iterator[Frame]] = [chain(head, frames) for head, frames in zip(heads, inputs)]
     guest_names = ", ".join(names[n] for n in guests)
     if host is None or guest is None:
         missing = "the host's" if host is None else "the guest's"

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import heapq
 import itertools
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 
 from dmdissect.sources.frame import Frame
 
@@ -32,7 +32,7 @@ def _keyed(frames: Iterable[Frame], position: int) -> Iterator[tuple[float, int,
         yield last, -position, sequence, frame
 
 
-def merged(inputs: list[Iterable[Frame]], concat: bool = False) -> Iterator[Frame]:
+def merged(inputs: Sequence[Iterable[Frame]], concat: bool = False) -> Iterator[Frame]:
     """The frames of every input, by time (``concat``: in input order), renumbered 1..."""
     if concat:
         ordered: Iterator[Frame] = itertools.chain.from_iterable(inputs)

@@ -39,7 +39,7 @@ def _messages(session) -> Iterator[Any]:
 def _caps_word(caps: Any) -> int:
     word = 0
     for spot in layout_of(DMCaps).spots:
-        if spot.bit is not None and spot.bit + spot.bits <= 32:
+        if spot.bit is not None and spot.bits is not None and spot.bit + spot.bits <= 32:
             word |= (getattr(caps, spot.name) or 0) << spot.bit
     return word
 

@@ -31,7 +31,7 @@ from dmdissect.views.records import link_object
 def event_object(event: LogEvent) -> dict[str, Any]:
     """An event line: its own kind, never dressed up as a message."""
     frame = event.frame
-    info = frame.event
+    info = event.event
     out: dict[str, Any] = {
         "frame": frame.index,
         "event": info.name,

@@ -47,7 +47,7 @@ def event_line(event: LogEvent, first_time: float | None, when: str | None = Non
     if when is None:
         time = frame.time
         when = "-" if time is None or first_time is None else f"{time - first_time:.6f}"
-    info = frame.event
+    info = event.event
     text = (
         printable(info.text) if info.text else ", ".join(f"{k} {v}" for k, v in info.facts.items())
     )
@@ -75,13 +75,13 @@ def info_text(message: Message) -> str:
     return "cut short" + (f" after {', '.join(present)}" if present else "")
 
 
-def findings_text(message: Message) -> str:
+def findings_text(message: Message | LogEvent) -> str:
     if not message.findings:
         return ""
     return "".join(f" [{f.severity.value}: {printable(f.message)}]" for f in message.findings)
 
 
-def transaction_text(message: Message) -> str:
+def transaction_text(message: Message | LogEvent) -> str:
     """The message's place in its transaction; nothing for a series (status reports)."""
     link = message.transaction
     return f" [{link_label(link)}]" if isinstance(link, Link) else ""

@@ -103,7 +103,7 @@ def _tail(tree: Branch, message, by_field: dict[str, list[Finding]]) -> Branch:
 def event_tree(event: LogEvent, first_time: float | None) -> Branch:
     """An event line: whose state, what happened, its facts, the line's words."""
     frame = event.frame
-    info = frame.event
+    info = event.event
     head = _log_head("Event", frame, first_time)
     head += f", {info.side} {info.name}", "", f", from {printable(frame.origin)}", "dim"
     tree = Branch(tuple(head))

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 from dmdissect import findings as ei
 from dmdissect.sources.frame import Frame
@@ -86,7 +86,7 @@ def iter_ftrace(stream: BinaryIO, name: str) -> Iterator[Frame]:
                 )
             else:
                 fields[field] = values[key]
-        extra = {key: values[key] for key in _NAMES[2:]}
+        extra: dict[str, Any] = {key: values[key] for key in _NAMES[2:]}
         extra.update(task=m["task"].strip(), pid=int(m["pid"]), cpu=int(m["cpu"]))
         yield message_frame(
             SOURCE, origin, time, "DM_STATUS_REPORT", fields=fields, extra=extra, findings=findings

@@ -22,7 +22,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from datetime import datetime
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 from dmdissect import findings as ei
 from dmdissect.layers import DMCaps
@@ -165,7 +165,7 @@ def _caps_fields(word: int) -> dict:
     """The DMCaps fields a 32-bit ``incoming caps`` value shows whole; the rest stay unknown."""
     fields = {}
     for spot in layout_of(DMCaps).spots:
-        if spot.bit is not None and spot.bit + spot.bits <= 32:
+        if spot.bit is not None and spot.bits is not None and spot.bit + spot.bits <= 32:
             fields[spot.name] = (word >> spot.bit) & ((1 << spot.bits) - 1)
     return fields
 
@@ -332,7 +332,9 @@ class _Parser:
 
 def _frame(event: str, v: dict, time: float | None, origin: str, text: str) -> Frame:
     if event == "incoming_version":
-        fields = {"version": {"major_version": v["major"], "minor_version": v["minor"]}}
+        fields: dict[str, Any] = {
+            "version": {"major_version": v["major"], "minor_version": v["minor"]}
+        }
         return message_frame(SOURCE, origin, time, "DM_VERSION_REQUEST", fields=fields)
     if event == "incoming_caps":
         fields = {"caps": _caps_fields(v["caps"])}
