@@ -210,3 +210,32 @@ def test_one_pass_names_the_session_in_the_kind_cell(tmp_path):
         "         0/512         0/2 unknown; incomplete: no response (capture ended)"
     )
     assert lines[4] == "Session 1: <stdin> interface 0"
+
+
+def test_guest_logs_are_never_aligned_to_a_capture(tmp_path):
+    # A capture is a session of its own: the guest's boot-relative dmesg keeps its clock (it
+    # sorts before the capture's epoch times) and no alignment is claimed.
+    dmesg = tmp_path / "dmesg.log"
+    dmesg.write_text(
+        "[    1.737193] hv_vmbus: registering driver hv_balloon\n"
+        "[    1.737705] hv_balloon: Using Dynamic Memory protocol version 2.0\n"
+    )
+    capture = write_pcap(tmp_path / "c.pcap", [(T0, REQUEST)])
+    objects = [
+        json.loads(line)
+        for line in run("read", "-T", "jsonl", str(capture), str(dmesg)).splitlines()
+    ]
+    assert [(o["file"], o["time"]) for o in objects] == [
+        (str(dmesg), 1.737193),
+        (str(dmesg), 1.737705),
+        (str(capture), T0),
+    ]
+    sessions = [
+        json.loads(line)
+        for line in run("timeline", "-T", "jsonl", str(capture), str(dmesg)).splitlines()
+        if '"kind":"session"' in line
+    ]
+    assert [(s["name"], s.get("alignment")) for s in sessions] == [
+        (str(dmesg), None),
+        (str(capture), None),
+    ]

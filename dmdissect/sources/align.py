@@ -81,11 +81,13 @@ class Alignment:
 def aligned(inputs: list[Iterator[Frame]], names: list[str]) -> Alignment:
     """Read the inputs' heads ahead until both sides' negotiation is seen; shift the guest's.
 
-    Guest logs alone (or host logs alone) share one clock and need nothing.
+    Guest logs alone (or host logs alone) share one clock and need nothing;
+    captures are sessions of their own, never aligned to.
     """
     heads = [list(islice(frames, 1)) for frames in inputs]
     guests = [n for n, head in enumerate(heads) if head and _guest_input(head[0])]
-    hosts = [n for n, head in enumerate(heads) if head and n not in guests]
+    # Only the host's logs are of the guest logs' session; a capture is a session of its own.
+    hosts = [n for n, head in enumerate(heads) if head and head[0].source and n not in guests]
     if not guests or not hosts:
         return Alignment([chain(head, frames) for head, frames in zip(heads, inputs)])
     host = _find(heads, inputs, hosts, host_anchor)
