@@ -49,6 +49,7 @@ from dmdissect.layers.registry import PROTOCOL_FIELDS, ProtocolField, Slot
 from dmdissect.layers.vmbus import VM_PKT_DATA_INBAND, VMBUS_PACKET_TYPES
 from dmdissect.sources.markers import MARKER_MAGIC
 from dmdissect.vocabulary import Direction
+from dmdissect.wireshark.emit import layer_function
 from dmdissect.wireshark.experts import CHECKS, EXPERTS, TRANSACTION_FIELDS
 
 PROTOCOL = "hvdm"
@@ -465,7 +466,11 @@ class Generator:
         lines.append("BY_SEVERITY = " + lua(by_severity))
         lines.append("CHECK_IDS = " + lua(CHECKS))
         lines.append("CONST = " + lua(constants))
-        lines.append("LAYERS = " + lua(self.plans))
+        described = {
+            key: {k: v for k, v in plan.items() if k != "groups"} for key, plan in self.plans.items()
+        }
+        lines.append("LAYERS = " + lua(described))
+        lines.append("local DISSECT = {}")
         lines.append("MESSAGES = " + lua(messages))
         lines.append("MESSAGE_TYPES = " + lua(MESSAGE_TYPES))
         lines.append("SENDER = " + lua({int(t): s.direction.value for t, s in SENDER.items() if s}))
@@ -479,7 +484,8 @@ class Generator:
         )
         lines.append("")
         runtime = resources.files("dmdissect.wireshark").joinpath("runtime.lua").read_text()
-        return "\n".join(lines) + "\n" + runtime
+        functions = [layer_function(key, plan) for key, plan in self.plans.items()]
+        return "\n".join(lines) + "\n" + runtime + "\n" + "\n\n".join(functions) + "\n"
 
 
 def plugin_source() -> str:

@@ -6,6 +6,7 @@
 -- short or lying packet is shown as far as it goes and flagged, never a Lua
 -- error.
 
+local F = F
 local bitlib = bit32 or bit
 local band, bxor, rshift = bitlib.band, bitlib.bxor, bitlib.rshift
 
@@ -82,21 +83,6 @@ local function le_number(off, size)
         value = value * 256 + RAW:byte(off + i)
     end
     return value
-end
-
-local function read_unit(tvb, off, size)
-    if size <= 4 then return le_number(off, size) end
-    return UInt64(le_number(off, 4), le_number(off + 4, size - 4))
-end
-
-local function extract(unit, bit, bits)
-    if type(unit) == "number" then
-        return math.floor(unit / 2 ^ bit) % 2 ^ bits
-    end
-    local v = unit:rshift(bit)
-    if bits < 64 then v = v:band(U64_MASKS[bits]) end
-    if bits <= 53 then return v:tonumber() end
-    return v
 end
 
 -- summary templates -------------------------------------------------------------
@@ -295,176 +281,25 @@ summary_of = function(obj)
     return f(obj)
 end
 
--- dissection of one layer ------------------------------------------------------------
+-- what the generated layer functions use --------------------------------------------------
 
-local dissect_layer
+-- The missing names of a structure the bytes covered: shared, never changed.
+local NOTHING = {}
+local floor, min, max = math.floor, math.min, math.max
 
-local function add_int(tree, spec, tvb, off, size, value, limit)
-    if tree == nil then return end
-    local mode = spec.add
-    if mode == "whole" then
-        tree:add_le(spec.f, tvb:range(off, size))
-    elseif mode == "unit" then
-        local start = off + spec.unit_off
-        if spec.fallback ~= nil and (start < 0 or start + spec.unit_size > limit) then
-            tree:add_le(spec.fallback, tvb:range(off, size))
-        else
-            tree:add_le(spec.f, tvb:range(start, spec.unit_size))
-        end
-    elseif mode == "sub" then
-        tree:add_le(spec.f, tvb:range(off + spec.sub_off, spec.sub_len))
-    elseif type(value) == "number" and spec.bits == 1 then
-        tree:add_le(spec.f, tvb:range(off, size), value ~= 0)
-    elseif type(value) == "number" and spec.bits > 32 then
-        local high = math.floor(value / 2 ^ 32)
-        tree:add_le(spec.f, tvb:range(off, size), UInt64(value - high * 2 ^ 32, high))
-    else
-        tree:add_le(spec.f, tvb:range(off, size), value)
-    end
+-- ``bits`` bits from ``bit`` of the 64-bit unit (lo, hi): a number when it is below 2^53.
+local function bits64(lo, hi, bit, bits)
+    local v = UInt64(lo, hi):rshift(bit)
+    if bits < 64 then v = v:band(U64_MASKS[bits]) end
+    if v <= UInt64(0xFFFFFFFF, 0x1FFFFF) then return v:tonumber() end
+    return v
 end
 
-local function mark_missing(obj, layer, group)
-    obj.missing = layer.names_from[group] or {}
-end
-
-local function struct_label(name, obj)
-    return name .. ": " .. summary_of(obj)
-end
-
-local function add_struct(tree, spec, tvb, off, size, ctx, label_name)
-    local sub = nil
-    if tree ~= nil then
-        if spec.f then
-            sub = tree:add(spec.f, tvb:range(off, size))
-        else
-            sub = tree:add(tvb:range(off, size), label_name)
-        end
-    end
-    local obj, after = dissect_layer(spec.layer, tvb, off, off + size, sub, ctx)
-    if sub ~= nil then
-        if spec.f then
-            sub:append_text(": " .. summary_of(obj))
-        else
-            sub:set_text(struct_label(label_name, obj))
-        end
-    end
-    return obj, after
-end
-
-dissect_layer = function(key, tvb, off, limit, tree, ctx)
-    local layer = LAYERS[key]
-    local obj = { __layer = key, __ctx = ctx, missing = {} }
-    for gi, group in ipairs(layer.groups) do
-        local first = group.fields[1]
-        if group.size ~= nil and off + group.size > limit then
-            mark_missing(obj, layer, gi)
-            break
-        end
-        local k = first.k
-        if k == "int" then
-            local unit = read_unit(tvb, off, group.size)
-            for _, spec in ipairs(group.fields) do
-                local v
-                if spec.bit ~= nil then
-                    v = extract(unit, spec.bit, spec.bits)
-                elseif is_u64(unit) and group.size * 8 <= 53 then
-                    v = unit:tonumber()
-                else
-                    v = unit
-                end
-                obj[spec.n] = v
-                add_int(tree, spec, tvb, off, group.size, v, limit)
-            end
-            off = off + group.size
-        elseif k == "struct" then
-            obj[first.n], off = add_struct(tree, first, tvb, off, group.size, ctx, first.n)
-        elseif k == "optional" then
-            if holds(first.cond, obj, ctx) then
-                if off + first.size > limit then
-                    mark_missing(obj, layer, gi)
-                    break
-                end
-                obj[first.n], off = add_struct(tree, first, tvb, off, first.size, ctx, first.n)
-            end
-        elseif k == "list" then
-            local claimed = tonum(obj[first.count] or 0)
-            local room = math.floor((limit - off) / first.item)
-            local count = math.max(0, math.min(claimed, room))
-            local items = {}
-            local sub = nil
-            if tree ~= nil then
-                sub = tree:add(first.f, tvb:range(off, count * first.item))
-                sub:append_text(": " .. count .. (count == 1 and " entry" or " entries"))
-            end
-            for i = 1, count do
-                local label = first.n .. "[" .. (i - 1) .. "]"
-                items[i], off = add_struct(sub, first.entry, tvb, off, first.item, ctx, label)
-            end
-            obj[first.n] = items
-        elseif k == "sized" then
-            local budget = math.max(0, math.min(tonum(obj[first.length] or 0), limit - off))
-            local stop = off + budget
-            local items = {}
-            local sub = nil
-            if tree ~= nil then sub = tree:add(first.f, tvb:range(off, budget)) end
-            while off < stop do
-                local label = first.n .. "[" .. #items .. "]"
-                local item_tree = nil
-                if sub ~= nil then item_tree = sub:add(tvb:range(off, stop - off), label) end
-                local item, after = dissect_layer(first.entry.layer, tvb, off, stop, item_tree, ctx)
-                if after <= off then
-                    if item_tree ~= nil then item_tree:set_hidden() end
-                    break
-                end
-                if item_tree ~= nil then
-                    item_tree:set_len(after - off)
-                    item_tree:set_text(label .. ": " .. summary_of(item))
-                end
-                items[#items + 1] = item
-                off = after
-                if #item.missing > 0 then break end
-            end
-            if sub ~= nil then
-                sub:append_text(": " .. #items .. (#items == 1 and " entry" or " entries"))
-            end
-            obj[first.n] = items
-        elseif k == "choice" then
-            local spec = first.otherwise
-            for _, choice in ipairs(first.choices) do
-                if holds(choice.cond, obj, ctx) then
-                    spec = choice.field
-                    break
-                end
-            end
-            if spec.k == "int" then
-                if off + spec.size > limit then
-                    mark_missing(obj, layer, gi)
-                    break
-                end
-                local v = read_unit(tvb, off, spec.size)
-                if is_u64(v) and spec.size * 8 <= 53 then v = v:tonumber() end
-                obj[spec.n] = v
-                add_int(tree, spec, tvb, off, spec.size, v, limit)
-                off = off + spec.size
-            else
-                local n = math.max(0, math.min(tonum(obj[spec.length] or 0), limit - off))
-                obj[spec.n] = { bytes = n, claimed = tonum(obj[spec.length] or 0) }
-                if tree ~= nil then tree:add(spec.f, tvb:range(off, n)) end
-                off = off + n
-            end
-        end
-    end
-    local derived = layer.version
-    if derived ~= nil and #obj.missing == 0 and tree ~= nil then
-        local major, minor = tonum(obj[derived.major]), tonum(obj[derived.minor])
-        local value = major * 65536 + minor
-        tree:add(derived.f_value, tvb:range(off - derived.size, derived.size), value):set_generated()
-        local name = derived.names[value]
-        if name ~= nil then
-            tree:add(derived.f_name, tvb:range(off - derived.size, derived.size), name):set_generated()
-        end
-    end
-    return obj, off
+-- A value for a 64-bit ProtoField: a number above 2^32 goes in as a UInt64.
+local function u64(v)
+    if type(v) ~= "number" then return v end
+    local high = floor(v / 2 ^ 32)
+    return UInt64(v - high * 2 ^ 32, high)
 end
 
 -- expert checks ------------------------------------------------------------------------
@@ -698,7 +533,7 @@ local function dissect(tvb, pinfo, tree)
     local start, limit = 0, frame_len
     if looks_like_descriptor(tvb) then
         local vtree = root:add(F_VMBUS, tvb:range(0, CONST.descriptor_size))
-        m.vmbus = dissect_layer(VMBUS, tvb, 0, CONST.descriptor_size, vtree, {})
+        m.vmbus = DISSECT[VMBUS](tvb, 0, CONST.descriptor_size, vtree, {})
         vtree:append_text(": " .. (VMBUS_TYPES[m.vmbus.type] or tostring(m.vmbus.type)) .. ", len8 " .. m.vmbus.len8)
         start = CONST.descriptor_size
         local finish = math.max(m.vmbus.len8 * 8, CONST.descriptor_size)
@@ -707,7 +542,7 @@ local function dissect(tvb, pinfo, tree)
     end
     m.available = limit - start
     local htree = root:add(F_HDR, tvb:range(start, math.min(CONST.header_size, m.available)))
-    local hdr = dissect_layer(HEADER, tvb, start, limit, htree, {})
+    local hdr = DISSECT[HEADER](tvb, start, limit, htree, {})
     m.type, m.size, m.trans_id = hdr.type, hdr.size, hdr.trans_id
     m.type_name = "?"
     if m.type ~= nil then m.type_name = MESSAGE_TYPES[m.type] or ("UNKNOWN(" .. m.type .. ")") end
@@ -720,7 +555,7 @@ local function dissect(tvb, pinfo, tree)
             local off = start + CONST.header_size
             local btree = root:add(F_BODY, tvb:range(off, limit - off))
             btree:set_text(m.type_name)
-            local body, after = dissect_layer(key, tvb, off, limit, btree, { size = m.size })
+            local body, after = DISSECT[key](tvb, off, limit, btree, { size = m.size })
             m.body = body
             m.consumed = after - start
             if #body.missing == 0 then

@@ -1,0 +1,337 @@
+"""Straight-line Lua for one layer: the dissecting function the plugin calls per packet.
+
+:class:`~dmdissect.wireshark.generate.Generator` walks each layer's
+``fields_desc`` into a plan (its storage groups in order, each field's
+ProtoField, mask and place); this module turns a plan into one Lua function
+with every offset, size, shift and mask written in as a constant.  Per packet
+the plugin then runs that code and interprets no table: Wireshark's Lua pays
+for every call and every table access, and a dissector that walks a
+description of the layout for each field runs several times slower than one
+written out.
+
+Every function has the same contract as the layers' truncation-aware
+dissection: ``(tvb, off, limit, tree, ctx) -> obj, off``.  ``obj`` holds the
+values read (numbers up to 2**53, ``UInt64`` beyond), ``__layer`` and
+``missing``, the C-ordered names of the fields the bytes did not reach (the
+bytes end before a storage unit is complete: nothing of it is read).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from dmdissect.layers.phrases import lua_value
+
+#: The largest value a Lua 5.2 number (a double) holds exactly is below 2**53;
+#: a 64-bit unit whose high word is below this is read as a plain number.
+EXACT_HIGH_WORD = 1 << 21
+WORD = 1 << 32
+
+
+def _name(name: str) -> str:
+    """``obj.name`` when the name is a Lua identifier, else ``obj["name"]``."""
+    return f".{name}" if name.isidentifier() else f"[{lua_value(name)}]"
+
+
+def _pos(base: str, delta: int) -> str:
+    if delta == 0:
+        return base
+    return f"{base} + {delta}" if delta > 0 else f"{base} - {-delta}"
+
+
+def _bits_of(word: str, shift: int, bits: int) -> str:
+    """The ``bits`` bits from ``shift`` of a Lua number ``word`` below 2**32."""
+    value = word if shift == 0 else f"floor({word} / {1 << shift})"
+    if shift + bits >= 32:
+        return value
+    return f"{value} % {1 << bits}"
+
+
+class LayerEmitter:
+    """Writes the Lua function of one planned layer."""
+
+    def __init__(self, key: str, plan: dict[str, Any]) -> None:
+        self.key = key
+        self.plan = plan
+        self.lines: list[str] = []
+        self.depth = 1
+        self.serial = 0
+        self.constants: list[str] = []
+
+    def out(self, text: str) -> None:
+        self.lines.append("    " * self.depth + text)
+
+    def fresh(self, stem: str) -> str:
+        self.serial += 1
+        return f"{stem}{self.serial}"
+
+    def constant(self, value: Any) -> str:
+        """A local holding a constant table, made once when the plugin loads."""
+        name = f"K{len(self.constants) + 1}_{self.key.replace('.', '_')}"
+        self.constants.append(f"local {name} = {lua_value(value)}")
+        return name
+
+    def missing(self, group: int) -> None:
+        """The bytes end before group ``group`` (0-based): name what is missing, stop."""
+        self.out(f"obj.missing = LAYERS[{lua_value(self.key)}].names_from[{group + 1}]")
+        self.out("return obj, off")
+
+    def lua(self) -> str:
+        self.out(
+            f"local obj = {{ __layer = {lua_value(self.key)}, __ctx = ctx, missing = NOTHING }}"
+        )
+        for index, group in enumerate(self.plan["groups"]):
+            first = group["fields"][0]
+            if group.get("size") is not None:
+                self.out(f"if off + {group['size']} > limit then")
+                self.depth += 1
+                self.missing(index)
+                self.depth -= 1
+                self.out("end")
+            # Each group's locals live in their own block (Lua allows 200 per function).
+            self.out("do")
+            self.depth += 1
+            getattr(self, f"group_{first['k']}")(index, group, first)
+            self.depth -= 1
+            self.out("end")
+        if self.plan.get("version"):
+            self.version(self.plan["version"])
+        self.out("return obj, off")
+        body = "\n".join(self.lines)
+        head = "".join(line + "\n" for line in self.constants)
+        return f"{head}DISSECT[{lua_value(self.key)}] = function(tvb, off, limit, tree, ctx)\n{body}\nend"
+
+    # --- numbers ----------------------------------------------------------------------
+
+    def read(self, size: int, at: str = "off") -> tuple[str, str | None]:
+        """Locals holding the unit of ``size`` bytes at ``at``: (low word, high word or None)."""
+        low_bytes = min(size, 4)
+        names = [self.fresh("b") for _ in range(size)]
+        self.out(f"local {', '.join(names)} = RAW:byte({at} + 1, {at} + {size})")
+        low = self.fresh("lo")
+        self.out(f"local {low} = {_word(names[:low_bytes])}")
+        if size <= 4:
+            return low, None
+        high = self.fresh("hi")
+        self.out(f"local {high} = {_word(names[4:])}")
+        return low, high
+
+    def value(self, low: str, high: str | None, bit: int | None, bits: int | None) -> str:
+        """The Lua expression of a field: the whole unit, or ``bits`` bits from ``bit``."""
+        if bit is None:
+            if high is None:
+                return low
+            return (
+                f"({high} < {EXACT_HIGH_WORD} and {high} * {WORD} + {low} or UInt64({low}, {high}))"
+            )
+        if high is None or bit + bits <= 32:
+            return _bits_of(low, bit, bits)
+        if bit >= 32:
+            return _bits_of(high, bit - 32, bits)
+        return f"bits64({low}, {high}, {bit}, {bits})"
+
+    # --- groups -------------------------------------------------------------------------
+
+    def group_int(self, index: int, group: dict, first: dict) -> None:
+        size = group["size"]
+        low, high = self.read(size)
+        whole = self.fresh("r")
+        uses_whole = any(
+            spec["add"] in ("whole", "value")
+            or spec.get("fallback") is not None
+            or (spec["add"] == "unit" and spec["unit_off"] == 0 and spec["unit_size"] == size)
+            or (spec["add"] == "sub" and spec["sub_off"] == 0 and spec["sub_len"] == size)
+            for spec in group["fields"]
+        )
+        if uses_whole:
+            self.out(f"local {whole} = tvb:range(off, {size})")
+        for spec in group["fields"]:
+            v = self.fresh("v")
+            self.out(f"local {v} = {self.value(low, high, spec.get('bit'), spec.get('bits'))}")
+            self.out(f"obj{_name(spec['n'])} = {v}")
+            self.add(spec, size, whole, v)
+        self.out(f"off = off + {size}")
+
+    def add(self, spec: dict, size: int, whole: str, v: str) -> None:
+        field = spec["f"]
+        mode = spec["add"]
+        if mode == "whole":
+            self.out(f"tree:add_le({field}, {whole})")
+        elif mode == "unit":
+            start, length = spec["unit_off"], spec["unit_size"]
+            if start == 0 and length == size:
+                self.out(f"tree:add_le({field}, {whole})")
+                return
+            unit = f"tvb:range({_pos('off', start)}, {length})"
+            fallback = spec.get("fallback")
+            if fallback is None:
+                self.out(f"tree:add_le({field}, {unit})")
+                return
+            self.out(f"if {_pos('off', start)} < 0 or {_pos('off', start + length)} > limit then")
+            self.out(f"    tree:add_le({fallback}, {whole})")
+            self.out("else")
+            self.out(f"    tree:add_le({field}, {unit})")
+            self.out("end")
+        elif mode == "sub":
+            start, length = spec["sub_off"], spec["sub_len"]
+            if start == 0 and length == size:
+                self.out(f"tree:add_le({field}, {whole})")
+            else:
+                self.out(f"tree:add_le({field}, tvb:range({_pos('off', start)}, {length}))")
+        elif spec.get("bits") == 1:
+            self.out(f"tree:add_le({field}, {whole}, {v} ~= 0)")
+        elif (spec.get("bits") or 0) > 32:
+            self.out(f"tree:add_le({field}, {whole}, u64({v}))")
+        else:
+            self.out(f"tree:add_le({field}, {whole}, {v})")
+
+    def struct(self, spec: dict, size: int | str, label: str | None) -> str:
+        """Dissect the structure ``spec`` in ``size`` bytes at ``off``: the local of its obj."""
+        sub, item = self.fresh("t"), self.fresh("o")
+        if spec.get("f"):
+            self.out(f"local {sub} = tree:add({spec['f']}, tvb:range(off, {size}))")
+        else:
+            self.out(f"local {sub} = tree:add(tvb:range(off, {size}), {label})")
+        layer = lua_value(spec["layer"])
+        self.out(f"local {item}")
+        self.out(f"{item}, off = DISSECT[{layer}](tvb, off, off + {size}, {sub}, ctx)")
+        if spec.get("f"):
+            self.out(f'{sub}:append_text(": " .. summary_of({item}))')
+        else:
+            self.out(f'{sub}:set_text({label} .. ": " .. summary_of({item}))')
+        return item
+
+    def group_struct(self, index: int, group: dict, first: dict) -> None:
+        item = self.struct(first, group["size"], None)
+        self.out(f"obj{_name(first['n'])} = {item}")
+
+    def group_optional(self, index: int, group: dict, first: dict) -> None:
+        self.out(f"if holds({self.constant(first['cond'])}, obj, ctx) then")
+        self.depth += 1
+        self.out(f"if off + {first['size']} > limit then")
+        self.depth += 1
+        self.missing(index)
+        self.depth -= 1
+        self.out("end")
+        item = self.struct(first, first["size"], None)
+        self.out(f"obj{_name(first['n'])} = {item}")
+        self.depth -= 1
+        self.out("end")
+
+    def group_list(self, index: int, group: dict, first: dict) -> None:
+        """A counted list: as many items as the count says and the bytes hold."""
+        item_size = first["item"]
+        count, items, sub = self.fresh("n"), self.fresh("items"), self.fresh("t")
+        self.out(
+            f"local {count} = max(0, min(tonum(obj{_name(first['count'])} or 0), "
+            f"floor((limit - off) / {item_size})))"
+        )
+        self.out(f"local {items} = {{}}")
+        self.out(f"local {sub} = tree:add({first['f']}, tvb:range(off, {count} * {item_size}))")
+        self.out(
+            f'{sub}:append_text(": " .. {count} .. ({count} == 1 and " entry" or " entries"))'
+        )
+        self.out(f"for i = 1, {count} do")
+        self.depth += 1
+        entry = {"layer": first["entry"]["layer"]}
+        label = f'{lua_value(first["n"] + "[")} .. (i - 1) .. "]"'
+        item = self.struct_in(entry, item_size, label, sub)
+        self.out(f"{items}[i] = {item}")
+        self.depth -= 1
+        self.out("end")
+        self.out(f"obj{_name(first['n'])} = {items}")
+
+    def struct_in(self, spec: dict, size: int, label: str, parent: str) -> str:
+        """:meth:`struct` under ``parent`` instead of ``tree``."""
+        sub, item = self.fresh("t"), self.fresh("o")
+        self.out(f"local {sub} = {parent}:add(tvb:range(off, {size}), {label})")
+        layer = lua_value(spec["layer"])
+        self.out(f"local {item}")
+        self.out(f"{item}, off = DISSECT[{layer}](tvb, off, off + {size}, {sub}, ctx)")
+        self.out(f'{sub}:set_text({label} .. ": " .. summary_of({item}))')
+        return item
+
+    def group_sized(self, index: int, group: dict, first: dict) -> None:
+        """A list with a byte budget: items until the budget or the bytes end."""
+        length = _name(first["length"])
+        stop, items, sub = self.fresh("stop"), self.fresh("items"), self.fresh("t")
+        self.out(f"local {stop} = off + max(0, min(tonum(obj{length} or 0), limit - off))")
+        self.out(f"local {items} = {{}}")
+        self.out(f"local {sub} = tree:add({first['f']}, tvb:range(off, {stop} - off))")
+        self.out(f"while off < {stop} do")
+        self.depth += 1
+        self.out(f'local label = {lua_value(first["n"] + "[")} .. #{items} .. "]"')
+        self.out(f"local item_tree = {sub}:add(tvb:range(off, {stop} - off), label)")
+        layer = lua_value(first["entry"]["layer"])
+        self.out(f"local item, after = DISSECT[{layer}](tvb, off, {stop}, item_tree, ctx)")
+        self.out("if after <= off then")
+        self.out("    item_tree:set_hidden()")
+        self.out("    break")
+        self.out("end")
+        self.out("item_tree:set_len(after - off)")
+        self.out('item_tree:set_text(label .. ": " .. summary_of(item))')
+        self.out(f"{items}[#{items} + 1] = item")
+        self.out("off = after")
+        self.out("if #item.missing > 0 then break end")
+        self.depth -= 1
+        self.out("end")
+        self.out(f'{sub}:append_text(": " .. #{items} .. (#{items} == 1 and " entry" or " entries"))')
+        self.out(f"obj{_name(first['n'])} = {items}")
+
+    def group_choice(self, index: int, group: dict, first: dict) -> None:
+        """A field whose type depends on others: the first form whose condition holds."""
+        forms = [(choice["cond"], choice["field"]) for choice in first["choices"]]
+        forms.append((None, first["otherwise"]))
+        for number, (cond, spec) in enumerate(forms):
+            if cond is None:
+                self.out("else" if number else "do")
+            else:
+                keyword = "if" if number == 0 else "elseif"
+                self.out(f"{keyword} holds({self.constant(cond)}, obj, ctx) then")
+            self.depth += 1
+            if spec["k"] == "int":
+                size = spec["size"]
+                self.out(f"if off + {size} > limit then")
+                self.depth += 1
+                self.missing(index)
+                self.depth -= 1
+                self.out("end")
+                low, high = self.read(size)
+                whole, v = self.fresh("r"), self.fresh("v")
+                self.out(f"local {whole} = tvb:range(off, {size})")
+                self.out(f"local {v} = {self.value(low, high, None, None)}")
+                self.out(f"obj{_name(spec['n'])} = {v}")
+                self.add(spec, size, whole, v)
+                self.out(f"off = off + {size}")
+            else:
+                claimed = f"tonum(obj{_name(spec['length'])} or 0)"
+                n = self.fresh("n")
+                self.out(f"local {n} = max(0, min({claimed}, limit - off))")
+                self.out(f"obj{_name(spec['n'])} = {{ bytes = {n}, claimed = {claimed} }}")
+                self.out(f"tree:add({spec['f']}, tvb:range(off, {n}))")
+                self.out(f"off = off + {n}")
+            self.depth -= 1
+        self.out("end")
+
+    def version(self, derived: dict) -> None:
+        """The union read as one word, and its name: generated items after the halves."""
+        major, minor = _name(derived["major"]), _name(derived["minor"])
+        size = derived["size"]
+        self.out(f"local whole = tonum(obj{major}) * 65536 + tonum(obj{minor})")
+        self.out(f"local at = tvb:range(off - {size}, {size})")
+        self.out(f"tree:add({derived['f_value']}, at, whole):set_generated()")
+        self.out(f"local label = {self.constant(derived['names'])}[whole]")
+        self.out("if label ~= nil then")
+        self.out(f"    tree:add({derived['f_name']}, at, label):set_generated()")
+        self.out("end")
+
+
+def _word(names: list[str]) -> str:
+    """A little-endian number from up to four byte locals."""
+    terms = [name if i == 0 else f"{name} * {1 << (8 * i)}" for i, name in enumerate(names)]
+    return " + ".join(terms)
+
+
+def layer_function(key: str, plan: dict[str, Any]) -> str:
+    """The Lua dissecting function of layer ``key`` (see the module docstring)."""
+    return LayerEmitter(key, plan).lua()
