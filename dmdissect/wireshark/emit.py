@@ -21,6 +21,7 @@ from __future__ import annotations
 from typing import Any
 
 from dmdissect.layers.phrases import lua_value
+from dmdissect.wireshark.summaries import Compiler
 
 #: The largest value a Lua 5.2 number (a double) holds exactly is below 2**53;
 #: a 64-bit unit whose high word is below this is read as a plain number.
@@ -57,6 +58,7 @@ class LayerEmitter:
         self.depth = 1
         self.serial = 0
         self.constants: list[str] = []
+        self.conditions = Compiler(self.constant, obj="obj", ctx="ctx")
 
     def out(self, text: str) -> None:
         self.lines.append("    " * self.depth + text)
@@ -98,8 +100,17 @@ class LayerEmitter:
             self.version(self.plan["version"])
         self.out("return obj, off")
         body = "\n".join(self.lines)
+        summary = self.summary()
         head = "".join(line + "\n" for line in self.constants)
-        return f"{head}DISSECT[{lua_value(self.key)}] = function(tvb, off, limit, tree, ctx)\n{body}\nend"
+        return (
+            f"{head}DISSECT[{lua_value(self.key)}] = function(tvb, off, limit, tree, ctx)\n"
+            f"{body}\nend\n{summary}"
+        )
+
+    def summary(self) -> str:
+        template = self.plan.get("summary")
+        text = '""' if template is None else Compiler(self.constant).phrase(template)
+        return f"SUMMARY[{lua_value(self.key)}] = function(obj)\n    return {text}\nend"
 
     # --- numbers ----------------------------------------------------------------------
 
@@ -206,7 +217,7 @@ class LayerEmitter:
         self.out(f"obj{_name(first['n'])} = {item}")
 
     def group_optional(self, index: int, group: dict, first: dict) -> None:
-        self.out(f"if holds({self.constant(first['cond'])}, obj, ctx) then")
+        self.out(f"if {self.conditions.condition(first['cond'])} then")
         self.depth += 1
         self.out(f"if off + {first['size']} > limit then")
         self.depth += 1
@@ -287,7 +298,7 @@ class LayerEmitter:
                 self.out("else" if number else "do")
             else:
                 keyword = "if" if number == 0 else "elseif"
-                self.out(f"{keyword} holds({self.constant(cond)}, obj, ctx) then")
+                self.out(f"{keyword} {self.conditions.condition(cond)} then")
             self.depth += 1
             if spec["k"] == "int":
                 size = spec["size"]

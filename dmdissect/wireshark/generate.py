@@ -467,10 +467,10 @@ class Generator:
         lines.append("CHECK_IDS = " + lua(CHECKS))
         lines.append("CONST = " + lua(constants))
         described = {
-            key: {k: v for k, v in plan.items() if k != "groups"} for key, plan in self.plans.items()
+            key: {k: v for k, v in plan.items() if k not in ("groups", "summary")} for key, plan in self.plans.items()
         }
         lines.append("LAYERS = " + lua(described))
-        lines.append("local DISSECT = {}")
+        lines.append("local DISSECT, SUMMARY = {}, {}")
         lines.append("MESSAGES = " + lua(messages))
         lines.append("MESSAGE_TYPES = " + lua(MESSAGE_TYPES))
         lines.append("SENDER = " + lua({int(t): s.direction.value for t, s in SENDER.items() if s}))

@@ -68,6 +68,9 @@ local function mib(v)
     return string.format("%.2f MiB", v / per)
 end
 
+-- The missing names of a structure the bytes covered: shared, never changed.
+local NOTHING = {}
+
 local function plural(n, word)
     if tonum(n) == 1 then return dec(n) .. " " .. word end
     return dec(n) .. " " .. word .. "s"
@@ -85,65 +88,7 @@ local function le_number(off, size)
     return value
 end
 
--- summary templates -------------------------------------------------------------
-
-local holds
-
-local function number_of(src, obj)
-    local op = src[1]
-    if op == "field" then return obj[src[2]] end
-    if op == "nested" then
-        local inner = obj[src[2]]
-        return inner and inner[src[3]]
-    end
-    if op == "sum" then
-        local total = 0
-        for _, item in ipairs(obj[src[2]] or {}) do
-            total = total + tonum(item[src[3]] or 0)
-        end
-        return total
-    end
-    if op == "len" then
-        local v = obj[src[2]]
-        return type(v) == "table" and v.bytes or 0
-    end
-    return 0
-end
-
-local FORMS = {
-    dec = dec,
-    hex = hex,
-    mib = mib,
-    pow2 = function(v) return dec(2 ^ tonum(v)) end,
-}
-
-holds = function(cond, obj, ctx)
-    local op = cond[1]
-    if op == "set" then return not is_zero(obj[cond[2]]) end
-    if op == "eq" then
-        local v = obj[cond[2]]
-        return v ~= nil and tonum(v) == cond[3]
-    end
-    if op == "present" then return obj[cond[2]] ~= nil end
-    if op == "isnumber" then return is_number(obj[cond[2]]) end
-    if op == "cut" then return #obj.missing > 0 end
-    if op == "unset" then return obj[cond[2]] == nil end
-    if op == "not" then return not holds(cond[2], obj, ctx) end
-    if op == "all" then
-        for i = 2, #cond do
-            if not holds(cond[i], obj, ctx) then return false end
-        end
-        return true
-    end
-    if op == "any" then
-        for i = 2, #cond do
-            if holds(cond[i], obj, ctx) then return true end
-        end
-        return false
-    end
-    if op == "hdr_size_at_least" then return (ctx.size or 0) >= cond[2] end
-    return false
-end
+-- what the generated summaries use ---------------------------------------------------
 
 local function flags_text(v, names)
     local parts = {}
@@ -156,135 +101,50 @@ local function flags_text(v, names)
     return table.concat(parts, "+")
 end
 
--- Each template is compiled once into a closure: the per-packet cost is then
--- that of the text it writes, not of walking the template.
-local compile
-local summary_of
-
-local function compile_cond(cond)
-    local op = cond[1]
-    if op == "all" or op == "any" or op == "not" then
-        local inner = {}
-        for i = 2, #cond do inner[#inner + 1] = compile_cond(cond[i]) end
-        if op == "not" then
-            local f = inner[1]
-            return function(obj, ctx) return not f(obj, ctx) end
-        end
-        local want = op == "any"
-        return function(obj, ctx)
-            for _, f in ipairs(inner) do
-                if f(obj, ctx) == want then return want end
-            end
-            return not want
-        end
+local function sum_of(items, name)
+    local total = 0
+    for _, item in ipairs(items or NOTHING) do
+        total = total + tonum(item[name] or 0)
     end
-    return function(obj, ctx) return holds(cond, obj, ctx) end
+    return total
 end
 
-compile = function(t)
-    local op = t[1]
-    if op == "text" then
-        local text = t[2]
-        return function() return text end
-    end
-    if op == "value" then
-        local src, form = t[2], FORMS[t[3]]
-        return function(obj) return form(number_of(src, obj)) end
-    end
-    if op == "plural" then
-        local src, word = t[2], t[3]
-        return function(obj) return plural(number_of(src, obj), word) end
-    end
-    if op == "seq" then
-        local parts = {}
-        for i = 2, #t do parts[#parts + 1] = compile(t[i]) end
-        return function(obj)
-            local out = {}
-            for i, f in ipairs(parts) do out[i] = f(obj) end
-            return table.concat(out)
-        end
-    end
-    if op == "join" then
-        local sep, empty, parts = t[2], t[3], {}
-        for i = 4, #t do parts[#parts + 1] = compile(t[i]) end
-        return function(obj)
-            local out = {}
-            for _, f in ipairs(parts) do
-                local text = f(obj)
-                if text ~= "" then out[#out + 1] = text end
-            end
-            if #out == 0 then return empty end
-            return table.concat(out, sep)
-        end
-    end
-    if op == "if" then
-        local cond, yes, no = compile_cond(t[2]), compile(t[3]), compile(t[4])
-        return function(obj)
-            if cond(obj, obj.__ctx) then return yes(obj) end
-            return no(obj)
-        end
-    end
-    if op == "sub" then
-        local name = t[2]
-        return function(obj) return summary_of(obj[name]) end
-    end
-    if op == "each" then
-        local name, sep = t[2], t[3]
-        return function(obj)
-            local out = {}
-            for _, item in ipairs(obj[name] or {}) do out[#out + 1] = summary_of(item) end
-            return table.concat(out, sep)
-        end
-    end
-    if op == "name" then
-        local name, labels, otherwise = t[2], t[3], compile(t[4])
-        return function(obj)
-            local label = labels[tonum(obj[name])]
-            if label ~= nil then return label end
-            return otherwise(obj)
-        end
-    end
-    if op == "flags" then
-        local name, names = t[2], t[3]
-        return function(obj) return flags_text(obj[name], names) end
-    end
-    if op == "missing" then
-        return function(obj) return table.concat(obj.missing, ", ") end
-    end
-    if op == "version" then
-        local major, minor, labels = t[2], t[3], t[4]
-        return function(obj)
-            local a, b = tonum(obj[major]), tonum(obj[minor])
-            local text = string.format("%d.%d", a, b)
-            local label = labels[a * 65536 + b]
-            if label then return text .. " (" .. label .. ")" end
-            return text
-        end
-    end
-    return function() return "" end
+local function len_of(v)
+    return type(v) == "table" and v.bytes or 0
 end
 
-local SUMMARIES = {}
-
-summary_of = function(obj)
-    local key = obj.__layer
-    local f = SUMMARIES[key]
-    if f == nil then
-        local template = LAYERS[key].summary
-        if template == nil then
-            f = function() return "" end
-        else
-            f = compile(template)
-        end
-        SUMMARIES[key] = f
+-- The parts that are not empty, joined by ``sep``; ``empty`` when all are.
+local function join(sep, empty, ...)
+    local out = {}
+    for i = 1, select("#", ...) do
+        local text = select(i, ...)
+        if text ~= "" then out[#out + 1] = text end
     end
-    return f(obj)
+    if #out == 0 then return empty end
+    return table.concat(out, sep)
+end
+
+local function version_text(major, minor, labels)
+    local a, b = tonum(major), tonum(minor)
+    local text = string.format("%d.%d", a, b)
+    local label = labels[a * 65536 + b]
+    if label then return text .. " (" .. label .. ")" end
+    return text
+end
+
+-- Each layer's summary is a generated function of its values (SUMMARY, below).
+local function summary_of(obj)
+    return SUMMARY[obj.__layer](obj)
+end
+
+local function each(items, sep)
+    local out = {}
+    for i, item in ipairs(items or NOTHING) do out[i] = summary_of(item) end
+    return table.concat(out, sep)
 end
 
 -- what the generated layer functions use --------------------------------------------------
 
--- The missing names of a structure the bytes covered: shared, never changed.
-local NOTHING = {}
 local floor, min, max = math.floor, math.min, math.max
 
 -- ``bits`` bits from ``bit`` of the 64-bit unit (lo, hi): a number when it is below 2^53.
