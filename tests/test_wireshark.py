@@ -11,6 +11,7 @@ framed at random), which are also the fuzz test: no Lua error on any.
 
 from __future__ import annotations
 
+import json
 import random
 import subprocess
 from collections import Counter
@@ -236,3 +237,43 @@ def test_plugin_loads_in_tshark_without_messages(plugin):
     names = {row[2] for row in rows if len(row) > 2 and row[0] == "F"}
     assert {field.abbrev for field in PROTOCOL_FIELDS.values()} <= names
     assert {f"hvdm.{name}" for name, _, _ in TRANSACTION_FIELDS} <= names
+
+
+def test_page_range_shows_its_40_24_bit_split(plugin, tmp_path):
+    """Hand-written bytes: start_page 0xab00000001 (5 bytes), page_cnt 0x123456 (3 bytes).
+
+    Wireshark 4.0's Lua keeps 32 bits of a mask, so page_cnt is shown over the
+    last 4 bytes of its 8-byte word with mask 0xffffff00: the top byte of
+    start_page is in the window, masked out.
+    """
+    data = bytes.fromhex(
+        "0700 1800 05000000"  # DM_BALLOON_RESPONSE, size 24, trans_id 5
+        "00000000"  # reservedz
+        "02000000"  # range_count 1, more_pages 0
+        "01000000ab"  # start_page 0xab00000001
+        "563412"  # page_cnt 0x123456
+    )
+    capture = tmp_path / "range.pcapng"
+    _write_capture(capture, [data], random.Random(0))
+    tree = tshark.run(plugin, capture, "-V").stdout
+    assert "0001 0010 0011 0100 0101 0110 .... .... = page_cnt: 1193046" in tree
+    assert "start_page: 0x000000ab00000001" in tree
+    layers = json.loads(tshark.run(plugin, capture, "-T", "json", "-x").stdout)[0]["_source"]
+    ranges = layers["layers"]["hvdm"]["hvdm.message"]["hvdm.range_array"]
+    item = ranges["_ws.lua.text"]  # the range's subtree, labelled by its summary
+    assert item["hvdm.range_array.page_cnt"] == "1193046"
+    # [hex, offset, length, bitmask, type]: bytes 20-23 of the frame, mask 0xffffff00.
+    assert item["hvdm.range_array.page_cnt_raw"][1:4] == [20, 4, 0xFFFFFF00]
+    assert item["hvdm.range_array.start_page_raw"][:3] == ["01000000ab", 16, 5]
+    fields = subprocess.run(
+        [tshark.require_tshark(), "-G", "fields", "-X", f"lua_script:{plugin}"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    row = next(
+        line.split("\t")
+        for line in fields.splitlines()
+        if line.split("\t")[2:3] == ["hvdm.range_array.page_cnt"]
+    )
+    assert row[3:7] == ["FT_UINT32", "hvdm", "BASE_DEC", "0xffffff00"]

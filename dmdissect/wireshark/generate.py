@@ -172,8 +172,9 @@ class Generator:
         The value is read from the group (as the layers dissect it); the tree
         item uses the registry's storage unit and mask, which may span
         neighbouring groups (the page range's 40/24-bit word).  A mask
-        Wireshark 4.0's Lua cannot take (beyond 32 bits) is narrowed to the
-        bytes the field covers, or else the value is given as read.
+        Wireshark 4.0's Lua cannot take (beyond 32 bits) is narrowed to a
+        4-byte window of the unit, or to the field's own bytes when it is
+        wider than that and byte-aligned, or else the value is given as read.
         """
         entry, slot = self._slot(name, cls)
         spec: dict[str, Any] = {"n": name.rsplit(".", 1)[-1], "k": "int", "size": size}
@@ -192,12 +193,23 @@ class Generator:
             return spec
         width = slot.bits or 0
         low, high = slot.shift // 8, (slot.shift + width - 1) // 8
-        length = high - low + 1
-        sub_mask = ((1 << width) - 1) << (slot.shift - 8 * low)
-        whole = sub_mask == (1 << (8 * length)) - 1
-        if whole or sub_mask <= MAX_LUA_MASK:
-            spec.update(add="sub", sub_off=unit_off + low, sub_len=length)
+        # The widest window Wireshark 4.0 can mask (4 bytes) that ends with the
+        # field's last byte: it keeps the neighbour's bits of the unit in view
+        # (page_cnt over bytes 4-7 with mask 0xffffff00, the 40/24-bit split).
+        # Bytes before the field's are earlier groups of the unit, so present.
+        start = max(0, high - 3)
+        if low >= start:
+            length = high - start + 1
+            sub_mask = ((1 << width) - 1) << (slot.shift - 8 * start)
+            whole = sub_mask == (1 << (8 * length)) - 1
+            spec.update(add="sub", sub_off=unit_off + start, sub_len=length)
             spec["f"] = self._proto(entry, slot, length, None if whole else sub_mask)
+            return spec
+        length = high - low + 1
+        if slot.shift % 8 == 0 and width == 8 * length:
+            # Wider than a mask can be, but whole bytes: the field over its own bytes.
+            spec.update(add="sub", sub_off=unit_off + low, sub_len=length)
+            spec["f"] = self._proto(entry, slot, length, None)
             return spec
         spec.update(add="value", f=self._proto(entry, slot, size, None, value=True))
         return spec
