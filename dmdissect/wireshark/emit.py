@@ -239,9 +239,7 @@ class LayerEmitter:
         )
         self.out(f"local {items} = {{}}")
         self.out(f"local {sub} = tree:add({first['f']}, tvb:range(off, {count} * {item_size}))")
-        self.out(
-            f'{sub}:append_text(": " .. {count} .. ({count} == 1 and " entry" or " entries"))'
-        )
+        self.out(f'{sub}:append_text(": " .. {count} .. ({count} == 1 and " entry" or " entries"))')
         self.out(f"for i = 1, {count} do")
         self.depth += 1
         entry = {"layer": first["entry"]["layer"]}
@@ -286,7 +284,9 @@ class LayerEmitter:
         self.out("if #item.missing > 0 then break end")
         self.depth -= 1
         self.out("end")
-        self.out(f'{sub}:append_text(": " .. #{items} .. (#{items} == 1 and " entry" or " entries"))')
+        self.out(
+            f'{sub}:append_text(": " .. #{items} .. (#{items} == 1 and " entry" or " entries"))'
+        )
         self.out(f"obj{_name(first['n'])} = {items}")
 
     def group_choice(self, index: int, group: dict, first: dict) -> None:

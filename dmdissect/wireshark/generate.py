@@ -479,7 +479,8 @@ class Generator:
         lines.append("CHECK_IDS = " + lua(CHECKS))
         lines.append("CONST = " + lua(constants))
         described = {
-            key: {k: v for k, v in plan.items() if k not in ("groups", "summary")} for key, plan in self.plans.items()
+            key: {k: v for k, v in plan.items() if k not in ("groups", "summary")}
+            for key, plan in self.plans.items()
         }
         lines.append("LAYERS = " + lua(described))
         lines.append("local DISSECT, SUMMARY = {}, {}")
