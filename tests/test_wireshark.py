@@ -58,6 +58,8 @@ def _messages(capture: Path):
 def _noted(message, obj: dict) -> dict[str, list]:
     """The generated fields the plugin reads from convert's marker."""
     out: dict[str, list] = {"hvdm.origin": [message.frame.origin.split(" (from ", 1)[1][:-1]]}
+    # Converted without -Y: the input's frame numbers are the capture's.
+    out["hvdm.input_frame"] = [message.frame.index]
     link = obj.get("transaction")
     if link and isinstance(message.transaction, Link):
         out["hvdm.transaction"] = [""]
@@ -277,3 +279,26 @@ def test_page_range_shows_its_40_24_bit_split(plugin, tmp_path):
         if line.split("\t")[2:3] == ["hvdm.range_array.page_cnt"]
     )
     assert row[3:7] == ["FT_UINT32", "hvdm", "BASE_DEC", "0xffffff00"]
+
+
+def test_a_filtered_conversion_names_the_input_frames(plugin, tmp_path):
+    """convert -Y keeps the input's frame numbers in its notes, and says so.
+
+    The oracle is tshark itself on the whole conversion: the same balloon
+    responses, their frame numbers there and their links.
+    """
+    whole, some = tmp_path / "whole.pcapng", tmp_path / "some.pcapng"
+    source = str(CAPTURES / "linux-qemu.pcapng")
+    assert CliRunner().invoke(convert, [source, str(whole)]).exit_code == 0
+    assert CliRunner().invoke(convert, ["-Y", "hdr.type == 7", source, str(some)]).exit_code == 0
+    names = ["hvdm.input_frame", "hvdm.transaction.request_frame", "hvdm.transaction.final_frame"]
+    wanted = tshark.columns(plugin, whole, *names, "_ws.col.Info")
+    responses = [(n, row) for n, row in wanted.items() if "DM_BALLOON_RESPONSE" in row[-1]]
+    shown = tshark.columns(plugin, some, *names, "_ws.col.Info")
+    assert sorted(shown) == list(range(1, len(responses) + 1)) and len(responses) > 2
+    for (number, want), row in zip(responses, shown.values()):
+        # Each written frame is frame input_frame of the whole conversion, whose own
+        # number and links it carries unchanged.
+        assert row[:3] == [str(number), want[1], want[2]]
+        assert want[0] == str(number)
+        assert row[3] == want[3][:-1] + "; frame numbers of the input]"

@@ -33,7 +33,9 @@ def notes(message: Any) -> list[tuple[str, str]]:
     raises those it computes from the bytes itself and adds the others (the
     tracker's, and those that need more than the bytes) from here.
     """
-    items: list[tuple[str, str]] = []
+    # The frame number in what dmdissect read: the links below count frames as it
+    # did, which differ from the written capture's when -Y left frames out.
+    items: list[tuple[str, str]] = [("input_frame", str(message.frame.index))]
     link = message.transaction
     if isinstance(link, (Link, SeriesLink)):
         items += [

@@ -129,7 +129,7 @@ class LayerEmitter:
 
     def value(self, low: str, high: str | None, bit: int | None, bits: int | None) -> str:
         """The Lua expression of a field: the whole unit, or ``bits`` bits from ``bit``."""
-        if bit is None:
+        if bit is None or bits is None:
             if high is None:
                 return low
             return (

@@ -80,4 +80,10 @@ TRANSACTION_FIELDS = (
     ("transaction.complete", "bool", "The transaction was seen from start to end"),
     ("transaction.reason", "string", "Why the transaction is incomplete"),
     ("origin", "string", "Where dmdissect read the bytes from"),
+    (
+        "input_frame",
+        "number",
+        "Frame number of this message in the input dmdissect read; the transaction's "
+        "frames count as it did",
+    ),
 )

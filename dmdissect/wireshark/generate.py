@@ -438,6 +438,21 @@ class Generator:
             }
             for name, kind, blurb in TRANSACTION_FIELDS
         ]
+        # A frame link of a capture written with -Y counts the input's frames, not the
+        # written ones: the same name as a plain number, so it never links to a wrong frame.
+        for spec in transaction:
+            if spec["kind"] == "frame":
+                name = str(spec["key"])
+                blurb = dict((n, b) for n, _, b in TRANSACTION_FIELDS)[name]
+                spec["f_input"] = self.field(
+                    ProtoFieldSpec(
+                        f"{PROTOCOL}.{name}",
+                        name.split(".")[-1],
+                        "uint32",
+                        "DEC",
+                        blurb=blurb + " (a frame number of the input)",
+                    )
+                )
         constants = {
             "header_size": HEADER_SIZE,
             "descriptor_size": DESCRIPTOR_SIZE,

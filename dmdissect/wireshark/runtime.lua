@@ -446,18 +446,28 @@ local function dissect(tvb, pinfo, tree)
     if marker ~= nil then
         local ttree = root:add(F_TRANSACTION, tvb:range(0, 0))
         ttree:set_generated()
+        -- Written with -Y, the capture holds some of the input's frames: its links
+        -- count the input's frames, so they are plain numbers, not links.
+        local input = tonumber(marker.input_frame or "")
+        local renumbered = input ~= nil and input ~= pinfo.number
         for _, spec in ipairs(TRANSACTION_FIELDS) do
             local value = marker[spec.key]
             if value ~= nil and value ~= "" then
+                local f = spec.f
                 if spec.kind == "number" then value = tonumber(value) end
-                if spec.kind == "frame" then value = tonumber(value) end
+                if spec.kind == "frame" then
+                    value = tonumber(value)
+                    if renumbered then f = spec.f_input end
+                end
                 if spec.kind == "bool" then value = (value == "true") end
-                if value ~= nil then ttree:add(spec.f, value):set_generated() end
+                if value ~= nil then ttree:add(f, value):set_generated() end
             end
         end
         if marker.label ~= nil then
-            ttree:append_text(": " .. marker.label)
-            label = " [" .. marker.label .. "]"
+            local text = marker.label
+            if renumbered then text = text .. "; frame numbers of the input" end
+            ttree:append_text(": " .. text)
+            label = " [" .. text .. "]"
         end
         -- The marker holds every finding dmdissect made; those raised above
         -- from the bytes are not raised twice.
