@@ -51,9 +51,10 @@ def _bits_of(word: str, shift: int, bits: int) -> str:
 class LayerEmitter:
     """Writes the Lua function of one planned layer."""
 
-    def __init__(self, key: str, plan: dict[str, Any]) -> None:
+    def __init__(self, key: str, plan: dict[str, Any], plans: dict[str, dict[str, Any]]) -> None:
         self.key = key
         self.plan = plan
+        self.plans = plans
         self.lines: list[str] = []
         self.depth = 1
         self.serial = 0
@@ -146,22 +147,78 @@ class LayerEmitter:
     def group_int(self, index: int, group: dict, first: dict) -> None:
         size = group["size"]
         low, high = self.read(size)
-        whole = self.fresh("r")
-        uses_whole = any(
-            spec["add"] in ("whole", "value")
-            or spec.get("fallback") is not None
-            or (spec["add"] == "unit" and spec["unit_off"] == 0 and spec["unit_size"] == size)
-            or (spec["add"] == "sub" and spec["sub_off"] == 0 and spec["sub_len"] == size)
-            for spec in group["fields"]
-        )
-        if uses_whole:
-            self.out(f"local {whole} = tvb:range(off, {size})")
+        whole = self.whole_range(group)
         for spec in group["fields"]:
             v = self.fresh("v")
             self.out(f"local {v} = {self.value(low, high, spec.get('bit'), spec.get('bits'))}")
             self.out(f"obj{_name(spec['n'])} = {v}")
             self.add(spec, size, whole, v)
         self.out(f"off = off + {size}")
+
+    def whole_range(self, group: dict) -> str:
+        """The local of the group's own bytes as a TvbRange, made only if a field uses it."""
+        size = group["size"]
+        whole = self.fresh("r")
+        if any(
+            spec["add"] in ("whole", "value")
+            or spec.get("fallback") is not None
+            or (spec["add"] == "unit" and spec["unit_off"] == 0 and spec["unit_size"] == size)
+            or (spec["add"] == "sub" and spec["sub_off"] == 0 and spec["sub_len"] == size)
+            for spec in group["fields"]
+        ):
+            self.out(f"local {whole} = tvb:range(off, {size})")
+        return whole
+
+    def item_function(self) -> str:
+        """For a flat structure (numbers only) in a counted list: one complete item.
+
+        Read first, then the item's subtree is made with its summary as its
+        label, then the fields go under it: a tree call fewer than labelling
+        the subtree after its fields.  The list only hands over items its
+        bytes hold whole, so no bound is checked.
+        """
+        self.lines, self.depth = [], 1
+        self.out(
+            f"local obj = {{ __layer = {lua_value(self.key)}, __ctx = ctx, missing = NOTHING }}"
+        )
+        self.out("local start = off")
+        reads = []
+        for group in self.plan["groups"]:
+            size = group["size"]
+            low, high = self.read(size)
+            values = []
+            for spec in group["fields"]:
+                v = self.fresh("v")
+                self.out(f"local {v} = {self.value(low, high, spec.get('bit'), spec.get('bits'))}")
+                self.out(f"obj{_name(spec['n'])} = {v}")
+                values.append(v)
+            reads.append(values)
+            self.out(f"off = off + {size}")
+        key = lua_value(self.key)
+        self.out(
+            f'local tree = parent:add(tvb:range(start, off - start), label .. ": " .. '
+            f"SUMMARY[{key}](obj))"
+        )
+        self.out("off = start")
+        for group, values in zip(self.plan["groups"], reads):
+            size = group["size"]
+            whole = self.whole_range(group)
+            for spec, v in zip(group["fields"], values):
+                self.add(spec, size, whole, v)
+            self.out(f"off = off + {size}")
+        self.out("return obj, off")
+        body = "\n".join(self.lines)
+        return f"ITEM[{key}] = function(tvb, off, limit, parent, label, ctx)\n{body}\nend"
+
+    @staticmethod
+    def flat(plan: dict[str, Any]) -> bool:
+        """Only numbers, few enough that their locals fit one Lua function."""
+        groups = plan["groups"]
+        return (
+            not plan.get("version")
+            and len(groups) <= 8
+            and all(g["fields"][0]["k"] == "int" for g in groups)
+        )
 
     def add(self, spec: dict, size: int, whole: str, v: str) -> None:
         field = spec["f"]
@@ -244,7 +301,15 @@ class LayerEmitter:
         self.depth += 1
         entry = {"layer": first["entry"]["layer"]}
         label = f'{lua_value(first["n"] + "[")} .. (i - 1) .. "]"'
-        item = self.struct_in(entry, item_size, label, sub)
+        if self.flat(self.plans[entry["layer"]]):
+            item = self.fresh("o")
+            self.out(f"local {item}")
+            self.out(
+                f"{item}, off = ITEM[{lua_value(entry['layer'])}]"
+                f"(tvb, off, limit, {sub}, {label}, ctx)"
+            )
+        else:
+            item = self.struct_in(entry, item_size, label, sub)
         self.out(f"{items}[i] = {item}")
         self.depth -= 1
         self.out("end")
@@ -343,6 +408,9 @@ def _word(names: list[str]) -> str:
     return " + ".join(terms)
 
 
-def layer_function(key: str, plan: dict[str, Any]) -> str:
-    """The Lua dissecting function of layer ``key`` (see the module docstring)."""
-    return LayerEmitter(key, plan).lua()
+def layer_functions(key: str, plans: dict[str, dict[str, Any]]) -> str:
+    """The Lua functions of layer ``key``: dissecting, summary, list item (module docstring)."""
+    text = LayerEmitter(key, plans[key], plans).lua()
+    if LayerEmitter.flat(plans[key]):
+        text = f"{text}\n{LayerEmitter(key, plans[key], plans).item_function()}"
+    return text

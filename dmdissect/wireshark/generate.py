@@ -49,7 +49,7 @@ from dmdissect.layers.registry import PROTOCOL_FIELDS, ProtocolField, Slot
 from dmdissect.layers.vmbus import VM_PKT_DATA_INBAND, VMBUS_PACKET_TYPES
 from dmdissect.sources.markers import MARKER_MAGIC
 from dmdissect.vocabulary import Direction
-from dmdissect.wireshark.emit import layer_function
+from dmdissect.wireshark.emit import layer_functions
 from dmdissect.wireshark.experts import CHECKS, EXPERTS, TRANSACTION_FIELDS
 
 PROTOCOL = "hvdm"
@@ -498,7 +498,7 @@ class Generator:
             for key, plan in self.plans.items()
         }
         lines.append("LAYERS = " + lua(described))
-        lines.append("local DISSECT, SUMMARY = {}, {}")
+        lines.append("local DISSECT, SUMMARY, ITEM = {}, {}, {}")
         lines.append("MESSAGES = " + lua(messages))
         lines.append("MESSAGE_TYPES = " + lua(MESSAGE_TYPES))
         lines.append("SENDER = " + lua({int(t): s.direction.value for t, s in SENDER.items() if s}))
@@ -512,7 +512,7 @@ class Generator:
         )
         lines.append("")
         runtime = resources.files("dmdissect.wireshark").joinpath("runtime.lua").read_text()
-        functions = [layer_function(key, plan) for key, plan in self.plans.items()]
+        functions = [layer_functions(key, self.plans) for key in self.plans]
         return "\n".join(lines) + "\n" + runtime + "\n" + "\n\n".join(functions) + "\n"
 
 

@@ -80,14 +80,6 @@ end
 -- from it rather than through a TvbRange each (the callers check the bounds).
 local RAW = ""
 
-local function le_number(off, size)
-    local value = 0
-    for i = size, 1, -1 do
-        value = value * 256 + RAW:byte(off + i)
-    end
-    return value
-end
-
 -- what the generated summaries use ---------------------------------------------------
 
 local function flags_text(v, names)
@@ -361,13 +353,16 @@ end
 
 -- the dissector ----------------------------------------------------------------------------
 
-local function looks_like_descriptor(tvb)
-    local n = tvb:len()
+local function looks_like_descriptor(n)
     if n < CONST.descriptor_size + CONST.header_size then return false end
-    return le_number(0, 2) == CONST.vmbus_inband
-        and le_number(2, 2) == CONST.descriptor_size / 8
-        and le_number(4, 2) * 8 >= CONST.descriptor_size + CONST.header_size
+    local t0, t1, o0, o1, l0, l1 = RAW:byte(1, 6)
+    return t0 + t1 * 256 == CONST.vmbus_inband
+        and o0 + o1 * 256 == CONST.descriptor_size / 8
+        and (l0 + l1 * 256) * 8 >= CONST.descriptor_size + CONST.header_size
 end
+
+-- What the header and the descriptor are dissected with: no message size yet.
+local NO_CONTEXT = {}
 
 local function all_zero(tvb, off, n)
     if n <= 0 then return true end
@@ -391,9 +386,9 @@ local function dissect(tvb, pinfo, tree)
     local root = tree:add(hvdm, tvb:range(0, frame_len))
     local m = { findings = {}, frame_len = frame_len, extra = 0 }
     local start, limit = 0, frame_len
-    if looks_like_descriptor(tvb) then
+    if looks_like_descriptor(frame_len) then
         local vtree = root:add(F_VMBUS, tvb:range(0, CONST.descriptor_size))
-        m.vmbus = DISSECT[VMBUS](tvb, 0, CONST.descriptor_size, vtree, {})
+        m.vmbus = DISSECT[VMBUS](tvb, 0, CONST.descriptor_size, vtree, NO_CONTEXT)
         vtree:append_text(": " .. (VMBUS_TYPES[m.vmbus.type] or tostring(m.vmbus.type)) .. ", len8 " .. m.vmbus.len8)
         start = CONST.descriptor_size
         local finish = math.max(m.vmbus.len8 * 8, CONST.descriptor_size)
@@ -402,7 +397,7 @@ local function dissect(tvb, pinfo, tree)
     end
     m.available = limit - start
     local htree = root:add(F_HDR, tvb:range(start, math.min(CONST.header_size, m.available)))
-    local hdr = DISSECT[HEADER](tvb, start, limit, htree, {})
+    local hdr = DISSECT[HEADER](tvb, start, limit, htree, NO_CONTEXT)
     m.type, m.size, m.trans_id = hdr.type, hdr.size, hdr.trans_id
     m.type_name = "?"
     if m.type ~= nil then m.type_name = MESSAGE_TYPES[m.type] or ("UNKNOWN(" .. m.type .. ")") end
@@ -414,7 +409,6 @@ local function dissect(tvb, pinfo, tree)
         if key ~= nil then
             local off = start + CONST.header_size
             local btree = root:add(F_BODY, tvb:range(off, limit - off))
-            btree:set_text(m.type_name)
             local body, after = DISSECT[key](tvb, off, limit, btree, { size = m.size })
             m.body = body
             m.consumed = after - start
@@ -429,7 +423,7 @@ local function dissect(tvb, pinfo, tree)
                 info = "cut short"
                 if #present > 0 then info = info .. " after " .. table.concat(present, ", ") end
             end
-            btree:append_text(": " .. info)
+            btree:set_text(m.type_name .. ": " .. info)
         else
             info = (m.available - CONST.header_size) .. " bytes of body"
         end
