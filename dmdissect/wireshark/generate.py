@@ -5,10 +5,13 @@ Everything the plugin knows comes from here: one ``ProtoField`` per field
 string and base), one plan per layer (its storage groups in order, the
 counted and sized lists, the optional and type-changing fields), the summary
 templates of :mod:`dmdissect.layers.phrases`, the expert info ids of the
-static checks and the constants they use.  ``runtime.lua`` (beside this
-module) is the interpreter of those tables, written once; no message is
-written by hand, so a layer added to ``dmdissect/layers`` is in the next
-generated plugin with no other change.
+static checks and the constants they use.  :mod:`~dmdissect.wireshark.emit`
+writes each plan out as straight-line Lua (its dissecting function and its
+summary), so per packet the plugin runs code and walks no table;
+``runtime.lua`` (beside this module) holds what every message shares: the
+number formats, the expert checks, the packet-comment reader and the
+dissector's frame.  No message is written by hand, so a layer added to
+``dmdissect/layers`` is in the next generated plugin with no other change.
 """
 
 from __future__ import annotations

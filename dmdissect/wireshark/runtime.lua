@@ -1,10 +1,11 @@
--- The runtime of the generated dissector: one interpreter for the tables above.
+-- The runtime of the generated dissector: what every message shares.
 --
--- Nothing here knows a message: layouts, names, enumerations, summary
--- templates and limits all come from the tables that dmdissect generated
--- from its Scapy layers.  Every read is checked against the bytes there, so a
--- short or lying packet is shown as far as it goes and flagged, never a Lua
--- error.
+-- Nothing here knows a message: the layer functions generated after this
+-- file (DISSECT, SUMMARY and ITEM, one per layer) read each field at its
+-- constant offset, and the tables above give names, enumerations and limits,
+-- all from dmdissect's Scapy layers.  Every read is checked against the bytes
+-- there, so a short or lying packet is shown as far as it goes and flagged,
+-- never a Lua error.
 
 local F = F
 local bitlib = bit32 or bit
