@@ -27,6 +27,9 @@ from dmdissect.wireshark.summaries import Compiler
 #: a 64-bit unit whose high word is below this is read as a plain number.
 EXACT_HIGH_WORD = 1 << 21
 WORD = 1 << 32
+#: The most groups a list item is read in one function (each takes up to a dozen
+#: of the 200 locals Lua allows a function).
+MAX_FLAT_GROUPS = 8
 
 
 def _name(name: str) -> str:
@@ -216,7 +219,7 @@ class LayerEmitter:
         groups = plan["groups"]
         return (
             not plan.get("version")
-            and len(groups) <= 8
+            and len(groups) <= MAX_FLAT_GROUPS
             and all(g["fields"][0]["k"] == "int" for g in groups)
         )
 
