@@ -24,9 +24,10 @@ from dmdissect.analysis.health import (
 from dmdissect.analysis.message import Message
 from dmdissect.analysis.records import LOOKAHEAD
 from dmdissect.analysis.transactions import Series, Tracker, Transaction, annotate, stop_reason
+from dmdissect.findings import Finding
 from dmdissect.interrupt import Interrupted
 from dmdissect.sources.errors import InputError
-from dmdissect.sources.frame import Frame
+from dmdissect.sources.frame import Frame, place_in_file
 
 if TYPE_CHECKING:
     from dmdissect.analysis.sessions import SessionHealth, Sessions
@@ -155,38 +156,98 @@ def _finish(
     yield from ready if rows is None else rows.shown(ready)
 
 
-def health_of(frames: Iterable[Frame], thresholds: Thresholds | None = None) -> HealthRun:
-    """Read an input once for ``check`` and ``report``: findings, verdicts, memory series.
+class _Gathered:
+    """One session's findings and frame facts as ``check`` and ``report`` collect them, bounded.
 
-    An input that fails part-way still yields what was read; the error is
-    kept in :attr:`HealthRun.error` for the command to report after it.
+    A tracker finding may sit on a message and on its transaction at once: it
+    is counted once (the objects seen are kept, bounded with the list).
     """
-    tracker = Tracker()
-    monitor = HealthMonitor(thresholds)
-    findings: list[Verdict] = []
-    dropped = 0
-    facts: dict[int, FrameFacts] = {}
+
+    def __init__(self) -> None:
+        self.findings: list[Verdict] = []
+        self.dropped = 0
+        self.facts: dict[int, FrameFacts] = {}
+        self._seen: dict[int, Finding] = {}
+
+    def add(self, finding: Finding, frames: tuple[int, ...], time: float | None) -> None:
+        if id(finding) in self._seen:
+            return
+        if len(self.findings) >= MAX_VERDICTS:
+            self.dropped += 1
+            return
+        self._seen[id(finding)] = finding
+        self.findings.append(finding_verdict(finding, frames, time))
+
+    def message(self, message: Message | LogEvent) -> None:
+        frame = message.frame
+        for finding in message.findings:
+            self.add(finding, (frame.index,), frame.time)
+        if len(self.facts) < MAX_FRAME_FACTS:
+            self.facts[frame.index] = FrameFacts(
+                frame.time,
+                message.direction,
+                message.type_name,
+                message.trans_id,
+                tuple(f.message for f in message.findings),
+                frame.file,
+                place_in_file(frame.origin, frame.file),
+            )
+
+    def row(self, row: Transaction | Series) -> None:
+        """A transaction's own findings (a series of status reports has none of its own)."""
+        if isinstance(row, Transaction):
+            frames = () if row.first_frame is None else (row.first_frame,)
+            for finding in row.findings():
+                self.add(finding, frames, row.start)
+
+
+def health_of(
+    frames: Iterable[Frame], thresholds: Thresholds | None = None, sessions: Sessions | None = None
+) -> list[HealthRun]:
+    """Read inputs once for ``check`` and ``report``: findings, verdicts, memory series.
+
+    One run per session, as ``read`` and ``timeline`` split them (each capture
+    file and interface, the logs of one run together), in first-seen order;
+    always at least one.  The findings are every message's, every
+    transaction's and the session's own.  Inputs that fail part-way still
+    yield what was read; the error is kept in :attr:`HealthRun.error` for the
+    command to report after it.  Pass ``sessions`` to hear how the logs' clocks
+    were matched (its ``align``).
+    """
+    from dmdissect.analysis.sessions import SessionHealth, Sessions
+
+    sessions = sessions or Sessions()
+    monitor = SessionHealth(sessions, lambda: HealthMonitor(thresholds))
+    gathered: dict[int, _Gathered] = {}
+
+    def rows_done(rows: list) -> None:
+        monitor.add_rows(rows)
+        for row in rows:
+            gathered.setdefault(row.session or 1, _Gathered()).row(row)
+
     error: Exception | None = None
     try:
         for message in dissected(frames):
-            rows = tracker.feed(message)
+            rows = sessions.feed(message)
             monitor.observe(message)
-            frame = message.frame
-            for finding in message.findings:
-                if len(findings) < MAX_VERDICTS:
-                    findings.append(finding_verdict(finding, frame.index, frame.time))
-                else:
-                    dropped += 1
-            if len(facts) < MAX_FRAME_FACTS:
-                facts[frame.index] = FrameFacts(
-                    frame.time,
-                    message.direction,
-                    message.type_name,
-                    message.trans_id,
-                    tuple(f.message for f in message.findings),
-                )
-            monitor.add_rows(rows)
+            gathered.setdefault(sessions.number_of(message.frame), _Gathered()).message(message)
+            rows_done(rows)
     except InputError as exc:
         error = exc
-    monitor.add_rows(tracker.finish())
-    return HealthRun(tracker.session, monitor.finish(), findings, dropped, facts, error)
+        sessions.end_reason = stop_reason(exc)
+    rows_done(sessions.finish())
+    numbers = sorted(monitor.monitors) or [1]
+    healths = dict(zip(numbers, monitor.finish(), strict=True))
+    runs = []
+    for number, (name, session) in enumerate(sessions.labelled(), 1):
+        found = gathered.get(number) or _Gathered()
+        for finding in session.expert:
+            found.add(finding, (), None)
+        files = [f for f in sessions.files_of(number) if f is not None]
+        health = healths.get(number) or HealthMonitor(thresholds).finish()
+        run = HealthRun(session, health, found.findings, found.dropped, found.facts)
+        run.error = error
+        run.label = name or " + ".join(files)
+        run.files = files
+        runs.append(run)
+    return runs

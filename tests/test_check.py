@@ -291,3 +291,133 @@ def test_nan_is_no_threshold(failing, option):
     code, out, err = run(option, "nan", failing)
     assert (code, out) == (2, "")
     assert err.startswith(f"dmdissect: error: Invalid value for '{option}': 'nan' is not a number")
+
+
+# --- sessions: logs of one run together, each capture on its own ------------------------
+
+CAPTURES = ROOT / "captures"
+
+
+def _numbered(path: Path, text: str) -> list[tuple[int, str]]:
+    return [(n, line) for n, line in enumerate(path.read_text().splitlines(), 1) if text in line]
+
+
+def _stamp(line: str) -> float:
+    """The time of a QEMU trace line (``PID@SEC.USEC:``) or of a QMP event, read by hand."""
+    if line.startswith("{"):
+        import json
+
+        stamp = json.loads(line)["timestamp"]
+        return stamp["seconds"] + stamp["microseconds"] / 1e6
+    return float(line.split("@", 1)[1].split(":", 1)[0])
+
+
+def test_a_qemu_trace_and_its_qmp_are_one_session_pointing_at_their_lines():
+    trace, qmp = CAPTURES / "linux-qemu-trace.log", CAPTURES / "linux-qemu-qmp.log"
+    code, out, _ = run(str(trace), str(qmp))
+    assert code == 0
+    lines = out.splitlines()
+    assert lines[-1] == (
+        "checked 2 inputs (1 session): 0 errors, 0 warnings, 3 notes; "
+        "pass: nothing at or above warning"
+    )
+    # Every hot add QEMU posted, at its trace line, with the pages it posted.
+    posted = [
+        (f"{trace}:{n}", int(line.split(" for ")[1].split(" @ ")[0]))
+        for n, line in _numbered(trace, "hv_balloon_outgoing_hot_add")
+    ]
+    said = [
+        (line.split(": note ")[0], int(line.split(": ")[3].split(" of ")[0]))
+        for line in lines
+        if "hvdm.health.hot_add.ok" in line
+    ]
+    assert said == posted
+    # The first status report is QMP's first event, timed from the version line of the trace.
+    first_event = _numbered(qmp, "HV_BALLOON_STATUS_REPORT")[0]
+    version = _numbered(trace, "hv_balloon_incoming_version")[0]
+    delay = _stamp(first_event[1]) - _stamp(version[1])
+    assert lines[0].startswith(
+        f"{qmp}:{first_event[0]}: note hvdm.health.status.first: first status report "
+        f"{delay:.1f} s after the version request in frame "
+    )
+
+
+def test_a_guest_that_ignores_a_balloon_request_explains_the_unanswered_verdict(tmp_path):
+    host = [
+        (0.0, "state_change -> S_POST_RESET_CLOSED"),
+        (1.0, "state_change -> S_VERSION"),
+        (1.0, "incoming_version incoming proto version 2.0"),
+        (1.0005, "state_change -> S_CAPS"),
+        (1.001, "incoming_caps incoming caps 0x1f"),
+        (1.0015, "state_change -> S_POST_INIT_WAIT"),
+        (51.0015, "state_change -> S_IDLE"),
+        (90.0, "state_change -> S_BALLOON_RB_WAIT"),
+        (90.0, "state_change -> S_BALLOON_POSTING"),
+        (90.0, "outgoing_balloon posting balloon 0 for 2048, remaining 2048"),
+        (90.0, "state_change -> S_BALLOON_REPLY_WAIT"),
+        (120.0, "state_change -> S_BALLOON_REPLY_WAIT"),
+    ]
+    qemu = tmp_path / "qemu.log"
+    qemu.write_text(
+        "".join(f"99@{1700000000 + t:.6f}:hv_balloon_{text}\n" for t, text in host)
+    )
+    dmesg = tmp_path / "dmesg.log"
+    dmesg.write_text(
+        "[    2.000000] hv_balloon: Using Dynamic Memory protocol version 2.0\n"
+        "[   91.500000] hv_balloon: Ignore balloon-up request!\n"
+    )
+    code, out, _ = run("--rule", "hvdm.log.*=off", str(qemu), str(dmesg))
+    assert code == 1
+    # The guest's log goes on the host's clock by the version both sides log (QEMU's S_CAPS at
+    # 1.0005 s, the guest's 2.0 s after its boot), so its ignore comes 90.5005 s in.  Merged by
+    # time (equal times: the input named last first), the balloon request on line 10 is frame
+    # 11: lines 1-3 of the trace, the guest's version, then lines 4-10.
+    assert [line for line in out.splitlines() if "unanswered" in line] == [
+        f"{qemu}:10: warning hvdm.health.unanswered: balloon #1: no reply within 5 s (the input "
+        "goes on 30.0 s after the request); the guest's log explains it: the guest ignores "
+        "balloon requests (hibernation is allowed) and sends no reply: the host waits for one "
+        "forever [frame 11]"
+    ]
+    code, out, _ = run("--rule", "hvdm.log.*=off", str(qemu))
+    assert [line for line in out.splitlines() if "unanswered" in line] == [
+        f"{qemu}:10: warning hvdm.health.unanswered: balloon #1: no reply within 5 s (the input "
+        "goes on 30.0 s after the request)"
+    ]
+
+
+def test_each_capture_is_judged_on_its_own_frames(tmp_path, failing):
+    """Two captures whose times interleave: each line is the one checking that file alone gives."""
+    later = capture(
+        tmp_path,
+        [(t + 3.0, packet) for t, packet in handshake()]
+        + [(13.5, hot_add_request(3, 0x100000, 32768)), (13.6, hot_add_response(3, 0, 0))],
+        "later.pcapng",
+    )
+    alone = [run(path)[1].splitlines()[:-1] for path in (failing, later)]
+    code, out, _ = run(failing, later)
+    assert code == 1
+    assert out.splitlines()[:-1] == alone[0] + alone[1]
+    assert out.splitlines()[-1].startswith("checked 2 inputs: ")
+
+
+def test_two_interfaces_of_one_pcapng_are_two_sessions(tmp_path):
+    from pcapngfile import Packet, write_pcapng
+
+    request = (handshake()[0][1], balloon_request(0, 512))
+    path = write_pcapng(
+        tmp_path / "two-vms.pcapng",
+        [
+            Packet(1.0, bytes(request[1]), interface=0),
+            Packet(20.0, bytes(request[1]), interface=1),
+            Packet(30.0, bytes(status(1, 9000, 1000)), interface=1),
+        ],
+        interfaces=2,
+    )
+    code, out, _ = run(str(path))
+    lines = out.splitlines()
+    # Interface 0 ends at its request, so its answer is unknown; interface 1 goes on 10 s.
+    assert [line.split(": ", 2)[1] for line in lines[:-1]] == [
+        "note hvdm.health.answer_unknown",
+        "warning hvdm.health.unanswered",
+    ]
+    assert lines[-1].startswith("checked 1 input (2 sessions): ")

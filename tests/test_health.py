@@ -38,7 +38,7 @@ from dmdissect.pipeline import health_of
 
 
 def verdicts(timed, **limits):
-    run = health_of(frames(timed), Thresholds(**limits))
+    (run,) = health_of(frames(timed), Thresholds(**limits))
     return [(v.id, v.severity.value, v.message, v.frames) for v in run.health.verdicts], run
 
 
@@ -464,11 +464,11 @@ def test_the_readme_lists_every_verdict_as_registered():
 def test_an_input_ending_exactly_at_the_timeout_leaves_the_answer_unknown():
     """A reply at exactly --reply-timeout is in time, so an input ending then proves nothing."""
     on_time = handshake() + [(10.0, balloon_request(0, 512)), (15.0, status(10, 9000, 1000))]
-    run = health_of(frames(on_time), Thresholds())
+    (run,) = health_of(frames(on_time), Thresholds())
     ids = [v.id for v in run.health.verdicts]
     assert "hvdm.health.answer_unknown" in ids and "hvdm.health.unanswered" not in ids
     later = handshake() + [(10.0, balloon_request(0, 512)), (15.001, status(10, 9000, 1000))]
-    assert "hvdm.health.unanswered" in [v.id for v in health_of(frames(later)).health.verdicts]
+    assert "hvdm.health.unanswered" in [v.id for v in health_of(frames(later))[0].health.verdicts]
 
 
 def test_timeline_ends_with_the_verdicts_of_the_whole_session_even_filtered(tmp_path):

@@ -232,7 +232,7 @@ def test_hot_removed_memory_is_its_own_line_not_negative_hot_added():
     from dmdissect.sources import open_frames
     from dmdissect.views.plot import _running_totals
 
-    health = health_of(open_frames(str(ROOT / "captures" / "windows-hyperv.pcapng"))).health
+    health = health_of(open_frames(str(ROOT / "captures" / "windows-hyperv.pcapng")))[0].health
     totals = _running_totals(health, health.first_time)
     assert [y for _, y in totals["hot_added"]] == [0.0]
     assert [y * 256 for _, y in totals["hot_removed"]] == [
@@ -257,7 +257,27 @@ def test_a_session_that_starts_by_giving_pages_back_draws_net_below_zero():
         (2.0, balloon_request(2, 256)),
         (2.1, balloon_response(2, [(0x9000, 256)])),
     ]
-    health = health_of(frames(session)).health
+    health = health_of(frames(session))[0].health
     assert [y for _, y in _running_totals(health, 0.0)["ballooned"]] == [0.0, -2.0, -1.0]
     labels = [line.get_label() for line in memory_figure(health, 85.0).axes[0].get_lines()]
     assert "ballooned out since the first message (net)" in labels
+
+
+def test_logs_of_one_run_are_one_section_with_the_status_series_they_carry(tmp_path):
+    """QMP carries the host's status series, ftrace the guest's: one report line each."""
+    captures = ROOT / "captures"
+    pairs = [
+        ("linux-qemu-trace.log", "linux-qemu-qmp.log", '"event": "HV_BALLOON_STATUS_REPORT"'),
+        ("linux-qemu-guest-dmesg.log", "linux-qemu-guest-ftrace.txt", " balloon_status: "),
+    ]
+    for first, second, marker in pairs:
+        out = tmp_path / f"{first}.html"
+        assert report(str(captures / first), str(captures / second), "-o", str(out)) == (0, "")
+        html = out.read_text()
+        reports = (captures / second).read_text().count(marker)
+        assert reports > 60
+        assert html.count("<section>") == 1
+        assert f"<h1>{captures / first} + {captures / second}</h1>" in html
+        assert f"<p>Status reports: {reports}</p>" in html
+        # The frames table says where each frame is in its own file.
+        assert "<th>file:record or line</th>" in html

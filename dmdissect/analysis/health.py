@@ -23,11 +23,13 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from dmdissect import findings as ei
 from dmdissect.findings import Severity
 from dmdissect.layers import MessageType
 
 _STATUS_REPORT = MessageType.DM_STATUS_REPORT
 _VERSION_REQUEST = MessageType.DM_VERSION_REQUEST
+_VERSION_RESPONSE = MessageType.DM_VERSION_RESPONSE
 #: Requests by which a host relieves memory pressure: give pages back, or add memory.
 _RELIEF = {MessageType.DM_UNBALLOON_REQUEST, MessageType.DM_MEM_HOT_ADD_REQUEST}
 
@@ -185,6 +187,8 @@ class Row:
     reason: str | None
     first_frame: int
     final_frame: int | None
+    #: What a log says of why the guest did not answer (a hibernation-capable guest ignores).
+    explained: str | None = None
 
 
 @dataclass(slots=True)
@@ -237,6 +241,21 @@ class Health:
         return out
 
 
+def _why_unanswered(item: Any) -> str | None:
+    """The guest's own word on ignoring the request, when its log says so (hibernation)."""
+    findings = getattr(item, "findings", None)
+    if not callable(findings):
+        return None
+    for finding in findings():
+        if finding.id == ei.LOG_GUEST_IGNORES.id:
+            return str(finding.message).removeprefix("guest: ")
+    return None
+
+
+def _explained(row: Row) -> str:
+    return "" if row.explained is None else f"; the guest's log explains it: {row.explained}"
+
+
 class HealthMonitor:
     """Feed it every message (``observe``) and every finished row (``add_row``), in order."""
 
@@ -257,7 +276,8 @@ class HealthMonitor:
         self._last_time: float | None = None
         self._last_frame = 0
         self._previous: Sample | None = None
-        self._negotiated_at: tuple[float, int] | None = None
+        #: When the version was first negotiated: (time, frame, what showed it).
+        self._negotiated_at: tuple[float, int, str] | None = None
         self._first_status_seen = False
         self._episode: Sample | None = None
         self._alarmed_since: float | None = None
@@ -280,8 +300,12 @@ class HealthMonitor:
             self._last_time = time
         if message.type == _VERSION_REQUEST and time is not None:
             if self._negotiated_at is None:
-                self._negotiated_at = (time, frame.index)
+                self._negotiated_at = (time, frame.index, "version request")
             self._resets.append(time)
+        elif message.type == _VERSION_RESPONSE and time is not None:
+            # A guest's log shows the accepted version, not the request it sent.
+            if self._negotiated_at is None:
+                self._negotiated_at = (time, frame.index, "version response")
         elif message.type in _RELIEF and time is not None:
             self._relief = (time, frame.index)
         elif message.type == _STATUS_REPORT and time is not None:
@@ -313,11 +337,11 @@ class HealthMonitor:
         previous = self._previous
         if previous is None:
             if self._negotiated_at is not None:
-                start, frame = self._negotiated_at
+                start, frame, seen = self._negotiated_at
                 self._verdict(
                     "hvdm.health.status.first",
-                    f"first status report {sample.time - start:.1f} s after the version "
-                    f"request in frame {frame}",
+                    f"first status report {sample.time - start:.1f} s after the {seen} in "
+                    f"frame {frame}",
                     (sample.frame,),
                     sample.time,
                 )
@@ -390,6 +414,7 @@ class HealthMonitor:
             reason=item.reason,
             first_frame=item.first_frame,
             final_frame=item.final_frame,
+            explained=_why_unanswered(item),
         )
         if len(self._rows) < MAX_ROWS:
             self._rows.append(row)
@@ -513,7 +538,7 @@ class HealthMonitor:
                 self._verdict(
                     "hvdm.health.unanswered",
                     f"{row.kind} #{row.number}: no reply within {timeout:g} s (the input goes on "
-                    f"{end - start:.1f} s after the request)",
+                    f"{end - start:.1f} s after the request)" + _explained(row),
                     (row.first_frame,),
                     row.start,
                 )
@@ -521,7 +546,7 @@ class HealthMonitor:
                 self._verdict(
                     "hvdm.health.answer_unknown",
                     f"{row.kind} #{row.number}: no reply before the input ended, "
-                    f"less than {timeout:g} s after the request",
+                    f"less than {timeout:g} s after the request" + _explained(row),
                     (row.first_frame,),
                     row.start,
                 )
@@ -597,11 +622,20 @@ class FrameFacts:
     type_name: str
     trans_id: int | None
     findings: tuple[str, ...]
+    #: The file the frame came from, and its record or line there (``place_in_file``).
+    file: str | None = None
+    place: int | None = None
 
 
 @dataclass(slots=True)
 class HealthRun:
-    """One input read for ``check`` and ``report``: what every stage concluded of it."""
+    """One session read for ``check`` and ``report``: what every stage concluded of it.
+
+    ``label`` names the session (its file, its interface, or the log files of
+    one run joined by ``+``); ``files`` are its inputs in first-seen order.
+    ``error`` is the read error that stopped the inputs, if one did: a merged
+    read stops every session at once, so each run of that read carries it.
+    """
 
     session: Any
     health: Health
@@ -609,6 +643,17 @@ class HealthRun:
     dropped_findings: int
     frames: dict[int, FrameFacts]
     error: Exception | None = None
+    label: str = ""
+    files: list[str] = field(default_factory=list)
+
+    def where(self, item: Verdict) -> tuple[str, int]:
+        """The file and the place in it an item points at (the session's first file, 0, when
+        the item is about the session as a whole or its frame was not kept)."""
+        first = self.files[0] if self.files else self.label
+        facts = self.frames.get(item.frames[0]) if item.frames else None
+        if facts is None or facts.place is None:
+            return first, 0
+        return facts.file or first, facts.place
 
     def items(self) -> list[Verdict]:
         """Per-message findings and health verdicts, in frame order."""
@@ -618,15 +663,10 @@ class HealthRun:
         )
 
 
-def finding_verdict(finding: Any, frame: int, time: float | None) -> Verdict:
-    """A message's finding as the gate counts it: same id and severity, this frame."""
-    return Verdict(
-        finding.id,
-        finding.severity,
-        finding.message,
-        (frame,),
-        time,
-    )
+def finding_verdict(finding: Any, frames: tuple[int, ...], time: float | None) -> Verdict:
+    """A finding as the gate counts it: same id and severity, at these frames (none: the
+    session as a whole)."""
+    return Verdict(finding.id, finding.severity, finding.message, frames, time)
 
 
 def check_ids() -> list[str]:

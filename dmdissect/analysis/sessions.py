@@ -138,6 +138,13 @@ class Sessions:
         """The number of the frame's session (after the frame was fed)."""
         return self._numbers[key_of(frame)]
 
+    def files_of(self, number: int) -> list[str | None]:
+        """The files of session ``number`` (1..), in first-seen order."""
+        for key, found in self._numbers.items():
+            if found == number:
+                return list(self._files[key])
+        return []
+
     def finish(self) -> list[Row]:
         rows: list[Row] = [entry[2] for entry in self._held]
         self._held.clear()

@@ -378,7 +378,7 @@ class Tracker:
             return False
         self._link_event(pending, event, Rule.STATE)
         pending.txn.add_finding(finding)
-        if kind == "balloon" and event.frame.event.name.startswith("ignore"):
+        if event.frame.event.name.startswith("ignore"):
             pending.ignored = event.frame.event.text
         return True
 

@@ -6,15 +6,15 @@ import sys
 
 import click
 
-from dmdissect.cli.common import fail, format_options, guarded
-from dmdissect.cli.health import health_options, read_health
+from dmdissect.cli.common import fail, guarded, merge_options
+from dmdissect.cli.health import health_options, read_errors, read_health
 
 LEVELS = ("error", "warning", "note")
 
 
 @click.command()
 @click.argument("inputs", nargs=-1, required=True, metavar="INPUT...")
-@format_options
+@merge_options
 @click.option(
     "--fail-on",
     type=click.Choice(LEVELS),
@@ -41,8 +41,11 @@ LEVELS = ("error", "warning", "note")
 def check(inputs, fail_on, rules, junit, quiet, **options):
     """Check INPUT... and exit 1 if a finding or verdict reaches --fail-on.
 
-    Prints every finding and verdict as 'file:frame: severity id: message'
-    (frame 0: the session as a whole), then one line of totals.  Exit status:
+    Prints every finding and verdict as 'file:N: severity id: message', N
+    being the frame's record in a capture or its line in a text input (0: the
+    session as a whole), then one line of totals.  Inputs are read as by
+    timeline: merged by time, each capture file and interface its own
+    session, the logs of one run one session.  Exit status:
     0 when nothing reaches --fail-on, 1 when something does, 2 when an input
     cannot be read (after what was read of it) or on a usage error.
     """
@@ -65,17 +68,16 @@ def check(inputs, fail_on, rules, junit, quiet, **options):
     # With the XML on stdout, the lines go to stderr (as tshark's summary does with -w -).
     to_stderr = junit == "-"
     checked: list[CheckedInput] = []
-    errors: list[str] = []
-    for path in inputs:
-        run = read_health(path, options)
+    runs = read_health(list(inputs), options)
+    for run in runs:
         items = apply_rules(run.items(), parsed)
-        error = None if run.error is None else str(run.error)
-        checked.append(CheckedInput(path, items, error))
+        checked.append(
+            CheckedInput(run.label, items, None if run.error is None else str(run.error))
+        )
         if not quiet:
             for item in items:
-                click.echo(check_line(path, item), err=to_stderr)
-        if error is not None:
-            errors.append(error)
+                click.echo(check_line(run.where(item), item), err=to_stderr)
+    errors = read_errors(runs)
     all_items = [item for c in checked for item in c.items]
     failing = sum(1 for item in all_items if reaches(item.severity, threshold))
     if junit:
@@ -84,7 +86,8 @@ def check(inputs, fail_on, rules, junit, quiet, **options):
         off = {i for i in ids if ruled_severity(i, Severity.NOTE, parsed) is None}
         _write(junit, junit_xml(checked, ids, threshold, off))
     if not quiet:
-        click.echo(_totals(len(inputs), all_items, failing, threshold, len(errors)), err=to_stderr)
+        totals = _totals(len(inputs), len(runs), all_items, failing, threshold, len(errors))
+        click.echo(totals, err=to_stderr)
     for error in errors[:-1]:
         click.echo(f"dmdissect: error: {printable(error)}", err=True)
     if errors:
@@ -92,7 +95,9 @@ def check(inputs, fail_on, rules, junit, quiet, **options):
     sys.exit(1 if failing else 0)
 
 
-def _totals(inputs: int, items: list, failing: int, threshold, unread: int = 0) -> str:
+def _totals(
+    inputs: int, sessions: int, items: list, failing: int, threshold, unread: int = 0
+) -> str:
     from dmdissect.layers import plural
 
     counts = {level: 0 for level in LEVELS}
@@ -112,7 +117,10 @@ def _totals(inputs: int, items: list, failing: int, threshold, unread: int = 0) 
         )
         if not failing:
             verdict = "incomplete" + verdict.removeprefix("pass")
-    return f"checked {plural(inputs, 'input')}: {found}; {verdict}"
+    what = plural(inputs, "input")
+    if sessions != inputs:
+        what += f" ({plural(sessions, 'session')})"
+    return f"checked {what}: {found}; {verdict}"
 
 
 def _write(path: str, data: bytes) -> None:

@@ -74,6 +74,15 @@ def inputs_options(command: Callable[..., Any]) -> Callable[..., Any]:
             metavar="FILE",
             help="Input file (as tshark -r); '-' reads standard input.",
         ),
+    ]
+    for decorator in reversed(decorators):
+        command = decorator(command)
+    return merge_options(command)
+
+
+def merge_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    """``--concat`` and ``--boot-time`` with the format options: how several inputs become one."""
+    decorators = [
         click.option(
             "--concat",
             is_flag=True,
@@ -213,9 +222,21 @@ def open_inputs(
         on_alignment(boot_time_text(boot_time))
     if len(paths) == 1:
         return one(paths[0], progress)
+    return merge_opened([one(path) for path in paths], paths, concat, boot_time, on_alignment)
+
+
+def merge_opened(
+    inputs: list[Iterator],
+    paths: list[str],
+    concat: bool = False,
+    boot_time: float | None = None,
+    on_alignment: Callable[[str | None], None] | None = None,
+) -> Iterator:
+    """Opened inputs (already anchored to ``boot_time``) as one stream, as :func:`open_inputs`."""
+    if len(inputs) == 1:
+        return inputs[0]
     from dmdissect.sources.merge import merged, merged_aligned
 
-    inputs = [one(path) for path in paths]
     if concat or boot_time is not None:
         return merged(inputs, concat)
     return merged_aligned(inputs, paths, on_alignment)

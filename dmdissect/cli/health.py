@@ -1,8 +1,9 @@
 """What ``check`` and ``report`` share: the thresholds of the health verdicts, and reading inputs.
 
-Both read each input once through :func:`dmdissect.pipeline.health_of`; the
-options here are the limits the verdicts apply, so the two commands always
-agree on what is healthy.
+Both read their inputs once through :func:`dmdissect.pipeline.health_of`
+(:func:`read_health` says how inputs become sessions); the options here are
+the limits the verdicts apply, so the commands always agree on what is
+healthy.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from typing import Any
 
 import click
 
-from dmdissect.cli.common import open_input
+from dmdissect.cli.common import merge_opened, open_input
 
 #: Kinds a ``--max-latency`` rule can name.
 LATENCY_KINDS = ("version", "capabilities", "balloon", "unballoon", "hot_add", "hot_remove")
@@ -109,16 +110,83 @@ def thresholds_of(options: dict[str, Any]) -> Any:
     )
 
 
-def read_health(path: str, options: dict[str, Any]) -> Any:
-    """One input read for its health; a read error is kept in the result, not raised."""
+def read_health(paths: list[str], options: dict[str, Any]) -> list[Any]:
+    """The inputs read for their health: one run per session, in the order of the inputs.
+
+    Each capture and hex dump is read on its own, numbered as that file alone
+    (so ``check *.pcapng`` points at each file's own frames), its pcapng
+    interfaces sessions of their own; the logs of one run (QEMU's trace and
+    QMP, the guest's dmesg and ftrace) are merged into one session, as
+    ``timeline`` reads them.  A read error is kept in the runs of its read
+    (what was read is still judged), not raised; an input that cannot be
+    opened gives one empty run carrying the error.
+    """
+    from dmdissect.analysis.sessions import Sessions
     from dmdissect.pipeline import health_of
     from dmdissect.sources.errors import InputError
 
     thresholds = thresholds_of(options)
-    try:
-        frames = open_input(path, options["fmt"], options["linktype"], options["hex_order"])
-    except InputError as exc:
-        run = health_of((), thresholds)
-        run.error = exc
-        return run
-    return health_of(frames, thresholds)
+    reads: list[tuple[list[str], Any]] = []
+    logs: list[tuple[str, Any]] = []
+    for path in paths:
+        try:
+            frames, is_log = _opened(path, options)
+        except InputError as exc:
+            reads.append(([path], exc))
+            continue
+        if is_log:
+            if not logs:
+                reads.append(([], None))  # the logs' place: where the first one was given
+            logs.append((path, frames))
+        else:
+            reads.append(([path], frames))
+    runs: list[Any] = []
+    for names, frames in reads:
+        sessions = Sessions()
+        if not names:
+            names = [path for path, _ in logs]
+            frames = merge_opened(
+                [f for _, f in logs],
+                names,
+                options["concat"],
+                options["boot_time"],
+                sessions.align,
+            )
+        if isinstance(frames, InputError):
+            judged = health_of((), thresholds)
+            judged[0].error = frames
+        else:
+            judged = health_of(frames, thresholds, sessions)
+        for run in judged:
+            if not run.files:
+                run.files = list(names)
+            run.label = run.label or " + ".join(names)
+        runs.extend(judged)
+    return runs
+
+
+def read_errors(runs: list[Any]) -> list[str]:
+    """The read errors of the runs, once each (the runs of one read share theirs)."""
+    seen: list[Exception] = []
+    for run in runs:
+        if run.error is not None and not any(run.error is error for error in seen):
+            seen.append(run.error)
+    return [str(error) for error in seen]
+
+
+def _opened(path: str, options: dict[str, Any]) -> tuple[Any, bool]:
+    """The input's frames, and whether it is a log (its first frame belongs to a log session).
+
+    The first frame is read to tell, and put back in front of the others.
+    """
+    import itertools
+
+    from dmdissect.views.timefmt import anchored
+
+    frames = open_input(path, options["fmt"], options["linktype"], options["hex_order"])
+    if options["boot_time"] is not None:
+        frames = anchored(frames, options["boot_time"])
+    first = next(frames, None)
+    if first is None:
+        return iter(()), False
+    return itertools.chain([first], frames), first.session is not None

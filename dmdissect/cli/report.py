@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import click
 
-from dmdissect.cli.common import fail, format_options, guarded
-from dmdissect.cli.health import health_options, read_health
+from dmdissect.cli.common import fail, guarded, merge_options
+from dmdissect.cli.health import health_options, read_errors, read_health
 
 
 @click.command()
 @click.argument("inputs", nargs=-1, required=True, metavar="INPUT...")
-@format_options
+@merge_options
 @click.option(
     "-o",
     "--output",
@@ -27,36 +27,38 @@ def report(inputs, output, png, title, **options):
 
     The HTML file holds everything it shows (inline CSS and SVG, no script,
     nothing loaded from the network), so it opens offline in any browser.
-    Several inputs are reported one after another, each as its own session.
-    Exit status 2 when an input cannot be read (the report of what was read
-    is still written).
+    Inputs are read as by timeline (merged by time; each capture file and
+    interface its own session, the logs of one run one session), and each
+    session is reported in turn; --png plots the first.  Exit status 2 when an
+    input cannot be read (the report of what was read is still written).
     """
     from dmdissect.views.plot import write_memory_png
     from dmdissect.views.report import render_document, render_section
 
     if output is None and png is None:
         output = "report.html"
-    sections = []
-    errors = []
-    runs = []
-    for path in inputs:
-        run = read_health(path, options)
-        runs.append((path, run))
-        if run.error is not None:
-            errors.append(str(run.error))
+    runs = read_health(list(inputs), options)
     if output is not None:
-        for number, (path, run) in enumerate(runs, 1):
-            sections.append(render_section(number, path, run, options["pressure_threshold"]))
+        sections = [
+            render_section(number, run.label, run, options["pressure_threshold"])
+            for number, run in enumerate(runs, 1)
+        ]
         document = render_document(title or ", ".join(inputs), sections)
         _write_text(output, document)
     if png is not None:
         from dmdissect.sources.output import output_file
 
-        path, run = runs[0]
         with output_file(png) as handle:
-            write_memory_png(run.health, options["pressure_threshold"], handle, title or path)
-    for error in errors:
-        fail(error)
+            write_memory_png(
+                runs[0].health, options["pressure_threshold"], handle, title or runs[0].label
+            )
+    from dmdissect.views.output import printable
+
+    errors = read_errors(runs)
+    for error in errors[:-1]:
+        click.echo(f"dmdissect: error: {printable(error)}", err=True)
+    if errors:
+        fail(errors[-1])
 
 
 def _write_text(path: str, text: str) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 from dmdissect.findings import Finding
@@ -83,3 +84,22 @@ class Frame:
     witness: Witness | None = None
     event: Event | None = None
     session: str | None = None
+
+
+_PLACE = re.compile(r"#(\d+)@\d+|:(\d+)")
+
+
+def place_in_file(origin: str, name: str | None) -> int | None:
+    """Where a frame's origin points in its file ``name``: a capture's record, a text's line.
+
+    This is the number an editor or Wireshark opening that one file goes to;
+    a merge renumbers ``Frame.index`` across inputs, the origin keeps it.  The
+    origin is read right after the file's name (which may hold ``:`` or
+    ``#`` itself); what a capture's comment adds after it does not count.
+    """
+    if not name or not origin.startswith(name):
+        return None
+    found = _PLACE.match(origin, len(name))
+    if found is None:
+        return None
+    return int(found.group(1) or found.group(2))

@@ -1,6 +1,6 @@
 """What ``check`` prints: compiler-style lines, and the same verdicts as JUnit XML.
 
-``file:frame: severity id: message`` is the form editors and CI annotate
+``file:N: severity id: message`` is the form editors and CI annotate
 (GCC's and ruff's), so a failing session points straight at its frames.  The
 JUnit file has one test case per check id, so a CI system's test view shows
 which checks failed on which input and lists the frames in the failure.
@@ -8,7 +8,7 @@ which checks failed on which input and lists the frames in the failure.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from xml.etree import ElementTree
 
@@ -17,31 +17,45 @@ from dmdissect.findings import Severity
 from dmdissect.views.output import printable
 
 
-def check_line(path: str, item: Verdict) -> str:
-    """One finding or verdict: ``file:frame: severity id: message`` (frame 0: the session)."""
-    frame = item.frames[0] if item.frames else 0
+def check_line(where: tuple[str, int], item: Verdict) -> str:
+    """One finding or verdict: ``file:N: severity id: message`` (N 0: the session).
+
+    ``where`` is the file and the place in it (a capture's record, a text
+    input's line).  The frames, as ``read`` numbers them, follow in brackets
+    whenever they say more than N: several of them, or a frame whose number
+    is not N (a line of text, a merge of several inputs).
+    """
+    path, place = where
     more = ""
-    if len(item.frames) > 1:
-        more = " [frames " + ", ".join(str(f) for f in item.frames) + "]"
+    if len(item.frames) > 1 or (item.frames and item.frames[0] != place):
+        label = "frames" if len(item.frames) > 1 else "frame"
+        more = f" [{label} " + ", ".join(str(f) for f in item.frames) + "]"
     return (
-        f"{printable(path)}:{frame}: {item.severity.value} {item.id}: "
+        f"{printable(path)}:{place}: {item.severity.value} {item.id}: "
         f"{printable(item.message)}{more}"
     )
 
 
 @dataclass(frozen=True, slots=True)
 class CheckedInput:
-    """One input as ``check`` judged it: its path, the items after the rules, any read error."""
+    """One session as ``check`` judged it: its name, the items after the rules, any read error."""
 
     path: str
     items: list[Verdict]
     error: str | None = None
+    #: The file and place an item points at (see ``HealthRun.where``); else its first frame.
+    where: Callable[[Verdict], tuple[str, int]] | None = None
+
+    def place(self, item: Verdict) -> tuple[str, int]:
+        if self.where is not None:
+            return self.where(item)
+        return self.path, item.frames[0] if item.frames else 0
 
 
 def junit_xml(
     inputs: Iterable[CheckedInput], check_ids: Iterable[str], threshold: Severity, off: set[str]
 ) -> bytes:
-    """JUnit XML: a suite per input, a case per check id, failures carrying the frames."""
+    """JUnit XML: a suite per session, a case per check id, failures carrying the frames."""
     ids = sorted(set(check_ids))
     root = ElementTree.Element("testsuites", name="dmdissect check")
     totals = {"tests": 0, "failures": 0, "errors": 0, "skipped": 0}
@@ -77,7 +91,9 @@ def junit_xml(
                     ),
                     type=worst.severity.value,
                 )
-                failure.text = "\n".join(_xml_text(check_line(checked.path, i)) for i in failing)
+                failure.text = "\n".join(
+                    _xml_text(check_line(checked.place(i), i)) for i in failing
+                )
                 counts["failures"] += 1
             elif checked.error is not None:
                 # Nothing failed in what was read, but the rest of the input is not known.
@@ -87,7 +103,7 @@ def junit_xml(
                 counts["skipped"] += 1
             elif items:
                 out = ElementTree.SubElement(case, "system-out")
-                out.text = "\n".join(_xml_text(check_line(checked.path, i)) for i in items)
+                out.text = "\n".join(_xml_text(check_line(checked.place(i), i)) for i in items)
         if checked.error is not None:
             case = ElementTree.SubElement(
                 suite, "testcase", classname="dmdissect", name="input", file=_xml_text(checked.path)

@@ -150,21 +150,40 @@ def _ledger(ledger: Ledger) -> str:
     )
 
 
+def _trans_id(facts: Any) -> str:
+    """A message's trans_id; one a log line does not carry is unknown, an event has none."""
+    if facts.trans_id is not None:
+        return _count(facts.trans_id)
+    return "(not in this log)" if facts.type_name.startswith("DM_") else "-"
+
+
 def _frames(frames: dict[int, Any], zero: float | None, prefix: str) -> str:
+    """The frames the page refers to; where each is in its file when that is not its number
+    (a log's line, a frame of one of several inputs)."""
     if not frames:
         return "<p>None.</p>"
-    rows = [
-        [
+    files = {facts.file for facts in frames.values()}
+    placed = len(files) > 1 or any(f.place != n for n, f in frames.items())
+    rows = []
+    for number, facts in sorted(frames.items()):
+        row = [
             f'<a id="{prefix}frame-{number}"></a>{number}',
             _seconds(facts.time, zero),
             _text(facts.direction or "?"),
             _text(facts.type_name),
-            _count(facts.trans_id),
+            _trans_id(facts),
             _text("; ".join(facts.findings)),
         ]
-        for number, facts in sorted(frames.items())
-    ]
-    return _table(["frame", "time (s)", "direction", "type", "trans_id", "findings"], rows, {1, 4})
+        if placed:
+            where = "?" if facts.place is None else f"{facts.file}:{facts.place}"
+            row.insert(1, _text(where))
+        rows.append(row)
+    head = ["frame", "time (s)", "direction", "type", "trans_id", "findings"]
+    right = {1, 4}
+    if placed:
+        head.insert(1, "file:record or line")
+        right = {2, 5}
+    return _table(head, rows, right)
 
 
 def render_section(number: int, path: str, run: Any, pressure_threshold: float) -> str:
