@@ -160,3 +160,34 @@ def test_random_pcapng_block_lengths(seed):
             break
         offset += length
     exercise(bytes(data))
+
+
+def _info_message(entries: int) -> bytes:
+    """DM_INFO_MESSAGE (type 12) of ``entries`` entries of type 1 and no data, by hand."""
+    body = struct.pack("<II", 1, 0) * entries
+    fixed = struct.pack("<II", 0, len(body))  # reserved, info_size
+    size = min(8 + len(fixed) + len(body), 0xFFFF)
+    return struct.pack("<HHI", 12, size, 7) + fixed + body
+
+
+def _dissect_peak(entries: int) -> int:
+    from dmdissect.analysis.dissect import dissect
+    from dmdissect.sources.frame import Frame
+
+    data = _info_message(entries)
+    tracemalloc.start()
+    try:
+        message = dissect(Frame(1, data))
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert len(message.body.info) == entries
+    assert {(e.type, e.data_size, e.data) for e in message.body.info} == {(1, 0, b"")}
+    return peak
+
+
+def test_an_info_message_of_thousands_of_empty_entries_costs_memory_linear_in_them():
+    """Each entry used to keep a copy of every byte after it (Scapy keeps a packet's
+    input), so 8x the entries cost about 30x the memory; now about 8x."""
+    small, large = _dissect_peak(250), _dissect_peak(2000)
+    assert large < 12 * small

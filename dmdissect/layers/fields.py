@@ -47,12 +47,32 @@ class BoundedPacketListField(PacketListField):
         return s[count * size :], items
 
 
+#: Bytes first offered to each structure of a :class:`SizedPacketListField`.
+FIRST_WINDOW = 64
+
+
+def _strip_padding(item: Packet) -> bytes:
+    """The bytes ``item`` did not take (Scapy leaves them as a padding layer), removed."""
+    pad = item.getlayer(conf.padding_layer)
+    if pad is None:
+        return b""
+    if pad.underlayer is not None:
+        pad.underlayer.remove_payload()
+    return pad.load
+
+
 class SizedPacketListField(PacketListField):
     """Variable-size structures packed into a byte budget given by a field.
 
     The budget is capped by the bytes present; each structure consumes what
     it dissects, and a structure that consumes nothing, or is cut short,
     ends the list.
+
+    Each structure is offered a window of the bytes, doubled while it takes
+    all of it, never the whole rest: Scapy keeps the bytes a packet was made
+    from, so thousands of small entries each holding the rest of a 64 KiB
+    message cost memory and time quadratic in their number.  This way each
+    costs about what it holds.
     """
 
     __slots__ = ["item_cls", "budget"]
@@ -67,22 +87,28 @@ class SizedPacketListField(PacketListField):
         budget = max(0, min(self.budget(pkt) or 0, len(s)))
         chunk, rest = s[:budget], s[budget:]
         items: list[BasePacket] = []
-        while chunk:
-            item = self.item_cls(chunk, _internal=1)
-            pad = item.getlayer(conf.padding_layer)
-            leftover = b""
-            if pad is not None:
-                leftover = pad.load
-                if pad.underlayer is not None:
-                    pad.underlayer.remove_payload()
-            if len(leftover) >= len(chunk):
+        pos = 0
+        while pos < budget:
+            item, used = self._take(chunk, pos)
+            if used <= 0:
                 break
             item.parent = pkt
             items.append(item)
-            chunk = leftover
+            pos += used
             if getattr(item, "missing", ()):
                 break
-        return chunk + rest, items
+        return chunk[pos:] + rest, items
+
+    def _take(self, chunk: bytes, pos: int) -> tuple[Packet, int]:
+        """The structure at ``pos`` and how many bytes it took."""
+        window = FIRST_WINDOW
+        while True:
+            end = min(len(chunk), pos + window)
+            item = self.item_cls(chunk[pos:end], _internal=1)
+            leftover = _strip_padding(item)
+            if leftover or end == len(chunk):
+                return item, end - pos - len(leftover)
+            window *= 2
 
 
 class OptionalPacketField(ConditionalField):
