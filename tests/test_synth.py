@@ -551,6 +551,9 @@ def test_vmbus_framing_reads_back_clean(tmp_path, profile):
 
 # --- errors ----------------------------------------------------------------------------
 
+#: What every command's usage error ends with.
+USAGE_HINT = " (see 'dmdissect synth --help')"
+
 
 @pytest.mark.parametrize(
     "args,message",
@@ -558,16 +561,17 @@ def test_vmbus_framing_reads_back_clean(tmp_path, profile):
         (
             ["--profile", "bogus"],
             "Invalid value for '--profile': 'bogus' is not one of "
-            "'linux-qemu', 'windows-hyperv', 'faulty'.",
+            "'linux-qemu', 'windows-hyperv', 'faulty'." + USAGE_HINT,
         ),
         (
             ["--duration", "0.5"],
-            "Invalid value for '--duration': 0.5 is not in the range 1.0<=x<=86400.0.",
+            "Invalid value for '--duration': 0.5 is not in the range 1.0<=x<=86400.0." + USAGE_HINT,
         ),
-        (["--seed", "-1"], "Invalid value for '--seed': -1 is not in the range x>=0."),
+        (["--seed", "-1"], "Invalid value for '--seed': -1 is not in the range x>=0." + USAGE_HINT),
         (
             ["--format", "raw"],
-            "Invalid value for '--format': 'raw' is not one of 'pcapng', 'pcap', 'hex', 'qemu-trace', 'qmp', 'dmesg', 'ftrace'.",
+            "Invalid value for '--format': 'raw' is not one of 'pcapng', 'pcap', 'hex', "
+            "'qemu-trace', 'qmp', 'dmesg', 'ftrace'." + USAGE_HINT,
         ),
         (
             ["-o", "/nonexistent/dir/x.pcapng"],

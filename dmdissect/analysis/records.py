@@ -251,7 +251,7 @@ class Session:
     alignment: str | None = None
     expert: list[Finding] = field(default_factory=list)
 
-    def see_event(self, frame: int, time: float | None, source: str | None) -> None:
+    def see_event(self, frame: int, time: float | None) -> None:
         """A log's event line: it counts for the time span, not as a message."""
         self.events += 1
         if self.first_frame is None:

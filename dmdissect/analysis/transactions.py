@@ -216,7 +216,7 @@ class Tracker:
             if self._last_status is not None:
                 self._status_stopped(frame.time, message)
             if frame.event is not None:
-                self.session.see_event(frame.index, frame.time, source)
+                self.session.see_event(frame.index, frame.time)
                 self._events.event(message)
                 return self._ready() if self._order else []
         self.session.see(frame.index, frame.time)

@@ -1,8 +1,9 @@
 """``dmdissect synth``: write a realistic session made by :mod:`dmdissect.synth`.
 
-Usage mistakes get the same one line and exit status 2 as unreadable input,
-never click's three-line usage block: the command is run from scripts
-(captures/regenerate.sh) whose logs should say what went wrong in one line.
+Usage mistakes get one line and exit status 2, as for every command (the
+group's :class:`~dmdissect.cli.main.LazyGroup` reports them): the command is
+run from scripts (captures/regenerate.sh) whose logs should say what went
+wrong in one line.
 """
 
 from __future__ import annotations
@@ -20,21 +21,11 @@ FORMATS = ("pcapng", "pcap", "hex", "qemu-trace", "qmp", "dmesg", "ftrace")
 TEXT_FORMATS = ("hex", "qemu-trace", "qmp", "dmesg", "ftrace")
 
 
-class _OneLineErrors(click.Command):
-    """Report bad options and arguments as one line on stderr, exit 2."""
-
-    def make_context(self, info_name, args, parent=None, **extra):
-        try:
-            return super().make_context(info_name, args, parent=parent, **extra)
-        except click.UsageError as exc:
-            fail(exc.format_message())
-
-
 def _defaults() -> str:
     return ", ".join(f"{name} {default:g} s" for name, default in DEFAULT_DURATIONS.items())
 
 
-@click.command(cls=_OneLineErrors)
+@click.command()
 @click.option(
     "--profile",
     type=click.Choice(tuple(DEFAULT_DURATIONS)),

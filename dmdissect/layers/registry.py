@@ -372,7 +372,7 @@ def _flatten(slots, repeated: bool = False):
         yield from _flatten(slot.children, repeated or slot.kind == "list")
 
 
-def _description(name: str, slot: Slot, layers: list[str]) -> str:
+def _description(name: str, layers: list[str]) -> str:
     text = FIELD_DOCS.get(name) or FIELD_DOCS.get(name.rsplit(".", 1)[-1])
     if text:
         return text
@@ -409,7 +409,7 @@ def _build() -> dict[str, ProtocolField]:
             kind=kind,
             ftype=ftype,
             base=first.base,
-            description=_description(name, first, [s.layer for s in slots if s.layer]),
+            description=_description(name, [s.layer for s in slots if s.layer]),
             messages=msg_types,
             repeated=any(r for _, _, r in places),
             widths=widths,

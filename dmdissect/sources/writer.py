@@ -239,9 +239,8 @@ def _epb(
     return _block(BLOCK_EPB, body, options)
 
 
-def _pcap_record(
-    frame: Frame, items: Sequence[tuple[str, str]], ticks: int, exponent: int
-) -> bytes:
+def _pcap_record(frame: Frame, ticks: int, exponent: int) -> bytes:
+    """A pcap record: pcap has no comments, so a frame's marker items are not written."""
     sec, frac = divmod(ticks, 10**exponent)
     if sec > U32_MAX:
         raise TimeRangeError(
@@ -305,7 +304,7 @@ class CaptureWriter:
             interface = self._interface(frame)
             self.out.write(_epb(frame, items, ticks, self.exponent, interface))
         else:
-            self.out.write(_pcap_record(frame, items, ticks, self.exponent))
+            self.out.write(_pcap_record(frame, ticks, self.exponent))
         self.count += 1
 
     def _interface(self, frame: Frame) -> int:

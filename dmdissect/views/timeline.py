@@ -237,10 +237,10 @@ def render_timeline(
     finally:
         # After the table, even when reading stopped: the verdicts of what was read.
         if health is not None:
-            _health_block(health(), sessions, out)
+            _health_block(health(), out)
 
 
-def _health_block(healths: list[Health], sessions: Sessions, out: Output) -> None:
+def _health_block(healths: list[Health], out: Output) -> None:
     """Each session's verdicts; with several, each block titled with its session."""
     fold = out.console.width if out.styled or _is_tty(out) else None
     several = len(healths) > 1
