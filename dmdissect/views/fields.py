@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from functools import cache
+from functools import cache, lru_cache
 from typing import Any
 
 from scapy.fields import (
@@ -46,6 +46,19 @@ PAGE_COUNTS = {
 
 #: How the tree shows a field the bytes end before (a log's facts say "not in this log").
 MISSING_TEXT = "(missing: the bytes end before it)"
+
+
+#: Entries of a list shown in the ``read -V`` tree; the rest are counted on one line.
+LIST_LIMIT = 256
+#: What the entries of a list are called in "... N more ranges" (one, several).
+ENTRY_WORDS = {"range_array": ("range", "ranges")}
+OTHER_ENTRIES = ("entry", "entries")
+
+
+def more_text(name: str, more: int) -> str:
+    """The line after the entries of list ``name`` that a display limit left out."""
+    one, several = ENTRY_WORDS.get(name, OTHER_ENTRIES)
+    return f"... {more} more {one if more == 1 else several} (every one in -T json)"
 
 
 @dataclass(slots=True)
@@ -114,18 +127,33 @@ def _scalar(fld: Field, pkt: Any, name: str, value: Any) -> Node:
     return Node(name, value, str(value))
 
 
+def scalar_text(fld: Field, pkt: Any, name: str, value: Any) -> str:
+    """The text :func:`walk` shows for a field that is neither a structure nor a list."""
+    return _scalar(_resolve(fld, pkt), pkt, name, value).text
+
+
+def struct_text(pkt: Any) -> str:
+    """The line of a nested structure: a page range's start and size, else its summary."""
+    if layer_of(pkt) is DMPageRange:
+        return f"start_page {pkt.start_page:#x}, page_cnt {pkt.page_cnt} ({mib(pkt.page_cnt)})"
+    return pkt.mysummary() if hasattr(pkt, "mysummary") else ""
+
+
 def _struct(name: str, pkt: Any, limit: int | None = None) -> Node:
     children = walk(pkt, limit)
     value = as_dict(children)
-    text = pkt.mysummary() if hasattr(pkt, "mysummary") else ""
-    layer = layer_of(pkt)
-    if layer is DMVersion:
+    text = struct_text(pkt)
+    if layer_of(pkt) is DMVersion:
         value["version"] = pkt.version
         value["name"] = PROTOCOL_VERSIONS.get(pkt.version)
         children.append(Node("version", pkt.version, f"{pkt.version:#010x} = {text}"))
-    if layer is DMPageRange:
-        text = f"start_page {pkt.start_page:#x}, page_cnt {pkt.page_cnt} ({mib(pkt.page_cnt)})"
     return Node(name, value, text, children=children)
+
+
+@lru_cache(maxsize=1 << 12)
+def _pages_text(value: int) -> str:
+    """A count of pages with its size; a session repeats a few counts, so they are kept."""
+    return f"{value} pages ({mib(value)})"
 
 
 def _int_text(fld: AnyField, layer: type, name: str) -> Callable[[int], str] | None:
@@ -138,7 +166,7 @@ def _int_text(fld: AnyField, layer: type, name: str) -> Callable[[int], str] | N
     if not isinstance(fld, Field) or isinstance(fld, (FlagsField, EnumField)):
         return None
     if name in PAGE_COUNTS or (name == "data" and layer is DMInfoEntry):
-        return lambda value: f"{value} pages ({mib(value)})"
+        return _pages_text
     if name == "start_page":
         return lambda value: f"{value:#x} ({value})"
     if name == "hot_add_alignment":
@@ -149,7 +177,7 @@ def _int_text(fld: AnyField, layer: type, name: str) -> Callable[[int], str] | N
 
 
 @cache
-def _order(layer: type) -> tuple[tuple[FieldSpot, str, Callable[[int], str] | None], ...]:
+def field_order(layer: type) -> tuple[tuple[FieldSpot, str, Callable[[int], str] | None], ...]:
     """A layer's fields in C order with their bit positions and integer text, worked out once."""
     return tuple(
         (spot, _bits(spot), _int_text(spot.field, layer, spot.name))
@@ -167,7 +195,7 @@ def walk(pkt: Any, limit: int | None = None) -> list[Node]:
     missing = getattr(pkt, "missing", ())
     why = getattr(pkt, "unknown_text", MISSING_TEXT)
     nodes: list[Node] = []
-    for spot, bits, int_text in _order(layer_of(pkt)):
+    for spot, bits, int_text in field_order(layer_of(pkt)):
         name = spot.name
         if missing and name in missing:
             nodes.append(

@@ -40,6 +40,33 @@ class Branch:
         return child
 
 
+class LazyBranch(Branch):
+    """A branch whose children are made only when a view asks for them.
+
+    A subclass makes them (:meth:`make`), and may write their plain lines
+    itself (:meth:`write_plain`), so that a pipe never builds the branches.
+    """
+
+    __slots__ = ("_made",)
+
+    def __init__(self, label: Label) -> None:
+        self.label = label
+        self._made: list[Branch] | None = None
+
+    @property  # type: ignore[override]
+    def children(self) -> list[Branch]:
+        if self._made is None:
+            self._made = self.make()
+        return self._made
+
+    def make(self) -> list[Branch]:
+        raise NotImplementedError
+
+    def write_plain(self, lines: list[str], prefix: str, guides: tuple[str, ...]) -> bool:
+        """Append the children's plain lines under ``prefix``; False to have them drawn."""
+        return False
+
+
 def label_text(label: Label) -> str:
     text = label if isinstance(label, str) else "".join(label[::2])
     return text.expandtabs(TAB_SIZE) if "\t" in text else text
@@ -49,11 +76,12 @@ def plain_lines(root: Branch, ascii_only: bool = False) -> list[str]:
     """Every line of the tree with its guides, as rich prints it without styles."""
     lines: list[str] = []
     _label_lines(lines, label_text(root.label), "", "")
-    _children(lines, root.children, "", ASCII_GUIDES if ascii_only else UNICODE_GUIDES)
+    child_lines(lines, root.children, "", ASCII_GUIDES if ascii_only else UNICODE_GUIDES)
     return lines
 
 
-def _children(lines: list[str], children: list[Branch], prefix: str, guides: tuple) -> None:
+def child_lines(lines: list[str], children: list[Branch], prefix: str, guides: tuple) -> None:
+    """The lines of ``children`` and everything under them, each line after ``prefix``."""
     space, cont, fork, end = guides
     last = len(children) - 1
     for index, node in enumerate(children):
@@ -64,8 +92,10 @@ def _children(lines: list[str], children: list[Branch], prefix: str, guides: tup
             _label_lines(lines, text.expandtabs(TAB_SIZE), prefix + guide, prefix + under)
         else:
             lines.append(prefix + guide + text)
+        if type(node) is not Branch and node.write_plain(lines, prefix + under, guides):
+            continue
         if node.children:
-            _children(lines, node.children, prefix + under, guides)
+            child_lines(lines, node.children, prefix + under, guides)
 
 
 def _label_lines(lines: list[str], text: str, first: str, rest: str) -> None:

@@ -14,7 +14,7 @@ import sys
 from typing import TYPE_CHECKING, Any, TextIO
 
 from dmdissect.escape import printable as escape_printable
-from dmdissect.views.outline import Branch, to_rich, write_plain
+from dmdissect.views.outline import ASCII_GUIDES, UNICODE_GUIDES, Branch, to_rich, write_plain
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -51,6 +51,11 @@ class Output:
         if os.environ.get("NO_COLOR"):
             self.styled = False
         self.is_tty = is_tty
+        #: Plain lines written straight to the stream: no styles, no width to fold at.
+        self.plain = not self.styled and not is_tty
+        encoding = (getattr(self.stream, "encoding", None) or "utf-8").lower()
+        #: The tree guides this stream can show.
+        self.guides = UNICODE_GUIDES if encoding.startswith("utf") else ASCII_GUIDES
         self._console: Console | None = None
 
     @property

@@ -9,11 +9,12 @@ from dmdissect.analysis.records import Session
 from dmdissect.analysis.registry import TimeReference
 from dmdissect.views.hexview import hex_lines
 from dmdissect.views.jsonout import dumps, dumps_line, message_object
+from dmdissect.views.outline import ASCII_GUIDES, plain_lines
 from dmdissect.views.output import Output
 from dmdissect.views.session import session_lines
 from dmdissect.views.summary import line_style, summary_line
 from dmdissect.views.timefmt import TimeColumn
-from dmdissect.views.tree import message_tree
+from dmdissect.views.tree import message_tree, plain_tree
 
 
 def render_messages(
@@ -56,21 +57,53 @@ def render_messages(
             else:
                 first_time = message.frame.time if reference is None else reference.time
         when = None if times is None else times.text(message)
-        if verbose:
-            out.tree(message_tree(message, first_time))
-        elif message.findings:
-            out.line(summary_line(message, first_time, when), line_style(message))
+        if out.plain and (verbose or show_hex):
+            out.raw(_plain(message, first_time, when, verbose, show_hex, out.guides))
         else:
-            out.line(summary_line(message, first_time, when))
-        if show_hex and message.frame.source is not None:
-            out.line(f"(no bytes: read from the {message.frame.source} log)")
-        elif show_hex and message.frame.data:
-            out.line("\n".join(hex_lines(message.frame.data)))
-        if verbose or show_hex:
-            out.line("")
+            if verbose:
+                out.tree(message_tree(message, first_time))
+            elif message.findings:
+                out.line(summary_line(message, first_time, when), line_style(message))
+            else:
+                out.line(summary_line(message, first_time, when))
+            rows = _hex(message) if show_hex else []
+            if rows:
+                out.line("\n".join(rows))
+            if verbose or show_hex:
+                out.line("")
         if flush:
             out.flush()
     return count
+
+
+def _hex(message: Message) -> list[str]:
+    """The ``-x`` rows of a message; one read from a log has no bytes, and says so."""
+    frame = message.frame
+    if frame.source is not None:
+        return [f"(no bytes: read from the {frame.source} log)"]
+    return hex_lines(frame.data) if frame.data else []
+
+
+def _plain(
+    message: Message,
+    first_time: float | None,
+    when: str | None,
+    verbose: bool,
+    show_hex: bool,
+    guides: tuple[str, ...],
+) -> str:
+    """A message's ``-V`` or ``-x`` text for a pipe, written at once: its line or tree,
+    its bytes and a blank line."""
+    if verbose:
+        lines = plain_tree(message, first_time, guides)
+        if lines is None:
+            lines = plain_lines(message_tree(message, first_time), guides is ASCII_GUIDES)
+    else:
+        lines = [summary_line(message, first_time, when)]
+    if show_hex:
+        lines += _hex(message)
+    lines += ("", "")
+    return "\n".join(lines)
 
 
 def render_session(session: Session, out: Output, separate: bool = True) -> None:

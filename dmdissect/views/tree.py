@@ -10,6 +10,8 @@ its first entries and says how many more there are (JSON has all of them).
 
 from __future__ import annotations
 
+from typing import Any
+
 from dmdissect.analysis.events import LogEvent
 from dmdissect.analysis.message import Message
 from dmdissect.analysis.records import Link
@@ -18,18 +20,13 @@ from dmdissect.findings import Finding
 from dmdissect.layers import DESCRIPTOR_SIZE, HEADER_SIZE, DMHeader, plural
 from dmdissect.layers.compiled import Values, compile_layer
 from dmdissect.views.expert import SEVERITY_STYLES
-from dmdissect.views.fields import Node, walk
-from dmdissect.views.outline import Branch
+from dmdissect.views.fieldlines import write_fields
+from dmdissect.views.fields import LIST_LIMIT, Node, more_text, walk
+from dmdissect.views.outline import Branch, Label, LazyBranch, child_lines
 from dmdissect.views.output import printable
 from dmdissect.views.reassembly import transaction_tree
 from dmdissect.views.records import link_label
 from dmdissect.views.summary import info_text
-
-#: Entries of a list shown in the tree; the rest are counted on one line.
-LIST_LIMIT = 256
-#: What the entries of a list are called in "... N more ranges" (one, several).
-ENTRY_WORDS = {"range_array": ("range", "ranges")}
-OTHER_ENTRIES = ("entry", "entries")
 
 _HEADER = compile_layer(DMHeader)
 
@@ -65,9 +62,45 @@ def _add(
         if node.children:
             _add(branch, node.children, where, by_field, f"{prefix}{node.name}.")
         if node.more:
-            one, several = ENTRY_WORDS.get(node.name, OTHER_ENTRIES)
-            word = one if node.more == 1 else several
-            branch.add(f"... {node.more} more {word} (every one in -T json)")
+            branch.add(more_text(node.name, node.more))
+
+
+class _Fields(LazyBranch):
+    """A layer's fields: compiled plain lines in a pipe, the walk's branches elsewhere.
+
+    Used only where no finding hangs under a field (findings are placed by
+    the walk, :func:`_add`).
+    """
+
+    __slots__ = ("obj", "base")
+
+    def __init__(self, label: Label, obj: Any, base: int) -> None:
+        super().__init__(label)
+        self.obj = obj
+        self.base = base
+
+    def make(self) -> list[Branch]:
+        holder = Branch("")
+        _add(holder, walk(self.obj, LIST_LIMIT), self.base, {})
+        return holder.children
+
+    def write_plain(self, lines: list[str], prefix: str, guides: tuple[str, ...]) -> bool:
+        return write_fields(self.obj, self.base, prefix, guides, lines)
+
+
+def _section(
+    tree: Branch,
+    label: Label,
+    obj: Any,
+    base: int,
+    by_field: dict[str, list[Finding]],
+    prefix: str = "",
+) -> None:
+    """A layer's branch under ``tree``: lazy unless findings must be placed under its fields."""
+    if by_field:
+        _add(tree.add(label), walk(obj, LIST_LIMIT), base, by_field, prefix)
+    else:
+        tree.children.append(_Fields(label, obj, base))
 
 
 def _header(message: Message):
@@ -149,11 +182,8 @@ def witness_tree(message: Message, first_time: float | None) -> Branch:
     return _tail(tree, message, by_field)
 
 
-def message_tree(message: Message | LogEvent, first_time: float | None) -> Branch:
-    if isinstance(message, LogEvent):
-        return event_tree(message, first_time)
-    if message.frame.witness is not None:
-        return witness_tree(message, first_time)
+def head_label(message: Message, first_time: float | None) -> tuple[str, ...]:
+    """The tree's first line: frame, size, time, direction and where it came from."""
     frame = message.frame
     head = [f"Frame {frame.index}: {len(frame.data)} bytes", "bold"]
     if frame.time is not None:
@@ -162,27 +192,46 @@ def message_tree(message: Message | LogEvent, first_time: float | None) -> Branc
     head += f", {message.direction or 'direction unknown'} ({message.direction_source})", ""
     if frame.origin:
         head += f", from {printable(frame.origin)}", "dim"
-    tree = Branch(tuple(head))
+    return tuple(head)
+
+
+def link_line(link: Link) -> tuple[str, ...]:
+    """The summary line's links, as Wireshark's [Request in] / [Response in]."""
+    return (f"[transaction: {link_label(link)}]", "magenta")
+
+
+def body_title(message: Message) -> tuple[str, ...]:
+    """The body's branch: its type and summary."""
+    summary = info_text(message)
+    return (message.type_name, "bold blue", f": {summary}" if summary else "", "")
+
+
+VMBUS_TITLE = ("VMBus in-band descriptor", "bold blue")
+HEADER_TITLE = ("Dynamic Memory header", "bold blue")
+
+
+def message_tree(message: Message | LogEvent, first_time: float | None) -> Branch:
+    if isinstance(message, LogEvent):
+        return event_tree(message, first_time)
+    if message.frame.witness is not None:
+        return witness_tree(message, first_time)
+    frame = message.frame
+    tree = Branch(head_label(message, first_time))
     if frame.comment:
         tree.add((f"comment: {printable(frame.comment)}", "italic"))
     if isinstance(message.transaction, Link):
-        # The summary line's links, as Wireshark's [Request in] / [Response in].
-        tree.add((f"[transaction: {link_label(message.transaction)}]", "magenta"))
+        tree.add(link_line(message.transaction))
     by_field: dict[str, list[Finding]] = {}
     for finding in message.findings:
         by_field.setdefault(finding.field or "", []).append(finding)
     base = 0
     if message.vmbus is not None:
-        vmbus = tree.add(("VMBus in-band descriptor", "bold blue"))
-        _add(vmbus, walk(message.vmbus, LIST_LIMIT), 0, by_field, "vmbus.")
+        _section(tree, VMBUS_TITLE, message.vmbus, 0, by_field, "vmbus.")
         base = DESCRIPTOR_SIZE
-    header = tree.add(("Dynamic Memory header", "bold blue"))
-    _add(header, walk(_header(message), LIST_LIMIT), base, by_field)
+    _section(tree, HEADER_TITLE, _header(message), base, by_field)
     body = message.body
     if body is not None:
-        summary = info_text(message)
-        title = (message.type_name, "bold blue", f": {summary}" if summary else "", "")
-        _add(tree.add(title), walk(body, LIST_LIMIT), base + HEADER_SIZE, by_field)
+        _section(tree, body_title(message), body, base + HEADER_SIZE, by_field)
     for kind, rest in (
         ("bytes of what was cut short", message.cut),
         ("body (undecoded)" if body is None else "bytes after the message", message.trailing),
@@ -202,3 +251,52 @@ def message_tree(message: Message | LogEvent, first_time: float | None) -> Branc
         for finding in leftovers:
             expert.add(finding_label(finding))
     return tree
+
+
+def plain_tree(
+    message: Message | LogEvent, first_time: float | None, guides: tuple[str, ...]
+) -> list[str] | None:
+    """The plain lines of :func:`message_tree`, written directly for a pipe.
+
+    The layers' lines come from their compiled writers
+    (:mod:`~dmdissect.views.fieldlines`).  None for what the tree must draw
+    instead: a log's event or facts, a message with findings (they hang
+    under their fields), a comment, bytes cut short or left over, or fields
+    without a writer.
+    """
+    if isinstance(message, LogEvent) or message.frame.witness is not None:
+        return None
+    frame = message.frame
+    if message.findings or frame.comment or not isinstance(message.body, Values):
+        return None
+    body: Any = message.body
+    if body.missing or message.consumed < message.available:
+        return None
+    head = "".join(head_label(message, first_time)[::2])
+    if "\t" in head:
+        return None
+    space, cont, fork, end = guides
+    lines = [head]
+    link = message.transaction
+    txn = None
+    if isinstance(link, Link):
+        lines.append(fork + link_line(link)[0])
+        txn = link.reassembled_here()
+    base = 0
+    if message.framed:
+        if message.extra:
+            return None
+        lines.append(fork + VMBUS_TITLE[0])
+        if not write_fields(message.vmbus, 0, cont, guides, lines):
+            return None
+        base = DESCRIPTOR_SIZE
+    lines.append(fork + HEADER_TITLE[0])
+    if not write_fields(_header(message), base, cont, guides, lines):
+        return None
+    guide, under = (fork, cont) if txn is not None else (end, space)
+    lines.append(guide + "".join(body_title(message)[::2]))
+    if not write_fields(body, base + HEADER_SIZE, under, guides, lines):
+        return None
+    if txn is not None:
+        child_lines(lines, [transaction_tree(txn)], "", guides)
+    return lines

@@ -29,7 +29,7 @@ from dmdissect.sources.hex.formats import BRACES, FRAMING, OFFSETS, REPEAT, SIZE
 from dmdissect.sources.hex.lane import Lane
 from dmdissect.sources.hex.message import PendingMessage
 from dmdissect.sources.hex.order import OrderChoice, choose_order, row_slices
-from dmdissect.sources.hex.preamble import find_direction, parse_preamble
+from dmdissect.sources.hex.preamble import find_direction, parse_preamble, preamble_direction
 from dmdissect.sources.hex.row import (
     COLON,
     KERNEL_ROWS,
@@ -635,9 +635,7 @@ class Framer:
         """The time and direction of a message starting with a row of ``prefix`` and
         ``comment``, and a finding when the prefix's timestamp has too many digits to
         be a time."""
-        time, direction = (
-            parse_preamble(formats.strip_ansi(self.preamble)) if self.preamble else (None, None)
-        )
+        preamble = formats.strip_ansi(self.preamble) if self.preamble else None
         found = prefix_time(prefix) if prefix else None
         stamp = None
         if found is None and prefix and (shown := overlong_time(prefix)):
@@ -646,11 +644,13 @@ class Framer:
                 f"have ({MAX_DIGITS}); the message has no time from it"
             )
         tree_time, tree_direction = self.tree.close() if offset_mode else (None, None)
+        # The line before the dump is read only for what the dump's own line lacks.
         if found is None:
+            time = parse_preamble(preamble)[0] if preamble else None
             found = time if time is not None else tree_time
-        direction = (
-            find_direction(prefix) or find_direction(comment or "") or direction or tree_direction
-        )
+        direction = find_direction(prefix) or (find_direction(comment) if comment else None)
+        if direction is None:
+            direction = (preamble_direction(preamble) if preamble else None) or tree_direction
         return found, direction, stamp
 
     def _flush(self) -> None:

@@ -57,14 +57,29 @@ def parse_preamble(line: str) -> tuple[float | None, Direction | None]:
     otherwise a timestamp at the start of the line (a log line, tcpdump's
     summary line) and direction words anywhere in it.
     """
-    m = _IO_PREAMBLE.match(line)
-    if m is not None:
-        rest = line[m.end() :].strip()
-        stamp = leading_time(rest) if rest else None
-        if not rest or (stamp is not None and not rest[stamp[1] :].strip()):
-            return (stamp[0] if stamp else None), io_direction(m["dir"])
+    io = _io_line(line)
+    if io is not None:
+        return io
     stamp = leading_time(line)
     return (stamp[0] if stamp else None), find_direction(line)
+
+
+def preamble_direction(line: str) -> Direction | None:
+    """The direction of :func:`parse_preamble`, without reading the line's time."""
+    io = _io_line(line)
+    return io[1] if io is not None else find_direction(line)
+
+
+def _io_line(line: str) -> tuple[float | None, Direction] | None:
+    """text2pcap's ``I`` or ``O`` line, alone or with a timestamp: its time and direction."""
+    m = _IO_PREAMBLE.match(line)
+    if m is None:
+        return None
+    rest = line[m.end() :].strip()
+    stamp = leading_time(rest) if rest else None
+    if not rest or (stamp is not None and not rest[stamp[1] :].strip()):
+        return (stamp[0] if stamp else None), io_direction(m["dir"])
+    return None
 
 
 _cached_direction = functools.lru_cache(maxsize=256)(_direction_in)
