@@ -17,7 +17,9 @@ from pathlib import Path
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from peers import T0
 from rich.console import Console
+from sessions import balloon_request, balloon_response, frames, handshake
 
 from dmdissect.analysis.dissect import dissect
 from dmdissect.layers import MESSAGE_LAYERS, DMVersion
@@ -29,6 +31,7 @@ from dmdissect.sources.frame import Frame
 from dmdissect.views.fieldlines import write_fields
 from dmdissect.views.fields import LIST_LIMIT
 from dmdissect.views.outline import ASCII_GUIDES, UNICODE_GUIDES, to_rich
+from dmdissect.views.reassembly import PART_RANGE_LIMIT
 from dmdissect.views.tree import message_tree, plain_tree
 from dmdissect.vocabulary import DirectionSource
 
@@ -176,3 +179,22 @@ def test_sample_captures_written_as_rich_draws_them():
                 written_count += 1
                 assert lines == drawn(message, first), (path.name, message.frame.index)
     assert written_count > 100
+
+
+def test_a_reassembled_balloon_with_parts_over_the_range_limit():
+    """The final part's reassembled tree: every part's ranges, cut at the limit and counted."""
+    counts = (3, PART_RANGE_LIMIT, PART_RANGE_LIMIT + 7)
+    timed = [*handshake(), (1.0, balloon_request(7, 512 * sum(counts)))]
+    start = 0x100000
+    for index, count in enumerate(counts):
+        ranges = [(start + 512 * i, 512) for i in range(count)]
+        start += 512 * count
+        more = int(index < len(counts) - 1)
+        timed.append((1.1 + index / 10, balloon_response(8 + index, ranges, more)))
+    messages = list(messages_of(frames(timed)))
+    final = messages[-1]
+    lines = written(final, T0)
+    assert lines is not None
+    assert lines == drawn(final, T0)
+    assert "... 7 more ranges (every one in -T json)" in "\n".join(lines)
+    assert any(line.lstrip("│├└─ ").startswith("Reassembled balloon") for line in lines)
