@@ -1,29 +1,61 @@
 """Bent capture structures (fuzz/capturegen.py): nothing but InputError escapes, no frame
-holds more than the file, memory bounded whatever a length claims."""
+holds more than the file, no frame is made of a record none of whose bytes arrived, memory
+bounded whatever a length claims.
+
+A whole packet block that declares 0 bytes is a frame of 0 bytes: the real tshark shows it
+(frame.len 0), and so does dmdissect, with its "shorter than the header" finding.  A torn
+block or record that holds no byte of its packet is no frame at all."""
 
 from __future__ import annotations
 
 import io
 import random
+import struct
+import subprocess
 import tracemalloc
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from dmdissect import findings as ei
 from dmdissect.sources import read_frames
-from fuzz.capturegen import LENGTHS, block, epb, idb, option, shb
+from fuzz.capturegen import LENGTHS, STATUS, block, epb, idb, option, shb
 from fuzz.capturegen import capture as bent_capture
 from fuzz.harness import exercise
 from tests.torn import frames_and_error
+from tests.tshark import require_tshark
+
+#: The findings of a frame cut short by the end of its record or block.
+TORN = {ei.CAPTURE_RECORD_TRUNCATED.id, ei.CAPTURE_BLOCK_TRUNCATED.id}
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.randoms(use_true_random=False))
-def test_bent_captures_never_escape_and_give_no_empty_frames(rnd: random.Random):
+def test_bent_captures_never_escape_and_give_no_phantom_frames(rnd: random.Random):
     data = bent_capture(rnd)
     exercise(data)
-    frames, _ = frames_and_error(lambda: read_frames(io.BytesIO(data), "bent"))
+    frames, stop = frames_and_error(lambda: read_frames(io.BytesIO(data), "bent"))
     assert sum(len(frame.data) for frame in frames) <= len(data)
+    for frame in frames:
+        if not frame.data:
+            # A 0-byte frame is a whole block that says 0 bytes: never the torn one.
+            assert not any(f.id in TORN for f in frame.findings), frame.findings
+
+
+def test_a_whole_zero_byte_packet_block_is_a_frame_as_in_tshark(tmp_path):
+    for name, empty in (("spb", block(3, struct.pack("<I", 0))), ("epb", epb(b""))):
+        path = tmp_path / f"{name}.pcapng"
+        path.write_bytes(shb() + idb() + empty + epb(STATUS))
+        tshark = subprocess.run(
+            [require_tshark(), "-r", str(path), "-T", "fields", "-e", "frame.cap_len"],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        frames, stop = frames_and_error(lambda p=path, n=name: read_frames(open(p, "rb"), n))
+        assert stop is None
+        assert tshark.stdout.split() == ["0", str(len(STATUS))]
+        assert [len(frame.data) for frame in frames] == [0, len(STATUS)]
 
 
 def test_every_block_length_near_a_minimum_is_reported_not_raised():

@@ -12,8 +12,10 @@ from __future__ import annotations
 import json
 import signal
 import struct
+import subprocess
 
 from tests.livepipe import LiveProcess
+from tests.tshark import require_tshark
 
 PCAP_HEADER = struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, 65535, 147)
 BALLOON = struct.pack("<HHI", 6, 16, 0) + struct.pack("<II", 512, 0)
@@ -108,3 +110,25 @@ def test_dmesg_w_piped_in_shows_each_message_before_the_next_line():
     status, rest, _ = live.signal(signal.SIGINT)
     assert status == 130
     assert rest[-1] == "Time: 100.500000 s to 101.500000 s (1.000000 s), 2 messages\n"
+
+
+def test_sigint_on_convert_keeps_a_whole_capture_of_what_was_read(tmp_path):
+    """Ctrl-C while convert reads a pipe: OUTPUT holds every message read, as a capture the
+    real tshark reads to its end without complaint, and the status is 130."""
+    out = tmp_path / "out.pcapng"
+    live = LiveProcess("convert", "-", str(out))
+    sent = [BALLOON, VERSION_REQUEST, VERSION_RESPONSE]
+    live.send(PCAP_HEADER + b"".join(record(n, data) for n, data in enumerate(sent, 1)))
+    live.wait_idle()
+    status, rest, stderr = live.signal(signal.SIGINT)
+    assert (status, rest, stderr) == (130, [], "")
+    tshark = require_tshark()
+    shown = subprocess.run(
+        [tshark, "-r", str(out), "-T", "fields", "-e", "frame.number", "-e", "data.data"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert shown.returncode == 0, shown.stderr
+    assert shown.stdout.splitlines() == [f"{n}\t{data.hex()}" for n, data in enumerate(sent, 1)]
+    assert [p.name for p in tmp_path.iterdir()] == ["out.pcapng"]  # no temporary file left

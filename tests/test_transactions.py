@@ -27,6 +27,7 @@ from dmdissect.layers import (
     DMHotRemoveResponse,
     DMInfoEntry,
     DMInfoMessage,
+    DMPageRange,
     DMUnballoonRequest,
     DMUnballoonResponse,
     DMVersion,
@@ -369,6 +370,17 @@ def test_info_stands_alone():
     assert brief(rows[0]) == ("info", 1, [1], None, None, "sent", True)
     assert rows[0].detail == "MAX_PAGE_CNT 1048576 pages (4096 MiB)"
     assert rows[0].rules == ["standalone"]
+    # The message is the whole transaction: it is "info #1", not "info of info #1".
+    assert labels(packets) == [(1, "info #1, final: sent: MAX_PAGE_CNT 1048576 pages (4096 MiB)")]
+
+
+def test_one_page_is_one_page():
+    """The page count after "N of M" agrees with M (it used to be "1 of 1 pages")."""
+    one = [DMPageRange(start_page=0x100000, page_cnt=1)]
+    asked_one = [DMHeader(trans_id=1) / DMBalloonRequest(num_pages=1), balloon_part(1, 0, one)]
+    asked_two = [DMHeader(trans_id=1) / DMBalloonRequest(num_pages=2), balloon_part(1, 0, one)]
+    assert labels(asked_one)[1][1].startswith("part 1 of balloon #1, final: 1 part, 1 of 1 page (")
+    assert labels(asked_two)[1][1].startswith("part 1 of balloon #1, final: 1 part, 1 of 2 pages (")
 
 
 # --- cut captures ---------------------------------------------------------------------------

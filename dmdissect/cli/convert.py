@@ -85,17 +85,22 @@ def convert(
     microsecond after the frame before them.  -Y writes only the messages a
     display filter matches (tested as read -Y tests them).
     """
+    from dmdissect.interrupt import Interrupted, interruptible
     from dmdissect.sources import open_frames
     from dmdissect.views.progress import InputProgress
 
     stopped = None
+    interrupted = None
     with InputProgress(enabled=sys.stderr.isatty()) as progress:
-        frames = open_frames(
-            input_path,
-            fmt=fmt,
-            linktype=linktype,
-            hex_order=None if hex_order == "auto" else hex_order,
-            progress=progress,
+        # Read through interruptible, as read does: Ctrl-C ends the reading, not the writing.
+        frames = interruptible(
+            open_frames(
+                input_path,
+                fmt=fmt,
+                linktype=linktype,
+                hex_order=None if hex_order == "auto" else hex_order,
+                progress=progress,
+            )
         )
         logged = _Logged()
         records = _annotated(logged.bytes_only(_reporting(frames)), display_filter)
@@ -105,10 +110,18 @@ def convert(
             except TornInput as exc:
                 # Torn input: what was read is written (as editcap does), then the error.
                 stopped = str(exc)
+            except Interrupted as exc:
+                # Ctrl-C or SIGTERM: as read shows what it read, a whole capture of what was
+                # read is kept (editcap, killed, would leave a torn one), then status 130/143.
+                interrupted = exc
+    if interrupted is not None:
+        raise interrupted
     if stopped is not None:
         fail(stopped)
     if logged.skipped:
-        what = f"{logged.skipped} log {'line' if logged.skipped == 1 else 'lines'}"
+        from dmdissect.layers import plural
+
+        what = plural(logged.skipped, "log line")
         if not logged.written:
             fail(
                 f"{input_path} is a log: its lines carry facts, not message bytes; nothing to write"

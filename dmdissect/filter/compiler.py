@@ -40,6 +40,7 @@ from dmdissect.analysis.registry import (
 )
 from dmdissect.filter import literals
 from dmdissect.filter.grammar import parser
+from dmdissect.layers import plural
 
 Values = Callable[[Any], list]
 
@@ -790,8 +791,8 @@ def _fn_extreme(pick):
 
 def _arity(low: int, high: int) -> str:
     if low == high:
-        return f"{low} argument" + ("" if low == 1 else "s")
-    return f"at least {low} argument" + ("" if low == 1 else "s")
+        return plural(low, "argument")
+    return f"at least {plural(low, 'argument')}"
 
 
 _FUNCTIONS = {

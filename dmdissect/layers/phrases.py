@@ -19,9 +19,12 @@ PAGE_SIZE = 4096
 PAGES_PER_MIB = (1 << 20) // PAGE_SIZE
 
 
-def plural(count: int, word: str) -> str:
-    """``1 range``, ``3 ranges``: counts in messages read as English."""
-    return f"{count} {word}" if count == 1 else f"{count} {word}s"
+def plural(count: int, word: str, words: str | None = None) -> str:
+    """``1 range``, ``3 ranges``: counts in messages read as English.
+
+    ``words`` is the plural when it is not ``word`` + s (``entry``, ``entries``).
+    """
+    return f"{count} {word}" if count == 1 else f"{count} {words or word + 's'}"
 
 
 def mib(pages: int) -> str:

@@ -42,6 +42,7 @@ from dmdissect.layers import (
     DMUnballoonResponse,
     HotAddResult,
     mib,
+    plural,
 )
 from dmdissect.synth.memory import (
     BALLOON_PART_RANGES,
@@ -254,7 +255,7 @@ class LinuxQemu:
                     Direction.HOST_TO_GUEST,
                     request,
                     comment=f"unballoon: the host returns {pages} pages ({mib(pages)}) in "
-                    f"{len(ranges)} {'part' if len(ranges) == 1 else 'parts'} of one range"
+                    f"{plural(len(ranges), 'part')} of one range"
                     if number == 1
                     else None,
                 )

@@ -24,7 +24,14 @@ from scapy.fields import (
 )
 from scapy.packet import Packet
 
-from dmdissect.layers import PROTOCOL_VERSIONS, DMInfoEntry, DMPageRange, DMVersion, mib
+from dmdissect.layers import (
+    PROTOCOL_VERSIONS,
+    DMInfoEntry,
+    DMPageRange,
+    DMVersion,
+    mib,
+    plural,
+)
 from dmdissect.layers.compiled import layer_of
 from dmdissect.layers.layout import FieldSpot, layout_of
 from dmdissect.layers.phrases import flags_text
@@ -249,11 +256,10 @@ def _list(name: str, items: list, fld: PacketListField, limit: int | None = None
         size = fixed if fixed is not None else _built_size(item)
         offset = None if offset is None or size is None else offset + size
         children.append(child)
-    word = "entry" if total == 1 else "entries"
     return Node(
         name,
         [child.value for child in children],
-        f"{total} {word}",
+        plural(total, "entry", "entries"),
         children=children,
         more=total - len(children),
     )

@@ -12,9 +12,9 @@ from collections.abc import Mapping
 from typing import Any
 
 from dmdissect.analysis.records import MULTIPART, Link, Series, SeriesLink, Session, Transaction
-from dmdissect.layers import mib
+from dmdissect.layers import mib, plural
 from dmdissect.views.expert import finding_object
-from dmdissect.vocabulary import Kind, Outcome, Side
+from dmdissect.vocabulary import Kind, Outcome, Role, Side
 
 #: How the text views say each outcome (JSON carries the enum value).
 OUTCOME_TEXT = {
@@ -57,6 +57,12 @@ def frames_text(frames: list[int], total: int) -> str:
     return text if total <= len(frames) else f"{text} (+{total - len(frames)} more)"
 
 
+def _pages_word(pages: int, requested: int | None, asked: str) -> str:
+    """``page`` or ``pages`` after ``N`` or ``N of M``: the last number says which."""
+    last = requested if asked and requested is not None else pages
+    return "page" if last == 1 else "pages"
+
+
 def ids_text(ids: Mapping[Side, list[int]], unknown: list[str] | None = None) -> str:
     """``h:5 g:7,9``: host and guest ids apart, since the two spaces collide.
 
@@ -76,7 +82,7 @@ def transaction_summary(txn: Transaction) -> str:
     pages = txn.pages or 0
     outcome = outcome_word(txn.outcome)
     if txn.kind in MULTIPART and txn.pages is None and "pages" in txn.unknown:
-        count = f"{txn.part_count} {'part' if txn.part_count == 1 else 'parts'}"
+        count = plural(txn.part_count, "part")
         asked = "" if txn.pages_requested is None else f" of {txn.pages_requested}"
         text = f"{count}, ? pages{asked} (not in this log), {outcome}"
     elif txn.kind in MULTIPART and txn.pages is None:
@@ -87,8 +93,9 @@ def transaction_summary(txn: Transaction) -> str:
             asked = f" of {txn.pages_requested}"
         least = "at least " if txn.pages_lower_bound else ""
         text = (
-            f"{txn.part_count} {'part' if txn.part_count == 1 else 'parts'}, "
-            f"{least}{pages}{asked} pages ({least}{mib(pages)}), {outcome}"
+            f"{plural(txn.part_count, 'part')}, "
+            f"{least}{pages}{asked} {_pages_word(pages, txn.pages_requested, asked)} "
+            f"({least}{mib(pages)}), {outcome}"
         )
         if txn.cut_parts:
             text += f" ({txn.cut_parts} cut short)"
@@ -110,7 +117,10 @@ def transaction_summary(txn: Transaction) -> str:
 def link_label(link: Link) -> str:
     """A message's place in its transaction, as the summary line shows it."""
     txn = link.transaction
-    head = f"{link.role if link.part is None else f'part {link.part}'} of {txn.name}"
+    if link.role == Role.INFO and link.part is None:
+        head = txn.name  # the message is the whole transaction: "info #1", not "info of info #1"
+    else:
+        head = f"{link.role if link.part is None else f'part {link.part}'} of {txn.name}"
     if link.one_pass and txn.request_frame is not None and txn.request_frame != link.frame:
         head += f", request in frame {txn.request_frame}"
     if not txn.closed:

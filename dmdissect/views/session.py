@@ -48,14 +48,14 @@ def session_lines(session: Session) -> list[str]:
         count = session.negotiations
         version = (
             f"Protocol: {version_text(session.version)}, negotiated in frame "
-            f"{session.version_frame} ({count} {'negotiation' if count == 1 else 'negotiations'})"
+            f"{session.version_frame} ({plural(count, 'negotiation')})"
         )
     elif session.negotiations:
         version = "Protocol: accepted, offer not seen (the capture starts after it)"
     else:
         version = "Protocol: no accepted version seen"
     first, last = session.first_time, session.last_time
-    messages = f"{session.messages} {'message' if session.messages == 1 else 'messages'}"
+    messages = plural(session.messages, "message")
     if first is None or last is None:
         times = f"Time: none in the input; {messages}"
     else:

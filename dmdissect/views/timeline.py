@@ -48,7 +48,7 @@ from dmdissect.analysis.records import Series, Transaction
 from dmdissect.analysis.sessions import Sessions
 from dmdissect.escape import printable
 from dmdissect.findings import Finding
-from dmdissect.layers import mib
+from dmdissect.layers import mib, plural
 from dmdissect.views.expert import SEVERITY_STYLES, worst
 from dmdissect.views.jsonout import dumps, dumps_line
 from dmdissect.views.output import Output
@@ -134,9 +134,8 @@ def message_findings_text(txn: Transaction) -> str:
         return ""
     frame, worst = txn.worst_message_finding
     count = txn.message_finding_count
-    word = "finding" if count == 1 else "findings"
     return (
-        f"[{count} message {word}, worst in frame {frame}: "
+        f"[{plural(count, 'message finding')}, worst in frame {frame}: "
         f"{worst.severity.value}: {printable(worst.message)}]"
     )
 
@@ -149,7 +148,7 @@ def row_findings_text(txn: Transaction) -> str:
 def series_outcome(series: Series) -> str:
     count = series.count
     if series.kind == Kind.STATUS:
-        text = f"{count} status {'report' if count == 1 else 'reports'}"
+        text = plural(count, "status report")
         if series.num_avail is not None:
             text += f", latest avail {series.num_avail} pages ({mib(series.num_avail)})"
         if series.num_committed is not None:
@@ -158,7 +157,7 @@ def series_outcome(series: Series) -> str:
             text += f" (from {', '.join(series.sources)})"
         return text
     types = ", ".join(f"{name} x{n}" for name, n in series.types.items())
-    return f"{count} {'message' if count == 1 else 'messages'} in no transaction: {types}"
+    return f"{plural(count, 'message')} in no transaction: {types}"
 
 
 def row_cells(row: Row, first: float | None) -> list[str]:
