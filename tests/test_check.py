@@ -421,3 +421,20 @@ def test_two_interfaces_of_one_pcapng_are_two_sessions(tmp_path):
         "warning hvdm.health.unanswered",
     ]
     assert lines[-1].startswith("checked 1 input (2 sessions): ")
+
+
+def test_junit_points_where_the_lines_do():
+    from xml.etree import ElementTree
+
+    trace, qmp = CAPTURES / "linux-qemu-trace.log", CAPTURES / "linux-qemu-qmp.log"
+    code, out, err = run("--junit", "-", "--fail-on", "note", str(trace), str(qmp))
+    assert code == 1
+    root = ElementTree.fromstring(out.encode())
+    texts = [
+        line
+        for element in root.iter()
+        if element.tag in ("failure", "system-out")
+        for line in (element.text or "").splitlines()
+    ]
+    assert sorted(texts) == sorted(err.splitlines()[:-1])
+    assert [suite.get("name") for suite in root.iter("testsuite")] == [f"{trace} + {qmp}"]

@@ -363,7 +363,7 @@ def _status_message(index: int):
     from types import SimpleNamespace
 
     body = SimpleNamespace(num_avail=9000, num_committed=1000, missing=())
-    frame = SimpleNamespace(index=index, time=float(index))
+    frame = SimpleNamespace(index=index, time=float(index), source=None)
     return SimpleNamespace(frame=frame, type=5, body=body)  # DM_STATUS_REPORT in the C header
 
 
@@ -503,3 +503,102 @@ def test_timeline_ends_with_the_verdicts_of_the_whole_session_even_filtered(tmp_
     objects = json.loads(result.output)
     assert [o["kind"] for o in objects] == ["hot_add", "verdict", "verdict", "session"]
     assert objects[1]["frames"] == [5, 6] and objects[2]["id"] == "hvdm.health.hot_add.ok"
+
+
+# --- what logs do not say ---------------------------------------------------------------
+
+
+def _log_health(tmp_path, files: dict[str, str], **options):
+    """The health runs of hand-written logs, read as ``check`` reads them."""
+    from dmdissect.cli.health import read_health
+
+    paths = []
+    for name, text in files.items():
+        (tmp_path / name).write_text(text)
+        paths.append(str(tmp_path / name))
+    defaults = {
+        "fmt": "auto",
+        "linktype": None,
+        "hex_order": "auto",
+        "concat": False,
+        "boot_time": None,
+        "reply_timeout": 5.0,
+        "pressure_threshold": 85.0,
+        "pressure_duration": 60.0,
+        "status_gap": 5.0,
+        "max_latency": {},
+    }
+    return read_health(paths, {**defaults, **options})
+
+
+def test_pages_a_log_does_not_give_are_unknown_in_the_verdict_and_the_ledger(tmp_path):
+    dmesg = (
+        "[    1.737705] hv_balloon: Using Dynamic Memory protocol version 2.0\n"
+        "[   55.047206] hv_balloon: Balloon request will be partially fulfilled. Not enough "
+        "memory.\n"
+        "[   55.047210] hv_balloon: Ballooned 1000 out of 363008 requested pages.\n"
+    )
+    (run,) = _log_health(tmp_path, {"dmesg.log": dmesg})
+    partial = [v.message for v in run.health.verdicts if v.id == "hvdm.health.balloon.partial"]
+    # "Ballooned %u out of %u": the first %u is the last chunk, not the total (log-sources.md).
+    assert partial == [
+        "balloon #1: the guest gave part of the 363008 pages asked (how many, the input does "
+        "not say)"
+    ]
+    totals = run.health.ledger.to_json()["totals"]
+    assert (totals["balloon"], totals["unknown"], totals["net"]) == (0, {"balloon": 1}, None)
+
+
+def _qmp(seconds: float, available: int, committed: int) -> str:
+    whole, micros = int(seconds), round((seconds % 1) * 1e6)
+    return (
+        f'{{"timestamp": {{"seconds": {whole}, "microseconds": {micros}}}, "event": '
+        f'"HV_BALLOON_STATUS_REPORT", "data": {{"available": {available * 4096}, '
+        f'"committed": {committed * 4096}}}}}\r\n'
+    )
+
+
+def _ftrace(since_boot: float, available: int, committed: int) -> str:
+    return (
+        f"      hv_balloon-312     [001] .....    {since_boot:.6f}: balloon_status: available "
+        f"{available}, committed {committed}; vm_memory_committed {committed}; pages_ballooned "
+        "0, pages_added 0, pages_onlined 0\n"
+    )
+
+
+def test_a_report_both_qmp_and_ftrace_record_is_one_report(tmp_path):
+    boot = 1_767_225_600
+    values = [(47.5, 9000, 1000), (48.5, 8990, 1010), (49.5, 8980, 1020)]
+    runs = _log_health(
+        tmp_path,
+        {
+            "qmp.log": "".join(_qmp(boot + t + 0.0002, a, c) for t, a, c in values),
+            "ftrace.txt": "".join(_ftrace(t, a, c) for t, a, c in values),
+        },
+        boot_time=float(boot),
+    )
+    (run,) = runs
+    assert run.health.sample_count == 3
+    assert [(s.available, s.committed) for s in run.health.samples] == [
+        (a, c) for _, a, c in values
+    ]
+
+
+def test_a_report_with_unreadable_values_still_counts_for_the_cadence(tmp_path):
+    # Reports at 1, 2, 5 (its values unreadable) and 8 s: no pause longer than 5 s.
+    t0 = 1_767_225_600
+    qmp = (
+        _qmp(t0 + 1, 9000, 1000)
+        + _qmp(t0 + 2, 9000, 1000)
+        + f'{{"timestamp": {{"seconds": {t0 + 5}, "microseconds": 0}}, "event": '
+        '"HV_BALLOON_STATUS_REPORT", "data": {"available": -4096, "committed": 4096}}\n'
+        + _qmp(t0 + 8, 9000, 1000)
+    )
+    (run,) = _log_health(tmp_path, {"qmp.log": qmp})
+    assert [v.id for v in run.health.verdicts if v.id.startswith("hvdm.health.status")] == []
+    assert run.health.sample_count == 3
+    (run,) = _log_health(tmp_path, {"qmp.log": qmp}, status_gap=2.5)
+    assert [v.message for v in run.health.verdicts if v.id == "hvdm.health.status.gap"] == [
+        "no status report for 3.0 s (frames 2 to 3; --status-gap 2.5 s)",
+        "no status report for 3.0 s (frames 3 to 4; --status-gap 2.5 s)",
+    ]

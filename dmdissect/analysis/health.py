@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from dmdissect import findings as ei
+from dmdissect.analysis.transactions import ReportKey, same_report
 from dmdissect.findings import Severity
 from dmdissect.layers import MessageType
 
@@ -193,27 +194,47 @@ class Row:
 
 @dataclass(slots=True)
 class Ledger:
-    """Pages moved by each kind of transaction, in total and per minute of the session."""
+    """Pages moved by each kind of transaction, in total and per minute of the session.
+
+    A transaction whose pages the input does not say (a log that names no
+    count, a reply cut off) is counted in ``unknown``: the totals beside it are
+    then lower bounds and the net is unknown, never a sum that took it as 0.
+    """
 
     totals: dict[str, int] = field(default_factory=lambda: dict.fromkeys(LEDGER_KINDS, 0))
     per_minute: dict[int, dict[str, int]] = field(default_factory=dict)
+    unknown: dict[str, int] = field(default_factory=lambda: dict.fromkeys(LEDGER_KINDS, 0))
+    unknown_per_minute: dict[int, dict[str, int]] = field(default_factory=dict)
 
-    def add(self, kind: str, pages: int, minute: int | None) -> None:
-        self.totals[kind] += pages
+    def add(self, kind: str, pages: int | None, minute: int | None) -> None:
+        totals, buckets = (self.totals, self.per_minute)
+        if pages is None:
+            totals, buckets, pages = (self.unknown, self.unknown_per_minute, 1)
+        totals[kind] += pages
         if minute is not None:
-            bucket = self.per_minute.setdefault(minute, dict.fromkeys(LEDGER_KINDS, 0))
-            bucket[kind] += pages
+            self.per_minute.setdefault(minute, dict.fromkeys(LEDGER_KINDS, 0))
+            self.unknown_per_minute.setdefault(minute, dict.fromkeys(LEDGER_KINDS, 0))
+            buckets[minute][kind] += pages
 
     @staticmethod
-    def net_of(counts: dict[str, int]) -> int:
-        """Pages the guest has gained: unballooned and hot-added minus ballooned and removed."""
+    def net_of(counts: dict[str, int], unknown: dict[str, int] | None = None) -> int | None:
+        """Pages the guest has gained: unballooned and hot-added minus ballooned and removed
+        (None when a transaction's pages are unknown)."""
+        if unknown is not None and any(unknown.values()):
+            return None
         return counts["unballoon"] + counts["hot_add"] - counts["balloon"] - counts["hot_remove"]
 
     def to_json(self) -> dict[str, Any]:
+        def bucket(counts: dict[str, int], unknown: dict[str, int]) -> dict[str, Any]:
+            out: dict[str, Any] = {**counts, "net": self.net_of(counts, unknown)}
+            if any(unknown.values()):
+                out["unknown"] = {kind: n for kind, n in unknown.items() if n}
+            return out
+
         return {
-            "totals": {**self.totals, "net": self.net_of(self.totals)},
+            "totals": bucket(self.totals, self.unknown),
             "per_minute": [
-                {"minute": minute, **counts, "net": self.net_of(counts)}
+                {"minute": minute, **bucket(counts, self.unknown_per_minute[minute])}
                 for minute, counts in sorted(self.per_minute.items())
             ],
         }
@@ -275,7 +296,11 @@ class HealthMonitor:
         self._first_time: float | None = None
         self._last_time: float | None = None
         self._last_frame = 0
+        #: The last status report with usable values (the pressure and the floor read it).
         self._previous: Sample | None = None
+        #: The last status report of any kind, (time, frame): the cadence counts every one.
+        self._last_report: tuple[float, int] | None = None
+        self._last_line: ReportKey | None = None
         #: When the version was first negotiated: (time, frame, what showed it).
         self._negotiated_at: tuple[float, int, str] | None = None
         self._first_status_seen = False
@@ -316,11 +341,17 @@ class HealthMonitor:
         available = getattr(body, "num_avail", None) if body is not None else None
         committed = getattr(body, "num_committed", None) if body is not None else None
         missing = getattr(body, "missing", ()) or ()
+        line = (message.frame.source, (available, committed), time)
+        last, self._last_line = self._last_line, line
+        if same_report(last, line):
+            return  # another log's line for the report just counted (QMP and ftrace)
+        # The cadence counts every report, even one whose values cannot be read.
+        self._cadence(time, message.frame.index)
+        self._last_report = (time, message.frame.index)
         if available is None or committed is None or {"num_avail", "num_committed"} & set(missing):
             return
         sample = Sample(time, message.frame.index, available, committed)
         self._keep_sample(sample)
-        self._cadence(sample)
         self._pressure(sample)
         self._previous = sample
 
@@ -333,27 +364,26 @@ class HealthMonitor:
                 self._stride *= 2
         self._sample_count += 1
 
-    def _cadence(self, sample: Sample) -> None:
-        previous = self._previous
+    def _cadence(self, time: float, frame_index: int) -> None:
+        previous = self._last_report
         if previous is None:
             if self._negotiated_at is not None:
                 start, frame, seen = self._negotiated_at
                 self._verdict(
                     "hvdm.health.status.first",
-                    f"first status report {sample.time - start:.1f} s after the {seen} in "
-                    f"frame {frame}",
-                    (sample.frame,),
-                    sample.time,
+                    f"first status report {time - start:.1f} s after the {seen} in frame {frame}",
+                    (frame_index,),
+                    time,
                 )
             return
-        gap = sample.time - previous.time
+        gap = time - previous[0]
         if gap > self.thresholds.status_gap:
             self._verdict(
                 "hvdm.health.status.gap",
-                f"no status report for {gap:.1f} s (frames {previous.frame} to {sample.frame}; "
+                f"no status report for {gap:.1f} s (frames {previous[1]} to {frame_index}; "
                 f"--status-gap {self.thresholds.status_gap:g} s)",
-                (previous.frame, sample.frame),
-                previous.time,
+                (previous[1], frame_index),
+                previous[0],
             )
 
     def _pressure(self, sample: Sample) -> None:
@@ -429,10 +459,10 @@ class HealthMonitor:
             self._balloon(row)
 
     def _ledger(self, row: Row) -> None:
-        if row.kind not in LEDGER_KINDS or not row.pages:
+        if row.kind not in LEDGER_KINDS or row.pages == 0:
             return
-        if row.kind == "hot_add" and row.outcome not in ("accepted", "partial"):
-            return
+        if row.kind == "hot_add" and row.outcome not in ("accepted", "partial", None):
+            return  # refused or failed: nothing was added
         minute = None
         if row.start is not None and self._first_time is not None:
             minute = int((row.start - self._first_time) // 60)
@@ -501,8 +531,12 @@ class HealthMonitor:
 
     def _balloon(self, row: Row) -> None:
         frames = (row.first_frame,) + (() if row.final_frame is None else (row.final_frame,))
-        given = row.pages or 0
         asked = "" if row.pages_requested is None else f" of {row.pages_requested}"
+        given = f"{row.pages}{asked} pages"
+        if row.pages is None:
+            # A log may say a request was only partly met without saying how much was given.
+            given = f"part{asked.replace(' of ', ' of the ')} pages asked (how many, the input "
+            given += "does not say)"
         floor = self._previous
         at = (
             ""
@@ -513,15 +547,14 @@ class HealthMonitor:
         if row.outcome == "at_floor":
             self._verdict(
                 "hvdm.health.balloon.floor",
-                f"balloon #{row.number}: the guest is at its floor and gave {given}{asked} "
-                f"pages{at}",
+                f"balloon #{row.number}: the guest is at its floor and gave {given}{at}",
                 frames,
                 row.start,
             )
         elif row.outcome == "partial":
             self._verdict(
                 "hvdm.health.balloon.partial",
-                f"balloon #{row.number}: the guest gave {given}{asked} pages{at}",
+                f"balloon #{row.number}: the guest gave {given}{at}",
                 frames,
                 row.start,
             )
@@ -551,18 +584,14 @@ class HealthMonitor:
                     row.start,
                 )
         self._hot_add_ended()
-        previous = self._previous
-        if (
-            previous is not None
-            and end is not None
-            and end - previous.time > self.thresholds.status_gap
-        ):
+        last = self._last_report
+        if last is not None and end is not None and end - last[0] > self.thresholds.status_gap:
             self._verdict(
                 "hvdm.health.status.stopped",
-                f"last status report at frame {previous.frame}, {end - previous.time:.1f} s "
+                f"last status report at frame {last[1]}, {end - last[0]:.1f} s "
                 f"before the input ended (frame {self._last_frame})",
-                (previous.frame,),
-                previous.time,
+                (last[1],),
+                last[0],
             )
         self._verdicts.sort(key=lambda v: v.frames[0] if v.frames else 0)
         return Health(

@@ -82,6 +82,29 @@ __all__ = [
 
 #: Seconds apart two logs' lines of one status report may be (after clock alignment).
 SAME_REPORT = 0.5
+
+#: What identifies a log line's status report: (its log format, (available, committed), time).
+ReportKey = tuple[str | None, tuple[Any, Any], float | None]
+
+
+def same_report(last: ReportKey | None, now: ReportKey) -> bool:
+    """Whether ``now`` is another log's line for the status report ``last`` witnessed.
+
+    QMP (the host's word) and ftrace (the guest's) both record each report:
+    the same values from the other log, within :data:`SAME_REPORT` seconds.
+    """
+    if last is None or now[0] is None:
+        return False
+    source, values, time = last
+    return (
+        source != now[0]
+        and values == now[1]
+        and time is not None
+        and now[2] is not None
+        and abs(now[2] - time) <= SAME_REPORT
+    )
+
+
 #: Smaller re-requests after partial balloons that make a floor finding.
 FLOOR_CHAIN = 2
 #: Finished rows allowed to wait behind one open transaction before it is closed unanswered.
@@ -582,18 +605,8 @@ class Tracker:
         """Another log's line for the status report the last one witnessed (QMP and ftrace)."""
         frame = message.frame
         last = self._last_report
-        key = (body.num_avail, body.num_committed)
-        self._last_report = (frame.source, key, frame.time)
-        if last is None or self._status is None or frame.source is None:
-            return False
-        source, values, time = last
-        return (
-            source != frame.source
-            and values == key
-            and time is not None
-            and frame.time is not None
-            and abs(frame.time - time) <= SAME_REPORT
-        )
+        self._last_report = (frame.source, (body.num_avail, body.num_committed), frame.time)
+        return self._status is not None and same_report(last, self._last_report)
 
     def _status_report(self, message, body) -> None:
         """The hot path (nine messages in ten): no row can become final here."""

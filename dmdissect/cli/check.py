@@ -71,9 +71,8 @@ def check(inputs, fail_on, rules, junit, quiet, **options):
     runs = read_health(list(inputs), options)
     for run in runs:
         items = apply_rules(run.items(), parsed)
-        checked.append(
-            CheckedInput(run.label, items, None if run.error is None else str(run.error))
-        )
+        error = None if run.error is None else str(run.error)
+        checked.append(CheckedInput(run.label, items, error, run.where))
         if not quiet:
             for item in items:
                 click.echo(check_line(run.where(item), item), err=to_stderr)

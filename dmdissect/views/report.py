@@ -132,21 +132,28 @@ def _transactions(health: Health, prefix: str, listed: dict[int, Any]) -> str:
 def _ledger(ledger: Ledger) -> str:
     head = ["minute", *LEDGER_KINDS, "net", "net MiB"]
 
-    def cells(label: str, counts: dict[str, int]) -> list[str]:
-        net = Ledger.net_of(counts)
+    def cells(label: str, counts: dict[str, int], unknown: dict[str, int]) -> list[str]:
+        net = Ledger.net_of(counts, unknown)
         return [
             label,
-            *(str(counts[k]) for k in LEDGER_KINDS),
-            str(net),
-            f"{net / PAGES_PER_MIB:g}",
+            *(
+                str(counts[k]) + (f" + {unknown[k]} of unknown size" if unknown[k] else "")
+                for k in LEDGER_KINDS
+            ),
+            "?" if net is None else str(net),
+            "?" if net is None else f"{net / PAGES_PER_MIB:g}",
         ]
 
-    rows = [cells(str(minute), counts) for minute, counts in sorted(ledger.per_minute.items())]
-    rows.append(cells("<b>total</b>", ledger.totals))
+    rows = [
+        cells(str(minute), counts, ledger.unknown_per_minute[minute])
+        for minute, counts in sorted(ledger.per_minute.items())
+    ]
+    rows.append(cells("<b>total</b>", ledger.totals, ledger.unknown))
     return (
         "<p>Pages (4 KiB) by kind of transaction, per minute since the first message; net is "
-        "what the guest gained (unballooned and hot-added minus ballooned and hot-removed).</p>"
-        + _table(head, rows, set(range(1, len(head))))
+        "what the guest gained (unballooned and hot-added minus ballooned and hot-removed). A "
+        "transaction whose pages the input does not say is counted apart, and then the net is "
+        "unknown (?).</p>" + _table(head, rows, set(range(1, len(head))))
     )
 
 
