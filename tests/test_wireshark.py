@@ -12,8 +12,11 @@ framed at random), which are also the fuzz test: no Lua error on any.
 from __future__ import annotations
 
 import json
+import os
 import random
+import shutil
 import subprocess
+import sys
 from collections import Counter
 from pathlib import Path
 
@@ -22,6 +25,7 @@ from click.testing import CliRunner
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+import dmdissect
 from dmdissect.analysis.expert import check
 from dmdissect.analysis.records import Link
 from dmdissect.cli.convert import convert
@@ -302,3 +306,67 @@ def test_a_filtered_conversion_names_the_input_frames(plugin, tmp_path):
         assert row[:3] == [str(number), want[1], want[2]]
         assert want[0] == str(number)
         assert row[3] == want[3][:-1] + "; frame numbers of the input]"
+
+
+#: A message type that does not exist, added to a copy of the layers (and nowhere else).
+_PROBE_LAYER = '''
+
+class DMProbe(DMMessage):
+    """A layer added only to show that the plugin follows the layers."""
+
+    name = "DM_PROBE"
+    msg_type = MessageType.DM_PROBE
+    sender = Side.GUEST
+    fields_desc = [
+        LEIntField("probe_count", 0),
+        BitField("probe_high", 0, 20, tot_size=-4),
+        BitField("probe_low", 0, 12, end_tot_size=-4),
+    ]
+
+    summary_phrase = Seq("probe ", Value("probe_count"), ", low ", Value("probe_low", "hex"))
+
+'''
+
+
+def test_a_layer_added_to_the_layers_is_in_the_plugin(tmp_path):
+    """Copy the package, add one layer in ``layers/`` only, generate, read bytes with tshark."""
+    copy = tmp_path / "copy"
+    shutil.copytree(Path(dmdissect.__file__).parent, copy / "dmdissect")
+    header = copy / "dmdissect" / "layers" / "header.py"
+    text = header.read_text()
+    last = "    DM_MEM_HOT_REMOVE_RESPONSE = 14\n"
+    assert last in text
+    header.write_text(text.replace(last, last + "    DM_PROBE = 15\n"))
+    messages = copy / "dmdissect" / "layers" / "messages.py"
+    text = messages.read_text()
+    table = "MESSAGE_LAYERS: dict[int, type[DMMessage]] = {"
+    assert table in text and "        DMHotRemoveResponse,\n    )" in text
+    text = text.replace(table, _PROBE_LAYER.lstrip("\n") + "\n" + table)
+    text = text.replace(
+        "        DMHotRemoveResponse,\n    )",
+        "        DMHotRemoveResponse,\n        DMProbe,\n    )",
+    )
+    messages.write_text(text)
+    plugin = tmp_path / "hvdm.lua"
+    script = (
+        "import sys; from pathlib import Path; from dmdissect.wireshark.generate import "
+        "plugin_source; Path(sys.argv[1]).write_text(plugin_source())"
+    )
+    env = {**os.environ, "PYTHONPATH": str(copy)}
+    subprocess.run([sys.executable, "-c", script, str(plugin)], check=True, env=env, cwd=tmp_path)
+    # type 15, size 16, trans_id 7; probe_count 0x01020304; the word 0xabcde123 holds
+    # probe_low (bits 0-11) 0x123 and probe_high (bits 12-31) 0xabcde.
+    data = bytes.fromhex("0f00 1000 070000000403020123e1cdab")
+    capture = tmp_path / "probe.pcapng"
+    _write_capture(capture, [data], random.Random(0))
+    fields, experts = tshark.packets(plugin, capture)[1]
+    assert fields["hvdm.probe_count"] == ["16909060"]
+    assert fields["hvdm.probe_low"] == [str(0x123)]
+    assert fields["hvdm.probe_high"] == [str(0xABCDE)]
+    assert fields["hvdm.type_name"] == ["DM_PROBE"]
+    assert experts == []
+    info = tshark.columns(plugin, capture, "_ws.col.Info")[1]
+    assert info == ["DM_PROBE id=7 probe 16909060, low 0x123"]
+    tree = tshark.run(plugin, capture, "-V").stdout
+    assert "1010 1011 1100 1101 1110 .... .... .... = probe_high: 703710" in tree
+    assert ".... .... .... .... .... 0001 0010 0011 = probe_low: 291" in tree
