@@ -80,11 +80,21 @@ class Decoder:
     it; the caller checks that ``len(data)`` covers the fixed part first.
     """
 
-    def __init__(self, layer: type[Packet], decode: Callable, fixed: int, source: str) -> None:
+    def __init__(
+        self,
+        layer: type[Packet],
+        decode: Callable,
+        fixed: int,
+        source: str,
+        words: list[tuple[int, list[tuple[str, int, int]]]] | None = None,
+    ) -> None:
         self.layer = layer
         self.decode = decode
         self.fixed = fixed
         self.source = source
+        #: The layer as whole little-endian words alone (a page range): lists of it
+        #: are read with one ``struct`` call for every item, not one call each.
+        self.words = words
 
 
 class _Writer:
@@ -93,6 +103,9 @@ class _Writer:
     def __init__(self, layer: type[Packet]) -> None:
         self.names: dict[str, Any] = {"make": values_class(layer)}
         self.lines = ["def decode(data, offset):", "    obj = make()", "    obj.missing = ()"]
+        #: Every word read so far; stays the whole layer only while nothing else is read.
+        self.all_words: list[tuple[int, list[tuple[str, int, int]]]] = []
+        self.only_words = True
 
     def ref(self, value: Any) -> str:
         name = f"ref{len(self.names)}"
@@ -101,37 +114,62 @@ class _Writer:
 
     def words(self, words: list[tuple[int, list[tuple[str, int, int]]]]) -> None:
         """Consecutive storage units of 1, 2, 4 or 8 bytes, read with one ``struct`` call."""
+        self.all_words.extend(words)
         fmt = "<" + "".join(_INT_FORMATS[size] for size, _ in words)
         unpack = self.ref(struct.Struct(fmt).unpack_from)
         targets = ", ".join(f"w{i}" for i in range(len(words))) + ","
         self.lines.append(f"    {targets} = {unpack}(data, offset)")
-        for index, (size, parts) in enumerate(words):
-            for name, bit, mask in parts:
-                whole = bit == 0 and mask == (1 << (8 * size)) - 1
-                value = f"w{index}" if whole else f"(w{index} >> {bit}) & {mask:#x}"
-                self.lines.append(f"    obj.{name} = {value}")
+        self.lines += _assignments(words, "obj", "    ")
         self.lines.append(f"    offset += {sum(size for size, _ in words)}")
 
     def bits(self, size: int, parts: list[tuple[str, int, int]]) -> None:
         """A little-endian unit of an odd size (3, 5, 6 or 7 bytes)."""
+        self.only_words = False
         self.lines.append(f"    w = int.from_bytes(data[offset:offset + {size}], 'little')")
         for name, bit, mask in parts:
             self.lines.append(f"    obj.{name} = (w >> {bit}) & {mask:#x}")
         self.lines.append(f"    offset += {size}")
 
     def nested(self, name: str, decoder: Decoder) -> None:
+        self.only_words = False
         self.lines.append(f"    obj.{name}, offset = {self.ref(decoder.decode)}(data, offset)")
 
     def counted(self, name: str, decoder: Decoder, count_name: str) -> None:
-        """A list counted by ``count_name``, capped by the bytes that are there."""
+        """A list counted by ``count_name``, capped by the bytes that are there.
+
+        Items made of whole words alone (page ranges) are read by one
+        ``struct.iter_unpack`` over all of them and filled in line, which
+        is what makes a 510-range part cheap.
+        """
+        self.only_words = False
         size = decoder.fixed
-        inner = self.ref(decoder.decode)
         self.lines += [
             f"    count = min(obj.{count_name}, (len(data) - offset) // {size})",
+            "    if count < 0:",
+            "        count = 0",
+        ]
+        if decoder.words is None:
+            inner = self.ref(decoder.decode)
+            self.lines += [
+                "    items = []",
+                "    for _ in range(count):",
+                f"        item, offset = {inner}(data, offset)",
+                "        items.append(item)",
+                f"    obj.{name} = items",
+            ]
+            return
+        fmt = "<" + "".join(_INT_FORMATS[unit] for unit, _ in decoder.words)
+        targets = ", ".join(f"w{i}" for i in range(len(decoder.words))) + ","
+        self.lines += [
             "    items = []",
-            "    for _ in range(count if count > 0 else 0):",
-            f"        item, offset = {inner}(data, offset)",
-            "        items.append(item)",
+            "    append = items.append",
+            f"    end = offset + count * {size}",
+            f"    for {targets} in {self.ref(struct.iter_unpack)}({fmt!r}, data[offset:end]):",
+            f"        item = {self.ref(values_class(decoder.layer))}()",
+            "        item.missing = ()",
+            *_assignments(decoder.words, "item", "        "),
+            "        append(item)",
+            "    offset = end",
             f"    obj.{name} = items",
         ]
 
@@ -141,6 +179,7 @@ class _Writer:
         When the size announces it but the bytes end first, the decoder gives
         up (:class:`NotCompiled`): Scapy's path reports the cut field.
         """
+        self.only_words = False
         size = decoder.fixed
         header = self.ref(HEADER_STRUCT.unpack_from)
         self.lines += [
@@ -157,7 +196,21 @@ class _Writer:
         source = "\n".join(self.lines) + "\n"
         namespace = dict(self.names)
         exec(compile(source, f"<decoder of {layer.__name__}>", "exec"), namespace)
-        return Decoder(layer, namespace["decode"], fixed, source)
+        words = self.all_words if self.only_words and self.all_words else None
+        return Decoder(layer, namespace["decode"], fixed, source, words)
+
+
+def _assignments(
+    words: list[tuple[int, list[tuple[str, int, int]]]], target: str, indent: str
+) -> list[str]:
+    """Lines setting each field of ``target`` from the words ``w0``, ``w1``, ..."""
+    lines = []
+    for index, (size, parts) in enumerate(words):
+        for name, bit, mask in parts:
+            whole = bit == 0 and mask == (1 << (8 * size)) - 1
+            value = f"w{index}" if whole else f"(w{index} >> {bit}) & {mask:#x}"
+            lines.append(f"{indent}{target}.{name} = {value}")
+    return lines
 
 
 def _count_field(layer: type[Packet], list_name: str) -> str | None:
