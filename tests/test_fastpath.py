@@ -13,7 +13,9 @@ from hypothesis import strategies as st
 
 from dmdissect.analysis.dissect import dissect
 from dmdissect.layers import MESSAGE_LAYERS
-from dmdissect.layers.compiled import compile_layer
+from dmdissect.layers.base import summarize
+from dmdissect.layers.compiled import compile_layer, layer_of
+from dmdissect.layers.layout import layout_of
 from dmdissect.sources.frame import Frame
 from dmdissect.views.jsonout import message_object
 from dmdissect.views.summary import summary_line
@@ -39,6 +41,22 @@ def assert_same(frame: Frame) -> None:
     assert fast.findings == slow.findings
     assert message_object(fast) == message_object(slow)
     assert summary_line(fast, 0.0) == summary_line(slow, 0.0)
+    for message in (fast, slow):
+        if message.body is not None:
+            assert_summaries_interpreted(message.body)
+
+
+def assert_summaries_interpreted(obj) -> None:
+    """The compiled summary of ``obj`` and of each structure in it equal the phrase tree's."""
+    layer = layer_of(obj)
+    template = getattr(layer, "summary_phrase", None)
+    if template is not None and not obj.missing:
+        assert summarize(obj) == template.render(obj)
+    for spot in layout_of(layer).spots:
+        value = getattr(obj, spot.name, None)
+        for item in value if isinstance(value, list) else [value]:
+            if hasattr(item, "missing") and hasattr(layer_of(item), "fields_desc"):
+                assert_summaries_interpreted(item)
 
 
 @st.composite
@@ -112,3 +130,15 @@ def test_fast_path_equals_scapy_path_behind_a_vmbus_descriptor(data, flags, vmbu
         slow.message_bytes,
     )
     assert plain_lines(message_tree(fast, 5.0)) == plain_lines(message_tree(slow, 5.0))
+
+
+def test_fast_path_on_a_part_of_510_ranges_and_on_one_cut_inside_them():
+    """The list read in one go matches Scapy's item by item, whole or cut mid-range."""
+    ranges = b"".join(struct.pack("<Q", (512 * i) | (i % 7 + 1) << 40) for i in range(510))
+    data = struct.pack("<HHI", 7, 16 + len(ranges), 3) + struct.pack("<II", 0, 510 << 1) + ranges
+    fast = dissect(Frame(1, data))
+    assert [(r.start_page, r.page_cnt) for r in fast.body.range_array] == [
+        (512 * i, i % 7 + 1) for i in range(510)
+    ]
+    assert_same(Frame(1, data))
+    assert_same(Frame(1, data[:-5]))

@@ -9,20 +9,29 @@ storage unit and stops cleanly at the first one the bytes cannot fill.
 from __future__ import annotations
 
 import struct
-from collections.abc import Mapping
-from typing import ClassVar
+from collections.abc import Callable, Mapping
+from functools import cache
+from typing import Any, ClassVar
 
 from scapy.config import conf
 from scapy.packet import Packet
 
 from dmdissect.layers.layout import layout_of
-from dmdissect.layers.phrases import Phrase
+from dmdissect.layers.phrases import Phrase, compile_phrase
 
 
 def summarize(obj) -> str:
     """Render the summary template of the layer of ``obj`` (a packet or a values object)."""
-    template = getattr(obj, "__layer__", type(obj)).summary_phrase
-    return template.render(obj) if template is not None else ""
+    layer: type[DMPacket] = getattr(obj, "__layer__", None) or type(obj)
+    summary = _summary(layer)
+    return summary(obj) if summary is not None else ""
+
+
+@cache
+def _summary(layer: type[DMPacket]) -> Callable[[Any], str] | None:
+    """The layer's summary template compiled once into a function."""
+    template = layer.summary_phrase
+    return None if template is None else compile_phrase(template)
 
 
 class DMPacket(Packet):

@@ -80,6 +80,40 @@ def lua_value(value: Any) -> str:
     raise TypeError(f"no Lua form for {value!r}")
 
 
+class Code:
+    """Python source being compiled from phrases, and the objects it refers to."""
+
+    def __init__(self) -> None:
+        self.names: dict[str, Any] = {}
+
+    def ref(self, value: Any) -> str:
+        name = f"ref{len(self.names)}"
+        self.names[name] = value
+        return name
+
+    def local(self) -> str:
+        """A fresh variable name (for a value a phrase uses twice)."""
+        return self.ref(None)
+
+
+def compile_phrase(phrase: Phrase) -> Callable[[Any], str]:
+    """``phrase.render`` as one generated Python function.
+
+    Rendering walks the phrase tree with a method call per node; a summary
+    line of a status report is a dozen of them.  The generated function is
+    one expression with the same rules, and :meth:`Phrase.render` stays the
+    definition (the tests hold the two equal on every layer).
+    """
+    code = Code()
+    expression = phrase.py("obj", code)
+    source = f"def summary(obj):\n    return {expression}\n"
+    namespace = dict(code.names)
+    exec(compile(source, f"<summary {phrase.op}>", "exec"), namespace)
+    summary = namespace["summary"]
+    summary.source = source
+    return summary
+
+
 class Phrase:
     """A piece of summary text; ``op`` and ``args`` are what the Lua runtime sees."""
 
@@ -90,6 +124,10 @@ class Phrase:
 
     def render(self, obj: Any) -> str:
         raise NotImplementedError
+
+    def py(self, obj: str, code: Code) -> str:
+        """A Python expression over ``obj`` equal to :meth:`render` (see :func:`compile_phrase`)."""
+        return f"{code.ref(self.render)}({obj})"
 
     def lua(self) -> str:
         return "{" + ", ".join([lua_value(self.op), *(lua_value(a) for a in self.args())]) + "}"
@@ -106,6 +144,10 @@ class Number:
 
     def value(self, obj: Any) -> int:
         raise NotImplementedError
+
+    def py(self, obj: str, code: Code) -> str:
+        """A Python expression over ``obj`` equal to :meth:`value`."""
+        return f"{code.ref(self.value)}({obj})"
 
     def lua(self) -> str:
         return "{" + ", ".join(lua_value(a) for a in (self.op, *self.args())) + "}"
@@ -126,6 +168,9 @@ class Field(Number):
     def value(self, obj: Any) -> int:
         return int(getattr(obj, self.name))
 
+    def py(self, obj: str, code: Code) -> str:
+        return f"int({_attr(obj, self.name)})"
+
 
 class Nested(Number):
     """A field of a nested structure (``range.page_cnt``)."""
@@ -140,6 +185,9 @@ class Nested(Number):
 
     def value(self, obj: Any) -> int:
         return int(getattr(getattr(obj, self.struct), self.name))
+
+    def py(self, obj: str, code: Code) -> str:
+        return f"int({_attr(_attr(obj, self.struct), self.name)})"
 
 
 class SumOf(Number):
@@ -156,6 +204,10 @@ class SumOf(Number):
     def value(self, obj: Any) -> int:
         return sum(getattr(item, self.name) for item in getattr(obj, self.items) or ())
 
+    def py(self, obj: str, code: Code) -> str:
+        item = code.local()
+        return f"sum([{_attr(item, self.name)} for {item} in {_attr(obj, self.items)} or ()])"
+
 
 class LengthOf(Number):
     """Bytes in a byte-string field."""
@@ -170,6 +222,18 @@ class LengthOf(Number):
 
     def value(self, obj: Any) -> int:
         return len(getattr(obj, self.name) or b"")
+
+    def py(self, obj: str, code: Code) -> str:
+        return f"len({_attr(obj, self.name)} or b'')"
+
+
+def _attr(obj: str, name: str) -> str:
+    """``obj.name`` as source; ``getattr`` when the name is not an identifier."""
+    return f"{obj}.{name}" if name.isidentifier() else f"getattr({obj}, {name!r})"
+
+
+def _attr_or_none(obj: str, name: str) -> str:
+    return f"getattr({obj}, {name!r}, None)"
 
 
 def _number(source: Number | str) -> Number:
@@ -197,6 +261,9 @@ class Text(Phrase):
     def render(self, obj: Any) -> str:
         return self.text
 
+    def py(self, obj: str, code: Code) -> str:
+        return repr(self.text)
+
 
 class Value(Phrase):
     """A number in one of :data:`FORMS` (decimal, ``0x`` hex, MiB of pages, 2**n)."""
@@ -214,6 +281,14 @@ class Value(Phrase):
     def render(self, obj: Any) -> str:
         return FORMS[self.form](self.source.value(obj))
 
+    def py(self, obj: str, code: Code) -> str:
+        value = self.source.py(obj, code)
+        if self.form == "dec":
+            return f"str({value})"
+        if self.form == "hex":
+            return f"format({value}, '#x')"
+        return f"{code.ref(FORMS[self.form])}({value})"
+
 
 class Plural(Phrase):
     """``N word`` or ``N words``."""
@@ -229,6 +304,9 @@ class Plural(Phrase):
     def render(self, obj: Any) -> str:
         return plural(self.source.value(obj), self.word)
 
+    def py(self, obj: str, code: Code) -> str:
+        return f"{code.ref(plural)}({self.source.py(obj, code)}, {self.word!r})"
+
 
 class Seq(Phrase):
     """Phrases one after the other."""
@@ -243,6 +321,11 @@ class Seq(Phrase):
 
     def render(self, obj: Any) -> str:
         return "".join(part.render(obj) for part in self.parts)
+
+    def py(self, obj: str, code: Code) -> str:
+        if not self.parts:
+            return "''"
+        return "(" + " + ".join(part.py(obj, code) for part in self.parts) + ")"
 
 
 class Join(Phrase):
@@ -260,6 +343,14 @@ class Join(Phrase):
         texts = [text for part in self.parts if (text := part.render(obj))]
         return self.sep.join(texts) if texts else self.empty
 
+    def py(self, obj: str, code: Code) -> str:
+        texts = code.local()
+        parts = ", ".join(part.py(obj, code) for part in self.parts)
+        return (
+            f"({self.sep!r}.join({texts}) if ({texts} := [t for t in ({parts},) if t]) "
+            f"else {self.empty!r})"
+        )
+
 
 class Condition:
     """A test on a layer's values; ``op`` and ``args`` for the Lua runtime."""
@@ -271,6 +362,10 @@ class Condition:
 
     def holds(self, obj: Any) -> bool:
         raise NotImplementedError
+
+    def py(self, obj: str, code: Code) -> str:
+        """A Python expression over ``obj`` true exactly when :meth:`holds` is."""
+        return f"{code.ref(self.holds)}({obj})"
 
     def __call__(self, obj: Any) -> bool:
         """Conditions also serve Scapy's fields (a ``MultipleTypeField`` choice)."""
@@ -294,6 +389,9 @@ class Set(Condition):
     def holds(self, obj: Any) -> bool:
         return bool(getattr(obj, self.name, None))
 
+    def py(self, obj: str, code: Code) -> str:
+        return f"bool({_attr_or_none(obj, self.name)})"
+
 
 class Equals(Condition):
     op = "eq"
@@ -306,6 +404,9 @@ class Equals(Condition):
 
     def holds(self, obj: Any) -> bool:
         return getattr(obj, self.name, None) == self.value
+
+    def py(self, obj: str, code: Code) -> str:
+        return f"({_attr_or_none(obj, self.name)} == {code.ref(self.value)})"
 
 
 class Present(Condition):
@@ -342,6 +443,9 @@ class IsNumber(Condition):
     def holds(self, obj: Any) -> bool:
         return isinstance(getattr(obj, self.name, None), int)
 
+    def py(self, obj: str, code: Code) -> str:
+        return f"isinstance({_attr_or_none(obj, self.name)}, int)"
+
 
 class Cut(Condition):
     """The bytes ended before some field of the structure."""
@@ -350,6 +454,9 @@ class Cut(Condition):
 
     def holds(self, obj: Any) -> bool:
         return bool(getattr(obj, "missing", ()))
+
+    def py(self, obj: str, code: Code) -> str:
+        return f"bool(getattr({obj}, 'missing', ()))"
 
 
 class Not(Condition):
@@ -364,6 +471,9 @@ class Not(Condition):
     def holds(self, obj: Any) -> bool:
         return not self.inner.holds(obj)
 
+    def py(self, obj: str, code: Code) -> str:
+        return f"(not {self.inner.py(obj, code)})"
+
 
 class All(Condition):
     op = "all"
@@ -377,6 +487,9 @@ class All(Condition):
     def holds(self, obj: Any) -> bool:
         return all(c.holds(obj) for c in self.inner)
 
+    def py(self, obj: str, code: Code) -> str:
+        return "(" + " and ".join(["True", *(c.py(obj, code) for c in self.inner)]) + ")"
+
 
 class AnyOf(Condition):
     op = "any"
@@ -389,6 +502,9 @@ class AnyOf(Condition):
 
     def holds(self, obj: Any) -> bool:
         return any(c.holds(obj) for c in self.inner)
+
+    def py(self, obj: str, code: Code) -> str:
+        return "(" + " or ".join([*(c.py(obj, code) for c in self.inner), "False"]) + ")"
 
 
 class HeaderSizeAtLeast(Condition):
@@ -419,6 +535,12 @@ class If(Phrase):
     def render(self, obj: Any) -> str:
         return (self.then if self.cond.holds(obj) else self.otherwise).render(obj)
 
+    def py(self, obj: str, code: Code) -> str:
+        return (
+            f"({self.then.py(obj, code)} if {self.cond.py(obj, code)} "
+            f"else {self.otherwise.py(obj, code)})"
+        )
+
 
 class Sub(Phrase):
     """The summary of a nested structure."""
@@ -434,6 +556,9 @@ class Sub(Phrase):
     def render(self, obj: Any) -> str:
         return getattr(obj, self.name).mysummary()
 
+    def py(self, obj: str, code: Code) -> str:
+        return f"{_attr(obj, self.name)}.mysummary()"
+
 
 class Each(Phrase):
     """The summaries of a list's structures, joined by ``sep``."""
@@ -448,6 +573,12 @@ class Each(Phrase):
 
     def render(self, obj: Any) -> str:
         return self.sep.join(item.mysummary() for item in getattr(obj, self.name) or ())
+
+    def py(self, obj: str, code: Code) -> str:
+        item = code.local()
+        return (
+            f"{self.sep!r}.join([{item}.mysummary() for {item} in {_attr(obj, self.name)} or ()])"
+        )
 
 
 class Name(Phrase):
@@ -465,6 +596,14 @@ class Name(Phrase):
         label = self.names.get(getattr(obj, self.name))
         return label if label is not None else self.otherwise.render(obj)
 
+    def py(self, obj: str, code: Code) -> str:
+        label = code.local()
+        names = code.ref(self.names)
+        return (
+            f"({label} if ({label} := {names}.get({_attr(obj, self.name)})) is not None "
+            f"else {self.otherwise.py(obj, code)})"
+        )
+
 
 class Flags(Phrase):
     """A flag set by bit names: :func:`flags_text`."""
@@ -480,6 +619,9 @@ class Flags(Phrase):
     def render(self, obj: Any) -> str:
         return flags_text(int(getattr(obj, self.name)), self.names)
 
+    def py(self, obj: str, code: Code) -> str:
+        return f"{code.ref(flags_text)}(int({_attr(obj, self.name)}), {code.ref(self.names)})"
+
 
 class Missing(Phrase):
     """The names of the fields the bytes ended before, comma-separated."""
@@ -488,6 +630,9 @@ class Missing(Phrase):
 
     def render(self, obj: Any) -> str:
         return ", ".join(getattr(obj, "missing", ()))
+
+    def py(self, obj: str, code: Code) -> str:
+        return f"', '.join(getattr({obj}, 'missing', ()))"
 
 
 class Version(Phrase):
@@ -503,3 +648,7 @@ class Version(Phrase):
 
     def render(self, obj: Any) -> str:
         return version_text(getattr(obj, self.major) << 16 | getattr(obj, self.minor), self.names)
+
+    def py(self, obj: str, code: Code) -> str:
+        version = f"{_attr(obj, self.major)} << 16 | {_attr(obj, self.minor)}"
+        return f"{code.ref(version_text)}({version}, {code.ref(self.names)})"
