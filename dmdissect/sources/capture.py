@@ -262,6 +262,8 @@ class _Section:
 
 #: Bytes of the fixed fields of each packet block.
 _FIXED = {BLOCK_EPB: 20, BLOCK_PB: 20, BLOCK_SPB: 4}
+#: The smallest enhanced packet block: its 8-byte head, fixed part and trailer.
+_PLAIN_EPB_MIN = 12 + _FIXED[BLOCK_EPB]
 _BLOCK_NAMES = {BLOCK_IDB: "IDB", BLOCK_EPB: "EPB", BLOCK_PB: "PB", BLOCK_SPB: "SPB"}
 
 
@@ -394,7 +396,24 @@ class _PcapNg:
                 if problem:
                     raise self._torn(start, problem)
                 continue
-            yield from self._block(head, start)
+            section = self.section
+            assert section is not None
+            kind, length = section.block.unpack(head)
+            if kind != BLOCK_EPB or not _PLAIN_EPB_MIN <= length <= CHUNK or length % 4:
+                yield from self._block(head, start)
+                continue
+            # The common block (a whole enhanced packet block) without a generator per block.
+            body = read(length - 8)
+            if (
+                len(body) == length - 8
+                and section.trailer.unpack_from(body, length - 12)[0] == length
+            ):
+                frame = self._plain_epb(body[:-4], start)
+                if frame is not None:
+                    self.offset += length
+                    yield frame
+                    continue
+            yield from self._block(head, start, body)
 
     def _torn(self, offset: int, message: str) -> TornInput:
         """The error for a block the reader cannot go on from (the next packet's number)."""
@@ -423,7 +442,8 @@ class _PcapNg:
         self.offset += length
         return None
 
-    def _block(self, head: bytes, start: int) -> Iterator[Frame]:
+    def _block(self, head: bytes, start: int, body: bytes | None = None) -> Iterator[Frame]:
+        """One block from its first 8 bytes; ``body``: the rest, when the caller read it."""
         assert self.section is not None
         endian = self.section.endian
         kind, length = self.section.block.unpack(head)
@@ -447,9 +467,12 @@ class _PcapNg:
                 f"block length {length} is less than the minimum {_BLOCK_NAMES[kind]} size "
                 f"({minimum} bytes)",
             )
-        body = (
-            self.stream.read(length - 8) if length <= CHUNK else read_up_to(self.stream, length - 8)
-        )
+        if body is None:
+            body = (
+                self.stream.read(length - 8)
+                if length <= CHUNK
+                else read_up_to(self.stream, length - 8)
+            )
         torn = len(body) < length - 8
         if not torn:
             trailer = self.section.trailer.unpack_from(body, len(body) - 4)[0]
