@@ -26,6 +26,9 @@ TIME_FORMATS = ("r", "d", "dd", "e", "a", "ad", "u", "ud")
 
 
 def _stats(ctx: click.Context, param: click.Parameter, values: tuple[str, ...]) -> list:
+    if not values:
+        # Without -z, neither the statistics nor the filter compiler is loaded (start-up).
+        return []
     from dmdissect.analysis.stats import parse_stat
     from dmdissect.filter import FilterError, compile_filter
 

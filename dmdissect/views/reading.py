@@ -17,13 +17,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from dmdissect.analysis.sessions import Sessions
-from dmdissect.analysis.stats import SessionStat
 from dmdissect.pipeline import first, kept, messages_of, tapped
 from dmdissect.sources.errors import TornInput
 from dmdissect.sources.frame import Frame
 from dmdissect.views.jsonout import dumps, dumps_line
 from dmdissect.views.output import Output
-from dmdissect.views.stats import sessions_lines, stat_lines, statistics_object
 
 
 @dataclass
@@ -153,8 +151,11 @@ def _seen(messages: Iterable[Any], reference: Any, display_filter: Any) -> Itera
 
 def footer_wanted(out: Output, stats: list[Any], quiet: bool) -> bool:
     """The session summary without ``-z session``: on a terminal, unless ``-q``."""
-    if any(isinstance(stat, SessionStat) for stat in stats):
-        return False
+    if stats:
+        from dmdissect.analysis.stats import SessionStat
+
+        if any(isinstance(stat, SessionStat) for stat in stats):
+            return False
     is_tty = hasattr(out.stream, "isatty") and out.stream.isatty()
     return is_tty and not quiet
 
@@ -173,6 +174,12 @@ def write_after(
     ``separate`` puts a blank line before the first text block when the
     message lines did not end with one.
     """
+    if not stats and (output_format != "text" or not footer_wanted(out, stats, quiet)):
+        return
+    # Loaded only now: most reads end without a footer or statistics (start-up).
+    from dmdissect.analysis.stats import SessionStat
+    from dmdissect.views.stats import sessions_lines, stat_lines, statistics_object
+
     labelled = sessions.labelled()
     if output_format != "text":
         if stats:
