@@ -3,6 +3,7 @@
     python bench/bench.py                                  # every shape, 100k and 1M, 3 runs
     python bench/bench.py --shapes mix,long --sizes 100000 --runs 5
     python bench/bench.py --commands read,read-V --no-tshark
+    python bench/bench.py --cpu --jobs 2 --big-runs 1     # the README's run (see --help)
 
 Shapes are described in :mod:`shapes` (bench/shapes.py); their files are made
 once with the project's layers from a fixed seed and kept in ``--dir``.  Every
@@ -15,11 +16,19 @@ tshark is installed, it reads the same pcapng files with ``bench/minimal.lua``
 "vs tshark" column divides dmdissect's rate by tshark's (``read`` against
 ``tshark``, ``read -V`` against ``tshark -V``).  Progress goes to stderr; the
 tables at the end (stdout) are Markdown, ready for the README.
+
+``--jobs 2`` measures two processes at a time (with ``--cpu`` the times stay
+each process's own), and files are made in parallel too; ``--big-runs``
+sets the runs at the largest size.  Before measuring, the package is compiled
+to bytecode, as ``pip install`` does: a checkout run with
+``PYTHONDONTWRITEBYTECODE`` would otherwise compile every module at every
+start-up and measure the compiler.
 """
 
 from __future__ import annotations
 
 import argparse
+import compileall
 import os
 import shutil
 import statistics
@@ -27,6 +36,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -34,7 +44,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 sys.path.insert(0, str(HERE))
 
-from shapes import SEED, SHAPES, write_shape  # noqa: E402
+from shapes import SEED, SHAPES, file_name, write_shape  # noqa: E402
 
 #: Command label -> dmdissect arguments before the file.
 COMMANDS = {
@@ -82,9 +92,46 @@ def tshark(path: Path, extra: list[str]) -> list[str]:
 
 
 def measure(argv: list[str], runs: int) -> tuple[float, float]:
-    """Median wall seconds and the peak RSS of ``runs`` runs."""
+    """Median seconds (see :data:`CLOCK`) and the peak RSS of ``runs`` runs."""
     results = [run(argv) for _ in range(runs)]
     return statistics.median(r[0] for r in results), max(r[1] for r in results)
+
+
+def compile_package() -> None:
+    """Bytecode for every module of the dmdissect the children import (as pip install makes)."""
+    probe = subprocess.run(
+        [sys.executable, "-c", "import dmdissect, os; print(os.path.dirname(dmdissect.__file__))"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    compileall.compile_dir(probe.stdout.strip(), quiet=1)
+
+
+def make_file(directory: Path, shape: str, size: int) -> Path:
+    """The file of ``shape`` at ``size``, made in a child process (so that several run at once)."""
+    path = file_name(directory, shape, size)
+    if not path.exists():
+        note(f"making {shape} {size:,} ...")
+        code = (
+            "import sys; sys.path[:0] = sys.argv[1:3]; from pathlib import Path; "
+            "from shapes import write_shape; write_shape(Path(sys.argv[3]), sys.argv[4], "
+            "int(sys.argv[5]))"
+        )
+        subprocess.run(
+            [
+                sys.executable,
+                "-c",
+                code,
+                str(HERE.parent),
+                str(HERE),
+                str(directory),
+                shape,
+                str(size),
+            ],
+            check=True,
+        )
+    return path
 
 
 def note(text: str) -> None:
@@ -101,8 +148,22 @@ def main() -> None:
     parser.add_argument("--sizes", default="100000,1000000", help="comma-separated sizes")
     parser.add_argument("--commands", default=",".join(c.replace(" ", "") for c in COMMANDS))
     parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--big-runs", type=int, help="runs at the largest size (default: --runs)")
+    parser.add_argument(
+        "--jobs",
+        type=int,
+        default=1,
+        help="measurements (and files made) at a time; use with --cpu, which times each "
+        "process by its own CPU time",
+    )
     parser.add_argument("--startup-runs", type=int, default=20)
     parser.add_argument("--no-tshark", action="store_true", help="skip the tshark rows")
+    parser.add_argument(
+        "--tshark-max",
+        type=int,
+        help="run tshark only at sizes up to this one (the ratio is taken at the largest "
+        "size both ran)",
+    )
     parser.add_argument(
         "--no-plugin",
         action="store_true",
@@ -124,6 +185,7 @@ def main() -> None:
     commands = [label for label in COMMANDS if label.replace(" ", "") in wanted]
     use_tshark = not options.no_tshark and shutil.which("tshark") is not None
     began = time.monotonic()
+    compile_package()
 
     startup_rows = []
     small = write_shape(options.dir, "mix", 10)
@@ -132,28 +194,53 @@ def main() -> None:
         note(f"{label}: {seconds:.3f} s, {peak:.1f} MiB")
         startup_rows.append((label, seconds, peak))
 
-    # (shape, command) -> size -> (median seconds, peak MiB)
-    results: dict[tuple[str, str], dict[int, tuple[float, float]]] = {}
+    # Every file first (in parallel with --jobs), then every measurement.
+    with ThreadPoolExecutor(max(1, options.jobs)) as pool:
+        paths = dict(
+            zip(
+                [(shape, size) for shape in shapes for size in sizes],
+                pool.map(
+                    lambda job: make_file(options.dir, *job),
+                    [(shape, size) for shape in shapes for size in sizes],
+                ),
+            )
+        )
+    jobs = []
     for shape in shapes:
         for size in sizes:
-            note(f"making {shape} {size:,} ...")
-            path = write_shape(options.dir, shape, size)
-            jobs = [(label, dmdissect(*COMMANDS[label], str(path))) for label in commands]
-            if use_tshark and SHAPES[shape][1] == "pcapng":
+            path = paths[shape, size]
+            runs = options.big_runs if size == sizes[-1] and options.big_runs else options.runs
+            jobs += [
+                (shape, size, label, dmdissect(*COMMANDS[label], str(path)), runs)
+                for label in commands
+            ]
+            tshark_here = options.tshark_max is None or size <= options.tshark_max
+            if use_tshark and tshark_here and SHAPES[shape][1] == "pcapng":
                 jobs += [
-                    (f"tshark {' '.join(extra)}".strip(), tshark(path, extra))
+                    (shape, size, f"tshark {' '.join(extra)}".strip(), tshark(path, extra), runs)
                     for label, extra in TSHARK.items()
                     if label in commands
                 ]
-            for label, argv in jobs:
-                seconds, peak = measure(argv, options.runs)
-                results.setdefault((shape, label), {})[size] = (seconds, peak)
-                note(
-                    f"{shape:<11} {label:<14} {size:>9,}: {seconds:8.3f} s "
-                    f"{size / seconds:>10,.0f} msgs/s {peak:7.1f} MiB"
-                )
 
-    print_tables(startup_rows, results, shapes, sizes, commands, began, options.runs)
+    def one(job):
+        shape, size, label, argv, runs = job
+        seconds, peak = measure(argv, runs)
+        note(
+            f"{shape:<11} {label:<14} {size:>9,}: {seconds:8.3f} s "
+            f"{size / seconds:>10,.0f} msgs/s {peak:7.1f} MiB"
+        )
+        return shape, size, label, seconds, peak
+
+    # (shape, command) -> size -> (median seconds, peak MiB)
+    results: dict[tuple[str, str], dict[int, tuple[float, float]]] = {}
+    with ThreadPoolExecutor(max(1, options.jobs)) as pool:
+        for shape, size, label, seconds, peak in pool.map(one, jobs):
+            results.setdefault((shape, label), {})[size] = (seconds, peak)
+
+    runs = f"{options.runs}" + (
+        f" ({options.big_runs} at {sizes[-1]:,})" if options.big_runs and len(sizes) > 1 else ""
+    )
+    print_tables(startup_rows, results, shapes, sizes, commands, began, runs, options.jobs)
     if use_tshark and not options.no_plugin:
         plugin_table(options.dir, shapes, sizes[0], options.runs)
 
@@ -187,13 +274,13 @@ def plugin_table(directory: Path, shapes: list[str], size: int, runs: int) -> No
             )
 
 
-def print_tables(startup_rows, results, shapes, sizes, commands, began, runs) -> None:
+def print_tables(startup_rows, results, shapes, sizes, commands, began, runs, jobs=1) -> None:
     today = datetime.now(UTC).strftime("%Y-%m-%d")
     minutes = (time.monotonic() - began) / 60
     clock = "CPU time (user + system)" if CLOCK["mode"] == "cpu" else "wall time"
     print(
-        f"Medians of {runs} runs by {clock}, {today}, {os.cpu_count()} CPUs, Python "
-        f"{sys.version.split()[0]}, seed {SEED}; the run took {minutes:.0f} min.\n"
+        f"Medians of {runs} runs by {clock}, {today}, {os.cpu_count()} CPUs, {jobs} at a "
+        f"time, Python {sys.version.split()[0]}, seed {SEED}; the run took {minutes:.0f} min.\n"
     )
     print("| start-up | median s | peak MiB |\n|---|---:|---:|")
     for label, seconds, peak in startup_rows:
@@ -227,9 +314,10 @@ def print_tables(startup_rows, results, shapes, sizes, commands, began, runs) ->
                 None,
             )
             theirs = results.get((shape, versus)) if versus else None
-            if theirs:
-                big = sizes[-1]
-                cells.append(f"{theirs[big][0] / by_size[big][0]:.2f}x" if big in theirs else "-")
+            both = [size for size in sizes if theirs and size in theirs and size in by_size]
+            if both:
+                big = both[-1]
+                cells.append(f"{theirs[big][0] / by_size[big][0]:.2f}x at {big:,}")
             else:
                 cells.append("")
             name = f"`{label}`" if label.startswith("tshark") else f"`dmdissect {label}`"

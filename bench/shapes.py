@@ -204,10 +204,16 @@ def frames(shape: str, count: int, seed: int = SEED) -> Iterator[Frame]:
         )
 
 
+def file_name(directory: Path, shape: str, count: int, seed: int = SEED) -> Path:
+    """Where :func:`write_shape` keeps the file of ``count`` messages of ``shape``."""
+    form = SHAPES[shape][1]
+    return directory / f"{shape}-{count}-s{seed}.{'log' if form == 'dmesg' else 'pcapng'}"
+
+
 def write_shape(directory: Path, shape: str, count: int, seed: int = SEED) -> Path:
     """The file of ``count`` messages of ``shape``, made unless it exists."""
     form = SHAPES[shape][1]
-    path = directory / f"{shape}-{count}-s{seed}.{'log' if form == 'dmesg' else 'pcapng'}"
+    path = file_name(directory, shape, count, seed)
     if path.exists():
         return path
     partial = path.with_suffix(path.suffix + ".part")
