@@ -100,3 +100,21 @@ def test_scattered_runs_never_shift_more_than_a_block_of_entries():
         pages.remove(start, start + 512)
     assert len(pages) == 25_000
     assert max(len(block) for block in keys._lists) <= 2 * keys._load
+
+
+def test_sets_that_never_hold_a_page_share_one_empty_container():
+    """One set per transaction: those that stay empty make no sorted container of their own.
+
+    Queries and removals on an empty set leave the shared container empty; the
+    first insert gives the set its own, and the other sets stay empty.
+    """
+    first, second = PageSet(limit=4), PageSet(limit=4)
+    assert first._runs is second._runs
+    first.remove(0, 100)
+    assert first.overlap(0, 100) == 0
+    assert first.add(5, 5) is True  # an empty range is no insert
+    assert first._runs is second._runs and len(second._runs) == 0
+    assert first.add(10, 20) is True
+    assert first._runs is not second._runs
+    assert first.runs() == [(10, 20)] and second.runs() == [] and len(second._runs) == 0
+    assert PageSet(limit=0).add(1, 2) is False and len(PageSet(limit=4)._runs) == 0

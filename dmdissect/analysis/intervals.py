@@ -18,6 +18,11 @@ from __future__ import annotations
 
 from sortedcontainers import SortedDict
 
+#: The runs of every empty set: a ``SortedDict`` costs microseconds to make, and
+#: most sets (one per transaction) never hold a page.  Never written: :meth:`PageSet.add`
+#: gives a set its own on the first insert.
+_NO_RUNS: SortedDict = SortedDict()
+
 
 class PageSet:
     """Half-open intervals ``[start, end)`` of page numbers, at most ``limit`` of them."""
@@ -25,7 +30,7 @@ class PageSet:
     __slots__ = ("_runs", "limit", "overflowed")
 
     def __init__(self, limit: int) -> None:
-        self._runs: SortedDict = SortedDict()
+        self._runs: SortedDict = _NO_RUNS
         self.limit = limit
         self.overflowed = False
 
@@ -84,6 +89,8 @@ class PageSet:
         if len(runs) >= self.limit:
             self.overflowed = True
             return False
+        if runs is _NO_RUNS:
+            runs = self._runs = SortedDict()
         runs[start] = end
         return True
 
