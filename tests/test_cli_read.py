@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import struct
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -11,6 +12,7 @@ from click.testing import CliRunner
 
 from dmdissect.cli import main
 from tests.pcapfile import write_pcap
+from tests.tshark import require_tshark
 
 T0 = 1_764_205_200.0  # 2025-11-27 01:00:00 UTC
 
@@ -367,3 +369,23 @@ def test_a_reader_that_stops_early_ends_the_command_quietly(tmp_path):
         producer.stdout.close()
         assert producer.wait(timeout=30) == 0, args
         assert producer.stderr.read() == b""
+
+
+def test_verbose_hex_puts_a_blank_line_between_tree_and_bytes_as_tshark(tmp_path):
+    """``-V -x``: tree, a blank line, the hex rows, a blank line: the layout of the real
+    ``tshark -V -x``, whose rows are the same."""
+    capture = Path(__file__).resolve().parent.parent / "captures" / "linux-qemu.pcapng"
+    ours = run("read", "-V", "-x", "-c", "3", str(capture)).output.splitlines()
+    theirs = subprocess.run(
+        [require_tshark(), "-r", str(capture), "-V", "-x", "-c", "3"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.splitlines()
+    for lines in (ours, theirs):
+        starts = [i for i, line in enumerate(lines) if line.startswith("0000  ")]
+        assert len(starts) == 3
+        assert all(lines[i - 1] == "" and lines[i - 2] != "" for i in starts)
+    assert [line for line in ours if line[:4].isdigit() and line[4:6] == "  "] == [
+        line for line in theirs if line[:4].isdigit() and line[4:6] == "  "
+    ]

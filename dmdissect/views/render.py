@@ -67,6 +67,8 @@ def render_messages(
             else:
                 out.line(summary_line(message, first_time, when))
             rows = _hex(message) if show_hex else []
+            if rows and verbose:
+                out.line("")  # tshark -V -x: a blank line between the tree and the bytes
             if rows:
                 out.line("\n".join(rows))
             if verbose or show_hex:
@@ -100,8 +102,10 @@ def _plain(
             lines = plain_lines(message_tree(message, first_time), guides is ASCII_GUIDES)
     else:
         lines = [summary_line(message, first_time, when)]
-    if show_hex:
-        lines += _hex(message)
+    rows = _hex(message) if show_hex else []
+    if rows and verbose:
+        lines.append("")  # tshark -V -x: a blank line between the tree and the bytes
+    lines += rows
     lines += ("", "")
     return "\n".join(lines)
 
