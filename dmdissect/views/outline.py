@@ -53,8 +53,8 @@ class LazyBranch(Branch):
         self.label = label
         self._made: list[Branch] | None = None
 
-    @property  # type: ignore[override]
-    def children(self) -> list[Branch]:
+    @property
+    def children(self) -> list[Branch]:  # type: ignore[override]  # made on first use
         if self._made is None:
             self._made = self.make()
         return self._made
@@ -92,7 +92,7 @@ def child_lines(lines: list[str], children: list[Branch], prefix: str, guides: t
             _label_lines(lines, text.expandtabs(TAB_SIZE), prefix + guide, prefix + under)
         else:
             lines.append(prefix + guide + text)
-        if type(node) is not Branch and node.write_plain(lines, prefix + under, guides):
+        if isinstance(node, LazyBranch) and node.write_plain(lines, prefix + under, guides):
             continue
         if node.children:
             child_lines(lines, node.children, prefix + under, guides)
