@@ -21,7 +21,15 @@ from typing import Any
 
 from dmdissect.layers import DESCRIPTOR_SIZE, HEADER_SIZE, MESSAGE_LAYERS
 from dmdissect.layers.compiled import layer_of
-from dmdissect.layers.registry import PREFIX, PROTOCOL_FIELDS, ProtocolField
+from dmdissect.layers.registry import (
+    HEADER_SLOTS,
+    PREFIX,
+    PROTOCOL_FIELDS,
+    VMBUS_SLOTS,
+    ProtocolField,
+    Slot,
+    message_slots,
+)
 
 #: Value types of fields, as filters and ``dmdissect fields`` name them.
 UINT, BOOL, ENUM, FLAGS, BYTES, STRING, TIME, FLOAT, NONE = (
@@ -69,6 +77,9 @@ class FieldDef:
     protocol: ProtocolField | None = None
     #: ``frame``, ``hvdm`` (the protocol's own fields) or ``analysis``.
     group: str = "analysis"
+    #: The bytes each value was read from (the ``@field`` of a filter); None when the
+    #: field has no bytes of its own (a frame number, a transaction link).
+    raw: Getter | None = None
 
     @property
     def abbrev(self) -> str:
@@ -148,6 +159,119 @@ def _vmbus_getter(name: str) -> Getter:
     return get
 
 
+# --- the bytes of protocol fields (``@field``) -----------------------------------------
+
+
+def _path_to(slots: tuple[Slot, ...], name: str) -> tuple[Slot, ...] | None:
+    """The slots from the top of ``slots`` down to the one called ``name``."""
+    for slot in slots:
+        if slot.name == name:
+            return (slot,)
+        if name.startswith(slot.name + "."):
+            below = _path_to(slot.children, name)
+            if below is not None:
+                return (slot, *below)
+    return None
+
+
+def _length(slot: Slot, item: Any) -> int | None:
+    """Bytes of one slot: its unit, or (a field sized by another) that field's value."""
+    lengths = [v.length_field for v in slot.variants if v.length_field] or (
+        [slot.length_field] if slot.length_field and slot.kind == "bytes" else []
+    )
+    if lengths:
+        value = getattr(item, lengths[0].rsplit(".", 1)[-1], None)
+        return value if isinstance(value, int) else None
+    return slot.size
+
+
+def _item_length(list_slot: Slot, item: Any) -> int | None:
+    """Bytes of one item of a list: fixed, or where its last child ends."""
+    if list_slot.item_size is not None:
+        return list_slot.item_size
+    end = 0
+    for child in list_slot.children:
+        size = _length(child, item)
+        if size is None or child.offset is None:
+            return None
+        end = max(end, child.offset + size)
+    return end
+
+
+def _spans_in(path: tuple[Slot, ...], body: Any) -> list[tuple[int, int]] | None:
+    """(offset, length) in the message of every occurrence of the path's last slot.
+
+    Offsets come from the registry's slots: a place in the message, or a
+    place within each item of a list (items one after another from the
+    list's offset).  None when the layout cannot say (a list inside a list).
+    """
+    lists = [slot for slot in path if slot.kind == "list"]
+    leaf = path[-1]
+    if not lists:
+        size = _length(leaf, body)
+        return None if leaf.offset is None or size is None else [(leaf.offset, size)]
+    if len(lists) > 1 or lists[0].offset is None:
+        return None
+    list_slot = lists[0]
+    items = getattr(body, list_slot.name.rsplit(".", 1)[-1], None) or []
+    spans: list[tuple[int, int]] = []
+    position: int | None = list_slot.offset
+    for item in items:
+        size = _item_length(list_slot, item)
+        leaf_size = _length(leaf, item)
+        if leaf is not list_slot and leaf.offset is not None and leaf_size is not None:
+            spans.append((position + leaf.offset, leaf_size))
+        if size is None:
+            position = None
+            break
+        position += size
+    if leaf is list_slot:
+        # The list as one value: from its offset to the end of its items (or of the bytes).
+        end = _UNBOUNDED if position is None else position - list_slot.offset
+        return [(list_slot.offset, end)]
+    return spans
+
+
+#: A length reaching past any message: the bytes end first.
+_UNBOUNDED = 1 << 62
+
+
+def _raw_getter(field: ProtocolField, get: Getter) -> Getter | None:
+    """The bytes of each value of a protocol field, as Wireshark's ``@field`` gives them.
+
+    A bit field's bytes are those of its whole storage unit (the slot's
+    size), as a Wireshark item with a mask covers its word.
+    """
+    if field.name.startswith(("hdr.", "vmbus.")):
+        framed = field.name.startswith("vmbus.")
+        (slot,) = _path_to(VMBUS_SLOTS if framed else HEADER_SLOTS, field.name) or (None,)
+        if slot is None or slot.offset is None or slot.size is None:
+            return None
+        start, stop = slot.offset, slot.offset + slot.size
+
+        def fixed(message: Any, ref: TimeReference) -> list:
+            if not get(message, ref):
+                return []
+            data = message.frame.data if framed else message.message_bytes
+            return [data[start:stop]] if len(data) >= stop else []
+
+        return fixed
+    paths = {t: _path_to(message_slots(t), field.name) for t in field.messages}
+
+    def raw(message: Any, ref: TimeReference) -> list:
+        values = get(message, ref)
+        path = paths.get(message.type) if values else None
+        spans = _spans_in(path, message.body) if path else None
+        if not spans:
+            return []
+        data = message.message_bytes
+        # A value the bytes cut short (a lying data_size) is what the bytes hold of it.
+        pieces = [data[at : at + size] for at, size in spans if at < len(data)]
+        return pieces[: len(values)]
+
+    return raw
+
+
 def _protocol_def(field: ProtocolField) -> FieldDef:
     if field.name.startswith("hdr."):
         get = _header_getter(field.name)
@@ -170,6 +294,7 @@ def _protocol_def(field: ProtocolField) -> FieldDef:
         names=names,
         protocol=field,
         group="hvdm",
+        raw=_raw_getter(field, get),
     )
 
 
@@ -473,13 +598,22 @@ _DERIVED: tuple[FieldDef, ...] = (
 )
 
 
+def _with_raw(field: FieldDef) -> FieldDef:
+    """A field that is bytes read from the frame is its own raw form."""
+    if field.kind != BYTES:
+        return field
+    return FieldDef(
+        field.name, field.kind, field.description, field.get, group=field.group, raw=field.get
+    )
+
+
 def _build() -> dict[str, FieldDef]:
     """Frame fields, the protocol's (whole-message entries first), then the analysis's."""
     out: dict[str, FieldDef] = {}
     for group in ("frame", "hvdm"):
-        out.update((f.name, f) for f in _DERIVED if f.group == group)
+        out.update((f.name, _with_raw(f)) for f in _DERIVED if f.group == group)
     out.update((name, _protocol_def(field)) for name, field in PROTOCOL_FIELDS.items())
-    out.update((f.name, f) for f in _DERIVED if f.group == "analysis")
+    out.update((f.name, _with_raw(f)) for f in _DERIVED if f.group == "analysis")
     return out
 
 

@@ -86,6 +86,10 @@ class Operand:
     mirrored: bool = False
     #: The word a field operand was written as (to read it as a literal instead).
     word: Token | None = None
+    #: ``@field``: the bytes of the field, not its value.
+    raw: bool = False
+    #: ``${field}``: a field reference, which has no value without a selected packet.
+    reference: bool = False
 
     @property
     def is_literal(self) -> bool:
@@ -292,6 +296,11 @@ class _Compiler:
         operand = self.operand(node.children[0])
         if operand.is_literal:
             raise self._not_a_field(operand)
+        if operand.reference:
+            raise FilterError(
+                f"{operand.text} is a field reference, which can only be compared with.",
+                operand.column,
+            )
         values = operand.get
         if operand.field is not None and not operand.sliced:
             return lambda m: bool(values(m))
@@ -365,7 +374,14 @@ class _Compiler:
         ``info`` (which no string equals); likewise a value name of the other
         side's enumeration.  Two string fields still compare with each other.
         """
-        if operand.field is None or operand.sliced or other.field is None or other.is_literal:
+        if (
+            operand.field is None
+            or operand.word is None
+            or operand.sliced
+            or other.field is None
+            or other.is_literal
+            or other.reference
+        ):
             return operand
         names = other.field.names or {}
         if operand.text in names or (other.type == TEXT and operand.type != TEXT):
@@ -384,21 +400,42 @@ class _Compiler:
             )
         singles: set = set()
         spans: list[tuple[Any, Any]] = []
+        fields: list[Values] = []
         for item in children[-1].children[1:]:
             if item.data == "span":
                 low, high = (
                     self._set_value(part, left) for part in (item.children[0], item.children[2])
                 )
+                if isinstance(low, Operand) or isinstance(high, Operand):
+                    side = low if isinstance(low, Operand) else high
+                    raise FilterError(
+                        f"{side.text}: a range in a set is between values, not fields.",
+                        side.column,
+                    )
                 spans.append((low, high))
             else:
-                singles.add(self._set_value(item.children[0], left))
+                value = self._set_value(item.children[0], left)
+                if isinstance(value, Operand):
+                    fields.append(value.get)
+                else:
+                    singles.add(value)
         wanted = _PY_TYPES.get(left.type, object)
         values = _typed(left.get, wanted) if _mixed(left) else left.get
 
         def inside(v: Any) -> bool:
             return v in singles or any(low <= v <= high for low, high in spans)
 
-        test = _quantified(values, inside, quant or "any")
+        if fields:
+            static = _quantified(values, inside, quant or "any")
+
+            def test(m: Any) -> bool:
+                others = [v for get in fields for v in get(m)]
+                if not others:
+                    return static(m)
+                return _quantified(values, lambda v: inside(v) or v in others, quant or "any")(m)
+
+        else:
+            test = _quantified(values, inside, quant or "any")
         if negate:
             return lambda m: not test(m)
         return test
@@ -407,10 +444,19 @@ class _Compiler:
         return self._member(node, negate=True)
 
     def _set_value(self, node: Any, against: Operand) -> Any:
-        operand = self.operand(node)
-        if not operand.is_literal:
-            raise FilterError(f"{operand.text}: a set holds values, not fields.", operand.column)
-        return self.literal(operand, against)
+        """A literal of the set, read as ``against``'s type, or (a field) its operand."""
+        if isinstance(node, Tree) and node.data == "word" and lookup(str(node.children[0])):
+            node = Tree("operand", node.children, node.meta)
+        operand = self._as_word(self.operand(node), against)
+        if operand.is_literal:
+            return self.literal(operand, against)
+        if operand.type == LABEL or not _comparable(against.type, operand.type):
+            raise FilterError(
+                f"{against.text} (type={_type_text(against)}) and {operand.text} "
+                f"(type={_type_text(operand)}) are not of compatible types.",
+                operand.column,
+            )
+        return operand
 
     def _contains(self, node: Tree) -> Callable[[Any], bool]:
         quant, (left_node, token, right_node) = self._split_quant(node.children)
@@ -437,9 +483,12 @@ class _Compiler:
                 f"{token} needs a quoted regular expression, not {_source(self.text, right_node)}.",
                 _column(right_node),
             )
-        pattern = literals.quoted(str(right_node.children[0]))
         try:
-            regex = re.compile(pattern, re.IGNORECASE)
+            pattern = literals.quoted(str(right_node.children[0]))
+        except literals.LiteralError as exc:
+            raise FilterError(str(exc), _column(right_node) + exc.offset) from None
+        try:
+            regex = _regex(pattern)
         except re.error as exc:
             raise FilterError(f"Regex compilation error: {exc}.", _column(right_node)) from None
         search = regex.search
@@ -457,21 +506,15 @@ class _Compiler:
         column = _column(node)
         text = _source(self.text, node)
         if kind == "operand":
-            word = node.children[0]
-            field = lookup(str(word))
-            if field is None:
-                if len(node.children) > 1:
-                    raise FilterError(
-                        f"{word} is neither a field nor a protocol name.", word.column
-                    )
-                return Operand("literal", _nothing, column, text, literal=word)
-            operand = Operand(
-                _KIND_TYPES[field.kind], self._getter(field), column, text, field, word=word
-            )
-            if len(node.children) > 1:
-                return self._slice(operand, node.children[1])
-            return operand
-        if kind in ("string", "word", "negative"):
+            return self._field(node, column, text)
+        if kind == "reference":
+            return self._reference(node.children[0], column, text)
+        if kind == "group":
+            inner = self.operand(node.children[1])
+            if inner.is_literal:
+                return Operand("literal", _nothing, column, text, literal=node)
+            return inner
+        if kind in ("string", "word", "negative", "char"):
             return Operand("literal", _nothing, column, text, literal=node)
         if kind == "neg":
             inner = self.operand(node.children[1])
@@ -483,6 +526,71 @@ class _Compiler:
         if kind == "function":
             return self._function(node, column, text)
         raise FilterError(f'"{text}" was unexpected in this context.', column)
+
+    def _field(self, node: Tree, column: int, text: str) -> Operand:
+        """A word, or a field with ``@`` before it and a layer (``#N``) or slice after it."""
+        tokens = {token.type: token for token in node.children}
+        word = tokens["WORD"]
+        raw, layer, cut = tokens.get("RAW"), tokens.get("LAYER"), tokens.get("SLICE")
+        field = lookup(str(word))
+        if field is None:
+            if raw or layer or cut:
+                raise FilterError(f"{word} is neither a field nor a protocol name.", word.column)
+            return Operand("literal", _nothing, column, text, literal=word)
+        if raw is not None:
+            if field.raw is None:
+                raise FilterError(
+                    f"{word} has no bytes of its own in the frame: '@' takes a field "
+                    "read from the message.",
+                    raw.column,
+                )
+            get = field.raw
+            ref = self.ref
+            operand = Operand(RAW, lambda m: get(m, ref), column, text, field, word=None, raw=True)
+        else:
+            kind = _KIND_TYPES[field.kind]
+            word_of = word if layer is None else None
+            operand = Operand(kind, self._getter(field), column, text, field, word=word_of)
+        if layer is not None:
+            operand = self._layer(operand, layer)
+        if cut is not None:
+            operand = self._slice(operand, cut)
+        return operand
+
+    def _layer(self, operand: Operand, token: Token) -> Operand:
+        """``field#N``, ``field#[ranges]``: the field's values in those protocol layers.
+
+        A frame here holds one message, so every field is in one layer (the
+        first, and the last): a choice that leaves out layer 1 selects nothing.
+        """
+        if _first_layer_chosen(str(token), token.column or 1):
+            return operand
+        return Operand(operand.type, _nothing, operand.column, operand.text, operand.field)
+
+    def _reference(self, token: Token, column: int, text: str) -> Operand:
+        """``${field}`` or ``$field``: the field's value in the selected packet.
+
+        As in tshark, which has no selected packet, a reference has no value,
+        so no relation with it holds (``!(frame.len == ${frame.len})`` holds
+        for every message); the field must exist and fit the other side.
+        """
+        body = str(token)[1:]
+        start = column + 1
+        if body.startswith("{"):
+            if not body.endswith("}"):
+                raise FilterError("The field reference has no closing '}'.", column)
+            body, start = body[1:-1], column + 2
+        name, _, layer = body.partition("#")
+        if not name or not _REFERENCE_NAME.fullmatch(name):
+            raise FilterError(f'"{body}" is not a field name.', start)
+        if layer:
+            _first_layer_chosen("#" + layer, start + len(name))
+        field = lookup(name)
+        if field is None:
+            raise FilterError(f"{name} is neither a field nor a protocol name.", start)
+        return Operand(
+            _KIND_TYPES[field.kind], _nothing, column, text, field, word=None, reference=True
+        )
 
     def _getter(self, field: FieldDef) -> Values:
         get, ref = field.get, self.ref
@@ -520,7 +628,7 @@ class _Compiler:
         left, token = self.operand(node.children[0]), node.children[1]
         right = self.operand(node.children[2])
         if left.is_literal and right.is_literal:
-            raise self._not_a_field(left)
+            return Operand("literal", _nothing, column, text, literal=node)
         field_side = right if left.is_literal else left
         if field_side.type not in (INT, REAL):
             raise FilterError(
@@ -569,28 +677,48 @@ class _Compiler:
 
     def literal(self, operand: Operand, against: Operand) -> Any:
         """The value of a literal operand, read as the type of ``against``."""
-        node: Any = operand.literal
-        negative = False
+        return self._constant(operand.literal, against, operand.column)
+
+    def _constant(self, node: Any, against: Operand, column: int) -> Any:
+        """A literal, or arithmetic on literals (``{1 + 15}``, ``-0x10``), as ``against``'s type."""
+        if isinstance(node, Tree) and node.data == "group":
+            return self._constant(node.children[1], against, column)
         if isinstance(node, Tree) and node.data in ("neg", "negative"):
-            inner = node.children[1]
-            negative = True
-            node = (
-                inner.children[0] if isinstance(inner, Tree) and inner.data == "operand" else inner
-            )
+            value = self._constant(node.children[1], against, column)
+            if not isinstance(value, (int, float)):
+                raise FilterError(
+                    f'"-{_source(self.text, node.children[1])}" is not a valid value here.',
+                    column,
+                )
+            return -value
+        if isinstance(node, Tree) and node.data == "arith":
+            token = node.children[1]
+            left = self._constant(node.children[0], against, _column(node.children[0]))
+            right = self._constant(node.children[2], against, _column(node.children[2]))
+            if not all(isinstance(v, (int, float)) for v in (left, right)):
+                raise FilterError(
+                    f"{_source(self.text, node)}: '{token}' takes numbers.", _column(node)
+                )
+            try:
+                return _ARITH[str(token)](left, right)
+            except ZeroDivisionError:
+                raise FilterError("Division by zero.", token.column) from None
         if isinstance(node, Tree):
             node = node.children[0]
         token = node
+        column = token.column or column
+        if token.type == "CHAR":
+            try:
+                code = literals.character(str(token))
+            except literals.LiteralError as exc:
+                raise FilterError(str(exc), column + exc.offset) from None
+            return _from_code(code, against)
         quoted = token.type == "STRING"
-        text = literals.quoted(str(token)) if quoted else str(token)
         try:
-            value = self._convert(text, quoted, against)
+            text = literals.quoted(str(token)) if quoted else str(token)
+            return self._convert(text, quoted, against)
         except literals.LiteralError as exc:
-            raise FilterError(str(exc), operand.column) from None
-        if negative:
-            if not isinstance(value, (int, float)):
-                raise FilterError(f'"-{text}" is not a valid value here.', operand.column)
-            value = -value
-        return value
+            raise FilterError(str(exc), column + exc.offset) from None
 
     def _convert(self, text: str, quoted: bool, against: Operand) -> Any:
         field = against.field
@@ -629,6 +757,28 @@ class _Compiler:
         return FilterError(
             f"{operand.text} is neither a field nor a protocol name.", operand.column
         )
+
+
+#: PCRE's option letters that Python's ``re`` has.
+_REGEX_FLAGS = {"i": re.IGNORECASE, "m": re.MULTILINE, "s": re.DOTALL, "x": re.VERBOSE}
+_LEADING_OPTIONS = re.compile(r"\(\?([imsx]*)-([imsx]+)\)")
+
+
+def _regex(pattern: str) -> re.Pattern:
+    """``matches`` as Wireshark has it: case-insensitive unless the pattern says ``(?-i)``.
+
+    PCRE takes option settings that turn options off (``(?-i)``, ``(?s-i)``);
+    at the start of the pattern they become Python's flags.
+    """
+    flags = re.IGNORECASE
+    leading = _LEADING_OPTIONS.match(pattern)
+    if leading:
+        for letter in leading.group(1):
+            flags |= _REGEX_FLAGS[letter]
+        for letter in leading.group(2):
+            flags &= ~_REGEX_FLAGS[letter]
+        pattern = pattern[leading.end() :]
+    return re.compile(pattern, flags)
 
 
 def _mixed(operand: Operand) -> bool:
@@ -682,6 +832,49 @@ _ARITH = {
 }
 
 
+def _from_code(code: int, against: Operand) -> Any:
+    """A character constant (``'a'``, ``'\\x07'``) as a number, a byte or a one-letter string."""
+    if against.type == RAW:
+        return bytes([code]) if code < 256 else chr(code).encode()
+    if against.type == TEXT:
+        return chr(code)
+    return code
+
+
+_REFERENCE_NAME = re.compile(r"[A-Za-z0-9_](?:[A-Za-z0-9_\-]|\.(?!\.))*")
+
+
+def _first_layer_chosen(token: str, column: int) -> bool:
+    """Whether ``#N`` or ``#[ranges]`` (layers counted from 1) takes in the one layer there is."""
+    body = token[1:]
+    if body.startswith("["):
+        ranges = _slice_ranges(body[1:-1], column + 2) if body.endswith("]") else None
+        if ranges is None:
+            raise FilterError(f'"{token}" is not a valid layer range.', column)
+    else:
+        if not body:
+            raise FilterError('Expected digit or "[" after "#".', column + 1)
+        if not body.isdigit():
+            raise FilterError(f'Expected digit or "[", not "{body[0]}".', column + 1)
+        if int(body) > _MAX_LAYER:
+            raise FilterError(f'"{body}" causes an integer overflow.', column + 1)
+        ranges = [(int(body), 1, "length")]
+    for first, second, form in ranges:
+        start = first + 2 if first < 0 else first
+        if form == "end":
+            end = second + 2 if second is not None and second < 0 else second
+        elif second is None:
+            end = start if start >= 1 else 1
+        else:
+            end = start + second - 1
+        if end is not None and start <= 1 <= end:
+            return True
+    return False
+
+
+_MAX_LAYER = 2**31 - 1
+
+
 # --- slices ---------------------------------------------------------------------------
 
 _RANGE = re.compile(r"\s*(-?\d+)?\s*(?:(:)\s*(\d+)?|-\s*(-?\d+))?\s*")
@@ -696,6 +889,21 @@ def _slice_ranges(body: str, column: int) -> list[tuple[int | None, int | None, 
             raise FilterError(f'"{body}" is not a valid slice.', column)
         start, colon, length, end = match.groups()
         first = int(start) if start is not None else 0
+        spec = part.strip()
+        if colon and length is not None and int(length) <= 0:
+            raise FilterError(
+                f"Range {spec} isn't valid because length {length} isn't positive", column
+            )
+        if end is not None and (first < 0) != (int(end) < 0):
+            raise FilterError(
+                f"Range {spec} isn't valid because {first} and {end} have different signs",
+                column,
+            )
+        if end is not None and first >= int(end):
+            raise FilterError(
+                f"Range {spec} isn't valid because {first} is greater or equal than {end}",
+                column,
+            )
         if colon:
             out.append((first, int(length) if length is not None else None, "length"))
         elif end is not None:
@@ -731,19 +939,38 @@ def _cut(value: Any, ranges) -> Any:
 
 
 def _fn_len(compiler: _Compiler, args: list[Operand], column: int, text: str) -> Operand:
+    """Characters of a string, bytes of a byte field; any other field: the bytes it covers."""
     (arg,) = args
-    if arg.type not in (TEXT, RAW):
-        raise FilterError(f"{arg.text} (type={_type_text(arg)}) has no length.", arg.column)
+    _only_fields(arg, "len")
     values = arg.get
+    if arg.type not in (TEXT, RAW):
+        field = arg.field
+        if field is None or field.raw is None or arg.sliced:
+            raise FilterError(f"{arg.text} (type={_type_text(arg)}) has no length.", arg.column)
+        raw, ref = field.raw, compiler.ref
+        if values is _nothing:
+            return Operand(INT, _nothing, column, text)
+        return Operand(INT, lambda m: [len(v) for v in raw(m, ref)], column, text)
     return Operand(INT, lambda m: [len(v) for v in values(m)], column, text)
+
+
+def _only_fields(arg: Operand, name: str) -> None:
+    """tshark's rule: some functions take a field (or slice of one), not a reference."""
+    if arg.reference or arg.field is None:
+        raise FilterError(f"Only fields can be used as parameter for {name}()", arg.column)
 
 
 def _fn_count(compiler: _Compiler, args: list[Operand], column: int, text: str) -> Operand:
     (arg,) = args
-    if arg.field is None:
-        raise FilterError(f"count() takes a field, not {arg.text}.", arg.column)
+    _only_fields(arg, "count")
     values = arg.get
-    return Operand(INT, lambda m: [len(values(m))], column, text)
+
+    def counted(m: Any) -> list:
+        # As in tshark, the count of an absent field is no value (not 0).
+        found = len(values(m))
+        return [found] if found else []
+
+    return Operand(INT, counted, column, text)
 
 
 def _fn_case(method: str):
@@ -759,6 +986,8 @@ def _fn_case(method: str):
 
 def _fn_string(compiler: _Compiler, args: list[Operand], column: int, text: str) -> Operand:
     (arg,) = args
+    if arg.sliced:
+        raise FilterError("Only fields can be used as parameter for string()", arg.column)
     values = arg.get
 
     def as_text(v: Any) -> str:

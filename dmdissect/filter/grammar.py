@@ -51,11 +51,13 @@ cmp: EQ | EQ_W | ANY_EQ | NE | NE_W | ALL_NE | ALL_EQ | ALL_EQ_W | ANY_NE | ANY_
    | ANY_NE_W | LT | LT_W | LE | LE_W | GT | GT_W | GE | GE_W
 
 set: LBRACE item (","? item)* "}"
-item: scalar
-    | scalar RANGE scalar                 -> span
-?scalar: WORD                             -> word
+item: member
+    | member RANGE member                 -> span
+?member: WORD                             -> word
        | STRING                           -> string
+       | CHAR                             -> char
        | MINUS WORD                       -> negative
+       | field
 
 ?value: sum
 ?sum: product
@@ -65,8 +67,15 @@ item: scalar
 ?unary: primary
     | MINUS unary                         -> neg
 ?primary: WORD SLICE?                     -> operand
+    | field
     | STRING                              -> string
+    | CHAR                                -> char
     | WORD "(" [value ("," value)*] ")"   -> function
+    | LBRACE value "}"                    -> group
+
+field: WORD LAYER SLICE?                  -> operand
+     | RAW WORD LAYER? SLICE?             -> operand
+     | REFERENCE                          -> reference
 
 OR: "||"
 OR_W: "or"
@@ -108,6 +117,10 @@ DIVIDE: "/"
 MODULO: "%"
 BITAND: "&"
 SLICE: /\[[^\]]*\]/
+LAYER: /#(\[[^\]]*\]|[^\s\[]?[0-9]*)/
+RAW: "@"
+REFERENCE: /\$(\{[^}]*\}?|[A-Za-z0-9_](?:[A-Za-z0-9_\-]|\.(?!\.))*(#\[[^\]]*\]|#[0-9]+)?)/
+CHAR.2: /'(?:[^'\\]|\\.)(?:[^'\\]|\\.)*'/
 STRING.2: /r?"(?:[^"\\]|\\.)*"/
 WORD: /[A-Za-z0-9_](?:[A-Za-z0-9_:\-]|\.(?!\.))*/
 

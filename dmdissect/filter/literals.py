@@ -12,15 +12,24 @@ from datetime import UTC, datetime
 
 
 class LiteralError(ValueError):
-    """The text cannot be a value of the wanted type (the message says why)."""
+    """The text cannot be a value of the wanted type (the message says why).
+
+    ``offset`` is where in the literal's source the fault is (an escape).
+    """
+
+    def __init__(self, message: str, offset: int = 0) -> None:
+        super().__init__(message)
+        self.offset = offset
 
 
 _INT = re.compile(r"(0[xX][0-9a-fA-F]+|0[bB][01]+|0[0-7]*|[1-9][0-9]*)")
 _FLOAT = re.compile(r"[0-9]+(\.[0-9]*)?([eE][-+]?[0-9]+)?|\.[0-9]+([eE][-+]?[0-9]+)?")
 _BYTES_SEPARATED = re.compile(r"[0-9a-fA-F]{1,2}([:.\-][0-9a-fA-F]{1,2})+")
 _BYTES_PLAIN = re.compile(r"([0-9a-fA-F]{2})+|[0-9a-fA-F]")
-_ESCAPES = re.compile(r"\\(x[0-9a-fA-F]{1,2}|[0-7]{1,3}|u[0-9a-fA-F]{4}|U[0-9a-fA-F]{8}|.)", re.S)
+_ESCAPES = re.compile(r"\\(x[0-9a-fA-F]{1,2}|[0-7]{1,3}|u[0-9a-fA-F]{4}|U[0-9a-fA-F]{8}|.?)", re.S)
 _SIMPLE = {"a": "\a", "b": "\b", "f": "\f", "n": "\n", "r": "\r", "t": "\t", "v": "\v"}
+#: Characters that stand for themselves after a backslash (C's, as Wireshark takes them).
+_THEMSELVES = "\\\"'?"
 
 
 def integer(text: str) -> int:
@@ -64,21 +73,56 @@ def byte_string(text: str) -> bytes:
 
 
 def quoted(token: str) -> str:
-    """The text of a quoted string: ``"..."`` with C escapes, ``r"..."`` as written."""
+    """The text of a quoted string: ``"..."`` with C escapes, ``r"..."`` as written.
+
+    The escapes are C's, as Wireshark reads them: ``\\n`` and the other
+    letters, ``\\\\`` ``\\"`` ``\\'``, ``\\xHH``, octal ``\\ooo`` and the universal
+    characters ``\\uHHHH``/``\\UHHHHHHHH``; any other is an error.
+    """
     if token.startswith("r"):
         return token[2:-1]
-    return _ESCAPES.sub(_unescape, token[1:-1])
+    return _unescaped(token[1:-1], 1)
 
 
-def _unescape(match: re.Match) -> str:
+def character(token: str) -> int:
+    """The code of a character constant: ``'a'``, ``'\\n'``, ``'\\x07'``, ``'\\101'``."""
+    text = _unescaped(token[1:-1], 1)
+    if len(text) != 1:
+        raise LiteralError(f"{token} is not a valid character constant.")
+    return ord(text)
+
+
+def _unescaped(body: str, offset: int) -> str:
+    out: list[str] = []
+    position = 0
+    for match in _ESCAPES.finditer(body):
+        out.append(body[position : match.start()])
+        out.append(_unescape(match, offset + match.start()))
+        position = match.end()
+    out.append(body[position:])
+    return "".join(out)
+
+
+def _unescape(match: re.Match, offset: int) -> str:
     code = match.group(1)
+    if not code:
+        raise LiteralError("A backslash ends the string.", offset)
     if code[0] == "x":
         return chr(int(code[1:], 16))
     if code[0] in "uU" and len(code) > 1:
-        return chr(int(code[1:], 16))
+        point = int(code[1:], 16)
+        if (point < 0xA0 and point not in (0x24, 0x40, 0x60)) or 0xD800 <= point <= 0xDFFF:
+            raise LiteralError(f"\\{code} is not a valid universal character name", offset)
+        if point > 0x10FFFF:
+            raise LiteralError(f"\\{code} is not a valid universal character name", offset)
+        return chr(point)
     if code[0] in "01234567":
         return chr(int(code, 8))
-    return _SIMPLE.get(code, code)
+    if code in _SIMPLE:
+        return _SIMPLE[code]
+    if code in _THEMSELVES:
+        return code
+    raise LiteralError(f"\\{code} is not a valid character escape sequence", offset)
 
 
 _TIME_FORMATS = (
