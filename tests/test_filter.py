@@ -11,9 +11,12 @@ it on every message.
 
 from __future__ import annotations
 
+import ctypes
 import operator
 import re
+import struct
 
+import oracle
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -187,7 +190,175 @@ def frame_slice(draw):
     )
 
 
-relation = st.one_of(numeric_relation(), string_relation(), membership(), presence(), frame_slice())
+#: Numeric fields that hold the small values these relations write.
+WIDE = sorted(name for name, top in NUMERIC.items() if top >= 16)
+
+#: What ``#N`` / ``#[...]`` takes of a message's one protocol layer (tshark 4.0's answers).
+LAYERS = {
+    "#1": True,
+    "#2": False,
+    "#0": False,
+    "#[1-2]": True,
+    "#[0-1]": True,
+    "#[-1]": True,
+    "#[-2]": False,
+    "#[2:]": False,
+    "#[1:]": True,
+    "#[:2]": True,
+    "#[:1]": False,
+    "#[0:1]": False,
+    "#[1,3]": True,
+}
+
+
+@st.composite
+def layered(draw):
+    """A numeric relation on ``field#N``: the field's values when layer 1 is chosen, else none."""
+    name = draw(st.sampled_from(WIDE))
+    layer = draw(st.sampled_from(sorted(LAYERS)))
+    op = draw(st.sampled_from(sorted(RELATIONS)))
+    value = draw(st.integers(0, 16))
+    test, quant = RELATIONS[op]
+
+    def check(obj, data):
+        values = json_values(obj, name, data) if LAYERS[layer] else []
+        return holds(values, lambda v: test(v, value), quant)
+
+    return f"{name}{layer} {op} {value}", check
+
+
+@st.composite
+def reference(draw):
+    """``field op ${other}``: tshark has no selected packet, so a reference has no value."""
+    name, other = draw(st.sampled_from(WIDE)), draw(st.sampled_from(WIDE))
+    op = draw(st.sampled_from(sorted(RELATIONS)))
+    written = draw(st.sampled_from([f"${{{other}}}", f"${other}", f"${{{other}#1}}"]))
+    return f"{name} {op} {written}", lambda obj, data: False
+
+
+@st.composite
+def arithmetic(draw):
+    """``{field + k} * j op v`` and ``field op {a + b}``: arithmetic with Wireshark's braces."""
+    name = draw(st.sampled_from(WIDE))
+    op = draw(st.sampled_from(sorted(RELATIONS)))
+    test, quant = RELATIONS[op]
+    k, j, a, b = (draw(st.integers(0, 9)) for _ in range(4))
+    if draw(st.booleans()):
+        return f"{{{name} + {k}}} * {j} {op} {a}", lambda obj, data: holds(
+            [(v + k) * j for v in json_values(obj, name, data)], lambda v: test(v, a), quant
+        )
+    return f"{name} {op} {{{a} + {b}}} - {k}", lambda obj, data: holds(
+        json_values(obj, name, data), lambda v: test(v, a + b - k), quant
+    )
+
+
+@st.composite
+def field_set(draw):
+    """``field in {other, v}``: a set holding another field's values and a literal."""
+    name, other = draw(st.sampled_from(WIDE)), draw(st.sampled_from(WIDE))
+    value = draw(st.integers(0, 16))
+
+    def check(obj, data):
+        others = json_values(obj, other, data)
+        return any(v == value or v in others for v in json_values(obj, name, data))
+
+    return f"{name} in {{{other}, {value}}}", check
+
+
+@st.composite
+def character(draw):
+    """A character constant for a number: ``hdr.type == '\\x07'``, ``'\\007'`` or ``'a'``."""
+    value = draw(st.sampled_from([5, 6, 7, 8, 97, 0]))
+    form = draw(st.sampled_from(["hex", "oct", "plain"]))
+    if form == "plain" and value >= 32:
+        text = chr(value)
+    elif form == "oct":
+        text = f"\\{value:03o}"
+    else:
+        text = f"\\x{value:02x}"
+    return f"hdr.type == '{text}'", lambda obj, data: value in json_values(obj, "hdr.type", data)
+
+
+#: Message structures of the C header by type, for where their members' bytes are.
+STRUCTS = {
+    1: oracle.dm_version_request,
+    3: oracle.dm_capabilities,
+    5: oracle.dm_status,
+    6: oracle.dm_balloon,
+    7: oracle.dm_balloon_response,
+    8: oracle.dm_unballoon_request,
+    12: oracle.dm_info_msg,
+}
+RAW_FIELDS = [
+    "hdr.type",
+    "hdr.trans_id",
+    "hdr.size",
+    "num_avail",
+    "num_pages",
+    "range_count",
+    "more_pages",
+    "range_array.start_page",
+    "range_array.page_cnt",
+]
+
+
+def raw_values(obj: dict, name: str, data: bytes) -> list[bytes]:
+    """The bytes of each value of ``name``, placed by the C header's offsets and sizes."""
+    present = json_values(obj, name, data)
+    if not present:
+        return []
+    if name.startswith("hdr."):
+        spans = [(at, size) for n, at, size in oracle.members(oracle.dm_header) if n == name[4:]]
+    elif name.startswith("range_array."):
+        cls = STRUCTS[obj["hdr"]["type"]]
+        size = ctypes.sizeof(oracle.dm_mem_page_range)
+        start = cls.range_array.offset
+        spans = [(start + i * size, size) for i in range(len(present))]
+    else:
+        cls = STRUCTS[obj["hdr"]["type"]]
+        spans = [(at, size) for n, at, size in oracle.members(cls) if n == name]
+    return [data[at : at + size] for at, size in spans]
+
+
+@st.composite
+def raw_relation(draw):
+    """``@field``: a slice, ``contains`` or ``len`` of the bytes each value was read from."""
+    name = draw(st.sampled_from(RAW_FIELDS))
+    form = draw(st.sampled_from(["index", "contains", "len", "equal"]))
+    byte = draw(st.integers(0, 16))
+    if form == "index":
+        at = draw(st.integers(0, 1))
+        return f"@{name}[{at}] == {byte:02x}", lambda obj, data: any(
+            len(b) > at and b[at] == byte for b in raw_values(obj, name, data)
+        )
+    if form == "contains":
+        return f"@{name} contains {byte:02x}", lambda obj, data: any(
+            bytes([byte]) in b for b in raw_values(obj, name, data)
+        )
+    if form == "len":
+        size = draw(st.sampled_from([1, 2, 4, 8]))
+        return f"len(@{name}) == {size}", lambda obj, data: any(
+            len(b) == size for b in raw_values(obj, name, data)
+        )
+    wanted = struct.pack("<H", byte)
+    return f"@{name}[0:2] == {wanted.hex(':')}", lambda obj, data: any(
+        b[:2] == wanted for b in raw_values(obj, name, data)
+    )
+
+
+relation = st.one_of(
+    numeric_relation(),
+    string_relation(),
+    membership(),
+    presence(),
+    frame_slice(),
+    layered(),
+    reference(),
+    arithmetic(),
+    field_set(),
+    character(),
+    raw_relation(),
+)
 
 
 def combined(children):
@@ -277,6 +448,53 @@ def test_predicate_equals_the_condition_on_the_json(frames, case):
         ("frame.len == 16 && ", "Unexpected end of filter expression.", 20),
         ("!", "Unexpected end of filter expression.", 2),
         ("hdr.type == 7 $", '"$" was unexpected in this context.', 15),
+        ("frame.len#a == 16", 'Expected digit or "[", not "a".', 11),
+        ("frame.len# == 16", 'Expected digit or "[" after "#".', 11),
+        ("frame.len#2147483648 == 16", '"2147483648" causes an integer overflow.', 11),
+        (
+            "frame.len#[1-1] == 16",
+            "Range 1-1 isn't valid because 1 is greater or equal than 1",
+            12,
+        ),
+        ("frame[-1-1] == 00", "Range -1-1 isn't valid because -1 and 1 have different signs", 6),
+        ("frame[0:0] == 00", "Range 0:0 isn't valid because length 0 isn't positive", 6),
+        ("nosuch#1 == 1", "nosuch is neither a field nor a protocol name.", 1),
+        ("frame.len == ${nosuch}", "nosuch is neither a field nor a protocol name.", 16),
+        ("frame.len == $nosuch", "nosuch is neither a field nor a protocol name.", 15),
+        ("frame.len == ${frame.len", "The field reference has no closing '}'.", 14),
+        ("frame.len == ${}", '"" is not a field name.', 16),
+        (
+            "frame.len == ${frame.comment}",
+            "frame.len (type=Unsigned integer) and ${frame.comment} (type=Character string) "
+            "are not of compatible types.",
+            1,
+        ),
+        ("${frame.len}", "${frame.len} is a field reference, which can only be compared with.", 1),
+        ("count(${frame.len}) == 0", "Only fields can be used as parameter for count()", 7),
+        ('string(frame[0:2]) == "x"', "Only fields can be used as parameter for string()", 8),
+        (
+            "@frame.len == 00",
+            "frame.len has no bytes of its own in the frame: '@' takes a field read from the "
+            "message.",
+            1,
+        ),
+        ("@nosuch == 00", "nosuch is neither a field nor a protocol name.", 2),
+        ('frame contains "ab\\q"', "\\q is not a valid character escape sequence", 19),
+        ('frame contains "\\u0062"', "\\u0062 is not a valid universal character name", 17),
+        ("hdr.type == 'ab'", "'ab' is not a valid character constant.", 13),
+        ("frame.len == {1 / 0}", "Division by zero.", 17),
+        ('frame.len == {1 + "a"}', 'Unsigned integer cannot be converted from a string ("a").', 19),
+        (
+            "frame.len in {1..frame.number}",
+            "frame.number: a range in a set is between values, not fields.",
+            18,
+        ),
+        (
+            "hdr.type in {frame.comment}",
+            "hdr.type (type=Unsigned integer (2 bytes)) and frame.comment (type=Character string) "
+            "are not of compatible types.",
+            14,
+        ),
     ],
 )
 def test_invalid_filter_message_and_column(text, message, column):
@@ -308,3 +526,72 @@ def test_too_deep_nesting_is_an_error():
         "The filter nests more than 100 levels deep.",
         1,
     )
+
+
+# --- layers, raw bytes, references and arithmetic on hand-written messages ---------------
+
+#: DM_BALLOON_RESPONSE, trans_id 9: more_pages 1, two ranges (0x10, 512 pages), (0x2000, 1).
+BALLOON_RESPONSE = struct.pack("<HHIII", 7, 32, 9, 0, 2 << 1 | 1) + struct.pack(
+    "<QQ", 0x10 | 512 << 40, 0x2000 | 1 << 40
+)
+#: A DM_STATUS_REPORT header, trans_id 3, whose body the bytes leave out.
+STATUS_CUT = struct.pack("<HHI", 5, 56, 3)
+
+
+@pytest.mark.parametrize(
+    "text, frames",
+    [
+        ("@range_count == 05:00:00:00", [1]),
+        ("@more_pages == 05:00:00:00", [1]),
+        ("@range_array.page_cnt[5:3] == 00:02:00", [1]),
+        ("@range_array.start_page == 00:20:00:00:00:01:00:00", [1]),
+        ("@range_array.start_page[0] == 10", [1]),
+        ("@hdr.trans_id == 03:00:00:00", [2]),
+        ("@hdr == 05:00:38:00:03:00:00:00", [2]),
+        ("len(@range_array) == 16", [1]),
+        ("len(hdr.type) == 2 && len(range_count) == 4", [1]),
+        ("len(range_array.start_page) == 8", [1]),
+        ("@num_avail", []),
+        ("range_array.page_cnt#1 == 1", [1]),
+        ("range_array.page_cnt#2 == 1", []),
+        ("range_array.page_cnt#[-1] == 512", [1]),
+        ("hdr.type#[2:]", []),
+        ("count(range_array.page_cnt#2) == 0", []),
+        ("hdr.type == ${hdr.type}", []),
+        ("!(hdr.type == ${hdr.type})", [1, 2]),
+        ("hdr.type != $hdr.type", []),
+        ("hdr.trans_id in {hdr.type, 9}", [1]),
+        ("hdr.trans_id in {hdr.type, 3..4}", [2]),
+        ("{hdr.trans_id + 1} * 2 == 8", [2]),
+        ("hdr.trans_id == {4 * 2} + 1", [1]),
+        ("-hdr.trans_id < {-2 - 2}", [1]),
+        ("hdr.trans_id % 4 == 1 && hdr.trans_id / 4 == 2", [1]),
+        ("count(range_array.page_cnt) == 2", [1]),
+        ("count(num_avail) == 0", []),
+        ("hdr.type == '\\x07'", [1]),
+        ("hdr.type == '\\a' || hdr.type == '\\005'", [1, 2]),
+        ('hvdm contains "\\x20\\000"', [1]),
+        ("hvdm[4:4] > 08:00:00:00 && hvdm[4:4] < 0a", [1]),
+    ],
+)
+def test_layers_raw_bytes_references_and_arithmetic(text, frames):
+    keep = compile_filter(text)
+    messages = list(messages_of([Frame(1, BALLOON_RESPONSE), Frame(2, STATUS_CUT)]))
+    assert [m.frame.index for m in messages if keep(m)] == frames
+
+
+@pytest.mark.parametrize(
+    "pattern, frames",
+    [
+        ("BALLOON", [1, 2]),
+        ("(?-i)BALLOON", [2]),
+        ("(?s-i)balloon.asks", [1]),
+        ("(?i)balloon", [1, 2]),
+        ("^fault", [3]),
+    ],
+)
+def test_matches_is_case_insensitive_unless_the_pattern_says(pattern, frames):
+    comments = ["balloon\nasks", "BALLOON", "Fault: cut"]
+    keep = compile_filter(f'frame.comment matches "{pattern}"')
+    built = [Frame(i, STATUS_CUT, comment=c) for i, c in enumerate(comments, 1)]
+    assert [m.frame.index for m in messages_of(built) if keep(m)] == frames
