@@ -175,11 +175,16 @@ def _path_to(slots: tuple[Slot, ...], name: str) -> tuple[Slot, ...] | None:
 
 
 def _length(slot: Slot, item: Any) -> int | None:
-    """Bytes of one slot: its unit, or (a field sized by another) that field's value."""
+    """Bytes of one slot: its unit, or (a field sized by another) that field's value.
+
+    ``item`` is the structure holding the slot; None asks whether the size is fixed.
+    """
     lengths = [v.length_field for v in slot.variants if v.length_field] or (
         [slot.length_field] if slot.length_field and slot.kind == "bytes" else []
     )
     if lengths:
+        if item is None:
+            return None
         value = getattr(item, lengths[0].rsplit(".", 1)[-1], None)
         return value if isinstance(value, int) else None
     return slot.size
@@ -210,25 +215,32 @@ def _spans_in(path: tuple[Slot, ...], body: Any) -> list[tuple[int, int]] | None
     if not lists:
         size = _length(leaf, body)
         return None if leaf.offset is None or size is None else [(leaf.offset, size)]
-    if len(lists) > 1 or lists[0].offset is None:
-        return None
     list_slot = lists[0]
+    first = list_slot.offset
+    if len(lists) > 1 or first is None:
+        return None
     items = getattr(body, list_slot.name.rsplit(".", 1)[-1], None) or []
+    step = list_slot.item_size
+    if step is not None and leaf is list_slot:
+        return [(first, step * len(items))]
+    if step is not None and leaf.offset is not None and _length(leaf, None) is not None:
+        # Items of one size: every place is arithmetic, nothing to read per item.
+        at, size = first + leaf.offset, _length(leaf, None) or 0
+        return [(at + step * i, size) for i in range(len(items))]
     spans: list[tuple[int, int]] = []
-    position: int | None = list_slot.offset
+    position, ended = first, True
     for item in items:
         size = _item_length(list_slot, item)
         leaf_size = _length(leaf, item)
         if leaf is not list_slot and leaf.offset is not None and leaf_size is not None:
             spans.append((position + leaf.offset, leaf_size))
         if size is None:
-            position = None
+            ended = False
             break
         position += size
     if leaf is list_slot:
         # The list as one value: from its offset to the end of its items (or of the bytes).
-        end = _UNBOUNDED if position is None else position - list_slot.offset
-        return [(list_slot.offset, end)]
+        return [(first, position - first if ended else _UNBOUNDED)]
     return spans
 
 

@@ -425,6 +425,7 @@ class _Compiler:
         def inside(v: Any) -> bool:
             return v in singles or any(low <= v <= high for low, high in spans)
 
+        test: Callable[[Any], bool]
         if fields:
             static = _quantified(values, inside, quant or "any")
 
@@ -529,20 +530,20 @@ class _Compiler:
 
     def _field(self, node: Tree, column: int, text: str) -> Operand:
         """A word, or a field with ``@`` before it and a layer (``#N``) or slice after it."""
-        tokens = {token.type: token for token in node.children}
+        tokens = {token.type: token for token in node.children if isinstance(token, Token)}
         word = tokens["WORD"]
         raw, layer, cut = tokens.get("RAW"), tokens.get("LAYER"), tokens.get("SLICE")
         field = lookup(str(word))
         if field is None:
             if raw or layer or cut:
-                raise FilterError(f"{word} is neither a field nor a protocol name.", word.column)
+                raise FilterError(f"{word} is neither a field nor a protocol name.", _column(word))
             return Operand("literal", _nothing, column, text, literal=word)
         if raw is not None:
             if field.raw is None:
                 raise FilterError(
                     f"{word} has no bytes of its own in the frame: '@' takes a field "
                     "read from the message.",
-                    raw.column,
+                    _column(raw),
                 )
             get = field.raw
             ref = self.ref
@@ -702,7 +703,7 @@ class _Compiler:
             try:
                 return _ARITH[str(token)](left, right)
             except ZeroDivisionError:
-                raise FilterError("Division by zero.", token.column) from None
+                raise FilterError("Division by zero.", _column(token)) from None
         if isinstance(node, Tree):
             node = node.children[0]
         token = node
@@ -860,14 +861,14 @@ def _first_layer_chosen(token: str, column: int) -> bool:
             raise FilterError(f'"{body}" causes an integer overflow.', column + 1)
         ranges = [(int(body), 1, "length")]
     for first, second, form in ranges:
-        start = first + 2 if first < 0 else first
-        if form == "end":
-            end = second + 2 if second is not None and second < 0 else second
-        elif second is None:
-            end = start if start >= 1 else 1
+        start = (first or 0) + 2 if (first or 0) < 0 else (first or 0)
+        if second is None:
+            end = max(start, 1)
+        elif form == "end":
+            end = second + 2 if second < 0 else second
         else:
             end = start + second - 1
-        if end is not None and start <= 1 <= end:
+        if start <= 1 <= end:
             return True
     return False
 
