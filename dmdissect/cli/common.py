@@ -344,7 +344,8 @@ def display_filter_option(what: str) -> Callable[[Callable[..., Any]], Callable[
         metavar="FILTER",
         callback=_compile_filter,
         help=f"{what} that match FILTER, in Wireshark's display-filter syntax "
-        "(field names: 'dmdissect fields').",
+        "(field names: 'dmdissect fields'; @FIELD for its bytes, FIELD#N for a layer, "
+        "${FIELD} a reference, which has no value as in tshark).",
     )
 
 
