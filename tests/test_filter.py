@@ -595,3 +595,51 @@ def test_matches_is_case_insensitive_unless_the_pattern_says(pattern, frames):
     keep = compile_filter(f'frame.comment matches "{pattern}"')
     built = [Frame(i, STATUS_CUT, comment=c) for i, c in enumerate(comments, 1)]
     assert [m.frame.index for m in messages_of(built) if keep(m)] == frames
+
+
+# --- the predicate reads the fast-path message -------------------------------------------
+
+
+def test_new_constructs_build_no_scapy_packet(monkeypatch):
+    """Evaluating layers, @field, references, braces and sets never builds a Scapy packet."""
+    from pathlib import Path
+
+    from scapy.packet import Packet
+
+    from dmdissect.layers.header import DMHeader
+    from dmdissect.sources import open_frames
+
+    root = Path(__file__).resolve().parent.parent / "captures"
+    messages = [
+        m
+        for name in ("linux-qemu.pcapng", "linux-qemu-vmbus.pcapng")
+        for m in messages_of(open_frames(str(root / name)))
+    ]
+    filters = [
+        compile_filter(text)
+        for text in (
+            "@range_array.page_cnt[5:3] == 00:02:00",
+            "hdr.type#1 in {hdr.trans_id, 5}",
+            "range_array.start_page#[1-2] > 0",
+            "{range_count + 1} * 2 > 1000",
+            "@vmbus.len8 == 04:00",
+            "len(hdr.size) == 2",
+            "!(hdr.type == ${hdr.type})",
+            "@hdr.trans_id[0] != ff",
+            "num_avail#[-1] > 0",
+            "len(@caps.hot_add) == 8",
+        )
+    ]
+    built = []
+    original = Packet.__init__
+
+    def counting(self, *args, **kwargs):
+        built.append(type(self).__name__)
+        original(self, *args, **kwargs)
+
+    monkeypatch.setattr(Packet, "__init__", counting)
+    matched = [sum(1 for m in messages if keep(m)) for keep in filters]
+    assert all(matched) and len(messages) > 200, matched
+    assert built == []
+    DMHeader(b"\x05\x00\x08\x00\x00\x00\x00\x00")
+    assert built == ["DMHeader"]
