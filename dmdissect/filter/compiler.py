@@ -11,6 +11,13 @@ hold when *any* value does; ``!=`` (``all_ne``) and ``===`` (``all_eq``)
 need *every* value (and at least one); ``!==`` (``any_ne``) any; the
 quantifiers ``any``/``all`` before a relation choose explicitly.  A field
 that is absent satisfies no relation.
+
+A frame holds one message, so every field is in one protocol layer:
+``field#N`` is the field when its layers take in layer 1, else nothing.
+``@field`` reads the bytes each value came from (the registry's ``raw``
+getters).  A field reference ``${field}`` has no value, as in tshark, where
+no packet is selected.  Arithmetic on literals alone (``{1 + 15}``) is
+folded when the filter is compiled, as the type of the other side.
 """
 
 from __future__ import annotations

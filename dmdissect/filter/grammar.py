@@ -6,9 +6,12 @@ The grammar follows Wireshark 4's ``wireshark-filter(4)``: logical ``and``
 (``eq``, ``any_eq``, ``ne``, ``all_ne``, ``all_eq``, ``any_ne``, ``gt``,
 ``ge``, ``lt``, ``le``); ``contains``, ``matches``/``~``, ``in {...}`` and
 ``not in {...}`` with ranges ``a..b``; the quantifiers ``any``/``all``;
-slices ``field[i:j]``, ``[i-j]``, ``[i]``, ``[:j]``, ``[i:]``; functions
-``len``, ``count``, ``upper``, ``lower``, ``string``, ``min``, ``max``,
-``abs``; arithmetic ``+ - * / % &``.
+slices ``field[i:j]``, ``[i-j]``, ``[i]``, ``[:j]``, ``[i:]``; the layer
+operator ``field#N`` / ``field#[ranges]``; ``@field`` (the field's bytes);
+field references ``${field}`` and ``$field``; functions ``len``, ``count``,
+``upper``, ``lower``, ``string``, ``min``, ``max``, ``abs``; arithmetic
+``+ - * / % &``, unary minus and ``{...}`` for grouping; strings ``"..."``
+and ``r"..."``, character constants ``'a'``.  Sets may hold fields.
 
 Like Wireshark, a value that is not quoted is one *word* (``hdr.type``,
 ``7``, ``0x1f``, ``07:00``, ``DM_BALLOON_RESPONSE``): whether it names a
