@@ -38,7 +38,7 @@ from scapy.fields import (
 from dmdissect.layers import DMVersion
 from dmdissect.layers.fields import OptionalPacketField
 from dmdissect.layers.layout import layout_of
-from dmdissect.views.fields import LIST_LIMIT, field_order, more_text, scalar_text, struct_text
+from dmdissect.views.fields import LIST_LIMIT, field_order, more_text, scalar_text, struct_text_of
 
 #: A compiled writer: ``write(values, base, lines)`` appends the layer's field lines.
 Writer = Callable[[Any, int, list[str]], None]
@@ -55,6 +55,9 @@ class _Source:
         self.names: dict[str, Any] = {}
         self.lines: list[str] = []
         self.count = 0
+        #: Lines of text not yet appended (their indent, and f-string bodies): one
+        #: ``append`` takes every line up to the next statement.
+        self.pending: tuple[int, list[str]] | None = None
 
     def ref(self, value: Any) -> str:
         name = f"r{len(self.names)}"
@@ -66,7 +69,22 @@ class _Source:
         return f"{stem}{self.count}"
 
     def emit(self, indent: int, line: str) -> None:
+        self.flush()
         self.lines.append("    " * indent + line)
+
+    def text(self, indent: int, template: str) -> None:
+        """A line of text (an f-string body), appended with the lines next to it."""
+        if self.pending is not None and self.pending[0] == indent:
+            self.pending[1].append(template)
+            return
+        self.flush()
+        self.pending = indent, [template]
+
+    def flush(self) -> None:
+        if self.pending is not None:
+            indent, templates = self.pending
+            self.pending = None
+            self.lines.append("    " * indent + f"append(f{chr(10).join(templates)!r})")
 
 
 def _literal(text: str) -> str:
@@ -77,7 +95,7 @@ def _literal(text: str) -> str:
 def _append(src: _Source, indent: int, parts: list[str]) -> None:
     """``append(f"...")`` of constant text and ``{expression}`` parts, alternating."""
     template = "".join(f"{{{part}}}" if i % 2 else _literal(part) for i, part in enumerate(parts))
-    src.emit(indent, f"append(f{template!r})")
+    src.text(indent, template)
 
 
 def _enum_text(field: EnumField) -> Callable[[int], str]:
@@ -134,7 +152,8 @@ def _fields(
         elif isinstance(fld, PacketField):
             inner = src.local("s")
             src.emit(indent, f"{inner} = {value}")
-            _append(src, indent, [head, f"{src.ref(struct_text)}({inner})", *place])
+            text = src.ref(struct_text_of(fld.cls))
+            _append(src, indent, [head, f"{text}({inner})", *place])
             child_base = src.local("b")
             src.emit(indent, f"{child_base} = {where}")
             _fields(src, indent, fld.cls, inner, child_base, prefix + under, guides)
@@ -179,7 +198,7 @@ def _list(
     src.emit(indent, f"{at} = {where}")
     src.emit(indent, f"for {index}, {item} in enumerate({items}):")
     src.emit(indent + 1, f"if {index} == {last}:")
-    text = f"{src.ref(struct_text)}({item})"
+    text = f"{src.ref(struct_text_of(fld.cls))}({item})"
     for branch, (guide, under) in enumerate(((end, space), (fork, cont))):
         if branch:
             src.emit(indent + 1, "else:")
@@ -201,6 +220,7 @@ def _writer(
         _fields(src, 1, layer, "obj", "base", prefix, guides, absent)
     except _Unsupported:
         return None
+    src.flush()
     body = src.lines or ["    pass"]
     source = "def write(obj, base, lines):\n    append = lines.append\n" + "\n".join(body) + "\n"
     namespace = dict(src.names)

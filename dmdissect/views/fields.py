@@ -141,8 +141,19 @@ def scalar_text(fld: Field, pkt: Any, name: str, value: Any) -> str:
 
 def struct_text(pkt: Any) -> str:
     """The line of a nested structure: a page range's start and size, else its summary."""
-    if layer_of(pkt) is DMPageRange:
-        return f"start_page {pkt.start_page:#x}, page_cnt {pkt.page_cnt} ({mib(pkt.page_cnt)})"
+    return struct_text_of(layer_of(pkt))(pkt)
+
+
+def struct_text_of(layer: Any) -> Callable[[Any], str]:
+    """:func:`struct_text` for the structures of one layer."""
+    return _range_text if layer is DMPageRange else _summary_text
+
+
+def _range_text(pkt: Any) -> str:
+    return f"start_page {pkt.start_page:#x}, page_cnt {pkt.page_cnt} ({_mib(pkt.page_cnt)})"
+
+
+def _summary_text(pkt: Any) -> str:
     return pkt.mysummary() if hasattr(pkt, "mysummary") else ""
 
 
@@ -157,9 +168,13 @@ def _struct(name: str, pkt: Any, limit: int | None = None) -> Node:
     return Node(name, value, text, children=children)
 
 
+#: Sizes of page counts; a session repeats a few counts, so they are kept.
+_mib = lru_cache(maxsize=1 << 12)(mib)
+
+
 @lru_cache(maxsize=1 << 12)
 def _pages_text(value: int) -> str:
-    """A count of pages with its size; a session repeats a few counts, so they are kept."""
+    """A count of pages with its size."""
     return f"{value} pages ({mib(value)})"
 
 

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from dmdissect.analysis.records import MULTIPART, Transaction
+from dmdissect.analysis.records import MULTIPART, Part, Transaction
 from dmdissect.layers import mib, plural
 from dmdissect.views.expert import SEVERITY_STYLES
-from dmdissect.views.outline import Branch
+from dmdissect.views.outline import Branch, LazyBranch
 from dmdissect.views.records import (
     frames_text,
     ids_text,
@@ -36,21 +36,11 @@ def transaction_tree(txn: Transaction) -> Branch:
                 else f"{part.pages} pages ({mib(part.pages)})"
             )
             ranges = "? ranges" if part.range_count is None else plural(part.range_count, "range")
-            branch = tree.add(
+            label = (
                 f"part {index}: frame {part.frame}, trans_id {part.trans_id}, {ranges}, {pages}, "
                 f"{tail}"
             )
-            word = "run returned (QEMU's log)" if part.logged else "range"
-            shown = part.ranges[:PART_RANGE_LIMIT]
-            for number, (start, count) in enumerate(shown):
-                branch.add(
-                    f"{word} {number}: start_page {start:#x}, page_cnt {count} ({mib(count)})"
-                )
-            if len(part.ranges) > len(shown):
-                more = plural(len(part.ranges) - len(shown), "more range")
-                branch.add(f"... {more} (every one in -T json)")
-            if not part.logged and part.range_count and len(part.ranges) < part.range_count:
-                branch.add(f"{plural(part.range_count - len(part.ranges), 'more range')} not kept")
+            tree.children.append(_Ranges(label, part))
     tree.add(_totals(txn))
     if txn.truncated:
         tree.add("truncated: only the first frames, parts and ranges are kept; totals count all")
@@ -64,6 +54,42 @@ def transaction_tree(txn: Transaction) -> Branch:
                 (f"[{finding.severity.value}] {finding.message}", SEVERITY_STYLES[finding.severity])
             )
     return tree
+
+
+class _Ranges(LazyBranch):
+    """A part's ranges: lines written straight in a pipe, branches where rich draws them."""
+
+    __slots__ = ("part",)
+
+    def __init__(self, label: str, part: Part) -> None:
+        super().__init__(label)
+        self.part = part
+
+    def make(self) -> list[Branch]:
+        return [Branch(text) for text in _range_lines(self.part)]
+
+    def write_plain(self, lines: list[str], prefix: str, guides: tuple[str, ...]) -> bool:
+        _, _, fork, end = guides
+        texts = _range_lines(self.part)
+        last = len(texts) - 1
+        lines.extend(f"{prefix}{end if i == last else fork}{text}" for i, text in enumerate(texts))
+        return True
+
+
+def _range_lines(part: Part) -> list[str]:
+    """A part's ranges, at most :data:`PART_RANGE_LIMIT`, and what was left out."""
+    word = "run returned (QEMU's log)" if part.logged else "range"
+    shown = part.ranges[:PART_RANGE_LIMIT]
+    texts = [
+        f"{word} {number}: start_page {start:#x}, page_cnt {count} ({mib(count)})"
+        for number, (start, count) in enumerate(shown)
+    ]
+    if len(part.ranges) > len(shown):
+        more = plural(len(part.ranges) - len(shown), "more range")
+        texts.append(f"... {more} (every one in -T json)")
+    if not part.logged and part.range_count and len(part.ranges) < part.range_count:
+        texts.append(f"{plural(part.range_count - len(part.ranges), 'more range')} not kept")
+    return texts
 
 
 def _totals(txn: Transaction) -> str:
