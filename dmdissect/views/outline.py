@@ -77,11 +77,13 @@ def plain_lines(root: Branch, ascii_only: bool = False) -> list[str]:
     lines: list[str] = []
     _label_lines(lines, label_text(root.label), "", "")
     child_lines(lines, root.children, "", ASCII_GUIDES if ascii_only else UNICODE_GUIDES)
-    return lines
+    # A branch that writes its own lines may append several in one string.
+    return "\n".join(lines).split("\n")
 
 
 def child_lines(lines: list[str], children: list[Branch], prefix: str, guides: tuple) -> None:
-    """The lines of ``children`` and everything under them, each line after ``prefix``."""
+    """The lines of ``children`` and everything under them, each line after ``prefix``
+    (an entry may hold several lines, joined by newlines)."""
     space, cont, fork, end = guides
     last = len(children) - 1
     for index, node in enumerate(children):

@@ -256,7 +256,8 @@ def message_tree(message: Message | LogEvent, first_time: float | None) -> Branc
 def plain_tree(
     message: Message | LogEvent, first_time: float | None, guides: tuple[str, ...]
 ) -> list[str] | None:
-    """The plain lines of :func:`message_tree`, written directly for a pipe.
+    """The plain lines of :func:`message_tree`, written directly for a pipe (an entry
+    may hold several lines, joined by newlines).
 
     The layers' lines come from their compiled writers
     (:mod:`~dmdissect.views.fieldlines`).  None for what the tree must draw
