@@ -404,6 +404,10 @@ LOG_LINE_TOO_LONG = register(
     "hvdm.log.line_too_long", G.MALFORMED, WARNING,
     "A log line longer than the reader keeps whole; it is skipped",
 )  # fmt: skip
+LOG_LINE_NUL = register(
+    "hvdm.log.line_nul", G.MALFORMED, WARNING,
+    "A log line holds NUL bytes (a torn write, an unclean shutdown); they are left out",
+)  # fmt: skip
 LOG_QEMU_FORMAT = register(
     "hvdm.log.qemu_format", G.MALFORMED, WARNING,
     "An hv_balloon trace line does not match its event's format in QEMU's trace-events",

@@ -185,6 +185,7 @@ def read_frames(
     """
     from dmdissect.sources.compressed import compression, decompressed
     from dmdissect.sources.detect import HEAD_SIZE, detect_format, is_text
+    from dmdissect.sources.logs import detect_log
 
     try:
         head = _read_head(stream, name, HEAD_SIZE)
@@ -204,7 +205,7 @@ def read_frames(
                 f"{name} is not a pcap, pcapng or hex dump, nor Dynamic Memory "
                 f"messages back to back (--format raw reads it anyway)"
             )
-        if fmt in LOG_FORMATS and not is_text(head):
+        if fmt in LOG_FORMATS and not is_text(head) and detect_log(head) is None:
             raise InputError(f"{name} is binary data, not a {fmt} log")
         replay = io.BufferedReader(_Replay(head, source))
         frames = _reader(fmt, replay, name, linktype, hex_order)

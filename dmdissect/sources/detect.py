@@ -26,24 +26,26 @@ UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
 
 #: C0 controls that text logs do not hold (tab, newlines, form feed and ESC they do).
 _BINARY_CONTROLS = bytes(b for b in range(0x20) if b not in b"\0\t\n\v\f\r\x1b") + b"\x7f"
-#: At most one zero byte in this many is a stray one in a text log.
-TEXT_NUL_RATIO = 64
 
 
 def is_text(head: bytes) -> bool:
-    """Whether ``head`` is text: UTF-16 with its mark, or bytes without the controls
-    that only binary data holds and with few zero bytes.
+    """Whether ``head`` is text: UTF-16 with its mark, or bytes that are not messages
+    back to back and, once their zero bytes are left out, hold no control that only
+    binary data holds.
 
-    A log may carry a stray NUL (a torn write, a driver printing a buffer as a
-    string); that does not make it binary.  Raw messages are full of zero
-    bytes (every header holds one) and control characters, so they do not pass.
+    A log may carry NULs (a torn write, a syslog after an unclean shutdown,
+    a driver printing a buffer as a string); that does not make it binary,
+    and the log readers report each such line.  Raw messages are full of zero
+    bytes (every header holds one) and of control characters, so they do not pass.
     """
     if head.startswith(UTF16_BOMS):
         return True
-    nuls = head.count(0)
-    if nuls * TEXT_NUL_RATIO > len(head):
+    if not head.count(0):
+        return True
+    if looks_like_raw(head):
         return False
-    return nuls == 0 or len(head.translate(None, _BINARY_CONTROLS)) == len(head)
+    text = head.replace(b"\0", b"")
+    return bool(text) and len(text.translate(None, _BINARY_CONTROLS)) == len(text)
 
 
 def decided(head: bytes) -> bool:
@@ -81,7 +83,8 @@ def detect_format(head: bytes) -> str | None:
     """``pcap``, ``pcapng``, a log format, ``hex`` or ``raw`` for an input starting with
     ``head``; None when it is none of them.  Text is a log when a line of the head is
     one of the lines that log format prints (:func:`~dmdissect.sources.logs.detect_log`),
-    else a hex dump.
+    else a hex dump; binary data that holds such a line (a log with control
+    characters in it) is that log too.
 
     A pcapng file needs its section header type and, when the head is long
     enough to show it, a valid byte-order magic; a head cut before the magic
@@ -91,10 +94,10 @@ def detect_format(head: bytes) -> str | None:
         return "pcap"
     if head[:4] == PCAPNG_SHB and (len(head) < 12 or head[8:12] in PCAPNG_BOM):
         return "pcapng"
-    if is_text(head):
-        from dmdissect.sources.logs import detect_log
+    from dmdissect.sources.logs import detect_log
 
+    if is_text(head):
         return detect_log(head) or "hex"
     if looks_like_raw(head):
         return "raw"
-    return None
+    return detect_log(head)

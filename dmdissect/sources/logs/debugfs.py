@@ -18,7 +18,7 @@ from typing import BinaryIO
 from dmdissect import findings as ei
 from dmdissect.layers import PAGE_SIZE
 from dmdissect.sources.frame import Frame
-from dmdissect.sources.logs.lines import iter_lines
+from dmdissect.sources.logs.lines import BadLine, iter_lines
 from dmdissect.sources.logs.witnesses import GUEST_SIDE, event_frame
 
 SOURCE = "debugfs"
@@ -48,7 +48,10 @@ def iter_debugfs(stream: BinaryIO, name: str) -> Iterator[Frame]:
     findings = []
     first = None
     for number, text in iter_lines(stream, name):
-        if text is None or not text.strip():
+        if isinstance(text, BadLine):
+            findings.append(text.finding)
+            continue
+        if not text.strip():
             continue
         first = first or number
         m = _LINE.match(text)

@@ -25,7 +25,7 @@ from dmdissect import findings as ei
 from dmdissect.sources.frame import Frame
 from dmdissect.sources.hex.framer import Framer
 from dmdissect.sources.hex.timestamps import prefix_time
-from dmdissect.sources.logs.lines import iter_lines
+from dmdissect.sources.logs.lines import BadLine, bad_line_frame, iter_lines
 from dmdissect.sources.logs.witnesses import GUEST_SIDE, event_frame, message_frame
 
 SOURCE = "dmesg"
@@ -126,8 +126,11 @@ def iter_dmesg(stream: BinaryIO, name: str, hex_order: str | None = None) -> Ite
     """Frames of the hv_balloon lines and of any hex dump among them, in line order."""
     dumps = Framer(name, hex_order)
     held: list[tuple[int, int, Frame]] = []
-    for number, text in iter_lines(stream, name):
+    for number, line in iter_lines(stream, name):
+        text = None if isinstance(line, BadLine) else line
         held.extend((_first_line(frame), 0, frame) for frame in dumps.feed(number, text))
+        if text is None:
+            held.append((number, 1, bad_line_frame(SOURCE, f"{name}:{number}", GUEST_SIDE, line)))
         if held:
             yield from _ready(held, dumps)
         if text is None:

@@ -22,7 +22,7 @@ from typing import Any, BinaryIO
 
 from dmdissect import findings as ei
 from dmdissect.sources.frame import Frame
-from dmdissect.sources.logs.lines import MAX_LINE, iter_lines
+from dmdissect.sources.logs.lines import BadLine, bad_line_frame, iter_lines
 from dmdissect.sources.logs.witnesses import GUEST_SIDE, event_frame, message_frame
 
 SOURCE = "ftrace"
@@ -59,10 +59,8 @@ def looks_like_ftrace(lines: list[str]) -> bool:
 def iter_ftrace(stream: BinaryIO, name: str) -> Iterator[Frame]:
     for number, text in iter_lines(stream, name):
         origin = f"{name}:{number}"
-        if text is None:
-            yield _bad(
-                origin, f"line longer than {MAX_LINE} bytes skipped", None, ei.LOG_LINE_TOO_LONG
-            )
+        if isinstance(text, BadLine):
+            yield bad_line_frame(SOURCE, origin, GUEST_SIDE, text)
             continue
         if "balloon_status" not in text:
             continue

@@ -28,7 +28,7 @@ from dmdissect import findings as ei
 from dmdissect.layers import DMCaps
 from dmdissect.layers.layout import layout_of
 from dmdissect.sources.frame import Event, Frame
-from dmdissect.sources.logs.lines import MAX_LINE, iter_lines
+from dmdissect.sources.logs.lines import BadLine, bad_line_frame, iter_lines
 from dmdissect.sources.logs.witnesses import HOST_SIDE, event_frame, message_frame
 from dmdissect.vocabulary import DirectionSource
 
@@ -206,15 +206,8 @@ def iter_qemu_trace(stream: BinaryIO, name: str) -> Iterator[Frame]:
     line = parse.line
     for number, text in iter_lines(stream, name):
         origin = f"{name}:{number}"
-        if text is None:
-            yield event_frame(
-                SOURCE,
-                origin,
-                None,
-                HOST_SIDE,
-                "unreadable",
-                findings=[ei.LOG_LINE_TOO_LONG(f"line longer than {MAX_LINE} bytes skipped")],
-            )
+        if isinstance(text, BadLine):
+            yield bad_line_frame(SOURCE, origin, HOST_SIDE, text)
             continue
         frame = line(text, origin)
         if frame is not None:

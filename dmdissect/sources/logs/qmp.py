@@ -21,7 +21,7 @@ import orjson
 from dmdissect import findings as ei
 from dmdissect.layers.header import PAGE_SIZE
 from dmdissect.sources.frame import Frame
-from dmdissect.sources.logs.lines import MAX_LINE, iter_lines
+from dmdissect.sources.logs.lines import BadLine, bad_line_frame, iter_lines
 from dmdissect.sources.logs.witnesses import HOST_SIDE, event_frame, message_frame
 
 SOURCE = "qmp"
@@ -92,8 +92,8 @@ def iter_qmp(stream: BinaryIO, name: str) -> Iterator[Frame]:
     """Frames of the status reports (and hv-balloon query errors) of a QMP log."""
     for number, text in iter_lines(stream, name):
         origin = f"{name}:{number}"
-        if text is None:
-            yield _bad(origin, f"line longer than {MAX_LINE} bytes skipped", ei.LOG_LINE_TOO_LONG)
+        if isinstance(text, BadLine):
+            yield bad_line_frame(SOURCE, origin, HOST_SIDE, text)
             continue
         text = text.strip()
         if not text:

@@ -1,0 +1,103 @@
+# ruff: noqa: E501  (log lines are quoted whole, as the programs print them)
+"""Logs as users really have them: NULs, long noise before the first hv_balloon line.
+
+The lines are typed from the format strings in log-sources.md (hw/hyperv/trace-events,
+qapi/machine.json, drivers/hv/hv_balloon.c); the expected frames are written out.
+"""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+from click.testing import CliRunner
+
+from dmdissect.cli import main
+from dmdissect.sources import read_frames
+from dmdissect.sources.detect import detect_format
+
+
+def frames_of(data: bytes, fmt: str | None = None):
+    return list(read_frames(io.BytesIO(data), "log", fmt))
+
+
+def kinds(frames):
+    return [
+        (f.origin, f.event.name if f.event else f.witness.type.name, [x.id for x in f.findings])
+        for f in frames
+    ]
+
+
+DMESG_VERSION = b"[    1.737705] hv_balloon: Using Dynamic Memory protocol version 2.0\n"
+NUL_ID = "hvdm.log.line_nul"
+
+
+@pytest.mark.parametrize("fmt", [None, "dmesg"])
+def test_nul_bytes_in_a_dmesg_are_a_finding_not_a_refusal(fmt):
+    frames = frames_of(DMESG_VERSION + b"\x00\x00\n", fmt)
+    assert kinds(frames) == [
+        ("log:1", "DM_VERSION_RESPONSE", []),
+        ("log:2", "unreadable", [NUL_ID]),
+    ]
+    assert frames[1].findings[0].message == "2 NUL bytes left out of the line"
+
+
+def test_a_bel_and_a_nul_do_not_make_a_log_binary():
+    frames = frames_of(DMESG_VERSION + b"\x07\x00\n")
+    assert kinds(frames)[1] == ("log:2", "unreadable", [NUL_ID])
+
+
+def test_a_syslog_after_an_unclean_shutdown_reads_the_line_glued_to_the_zeros():
+    data = (
+        b"Jan  1 10:00:53 guestvm kernel: [   53.310013] hv_balloon: Ballooned 101888 out of 363008 requested pages.\n"
+        + b"\x00" * 4096
+        + b"Jan  1 10:05:00 guestvm kernel: [    0.000512] hv_balloon: Using Dynamic Memory protocol version 2.0\n"
+    )
+    frames = frames_of(data)
+    assert kinds(frames) == [
+        ("log:1", "ballooned", []),
+        ("log:2", "unreadable", [NUL_ID]),
+        ("log:2", "DM_VERSION_RESPONSE", []),
+    ]
+    assert frames[1].findings[0].message == "4096 NUL bytes left out of the line"
+
+
+@pytest.mark.parametrize("fmt", [None, "qemu-trace"])
+def test_nul_bytes_in_a_qemu_trace(fmt):
+    data = b"hv_balloon_state_change -> S_VERSION\n\x00\x00\x00\nhv_balloon_state_change -> S_IDLE\n"
+    assert kinds(frames_of(data, fmt)) == [
+        ("log:1", "state_change", []),
+        ("log:2", "unreadable", [NUL_ID]),
+        ("log:3", "state_change", []),
+    ]
+
+
+def test_nul_bytes_in_a_qmp_log():
+    data = (
+        b'{"timestamp": {"seconds": 1700000060, "microseconds": 250000}, "event": "HV_BALLOON_STATUS_REPORT", "data": {"committed": 1946955776, "available": 3190927360}}\n'
+        b"\x00\x00\x00\n"
+    )
+    assert kinds(frames_of(data)) == [
+        ("log:1", "DM_STATUS_REPORT", []),
+        ("log:2", "unreadable", [NUL_ID]),
+    ]
+
+
+def test_a_nul_line_after_the_head_is_a_finding_too():
+    data = b"hv_balloon_state_change -> S_IDLE\n" * 3000 + b"\x00\n" + b"hv_balloon_state_change -> S_IDLE\n"
+    assert len(data) > 65536
+    frames = frames_of(data)
+    assert kinds(frames)[3000] == ("log:3001", "unreadable", [NUL_ID])
+    assert len(frames) == 3002
+
+
+def test_raw_messages_are_still_not_text():
+    # DM_VERSION_REQUEST (type 1, size 12, trans_id 1, version 2.0, last attempt 0) twice.
+    message = bytes.fromhex("01000c00 01000000 00000200 00000000".replace(" ", ""))[:12]
+    assert detect_format(message * 2) == "raw"
+
+
+def test_forced_log_format_refuses_binary_data_without_log_lines():
+    result = CliRunner().invoke(main, ["read", "--format", "dmesg", "-"], input=bytes(range(256)) * 4)
+    assert result.exit_code == 2
+    assert "is binary data, not a dmesg log" in result.output
