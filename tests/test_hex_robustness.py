@@ -206,7 +206,7 @@ def test_detection_still_calls_raw_messages_binary(data):
 
 
 def test_format_hex_reads_hex_whatever_detection_would_say(tmp_path):
-    text = ("\0" * 200 + "\n" + kernel_dump(MESSAGES)).encode()
+    text = ("\0\x01" * 100 + "\n" + kernel_dump(MESSAGES)).encode()
     assert detect_format(text) != "hex"
     path = tmp_path / "nul.log"
     path.write_bytes(text)
