@@ -8,6 +8,7 @@ qapi/machine.json, drivers/hv/hv_balloon.c); the expected frames are written out
 from __future__ import annotations
 
 import io
+import json
 
 import pytest
 from click.testing import CliRunner
@@ -64,7 +65,9 @@ def test_a_syslog_after_an_unclean_shutdown_reads_the_line_glued_to_the_zeros():
 
 @pytest.mark.parametrize("fmt", [None, "qemu-trace"])
 def test_nul_bytes_in_a_qemu_trace(fmt):
-    data = b"hv_balloon_state_change -> S_VERSION\n\x00\x00\x00\nhv_balloon_state_change -> S_IDLE\n"
+    data = (
+        b"hv_balloon_state_change -> S_VERSION\n\x00\x00\x00\nhv_balloon_state_change -> S_IDLE\n"
+    )
     assert kinds(frames_of(data, fmt)) == [
         ("log:1", "state_change", []),
         ("log:2", "unreadable", [NUL_ID]),
@@ -84,7 +87,11 @@ def test_nul_bytes_in_a_qmp_log():
 
 
 def test_a_nul_line_after_the_head_is_a_finding_too():
-    data = b"hv_balloon_state_change -> S_IDLE\n" * 3000 + b"\x00\n" + b"hv_balloon_state_change -> S_IDLE\n"
+    data = (
+        b"hv_balloon_state_change -> S_IDLE\n" * 3000
+        + b"\x00\n"
+        + b"hv_balloon_state_change -> S_IDLE\n"
+    )
     assert len(data) > 65536
     frames = frames_of(data)
     assert kinds(frames)[3000] == ("log:3001", "unreadable", [NUL_ID])
@@ -98,6 +105,82 @@ def test_raw_messages_are_still_not_text():
 
 
 def test_forced_log_format_refuses_binary_data_without_log_lines():
-    result = CliRunner().invoke(main, ["read", "--format", "dmesg", "-"], input=bytes(range(256)) * 4)
+    result = CliRunner().invoke(
+        main, ["read", "--format", "dmesg", "-"], input=bytes(range(256)) * 4
+    )
     assert result.exit_code == 2
     assert "is binary data, not a dmesg log" in result.output
+
+
+# --- the first hv_balloon line after the head -----------------------------------------------
+
+OTHER_EVENT = "719585@1767225600.{:06d}:memory_region_ops_read cpu 0 mr 0x5581 addr 0xfed000f0 value 0x1a2b size 4 name 'hpet'\n"
+BALLOON_TRACE = (
+    "719585@1767225610.000000:hv_balloon_state_change -> S_VERSION\n"
+    "719585@1767225610.000100:hv_balloon_incoming_version incoming proto version 2.0\n"
+)
+QEMU_WARNING = "qemu-system-x86_64: warning: host doesn't support requested feature: CPUID.80000001H:ECX.svm [bit 2]\n"
+BOOT_LINE = "[    0.{:06d}] ACPI: Added _OSI(Module Device)\n"
+
+
+def late_inputs():
+    yield "qemu-trace", "".join(OTHER_EVENT.format(i) for i in range(2000)) + BALLOON_TRACE
+    yield "qemu-trace", QEMU_WARNING * 800 + BALLOON_TRACE
+    yield "dmesg", "".join(BOOT_LINE.format(i) for i in range(2000)) + DMESG_VERSION.decode()
+
+
+@pytest.mark.parametrize(("fmt", "text"), list(late_inputs()))
+def test_a_log_whose_first_balloon_line_comes_after_the_head_is_read(tmp_path, fmt, text):
+    assert len(text) > 65536
+    path = tmp_path / "late.log"
+    path.write_text(text)
+    result = CliRunner().invoke(main, ["read", "-T", "jsonl", str(path)])
+    assert result.exit_code == 0, result.output
+    frames = [json.loads(line) for line in result.output.splitlines()]
+    assert {frame["source"] for frame in frames} == {fmt}
+    assert frames[-1]["origin"] == f"{path}:{text.count(chr(10))}"
+
+
+def test_a_compressed_log_whose_first_balloon_line_comes_late_is_read(tmp_path):
+    import gzip
+
+    path = tmp_path / "late.log.gz"
+    path.write_bytes(gzip.compress((QEMU_WARNING * 800 + BALLOON_TRACE).encode()))
+    result = CliRunner().invoke(main, ["read", str(path)])
+    assert result.exit_code == 0, result.output
+    assert "hv_balloon_state_change" not in result.output
+    assert len(result.output.splitlines()) == 2
+
+
+def test_text_with_neither_a_dump_nor_a_log_line_says_it_was_read_to_the_end(tmp_path):
+    path = tmp_path / "noise.log"
+    path.write_text(QEMU_WARNING * 800)
+    result = CliRunner().invoke(main, ["read", str(path)])
+    assert (result.exit_code, result.output) == (
+        2,
+        f"dmdissect: error: {path} holds no hex dump of a Dynamic Memory message (and is not a "
+        "capture nor a log of QEMU's hv-balloon, QMP or the guest's hv_balloon driver)\n",
+    )
+
+
+def test_a_pipe_is_not_read_twice_and_the_error_says_how_far_it_looked():
+    import subprocess
+    import sys
+
+    text = QEMU_WARNING * 800 + BALLOON_TRACE
+    command = [sys.executable, "-m", "dmdissect", "read", "-"]
+    result = subprocess.run(command, input=text.encode(), capture_output=True, check=False)
+    assert result.returncode == 2
+    assert result.stderr.decode() == (
+        "dmdissect: error: <stdin> holds no hex dump of a Dynamic Memory message, and its first "
+        "64 KiB are not a log of QEMU's hv-balloon, QMP or the guest's hv_balloon driver "
+        "(--format qemu-trace, qmp, dmesg, ftrace or debugfs reads it as that log)\n"
+    )
+    forced = subprocess.run(
+        command[:-1] + ["--format", "qemu-trace", "-"],
+        input=text.encode(),
+        capture_output=True,
+        check=False,
+    )
+    assert forced.returncode == 0
+    assert len(forced.stdout.decode().splitlines()) == 2

@@ -214,10 +214,7 @@ def read_frames(
             if not detected and not is_text(head):
                 raise InputError(f"{name} is binary data, not a hex dump")
             if detected:
-                raise InputError(
-                    f"{name} holds no hex dump of a Dynamic Memory message (and is not a capture "
-                    f"nor a log of QEMU's hv-balloon, QMP or the guest's hv_balloon driver)"
-                )
+                fmt, frames, first = _log_after_the_head(stream, packed, name, hex_order)
     except InputError:
         if owned:
             stream.close()
@@ -233,6 +230,35 @@ def read_frames(
         if first is not None:
             first.session = LOG_SESSION
     return _numbered(first, frames, stream if owned else None, name)
+
+
+def _log_after_the_head(
+    stream: BinaryIO, packed: str | None, name: str, hex_order: str | None
+) -> tuple[str, Iterator[Frame], Frame | None]:
+    """A text input with no hex dump nor log line in its head, read again as the log
+    whose first line comes later (the format and its frames), when it can be read again.
+
+    Raises the input's error otherwise, saying how far it was looked at.
+    """
+    from dmdissect.sources.compressed import decompressed
+    from dmdissect.sources.logs import scan_for_log
+
+    logs = "a log of QEMU's hv-balloon, QMP or the guest's hv_balloon driver"
+    if not _is_pipe(stream) and stream.seekable():
+        stream.seek(0)
+        source = decompressed(stream, packed, name) if packed else stream
+        fmt = scan_for_log(source)
+        if fmt is not None:
+            stream.seek(0)
+            source = decompressed(stream, packed, name) if packed else stream
+            frames = _reader(fmt, source, name, None, hex_order)
+            return fmt, frames, next(frames, None)
+        no_dump = f"{name} holds no hex dump of a Dynamic Memory message"
+        raise InputError(f"{no_dump} (and is not a capture nor {logs})")
+    raise InputError(
+        f"{name} holds no hex dump of a Dynamic Memory message, and its first 64 KiB are not "
+        f"{logs} (--format qemu-trace, qmp, dmesg, ftrace or debugfs reads it as that log)"
+    )
 
 
 def _joining(frames: Iterator[Frame]) -> Iterator[Frame]:

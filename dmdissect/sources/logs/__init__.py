@@ -54,6 +54,36 @@ def detect_log(head: bytes) -> str | None:
     return None
 
 
+#: Bytes of lines :func:`scan_for_log` hands the detectors at a time, as in a head.
+SCAN_BATCH = 65536
+
+
+def scan_for_log(stream: BinaryIO) -> str | None:
+    """The log format of the first batch of lines in ``stream`` that shows one, or None.
+
+    A log's first hv_balloon line may come after megabytes of other trace
+    events or boot messages; this reads the whole stream once, a batch of
+    lines at a time, so memory stays bounded by the batch.
+    """
+    from dmdissect.sources.logs.lines import MAX_LINE
+
+    detectors = _detectors()
+    batch: list[str] = []
+    size = 0
+    while True:
+        line = stream.readline(MAX_LINE)
+        if line:
+            batch.append(line.replace(b"\0", b"").decode("utf-8", "replace").rstrip("\r\n"))
+            size += len(line)
+        if batch and (not line or size >= SCAN_BATCH or len(batch) >= HEAD_LINES):
+            for fmt, looks in detectors.items():
+                if looks(batch):
+                    return fmt
+            batch, size = [], 0
+        if not line:
+            return None
+
+
 def iter_log_frames(
     fmt: str, stream: BinaryIO, name: str, hex_order: str | None = None
 ) -> Iterator[Frame]:
