@@ -18,7 +18,7 @@ from typing import Any
 
 from dmdissect.analysis.sessions import Sessions
 from dmdissect.pipeline import first, kept, messages_of, tapped
-from dmdissect.sources.errors import TornInput
+from dmdissect.sources.errors import InputError, TornInput
 from dmdissect.sources.frame import Frame
 from dmdissect.views.jsonout import dumps, dumps_line
 from dmdissect.views.output import Output
@@ -75,6 +75,7 @@ def run_read(
         messages = kept(messages, plan.display_filter)
     shown = 0
     torn: TornInput | None = None
+    logged = [0, 0]
 
     def show(messages: Iterator[Any]) -> None:
         nonlocal shown
@@ -105,7 +106,7 @@ def run_read(
             with output_file(plan.write_path) as handle:
                 capture = CaptureWriter(handle, plan.capture_format)
                 try:
-                    show(_writing(messages, capture, plan.flush))
+                    show(_writing(messages, capture, plan.flush, logged))
                 except TornInput as exc:
                     # What was read before the damage is written, as editcap does; then the error.
                     torn = exc
@@ -123,17 +124,34 @@ def run_read(
             )
     if torn is not None:
         raise torn
+    if logged[1]:
+        from dmdissect.layers import plural
+
+        what = plural(logged[1], "log line") + (" carries" if logged[1] == 1 else " carry")
+        if not logged[0]:
+            raise InputError(f"{what} facts, not message bytes: nothing to write")
+        sys.stderr.write(f"dmdissect: warning: {what} facts, not message bytes: not written\n")
 
 
-def _writing(messages: Iterable[Any], capture: Any, flush: bool) -> Iterator[Any]:
+def _writing(
+    messages: Iterable[Any], capture: Any, flush: bool, logged: list[int]
+) -> Iterator[Any]:
     """Messages passed on after their frames went into the ``-w`` capture.
 
     Each carries the same notes (transaction, findings) as ``convert`` writes.
+    A log's lines (witnesses and events) have no bytes to write: they are
+    counted in ``logged`` (written, skipped), never written as empty packets.
     """
     from dmdissect.views.capture_notes import notes
 
     for message in messages:
-        capture.write(message.frame, notes(message))
+        frame = message.frame
+        if frame.witness is not None or frame.event is not None:
+            logged[1] += 1
+            yield message
+            continue
+        logged[0] += 1
+        capture.write(frame, notes(message))
         if flush:
             capture.flush()
         yield message
