@@ -184,3 +184,63 @@ def test_a_pipe_is_not_read_twice_and_the_error_says_how_far_it_looked():
     )
     assert forced.returncode == 0
     assert len(forced.stdout.decode().splitlines()) == 2
+
+
+# --- read -w on a log ---------------------------------------------------------------------
+
+FTRACE_LINE = "      hv_balloon-312     [001] .....  4538.123456: balloon_status: available 779035, committed 475331; vm_memory_committed 475331; pages_ballooned 0, pages_added 0, pages_onlined 0\n"
+
+
+def test_read_w_on_a_log_alone_writes_nothing_and_says_so(tmp_path):
+    log = tmp_path / "ft.txt"
+    log.write_text(FTRACE_LINE * 3)
+    out = tmp_path / "o.pcapng"
+    result = CliRunner().invoke(main, ["read", str(log), "-w", str(out)])
+    assert (result.exit_code, result.output) == (
+        2,
+        "dmdissect: error: 3 log lines carry facts, not message bytes: nothing to write\n",
+    )
+
+
+def test_read_w_writes_only_the_messages_with_bytes_of_a_dmesg_with_a_dump(tmp_path):
+    # DM_VERSION_REQUEST, size 12, trans_id 1, version 2.0, printed by print_hex_dump.
+    log = tmp_path / "g.log"
+    log.write_text(
+        DMESG_VERSION.decode()
+        + "[    1.800000] hv_balloon: 00000000: 01 00 0c 00 01 00 00 00 00 00 02 00              ............\n"
+    )
+    out = tmp_path / "o.pcapng"
+    result = CliRunner().invoke(main, ["read", str(log), "-w", str(out)])
+    assert result.exit_code == 0, result.output
+    assert (
+        result.output
+        == "dmdissect: warning: 1 log line carries facts, not message bytes: not written\n"
+    )
+    back = CliRunner().invoke(main, ["read", "-T", "jsonl", str(out)])
+    frames = [json.loads(line) for line in back.output.splitlines()]
+    assert [(f["hdr"]["type"], f["hdr"]["size"], f["hdr"]["trans_id"]) for f in frames] == [
+        (1, 12, 1)
+    ]
+
+
+# --- guest logs that cannot be put on the host's clock ---------------------------------------
+
+QMP_REPORT = '{{"timestamp": {{"seconds": {}, "microseconds": 0}}, "event": "HV_BALLOON_STATUS_REPORT", "data": {{"committed": 1946955776, "available": 3190927360}}}}\n'
+
+
+def test_unaligned_guest_logs_are_a_session_of_their_own_never_a_negative_span(tmp_path):
+    qmp = tmp_path / "qmp.log"
+    qmp.write_text(QMP_REPORT.format(1767225647) + QMP_REPORT.format(1767225657))
+    ftrace = tmp_path / "ft.txt"
+    ftrace.write_text(FTRACE_LINE + FTRACE_LINE.replace("4538.123456", "4548.123456"))
+    result = CliRunner().invoke(main, ["timeline", str(qmp), str(ftrace)])
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert [line for line in lines if line.startswith(("Session", "Time:"))] == [
+        f"Session 1: {qmp}",
+        "Time: 2026-01-01 00:00:47.000000 UTC to 2026-01-01 00:00:57.000000 UTC (10.000000 s), 2 messages",
+        f"Session 2: {ftrace}",
+        "Time: 4538.123456 s to 4548.123456 s (10.000000 s), 2 messages",
+    ]
+    assert "the guest's logs are a session of their own" in result.output
+    assert " -1" not in result.output

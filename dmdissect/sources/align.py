@@ -9,7 +9,8 @@ exchange both sides log, the version negotiation (QEMU's ``incoming proto
 version`` and the state change that accepts it; the guest's ``Using Dynamic
 Memory protocol version``).  What was done is said in one sentence (the
 session's ``alignment``).  When no negotiation is found, the inputs cannot
-share a clock and follow each other in the order given, which is said too.
+share a clock: they follow each other in the order given and the guest's logs
+are a session of their own, which is said too.
 
 Memory stays flat: only the inputs' heads are read ahead, at most
 :data:`ALIGN_LOOKAHEAD` frames per input, to find the negotiation.
@@ -98,8 +99,10 @@ def aligned(inputs: list[Iterator[Frame]], names: list[str]) -> Alignment:
         missing = "the host's" if host is None else "the guest's"
         text = (
             f"{guest_names} not aligned to the host's clock: {missing} log shows no version "
-            f"negotiation (give --boot-time); inputs follow each other in the order given"
+            f"negotiation (give --boot-time); the guest's logs are a session of their own"
         )
+        for number in guests:
+            rest[number] = _apart(rest[number])
         return Alignment(rest, text, unmatched=True)
     offset = host - guest
     boot = datetime.fromtimestamp(offset, UTC).isoformat()
@@ -131,6 +134,18 @@ def _find(
         if found is not None:
             return found
     return None
+
+
+#: The session of guest logs whose clock could not be put on the host's.
+GUEST_SESSION = "guest logs"
+
+
+def _apart(frames: Iterator[Frame]) -> Iterator[Frame]:
+    """A guest input kept out of the host's session: its clock counts from another origin,
+    so one span or one order across both would be made up."""
+    for frame in frames:
+        frame.session = GUEST_SESSION
+        yield frame
 
 
 def _shifted(frames: Iterator[Frame], offset: float) -> Iterator[Frame]:
