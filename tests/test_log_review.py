@@ -244,3 +244,50 @@ def test_unaligned_guest_logs_are_a_session_of_their_own_never_a_negative_span(t
     ]
     assert "the guest's logs are a session of their own" in result.output
     assert " -1" not in result.output
+
+
+# --- dmesg alone: where one request ends and the next begins --------------------------------
+
+
+def timeline_rows(tmp_path, text: str) -> list[tuple]:
+    path = tmp_path / "g.log"
+    path.write_text(text)
+    result = CliRunner().invoke(main, ["timeline", "-T", "json", str(path)])
+    assert result.exit_code == 0, result.output
+    return [
+        (t["kind"], t["frames"], t["pages"], t["pages_requested"], t["outcome"])
+        for t in json.loads(result.output)
+        if t.get("kind") in ("hot_add", "unballoon")
+    ]
+
+
+def test_dmesg_hot_adds_are_separate_and_a_failure_or_an_ignore_ends_one(tmp_path):
+    rows = timeline_rows(
+        tmp_path,
+        DMESG_VERSION.decode()
+        + "[   78.508552] hv_balloon: Hot adding 32768 pages starting at pfn 0x140000.\n"
+        "[   78.513898] hv_balloon: hot_add memory failed error is -12\n"
+        "[   78.613898] hv_balloon: Memory hot add failed\n"
+        "[   90.508552] hv_balloon: Hot adding 32768 pages starting at pfn 0x148000.\n"
+        "[   90.613898] hv_balloon: Online 32768 pages starting at pfn 0x148000\n"
+        "[  100.000000] hv_balloon: Ignore hot-add request!\n",
+    )
+    assert rows == [
+        ("hot_add", [2, 3, 4], 0, 32768, "permanent_failure"),
+        ("hot_add", [5, 6], 32768, 32768, "accepted"),
+        ("hot_add", [7], 0, None, "permanent_failure"),
+    ]
+
+
+def test_dmesg_unballoons_seconds_apart_are_two_requests(tmp_path):
+    rows = timeline_rows(
+        tmp_path,
+        DMESG_VERSION.decode() + "[   66.665596] hv_balloon: Freed 1000 ballooned pages.\n"
+        "[   66.665978] hv_balloon: Freed 2000 ballooned pages.\n"
+        "[   96.374226] hv_balloon: Freed 3000 ballooned pages.\n"
+        "[   96.374574] hv_balloon: Freed 4000 ballooned pages.\n",
+    )
+    assert rows == [
+        ("unballoon", [2, 3], 3000, 3000, "unknown"),
+        ("unballoon", [4, 5], 7000, 7000, "unknown"),
+    ]

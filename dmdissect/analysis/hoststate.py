@@ -129,11 +129,41 @@ class HostState:
 OPENS = {"floor", "partial_balloon", "ignore_balloon"}
 
 
+#: Seconds between two ``Freed`` lines beyond which they are two unballoon requests: the
+#: host sends the parts of one back to back, and the guest frees each part at once.
+PART_GAP = 1.0
+
+
+def _starts_anew(told: Any, item: LogEvent) -> bool:
+    """Whether the guest's line begins a request of its own rather than adding to ``told``.
+
+    Linux prints ``Hot adding`` once per request it handles and ends a request
+    that added nothing with ``Memory hot add failed`` or ``Ignore hot-add
+    request!`` (itself a whole request); its ``Freed`` lines carry no id, so
+    only their times tell two unballoon requests apart.
+    """
+    name = item.event.name
+    txn = told.txn
+    if name == "ignore_hot_add":
+        return True
+    if name == "hot_adding":
+        return txn.pages_requested is not None or told.seen_end
+    if name == "freed":
+        time = item.frame.time
+        return time is not None and txn.end is not None and time - txn.end > PART_GAP
+    return False
+
+
 def _told(self: HostState, kind: Kind, item: LogEvent) -> Any:
     """The open transaction the guest's notes tell of ``kind``, opened by ``item`` if none."""
     tracker = self.tracker
     told = self.guest_told
-    if told is not None and told.txn.kind == kind and not told.txn.closed:
+    if (
+        told is not None
+        and told.txn.kind == kind
+        and not told.txn.closed
+        and not _starts_anew(told, item)
+    ):
         tracker._link_event(told, item, Rule.GUEST_NOTE)
         return told
     self.close_told()
@@ -168,6 +198,12 @@ def _guest_tells(self: HostState, kind: Kind, item: LogEvent) -> None:
     elif name == "hot_adding":
         txn.pages_requested = facts["pages"]
         txn.detail = f"at {facts['pfn']:#x}"
+    elif name in ("hot_add_failed", "ignore_hot_add"):
+        # Nothing was added: Linux answers result 1 with page_count 0 (docs/protocol.md).
+        txn.pages = 0
+        txn.outcome = Outcome.PERMANENT_FAILURE
+        told.seen_end = True
+        self.close_told()
     elif name == "online":
         txn.pages = (txn.pages or 0) + facts["pages"]
         if txn.pages_requested is not None:
