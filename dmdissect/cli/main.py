@@ -97,7 +97,8 @@ class LazyGroup(click.Group):
 )
 @click.version_option(__version__, "--version", prog_name="dmdissect")
 def main() -> None:
-    """Dissect Hyper-V Dynamic Memory protocol traffic: captures and hex dumps from logs.
+    """Dissect Hyper-V Dynamic Memory protocol traffic: captures, hex dumps, and the logs of
+    QEMU (trace events, QMP) and of the guest (dmesg, ftrace, debugfs).
 
     Options without a command are read's: 'dmdissect -r FILE -V' is 'dmdissect read -r FILE -V'.
     """
