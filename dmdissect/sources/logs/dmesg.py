@@ -129,7 +129,7 @@ def iter_dmesg(stream: BinaryIO, name: str, hex_order: str | None = None) -> Ite
     for number, line in iter_lines(stream, name):
         text = None if isinstance(line, BadLine) else line
         held.extend((_first_line(frame), 0, frame) for frame in dumps.feed(number, text))
-        if text is None:
+        if isinstance(line, BadLine):
             held.append((number, 1, bad_line_frame(SOURCE, f"{name}:{number}", GUEST_SIDE, line)))
         if held:
             yield from _ready(held, dumps)
