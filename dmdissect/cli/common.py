@@ -34,21 +34,11 @@ def fail(message: str) -> None:
     sys.exit(2)
 
 
-def input_options(command: Callable[..., Any]) -> Callable[..., Any]:
-    """The input argument and the options that steer how it is read."""
-    decorators = [
-        click.argument("file", required=False, metavar="[FILE]"),
-        click.option(
-            "-r",
-            "--read-file",
-            "read_file",
-            metavar="FILE",
-            help="Input file (as tshark -r); '-' reads standard input.",
-        ),
-    ]
+def stacked(command: Callable[..., Any], decorators: list[Callable[..., Any]]) -> Any:
+    """``command`` under ``decorators``, the first listed outermost (as if written above it)."""
     for decorator in reversed(decorators):
         command = decorator(command)
-    return format_options(command)
+    return command
 
 
 def _boot_time(ctx: click.Context, param: click.Parameter, value: str | None) -> float | None:
@@ -63,8 +53,8 @@ def _boot_time(ctx: click.Context, param: click.Parameter, value: str | None) ->
 
 
 def inputs_options(command: Callable[..., Any]) -> Callable[..., Any]:
-    """Like :func:`input_options`, for commands that read several inputs as one (``read``,
-    ``timeline``)."""
+    """``[FILE]...`` and ``-r FILE`` with the merge and format options, for commands that read
+    several inputs as one (``read``, ``timeline``)."""
     decorators = [
         click.argument("files", nargs=-1, metavar="[FILE]..."),
         click.option(
@@ -75,9 +65,7 @@ def inputs_options(command: Callable[..., Any]) -> Callable[..., Any]:
             help="Input file (as tshark -r); '-' reads standard input.",
         ),
     ]
-    for decorator in reversed(decorators):
-        command = decorator(command)
-    return merge_options(command)
+    return merge_options(stacked(command, decorators))
 
 
 def merge_options(command: Callable[..., Any]) -> Callable[..., Any]:
@@ -102,9 +90,7 @@ def merge_options(command: Callable[..., Any]) -> Callable[..., Any]:
             "negotiation both sides log.",
         ),
     ]
-    for decorator in reversed(decorators):
-        command = decorator(command)
-    return format_options(command)
+    return format_options(stacked(command, decorators))
 
 
 def format_options(command: Callable[..., Any]) -> Callable[..., Any]:
@@ -135,9 +121,7 @@ def format_options(command: Callable[..., Any]) -> Callable[..., Any]:
             "little-endian groups (print_hex_dump groupsize 2/4/8).",
         ),
     ]
-    for decorator in reversed(decorators):
-        command = decorator(command)
-    return command
+    return stacked(command, decorators)
 
 
 OUTPUT_FORMATS = ("text", "json", "jsonl")

@@ -13,7 +13,7 @@ from typing import Any
 
 import click
 
-from dmdissect.cli.common import merge_opened, open_input
+from dmdissect.cli.common import merge_opened, open_input, stacked
 
 #: Kinds a ``--max-latency`` rule can name.
 LATENCY_KINDS = ("version", "capabilities", "balloon", "unballoon", "hot_add", "hot_remove")
@@ -93,9 +93,7 @@ def health_options(command: Callable[..., Any]) -> Callable[..., Any]:
             help="A pause between status reports longer than this is a gap.",
         ),
     ]
-    for decorator in reversed(decorators):
-        command = decorator(command)
-    return command
+    return stacked(command, decorators)
 
 
 def thresholds_of(options: dict[str, Any]) -> Any:
