@@ -25,6 +25,7 @@ from datetime import datetime
 from typing import Any, BinaryIO
 
 from dmdissect import findings as ei
+from dmdissect.findings import Finding
 from dmdissect.layers import DMCaps
 from dmdissect.layers.layout import layout_of
 from dmdissect.sources.frame import Event, Frame
@@ -161,13 +162,36 @@ MESSAGES = [
 _MESSAGES = [(re.compile(pattern + r"\Z"), what) for pattern, what in MESSAGES]
 
 
-def _caps_fields(word: int) -> dict:
-    """The DMCaps fields a 32-bit ``incoming caps`` value shows whole; the rest stay unknown."""
+#: Bits of the caps word QEMU's trace prints (``caps.caps`` cut to a uint32_t).
+CAPS_TRACED_BITS = 32
+
+
+def _caps_fields(word: int) -> tuple[dict, list[Finding]]:
+    """The DMCaps fields a 32-bit ``incoming caps`` value shows whole, and its findings.
+
+    A field the 32 bits cut (``reservedz``, bits 7-63) stays unknown, but
+    the bits of it the line does show are checked: set reserved bits are
+    the same finding as in a decoded message.
+    """
     fields = {}
+    findings: list[Finding] = []
     for spot in layout_of(DMCaps).spots:
-        if spot.bit is not None and spot.bits is not None and spot.bit + spot.bits <= 32:
-            fields[spot.name] = (word >> spot.bit) & ((1 << spot.bits) - 1)
-    return fields
+        if spot.bit is None or spot.bits is None or spot.bit >= CAPS_TRACED_BITS:
+            continue
+        shown = min(spot.bits, CAPS_TRACED_BITS - spot.bit)
+        value = (word >> spot.bit) & ((1 << shown) - 1)
+        if shown == spot.bits:
+            fields[spot.name] = value
+        elif value and spot.name.lower().startswith("reserved"):
+            name = f"caps.{spot.name}"
+            findings.append(
+                ei.RESERVED_NONZERO(
+                    f"reserved field {name} is not zero ({value:#x} in the {shown} bits "
+                    "the trace shows)",
+                    name,
+                )
+            )
+    return fields, findings
 
 
 def _time(m: re.Match[str]) -> float | None:
@@ -330,8 +354,10 @@ def _frame(event: str, v: dict, time: float | None, origin: str, text: str) -> F
         }
         return message_frame(SOURCE, origin, time, "DM_VERSION_REQUEST", fields=fields)
     if event == "incoming_caps":
-        fields = {"caps": _caps_fields(v["caps"])}
-        return message_frame(SOURCE, origin, time, "DM_CAPABILITIES_REPORT", fields=fields)
+        caps, findings = _caps_fields(v["caps"])
+        return message_frame(
+            SOURCE, origin, time, "DM_CAPABILITIES_REPORT", fields={"caps": caps}, findings=findings
+        )
     if event == "outgoing_balloon":
         return message_frame(
             SOURCE,
@@ -374,7 +400,7 @@ def _frame(event: str, v: dict, time: float | None, origin: str, text: str) -> F
         return message_frame(
             SOURCE, origin, time, "DM_MEM_HOT_ADD_RESPONSE", v["trans_id"], fields=fields
         )
-    findings = []
+    findings: list[Finding] = []
     if event == "state_change":
         v = {"state": v["tostr"]}
         if v["state"] not in _STATE_SET:
