@@ -8,7 +8,6 @@ worked out by hand, or by the C header through ctypes (tests/oracle.py).
 
 from __future__ import annotations
 
-import ctypes
 import io
 
 from dmdissect.analysis.dissect import dissect
@@ -49,5 +48,6 @@ def test_traced_caps_with_reserved_bits_set_raise_the_same_finding_as_the_messag
 def test_traced_caps_of_a_linux_guest_raise_nothing():
     (frame,) = frames_of(b"hv_balloon_incoming_caps incoming caps 0x1f\n")
     message = dissect(frame)
+    caps = message.body.caps
+    assert (caps.balloon, caps.hot_add, caps.hot_add_alignment, caps.hot_remove) == (1, 1, 7, 0)
     assert message.findings == []
-    assert ctypes.sizeof(oracle.dm_caps) == 8
