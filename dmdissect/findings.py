@@ -449,6 +449,11 @@ LOG_FTRACE_NEGATIVE = register(
     "hvdm.log.ftrace_negative", G.PROTOCOL, WARNING,
     "balloon_status shows a negative page count, which no status report can carry",
 )  # fmt: skip
+LOG_FTRACE_RANGE = register(
+    "hvdm.log.ftrace_range", G.MALFORMED, WARNING,
+    "balloon_status shows a number beyond what its %lld or %ld can print: a garbled line; "
+    "the number is not taken as a value",
+)  # fmt: skip
 LOG_DEBUGFS_LINE = register(
     "hvdm.log.debugfs_line", G.MALFORMED, WARNING,
     "A line of a debugfs snapshot that is no hv-balloon item",

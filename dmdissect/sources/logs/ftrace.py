@@ -34,6 +34,8 @@ TP_PRINTK = (
 )
 _NUMBER = r"(-?\d{1,20})"
 _ARGS = re.compile(re.escape(TP_PRINTK).replace("%lld", _NUMBER).replace("%ld", _NUMBER) + r"\Z")
+#: What a 64-bit kernel's ``%lld`` and ``%ld`` can print (``long`` and ``long long``).
+LONG_MIN, LONG_MAX = -(1 << 63), (1 << 63) - 1
 _NAMES = (
     "available",
     "committed",
@@ -42,6 +44,8 @@ _NAMES = (
     "pages_added",
     "pages_onlined",
 )
+#: The printk conversion of each number on the line, in TP_PRINTK's order.
+_CONVERSION = dict(zip(_NAMES, re.findall(r"%l{1,2}d", TP_PRINTK), strict=True))
 _LINE = re.compile(
     r"\s*(?P<task>.{1,64}?)-(?P<pid>\d{1,10})\s+(?:\(\s*[\d-]{1,10}\)\s+)?\[(?P<cpu>\d{1,5})\]\s+"
     r"(?:(?P<flags>[^\s\[\]]{4,5})\s+)?(?P<sec>\d{1,12})\.(?P<usec>\d{6}): "
@@ -75,16 +79,27 @@ def iter_ftrace(stream: BinaryIO, name: str) -> Iterator[Frame]:
             yield _bad(origin, f"balloon_status line does not match '{TP_PRINTK}'", time)
             continue
         values = dict(zip(_NAMES, map(int, found.groups())))
-        fields = {}
         findings = []
+        for key, value in list(values.items()):
+            if not LONG_MIN <= value <= LONG_MAX:
+                del values[key]
+                findings.append(
+                    ei.LOG_FTRACE_RANGE(
+                        f"{key} {value} is beyond what {_CONVERSION[key]} prints "
+                        "(64 bits): not taken as a value"
+                    )
+                )
+        fields = {}
         for key, field in (("available", "num_avail"), ("committed", "num_committed")):
+            if key not in values:
+                continue
             if values[key] < 0:
                 findings.append(
                     ei.LOG_FTRACE_NEGATIVE(f"{key} {values[key]} is negative: not sent as is")
                 )
             else:
                 fields[field] = values[key]
-        extra: dict[str, Any] = {key: values[key] for key in _NAMES[2:]}
+        extra: dict[str, Any] = {key: values[key] for key in _NAMES[2:] if key in values}
         extra.update(task=m["task"].strip(), pid=int(m["pid"]), cpu=int(m["cpu"]))
         yield message_frame(
             SOURCE, origin, time, "DM_STATUS_REPORT", fields=fields, extra=extra, findings=findings
