@@ -412,6 +412,10 @@ LOG_QEMU_FORMAT = register(
     "hvdm.log.qemu_format", G.MALFORMED, WARNING,
     "An hv_balloon trace line does not match its event's format in QEMU's trace-events",
 )  # fmt: skip
+LOG_TIME_UNREADABLE = register(
+    "hvdm.log.time_unreadable", G.MALFORMED, WARNING,
+    "A log line's time stamp is garbled or out of range: the line is read without a time",
+)  # fmt: skip
 LOG_QEMU_UNKNOWN_EVENT = register(
     "hvdm.log.qemu_unknown_event", G.UNDECODED, NOTE,
     "An hv_balloon_* trace event QEMU 8.2 and later do not have (an unmerged series?); skipped",

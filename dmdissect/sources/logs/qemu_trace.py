@@ -245,6 +245,8 @@ _PREFIX = re.compile(
     r"(?:\(\d{1,10}\) )?"
     r"|(?P<pid>\d{1,10})@(?P<ns>\d{1,20}) )?\Z"
 )
+#: What a prefix of digits and a stamp's punctuation looks like: a garbled time, not other text.
+_STAMP_LIKE = re.compile(r"[\d@.:T()Z+ -]{1,64}\Z")
 _EVENT_NAME = len("hv_balloon_")
 
 
@@ -273,13 +275,28 @@ class _Parser:
         at = text.find("hv_balloon_")
         if at < 0:
             return self._qemu_message(text, origin) if "qemu" in text else None
-        if at:
-            m = _PREFIX.match(text, 0, at)
-            if m is None:
-                return None
+        if not at:
+            return self._event(text, at, None, origin)
+        m = _PREFIX.match(text, 0, at)
+        if m is not None:
             time = _time(m)
-        else:
-            time = None
+            if time is not None or m["iso"] is None:
+                return self._event(text, at, time, origin)
+        elif _STAMP_LIKE.match(text, 0, at) is None:
+            return None  # hv_balloon_ inside some other line
+        frame = self._event(text, at, None, origin)
+        if frame is not None:
+            shown = text[:at] if at <= 48 else text[:44] + "..."
+            frame.findings.insert(
+                0,
+                ei.LOG_TIME_UNREADABLE(
+                    f"prefix '{shown}' is no time QEMU prints: the line has no time"
+                ),
+            )
+        return frame
+
+    def _event(self, text: str, at: int, time: float | None, origin: str) -> Frame | None:
+        """The frame of the event named at ``at`` (after its prefix)."""
         space = text.find(" ", at)
         if space < 0:
             space = len(text)
