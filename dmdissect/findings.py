@@ -466,6 +466,16 @@ LOG_DEBUGFS_PAGE_SIZE = register(
     "hvdm.log.debugfs_page_size", G.COMMENT, NOTE,
     "The guest's page size is not 4096 bytes: it does not balloon",
 )  # fmt: skip
+LOG_DMESG_FORMAT = register(
+    "hvdm.log.dmesg_format", G.MALFORMED, WARNING,
+    "An hv_balloon line of the guest's log that is one of the driver's messages garbled (a "
+    "number out of range, bytes lost)",
+)  # fmt: skip
+LOG_DMESG_UNKNOWN = register(
+    "hvdm.log.dmesg_unknown", G.UNDECODED, NOTE,
+    "An hv_balloon line of the guest's log that is none of the driver's messages (another "
+    "kernel version?)",
+)  # fmt: skip
 LOG_GUEST_IGNORES = register(
     "hvdm.log.guest_ignores", G.SEQUENCE, WARNING,
     "The guest ignores a balloon or unballoon request (hibernation allowed) and sends no reply",

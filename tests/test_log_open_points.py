@@ -92,3 +92,120 @@ def test_ftrace_numbers_at_the_64_bit_limits_are_values():
     assert frame.witness.fields == {"num_avail": 7, "num_committed": 2**63 - 1}
     assert frame.witness.extra["vm_memory_committed"] == -(2**63)
     assert frame.findings == []
+
+
+# --- section 3: no line dropped silently -------------------------------------------------
+
+
+def test_trace_lines_with_garbled_or_out_of_range_prefixes_are_kept_without_a_time():
+    data = (
+        b"4242@99999999999999999999.000000:hv_balloon_state_change -> S_IDLE\n"
+        b"4242@1767225653.9999999:hv_balloon_state_change -> S_IDLE\n"
+        b"2026-13-01T10:00:00.000000Z hv_balloon_state_change -> S_IDLE\n"
+        b"4242@1767225653.999999:hv_balloon_state_change -> S_IDLE\n"
+    )
+    frames = frames_of(data)
+    assert [(f.origin, f.event.name, f.event.facts, f.time) for f in frames] == [
+        ("log:1", "state_change", {"state": "S_IDLE"}, None),
+        ("log:2", "state_change", {"state": "S_IDLE"}, None),
+        ("log:3", "state_change", {"state": "S_IDLE"}, None),
+        ("log:4", "state_change", {"state": "S_IDLE"}, 1767225653.999999),
+    ]
+    assert [(ids(f), [x.message for x in f.findings]) for f in frames[:3]] == [
+        (
+            ["hvdm.log.time_unreadable"],
+            [
+                "prefix '4242@99999999999999999999.000000:' is no time QEMU prints: the line has no time"
+            ],
+        ),
+        (
+            ["hvdm.log.time_unreadable"],
+            ["prefix '4242@1767225653.9999999:' is no time QEMU prints: the line has no time"],
+        ),
+        (
+            ["hvdm.log.time_unreadable"],
+            ["prefix '2026-13-01T10:00:00.000000Z ' is no time QEMU prints: the line has no time"],
+        ),
+    ]
+    assert frames[3].findings == []
+
+
+def test_a_trace_event_name_inside_other_text_is_not_a_trace_line():
+    assert frames_of(b"see hv_balloon_state_change -> S_IDLE\n", "qemu-trace") == []
+
+
+def dmesg_kinds(data: bytes):
+    return [
+        (f.origin, f.event.name if f.event else f.witness.type.name, f.time, ids(f))
+        for f in frames_of(data, "dmesg")
+    ]
+
+
+def test_dmesg_lines_of_the_driver_garbled_are_findings_and_reading_goes_on():
+    data = (
+        b"[    1.000000] hv_balloon: Freed 99999999999999999999999 ballooned pages.\n"
+        b"[    2.000000] hv_balloon: Freed \xff\xfe ballooned pages.\n"
+        b"[    3.000000] hv_balloon: Hot adding 32768 pages starting at pfn 0xZZ.\n"
+        b"[    4.000000] hv_balloon: \x1b[31mIgnore balloon-up request!\n"
+        b"[    5.000000] hv_balloon: Freed 4294967296 ballooned pages.\n"
+        b"[    6.000000] hv_balloon: Freed 4294967295 ballooned pages.\n"
+    )
+    assert dmesg_kinds(data) == [
+        ("log:1", "unreadable", 1.0, ["hvdm.log.dmesg_format"]),
+        ("log:2", "unreadable", 2.0, ["hvdm.log.dmesg_format"]),
+        ("log:3", "unreadable", 3.0, ["hvdm.log.dmesg_format"]),
+        ("log:4", "unreadable", 4.0, ["hvdm.log.dmesg_format"]),
+        ("log:5", "unreadable", 5.0, ["hvdm.log.dmesg_format"]),
+        ("log:6", "freed", 6.0, []),
+    ]
+    frames = frames_of(data, "dmesg")
+    assert [f.findings[0].message for f in frames[:5]] == [
+        "hv_balloon line does not match the driver's 'Freed %u ballooned pages.'",
+        "hv_balloon line does not match the driver's 'Freed %u ballooned pages.'",
+        "hv_balloon line does not match the driver's 'Hot adding %lu pages starting at pfn 0x%lx.'",
+        "hv_balloon line does not match the driver's 'Ignore balloon-up request!'",
+        # %u is 32 bits: 2**32 is one more than it prints
+        "hv_balloon line 4294967296 is beyond what %u prints: not the driver's 'Freed %u ballooned pages.'",
+    ]
+    assert frames[5].event.facts == {"pages": 4294967295}
+
+
+def test_an_hv_balloon_line_the_driver_never_prints_is_a_note_but_dump_lines_are_not():
+    data = (
+        b"[    1.737193] hv_balloon: Using Dynamic Memory protocol version 2.0\n"
+        b"[    2.000000] hv_balloon: a line of some other kernel\n"
+        b"[   72.000000] hv_balloon: host->guest\n"
+        b"[   72.000000] hv_balloon: 00000000: 06 00 10 00 05 00 00 00 00 02 00 00 00 00 00 00  ................\n"
+    )
+    frames = frames_of(data, "dmesg")
+    assert [(f.origin, f.event.name if f.event else None, ids(f)) for f in frames] == [
+        ("log:1", None, []),
+        ("log:2", "unknown", ["hvdm.log.dmesg_unknown"]),
+        ("log:4", None, []),
+    ]
+    assert frames[1].event.text == "a line of some other kernel"
+    assert frames[2].data.hex() == "06001000050000000002000000000000"
+
+
+def test_dmesg_time_stamps_that_cannot_be_read_are_findings():
+    data = (
+        b"[99999999999999.000000] hv_balloon: Freed 1 ballooned pages.\n"
+        b"[   55.0\x00] hv_balloon: Freed 2 ballooned pages.\n"
+        b"Feb 30 10:00:00 guestvm kernel: hv_balloon: Freed 3 ballooned pages.\n"
+        b"<6>hv_balloon: Freed 4 ballooned pages.\n"
+        b"[   56.000001] hv_balloon: Freed 5 ballooned pages.\n"
+    )
+    frames = frames_of(data, "dmesg")
+    assert [(f.origin, f.event.facts, f.time, ids(f)) for f in frames] == [
+        ("log:1", {"pages": 1}, None, ["hvdm.log.time_unreadable"]),
+        ("log:2", {}, None, ["hvdm.log.line_nul"]),
+        ("log:2", {"pages": 2}, None, ["hvdm.log.time_unreadable"]),
+        ("log:3", {"pages": 3}, None, ["hvdm.log.time_unreadable"]),
+        ("log:4", {"pages": 4}, None, []),
+        ("log:5", {"pages": 5}, 56.000001, []),
+    ]
+    assert [f.findings[0].message for f in (frames[0], frames[2], frames[3])] == [
+        "time stamp '[99999999999999.000000]' is out of range: the line has no time",
+        "time stamp '[   55.0]' is not printk's [seconds.micros]: the line has no time",
+        "time stamp 'Feb 30 10:00:00 guestvm kernel:' is no time the kernel or syslog prints: the line has no time",
+    ]

@@ -22,9 +22,12 @@ from collections.abc import Iterator
 from typing import BinaryIO
 
 from dmdissect import findings as ei
+from dmdissect.findings import Finding
 from dmdissect.sources.frame import Frame
+from dmdissect.sources.hex.formats import parse_line
 from dmdissect.sources.hex.framer import Framer
-from dmdissect.sources.hex.timestamps import prefix_time
+from dmdissect.sources.hex.preamble import find_direction
+from dmdissect.sources.hex.timestamps import overlong_time, prefix_time
 from dmdissect.sources.logs.lines import BadLine, bad_line_frame, iter_lines
 from dmdissect.sources.logs.witnesses import GUEST_SIDE, event_frame, message_frame
 
@@ -32,16 +35,39 @@ SOURCE = "dmesg"
 PREFIX = "hv_balloon: "
 REGISTER = "hv_vmbus: registering driver hv_balloon"
 
-_U = r"(-?\d{1,20})"
-_X = r"([0-9a-fA-F]{1,16})"
+_NUMBER = r"(-?\d{1,20})"
+_HEX = r"([0-9a-fA-F]{1,16})"
+_CONVERSION = re.compile(r"%l{0,2}[udx]")
+#: What each printk conversion can print on a 64-bit kernel: (least, greatest, base).
+RANGES = {
+    "%u": (0, (1 << 32) - 1, 10),
+    "%d": (-(1 << 31), (1 << 31) - 1, 10),
+    "%lu": (0, (1 << 64) - 1, 10),
+    "%llu": (0, (1 << 64) - 1, 10),
+    "%ld": (-(1 << 63), (1 << 63) - 1, 10),
+    "%lld": (-(1 << 63), (1 << 63) - 1, 10),
+    "%lx": (0, (1 << 64) - 1, 16),
+    "%llx": (0, (1 << 64) - 1, 16),
+}
 
 
-def _fmt(text: str) -> re.Pattern[str]:
-    """The regex of a printk format (``%u %d %lu %llu`` numbers, ``%lx`` hex)."""
-    out = re.escape(text)
-    out = re.sub(r"%l{0,2}[ud]", lambda _: _U, out)
-    out = out.replace("0x%lx", "0x" + _X)
-    return re.compile(out + r"\Z")
+def _fmt(text: str) -> tuple[re.Pattern[str], re.Pattern[str], tuple[str, ...]]:
+    """What a printk format prints: its regex, its words alone, and its conversions.
+
+    The second regex finds the format's fixed words with anything in place
+    of the numbers: a line it finds but the first does not match is this
+    message garbled (a number out of range, a byte lost), not another one.
+    """
+    pieces = _CONVERSION.split(text)
+    conversions = tuple(_CONVERSION.findall(text))
+    exact = [re.escape(pieces[0])]
+    loose = [re.escape(pieces[0])]
+    for conversion, piece in zip(conversions, pieces[1:], strict=True):
+        exact.append(_HEX if conversion.endswith("x") else _NUMBER)
+        loose.append(".*?")
+        exact.append(re.escape(piece))
+        loose.append(re.escape(piece))
+    return re.compile("".join(exact) + r"\Z"), re.compile("".join(loose)), conversions
 
 
 #: printk format (drivers/hv/hv_balloon.c) -> (event name, facts' names, severity or None).
@@ -90,6 +116,19 @@ LINES = [
         ("errno",),
         "note",
     ),
+    (
+        "Cold memory discard hypercall failed with status %llx",
+        "cold_discard_error",
+        ("status",),
+        "note",
+    ),
+    (
+        "Underlying Hyper-V does not support order less than 9. Hypercall failed",
+        "cold_discard_order",
+        (),
+        "note",
+    ),
+    ("Cold memory discard hint not supported by Hyper-V", "no_cold_discard", (), None),
     ("Defaulting to page_reporting_order %d", "reporting_order", ("order",), None),
     (
         "Multiple failures in cold memory discard hypercall, disabling page reporting",
@@ -98,7 +137,7 @@ LINES = [
         "note",
     ),
 ]
-_LINES = [(_fmt(fmt), fmt, name, args, severity) for fmt, name, args, severity in LINES]
+_LINES = [(*_fmt(fmt), fmt, name, args, severity) for fmt, name, args, severity in LINES]
 #: What the guest's words say, for the findings of notable lines.
 MEANING = {
     "ignore_balloon": "the guest ignores balloon requests (hibernation is allowed) and sends "
@@ -116,6 +155,18 @@ def recognised(text: str) -> bool:
         return REGISTER in text
     rest = text[at + len(PREFIX) :].rstrip()
     return any(regex.match(rest) for regex, *_ in _LINES)
+
+
+def _values(found: re.Match[str], conversions: tuple[str, ...], args: tuple[str, ...]):
+    """The line's numbers by name, or the first that its conversion cannot print."""
+    values = {}
+    for arg, conversion, digits in zip(args, conversions, found.groups(), strict=True):
+        least, greatest, base = RANGES[conversion]
+        value = int(digits, base)
+        if not least <= value <= greatest:
+            return f"{digits} is beyond what {conversion} prints"
+        values[arg] = value
+    return values
 
 
 def looks_like_dmesg(lines: list[str]) -> bool:
@@ -144,22 +195,79 @@ def iter_dmesg(stream: BinaryIO, name: str, hex_order: str | None = None) -> Ite
                 )
             continue
         rest = text[at + len(PREFIX) :].rstrip()
-        for regex, _, event, args, severity in _LINES:
-            found = regex.match(rest)
-            if found is None:
-                continue
-            values = dict(
-                zip(args, (int(v, 16 if a == "pfn" else 10) for a, v in zip(args, found.groups())))
-            )
-            time = prefix_time(text[:at]) if at else None
-            held.append(
-                (number, 1, _frame(f"{name}:{number}", time, event, values, rest, severity))
-            )
-            break
+        origin = f"{name}:{number}"
+        time, stamp = _time(text[:at]) if at else (None, None)
+        frame = _line_frame(origin, time, rest, text)
+        if frame is not None:
+            if stamp is not None:
+                frame.findings.insert(0, stamp)
+            held.append((number, 1, frame))
     held.extend((_first_line(frame), 0, frame) for frame in dumps.finish())
     held.sort(key=lambda item: item[:2])
     for *_, frame in held:
         yield frame
+
+
+def _line_frame(origin: str, time: float | None, rest: str, text: str) -> Frame | None:
+    """The frame of one ``hv_balloon:`` line's message; None for a line of a hex dump."""
+    for regex, _, conversions, fmt, event, args, severity in _LINES:
+        found = regex.match(rest)
+        if found is None:
+            continue
+        values = _values(found, conversions, args)
+        if isinstance(values, dict):
+            return _frame(origin, time, event, values, rest, severity)
+        return _garbled(origin, time, rest, f"{values}: not the driver's '{fmt}'")
+    for _, words, _, fmt, *_ in _LINES:
+        if words.search(rest):
+            return _garbled(origin, time, rest, f"does not match the driver's '{fmt}'")
+    if parse_line(text) is not None or find_direction(rest) is not None:
+        return None  # a row of a hex dump, or the direction line before one
+    return event_frame(
+        SOURCE,
+        origin,
+        time,
+        GUEST_SIDE,
+        "unknown",
+        text=rest,
+        findings=[ei.LOG_DMESG_UNKNOWN("hv_balloon line that is none of the driver's messages")],
+    )
+
+
+def _garbled(origin: str, time: float | None, rest: str, why: str) -> Frame:
+    finding = ei.LOG_DMESG_FORMAT(f"hv_balloon line {why}")
+    return event_frame(
+        SOURCE, origin, time, GUEST_SIDE, "unreadable", text=rest, findings=[finding]
+    )
+
+
+#: A printk stamp: seconds, a point and six digits of microseconds, in brackets.
+_PRINTK_STAMP = re.compile(r"\[\s*\d+\.(\d+)\]")
+_LEVEL = re.compile(r"\s*<\d{1,3}>")
+
+
+def _time(prefix: str) -> tuple[float | None, Finding | None]:
+    """The time of a line's prefix, and the finding when a stamp there cannot be read."""
+    time = prefix_time(prefix)
+    stamp = _PRINTK_STAMP.search(prefix)
+    if (overlong := overlong_time(prefix)) is not None:
+        why = f"'{overlong}' is out of range"
+    elif stamp is not None and len(stamp[1]) != 6:
+        why = f"'{_shown(stamp.group())}' is not printk's [seconds.micros]"
+    elif time is None and any(c.isdigit() for c in prefix[_end_of_level(prefix) :]):
+        why = f"'{_shown(prefix.strip())}' is no time the kernel or syslog prints"
+    else:
+        return time, None
+    return None, ei.LOG_TIME_UNREADABLE(f"time stamp {why}: the line has no time")
+
+
+def _end_of_level(prefix: str) -> int:
+    level = _LEVEL.match(prefix)
+    return level.end() if level else 0
+
+
+def _shown(text: str) -> str:
+    return text if len(text) <= 40 else text[:36] + "..."
 
 
 #: Lines held back behind a hex dump still being read, at most.

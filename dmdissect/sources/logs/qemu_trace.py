@@ -417,7 +417,7 @@ def _frame(event: str, v: dict, time: float | None, origin: str, text: str) -> F
         return message_frame(
             SOURCE, origin, time, "DM_MEM_HOT_ADD_RESPONSE", v["trans_id"], fields=fields
         )
-    findings: list[Finding] = []
+    findings = []
     if event == "state_change":
         v = {"state": v["tostr"]}
         if v["state"] not in _STATE_SET:
