@@ -9,8 +9,12 @@ worked out by hand, or by the C header through ctypes (tests/oracle.py).
 from __future__ import annotations
 
 import io
+import json
+
+from click.testing import CliRunner
 
 from dmdissect.analysis.dissect import dissect
+from dmdissect.cli import main
 from dmdissect.sources import read_frames
 from tests import oracle
 
@@ -209,3 +213,30 @@ def test_dmesg_time_stamps_that_cannot_be_read_are_findings():
         "time stamp '[   55.0]' is not printk's [seconds.micros]: the line has no time",
         "time stamp 'Feb 30 10:00:00 guestvm kernel:' is no time the kernel or syslog prints: the line has no time",
     ]
+
+
+# --- 2m: the query reply is the host's state, not a report the guest sent -----------------
+
+QMP_EVENT = '{{"timestamp": {{"seconds": {}, "microseconds": 0}}, "event": "HV_BALLOON_STATUS_REPORT", "data": {{"available": 3154116608, "committed": 1962934272}}}}\r\n'
+QMP_QUERY = '{"return": {"available": 3154116608, "committed": 1962934272}}\r\n'
+
+
+def test_the_query_reply_is_a_host_event_and_counts_as_no_status_report(tmp_path):
+    path = tmp_path / "qmp.log"
+    path.write_text(
+        QMP_EVENT.format(1700000060) + QMP_QUERY + QMP_EVENT.format(1700000061) + QMP_QUERY
+    )
+    (frame2,) = [f for f in frames_of(path.read_bytes()) if f.origin == "log:2"]
+    assert frame2.event.name == "status_query" and frame2.witness is None
+    # 3154116608 / 4096 = 770048 pages, 1962934272 / 4096 = 479232
+    assert frame2.event.text == (
+        "query-hv-balloon-status-report: the last status report QEMU holds: "
+        "available 770048 pages, committed 479232 pages"
+    )
+    result = CliRunner().invoke(main, ["timeline", str(path)])
+    assert result.exit_code == 0, result.output
+    [row] = [line for line in result.output.splitlines() if "status #1" in line]
+    assert "2 status reports, latest avail 770048 pages" in row
+    jsonl = CliRunner().invoke(main, ["read", "-T", "jsonl", str(path)])
+    kinds = [json.loads(line).get("type_name", "event") for line in jsonl.output.splitlines()]
+    assert kinds == ["DM_STATUS_REPORT", "event", "DM_STATUS_REPORT", "event"]

@@ -194,7 +194,7 @@ def test_qmp_status_reports_in_pages():
     kinds = [(f.origin, f.witness.type if f.witness else f.event.name) for f in frames]
     assert kinds == [
         ("log:3", 5),
-        ("log:5", 5),
+        ("log:5", "status_query"),
         ("log:6", "query_error"),
         ("log:7", 5),
         ("log:8", "unreadable"),
@@ -203,9 +203,14 @@ def test_qmp_status_reports_in_pages():
     assert first.time == 1700000060.25
     assert first.witness.fields == {"num_avail": 770048, "num_committed": 479232}
     assert first.witness.trans_id is None
-    query = frames[1]
-    assert (query.time, query.witness.fields) == (None, {"num_avail": 1, "num_committed": 2})
-    assert query.witness.extra["via"] == "query-hv-balloon-status-report"
+    query = frames[1]  # the host's state: the last report it holds, not one the guest sends
+    assert (query.time, query.witness, query.event.side) == (None, None, "host")
+    assert query.event.facts == {
+        "available": 4096,
+        "committed": 8192,
+        "available_pages": 1,
+        "committed_pages": 2,
+    }
     odd = frames[3]
     assert odd.witness.fields == {"num_committed": 2}
     assert odd.findings[0].message == (

@@ -5,8 +5,9 @@ the guest's 4 KiB page counts into bytes, so ``available`` and
 ``committed`` divided by the page size give back ``num_avail`` and
 ``num_committed``; the other fields of the report never reach QMP.  The
 event's ``timestamp`` is when QEMU built it (host clock).  The return value
-of ``query-hv-balloon-status-report`` (the latest report, no time) is read
-the same way; error replies become host events.  Other events, command
+of ``query-hv-balloon-status-report`` (the latest report QEMU holds, no
+time) is the host's state, a host event, not a report the guest sent; its
+error replies are host events too.  Other events, command
 replies and the greeting are skipped; a line that is no JSON object is a
 finding.  Lines may end in CRLF (the monitor's own line ends) or LF.
 """
@@ -19,6 +20,7 @@ from typing import Any, BinaryIO
 import orjson
 
 from dmdissect import findings as ei
+from dmdissect.findings import Finding
 from dmdissect.layers.header import PAGE_SIZE
 from dmdissect.sources.frame import Frame
 from dmdissect.sources.logs.lines import BadLine, bad_line_frame, iter_lines
@@ -26,6 +28,7 @@ from dmdissect.sources.logs.witnesses import HOST_SIDE, event_frame, message_fra
 
 SOURCE = "qmp"
 EVENT = "HV_BALLOON_STATUS_REPORT"
+QUERY = "query-hv-balloon-status-report"
 #: What QMP reports of a status report, and the DM_STATUS_REPORT field it comes from.
 FIELDS = {"available": "num_avail", "committed": "num_committed"}
 #: Errors of query-hv-balloon-status-report (hv-balloon.c), worth showing.
@@ -66,8 +69,8 @@ def _time(obj: dict) -> float | None:
     return seconds + micro / 1e6
 
 
-def _status(data: Any, origin: str, time: float | None, via: str) -> Frame:
-    """A status report witness from ``{"available": A, "committed": C}``."""
+def _pages(data: Any, via: str) -> tuple[dict[str, int], list[Finding]]:
+    """The DM_STATUS_REPORT fields of ``{"available": A, "committed": C}``, and findings."""
     fields: dict[str, int] = {}
     findings = []
     for key, name in FIELDS.items():
@@ -80,12 +83,36 @@ def _status(data: Any, origin: str, time: float | None, via: str) -> Frame:
             )
         else:
             fields[name] = value // PAGE_SIZE
-    extra = {"via": via}
+    return fields, findings
+
+
+def _status(data: Any, origin: str, time: float | None) -> Frame:
+    """A status report witness from an event's ``{"available": A, "committed": C}``."""
+    fields, findings = _pages(data, EVENT)
+    extra = {"via": EVENT}
     if isinstance(data, dict):
         extra.update({key: data[key] for key in FIELDS if type(data.get(key)) is int})
     return message_frame(
         SOURCE, origin, time, "DM_STATUS_REPORT", fields=fields, extra=extra, findings=findings
     )
+
+
+def _query_reply(answer: dict, origin: str) -> Frame:
+    """The host's state a query reply shows: the last report QEMU holds, sent by nobody now.
+
+    It repeats a report the guest sent earlier (QMP may have held back its
+    event), so it is no status report of its own and counts as none.
+    """
+    fields, findings = _pages(answer, QUERY)
+    facts: dict[str, Any] = {key: answer[key] for key in FIELDS if type(answer[key]) is int}
+    facts.update(
+        {f"{name}_pages": fields[field] for name, field in FIELDS.items() if field in fields}
+    )
+    shown = ", ".join(
+        f"{name} {facts[f'{name}_pages']} pages" for name in FIELDS if f"{name}_pages" in facts
+    )
+    text = f"{QUERY}: the last status report QEMU holds" + (f": {shown}" if shown else "")
+    return event_frame(SOURCE, origin, None, HOST_SIDE, "status_query", facts, text, findings)
 
 
 def iter_qmp(stream: BinaryIO, name: str) -> Iterator[Frame]:
@@ -107,11 +134,11 @@ def iter_qmp(stream: BinaryIO, name: str) -> Iterator[Frame]:
             yield _bad(origin, "not a JSON object; skipped")
             continue
         if obj.get("event") == EVENT:
-            yield _status(obj.get("data"), origin, _time(obj), EVENT)
+            yield _status(obj.get("data"), origin, _time(obj))
             continue
         answer = obj.get("return")
         if isinstance(answer, dict) and set(answer) == set(FIELDS):
-            yield _status(answer, origin, None, "query-hv-balloon-status-report")
+            yield _query_reply(answer, origin)
             continue
         fault = obj.get("error")
         desc = fault.get("desc") if isinstance(fault, dict) else None
