@@ -147,7 +147,9 @@ class Transaction:
             self.start = time
         self.frame_count += 1
         self.last_frame = frame
-        if time is not None:
+        if time is not None and (self.end is None or time > self.end):
+            # The latest time, not the last frame's: a guest line counting whole seconds
+            # comes after the request it answers but may carry an earlier stamp.
             self.end = time
         if len(self.frames) < RETAIN_FRAMES:
             self.frames.append(frame)

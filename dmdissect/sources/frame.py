@@ -65,7 +65,8 @@ class Frame:
     ``witness`` holds the facts of the message the line witnesses or
     ``event`` the state change it records.  ``session`` is set on every
     frame of a log (hex dumps inside a dmesg too): all the logs of one run
-    are one session, whatever their files.
+    are one session, whatever their files.  ``time_step`` says how finely a
+    log's clock counts, where it is coarse enough to matter when merging.
     """
 
     index: int
@@ -84,6 +85,10 @@ class Frame:
     witness: Witness | None = None
     event: Event | None = None
     session: str | None = None
+    #: How finely ``time`` counts when its clock is coarser than the line's moment: a
+    #: journal's whole seconds (1.0), a dmesg stamp's microseconds.  What the line records
+    #: happened somewhere in ``[time, time + time_step)``; None for exact times.
+    time_step: float | None = None
 
 
 _PLACE = re.compile(r"#(\d+)@\d+|:(\d+)")

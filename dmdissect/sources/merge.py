@@ -7,7 +7,11 @@ memory stays flat however long the inputs.  As in mergecap, each input is
 taken to be in time order already: the merge picks the earliest of the
 inputs' next frames.  A frame without a time keeps its place behind the
 frame before it in its own input; on equal times the input named last goes
-first, as mergecap 4 orders them.  Frames are numbered 1.. in the merged order.
+first, as mergecap 4 orders them.  A guest's line whose clock counts coarsely
+(``Frame.time_step``: a journal's whole seconds) is merged at the end of its
+step, since everything the guest logs reacts to what the host sent: a host
+request at 10:01:00.3 comes before the guest's ``10:01:00`` line that ignores
+it.  Its time stays what the line says.  Frames are numbered 1.. in the merged order.
 Logs on the guest's clock (seconds since its boot) are first aligned to the
 host's (:func:`merged_aligned`).
 """
@@ -23,13 +27,16 @@ from dmdissect.sources.frame import Frame
 _NEVER = float("-inf")
 
 
-def _keyed(frames: Iterable[Frame], position: int) -> Iterator[tuple[float, int, int, Frame]]:
-    """(time to merge by, minus the input's position, sequence, frame) for one input."""
+def _keyed(frames: Iterable[Frame], position: int) -> Iterator[tuple[float, int, int, int, Frame]]:
+    """(time to merge by, exact after coarse, minus the input's position, sequence, frame)."""
     last = _NEVER
+    exact = 1
     for sequence, frame in enumerate(frames):
         if frame.time is not None:
-            last = frame.time
-        yield last, -position, sequence, frame
+            step = frame.time_step
+            last = frame.time if step is None else frame.time + step
+            exact = step is None
+        yield last, exact, -position, sequence, frame
 
 
 def merged(inputs: Sequence[Iterable[Frame]], concat: bool = False) -> Iterator[Frame]:
@@ -38,7 +45,7 @@ def merged(inputs: Sequence[Iterable[Frame]], concat: bool = False) -> Iterator[
         ordered: Iterator[Frame] = itertools.chain.from_iterable(inputs)
     else:
         streams = [_keyed(frames, position) for position, frames in enumerate(inputs)]
-        ordered = (entry[3] for entry in heapq.merge(*streams))
+        ordered = (entry[4] for entry in heapq.merge(*streams))
     for number, frame in enumerate(ordered, 1):
         frame.index = number
         yield frame

@@ -159,6 +159,11 @@ def leading_time(text: str) -> tuple[float, int] | None:
     (:func:`_syslog_seconds`); a bare ``12:00:03.123456`` gives seconds since
     midnight; ``1764205751.123`` is epoch seconds already.
     """
+    found = _leading(text)
+    return (found[0], found[1].end()) if found else None
+
+
+def _leading(text: str) -> tuple[float, re.Match] | None:
     level = _LEVEL.match(text)
     pos = level.end() if level else 0
     pos += len(text[pos:]) - len(text[pos:].lstrip())
@@ -167,8 +172,14 @@ def leading_time(text: str) -> tuple[float, int] | None:
         if m is not None:
             seconds = convert(m)
             if seconds is not None:
-                return seconds, m.end()
+                return seconds, m
     return None
+
+
+def _step(m: re.Match) -> float:
+    """How finely a matched stamp counts: one unit of its last digit (whole seconds: 1)."""
+    digits = m[2] if m.re is _DMESG else m.groupdict().get("frac")
+    return 10.0 ** -len(digits) if digits else 1.0
 
 
 _IN_PREFIX = ((_DMESG_T, _dmesg_t_seconds), (_ISO, _iso_seconds), (_DMESG, _dmesg_seconds))
@@ -185,17 +196,33 @@ def prefix_time(prefix: str) -> float | None:
     time.  A syslog date, a time of day or epoch seconds count only at the
     start of the line.
     """
+    found = _prefix_stamp(prefix)
+    return found[0] if found else None
+
+
+def prefix_stamp(prefix: str) -> tuple[float, float] | None:
+    """:func:`prefix_time` and how finely that stamp counts (its step, in seconds).
+
+    A journal's ``Nov 27 01:09:11`` and a ``dmesg -T`` date count whole
+    seconds (step 1), ``[  100.500000]`` microseconds: what the line records
+    happened somewhere in ``[time, time + step)``.
+    """
+    found = _prefix_stamp(prefix)
+    return (found[0], _step(found[1])) if found else None
+
+
+def _prefix_stamp(prefix: str) -> tuple[float, re.Match] | None:
     if prefix.startswith("[") and (m := _DMESG.match(prefix)) is not None:
         if not _DMESG_T.search(prefix, m.end()) and not _ISO.search(prefix, m.end()):
-            return _dmesg_seconds(m)
+            seconds = _dmesg_seconds(m)
+            return None if seconds is None else (seconds, m)
     for pattern, convert in _IN_PREFIX:
         m = pattern.search(prefix)
         if m is not None:
-            seconds = convert(m)
-            if seconds is not None:
-                return seconds
-    found = leading_time(prefix)
-    return found[0] if found else None
+            found = convert(m)
+            if found is not None:
+                return found, m
+    return _leading(prefix)
 
 
 _STAMPS = (

@@ -12,7 +12,9 @@ reader, in order.
 
 Times come from the line's prefix through the hex reader's stamp rules:
 ``[seconds.micros]`` counts from the guest's boot, dated forms are epoch
-seconds.
+seconds.  Each frame keeps how finely its stamp counts (``time_step``: a
+journal's whole seconds), so a merge puts the guest's reaction after the
+host's request of the same second.
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ from dmdissect.sources.frame import Frame
 from dmdissect.sources.hex.formats import parse_line
 from dmdissect.sources.hex.framer import Framer
 from dmdissect.sources.hex.preamble import find_direction
-from dmdissect.sources.hex.timestamps import overlong_time, prefix_time
+from dmdissect.sources.hex.timestamps import overlong_time, prefix_stamp, prefix_time
 from dmdissect.sources.logs.lines import BadLine, bad_line_frame, iter_lines
 from dmdissect.sources.logs.witnesses import GUEST_SIDE, event_frame, message_frame
 
@@ -196,9 +198,10 @@ def iter_dmesg(stream: BinaryIO, name: str, hex_order: str | None = None) -> Ite
             continue
         rest = text[at + len(PREFIX) :].rstrip()
         origin = f"{name}:{number}"
-        time, stamp = _time(text[:at]) if at else (None, None)
+        time, step, stamp = _time(text[:at]) if at else (None, None, None)
         frame = _line_frame(origin, time, rest, text)
         if frame is not None:
+            frame.time_step = step
             if stamp is not None:
                 frame.findings.insert(0, stamp)
             held.append((number, 1, frame))
@@ -246,9 +249,11 @@ _PRINTK_STAMP = re.compile(r"\[\s*\d+\.(\d+)\]")
 _LEVEL = re.compile(r"\s*<\d{1,3}>")
 
 
-def _time(prefix: str) -> tuple[float | None, Finding | None]:
-    """The time of a line's prefix, and the finding when a stamp there cannot be read."""
-    time = prefix_time(prefix)
+def _time(prefix: str) -> tuple[float | None, float | None, Finding | None]:
+    """The time of a line's prefix, how finely it counts, and the finding when a stamp there
+    cannot be read."""
+    found = prefix_stamp(prefix)
+    time, step = found if found is not None else (None, None)
     stamp = _PRINTK_STAMP.search(prefix)
     if (overlong := overlong_time(prefix)) is not None:
         why = f"'{overlong}' is out of range"
@@ -257,8 +262,8 @@ def _time(prefix: str) -> tuple[float | None, Finding | None]:
     elif time is None and any(c.isdigit() for c in prefix[_end_of_level(prefix) :]):
         why = f"'{_shown(prefix.strip())}' is no time the kernel or syslog prints"
     else:
-        return time, None
-    return None, ei.LOG_TIME_UNREADABLE(f"time stamp {why}: the line has no time")
+        return time, step, None
+    return None, None, ei.LOG_TIME_UNREADABLE(f"time stamp {why}: the line has no time")
 
 
 def _end_of_level(prefix: str) -> int:
