@@ -480,6 +480,11 @@ LOG_GUEST_IGNORES = register(
     "hvdm.log.guest_ignores", G.SEQUENCE, WARNING,
     "The guest ignores a balloon or unballoon request (hibernation allowed) and sends no reply",
 )  # fmt: skip
+LOG_CLOCKS_APART = register(
+    "hvdm.log.clocks_apart", G.SEQUENCE, WARNING,
+    "A guest's line is too far from the host's request or negotiation it would answer: "
+    "the logs' clocks are not aligned (check --boot-time)",
+)  # fmt: skip
 LOG_GUEST_PARTIAL = register(
     "hvdm.log.guest_partial", G.RESPONSE_CODE, NOTE,
     "The guest says a balloon request will be partly fulfilled (its floor, or not enough memory)",

@@ -134,3 +134,86 @@ def test_a_microsecond_line_at_the_very_time_of_the_request_explains_it(tmp_path
     # Frames: trace lines 1-3, the guest's version (at S_CAPS's time, after it: frame 5),
     # trace lines 4-10 (the request is frame 11), then the ignore (frame 12).
     assert f"{qemu}:10: {UNANSWERED}{EXPLAINED} [frame 11]" in (out.splitlines())
+
+
+# A QEMU trace of two boots (a reset at 10:05:00.1 between them) and the guest's dmesg of the
+# second: its version line 3.2501 s after its boot, its ignore 59.0005 s after.
+TWO_BOOTS = [
+    "2026-01-01T10:00:05.400000Z hv_balloon_state_change -> S_POST_RESET_CLOSED",
+    "2026-01-01T10:00:05.450000Z hv_balloon_state_change -> S_VERSION",
+    "2026-01-01T10:00:05.500000Z hv_balloon_incoming_version incoming proto version 2.0",
+    "2026-01-01T10:00:05.500100Z hv_balloon_state_change -> S_CAPS",
+    "2026-01-01T10:00:05.600000Z hv_balloon_incoming_caps incoming caps 0x1f",
+    "2026-01-01T10:00:05.600100Z hv_balloon_state_change -> S_POST_INIT_WAIT",
+    "2026-01-01T10:05:00.100000Z hv_balloon_state_change -> S_POST_RESET_CLOSED",
+    "2026-01-01T10:05:04.450000Z hv_balloon_state_change -> S_VERSION",
+    "2026-01-01T10:05:04.500000Z hv_balloon_incoming_version incoming proto version 2.0",
+    "2026-01-01T10:05:04.500100Z hv_balloon_state_change -> S_CAPS",
+    "2026-01-01T10:05:04.600000Z hv_balloon_incoming_caps incoming caps 0x1f",
+    "2026-01-01T10:05:04.600100Z hv_balloon_state_change -> S_POST_INIT_WAIT",
+    "2026-01-01T10:06:00.000000Z hv_balloon_state_change -> S_IDLE",
+    "2026-01-01T10:06:00.000000Z hv_balloon_state_change -> S_BALLOON_RB_WAIT",
+    "2026-01-01T10:06:00.000000Z hv_balloon_state_change -> S_BALLOON_POSTING",
+    "2026-01-01T10:06:00.000000Z hv_balloon_outgoing_balloon posting balloon 0 for 5000, "
+    "remaining 5000",
+    "2026-01-01T10:06:00.000000Z hv_balloon_state_change -> S_BALLOON_REPLY_WAIT",
+    "2026-01-01T10:06:30.000000Z hv_balloon_state_change -> S_BALLOON_REPLY_WAIT",
+]
+SECOND_BOOT = (
+    "[    3.000000] hv_vmbus: registering driver hv_balloon\n"
+    "[    3.250100] hv_balloon: Using Dynamic Memory protocol version 2.0\n"
+    "[   59.000500] hv_balloon: Ignore balloon-up request!\n"
+)
+
+
+def two_boots(tmp_path, guest: str):
+    qemu = tmp_path / "qemu.log"
+    qemu.write_text("\n".join(TWO_BOOTS) + "\n")
+    dmesg = tmp_path / "dmesg.log"
+    dmesg.write_text(guest)
+    return str(qemu), str(dmesg)
+
+
+def session_of(out: str) -> dict:
+    return [row for row in json.loads(out) if row["kind"] == "session"][0]
+
+
+def test_the_guest_log_goes_on_the_negotiation_its_reactions_fit(tmp_path):
+    qemu, dmesg = two_boots(tmp_path, SECOND_BOOT)
+    code, out = invoke("timeline", "-T", "json", qemu, dmesg)
+    # The second negotiation's S_CAPS at 10:05:04.5001 less 3.2501 s: boot at 10:05:01.25;
+    # then the ignore (59.0005 s) lands at 10:06:00.2505, just after the request of 10:06:00.
+    # On the first (10:00:02.25) it would land at 10:01:01.25, where the host asked nothing.
+    assert session_of(out)["alignment"] == (
+        f"{dmesg} aligned to the host's clock by the version negotiation both sides log, the "
+        "2nd of the 2 in the host's log: the one after which the guest's reactions follow the "
+        "host's requests (1 of 1) (guest boot at 2026-01-01T10:05:01.250000+00:00)"
+    )
+    code, out = invoke("check", qemu, dmesg)
+    assert EXPLAINED in out
+
+
+def test_a_guest_log_that_cannot_tell_which_negotiation_says_so(tmp_path):
+    qemu, dmesg = two_boots(tmp_path, "".join(SECOND_BOOT.splitlines(True)[:2]))
+    code, out = invoke("timeline", "-T", "json", qemu, dmesg)
+    assert session_of(out)["alignment"] == (
+        f"{dmesg} aligned to the host's clock by the version negotiation both sides log, the "
+        "first of the 2 in the host's log (no line of the guest's tells which: give "
+        "--boot-time if it is another) (guest boot at 2026-01-01T10:00:02.250000+00:00)"
+    )
+
+
+def test_a_boot_time_an_hour_off_links_nothing_and_says_the_clocks_disagree(tmp_path):
+    qemu, dmesg = two_boots(tmp_path, SECOND_BOOT)
+    code, out = invoke("check", "--boot-time", "2026-01-01T11:05:01.25Z", qemu, dmesg)
+    lines = out.splitlines()
+    # Boot an hour late: the version line at 11:05:04.5001, 3600 s after the host's S_CAPS of
+    # 10:05:04.5001; the ignore at 11:06:00.2505, 3600.2505 s after the request (10:06:00).
+    apart = "warning hvdm.log.clocks_apart: the guest's line comes"
+    assert [line.split(" [frame")[0] for line in lines if "clocks_apart" in line] == [
+        f"{dmesg}:2: {apart} 3600.0 s after the host's acceptance of version #2, which it "
+        "answers at once: the logs' clocks are not aligned (check --boot-time)",
+        f"{dmesg}:3: {apart} 3600.3 s after balloon #1's request, which it answers at once: "
+        "the logs' clocks are not aligned (check --boot-time)",
+    ]
+    assert EXPLAINED not in out

@@ -66,6 +66,8 @@ from dmdissect.layers import (
     type_name,
     version_text,
 )
+from dmdissect.sources.align import REACTION_WINDOW
+from dmdissect.sources.logs import GUEST_CLOCK
 from dmdissect.vocabulary import Kind, Outcome, Role, Rule, Side
 
 __all__ = [
@@ -135,6 +137,10 @@ REQUEST_OF = {kind: msg_type for msg_type, kind in REQUESTS.items()}
 ECHOED = frozenset({Kind.VERSION, Kind.CAPABILITIES})
 
 
+#: Why a transaction still open at the end of a capture is incomplete (a log's: "log ended").
+INPUT_ENDED = "capture ended"
+
+
 @dataclass(slots=True, eq=False)
 class _Pending:
     """Working state of an open transaction, dropped when it closes."""
@@ -186,7 +192,7 @@ class Tracker:
         self.session = Session()
         #: Why the input ended, for transactions still open then ("capture ended",
         #: "reading stopped at -c 5", the error that stopped a torn input).
-        self.end_reason = "capture ended"
+        self.end_reason = INPUT_ENDED
         self._open: dict[str, _Pending] = {}
         self._numbers: dict[str, int] = {}
         self._finals: dict[str, tuple[str, int]] = {}
@@ -285,7 +291,10 @@ class Tracker:
         self._status_stopped(self.session.last_time, None)
         for pending in list(self._open.values()):
             self._unanswered(pending)
-            self._close(pending, False, f"{self._unfinished(pending)} ({self.end_reason})")
+            reason = self.end_reason
+            if reason == INPUT_ENDED and pending.from_log:
+                reason = "log ended"
+            self._close(pending, False, f"{self._unfinished(pending)} ({reason})")
         self._end_series()
         rows = list(self._order)
         self._order.clear()
@@ -399,10 +408,40 @@ class Tracker:
         )
         if pending is None:
             return False
+        ignore = event.frame.event.name.startswith("ignore")
+        if ignore and self._too_late(pending.txn.start, event, f"{pending.txn.name}'s request"):
+            return False
         self._link_event(pending, event, Rule.STATE)
         pending.txn.add_finding(finding)
-        if event.frame.event.name.startswith("ignore"):
+        if ignore:
             pending.ignored = event.frame.event.text
+        return True
+
+    def _too_late(self, host_time: float | None, item, what: str) -> bool:
+        """A guest's immediate reaction far from the host's event: the clocks disagree.
+
+        The guest's driver logs its ``Ignore ...`` and its protocol version the
+        moment the host's message arrives.  More than :data:`REACTION_WINDOW`
+        seconds apart, the two logs are not on one clock (a wrong
+        ``--boot-time``): the line is flagged instead of linked.
+        """
+        time = item.frame.time
+        if (
+            host_time is None
+            or time is None
+            or item.frame.source not in GUEST_CLOCK
+            or QEMU_TRACE not in self.session.sources
+            or abs(time - host_time) <= REACTION_WINDOW
+        ):
+            return False
+        apart = time - host_time
+        item.findings.append(
+            ei.LOG_CLOCKS_APART(
+                f"the guest's line comes {abs(apart):.1f} s {'after' if apart > 0 else 'before'} "
+                f"{what}, which it answers at once: the logs' clocks are not aligned "
+                f"(check --boot-time)"
+            )
+        )
         return True
 
     def hot_add_wanted(self, event) -> None:
@@ -684,6 +723,8 @@ class Tracker:
     def _version_response(self, message) -> None:
         last = self._last_version
         if "version" not in self._open and last is not None and message.frame.source is not None:
+            if self._too_late(last.end, message, f"the host's acceptance of {last.name}"):
+                return
             # Another log's word for a negotiation the host's log already settled.
             message.transaction = Link(
                 last, message.frame.index, Role.RESPONSE, None, Rule.OTHER_LOG
