@@ -129,7 +129,7 @@ def test_a_qemu_trace_alone_tells_every_transaction(tmp_path):
         "no more hot adds until the guest is reset" in f["message"] for f in hot_add["expert"]
     )
     assert unanswered["complete"] is False
-    assert unanswered["reason"] == "no response (capture ended)"
+    assert unanswered["reason"] == "no response (log ended)"
     assert [f["message"] for f in unanswered["expert"]] == [
         "the guest never answered balloon #2 by the end of the log (the host waits for a reply)"
     ]
