@@ -471,6 +471,8 @@ def test_predicate_equals_the_condition_on_the_json(frames, case):
         ),
         ("${frame.len}", "${frame.len} is a field reference, which can only be compared with.", 1),
         ("count(${frame.len}) == 0", "Only fields can be used as parameter for count()", 7),
+        ("len(frame.len) in {4}", "Only a field may be tested for membership in a set.", 1),
+        ('upper(frame.comment) in {"A"}', "Only a field may be tested for membership in a set.", 1),
         ('string(frame[0:2]) == "x"', "Only fields can be used as parameter for string()", 8),
         (
             "@frame.len == 00",

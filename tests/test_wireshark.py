@@ -252,6 +252,82 @@ def test_the_same_filters_select_the_same_frames(plugin, tmp_path, name):
         assert tshark.selected(plugin, converted, text) == frames, f"tshark -Y {text}"
 
 
+#: One field of every kind: numbers of each width (a 24-bit part of a 64-bit
+#: unit, a name whose width differs by message), booleans, labels (structures,
+#: lists, the header), strings, and the derived numbers, booleans and times of
+#: tshark's own frame fields and of the plugin's transaction fields.
+LEN_FIELDS = [
+    "hvdm.hdr",
+    "hvdm.hdr.type",
+    "hvdm.hdr.trans_id",
+    "hvdm.vmbus",
+    "hvdm.vmbus.trans_id",
+    "hvdm.version",
+    "hvdm.version.version",
+    "hvdm.caps",
+    "hvdm.caps.hot_add",
+    "hvdm.caps.hot_add_alignment",
+    "hvdm.reservedz",
+    "hvdm.is_last_attempt",
+    "hvdm.range_count",
+    "hvdm.range_array",
+    "hvdm.range_array.start_page",
+    "hvdm.range_array.page_cnt",
+    "hvdm.num_avail",
+    "hvdm.direction",
+    "hvdm.transaction",
+    "hvdm.transaction.number",
+    "hvdm.transaction.request_frame",
+    "hvdm.transaction.complete",
+    "hvdm.transaction.kind",
+    "frame.number",
+    "frame.len",
+    "frame.time",
+    "frame.time_relative",
+    "frame.time_epoch",
+]
+LEN_WIDTHS = tuple(range(13))
+
+
+@pytest.mark.parametrize("name", ["linux-qemu-vmbus.pcapng", "faulty.pcapng"])
+def test_len_is_what_tshark_answers_for_every_kind_of_field(plugin, tmp_path, name):
+    """len() of a number is its type's width, of a boolean, time or label 0, as in tshark.
+
+    One tshark run, for all fields, finds no frame where tshark answers a
+    width dmdissect does not; for a field with several widths, tshark selects
+    the same frames as dmdissect for each.  The protocol's bytes are the whole frame in
+    both tools (the VMBus descriptor is part of the protocol).
+    """
+    converted = tmp_path / name
+    assert CliRunner().invoke(convert, [str(CAPTURES / name), str(converted)]).exit_code == 0
+
+    def mine(text: str) -> list[int]:
+        kept = messages_of(open_frames(str(converted)), keep=compile_filter(text))
+        return [m.frame.index for m in kept]
+
+    others = []
+    for field in LEN_FIELDS:
+        answered = [w for w in LEN_WIDTHS if mine(f"len({field}) == {w}")]
+        # One width: the run for all fields below checks it; several: which frame has which.
+        for width in answered if len(answered) > 1 else ():
+            text = f"len({field}) == {width}"
+            assert mine(text) == tshark.selected(plugin, converted, text), f"-Y {text}"
+        # tshark 4.0 tests only a field for membership in a set: one == per width.
+        known = " || ".join(f"len({field}) == {w}" for w in answered) or "frame.number == 0"
+        others.append(f"({field} && !({known}))")
+    assert mine(" || ".join(others)) == []
+    assert tshark.selected(plugin, converted, " || ".join(others)) == []
+    # The same run with every width moved by one selects frames in both: it can fail.
+    moved = " || ".join(others).replace(") == ", ") == 1 + ")
+    assert tshark.selected(plugin, converted, moved) == mine(moved) != []
+    whole = "len(hvdm) == len(frame) && hvdm[0:4] == frame[0:4]"
+    assert mine(whole) == tshark.selected(plugin, converted, whole) != []
+    # The widths themselves, as the C header declares the fields (an independent check).
+    balloon = [m.frame.index for m in _messages(converted) if m.type == 7]
+    assert set(balloon) <= set(mine("len(hvdm.range_array.page_cnt) == 8"))
+    assert set(balloon) <= set(mine("len(hvdm.hdr.type) == 2 && len(hvdm.hdr) == 0"))
+
+
 def test_random_bytes_never_raise_a_lua_error(plugin, tmp_path):
     rng = random.Random(14)
     capture = tmp_path / "noise.pcapng"
@@ -279,7 +355,8 @@ def test_page_range_shows_its_40_24_bit_split(plugin, tmp_path):
 
     Wireshark 4.0's Lua keeps 32 bits of a mask, so page_cnt is shown over the
     last 4 bytes of its 8-byte word with mask 0xffffff00: the top byte of
-    start_page is in the window, masked out.
+    start_page is in the window, masked out.  It is declared FT_UINT64, the
+    type of the C unit it is a part of, so len() is 8 in both tools.
     """
     data = bytes.fromhex(
         "0700 1800 05000000"  # DM_BALLOON_RESPONSE, size 24, trans_id 5
@@ -292,6 +369,7 @@ def test_page_range_shows_its_40_24_bit_split(plugin, tmp_path):
     _write_capture(capture, [data], random.Random(0))
     tree = tshark.run(plugin, capture, "-V").stdout
     assert "0001 0010 0011 0100 0101 0110 .... .... = page_cnt: 1193046" in tree
+    assert tshark.selected(plugin, capture, "len(hvdm.range_array.page_cnt) == 8") == [1]
     assert "start_page: 0x000000ab00000001" in tree
     layers = json.loads(tshark.run(plugin, capture, "-T", "json", "-x").stdout)[0]["_source"]
     ranges = layers["layers"]["hvdm"]["hvdm.message"]["hvdm.range_array"]
@@ -311,7 +389,7 @@ def test_page_range_shows_its_40_24_bit_split(plugin, tmp_path):
         for line in fields.splitlines()
         if line.split("\t")[2:3] == ["hvdm.range_array.page_cnt"]
     )
-    assert row[3:7] == ["FT_UINT32", "hvdm", "BASE_DEC", "0xffffff00"]
+    assert row[3:7] == ["FT_UINT64", "hvdm", "BASE_DEC", "0xffffff00"]
 
 
 def test_a_filtered_conversion_names_the_input_frames(plugin, tmp_path):

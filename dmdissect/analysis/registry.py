@@ -444,19 +444,27 @@ _DERIVED: tuple[FieldDef, ...] = (
     FieldDef(
         "hvdm",
         BYTES,
-        "The Dynamic Memory message (without VMBus framing)",
-        _bytes(lambda m: m.message_bytes),
+        "The protocol's bytes: the message, with its VMBus descriptor when framed",
+        _bytes(lambda m: m.frame.data),
         group="hvdm",
     ),
+    # The header and the descriptor are structures: labels, as the plugin (and a
+    # Wireshark dissector) registers them; @hdr gives their bytes.
     FieldDef(
-        "hdr", BYTES, "The message header (struct dm_header)", _bytes(_header_bytes), group="hvdm"
+        "hdr",
+        NONE,
+        "The message header (struct dm_header)",
+        _bytes(_header_bytes),
+        group="hvdm",
+        raw=_bytes(_header_bytes),
     ),
     FieldDef(
         "vmbus",
-        BYTES,
+        NONE,
         "The VMBus in-band descriptor, when the frame has one",
         _bytes(_vmbus_bytes),
         group="hvdm",
+        raw=_bytes(_vmbus_bytes),
     ),
     FieldDef(
         "direction",

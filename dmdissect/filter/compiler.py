@@ -400,6 +400,9 @@ class _Compiler:
         left = self.operand(children[0])
         if left.is_literal:
             raise self._not_a_field(left)
+        if left.field is None or left.sliced or left.reference:
+            # tshark's rule: a function's value, a slice or a reference is not a field.
+            raise FilterError("Only a field may be tested for membership in a set.", left.column)
         if left.type == LABEL:
             raise FilterError(
                 f"{left.text} (type={_type_text(left)}) cannot participate in 'in' comparison.",
@@ -947,19 +950,49 @@ def _cut(value: Any, ranges) -> Any:
 
 
 def _fn_len(compiler: _Compiler, args: list[Operand], column: int, text: str) -> Operand:
-    """Characters of a string, bytes of a byte field; any other field: the bytes it covers."""
+    """tshark's ``len()``: characters of a string, bytes of a byte field, else the type's width.
+
+    A number's length is the width of the type it is declared with (the
+    ProtoField's: ``page_cnt`` is a 24-bit part of a 64-bit unit, so 8), not
+    the bits its value uses; a boolean, a time and a label (a structure) have
+    none, so tshark answers 0 for them.
+    """
     (arg,) = args
     _only_fields(arg, "len")
     values = arg.get
-    if arg.type not in (TEXT, RAW):
-        field = arg.field
-        if field is None or field.raw is None or arg.sliced:
-            raise FilterError(f"{arg.text} (type={_type_text(arg)}) has no length.", arg.column)
-        raw, ref = field.raw, compiler.ref
-        if values is _nothing:
-            return Operand(INT, _nothing, column, text)
-        return Operand(INT, lambda m: [len(v) for v in raw(m, ref)], column, text)
-    return Operand(INT, lambda m: [len(v) for v in values(m)], column, text)
+    if values is _nothing:
+        return Operand(INT, _nothing, column, text)
+    if arg.type in (TEXT, RAW):
+        return Operand(INT, lambda m: [len(v) for v in values(m)], column, text)
+    if arg.type == LABEL:
+        return Operand(INT, lambda m: [0 for _ in values(m)], column, text)
+    width_in = _type_width(arg.field)
+
+    def lengths(m: Any) -> list:
+        # info.data is a number or bytes, by its entry's type.
+        width = width_in(m.type)
+        return [len(v) if isinstance(v, bytes) else width for v in values(m)]
+
+    return Operand(INT, lengths, column, text)
+
+
+#: Bytes of each ProtoField integer type, as tshark's len() counts them.
+_FTYPE_WIDTH = {"uint8": 1, "uint16": 2, "uint24": 3, "uint32": 4, "uint64": 8}
+
+
+def _type_width(field: FieldDef | None) -> Callable[[int | None], int]:
+    """The width len() answers for a value of ``field`` in a message of a given type."""
+    if field is None or field.protocol is None:
+        # A number only the analysis knows (frame.number, frame.len, a transaction's
+        # number or frame) is an FT_UINT32 or FT_FRAMENUM in tshark: 4 bytes.
+        width = _FTYPE_WIDTH["uint32"] if field is not None and field.kind == UINT else 0
+        return lambda message_type: width
+    by_type = {t: _FTYPE_WIDTH.get(slot.ftype, 0) for t, slot in field.protocol.slots}
+    if None in by_type:
+        # A header or descriptor field: the same slot in every message.
+        same = by_type[None]
+        return lambda message_type: same
+    return lambda message_type: by_type.get(message_type, 0)
 
 
 def _only_fields(arg: Operand, name: str) -> None:

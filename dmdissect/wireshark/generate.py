@@ -150,9 +150,21 @@ class Generator:
         raise KeyError(f"{name} has no slot in {cls.__name__}")
 
     def _proto(
-        self, entry: ProtocolField, slot: Slot, length: int, mask: int | None, value: bool = False
+        self,
+        entry: ProtocolField,
+        slot: Slot,
+        length: int,
+        mask: int | None,
+        value: bool = False,
+        unit: bool = False,
     ) -> Lua:
-        """The ProtoField of ``slot`` read from ``length`` bytes with ``mask`` (or a value)."""
+        """The ProtoField of ``slot`` read from ``length`` bytes with ``mask`` (or a value).
+
+        ``unit``: the field is read from a window of its storage unit, but
+        declared with the unit's type, as a C dissector declares it (a 24-bit
+        part of a 64-bit word is an FT_UINT64), so that tshark's ``len()`` and
+        ``-G fields`` give the unit's width whatever window Lua 4.0 can mask.
+        """
         label = entry.name.rsplit(".", 1)[-1]
         if slot.ftype == "bool":
             display = "NONE" if value or mask is None else str(8 * length)
@@ -160,7 +172,7 @@ class Generator:
                 ProtoFieldSpec(entry.abbrev, label, "bool", display, None, mask, entry.description)
             )
         values = tuple(sorted(slot.values.items())) if slot.values and length <= 4 else None
-        kind = ("uint32" if (slot.bits or 0) <= 32 else "uint64") if value else _uint_kind(length)
+        kind = slot.ftype if value or unit else _uint_kind(length)
         return self.field(
             ProtoFieldSpec(
                 entry.abbrev, label, kind, slot.base.upper(), values, mask, entry.description
@@ -206,13 +218,13 @@ class Generator:
             sub_mask = ((1 << width) - 1) << (slot.shift - 8 * start)
             whole = sub_mask == (1 << (8 * length)) - 1
             spec.update(add="sub", sub_off=unit_off + start, sub_len=length)
-            spec["f"] = self._proto(entry, slot, length, None if whole else sub_mask)
+            spec["f"] = self._proto(entry, slot, length, None if whole else sub_mask, unit=True)
             return spec
         length = high - low + 1
         if slot.shift % 8 == 0 and width == 8 * length:
             # Wider than a mask can be, but whole bytes: the field over its own bytes.
             spec.update(add="sub", sub_off=unit_off + low, sub_len=length)
-            spec["f"] = self._proto(entry, slot, length, None)
+            spec["f"] = self._proto(entry, slot, length, None, unit=True)
             return spec
         spec.update(add="value", f=self._proto(entry, slot, size, None, value=True))
         return spec
