@@ -19,7 +19,17 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from peers import T0
 from rich.console import Console
-from sessions import balloon_request, balloon_response, frames, handshake
+from sessions import (
+    balloon_request,
+    balloon_response,
+    frames,
+    handshake,
+    hot_add_request,
+    hot_add_response,
+    status,
+    unballoon_request,
+    unballoon_response,
+)
 
 from dmdissect.analysis.dissect import dissect
 from dmdissect.layers import MESSAGE_LAYERS, DMVersion
@@ -198,3 +208,69 @@ def test_a_reassembled_balloon_with_parts_over_the_range_limit():
     assert lines == drawn(final, T0)
     assert "... 7 more ranges (every one in -T json)" in "\n".join(lines)
     assert any(line.lstrip("│├└─ ").startswith("Reassembled balloon") for line in lines)
+
+
+@st.composite
+def exchanges(draw):
+    """Balloon, unballoon and hot-add exchanges with parts, ids and pages that may not
+    add up (so that transactions end incomplete, refused or with their own findings),
+    between status reports."""
+    page = st.integers(0, 0x3FFFF)
+    ranges = st.lists(st.tuples(page, st.sampled_from([0, 1, 512])), max_size=3)
+    trans_id = st.integers(1, 4)
+    step = st.one_of(
+        st.builds(balloon_request, trans_id, st.sampled_from([0, 1, 512, 2048])),
+        st.builds(balloon_response, trans_id, ranges, st.integers(0, 1)),
+        st.builds(unballoon_request, trans_id, ranges, st.integers(0, 1)),
+        st.builds(unballoon_response, trans_id),
+        st.builds(hot_add_request, trans_id, page, st.sampled_from([1, 512, 32768])),
+        st.builds(hot_add_response, trans_id, st.sampled_from([0, 512, 32768]), st.integers(0, 1)),
+        st.builds(status, trans_id, st.integers(0, 1 << 20), st.integers(0, 1 << 20)),
+    )
+    steps = draw(st.lists(step, min_size=1, max_size=12))
+    return [*handshake(), *((1.0 + i / 10, packet) for i, packet in enumerate(steps))]
+
+
+@settings(max_examples=150, deadline=None)
+@given(exchanges(), st.booleans())
+def test_transactions_written_as_rich_draws_them(timed, ascii_only):
+    """The links and reassembled transactions (parts, totals, incomplete, the
+    transaction's expert info) are written line for line as the tree draws them."""
+    guides = ASCII_GUIDES if ascii_only else UNICODE_GUIDES
+    for message in messages_of(frames(timed)):
+        lines = written(message, T0, guides)
+        if lines is not None:
+            assert lines == drawn(message, T0, "ascii" if ascii_only else "utf-8")
+
+
+def test_written_transactions_include_every_kind_of_line():
+    """The hand-made session behind the test above reaches each line of a reassembled
+    transaction on the written path (so that the comparison is not vacuous)."""
+    timed = [
+        *handshake(),
+        (1.0, balloon_request(5, 1024)),
+        (1.1, balloon_response(5, [(0x1000, 512), (0x1200, 0)], more=1)),
+        (1.2, balloon_response(6, [(0x2000, 512)])),
+        (1.3, hot_add_request(7, 0x400000, 512)),
+        (1.4, hot_add_response(7, 512, 1)),
+        (1.5, unballoon_request(8, [(0x90000, 512)])),
+        (1.6, unballoon_response(8)),
+        (1.7, unballoon_request(9, [(0x1000, 512)])),
+    ]
+    text = []
+    for message in messages_of(frames(timed)):
+        lines = written(message, T0)
+        if lines is not None:
+            assert lines == drawn(message, T0)
+            text += lines
+    joined = "\n".join(text)
+    for expected in (
+        "Reassembled balloon",
+        "part 2: frame",
+        "range 0: start_page 0x2000",
+        "Transaction expert info",
+        "Reassembled hot_add",
+        "totals: ",
+        "incomplete: ",
+    ):
+        assert expected in joined, expected

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dmdissect.analysis.records import MULTIPART, Part, Transaction
 from dmdissect.layers import mib, plural
 from dmdissect.views.expert import SEVERITY_STYLES
-from dmdissect.views.outline import Branch, LazyBranch
+from dmdissect.views.outline import Branch, Label, LazyBranch
 from dmdissect.views.records import (
     frames_text,
     ids_text,
@@ -17,16 +17,22 @@ from dmdissect.views.records import (
 #: Ranges of one part shown in the reassembled tree of ``read -V``; the rest are counted.
 PART_RANGE_LIMIT = 256
 
+#: One line under the title: its label, and a part (whose ranges hang under it) or
+#: the lines of an expert block.
+_Entry = tuple[Label, "Part | list[Label] | None"]
 
-def transaction_tree(txn: Transaction) -> Branch:
-    """Every part and range of a transaction with its totals, under its final message.
 
-    A part shows at most :data:`PART_RANGE_LIMIT` ranges and counts the rest.
-    """
-    tree = Branch((f"Reassembled {txn.name}: {transaction_summary(txn)}", "bold magenta"))
-    tree.add(f"frames: {frames_text(txn.frames, txn.frame_count)}")
-    tree.add("links: " + ", ".join(f"frame {f} {r}" for f, r in zip(txn.frames, txn.rules)))
-    tree.add(f"trans_ids: {ids_text(txn.ids, txn.unknown)}")
+def _title(txn: Transaction) -> Label:
+    return (f"Reassembled {txn.name}: {transaction_summary(txn)}", "bold magenta")
+
+
+def _entries(txn: Transaction) -> list[_Entry]:
+    """The lines under the title, in order: what both the tree and the plain lines show."""
+    entries: list[_Entry] = [
+        (f"frames: {frames_text(txn.frames, txn.frame_count)}", None),
+        ("links: " + ", ".join(f"frame {f} {r}" for f, r in zip(txn.frames, txn.rules)), None),
+        (f"trans_ids: {ids_text(txn.ids, txn.unknown)}", None),
+    ]
     if txn.kind in MULTIPART:
         for index, part in enumerate(txn.parts, 1):
             tail = "more follow" if part.more else "last part"
@@ -40,20 +46,69 @@ def transaction_tree(txn: Transaction) -> Branch:
                 f"part {index}: frame {part.frame}, trans_id {part.trans_id}, {ranges}, {pages}, "
                 f"{tail}"
             )
-            tree.children.append(_Ranges(label, part))
-    tree.add(_totals(txn))
+            entries.append((label, part))
+    entries.append((_totals(txn), None))
     if txn.truncated:
-        tree.add("truncated: only the first frames, parts and ranges are kept; totals count all")
+        entries.append(
+            ("truncated: only the first frames, parts and ranges are kept; totals count all", None)
+        )
     if not txn.complete:
-        tree.add((f"incomplete: {txn.reason}", "yellow"))
+        entries.append(((f"incomplete: {txn.reason}", "yellow"), None))
     findings = txn.findings()
     if findings:
-        expert = tree.add(("Transaction expert info", "bold"))
-        for finding in findings:
-            expert.add(
-                (f"[{finding.severity.value}] {finding.message}", SEVERITY_STYLES[finding.severity])
-            )
+        found: list[Label] = [
+            (f"[{finding.severity.value}] {finding.message}", SEVERITY_STYLES[finding.severity])
+            for finding in findings
+        ]
+        entries.append((("Transaction expert info", "bold"), found))
+    return entries
+
+
+def transaction_tree(txn: Transaction) -> Branch:
+    """Every part and range of a transaction with its totals, under its final message.
+
+    A part shows at most :data:`PART_RANGE_LIMIT` ranges and counts the rest.
+    """
+    tree = Branch(_title(txn))
+    for label, under in _entries(txn):
+        if isinstance(under, Part):
+            tree.children.append(_Ranges(label, under))
+        else:
+            branch = tree.add(label)
+            for text in under or ():
+                branch.add(text)
     return tree
+
+
+def _text(label: Label) -> str:
+    return label if isinstance(label, str) else label[0]
+
+
+def transaction_lines(
+    txn: Transaction, lines: list[str], first: str, rest: str, guides: tuple[str, ...]
+) -> bool:
+    """Append the plain lines of :func:`transaction_tree` as one entry: its title after
+    ``first``, the lines under it after ``rest``.  False (and nothing appended)
+    when a text holds a tab or a newline, which the tree's writer lays out."""
+    space, cont, fork, end = guides
+    out = [first + _text(_title(txn))]
+    entries = _entries(txn)
+    last = len(entries) - 1
+    for index, (label, under) in enumerate(entries):
+        guide, deeper = (end, rest + space) if index == last else (fork, rest + cont)
+        out.append(rest + guide + _text(label))
+        if isinstance(under, Part):
+            texts = _range_lines(under)
+        else:
+            texts = [_text(text) for text in under or ()]
+        if texts:
+            out.extend([deeper + fork + text for text in texts[:-1]])
+            out.append(deeper + end + texts[-1])
+    block = "\n".join(out)
+    if "\t" in block or block.count("\n") != len(out) - 1:
+        return False
+    lines.append(block)
+    return True
 
 
 class _Ranges(LazyBranch):
@@ -61,7 +116,7 @@ class _Ranges(LazyBranch):
 
     __slots__ = ("part",)
 
-    def __init__(self, label: str, part: Part) -> None:
+    def __init__(self, label: Label, part: Part) -> None:
         super().__init__(label)
         self.part = part
 

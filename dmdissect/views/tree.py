@@ -24,7 +24,7 @@ from dmdissect.views.fieldlines import write_fields
 from dmdissect.views.fields import LIST_LIMIT, Node, more_text, walk
 from dmdissect.views.outline import Branch, Label, LazyBranch, child_lines
 from dmdissect.views.output import printable
-from dmdissect.views.reassembly import transaction_tree
+from dmdissect.views.reassembly import transaction_lines, transaction_tree
 from dmdissect.views.records import link_label
 from dmdissect.views.summary import info_text
 
@@ -195,15 +195,25 @@ def head_label(message: Message, first_time: float | None) -> tuple[str, ...]:
     return tuple(head)
 
 
-def link_line(link: Link) -> tuple[str, ...]:
+def link_text(link: Link) -> str:
     """The summary line's links, as Wireshark's [Request in] / [Response in]."""
-    return (f"[transaction: {link_label(link)}]", "magenta")
+    return f"[transaction: {link_label(link)}]"
+
+
+def link_line(link: Link) -> tuple[str, ...]:
+    return (link_text(link), "magenta")
 
 
 def body_title(message: Message) -> tuple[str, ...]:
     """The body's branch: its type and summary."""
     summary = info_text(message)
     return (message.type_name, "bold blue", f": {summary}" if summary else "", "")
+
+
+def body_text(message: Message) -> str:
+    """:func:`body_title` without its styles."""
+    summary = info_text(message)
+    return f"{message.type_name}: {summary}" if summary else message.type_name
 
 
 VMBUS_TITLE = ("VMBus in-band descriptor", "bold blue")
@@ -281,7 +291,7 @@ def plain_tree(
     link = message.transaction
     txn = None
     if isinstance(link, Link):
-        lines.append(fork + link_line(link)[0])
+        lines.append(fork + link_text(link))
         txn = link.reassembled_here()
     base = 0
     if message.framed:
@@ -295,9 +305,9 @@ def plain_tree(
     if not write_fields(_header(message), base, cont, guides, lines):
         return None
     guide, under = (fork, cont) if txn is not None else (end, space)
-    lines.append(guide + "".join(body_title(message)[::2]))
+    lines.append(guide + body_text(message))
     if not write_fields(body, base + HEADER_SIZE, under, guides, lines):
         return None
-    if txn is not None:
+    if txn is not None and not transaction_lines(txn, lines, end, space, guides):
         child_lines(lines, [transaction_tree(txn)], "", guides)
     return lines
