@@ -40,8 +40,9 @@ from dmdissect.layers.fields import OptionalPacketField
 from dmdissect.layers.layout import layout_of
 from dmdissect.views.fields import LIST_LIMIT, field_order, more_text, scalar_text, struct_text_of
 
-#: A compiled writer: ``write(values, base, lines)`` appends the layer's field lines.
-Writer = Callable[[Any, int, list[str]], None]
+#: A compiled writer: ``write(values, base, lines)`` appends the layer's field lines and
+#: returns True, or returns False when the values miss a field (the walk draws them).
+Writer = Callable[[Any, int, list[str]], bool]
 
 
 class _Unsupported(Exception):
@@ -221,24 +222,58 @@ def _writer(
     except _Unsupported:
         return None
     src.flush()
-    body = src.lines or ["    pass"]
-    source = "def write(obj, base, lines):\n    append = lines.append\n" + "\n".join(body) + "\n"
+    source = "\n".join(
+        [
+            "def write(obj, base, lines):",
+            "    if obj.missing:",
+            "        return False",
+            "    append = lines.append",
+            *src.lines,
+            "    return True\n",
+        ]
+    )
     namespace = dict(src.names)
     exec(compile(source, f"<tree lines of {layer.__name__}>", "exec"), namespace)
     return namespace["write"]
+
+
+#: The writer of each class of objects under each prefix (see :func:`_dispatch`).
+_DISPATCH: dict[tuple[type, str, tuple[str, ...]], Writer] = {}
+
+
+def _never(obj: Any, base: int, lines: list[str]) -> bool:
+    return False
+
+
+def _dispatch(kind: type, prefix: str, guides: tuple[str, ...]) -> Writer:
+    """The writer of values objects of class ``kind``, chosen once per class and prefix.
+
+    A layer with optional fields has one writer per set of absent fields, so
+    that is looked at on every object.
+    """
+    layer = getattr(kind, "__layer__", None)
+    if layer is None:
+        return _never
+    optional = _optional(layer)
+    if optional:
+
+        def choose(obj: Any, base: int, lines: list[str]) -> bool:
+            if obj.missing:
+                return False
+            absent = tuple(name for name in optional if getattr(obj, name) is None)
+            writer = _writer(layer, prefix, guides, absent)
+            return writer is not None and writer(obj, base, lines)
+
+        return choose
+    return _writer(layer, prefix, guides, ()) or _never
 
 
 def write_fields(
     obj: Any, base: int, prefix: str, guides: tuple[str, ...], lines: list[str]
 ) -> bool:
     """Append the lines of ``obj``'s fields; False (nothing written) where no writer applies."""
-    layer = getattr(obj, "__layer__", None)
-    if layer is None or obj.missing:
-        return False
-    optional = _optional(layer)
-    absent = tuple(name for name in optional if getattr(obj, name) is None) if optional else ()
-    writer = _writer(layer, prefix, guides, absent)
-    if writer is None:
-        return False
-    writer(obj, base, lines)
-    return True
+    key = (type(obj), prefix, guides)
+    dispatch = _DISPATCH.get(key)
+    if dispatch is None:
+        dispatch = _DISPATCH[key] = _dispatch(*key)
+    return dispatch(obj, base, lines)

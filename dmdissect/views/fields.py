@@ -21,6 +21,10 @@ from scapy.fields import (
     MultipleTypeField,
     PacketField,
     PacketListField,
+    XByteField,
+    XIntField,
+    XLongField,
+    XShortField,
 )
 from scapy.packet import Packet
 
@@ -193,9 +197,23 @@ def _int_text(fld: AnyField, layer: type, name: str) -> Callable[[int], str] | N
         return lambda value: f"{value:#x} ({value})"
     if name == "hot_add_alignment":
         return None
-    if type(fld).i2repr is Field.i2repr and type(fld).i2h is Field.i2h:
+    if type(fld).i2h is not Field.i2h:
+        return None
+    if type(fld).i2repr is Field.i2repr:
         return str
+    if type(fld).i2repr in _HEX_REPRS:
+        return hex  # Scapy's lhex of an int
     return None
+
+
+#: The ``i2repr`` of Scapy's hex integer fields (and their little-endian kin).
+_HEX_REPRS = frozenset(
+    {
+        klass.i2repr
+        for base in (XByteField, XShortField, XIntField, XLongField)
+        for klass in (base, *base.__subclasses__())
+    }
+)
 
 
 @cache
