@@ -142,3 +142,61 @@ def test_fast_path_on_a_part_of_510_ranges_and_on_one_cut_inside_them():
     ]
     assert_same(Frame(1, data))
     assert_same(Frame(1, data[:-5]))
+
+
+def assert_precheck_sound(frame: Frame) -> None:
+    """The cheap well-formed precheck never hides a finding the full checks would give."""
+    from dmdissect.analysis.expert import _vmbus, check, well_formed
+
+    for fast in (True, False):
+        message = dissect(frame, fast=fast)
+        full = check(message, quick=False)
+        assert message.findings == list(frame.findings) + full
+        if message.body is not None and well_formed(message):
+            assert full == (_vmbus(message) if message.framed else [])
+
+
+@settings(max_examples=400, deadline=None)
+@given(messages(), st.sampled_from([None, "guest->host", "host->guest"]), st.binary(max_size=9))
+def test_precheck_agrees_with_the_full_checks(data, direction, tail):
+    source = DirectionSource.CAPTURE if direction else "unknown"
+    for raw in (data, data + tail, data + b"\0" * len(tail)):
+        assert_precheck_sound(Frame(1, raw, time=5.0, direction=direction, direction_source=source))
+
+
+@settings(max_examples=200, deadline=None)
+@given(messages(), st.integers(0, 2), st.binary(max_size=12), st.booleans())
+def test_precheck_agrees_with_the_full_checks_behind_a_vmbus_descriptor(data, pad, tail, fit):
+    body = data + (b"\0" if pad else b"\1") * (-len(data) % 8)
+    len8 = (16 + len(body)) // 8 if fit else (16 + len(body) + len(tail)) // 8
+    framed = struct.pack("<HHHHQ", 6, 2, len8, 0, 1) + body + tail
+    assert_precheck_sound(
+        Frame(1, framed, direction="host->guest", direction_source=DirectionSource.CAPTURE)
+    )
+
+
+def test_precheck_agrees_on_every_sample_capture_and_skips_the_full_checks_there(monkeypatch):
+    """Every message of the shipped captures; on well-formed ones the full checks never run."""
+    from pathlib import Path
+
+    from dmdissect.analysis import expert
+    from dmdissect.sources import open_frames
+
+    captures = Path(__file__).resolve().parent.parent / "captures"
+    frames = [f for p in sorted(captures.glob("*.pcapng")) for f in open_frames(str(p))]
+    assert len(frames) > 50
+    for frame in frames:
+        assert_precheck_sound(frame)
+    # Operation count: the full checks run on a well-formed message only for the rare,
+    # once-a-session types (info entries, reserved bits inside the capabilities).
+    full_runs: list = []
+    original = expert._size
+    monkeypatch.setattr(expert, "_size", lambda m, *a: full_runs.append(m) or original(m, *a))
+    clean = [f for f in frames if "faulty" not in str(f.file)]
+    quiet = [m for m in map(dissect, clean) if not m.findings]
+    assert len(quiet) > 50
+    assert {m.type_name for m in full_runs if not m.findings} <= {
+        "DM_CAPABILITIES_REPORT",
+        "DM_INFO_MESSAGE",
+    }
+    assert len(full_runs) < len(clean) // 10

@@ -79,7 +79,14 @@ def expected_size(message: Message, layer: type[Packet]) -> int:
     return fixed
 
 
-def check(message: Message) -> list[Finding]:
+def check(message: Message, quick: bool = True) -> list[Finding]:
+    """Every per-message finding; a well-formed message is told apart first, cheaply.
+
+    ``quick=False`` skips the precheck (:func:`well_formed`), so a test can
+    hold it to the full checks' verdict.
+    """
+    if quick and message.body is not None and well_formed(message):
+        return _vmbus(message) if message.framed else []
     findings: list[Finding] = []
     if message.framed:
         findings += _vmbus(message)
@@ -107,6 +114,77 @@ def check(message: Message) -> list[Finding]:
     findings += _semantics(body, layer)
     findings += _direction(message)
     return findings
+
+
+@cache
+def _plain_plan(layer: type) -> tuple[int, bool, bool, tuple[str, ...]] | None:
+    """What :func:`well_formed` checks of a layer: its fixed size, whether ``range_count``
+    counts its ranges and an optional region follows, and its flat reserved fields.
+
+    None for the layers left to the full checks every time: those with info
+    entries or with reserved fields inside nested structures (rare messages).
+    """
+    if layer is DMInfoMessage:
+        return None
+    plan = _reserved_plan(layer)
+    if any(inner is not None for _, inner in plan):
+        return None
+    return (
+        layer_fixed_size(layer),
+        "range_count" in _names(layer),
+        layer is DMHotAddRequest,
+        tuple(name for name, _ in plan),
+    )
+
+
+def well_formed(message: Message) -> bool:
+    """True only when the full checks would find nothing beyond the VMBus framing's own.
+
+    The common message (whole, sizes agreeing, reserved fields zero, sent
+    the way its type goes) is recognised in a few comparisons; anything
+    else, or any doubt, answers False and the full checks run.
+    """
+    body = message.body
+    msg_type = message.type
+    if body.missing or msg_type is None:
+        return False
+    plan = _plain_plan(layer_of(body))
+    if plan is None:
+        return False
+    fixed, counted, region, reserved = plan
+    if counted:
+        count = body.range_count
+        if count != len(body.range_array):
+            return False
+        expected = fixed + PAGE_RANGE_SIZE * count
+        if expected > MAX_PART_BYTES:
+            return False
+    elif region and body.region is not None:
+        expected = fixed + PAGE_RANGE_SIZE
+    else:
+        expected = fixed
+    size = message.size
+    if size is None or size != expected or message.available < size or message.trans_id is None:
+        return False
+    consumed = message.consumed
+    if consumed != message.available:
+        if not message.framed or consumed > message.available:
+            return False
+        rest = message.message_bytes[consumed:]
+        if len(rest) >= VMBUS_UNIT or any(rest):
+            return False
+    for name in reserved:
+        if getattr(body, name):
+            return False
+    if message.direction_source not in _UNSAID:
+        sender = SENDER.get(msg_type)
+        if sender is not None and message.direction != sender.direction:
+            return False
+    return not _semantics(body, layer_of(body))
+
+
+#: Direction sources that a wrong-direction finding never comes from.
+_UNSAID = frozenset((DirectionSource.INFERRED, DirectionSource.UNKNOWN))
 
 
 def _size(message: Message, available: int, layer: type[Packet] | None) -> list[Finding]:
