@@ -12,12 +12,15 @@ import random
 from hypothesis import given
 from hypothesis import strategies as st
 
+from dmdissect.analysis import intervals
 from dmdissect.analysis.intervals import PageSet, coalesce
 
 ranges = st.lists(st.tuples(st.integers(0, 200), st.integers(0, 40)), max_size=12)
 operations = st.lists(
     st.tuples(
-        st.sampled_from(["add", "remove", "overlap"]), st.integers(0, 120), st.integers(0, 9)
+        st.sampled_from(["add", "remove", "overlap", "put", "take"]),
+        st.integers(0, 120),
+        st.integers(0, 9),
     ),
     max_size=60,
 )
@@ -34,8 +37,18 @@ def _runs_of(model: set[int]) -> list[tuple[int, int]]:
     return runs
 
 
-@given(operations, st.integers(1, 6))
-def test_pageset_agrees_with_a_set_of_pages(steps, limit):
+@given(operations, st.integers(1, 6), st.sampled_from([1, 2, intervals.SMALL]))
+def test_pageset_agrees_with_a_set_of_pages(steps, limit, small):
+    """Small sets (plain lists) and large ones (the sorted container) alike."""
+    saved = intervals.SMALL
+    intervals.SMALL = small
+    try:
+        _agrees_with_a_set_of_pages(steps, limit)
+    finally:
+        intervals.SMALL = saved
+
+
+def _agrees_with_a_set_of_pages(steps, limit):
     model: set[int] = set()
     pages = PageSet(limit=limit)
     overflowed = False
@@ -43,14 +56,20 @@ def test_pageset_agrees_with_a_set_of_pages(steps, limit):
         wanted = set(range(start, start + count))
         if op == "overlap":
             assert pages.overlap(start, start + count) == len(model & wanted)
-        elif op == "remove":
-            pages.remove(start, start + count)
+        elif op in ("remove", "take"):
+            if op == "take":
+                assert pages.take(start, start + count) == len(model & wanted)
+            else:
+                pages.remove(start, start + count)
             model -= wanted
         else:
             # A run that touches nothing is a new interval: refused once the cap is reached.
             touches = bool(model & set(range(start - 1, start + count + 1)))
             full = count > 0 and not touches and len(_runs_of(model)) >= limit
-            assert pages.add(start, start + count) is not full
+            if op == "put":
+                assert pages.put(start, start + count) == len(model & wanted)
+            else:
+                assert pages.add(start, start + count) is not full
             if full:
                 overflowed = True
             else:
@@ -102,19 +121,18 @@ def test_scattered_runs_never_shift_more_than_a_block_of_entries():
     assert max(len(block) for block in keys._lists) <= 2 * keys._load
 
 
-def test_sets_that_never_hold_a_page_share_one_empty_container():
-    """One set per transaction: those that stay empty make no sorted container of their own.
+def test_a_set_moves_into_the_sorted_container_only_past_small_runs():
+    """One set per transaction: those that stay small make no sorted container at all.
 
-    Queries and removals on an empty set leave the shared container empty; the
-    first insert gives the set its own, and the other sets stay empty.
+    Up to :data:`~dmdissect.analysis.intervals.SMALL` scattered runs stay in
+    the plain lists; one more moves every run into the container, in order.
     """
-    first, second = PageSet(limit=4), PageSet(limit=4)
-    assert first._runs is second._runs
-    first.remove(0, 100)
-    assert first.overlap(0, 100) == 0
-    assert first.add(5, 5) is True  # an empty range is no insert
-    assert first._runs is second._runs and len(second._runs) == 0
-    assert first.add(10, 20) is True
-    assert first._runs is not second._runs
-    assert first.runs() == [(10, 20)] and second.runs() == [] and len(second._runs) == 0
-    assert PageSet(limit=0).add(1, 2) is False and len(PageSet(limit=4)._runs) == 0
+    pages = PageSet(limit=intervals.SMALL * 2)
+    for run in range(intervals.SMALL):
+        assert pages.add(10 * run, 10 * run + 5)
+    assert pages._runs is None and len(pages) == intervals.SMALL
+    assert pages.add(-10, -5)
+    assert pages._runs is not None and pages._starts == []
+    assert pages.runs() == [(-10, -5)] + [(10 * r, 10 * r + 5) for r in range(intervals.SMALL)]
+    assert pages.take(0, 12) == 7 and pages.runs()[:3] == [(-10, -5), (12, 15), (20, 25)]
+    assert PageSet(limit=0).add(1, 2) is False

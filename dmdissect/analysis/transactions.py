@@ -1007,8 +1007,7 @@ class Tracker:
     ) -> None:
         seen = pending.pages
         for start, end in runs:
-            twice += seen.overlap(start, end)
-            seen.add(start, end)
+            twice += seen.put(start, end)
         if twice:
             self._flag(
                 message,
@@ -1060,11 +1059,9 @@ class Tracker:
         returned = self._unballooned
         missing = again = 0
         for start, end in runs:
-            repeated = returned.overlap(start, end)
+            repeated = returned.put(start, end)
             again += repeated
-            missing += (end - start) - ballooned.overlap(start, end) - repeated
-            ballooned.remove(start, end)
-            returned.add(start, end)
+            missing += (end - start) - ballooned.take(start, end) - repeated
         if again and not returned.overflowed:
             self._flag(
                 message,
