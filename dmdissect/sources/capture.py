@@ -379,6 +379,11 @@ class _PcapNg:
         if problem:
             raise InputError(f"{self.name}: {problem}")
         read = self.stream.read
+        name = self.name
+        section = self.section
+        assert section is not None
+        unpack_block, unpack_epb = section.block.unpack, section.epb.unpack_from
+        unpack_word, flags_option = section.trailer.unpack_from, section.flags_option
         while True:
             start = self.offset
             head = read(8)
@@ -395,24 +400,52 @@ class _PcapNg:
                 problem = self._section(head + more)
                 if problem:
                     raise self._torn(start, problem)
+                section = self.section
+                assert section is not None
+                unpack_block, unpack_epb = section.block.unpack, section.epb.unpack_from
+                unpack_word, flags_option = section.trailer.unpack_from, section.flags_option
                 continue
-            section = self.section
-            assert section is not None
-            kind, length = section.block.unpack(head)
+            kind, length = unpack_block(head)
             if kind != BLOCK_EPB or not _PLAIN_EPB_MIN <= length <= CHUNK or length % 4:
                 yield from self._block(head, start)
                 continue
-            # The common block (a whole enhanced packet block) without a generator per block.
+            # The common block, in line (see _plain_epb, which the other paths use): a
+            # whole enhanced packet block on a known interface, not snapped, with no
+            # options or only the direction flags.
             body = read(length - 8)
-            if (
-                len(body) == length - 8
-                and section.trailer.unpack_from(body, length - 12)[0] == length
-            ):
-                frame = self._plain_epb(body[:-4], start)
-                if frame is not None:
-                    self.offset += length
-                    yield frame
-                    continue
+            limit = length - 12
+            if len(body) == length - 8 and unpack_word(body, limit)[0] == length:
+                ifid, high, low, caplen, wirelen = unpack_epb(body, 0)
+                end = 20 + caplen
+                options_at = end + (-caplen % 4)
+                interfaces = section.interfaces
+                if caplen == wirelen and ifid < len(interfaces) and end <= limit:
+                    interface = interfaces[ifid]
+                    direction = None
+                    plain = interface.checked
+                    if plain and options_at != limit:
+                        plain = (
+                            limit - options_at == 12
+                            and body[options_at : options_at + 4] == flags_option
+                            and body[options_at + 8 : limit] == b"\0\0\0\0"
+                        )
+                        if plain:
+                            direction = FLAG_DIRECTIONS.get(
+                                unpack_word(body, options_at + 4)[0] & 3
+                            )
+                    if plain:
+                        number = self.number = self.number + 1
+                        self.offset += length
+                        yield Frame(
+                            number,
+                            body[20:end],
+                            interface.time(high << 32 | low),
+                            direction,
+                            DirectionSource.CAPTURE if direction else DirectionSource.UNKNOWN,
+                            f"{name}#{number}@{start}",
+                            interface=self.interfaces_before + ifid,
+                        )
+                        continue
             yield from self._block(head, start, body)
 
     def _torn(self, offset: int, message: str) -> TornInput:
