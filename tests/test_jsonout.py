@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import struct
 from pathlib import Path
 
@@ -23,6 +24,7 @@ def both_exports(message):
         if body is not None:
             assert json_fields(body) == as_dict(walk(body))
             assert list(json_fields(body)) == list(as_dict(walk(body)))
+            assert json.dumps(json_fields(body)) == json.dumps(as_dict(walk(body)))
 
 
 @pytest.mark.parametrize("path", CAPTURES, ids=[p.name for p in CAPTURES])
@@ -94,3 +96,23 @@ def test_a_comment_with_a_lone_surrogate_and_an_accent_stays_valid_json():
     text = dumps_line({"comment": "caf\u00e9 \ud800 \u202e", "frame": 1})
     assert text == '{"comment":"caf\\u00e9 \\ud800 \\u202e","frame":1}'
     assert json.loads(text)["comment"] == "caf\u00e9 \ud800 \u202e"
+
+
+def test_the_compiled_writer_exports_the_high_volume_messages_as_the_plan_does():
+    """Status reports and balloon traffic go through the writer compiled from the plan,
+    and it gives the very object the field-by-field plan gives, key order included."""
+    from dmdissect.layers import MESSAGE_LAYERS
+    from dmdissect.views.fields import _json_writer, json_by_plan
+
+    assert all(_json_writer(MESSAGE_LAYERS[t]) is not None for t in (5, 6, 7, 8, 9))
+    seen = set()
+    for path in CAPTURES:
+        for message in dissected(open_frames(str(path))):
+            for body in (message.body, message.scapy_body):
+                if body is None:
+                    continue
+                seen.add(message.type)
+                fast, plan = json_fields(body), json_by_plan(body)
+                assert fast == plan == as_dict(walk(body))
+                assert json.dumps(fast) == json.dumps(plan)
+    assert {5, 6, 7, 8, 9} <= seen

@@ -86,19 +86,20 @@ def message_object(message: Message | LogEvent) -> dict[str, Any]:
     if message.frame.witness is not None:
         return witness_object(message)
     frame = message.frame
+    type_name = message.type_name
     out: dict[str, Any] = {
         "frame": frame.index,
         "time": frame.time,
         "direction": message.direction,
         "direction_source": message.direction_source,
-        "type_name": message.type_name,
+        "type_name": type_name,
         "origin": json_safe(frame.origin),
         "file": frame.file,
         "interface": frame.interface,
         "length": len(frame.data),
         "hdr": {
             "type": message.type,
-            "type_name": message.type_name,
+            "type_name": type_name,
             "size": message.size,
             "trans_id": message.trans_id,
         },
