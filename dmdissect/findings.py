@@ -524,6 +524,6 @@ LOG_FLOOR = register(
 )  # fmt: skip
 LOG_STATUS_STOPPED = register(
     "hvdm.log.status_stopped", G.SEQUENCE, WARNING,
-    "Status reports stopped: none for several seconds after the last one (QMP's one-a-second "
-    "limit never counts)",
+    "Status reports stopped: none from the last one to the end of the log, several seconds "
+    "later (QMP's one-a-second limit never counts)",
 )  # fmt: skip

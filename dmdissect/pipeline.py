@@ -242,7 +242,8 @@ def health_of(
     for number, (name, session) in enumerate(sessions.labelled(), 1):
         found = gathered.get(number) or _Gathered()
         for finding in session.expert:
-            found.add(finding, (), None)
+            frame = session.expert_frames.get(id(finding))
+            found.add(finding, () if frame is None else (frame,), None)
         files = [f for f in sessions.files_of(number) if f is not None]
         health = healths.get(number) or HealthMonitor(thresholds).finish()
         run = HealthRun(session, health, found.findings, found.dropped, found.facts)

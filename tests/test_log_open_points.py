@@ -240,3 +240,36 @@ def test_the_query_reply_is_a_host_event_and_counts_as_no_status_report(tmp_path
     jsonl = CliRunner().invoke(main, ["read", "-T", "jsonl", str(path)])
     kinds = [json.loads(line).get("type_name", "event") for line in jsonl.output.splitlines()]
     assert kinds == ["DM_STATUS_REPORT", "event", "DM_STATUS_REPORT", "event"]
+
+
+# --- 2k: status reports that pause and resume did not stop ----------------------------------
+
+
+def qmp_reports(seconds) -> str:
+    return "".join(QMP_EVENT.format(1700000000 + s) for s in seconds)
+
+
+def test_a_pause_the_reports_resume_after_is_no_stop(tmp_path):
+    path = tmp_path / "qmp.log"
+    path.write_text(qmp_reports([0, 1, 2, 3, 4, 15, 16, 17, 18, 19]))
+    result = CliRunner().invoke(main, ["check", str(path)])
+    assert result.output.splitlines() == [
+        f"{path}:5: warning hvdm.health.status.gap: no status report for 11.0 s (frames 5 to 6; --status-gap 5 s) [frames 5, 6]",
+        "checked 1 input: 0 errors, 1 warning, 0 notes; fail: 1 finding at or above warning",
+    ]
+
+
+def test_reports_that_stop_before_the_log_ends_are_a_finding_on_the_last_one(tmp_path):
+    qmp = tmp_path / "qmp.log"
+    qmp.write_text(qmp_reports([0, 1, 2]))
+    trace = tmp_path / "qemu.log"
+    trace.write_text(
+        "1@1700000001.000000:hv_balloon_state_change -> S_IDLE\n"
+        "1@1700000020.000000:hv_balloon_state_change -> S_BALLOON_RB_WAIT\n"
+    )
+    result = CliRunner().invoke(main, ["check", str(qmp), str(trace)])
+    # merged by time: the reports are frames 1, 3, 4 (the trace's first line is frame 2)
+    assert result.output.splitlines()[0] == (
+        f"{qmp}:3: warning hvdm.log.status_stopped: status reports stopped: none after frame 4, "
+        "in the 18.0 s to the end of the log (the guest sends one about every second) [frame 4]"
+    )

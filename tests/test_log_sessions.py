@@ -284,10 +284,8 @@ def test_status_reports_that_stop_and_qmp_throttling(tmp_path):
     series = rows(ftrace)
     assert series[0]["count"] == 6
     code, out = run("read", str(ftrace))
-    assert out.splitlines()[5].endswith(
-        "[warning: status reports stopped: none for 11.0 s after the last one (the guest sends "
-        "one about every second)]"
-    )
+    # an 11 s pause the reports resume after: they did not stop (health's status.gap says it)
+    assert "stopped" not in out
     qmp = tmp_path / "qmp.log"
     qmp.write_text(
         "".join(

@@ -252,6 +252,8 @@ class Session:
     guest_state: dict[str, object] | None = None
     alignment: str | None = None
     expert: list[Finding] = field(default_factory=list)
+    #: The frame a finding of ``expert`` is about, where it is about one (by ``id``).
+    expert_frames: dict[int, int] = field(default_factory=dict)
 
     def see_event(self, frame: int, time: float | None) -> None:
         """A log's event line: it counts for the time span, not as a message."""

@@ -210,7 +210,8 @@ class Tracker:
         self._hot_add_ended: str | None = None
         self._floor_chain = 0
         self._last_balloon: Transaction | None = None
-        self._last_status: float | None = None
+        #: The time and frame of the last status report a log gave.
+        self._last_status: tuple[float, int] | None = None
         self._last_report: tuple | None = None
         self._events = HostState(self)
         self._handlers = {
@@ -242,8 +243,6 @@ class Tracker:
                 self._events.before(message)
             sources = self.session.sources
             sources[source] = sources.get(source, 0) + 1
-            if self._last_status is not None:
-                self._status_stopped(frame.time, message)
             if frame.event is not None:
                 self.session.see_event(frame.index, frame.time)
                 self._events.event(message)
@@ -288,7 +287,7 @@ class Tracker:
         if self._awaiting is not None:
             self._finish_awaited()
         self._events.close_told()
-        self._status_stopped(self.session.last_time, None)
+        self._status_stopped(self.session.last_time)
         for pending in list(self._open.values()):
             self._unanswered(pending)
             reason = self.end_reason
@@ -456,26 +455,24 @@ class Tracker:
         )
         self._hot_add_ended = None
 
-    def _status_stopped(self, time: float | None, item) -> None:
-        """Status reports come about once a second: a long silence after them is worth a note.
+    def _status_stopped(self, end: float | None) -> None:
+        """Status reports come about once a second: none in the log's last seconds is worth a note.
 
-        QMP throttles its event to one a second (a newer report replaces a held
-        one), so gaps under :data:`STATUS_STOP` are never reported.
+        Only at the end of the log is it known that they did not resume (a
+        pause they resume after is health's ``status.gap``).  QMP throttles
+        its event to one a second (a newer report replaces a held one), so
+        silences under :data:`STATUS_STOP` never count.
         """
         last = self._last_status
-        if last is None or time is None or time - last <= STATUS_STOP:
+        if last is None or end is None or end - last[0] <= STATUS_STOP:
             return
+        time, frame = last
         finding = ei.LOG_STATUS_STOPPED(
-            f"status reports stopped: none for {time - last:.1f} s after the last one "
-            f"(the guest sends one about every second)"
+            f"status reports stopped: none after frame {frame}, in the {end - time:.1f} s to "
+            f"the end of the log (the guest sends one about every second)"
         )
-        if item is None:
-            self.session.expert.append(finding)
-        else:
-            item.findings.append(finding)
-            link = item.transaction
-            if isinstance(link, Link):
-                link.transaction.add_finding(finding)
+        self.session.expert.append(finding)
+        self.session.expert_frames[id(finding)] = frame
         self._last_status = None
 
     def _unanswered(self, pending: _Pending) -> None:
@@ -661,7 +658,7 @@ class Tracker:
         if source is not None:
             series.sources[source] = series.sources.get(source, 0) + 1
             if message.frame.time is not None:
-                self._last_status = message.frame.time
+                self._last_status = (message.frame.time, message.frame.index)
         missing = body.missing
         if "num_avail" not in missing:
             series.num_avail = body.num_avail
