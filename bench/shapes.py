@@ -18,6 +18,9 @@ size give the same bytes, so files are made once and reused.
 5. ``hotadd``: 24-byte hot-add requests (range and region) and their responses.
 6. ``vmbus``: the mix, each message behind a VMBus in-band descriptor.
 7. ``dmesg``: the mix as the kernel's ``print_hex_dump`` log (groupsize 1).
+8. ``qemu-trace``: QEMU's ``hv_balloon_*`` trace events (``-msg timestamp=on``)
+   of a ``synth`` linux-qemu session, its steady part repeated, each time
+   later, to ``count`` lines (a trace counts lines, not messages).
 """
 
 from __future__ import annotations
@@ -187,7 +190,10 @@ SHAPES: dict[str, tuple[Callable[[random.Random], Iterator[Message]], str]] = {
     "hotadd": (_hotadd, "pcapng"),
     "vmbus": (_vmbus, "pcapng"),
     "dmesg": (_mix, "dmesg"),
+    "qemu-trace": (_mix, "qemu-trace"),
 }
+#: Seconds of the synth session whose trace the qemu-trace shape repeats.
+TRACE_SESSION = 600.0
 
 
 def frames(shape: str, count: int, seed: int = SEED) -> Iterator[Frame]:
@@ -207,7 +213,35 @@ def frames(shape: str, count: int, seed: int = SEED) -> Iterator[Frame]:
 def file_name(directory: Path, shape: str, count: int, seed: int = SEED) -> Path:
     """Where :func:`write_shape` keeps the file of ``count`` messages of ``shape``."""
     form = SHAPES[shape][1]
-    return directory / f"{shape}-{count}-s{seed}.{'log' if form == 'dmesg' else 'pcapng'}"
+    return directory / f"{shape}-{count}-s{seed}.{'pcapng' if form == 'pcapng' else 'log'}"
+
+
+def trace_lines(count: int, seed: int = SEED) -> Iterator[str]:
+    """``count`` lines of QEMU's trace: a synth session's start, then its steady part
+    again and again, each copy's times moved on by the session's length."""
+    from dmdissect.synth import generate
+    from dmdissect.synth.logs import qemu_trace_lines
+
+    lines = list(qemu_trace_lines(generate("linux-qemu", seed=seed, duration=TRACE_SESSION)))
+    # the start: reset, version and caps, up to the first balloon request
+    start = next(i for i, line in enumerate(lines) if "S_BALLOON_RB_WAIT" in line)
+    head, body = lines[:start], lines[start:]
+    stamps = [line.split("@", 1)[1].split(":", 1) for line in body]
+    first = float(stamps[0][0])
+    span = float(stamps[-1][0]) - first + 1.0
+    tid = body[0].split("@", 1)[0]
+    made = 0
+    for line in head[:count]:
+        yield line
+        made += 1
+    shift = 0.0
+    while made < count:
+        for stamp, rest in stamps:
+            if made == count:
+                return
+            yield f"{tid}@{float(stamp) + shift:.6f}:{rest}"
+            made += 1
+        shift += span
 
 
 def write_shape(directory: Path, shape: str, count: int, seed: int = SEED) -> Path:
@@ -218,7 +252,10 @@ def write_shape(directory: Path, shape: str, count: int, seed: int = SEED) -> Pa
         return path
     partial = path.with_suffix(path.suffix + ".part")
     with partial.open("wb") as out:
-        if form == "dmesg":
+        if form == "qemu-trace":
+            for line in trace_lines(count, seed):
+                out.write(line.encode() + b"\n")
+        elif form == "dmesg":
             from dmdissect.views.hexlog import dmesg_lines
 
             # Seconds since a boot 100 s before the first message, as dmesg prints them.
