@@ -273,3 +273,121 @@ def test_reports_that_stop_before_the_log_ends_are_a_finding_on_the_last_one(tmp
         f"{qmp}:3: warning hvdm.log.status_stopped: status reports stopped: none after frame 4, "
         "in the 18.0 s to the end of the log (the guest sends one about every second) [frame 4]"
     )
+
+
+# --- section 4: wording that says no more than the logs do -----------------------------------
+
+BOOT_TRACE = (
+    "4242@1767225603.115835:hv_balloon_state_change -> S_POST_RESET_CLOSED\n"
+    "4242@1767225603.115835:hv_balloon_state_change -> S_VERSION\n"
+    "4242@1767225603.115835:hv_balloon_incoming_version incoming proto version 2.0\n"
+    "4242@1767225603.116538:hv_balloon_state_change -> S_CAPS\n"
+)
+GUEST_BOOT = (
+    "[    0.912345] hv_vmbus: registering driver hv_balloon\n"
+    "[    1.737193] hv_balloon: Using Dynamic Memory protocol version 2.0\n"
+)
+
+
+def check_lines(*args) -> list[str]:
+    return CliRunner().invoke(main, ["check", *map(str, args)]).output.splitlines()
+
+
+def test_the_boot_time_reset_is_no_host_reset_with_a_guest_log_merged_in(tmp_path):
+    trace, dmesg = tmp_path / "qemu.log", tmp_path / "dmesg.log"
+    dmesg.write_text(GUEST_BOOT)
+    trace.write_text(BOOT_TRACE)
+    assert not any("host_reset" in line for line in check_lines(trace, dmesg))
+    # a second reset in the same trace is one
+    trace.write_text(BOOT_TRACE + BOOT_TRACE.replace("1767225603", "1767225903"))
+    resets = [line for line in check_lines(trace, dmesg) if "host_reset" in line]
+    assert resets == [
+        f"{trace}:5: note hvdm.log.host_reset: the host reset the device: the channel starts over [frame 7]"
+    ]
+
+
+def test_a_trace_without_times_and_a_guest_dmesg_say_the_trace_has_no_times(tmp_path):
+    trace, dmesg = tmp_path / "qemu.log", tmp_path / "dmesg.log"
+    trace.write_text("".join(line.split(":", 1)[1] + "\n" for line in BOOT_TRACE.splitlines()))
+    dmesg.write_text(GUEST_BOOT)
+    out = CliRunner().invoke(main, ["timeline", str(trace), str(dmesg)]).output
+    assert (
+        f"Clock: {dmesg} not aligned to the host's clock: the host's log has no times (QEMU prints them with -msg timestamp=on); the guest's logs are a session of their own"
+        in out.splitlines()
+    )
+
+
+UNANSWERED = (
+    "4242@1767225650.000000:hv_balloon_state_change -> S_BALLOON_POSTING\n"
+    "4242@1767225650.000000:hv_balloon_outgoing_balloon posting balloon 3 for 1000, remaining 1000\n"
+    "4242@1767225650.000000:hv_balloon_state_change -> S_BALLOON_REPLY_WAIT\n"
+    "4242@1767225653.000000:hv_balloon_map_slot mapping memslot 0 / 16 @ 0x0\n"
+)
+
+
+def test_never_answered_respects_the_reply_timeout_as_health_does(tmp_path):
+    trace = tmp_path / "qemu.log"
+    trace.write_text(UNANSWERED)
+    # the log ends 3 s after the request: within the default 5 s nothing can be said
+    assert check_lines(trace) == [
+        f"{trace}:2: note hvdm.health.answer_unknown: balloon #1: no reply before the input ended, less than 5 s after the request",
+        "checked 1 input: 0 errors, 0 warnings, 1 note; pass: nothing at or above warning",
+    ]
+    assert check_lines("--reply-timeout", "2", trace)[:2] == [
+        f"{trace}:2: warning hvdm.log.unanswered: the guest never answered balloon #1 in the 3.0 s to the end of the log (the host waits for a reply)",
+        f"{trace}:2: warning hvdm.health.unanswered: balloon #1: no reply within 2 s (the input goes on 3.0 s after the request)",
+    ]
+
+
+def test_the_logs_line_says_it_counts_frames_and_debugfs_lists_are_words(tmp_path):
+    snapshot = tmp_path / "hv-balloon"
+    snapshot.write_text(
+        "host_version          : 2.0\n"
+        "capabilities          : enabled hot_add\n"
+        "state                 : 1 (Initialized)\n"
+        "page_size             : 4096\n"
+        "pages_added           : 0\n"
+        "pages_onlined         : 0\n"
+        "pages_ballooned       : 0\n"
+        "total_pages_committed : 262144\n"
+        "max_dynamic_page_count: 1048576\n"
+    )
+    out = CliRunner().invoke(main, ["timeline", str(snapshot)]).output.splitlines()
+    assert out[3] == "Logs: debugfs 1 frame (1 event among them; other lines are not counted)"
+    assert out[4] == (
+        "Guest's own state (debugfs): host_version 2.0, capabilities enabled hot_add, state 1, "
+        "state_name Initialized, page_size 4096, pages_added 0, pages_onlined 0, "
+        "pages_ballooned 0, total_pages_committed 262144, max_dynamic_page_count 1048576"
+    )
+
+
+def test_a_reply_with_no_request_in_a_log_says_log(tmp_path):
+    trace = tmp_path / "qemu.log"
+    trace.write_text(
+        "4242@1767225650.000000:hv_balloon_incoming_balloon incoming balloon response 3, ranges 1, more 0\n"
+    )
+    assert check_lines("--fail-on", "note", trace)[0] == (
+        f"{trace}:1: note hvdm.sequence.request_not_captured: response with no request in the log (it may start after the request)"
+    )
+
+
+SHORT_HOT_ADD = (
+    "4242@1767225600.000000:hv_balloon_state_change -> S_HOT_ADD_POSTING\n"
+    "4242@1767225600.000000:hv_balloon_outgoing_hot_add posting hot add 7 for 32768 @ 0x140000\n"
+    "4242@1767225600.000000:hv_balloon_state_change -> S_HOT_ADD_REPLY_WAIT\n"
+    "4242@1767225600.100000:hv_balloon_incoming_hot_add incoming hot add response 9, result 1, count 16384\n"
+    "4242@1767225600.100000:hv_balloon_state_change -> S_IDLE\n"
+)
+
+
+def test_the_end_of_hot_add_is_said_with_and_without_times(tmp_path):
+    timed, untimed = tmp_path / "timed.log", tmp_path / "untimed.log"
+    timed.write_text(SHORT_HOT_ADD)
+    untimed.write_text("".join(line.split(":", 1)[1] + "\n" for line in SHORT_HOT_ADD.splitlines()))
+    ended = (
+        ":2: note hvdm.health.hot_add.ended: no hot-add after hot_add #1 (partial) to the end of "
+        "the input; a QEMU host never hot-adds again after a failed or short hot-add until the "
+        "guest is reset"
+    )
+    assert f"{timed}{ended}" in check_lines(timed)
+    assert f"{untimed}{ended}" in check_lines(untimed)

@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from dmdissect import findings as ei
-from dmdissect.analysis.transactions import ReportKey, same_report
+from dmdissect.analysis.transactions import REPLY_TIMEOUT, ReportKey, same_report
 from dmdissect.findings import Severity
 from dmdissect.layers import MessageType
 
@@ -130,7 +130,7 @@ VERDICT_KINDS = _kinds(
 class Thresholds:
     """The limits the verdicts apply; each is a command-line option."""
 
-    reply_timeout: float = 5.0
+    reply_timeout: float = REPLY_TIMEOUT
     pressure_percent: float = 85.0
     pressure_seconds: float = 60.0
     status_gap: float = 5.0
@@ -307,9 +307,9 @@ class HealthMonitor:
         self._episode: Sample | None = None
         self._alarmed_since: float | None = None
         self._relief: tuple[float, int] | None = None
-        self._resets: list[float] = []
+        self._resets: list[int] = []
         self._hot_add_stop: Row | None = None
-        self._hot_add_requests: list[float] = []
+        self._hot_add_requests: list[int] = []
         self._unanswered: list[tuple[Row, float]] = []
 
     # --- the message stream ------------------------------------------------------
@@ -323,10 +323,10 @@ class HealthMonitor:
             if self._first_time is None:
                 self._first_time = time
             self._last_time = time
-        if message.type == _VERSION_REQUEST and time is not None:
-            if self._negotiated_at is None:
+        if message.type == _VERSION_REQUEST:
+            self._resets.append(frame.index)  # frames are in time order, timed or not
+            if self._negotiated_at is None and time is not None:
                 self._negotiated_at = (time, frame.index, "version request")
-            self._resets.append(time)
         elif message.type == _VERSION_RESPONSE and time is not None:
             # A guest's log shows the accepted version, not the request it sent.
             if self._negotiated_at is None:
@@ -500,8 +500,7 @@ class HealthMonitor:
         )
 
     def _hot_add(self, row: Row) -> None:
-        if row.start is not None:
-            self._hot_add_requests.append(row.start)
+        self._hot_add_requests.append(row.first_frame)
         asked = "" if row.pages_requested is None else f" of {row.pages_requested}"
         frames = (row.first_frame,) + (() if row.final_frame is None else (row.final_frame,))
         if row.outcome == "accepted":
@@ -608,10 +607,10 @@ class HealthMonitor:
 
     def _hot_add_ended(self) -> None:
         stop = self._hot_add_stop
-        if stop is None or stop.start is None:
+        if stop is None:
             return
-        later_reset = any(reset > stop.start for reset in self._resets)
-        later_request = any(start > stop.start for start in self._hot_add_requests)
+        later_reset = any(reset > stop.first_frame for reset in self._resets)
+        later_request = any(first > stop.first_frame for first in self._hot_add_requests)
         if later_request or later_reset:
             return
         self._verdict(

@@ -17,6 +17,7 @@ from dmdissect.analysis.events import LogEvent
 from dmdissect.vocabulary import Kind, Outcome, Rule
 
 QEMU_TRACE = "qemu-trace"
+QMP = "qmp"
 #: Seconds without a status report (after some) that count as reports stopping.
 STATUS_STOP = 5.0
 
@@ -116,7 +117,10 @@ class HostState:
         if settles is not None:
             tracker.close_by_state(settles[0], item, settles[1])
         elif state == "S_POST_RESET_CLOSED":
-            if tracker.session.events > 1 or tracker.session.messages:
+            # The first line of every trace (vmdev_reset at boot) is no reset of a session;
+            # the guest's boot lines merged in before it do not make it one.
+            sources = tracker.session.sources
+            if sources.get(QEMU_TRACE, 0) > 1 or sources.get(QMP, 0):
                 item.findings.append(
                     ei.LOG_HOST_RESET("the host reset the device: the channel starts over")
                 )

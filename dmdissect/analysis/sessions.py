@@ -23,7 +23,7 @@ from collections.abc import Callable
 from typing import Any
 
 from dmdissect.analysis.records import Series, Session, Transaction
-from dmdissect.analysis.transactions import Tracker
+from dmdissect.analysis.transactions import REPLY_TIMEOUT, Tracker
 
 Row = Transaction | Series
 #: Rows of other sessions held behind an open one, at most (two passes).
@@ -44,9 +44,11 @@ class Sessions:
     transactions read them there, without holding messages.
     """
 
-    def __init__(self, one_pass: bool = False) -> None:
+    def __init__(self, one_pass: bool = False, reply_timeout: float = REPLY_TIMEOUT) -> None:
         #: Live input: trackers that hold nothing (see ``Tracker(one_pass=...)``).
         self.one_pass = one_pass
+        #: ``--reply-timeout``, which the trackers' "never answered" respects.
+        self.reply_timeout = reply_timeout
         self.trackers: dict[Key, Tracker] = {}
         self.on_rows: list[Callable[[list[Row]], None]] = []
         self._last: tuple[Key, str | None, Tracker] | None = None
@@ -80,7 +82,7 @@ class Sessions:
             return last[2]
         tracker = self.trackers.get(key)
         if tracker is None:
-            tracker = self.trackers[key] = Tracker(one_pass=self.one_pass)
+            tracker = self.trackers[key] = Tracker(self.one_pass, self.reply_timeout)
             self._numbers[key] = len(self.trackers)
             if self._end_reason is not None:
                 tracker.end_reason = self._end_reason

@@ -111,6 +111,8 @@ def same_report(last: ReportKey | None, now: ReportKey) -> bool:
 FLOOR_CHAIN = 2
 #: Finished rows allowed to wait behind one open transaction before it is closed unanswered.
 ORDER_LIMIT = 1000
+#: Seconds within which a reply counts as in time (``--reply-timeout``'s default).
+REPLY_TIMEOUT = 5.0
 #: Disjoint page runs remembered as ballooned in the session (for the unballoon note).
 BALLOONED_LIMIT = 100_000
 
@@ -186,9 +188,11 @@ def _more(body) -> bool:
 class Tracker:
     """Feed messages in order; get finished transactions and series back in start order."""
 
-    def __init__(self, one_pass: bool = False) -> None:
+    def __init__(self, one_pass: bool = False, reply_timeout: float = REPLY_TIMEOUT) -> None:
         #: Live input: rows come out as soon as they are final, not in start order.
         self.one_pass = one_pass
+        #: Seconds a log must go on after a request before "never answered" is said.
+        self.reply_timeout = reply_timeout
         self.session = Session()
         #: Why the input ended, for transactions still open then ("capture ended",
         #: "reading stopped at -c 5", the error that stopped a torn input).
@@ -481,10 +485,17 @@ class Tracker:
         if txn.request_frame is None or txn.kind not in ("balloon", "unballoon", "hot_add"):
             return
         if pending.from_log and pending.expecting in ("reply", "response"):
+            start, end = txn.start, self.session.last_time
+            if start is not None and end is not None:
+                if end - start <= self.reply_timeout:
+                    return  # the log ends too soon after it to say (health: answer_unknown)
+                waited = f"in the {end - start:.1f} s to the end of the log"
+            else:
+                waited = "by the end of the log"
             why = f"; the guest said: {pending.ignored}" if pending.ignored else ""
             txn.add_finding(
                 ei.LOG_UNANSWERED(
-                    f"the guest never answered {txn.name} by the end of the log{why} "
+                    f"the guest never answered {txn.name} {waited}{why} "
                     f"(the host waits for a reply)"
                 )
             )
@@ -567,6 +578,7 @@ class Tracker:
             )
         else:
             pending.txn.reason = "no request seen"
+            where = "capture" if message.frame.source is None else "log"
             self._flag(
                 message,
                 pending.txn,
@@ -575,7 +587,7 @@ class Tracker:
                 )
                 if seen
                 else ei.SEQUENCE_REQUEST_NOT_CAPTURED(
-                    "response with no request in the capture (it may start after the request)"
+                    f"response with no request in the {where} (it may start after the request)"
                 ),
             )
         return pending

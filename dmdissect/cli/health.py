@@ -140,7 +140,7 @@ def read_health(paths: list[str], options: dict[str, Any]) -> list[Any]:
             reads.append(([path], frames))
     runs: list[Any] = []
     for names, frames in reads:
-        sessions = Sessions()
+        sessions = Sessions(reply_timeout=thresholds.reply_timeout)
         if not names:
             names = [path for path, _ in logs]
             frames = merge_opened(

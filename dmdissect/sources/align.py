@@ -133,10 +133,14 @@ def aligned(inputs: list[Iterator[Frame]], names: list[str]) -> Alignment:
     rest: list[Iterator[Frame]] = [chain(head, frames) for head, frames in zip(heads, inputs)]
     guest_names = ", ".join(names[n] for n in guests)
     if host is None or guest is None:
-        missing = "the host's" if host is None else "the guest's"
+        if host is None and _untimed_offer([heads[n] for n in hosts]):
+            why = "the host's log has no times (QEMU prints them with -msg timestamp=on)"
+        else:
+            missing = "the host's" if host is None else "the guest's"
+            why = f"{missing} log shows no version negotiation (give --boot-time)"
         text = (
-            f"{guest_names} not aligned to the host's clock: {missing} log shows no version "
-            f"negotiation (give --boot-time); the guest's logs are a session of their own"
+            f"{guest_names} not aligned to the host's clock: {why}; the guest's logs are a "
+            "session of their own"
         )
         for number in guests:
             rest[number] = _apart(rest[number])
@@ -151,6 +155,15 @@ def aligned(inputs: list[Iterator[Frame]], names: list[str]) -> Alignment:
     for number in guests:
         rest[number] = _shifted(rest[number], offset)
     return Alignment(rest, text)
+
+
+def _untimed_offer(heads: list[list[Frame]]) -> bool:
+    """Whether a host log shows the version negotiation, but with no time to align by."""
+    return any(
+        frame.time is None and _type_name(frame) == "DM_VERSION_REQUEST"
+        for head in heads
+        for frame in head
+    )
 
 
 def _read_on(head: list[Frame], frames: Iterator[Frame]) -> None:

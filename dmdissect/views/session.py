@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 from dmdissect.analysis.records import Session
 from dmdissect.layers import plural, version_text
 from dmdissect.sources.frame import EPOCH_FROM
+from dmdissect.sources.logs.debugfs import fact_text
 
 
 def clock(time: float) -> str:
@@ -63,9 +64,10 @@ def session_lines(session: Session) -> list[str]:
     lines = [version, _caps_text(session), times]
     if session.sources:
         logs = ", ".join(
-            f"{name} {plural(count, 'line')}" for name, count in session.sources.items()
+            f"{name} {plural(count, 'frame')}" for name, count in session.sources.items()
         )
-        lines.append(f"Logs: {logs} ({plural(session.events, 'event')})")
+        events = plural(session.events, "event")
+        lines.append(f"Logs: {logs} ({events} among them; other lines are not counted)")
         if "qmp" in session.sources:
             lines.append(
                 "QMP: at most one HV_BALLOON_STATUS_REPORT a second, a newer report replacing a "
@@ -74,7 +76,7 @@ def session_lines(session: Session) -> list[str]:
     if session.alignment:
         lines.append(f"Clock: {session.alignment}")
     if session.guest_state:
-        facts = ", ".join(f"{key} {value}" for key, value in session.guest_state.items())
+        facts = ", ".join(f"{key} {fact_text(value)}" for key, value in session.guest_state.items())
         lines.append(f"Guest's own state (debugfs): {facts}")
     for finding in session.expert:
         lines.append(f"[{finding.severity.value}: {finding.message}]")

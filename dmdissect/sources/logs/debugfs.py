@@ -22,6 +22,15 @@ from dmdissect.sources.logs.lines import BadLine, iter_lines
 from dmdissect.sources.logs.witnesses import GUEST_SIDE, event_frame
 
 SOURCE = "debugfs"
+
+
+def fact_text(value: object) -> str:
+    """A snapshot's value as the guest prints it: a list of words space-separated, as debugfs."""
+    if isinstance(value, list):
+        return " ".join(map(str, value)) if value else "(none)"
+    return str(value)
+
+
 #: Items and how their value reads; "state" keeps its name in parentheses.
 ITEMS = {
     "host_version": re.compile(r"(?P<major>\d{1,5})\.(?P<minor>\d{1,5})\Z"),
@@ -82,7 +91,7 @@ def iter_debugfs(stream: BinaryIO, name: str) -> Iterator[Frame]:
                 f"page size is not {PAGE_SIZE} bytes: the guest does not balloon"
             )
         )
-    text = ", ".join(f"{key} {value}" for key, value in facts.items())
+    text = ", ".join(f"{key} {fact_text(value)}" for key, value in facts.items())
     yield event_frame(
         SOURCE, f"{name}:{first}", None, GUEST_SIDE, "guest_state", facts, text, findings
     )
