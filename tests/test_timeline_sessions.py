@@ -43,8 +43,9 @@ ASKED = (
     "      1     0.000000   0.000000 balloon #1       1              h:0                1"
     "         0/512         0/2 unknown; incomplete: no response (capture ended)"
 )
+#: Session 2 starts half a second later; its start counts from its own first time.
 ORPHAN = (
-    "      2     0.500000   0.000000 balloon #1       2              g:9                1"
+    "      2     0.000000   0.000000 balloon #1       2              g:9                1"
     "           512           2 unknown; incomplete: no request seen [note: response with no"
     " request in the capture (it may start after the request)]"
 )
@@ -201,7 +202,7 @@ def test_one_pass_names_the_session_in_the_kind_cell(tmp_path):
     lines = result.stdout.decode().splitlines()
     # One pass: each row as it ends (the orphan at once, the open request at the end).
     assert lines[1] == (
-        "    0.500000   0.000000 balloon #1 (session 2) 2              g:9                1"
+        "    0.000000   0.000000 balloon #1 (session 2) 2              g:9                1"
         "           512           2 unknown; incomplete: no request seen [note: response with no"
         " request in the capture (it may start after the request)]"
     )

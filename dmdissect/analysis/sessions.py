@@ -179,6 +179,15 @@ class Sessions:
         known = [time for time in times if time is not None]
         return min(known) if known else None
 
+    def first_time_of(self, number: int | None) -> float | None:
+        """When session ``number`` starts, what its relative times count from (the earliest
+        of all for None); each session has its own clock and its own start."""
+        if number is not None:
+            for key, known in self._numbers.items():
+                if known == number:
+                    return self.trackers[key].session.first_time
+        return self.first_time
+
     def labelled(self) -> list[tuple[str | None, Session]]:
         """Every session with its name (None when there is only one), in first-seen order.
 

@@ -346,7 +346,7 @@ def _plain(rows: Iterable[Row], sessions: Sessions, out: Output) -> int:
     with tempfile.SpooledTemporaryFile(SPOOL_BYTES, mode="w+", encoding="utf-8") as spool:
         try:
             for count, row in enumerate(rows, 1):
-                line = plain_line(row_cells(row, sessions.first_time))
+                line = plain_line(row_cells(row, sessions.first_time_of(row.session)))
                 spool.write(f"{row.session or 1}\t{line}\n")
         finally:
             # Reading stopped (torn input, a signal): the rows read so far still come out.
@@ -387,7 +387,7 @@ def _live(rows: Iterable[Row], sessions: Sessions, out: Output) -> int:
     out.flush()
     try:
         for count, row in enumerate(rows, 1):
-            cells = row_cells(row, sessions.first_time)
+            cells = row_cells(row, sessions.first_time_of(row.session))
             if row.session is not None and row.session > 1:
                 cells[2] += f" (session {row.session})"
             if fitted:
@@ -417,7 +417,7 @@ def _table(rows: Iterable[Row], sessions: Sessions, out: Output) -> int:
     with tempfile.SpooledTemporaryFile(SPOOL_BYTES, mode="w+", encoding="utf-8") as spool:
         try:
             for count, row in enumerate(rows, 1):
-                cells = row_cells(row, sessions.first_time)
+                cells = row_cells(row, sessions.first_time_of(row.session))
                 spool.write(json.dumps([row.session or 1, cells, cell_styles(row)]) + "\n")
         finally:
             from rich.text import Text
