@@ -391,3 +391,20 @@ def test_the_end_of_hot_add_is_said_with_and_without_times(tmp_path):
     )
     assert f"{timed}{ended}" in check_lines(timed)
     assert f"{untimed}{ended}" in check_lines(untimed)
+
+
+# --- 7: sessions count from their own start; unknown counts left out of JSON ------------------
+
+
+def test_a_dmesg_only_unballoon_leaves_its_unknown_parts_and_ids_out_of_json(tmp_path):
+    dmesg = tmp_path / "dmesg.log"
+    dmesg.write_text(
+        "[   66.665596] hv_balloon: Freed 114944 ballooned pages.\n"
+        "[   66.665978] hv_balloon: Freed 114944 ballooned pages.\n"
+    )
+    out = CliRunner().invoke(main, ["timeline", "-T", "json", str(dmesg)]).output
+    row = json.loads(out)[0]
+    assert row["not_in_log"] == ["host_trans_id", "guest_trans_id", "request", "parts"]
+    assert "parts" not in row and "ranges" not in row
+    assert row["trans_ids"] == {}
+    assert row["pages"] == 2 * 114944

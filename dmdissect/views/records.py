@@ -141,7 +141,17 @@ def link_label(link: Link) -> str:
 
 
 def transaction_object(txn: Transaction) -> dict[str, Any]:
-    """The JSON object of a whole transaction (``timeline -T json``)."""
+    """The JSON object of a whole transaction (``timeline -T json``).
+
+    What a log does not carry (``not_in_log``) is left out, never written as
+    0 or an empty list: the guest's notes alone give no parts, ranges or ids.
+    """
+    unknown = txn.unknown
+    ids = {
+        side.value: list(txn.ids[side])
+        for side in (Side.HOST, Side.GUEST)
+        if f"{side.value}_trans_id" not in unknown
+    }
     return {
         "kind": txn.kind,
         "number": txn.number,
@@ -150,9 +160,8 @@ def transaction_object(txn: Transaction) -> dict[str, Any]:
         "end": txn.end,
         "duration": txn.duration,
         "latency": txn.latency,
-        "trans_ids": {side.value: list(txn.ids[side]) for side in (Side.HOST, Side.GUEST)},
-        "parts": txn.parts_shown,
-        "ranges": txn.range_count,
+        "trans_ids": ids,
+        **({} if "parts" in unknown else {"parts": txn.parts_shown, "ranges": txn.range_count}),
         "pages": txn.pages,
         "pages_lower_bound": txn.pages_lower_bound,
         "pages_requested": txn.pages_requested,
