@@ -498,31 +498,33 @@ class Generator:
         ]
         lines += [f"{var} = {spec.lua()}" for spec, var in self.fields.items()]
         lines += [f"local {name} = {var}" for name, var in named.items()]
-        lines.append("EXPERTS = {}")
+        lines.append("local EXPERTS = {}")
         lines.append(experts)
         lines.append(
             "local expert_list = {}\n"
             "for _, def in pairs(EXPERTS) do expert_list[#expert_list + 1] = def.e end\n"
             "hvdm.experts = expert_list\nhvdm.fields = F"
         )
-        lines.append("BY_SEVERITY = " + lua(by_severity))
-        lines.append("CHECK_IDS = " + lua(CHECKS))
-        lines.append("CONST = " + lua(constants))
+        lines.append("local BY_SEVERITY = " + lua(by_severity))
+        lines.append("local CHECK_IDS = " + lua(CHECKS))
+        lines.append("local CONST = " + lua(constants))
         described = {
             key: {k: v for k, v in plan.items() if k not in ("groups", "summary")}
             for key, plan in self.plans.items()
         }
-        lines.append("LAYERS = " + lua(described))
+        lines.append("local LAYERS = " + lua(described))
         lines.append("local DISSECT, SUMMARY, ITEM = {}, {}, {}")
-        lines.append("MESSAGES = " + lua(messages))
-        lines.append("MESSAGE_TYPES = " + lua(MESSAGE_TYPES))
-        lines.append("SENDER = " + lua({int(t): s.direction.value for t, s in SENDER.items() if s}))
-        lines.append("VMBUS_TYPES = " + lua(VMBUS_PACKET_TYPES))
-        lines.append(f"HEADER = {lua(header)}")
-        lines.append(f"VMBUS = {lua(vmbus)}")
-        lines.append("TRANSACTION_FIELDS = " + lua(transaction))
+        lines.append("local MESSAGES = " + lua(messages))
+        lines.append("local MESSAGE_TYPES = " + lua(MESSAGE_TYPES))
         lines.append(
-            "LINKTYPE_CHOICES = "
+            "local SENDER = " + lua({int(t): s.direction.value for t, s in SENDER.items() if s})
+        )
+        lines.append("local VMBUS_TYPES = " + lua(VMBUS_PACKET_TYPES))
+        lines.append(f"local HEADER = {lua(header)}")
+        lines.append(f"local VMBUS = {lua(vmbus)}")
+        lines.append("local TRANSACTION_FIELDS = " + lua(transaction))
+        lines.append(
+            "local LINKTYPE_CHOICES = "
             + lua([[f"USER{n}", f"USER{n} (DLT {147 + n})", n] for n in range(16)])
         )
         lines.append("")

@@ -8,6 +8,14 @@
 -- never a Lua error.
 
 local F = F
+
+-- Wireshark's methods, looked up once: ``tree:add(...)`` finds ``add``
+-- through the class's __index, a C function, on every call; a local does not.
+local tvb_range, tvb_raw = Tvb.range, Tvb.raw
+local add, add_le = TreeItem.add, TreeItem.add_le
+local set_text, append_text = TreeItem.set_text, TreeItem.append_text
+local set_generated, set_hidden, set_len = TreeItem.set_generated, TreeItem.set_hidden, TreeItem.set_len
+local add_proto_expert_info = TreeItem.add_proto_expert_info
 local bitlib = bit32 or bit
 local band, bxor, rshift = bitlib.band, bitlib.bxor, bitlib.rshift
 
@@ -326,6 +334,7 @@ end
 local f_comment = Field.new(CONST.comment_field)
 
 local function read_marker(tvb)
+    if f_comment() == nil then return nil end
     local comments = { f_comment() }
     for _, info in ipairs(comments) do
         local text = tostring(info.value)
@@ -364,6 +373,9 @@ end
 
 -- What the header and the descriptor are dissected with: no message size yet.
 local NO_CONTEXT = {}
+-- What a message body is dissected with: its header's size, set per packet
+-- (one table for every packet; nothing keeps a packet's values after it).
+local BODY_CONTEXT = { size = nil }
 
 local function all_zero(tvb, off, n)
     if n <= 0 then return true end
@@ -381,23 +393,27 @@ local function direction(pinfo, msg_type)
 end
 
 local function dissect(tvb, pinfo, tree)
-    local frame_len = tvb:len()
-    RAW = frame_len > 0 and tvb:raw(0, frame_len) or ""
-    pinfo.cols.protocol = CONST.protocol_column
-    local root = tree:add(hvdm, tvb:range(0, frame_len))
-    local m = { findings = {}, frame_len = frame_len, extra = 0 }
+    RAW = tvb_raw(tvb)
+    local frame_len = #RAW
+    local cols = pinfo.cols
+    cols.protocol = CONST.protocol_column
+    local root = add(tree, hvdm, tvb_range(tvb, 0, frame_len))
+    -- Every key named: Lua sizes the table once instead of growing it.
+    local m = { findings = {}, frame_len = frame_len, extra = 0, vmbus = nil, available = nil,
+        type = nil, size = nil, trans_id = nil, type_name = nil, consumed = nil, body = nil,
+        rest_zero = nil }
     local start, limit = 0, frame_len
     if looks_like_descriptor(frame_len) then
-        local vtree = root:add(F_VMBUS, tvb:range(0, CONST.descriptor_size))
+        local vtree = add(root, F_VMBUS, tvb_range(tvb, 0, CONST.descriptor_size))
         m.vmbus = DISSECT[VMBUS](tvb, 0, CONST.descriptor_size, vtree, NO_CONTEXT)
-        vtree:append_text(": " .. (VMBUS_TYPES[m.vmbus.type] or tostring(m.vmbus.type)) .. ", len8 " .. m.vmbus.len8)
+        append_text(vtree, ": " .. (VMBUS_TYPES[m.vmbus.type] or tostring(m.vmbus.type)) .. ", len8 " .. m.vmbus.len8)
         start = CONST.descriptor_size
         local finish = math.max(m.vmbus.len8 * 8, CONST.descriptor_size)
         limit = math.min(finish, frame_len)
         m.extra = math.max(0, frame_len - finish)
     end
     m.available = limit - start
-    local htree = root:add(F_HDR, tvb:range(start, math.min(CONST.header_size, m.available)))
+    local htree = add(root, F_HDR, tvb_range(tvb, start, math.min(CONST.header_size, m.available)))
     local hdr = DISSECT[HEADER](tvb, start, limit, htree, NO_CONTEXT)
     m.type, m.size, m.trans_id = hdr.type, hdr.size, hdr.trans_id
     m.type_name = "?"
@@ -409,8 +425,9 @@ local function dissect(tvb, pinfo, tree)
         local key = MESSAGES[m.type]
         if key ~= nil then
             local off = start + CONST.header_size
-            local btree = root:add(F_BODY, tvb:range(off, limit - off))
-            local body, after = DISSECT[key](tvb, off, limit, btree, { size = m.size })
+            local btree = add(root, F_BODY, tvb_range(tvb, off, limit - off))
+            BODY_CONTEXT.size = m.size
+            local body, after = DISSECT[key](tvb, off, limit, btree, BODY_CONTEXT)
             m.body = body
             m.consumed = after - start
             if #body.missing == 0 then
@@ -424,23 +441,23 @@ local function dissect(tvb, pinfo, tree)
                 info = "cut short"
                 if #present > 0 then info = info .. " after " .. table.concat(present, ", ") end
             end
-            btree:set_text(m.type_name .. ": " .. info)
+            set_text(btree, m.type_name .. ": " .. info)
         else
             info = (m.available - CONST.header_size) .. " bytes of body"
         end
         m.rest_zero = all_zero(tvb, start + m.consumed, m.available - m.consumed)
     end
-    root:append_text(", " .. m.type_name)
+    append_text(root, ", " .. m.type_name)
     local dir, source = direction(pinfo, m.type)
-    if dir ~= nil then root:add(F_DIRECTION, dir):set_generated() end
-    root:add(F_DIRECTION_SOURCE, source):set_generated()
-    root:add(F_TYPE_NAME, m.type_name):set_generated()
+    if dir ~= nil then set_generated(add(root, F_DIRECTION, dir)) end
+    set_generated(add(root, F_DIRECTION_SOURCE, source))
+    set_generated(add(root, F_TYPE_NAME, m.type_name))
     check(m)
     local marker = read_marker(tvb)
     local label = ""
     if marker ~= nil then
-        local ttree = root:add(F_TRANSACTION, tvb:range(0, 0))
-        ttree:set_generated()
+        local ttree = add(root, F_TRANSACTION, tvb_range(tvb, 0, 0))
+        set_generated(ttree)
         -- Written with -Y, the capture holds some of the input's frames: its links
         -- count the input's frames, so they are plain numbers, not links.
         local input = tonumber(marker.input_frame or "")
@@ -455,13 +472,13 @@ local function dissect(tvb, pinfo, tree)
                     if renumbered then f = spec.f_input end
                 end
                 if spec.kind == "bool" then value = (value == "true") end
-                if value ~= nil then ttree:add(f, value):set_generated() end
+                if value ~= nil then set_generated(add(ttree, f, value)) end
             end
         end
         if marker.label ~= nil then
             local text = marker.label
             if renumbered then text = text .. "; frame numbers of the input" end
-            ttree:append_text(": " .. text)
+            append_text(ttree, ": " .. text)
             label = " [" .. text .. "]"
         end
         -- The marker holds every finding dmdissect made; those raised above
@@ -480,20 +497,20 @@ local function dissect(tvb, pinfo, tree)
     end
     for _, finding in ipairs(m.findings) do
         local def = EXPERTS[finding.id] or EXPERTS[BY_SEVERITY[finding.severity] or BY_SEVERITY.note]
-        local etree = root:add(F_EXPERT, tvb:range(0, 0))
-        etree:set_generated()
-        etree:append_text(": " .. finding.text)
-        etree:add_proto_expert_info(def.e, finding.text)
-        etree:add(F_EXPERT_ID, finding.id):set_generated()
-        etree:add(F_EXPERT_GROUP, def.group):set_generated()
-        etree:add(F_EXPERT_SEVERITY, finding.severity or def.severity):set_generated()
-        etree:add(F_EXPERT_MESSAGE, finding.text):set_generated()
+        local etree = add(root, F_EXPERT, tvb_range(tvb, 0, 0))
+        set_generated(etree)
+        append_text(etree, ": " .. finding.text)
+        add_proto_expert_info(etree, def.e, finding.text)
+        set_generated(add(etree, F_EXPERT_ID, finding.id))
+        set_generated(add(etree, F_EXPERT_GROUP, def.group))
+        set_generated(add(etree, F_EXPERT_SEVERITY, finding.severity or def.severity))
+        set_generated(add(etree, F_EXPERT_MESSAGE, finding.text))
     end
     local tid = "-"
     if m.trans_id ~= nil then tid = dec(m.trans_id) end
     local text = m.type_name .. " id=" .. tid
     if info ~= "" then text = text .. " " .. info end
-    pinfo.cols.info = text .. label
+    cols.info = text .. label
     return frame_len
 end
 
