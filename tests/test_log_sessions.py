@@ -383,3 +383,30 @@ def test_convert_writes_only_frames_with_bytes(tmp_path):
     )
     code, out = run("read", "-x", str(qemu))
     assert out.splitlines()[1] == "(no bytes: read from the qemu-trace log)"
+
+
+def test_pages_ballooned_again_after_an_unballoon_are_not_returned_twice(tmp_path):
+    # Balloon 512 pages at 0x1000, give them back, balloon the same pfns again, give them back:
+    # every unballoon returns pages ballooned just before it, so nothing is "again" or "never".
+    cycle = []
+    for n in range(2):
+        t = 60.0 + n
+        cycle += [
+            (t, f"outgoing_balloon posting balloon {2 * n} for 512, remaining 512"),
+            (t + 0.01, f"incoming_balloon incoming balloon response {5 + 2 * n}, ranges 1, more 0"),
+            (t + 0.01, "remove_response processing remove response range 512 @ 0x1000, both 0"),
+            (
+                t + 0.5,
+                f"outgoing_unballoon posting unballoon {2 * n + 1} for 512 @ 0x1000, remaining 0",
+            ),
+            (t + 0.51, f"incoming_unballoon incoming unballoon response {6 + 2 * n}"),
+        ]
+    path = tmp_path / "qemu.log"
+    path.write_text(trace(SESSION[:7] + cycle))
+    code, out = run("check", str(path))
+    assert (code, out) == (
+        0,
+        "checked 1 input: 0 errors, 0 warnings, 0 notes; pass: nothing at or above warning\n",
+    )
+    unballoons = [r for r in rows(path) if r["kind"] == "unballoon"]
+    assert [(r["pages"], r["expert"]) for r in unballoons] == [(512, []), (512, [])]

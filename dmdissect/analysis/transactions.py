@@ -933,6 +933,8 @@ class Tracker:
             pending.unknown_pages -= 1
             pending.part_known = True
         self._ballooned.add(start, start + count)
+        # Ballooned again: no longer pages the host returned (as for a response's ranges).
+        self._unballooned.remove(start, start + count)
         self._link_event(pending, event, Rule.STATE)
         return True
 
