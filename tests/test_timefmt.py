@@ -9,6 +9,9 @@ import sys
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
+
+from dmdissect.cli import main
 
 ROOT = Path(__file__).resolve().parent.parent
 CAPTURE = ROOT / "captures" / "linux-qemu.pcapng"
@@ -98,3 +101,23 @@ def test_bad_boot_time_is_a_usage_error():
     assert result.returncode == 2
     assert result.stdout == ""
     assert "--boot-time 'yesterday' is neither an ISO 8601 time" in result.stderr
+
+
+@pytest.mark.parametrize("command", ["read", "timeline", "check", "report"])
+@pytest.mark.parametrize(
+    "value", ["nan", "inf", "-inf", "1e308", "1e30", "-5", "0001-01-01T00:00:00Z"]
+)
+def test_a_boot_time_no_date_can_show_is_a_usage_error(command, value):
+    # Epoch seconds 0 .. 253402300799 (9999-12-31T23:59:59Z) are dates; nothing else is.
+    result = CliRunner().invoke(main, [command, f"--boot-time={value}", str(DMESG)])
+    assert result.exit_code == 2
+    assert result.stdout == ""
+    assert (
+        f"--boot-time {value!r} is no time between 1970-01-01 and 9999-12-31 (epoch seconds 0 "
+        "to 253402300799)" in result.stderr
+    )
+
+
+def test_the_last_boot_time_a_date_shows_is_taken():
+    result = CliRunner().invoke(main, ["read", "--boot-time=253402300799", str(DMESG)])
+    assert result.exit_code == 0, result.stderr

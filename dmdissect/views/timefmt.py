@@ -88,19 +88,32 @@ class TimeColumn:
         return clock.strftime(pattern, convert(seconds)) + f".{micros:06d}"
 
 
+#: The latest boot time a date can show (9999-12-31T23:59:59Z): later seconds are no date.
+LATEST_BOOT = 253402300799.0
+
+
 def parse_boot_time(text: str) -> float:
-    """``--boot-time``: an ISO 8601 time (local time when it names no zone) or epoch seconds."""
+    """``--boot-time``: an ISO 8601 time (local time when it names no zone) or epoch seconds.
+
+    Only a time a date can show (1970 to 9999) is one: NaN, infinities and 1e308 would
+    otherwise shift every guest time by nothing that can be printed.
+    """
     try:
-        return float(text)
+        seconds = float(text)
     except ValueError:
-        pass
-    try:
-        return datetime.fromisoformat(text).timestamp()
-    except ValueError:
+        try:
+            seconds = datetime.fromisoformat(text).timestamp()
+        except (ValueError, OverflowError, OSError):
+            raise ValueError(
+                f"--boot-time {text!r} is neither an ISO 8601 time (2026-01-01T08:00:00Z) "
+                f"nor epoch seconds"
+            ) from None
+    if not 0.0 <= seconds <= LATEST_BOOT:
         raise ValueError(
-            f"--boot-time {text!r} is neither an ISO 8601 time (2026-01-01T08:00:00Z) "
-            f"nor epoch seconds"
-        ) from None
+            f"--boot-time {text!r} is no time between 1970-01-01 and 9999-12-31 "
+            f"(epoch seconds 0 to {LATEST_BOOT:.0f})"
+        )
+    return seconds
 
 
 def anchored(frames: Iterable[Frame], boot: float) -> Iterator[Frame]:
