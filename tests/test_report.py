@@ -8,6 +8,7 @@ in the colours of its lines.
 
 from __future__ import annotations
 
+import math
 import os
 import shutil
 import subprocess
@@ -281,3 +282,99 @@ def test_logs_of_one_run_are_one_section_with_the_status_series_they_carry(tmp_p
         assert f"<p>Status reports: {reports}</p>" in html
         # The frames table says where each frame is in its own file.
         assert "<th>file:record or line</th>" in html
+
+
+def _snapped_balloon_then_unballoon() -> list:
+    """A balloon of 2048 pages whose only part was cut by a 24-byte snap length (one range of
+    512 pages seen: at least 512 moved), then an unballoon of 256 pages, whole."""
+    import struct
+
+    from dmdissect.sources.frame import Frame
+
+    def header(msg_type: int, size: int, trans_id: int) -> bytes:
+        return struct.pack("<HHI", msg_type, size, trans_id)
+
+    ranges = b"".join(struct.pack("<Q", 0x1000 + 512 * i | 512 << 40) for i in range(4))
+    part = header(7, 16 + len(ranges), 5) + struct.pack("<II", 0, 4 << 1) + ranges
+    unballoon = (
+        header(8, 24, 6) + struct.pack("<II", 0, 1 << 1 | 0) + struct.pack("<Q", 0x9000 | 256 << 40)
+    )
+    return [
+        Frame(1, header(6, 16, 4) + struct.pack("<II", 2048, 0), 61.0),
+        Frame(2, part[:24], 62.0, wire_length=len(part)),
+        Frame(3, unballoon, 130.0),
+        Frame(4, header(9, 8, 6), 130.5),
+    ]
+
+
+def test_pages_only_a_lower_bound_are_marked_and_make_the_net_unknown():
+    from dmdissect.pipeline import health_of
+    from dmdissect.views.plot import _running_totals
+    from dmdissect.views.report import _ledger, _transactions
+
+    health = health_of(_snapped_balloon_then_unballoon())[0].health
+    # Minute 0 (from 61 s): the balloon, at least 512 pages; minute 1: the unballoon of 256.
+    assert health.ledger.to_json() == {
+        "totals": {
+            "balloon": 512,
+            "unballoon": 256,
+            "hot_add": 0,
+            "hot_remove": 0,
+            "net": None,
+            "at_least": {"balloon": 1},
+        },
+        "per_minute": [
+            {"minute": 0, "balloon": 512, "unballoon": 0, "hot_add": 0, "hot_remove": 0,
+             "net": None, "at_least": {"balloon": 1}},
+            {"minute": 1, "balloon": 0, "unballoon": 256, "hot_add": 0, "hot_remove": 0,
+             "net": 256},
+        ],
+    }  # fmt: skip
+    assert "<td>balloon #1</td>" in _transactions(health, "s1-", {})
+    assert '<td class="num">&ge;512</td>' in _transactions(health, "s1-", {})
+    total = _ledger(health.ledger).split("<b>total</b>")[1]
+    assert total.startswith('</td><td class="num">&ge;512</td><td class="num">256</td>')
+    # The net ballooned line ends at the balloon: from there its total is unknown.
+    points = _running_totals(health, health.first_time)["ballooned"]
+    assert points[0] == (0.0, 0.0)
+    assert [x for x, _ in points] == [0.0, 0.0, 69.0]
+    assert all(math.isnan(y) for _, y in points[1:])
+
+
+def test_pages_a_log_does_not_give_end_the_plotted_line(tmp_path):
+    """The guest's dmesg tells a balloon at its floor (how many pages, it does not say), then
+    frees 512 pages: the net line cannot go on past the balloon; the hot-added line has none."""
+    from dmdissect.pipeline import health_of
+    from dmdissect.sources import open_frames
+    from dmdissect.views.plot import _running_totals, memory_figure
+
+    log = tmp_path / "dmesg.log"
+    log.write_text(
+        "[    2.000000] hv_balloon: Using Dynamic Memory protocol version 2.0\n"
+        "[   10.000000] hv_balloon: Balloon request will be partially fulfilled. Balloon floor "
+        "reached.\n"
+        "[   40.000000] hv_balloon: Freed 512 ballooned pages.\n"
+    )
+    health = health_of(open_frames(str(log)))[0].health
+    points = _running_totals(health, health.first_time)["ballooned"]
+    assert points[0] == (0.0, 0.0)
+    assert len(points) == 3 and all(math.isnan(y) for _, y in points[1:])
+    labels = [line.get_label() for line in memory_figure(health, 85.0).axes[0].get_lines()]
+    assert (
+        "ballooned out since the first message (net) (ends where a transaction's pages are not "
+        "known)" in labels
+    )
+
+
+def test_a_report_whose_pressure_is_undefined_draws_no_point():
+    """committed + available = 0: pressure is undefined, not 0 %."""
+    from dmdissect.pipeline import health_of
+    from dmdissect.views.plot import memory_figure
+
+    health = health_of(frames(handshake() + [(1.0, status(1, 0, 0)), (2.0, status(2, 100, 300))]))[
+        0
+    ].health
+    figure = memory_figure(health, 85.0)
+    pressure = [line for line in figure.axes[1].get_lines() if line.get_label() == "pressure"][0]
+    ys = list(pressure.get_ydata())
+    assert math.isnan(ys[0]) and ys[1] == 75.0

@@ -190,6 +190,8 @@ class Row:
     final_frame: int | None
     #: What a log says of why the guest did not answer (a hibernation-capable guest ignores).
     explained: str | None = None
+    #: ``pages`` is only a lower bound: a part cut short hid some of the ranges.
+    pages_at_least: bool = False
 
 
 @dataclass(slots=True)
@@ -199,43 +201,75 @@ class Ledger:
     A transaction whose pages the input does not say (a log that names no
     count, a reply cut off) is counted in ``unknown``: the totals beside it are
     then lower bounds and the net is unknown, never a sum that took it as 0.
+    One whose pages are only a lower bound (a part cut by the snap length hid
+    ranges) adds what was seen and is counted in ``at_least``: its kind's total
+    is then a lower bound and the net unknown too.
     """
 
     totals: dict[str, int] = field(default_factory=lambda: dict.fromkeys(LEDGER_KINDS, 0))
     per_minute: dict[int, dict[str, int]] = field(default_factory=dict)
     unknown: dict[str, int] = field(default_factory=lambda: dict.fromkeys(LEDGER_KINDS, 0))
     unknown_per_minute: dict[int, dict[str, int]] = field(default_factory=dict)
+    at_least: dict[str, int] = field(default_factory=lambda: dict.fromkeys(LEDGER_KINDS, 0))
+    at_least_per_minute: dict[int, dict[str, int]] = field(default_factory=dict)
 
-    def add(self, kind: str, pages: int | None, minute: int | None) -> None:
-        totals, buckets = (self.totals, self.per_minute)
-        if pages is None:
-            totals, buckets, pages = (self.unknown, self.unknown_per_minute, 1)
-        totals[kind] += pages
+    def add(self, kind: str, pages: int | None, minute: int | None, at_least: bool = False) -> None:
         if minute is not None:
-            self.per_minute.setdefault(minute, dict.fromkeys(LEDGER_KINDS, 0))
-            self.unknown_per_minute.setdefault(minute, dict.fromkeys(LEDGER_KINDS, 0))
-            buckets[minute][kind] += pages
+            for buckets in (self.per_minute, self.unknown_per_minute, self.at_least_per_minute):
+                buckets.setdefault(minute, dict.fromkeys(LEDGER_KINDS, 0))
+        if pages is None:
+            self.unknown[kind] += 1
+            if minute is not None:
+                self.unknown_per_minute[minute][kind] += 1
+            return
+        self.totals[kind] += pages
+        if minute is not None:
+            self.per_minute[minute][kind] += pages
+        if at_least:
+            self.at_least[kind] += 1
+            if minute is not None:
+                self.at_least_per_minute[minute][kind] += 1
 
     @staticmethod
-    def net_of(counts: dict[str, int], unknown: dict[str, int] | None = None) -> int | None:
+    def net_of(
+        counts: dict[str, int],
+        unknown: dict[str, int] | None = None,
+        at_least: dict[str, int] | None = None,
+    ) -> int | None:
         """Pages the guest has gained: unballooned and hot-added minus ballooned and removed
-        (None when a transaction's pages are unknown)."""
+        (None when a transaction's pages are unknown or only a lower bound)."""
         if unknown is not None and any(unknown.values()):
+            return None
+        if at_least is not None and any(at_least.values()):
             return None
         return counts["unballoon"] + counts["hot_add"] - counts["balloon"] - counts["hot_remove"]
 
+    def buckets(self) -> list[tuple[int | None, dict[str, int], dict[str, int], dict[str, int]]]:
+        """(minute, pages, unknown, at least) per minute in order, then the totals (minute None)."""
+        rows: list[tuple[int | None, dict[str, int], dict[str, int], dict[str, int]]] = [
+            (m, counts, self.unknown_per_minute[m], self.at_least_per_minute[m])
+            for m, counts in sorted(self.per_minute.items())
+        ]
+        rows.append((None, self.totals, self.unknown, self.at_least))
+        return rows
+
     def to_json(self) -> dict[str, Any]:
-        def bucket(counts: dict[str, int], unknown: dict[str, int]) -> dict[str, Any]:
-            out: dict[str, Any] = {**counts, "net": self.net_of(counts, unknown)}
+        def bucket(
+            counts: dict[str, int], unknown: dict[str, int], at_least: dict[str, int]
+        ) -> dict[str, Any]:
+            out: dict[str, Any] = {**counts, "net": self.net_of(counts, unknown, at_least)}
             if any(unknown.values()):
                 out["unknown"] = {kind: n for kind, n in unknown.items() if n}
+            if any(at_least.values()):
+                out["at_least"] = {kind: n for kind, n in at_least.items() if n}
             return out
 
+        *minutes, (_, totals, unknown, at_least) = self.buckets()
         return {
-            "totals": bucket(self.totals, self.unknown),
+            "totals": bucket(totals, unknown, at_least),
             "per_minute": [
-                {"minute": minute, **bucket(counts, self.unknown_per_minute[minute])}
-                for minute, counts in sorted(self.per_minute.items())
+                {"minute": minute, **bucket(counts, unknown_m, at_least_m)}
+                for minute, counts, unknown_m, at_least_m in minutes
             ],
         }
 
@@ -445,6 +479,7 @@ class HealthMonitor:
             first_frame=item.first_frame,
             final_frame=item.final_frame,
             explained=_why_unanswered(item),
+            pages_at_least=item.pages_lower_bound,
         )
         if len(self._rows) < MAX_ROWS:
             self._rows.append(row)
@@ -466,7 +501,7 @@ class HealthMonitor:
         minute = None
         if row.start is not None and self._first_time is not None:
             minute = int((row.start - self._first_time) // 60)
-        self.ledger.add(row.kind, row.pages, minute)
+        self.ledger.add(row.kind, row.pages, minute, row.pages_at_least)
 
     def _reply(self, item: Any, row: Row) -> None:
         if row.kind == "info" or item.request_frame is None or row.start is None:

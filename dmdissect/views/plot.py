@@ -14,6 +14,7 @@ state, no display needed).
 from __future__ import annotations
 
 import io
+import math
 import re
 from typing import Any, BinaryIO
 
@@ -36,21 +37,34 @@ def _running_totals(health: Health, zero: float) -> dict[str, list[tuple[float, 
     Every total counts from the first message, the only start the input shows.
     Hot-removed memory is its own line, never subtracted from the hot-added
     one: a host removing boot memory would otherwise draw "hot-added so far"
-    below zero.
+    below zero.  Once a transaction's pages are unknown (a log that does not
+    say them) or only a lower bound (a part cut short), its line's total is
+    unknown from there on: the line ends (NaN) instead of drawing that
+    transaction as 0.
     """
     names = {"balloon": "ballooned", "unballoon": "ballooned", "hot_add": "hot_added"}
     names["hot_remove"] = "hot_removed"
-    totals = dict.fromkeys(("ballooned", "hot_added", "hot_removed"), 0)
+    totals: dict[str, float] = dict.fromkeys(("ballooned", "hot_added", "hot_removed"), 0.0)
     out: dict[str, list[tuple[float, float]]] = {name: [(0.0, 0.0)] for name in totals}
     for row in sorted(
-        (r for r in health.rows if r.start is not None and r.pages), key=lambda r: r.start or 0
+        (r for r in health.rows if r.start is not None and r.pages != 0), key=lambda r: r.start or 0
     ):
         name = names.get(row.kind)
-        if name is None or (row.kind == "hot_add" and row.outcome not in ("accepted", "partial")):
+        if name is None or (
+            row.kind == "hot_add" and row.outcome not in ("accepted", "partial", None)
+        ):
             continue
-        totals[name] += -(row.pages or 0) if row.kind == "unballoon" else row.pages or 0
+        if row.pages is None or row.pages_at_least:
+            totals[name] = math.nan
+        else:
+            totals[name] += -row.pages if row.kind == "unballoon" else row.pages
         out[name].append(((row.start or 0) - zero, totals[name] / PAGES_PER_MIB))
     return out
+
+
+def _pressure(sample: Any) -> float:
+    """A report's pressure, NaN (no point) where committed + available is 0 (undefined)."""
+    return sample.pressure if sample.committed + sample.available else math.nan
 
 
 def memory_figure(health: Health, pressure_threshold: float, title: str = "") -> Any:
@@ -89,6 +103,8 @@ def memory_figure(health: Health, pressure_threshold: float, title: str = "") ->
         ("hot_removed", "hot-removed since the first message", "#CC79A7"),
     ):
         points = totals[name]
+        if any(math.isnan(p[1]) for p in points):
+            label += " (ends where a transaction's pages are not known)"
         if len(points) > 1:
             end = (health.last_time or zero) - zero
             xs = [p[0] for p in points] + [max(end, points[-1][0])]
@@ -111,7 +127,7 @@ def memory_figure(health: Health, pressure_threshold: float, title: str = "") ->
     if samples:
         pressure_axes = axes.twinx()
         pressure_axes.plot(
-            times, [s.pressure for s in samples], color="#000000", linewidth=0.9, label="pressure"
+            times, [_pressure(s) for s in samples], color="#000000", linewidth=0.9, label="pressure"
         )
         pressure_axes.axhline(
             pressure_threshold,

@@ -117,7 +117,7 @@ def _transactions(health: Health, prefix: str, listed: dict[int, Any]) -> str:
                 _seconds(row.start, zero),
                 "-" if row.duration is None else f"{row.duration:.3f}",
                 _count(row.pages_requested),
-                _count(row.pages),
+                ("&ge;" if row.pages_at_least else "") + _count(row.pages),
                 outcome,
                 _frame_links(dict.fromkeys(frames), prefix, listed),
             ]
@@ -132,12 +132,16 @@ def _transactions(health: Health, prefix: str, listed: dict[int, Any]) -> str:
 def _ledger(ledger: Ledger) -> str:
     head = ["minute", *LEDGER_KINDS, "net", "net MiB"]
 
-    def cells(label: str, counts: dict[str, int], unknown: dict[str, int]) -> list[str]:
-        net = Ledger.net_of(counts, unknown)
+    def cells(
+        label: str, counts: dict[str, int], unknown: dict[str, int], at_least: dict[str, int]
+    ) -> list[str]:
+        net = Ledger.net_of(counts, unknown, at_least)
         return [
             label,
             *(
-                str(counts[k]) + (f" + {unknown[k]} of unknown size" if unknown[k] else "")
+                ("&ge;" if at_least[k] else "")
+                + str(counts[k])
+                + (f" + {unknown[k]} of unknown size" if unknown[k] else "")
                 for k in LEDGER_KINDS
             ),
             "?" if net is None else str(net),
@@ -145,15 +149,15 @@ def _ledger(ledger: Ledger) -> str:
         ]
 
     rows = [
-        cells(str(minute), counts, ledger.unknown_per_minute[minute])
-        for minute, counts in sorted(ledger.per_minute.items())
+        cells("<b>total</b>" if minute is None else str(minute), counts, unknown, at_least)
+        for minute, counts, unknown, at_least in ledger.buckets()
     ]
-    rows.append(cells("<b>total</b>", ledger.totals, ledger.unknown))
     return (
         "<p>Pages (4 KiB) by kind of transaction, per minute since the first message; net is "
         "what the guest gained (unballooned and hot-added minus ballooned and hot-removed). A "
-        "transaction whose pages the input does not say is counted apart, and then the net is "
-        "unknown (?).</p>" + _table(head, rows, set(range(1, len(head))))
+        "transaction whose pages the input does not say is counted apart, and one whose parts "
+        "were cut short counts what they showed (&ge;, at least); then the net is unknown "
+        "(?).</p>" + _table(head, rows, set(range(1, len(head))))
     )
 
 
