@@ -186,6 +186,54 @@ def test_hot_add_after_a_failure_or_a_reset_is_not_ended():
     assert only(verdicts(reset)[0], "hvdm.health.hot_add.ended") == []
 
 
+def test_a_hot_add_claiming_more_pages_than_asked_is_not_ok():
+    session = handshake() + [
+        (20.0, hot_add_request(1, 0x140000, 32768)),
+        (20.1, hot_add_response(7, 40000, 1)),
+    ]
+    assert only(verdicts(session)[0], "hvdm.health.hot_add") == [
+        (
+            "hvdm.health.hot_add.over",
+            "warning",
+            "hot_add #1: the guest says 40000 pages added, more than the 32768 asked",
+            (5, 6),
+        )
+    ]
+
+
+def test_a_hot_add_response_cut_before_its_result_has_an_unknown_result():
+    # The header and page_count (8 + 4 bytes) of a 16-byte DM_MEM_HOT_ADD_RESPONSE; result lost.
+    cut = bytes(hot_add_response(7, 32768, 1))[:12]
+    session = handshake() + [(20.0, hot_add_request(1, 0x140000, 32768)), (20.1, cut)]
+    assert [v[:2] + v[3:] for v in only(verdicts(session)[0], "hvdm.health.hot_add")] == [
+        ("hvdm.health.hot_add.unknown", "note", (5, 6))
+    ]
+
+
+def test_a_hot_add_after_a_permanent_failure_without_a_reset_is_flagged():
+    refused = handshake() + [
+        (20.0, hot_add_request(1, 0x140000, 32768)),
+        (20.1, hot_add_response(7, 0, 1)),
+        (40.0, hot_add_request(2, 0x140000, 32768)),
+        (40.1, hot_add_response(8, 32768, 1)),
+    ]
+    assert only(verdicts(refused)[0], "hvdm.health.hot_add.after") == [
+        (
+            "hvdm.health.hot_add.after_permanent",
+            "warning",
+            "hot_add #2 comes after hot_add #1's permanent failure (frame 6) with no reset "
+            "between: a permanent failure tells the host to try no more",
+            (7, 8),
+        )
+    ]
+    # A transient failure may be retried; after a reset (a new negotiation) anything may come.
+    transient = list(refused)
+    transient[5] = (20.1, hot_add_response(7, 0, 0))
+    assert only(verdicts(transient)[0], "hvdm.health.hot_add.after") == []
+    reset = refused[:6] + [(30.0, version_request(20)), (30.1, version_response(20))] + refused[6:]
+    assert only(verdicts(reset)[0], "hvdm.health.hot_add.after") == []
+
+
 # --- balloon --------------------------------------------------------------------------
 
 

@@ -88,6 +88,22 @@ VERDICT_KINDS = _kinds(
     ),
     ("hvdm.health.hot_add.short", Severity.WARNING, "a hot-add that added fewer pages than asked"),
     (
+        "hvdm.health.hot_add.over",
+        Severity.WARNING,
+        "a hot-add response claiming more pages than the host asked for (QEMU warns of it)",
+    ),
+    (
+        "hvdm.health.hot_add.unknown",
+        Severity.NOTE,
+        "a hot-add whose result the input does not show (a response cut short, or none yet)",
+    ),
+    (
+        "hvdm.health.hot_add.after_permanent",
+        Severity.WARNING,
+        "a hot-add request after a permanent failure with no reset between (the guest said: "
+        "try no more)",
+    ),
+    (
         "hvdm.health.hot_add.ended",
         Severity.NOTE,
         "no hot-add followed a failed or short one (QEMU hot-adds no more until reset)",
@@ -342,6 +358,8 @@ class HealthMonitor:
         self._alarmed_since: float | None = None
         self._relief: tuple[float, int] | None = None
         self._resets: list[int] = []
+        #: The last hot-add the guest failed for good, until a reset or the next hot-add.
+        self._hot_add_refused: Row | None = None
         self._hot_add_stop: Row | None = None
         self._hot_add_requests: list[int] = []
         self._unanswered: list[tuple[Row, float]] = []
@@ -538,7 +556,43 @@ class HealthMonitor:
         self._hot_add_requests.append(row.first_frame)
         asked = "" if row.pages_requested is None else f" of {row.pages_requested}"
         frames = (row.first_frame,) + (() if row.final_frame is None else (row.final_frame,))
-        if row.outcome == "accepted":
+        refused = self._hot_add_refused
+        if refused is not None and not any(
+            refused.first_frame < reset < row.first_frame for reset in self._resets
+        ):
+            self._verdict(
+                "hvdm.health.hot_add.after_permanent",
+                f"hot_add #{row.number} comes after hot_add #{refused.number}'s permanent "
+                f"failure (frame {refused.final_frame or refused.first_frame}) with no reset "
+                "between: a permanent failure tells the host to try no more",
+                frames,
+                row.start,
+            )
+            self._hot_add_refused = None
+        if row.outcome == "permanent_failure":
+            self._hot_add_refused = row
+        over = (
+            row.pages is not None
+            and row.pages_requested is not None
+            and row.pages > row.pages_requested
+        )
+        if row.outcome in ("accepted", "partial") and over:
+            self._verdict(
+                "hvdm.health.hot_add.over",
+                f"hot_add #{row.number}: the guest says {row.pages} pages added, more than the "
+                f"{row.pages_requested} asked",
+                frames,
+                row.start,
+            )
+        elif row.outcome in (None, "unknown"):
+            why = f" ({row.reason or 'the input does not show it'})"
+            self._verdict(
+                "hvdm.health.hot_add.unknown",
+                f"hot_add #{row.number}: result unknown{why}",
+                frames,
+                row.start,
+            )
+        elif row.outcome == "accepted":
             self._verdict(
                 "hvdm.health.hot_add.ok",
                 f"hot_add #{row.number}: {row.pages}{asked} pages added",
