@@ -69,6 +69,8 @@ class Outcome(StrEnum):
     AT_FLOOR = "at_floor"
     TRANSIENT_FAILURE = "transient_failure"
     PERMANENT_FAILURE = "permanent_failure"
+    #: A failure the input does not say was transient or permanent (a guest's log line).
+    FAILED = "failed"
     SENT = "sent"
     UNKNOWN = "unknown"
 

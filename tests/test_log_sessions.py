@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import tracemalloc
 
+import pytest
 from click.testing import CliRunner
 
 from dmdissect.cli import main
@@ -410,3 +411,32 @@ def test_pages_ballooned_again_after_an_unballoon_are_not_returned_twice(tmp_pat
     )
     unballoons = [r for r in rows(path) if r["kind"] == "unballoon"]
     assert [(r["pages"], r["expert"]) for r in unballoons] == [(512, []), (512, [])]
+
+
+ADDING = "Hot adding 32768 pages starting at pfn 0x140000."
+
+
+@pytest.mark.parametrize(
+    "lines, outcomes",
+    [
+        # add_memory() failed with -ENOMEM: Linux answers result 0, transient.
+        ([ADDING, "hot_add memory failed error is -12", "Memory hot add failed"],
+         ["transient_failure"]),
+        # -EEXIST turns the guest's hot add off: result 1, permanent, and so for the next one.
+        ([ADDING, "hot_add memory failed error is -17", "Memory hot add failed", ADDING,
+          "Memory hot add failed"],
+         ["permanent_failure", "permanent_failure"]),
+        # No errno line: hot add off from the start (result 1) or nothing fitted (result 0).
+        ([ADDING, "Memory hot add failed"], ["failed"]),
+        # A hibernation-capable guest has hot add off (no "Hot adding" then): result 1.
+        (["Ignore hot-add request!"], ["permanent_failure"]),
+    ],
+)  # fmt: skip
+def test_the_guest_s_hot_add_failure_is_what_its_lines_say(tmp_path, lines, outcomes):
+    text = "[    2.000000] hv_balloon: Using Dynamic Memory protocol version 2.0\n"
+    text += "".join(f"[   {78 + n}.000000] hv_balloon: {line}\n" for n, line in enumerate(lines))
+    path = tmp_path / "dmesg.log"
+    path.write_text(text)
+    hot_adds = [r for r in rows(path) if r["kind"] == "hot_add"]
+    assert [r["outcome"] for r in hot_adds] == outcomes
+    assert all(r["pages"] == 0 for r in hot_adds)

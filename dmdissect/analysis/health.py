@@ -599,8 +599,10 @@ class HealthMonitor:
                 frames,
                 row.start,
             )
-        elif row.outcome in ("transient_failure", "permanent_failure"):
+        elif row.outcome in ("transient_failure", "permanent_failure", "failed"):
             word = row.outcome.replace("_", " ")
+            if row.outcome == "failed":
+                word = "failed (transient or permanent: the input does not say)"
             self._verdict(
                 "hvdm.health.hot_add.failed",
                 f"hot_add #{row.number}: {word}, {row.pages or 0}{asked} pages added",

@@ -61,6 +61,10 @@ class HostState:
         self.tracker = tracker
         #: A transaction told only by the guest's notes, open until a line of another kind.
         self.guest_told: Any = None
+        #: The errno of the guest's ``hot_add memory failed error is %d`` in the hot add told.
+        self.hot_add_errno: int | None = None
+        #: The guest turned hot add off for the rest of its boot (add_memory() gave -EEXIST).
+        self.hot_add_off = False
 
     def before(self, item: Any) -> None:
         """Close a transaction the guest's notes tell once a line of another matter comes."""
@@ -158,6 +162,35 @@ def _starts_anew(told: Any, item: LogEvent) -> bool:
     return False
 
 
+#: add_memory()'s "already there": Linux then turns hot add off for the rest of its boot.
+EEXIST = 17
+
+
+def _hot_add_failed(self: HostState, txn: Any, name: str) -> None:
+    """What the guest answered when it logs that a hot add failed or was ignored.
+
+    Linux's hot_add_req() answers result 1 (permanent: the host tries no more)
+    when its hot add is off (a hibernation-capable guest, whose line is
+    ``Ignore hot-add request!``, or an earlier -EEXIST), and result 0
+    (transient) when add_memory() failed otherwise.  With neither an errno line
+    nor an earlier -EEXIST, ``Memory hot add failed`` may be either: the log
+    does not say which.
+    """
+    errno, self.hot_add_errno = self.hot_add_errno, None
+    if txn.pages:
+        # Some pages were onlined before the failure: Linux says success with what it added.
+        asked = txn.pages_requested
+        txn.outcome = Outcome.ACCEPTED if asked is not None and txn.pages >= asked else "partial"
+        return
+    txn.pages = 0
+    if name == "ignore_hot_add" or self.hot_add_off:
+        txn.outcome = Outcome.PERMANENT_FAILURE
+    elif errno is not None:
+        txn.outcome = Outcome.TRANSIENT_FAILURE
+    else:
+        txn.outcome = Outcome.FAILED
+
+
 def _told(self: HostState, kind: Kind, item: LogEvent) -> Any:
     """The open transaction the guest's notes tell of ``kind``, opened by ``item`` if none."""
     tracker = self.tracker
@@ -202,10 +235,12 @@ def _guest_tells(self: HostState, kind: Kind, item: LogEvent) -> None:
     elif name == "hot_adding":
         txn.pages_requested = facts["pages"]
         txn.detail = f"at {facts['pfn']:#x}"
+        self.hot_add_errno = None
+    elif name == "hot_add_error":
+        self.hot_add_errno = facts["errno"]
+        self.hot_add_off = self.hot_add_off or facts["errno"] == -EEXIST
     elif name in ("hot_add_failed", "ignore_hot_add"):
-        # Nothing was added: Linux answers result 1 with page_count 0 (docs/protocol.md).
-        txn.pages = 0
-        txn.outcome = Outcome.PERMANENT_FAILURE
+        _hot_add_failed(self, txn, name)
         told.seen_end = True
         self.close_told()
     elif name == "online":

@@ -24,6 +24,7 @@ OUTCOME_TEXT = {
     Outcome.AT_FLOOR: "guest at floor",
     Outcome.TRANSIENT_FAILURE: "transient failure",
     Outcome.PERMANENT_FAILURE: "permanent failure",
+    Outcome.FAILED: "failed (transient or permanent: the input does not say)",
     Outcome.SENT: "sent",
     Outcome.UNKNOWN: "unknown",
 }

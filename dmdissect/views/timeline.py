@@ -20,7 +20,7 @@ JSON (``-T json``: one array; ``-T jsonl``: one object a line), in start order:
   ranges; hot_add, the response's page_count), ``pages_lower_bound`` (a part
   was cut short: ``pages`` counts what arrived), ``pages_requested``,
   ``outcome`` (accepted, refused, partial, at_floor, transient_failure,
-  permanent_failure, sent, unknown), ``detail`` (version offered,
+  permanent_failure, failed, sent, unknown), ``detail`` (version offered,
   capabilities, hot-add range, info entries), ``complete``, ``reason`` (why
   incomplete: no request seen, final part missing, no response, with what
   ended it), ``links`` (``{"frame", "rule"}`` per kept frame), ``truncated``
