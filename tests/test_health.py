@@ -67,6 +67,26 @@ def test_a_request_never_answered_within_the_timeout_is_unanswered():
     ]
 
 
+def test_an_unballoon_whose_last_part_never_came_is_the_host_s_not_the_guest_s():
+    # Part 1 says more_pages=1 and nothing follows: the guest answers only after the last part.
+    session = (
+        handshake()
+        + [(10.0, unballoon_request(0, [(0x1000, 512)], more=1))]
+        + reports(11.0, 6, 9000, 1000)
+    )
+    found, _ = verdicts(session)
+    assert only(found, "hvdm.health.unanswered") == []
+    assert only(found, "hvdm.health.request_unfinished") == [
+        (
+            "hvdm.health.request_unfinished",
+            "warning",
+            "unballoon #1: the host never sent the last part of its request (the input goes on "
+            "6.0 s after its first part); the guest answers only the last part",
+            (5,),
+        )
+    ]
+
+
 def test_a_request_the_input_ends_too_soon_after_is_not_called_unanswered():
     session = handshake() + [(10.0, balloon_request(0, 512))] + reports(11.0, 3, 9000, 1000)
     found, _ = verdicts(session)

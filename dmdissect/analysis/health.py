@@ -66,6 +66,12 @@ VERDICT_KINDS = _kinds(
         "a request got no reply within --reply-timeout",
     ),
     (
+        "hvdm.health.request_unfinished",
+        Severity.WARNING,
+        "the host never sent the last part of a request in parts (an unballoon): the guest "
+        "waits for it",
+    ),
+    (
         "hvdm.health.late_reply",
         Severity.WARNING,
         "a request was answered, but later than --reply-timeout",
@@ -657,7 +663,19 @@ class HealthMonitor:
         for row, timeout in self._unanswered:
             start = row.start if row.start is not None else end
             # Only past the timeout: a reply at exactly the timeout would still be in time.
-            if end is not None and start is not None and end - start > timeout:
+            unfinished = row.kind == "unballoon" and (row.reason or "").startswith(
+                "final part missing"
+            )
+            if unfinished and end is not None and start is not None and end - start > timeout:
+                self._verdict(
+                    "hvdm.health.request_unfinished",
+                    f"{row.kind} #{row.number}: the host never sent the last part of its request "
+                    f"(the input goes on {end - start:.1f} s after its first part); the guest "
+                    "answers only the last part",
+                    (row.first_frame,),
+                    row.start,
+                )
+            elif end is not None and start is not None and end - start > timeout:
                 self._verdict(
                     "hvdm.health.unanswered",
                     f"{row.kind} #{row.number}: no reply within {timeout:g} s (the input goes on "
