@@ -217,3 +217,20 @@ def test_a_boot_time_an_hour_off_links_nothing_and_says_the_clocks_disagree(tmp_
         "the logs' clocks are not aligned (check --boot-time)",
     ]
     assert EXPLAINED not in out
+
+
+def test_the_session_ends_at_its_latest_time_not_its_last_line(tmp_path):
+    # The trace ends with the request (90.3 s); the guest's ignore of second 10:01:30 is merged
+    # after it but stamped earlier: the session still spans from 0 s to 90.3 s.
+    qemu, journal = write(
+        tmp_path,
+        "Jan 01 10:00:01 guestvm kernel: hv_balloon: Using Dynamic Memory protocol version 2.0\n"
+        "Jan 01 10:01:30 guestvm kernel: hv_balloon: Ignore balloon-up request!\n",
+    )
+    with open(qemu) as f:
+        lines = f.readlines()[:11]
+    with open(qemu, "w") as f:
+        f.writelines(lines)
+    code, out = invoke("timeline", "-T", "json", qemu, journal)
+    session = [row for row in json.loads(out) if row["kind"] == "session"][0]
+    assert (session["first"], session["last"]) == (T0, T0 + 90.3)

@@ -380,7 +380,8 @@ class HealthMonitor:
         if time is not None:
             if self._first_time is None:
                 self._first_time = time
-            self._last_time = time
+            if self._last_time is None or time > self._last_time:
+                self._last_time = time
         if message.type == _VERSION_REQUEST:
             self._resets.append(frame.index)  # frames are in time order, timed or not
             if self._negotiated_at is None and time is not None:

@@ -261,19 +261,23 @@ class Session:
         if self.first_frame is None:
             self.first_frame = frame
         self.last_frame = frame
-        if time is not None:
-            if self.first_time is None:
-                self.first_time = time
-            self.last_time = time
+        self._span(time)
 
     def see(self, frame: int, time: float | None) -> None:
         if self.first_frame is None:
             self.first_frame = frame
         self.last_frame = frame
         self.messages += 1
-        if time is not None:
-            if self.first_time is None:
-                self.first_time = time
+        self._span(time)
+
+    def _span(self, time: float | None) -> None:
+        """The earliest and the latest time, as capinfos gives them: merged logs (a guest's
+        line stamped in whole seconds after the host's request) need not be in time order."""
+        if time is None:
+            return
+        if self.first_time is None or time < self.first_time:
+            self.first_time = time
+        if self.last_time is None or time > self.last_time:
             self.last_time = time
 
 
