@@ -257,6 +257,13 @@ def test_a_hot_add_after_a_permanent_failure_without_a_reset_is_flagged():
 # --- balloon --------------------------------------------------------------------------
 
 
+def test_a_balloon_request_of_no_pages_answered_with_none_is_no_floor():
+    session = handshake() + [(10.0, balloon_request(0, 0)), (10.1, balloon_response(7, []))]
+    found, run = verdicts(session)
+    assert only(found, "hvdm.health.balloon") == []
+    assert [r.outcome for r in run.health.rows if r.kind == "balloon"] == ["accepted"]
+
+
 def test_a_guest_at_its_floor_and_a_partial_balloon():
     session = (
         handshake()

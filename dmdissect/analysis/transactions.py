@@ -950,7 +950,8 @@ class Tracker:
         if txn.cut_parts and (asked is None or pages < asked):
             # A part cut short hides ranges: what was counted is only a lower bound.
             txn.outcome = Outcome.UNKNOWN
-        elif txn.kind == Kind.BALLOON and pages == 0 and claimed == 0:
+        elif txn.kind == Kind.BALLOON and pages == 0 and claimed == 0 and asked != 0:
+            # Nothing given for a request of pages; a request of 0 pages got all it asked.
             txn.outcome = Outcome.AT_FLOOR
         elif txn.pages is None:
             txn.outcome = Outcome.UNKNOWN
