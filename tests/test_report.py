@@ -378,3 +378,11 @@ def test_a_report_whose_pressure_is_undefined_draws_no_point():
     pressure = [line for line in figure.axes[1].get_lines() if line.get_label() == "pressure"][0]
     ys = list(pressure.get_ydata())
     assert math.isnan(ys[0]) and ys[1] == 75.0
+
+
+def test_standard_input_is_named_as_everywhere_else(tmp_path):
+    capture = (ROOT / "captures" / "linux-qemu.pcapng").read_bytes()
+    out = tmp_path / "r.html"
+    result = CliRunner().invoke(main, ["report", "-", "-o", str(out)], input=capture)
+    assert result.exit_code == 0, result.stderr
+    assert "<title>dmdissect report: &lt;stdin&gt;</title>" in out.read_text()

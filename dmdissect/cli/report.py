@@ -32,6 +32,7 @@ def report(inputs, output, png, title, **options):
     session is reported in turn; --png plots the first.  Exit status 2 when an
     input cannot be read (the report of what was read is still written).
     """
+    from dmdissect.sources import STDIN_NAME
     from dmdissect.views.plot import write_memory_png
     from dmdissect.views.report import render_document, render_section
 
@@ -43,7 +44,9 @@ def report(inputs, output, png, title, **options):
             render_section(number, run.label, run, options["pressure_threshold"])
             for number, run in enumerate(runs, 1)
         ]
-        document = render_document(title or ", ".join(inputs), sections)
+        document = render_document(
+            title or ", ".join(STDIN_NAME if name == "-" else name for name in inputs), sections
+        )
         _write_text(output, document)
     if png is not None:
         from dmdissect.sources.output import output_file
