@@ -144,6 +144,7 @@ def test_junit_is_valid_and_read_back_by_an_independent_parser(tmp_path, failing
     assert skipped == {
         "hvdm.health.status.first",
         "hvdm.health.status.gap",
+        "hvdm.health.status.none",
         "hvdm.health.status.stopped",
     }
     assert suites[clean].failures == 0 and suites[clean].tests == suites[failing].tests

@@ -414,6 +414,43 @@ def test_status_gaps_the_first_report_and_reports_that_stop():
     assert only(found, "hvdm.health.status.gap") == []
 
 
+def test_a_capture_with_no_status_report_at_all_says_so():
+    # Version request at 0.0 s (frame 1); the input goes on to 120 s with no report.
+    silent = handshake() + [(120.0, balloon_request(0, 512)), (120.1, balloon_response(7, []))]
+    found, _ = verdicts(silent)
+    assert only(found, "hvdm.health.status") == [
+        (
+            "hvdm.health.status.none",
+            "warning",
+            "no status report in the 120.1 s after the version request in frame 1 (a Linux "
+            "guest sends its first about 45 s after it, then one a second)",
+            (1,),
+        )
+    ]
+    # 45 s + --status-gap (5 s by default) is not yet long enough to say so.
+    early = handshake() + [(50.0, balloon_request(0, 512))]
+    assert only(verdicts(early)[0], "hvdm.health.status.none") == []
+
+
+def test_a_log_that_never_records_status_reports_is_not_called_silent(tmp_path):
+    """QEMU's trace has no event for a status report: its silence says nothing."""
+    (run,) = _log_health(
+        tmp_path,
+        {
+            "qemu.log": "".join(
+                f"9@{1700000000 + t:.6f}:hv_balloon_{line}\n"
+                for t, line in [
+                    (0.0, "state_change -> S_VERSION"),
+                    (0.0, "incoming_version incoming proto version 2.0"),
+                    (0.001, "state_change -> S_CAPS"),
+                    (300.0, "state_change -> S_IDLE"),
+                ]
+            )
+        },
+    )
+    assert [v.id for v in run.health.verdicts if v.id.startswith("hvdm.health.status")] == []
+
+
 def test_thinned_series_keeps_a_regular_subset_in_bounded_memory():
     cap = 100
     monitor = HealthMonitor(max_samples=cap)

@@ -58,6 +58,12 @@ def _kinds(*entries: tuple[str, Severity, str]) -> dict[str, VerdictKind]:
     return {entry[0]: VerdictKind(*entry) for entry in entries}
 
 
+#: Seconds after the negotiation before Linux sends its first status report (its
+#: pressure_report_delay: post_status() skips its first 45 calls, one a second).
+FIRST_REPORT_DELAY = 45.0
+#: Log formats that record status reports (QEMU's trace and the guest's dmesg do not).
+REPORTING_LOGS = frozenset({"qmp", "ftrace"})
+
 #: Every health check, by id; ``check --rule ID=...`` and the JUnit report use these ids.
 VERDICT_KINDS = _kinds(
     (
@@ -139,6 +145,12 @@ VERDICT_KINDS = _kinds(
         "hvdm.health.status.stopped",
         Severity.WARNING,
         "status reports stopped while the session went on",
+    ),
+    (
+        "hvdm.health.status.none",
+        Severity.WARNING,
+        "no status report at all, long after the version negotiation, in an input that would "
+        "show them (a capture, QMP, ftrace)",
     ),
     (
         "hvdm.health.status.first",
@@ -359,6 +371,9 @@ class HealthMonitor:
         self._last_line: ReportKey | None = None
         #: When the version was first negotiated: (time, frame, what showed it).
         self._negotiated_at: tuple[float, int, str] | None = None
+        #: Whether the input would show status reports (a capture, QMP, ftrace): QEMU's trace
+        #: and the guest's dmesg never do, so their silence says nothing.
+        self._shows_reports = False
         self._first_status_seen = False
         self._episode: Sample | None = None
         self._alarmed_since: float | None = None
@@ -382,6 +397,8 @@ class HealthMonitor:
                 self._first_time = time
             if self._last_time is None or time > self._last_time:
                 self._last_time = time
+        if frame.source is None or frame.source in REPORTING_LOGS:
+            self._shows_reports = True
         if message.type == _VERSION_REQUEST:
             self._resets.append(frame.index)  # frames are in time order, timed or not
             if self._negotiated_at is None and time is not None:
@@ -692,6 +709,7 @@ class HealthMonitor:
                     (row.first_frame,),
                     row.start,
                 )
+        self._no_reports(end)
         self._hot_add_ended()
         last = self._last_report
         if last is not None and end is not None and end - last[0] > self.thresholds.status_gap:
@@ -713,6 +731,24 @@ class HealthMonitor:
             ledger=self.ledger,
             first_time=self._first_time,
             last_time=self._last_time,
+        )
+
+    def _no_reports(self, end: float | None) -> None:
+        """No status report at all, long after the negotiation, in an input that shows them."""
+        if self._last_report is not None or not self._shows_reports:
+            return
+        if self._negotiated_at is None or end is None:
+            return
+        start, frame, seen = self._negotiated_at
+        waited = end - start
+        if waited <= FIRST_REPORT_DELAY + self.thresholds.status_gap:
+            return
+        self._verdict(
+            "hvdm.health.status.none",
+            f"no status report in the {waited:.1f} s after the {seen} in frame {frame} (a Linux "
+            f"guest sends its first about {FIRST_REPORT_DELAY:g} s after it, then one a second)",
+            (frame,),
+            start,
         )
 
     def _hot_add_ended(self) -> None:
