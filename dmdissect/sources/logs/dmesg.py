@@ -29,7 +29,7 @@ from dmdissect.sources.frame import Frame
 from dmdissect.sources.hex.formats import parse_line
 from dmdissect.sources.hex.framer import Framer
 from dmdissect.sources.hex.preamble import find_direction
-from dmdissect.sources.hex.timestamps import overlong_time, prefix_stamp, prefix_time
+from dmdissect.sources.hex.timestamps import overlong_time, prefix_stamp
 from dmdissect.sources.logs.lines import BadLine, bad_line_frame, iter_lines
 from dmdissect.sources.logs.witnesses import GUEST_SIDE, event_frame, message_frame
 
@@ -191,10 +191,17 @@ def iter_dmesg(stream: BinaryIO, name: str, hex_order: str | None = None) -> Ite
         at = text.find(PREFIX)
         if at < 0:
             if REGISTER in text:
-                time = prefix_time(text[: text.find(REGISTER)])
-                yield event_frame(
-                    SOURCE, f"{name}:{number}", time, GUEST_SIDE, "driver_registered", text=REGISTER
+                found = prefix_stamp(text[: text.find(REGISTER)])
+                registered = event_frame(
+                    SOURCE,
+                    f"{name}:{number}",
+                    found and found[0],
+                    GUEST_SIDE,
+                    "driver_registered",
+                    text=REGISTER,
                 )
+                registered.time_step = found and found[1]
+                yield registered
             continue
         rest = text[at + len(PREFIX) :].rstrip()
         origin = f"{name}:{number}"
