@@ -305,7 +305,7 @@ def test_pressure_above_the_threshold_for_the_duration_raises_one_alarm():
         (
             "hvdm.health.pressure.high",
             "warning",
-            "pressure above 85% for 60 s with no unballoon or hot-add request (90.0% at "
+            "pressure above 85% for 60.0 s with no unballoon or hot-add request (90.0% at "
             "frame 5, 90.0% at frame 65)",
             (5, 65),
         )
@@ -341,7 +341,7 @@ def test_a_relief_restarts_the_clock_and_pressure_still_high_after_it_is_alarmed
         (
             "hvdm.health.pressure.high",
             "warning",
-            "pressure above 85% for 60 s since the last unballoon or hot-add request "
+            "pressure above 85% for 60.5 s since the last unballoon or hot-add request "
             "(frame 35) (90.0% at frame 5, 90.0% at frame 97)",
             (5, 35, 97),
         )
@@ -367,7 +367,7 @@ def test_a_zero_duration_alarms_on_the_first_high_sample():
     found = only(verdicts(session, pressure_seconds=0.0)[0], "hvdm.health.pressure")
     assert [(v[2], v[3]) for v in found] == [
         (
-            "pressure above 85% for 0 s with no unballoon or hot-add request (90.0% at frame 5, "
+            "pressure above 85% for 0.0 s with no unballoon or hot-add request (90.0% at frame 5, "
             "90.0% at frame 5)",
             (5, 5),
         )

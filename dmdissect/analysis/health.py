@@ -491,7 +491,7 @@ class HealthMonitor:
         self._alarmed_since = since
         self._verdict(
             "hvdm.health.pressure.high",
-            f"pressure above {limits.pressure_percent:g}% for {lasted:.0f} s{why} "
+            f"pressure above {limits.pressure_percent:g}% for {lasted:.1f} s{why} "
             f"({episode.pressure:.1f}% at frame {episode.frame}, {sample.pressure:.1f}% at "
             f"frame {sample.frame})",
             frames,
