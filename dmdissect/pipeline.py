@@ -183,9 +183,11 @@ class _Gathered:
         for finding in message.findings:
             self.add(finding, (frame.index,), frame.time)
         if len(self.facts) < MAX_FRAME_FACTS:
+            event = frame.event
             self.facts[frame.index] = FrameFacts(
                 frame.time,
-                message.direction,
+                # A log's event has no direction: the side whose log it is, as read shows it.
+                message.direction or (event.side if event is not None else None),
                 message.type_name,
                 message.trans_id,
                 tuple(f.message for f in message.findings),

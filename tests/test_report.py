@@ -282,6 +282,8 @@ def test_logs_of_one_run_are_one_section_with_the_status_series_they_carry(tmp_p
         assert f"<p>Status reports: {reports}</p>" in html
         # The frames table says where each frame is in its own file.
         assert "<th>file:record or line</th>" in html
+        # A log's event is the host's or the guest's, never of unknown direction.
+        assert "<td>?</td>" not in html
 
 
 def _snapped_balloon_then_unballoon() -> list:
