@@ -111,5 +111,6 @@ def dissect(frame: Frame, fast: bool = True) -> Message:
     if not (fast and _fill_fast(message, frame.data)):
         _fill_scapy(message)
     message.direction, message.direction_source = infer_direction(frame, message.type)
-    message.findings = list(frame.findings) + check(message)
+    found = check(message)
+    message.findings = frame.findings + found if frame.findings else found
     return message

@@ -116,10 +116,17 @@ def check(message: Message, quick: bool = True) -> list[Finding]:
     return findings
 
 
-@cache
-def _plain_plan(layer: type) -> tuple[int, bool, bool, tuple[str, ...]] | None:
+#: Layers whose values :func:`_semantics` judges (the others' values mean nothing wrong).
+_JUDGED = (DMVersionRequest, DMHotRemoveRequest, DMHotAddResponse)
+
+#: :func:`_plain_plan` by the body's own class (a layer or its compiled values class).
+_PLANS: dict[type, tuple | None] = {}
+
+
+def _plain_plan(layer: type) -> tuple[int, bool, bool, tuple[str, ...], type | None] | None:
     """What :func:`well_formed` checks of a layer: its fixed size, whether ``range_count``
-    counts its ranges and an optional region follows, and its flat reserved fields.
+    counts its ranges and an optional region follows, its flat reserved fields, and the
+    layer again when :func:`_semantics` has something to judge.
 
     None for the layers left to the full checks every time: those with info
     entries or with reserved fields inside nested structures (rare messages).
@@ -134,6 +141,7 @@ def _plain_plan(layer: type) -> tuple[int, bool, bool, tuple[str, ...]] | None:
         "range_count" in _names(layer),
         layer is DMHotAddRequest,
         tuple(name for name, _ in plan),
+        layer if layer in _JUDGED else None,
     )
 
 
@@ -148,10 +156,14 @@ def well_formed(message: Message) -> bool:
     msg_type = message.type
     if body.missing or msg_type is None:
         return False
-    plan = _plain_plan(layer_of(body))
+    kind = type(body)
+    if kind in _PLANS:
+        plan = _PLANS[kind]
+    else:
+        plan = _PLANS[kind] = _plain_plan(layer_of(body))
     if plan is None:
         return False
-    fixed, counted, region, reserved = plan
+    fixed, counted, region, reserved, judged = plan
     if counted:
         count = body.range_count
         if count != len(body.range_array):
@@ -180,7 +192,7 @@ def well_formed(message: Message) -> bool:
         sender = SENDER.get(msg_type)
         if sender is not None and message.direction != sender.direction:
             return False
-    return not _semantics(body, layer_of(body))
+    return judged is None or not _semantics(body, judged)
 
 
 #: Direction sources that a wrong-direction finding never comes from.

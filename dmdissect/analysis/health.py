@@ -424,7 +424,12 @@ class HealthMonitor:
         # The cadence counts every report, even one whose values cannot be read.
         self._cadence(time, message.frame.index)
         self._last_report = (time, message.frame.index)
-        if available is None or committed is None or {"num_avail", "num_committed"} & set(missing):
+        if (
+            available is None
+            or committed is None
+            or "num_avail" in missing
+            or "num_committed" in missing
+        ):
             return
         sample = Sample(time, message.frame.index, available, committed)
         self._keep_sample(sample)

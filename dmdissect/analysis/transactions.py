@@ -653,8 +653,9 @@ class Tracker:
         """Another log's line for the status report the last one witnessed (QMP and ftrace)."""
         frame = message.frame
         last = self._last_report
-        self._last_report = (frame.source, (body.num_avail, body.num_committed), frame.time)
-        return self._status is not None and same_report(last, self._last_report)
+        now = self._last_report = (frame.source, (body.num_avail, body.num_committed), frame.time)
+        # A capture's report is never another log's line (same_report's first test).
+        return frame.source is not None and self._status is not None and same_report(last, now)
 
     def _status_report(self, message, body) -> None:
         """The hot path (nine messages in ten): no row can become final here."""
@@ -665,8 +666,10 @@ class Tracker:
             series.sources[source] = series.sources.get(source, 0) + 1
             message.transaction = SeriesLink(series, series.count)
             return
-        series = self._series_message(message, Kind.STATUS)
-        source = message.frame.source
+        series = self._status or self._new_series(Kind.STATUS)
+        frame = message.frame
+        message.transaction = SeriesLink(series, series.add(frame.index, frame.time))
+        source = frame.source
         if source is not None:
             series.sources[source] = series.sources.get(source, 0) + 1
             if message.frame.time is not None:
