@@ -48,6 +48,8 @@ def render_messages(
             if flush:
                 out.flush()
         return count
+    if out.plain and not (verbose or show_hex):
+        return _plain_summaries(messages, out, reference, flush, times)
     first_time: float | None = None
     count = 0
     for count, message in enumerate(messages, 1):
@@ -75,6 +77,42 @@ def render_messages(
                 out.line("")
         if flush:
             out.flush()
+    return count
+
+
+#: Summary lines a pipe gets per write (one write per line costs more than the line).
+BATCH = 256
+
+
+def _plain_summaries(
+    messages: Iterable[Message],
+    out: Output,
+    reference: TimeReference | None,
+    flush: bool,
+    times: TimeColumn | None,
+) -> int:
+    """The summary lines of :func:`render_messages` for a pipe, written :data:`BATCH` at
+    a time (at once with ``flush``); those read before an error still go out."""
+    first_time: float | None = None
+    count = 0
+    lines: list[str] = []
+    try:
+        for count, message in enumerate(messages, 1):
+            if first_time is None:
+                if times is not None:
+                    first_time = times.first
+                else:
+                    first_time = message.frame.time if reference is None else reference.time
+            when = None if times is None else times.text(message)
+            lines.append(summary_line(message, first_time, when))
+            if flush or len(lines) >= BATCH:
+                out.raw("\n".join(lines) + "\n")
+                lines.clear()
+                if flush:
+                    out.flush()
+    finally:
+        if lines:
+            out.raw("\n".join(lines) + "\n")
     return count
 
 

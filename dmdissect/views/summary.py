@@ -10,6 +10,7 @@ from dmdissect.analysis.records import Link
 from dmdissect.analysis.witness import unknown_fields
 from dmdissect.escape import printable
 from dmdissect.layers import HEADER_SIZE, type_name
+from dmdissect.layers.base import summarize
 from dmdissect.views.expert import SEVERITY_STYLES, worst
 from dmdissect.views.fields import walk
 from dmdissect.views.records import link_label
@@ -100,16 +101,25 @@ def summary_line(
     """The message's line; ``when`` replaces the time since ``first_time`` (``-t``)."""
     if isinstance(message, LogEvent):
         return event_line(message, first_time, when)
+    frame = message.frame
     if when is None:
-        time = message.frame.time
+        time = frame.time
         when = "-" if time is None or first_time is None else f"{time - first_time:.6f}"
-    trans_id = "-" if message.trans_id is None else message.trans_id
-    if message.trans_id is None and message.frame.witness is not None:
-        trans_id = "?"
+    trans_id: int | str | None = message.trans_id
+    body = message.body
+    if trans_id is None:
+        trans_id = "-" if frame.witness is None else "?"
+        info = info_text(message)
+    elif body is not None and frame.witness is None and not body.missing:
+        info = summarize(body)  # what info_text says of a whole message, one call nearer
+    else:
+        info = info_text(message)
+    link = message.transaction
     return (
-        f"{message.frame.index:>5} {when:>12} {_columns(message.direction, message.type)} "
-        f"id={trans_id:<10} "
-        f"{info_text(message)}{transaction_text(message)}{findings_text(message)}"
+        f"{frame.index:>5} {when:>12} {_columns(message.direction, message.type)} "
+        f"id={trans_id:<10} {info}"
+        f"{f' [{link_label(link)}]' if isinstance(link, Link) else ''}"
+        f"{findings_text(message) if message.findings else ''}"
     )
 
 
