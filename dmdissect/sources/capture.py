@@ -249,7 +249,7 @@ class _Interface:
 class _Section:
     """A section's byte order, its interfaces, and its structs compiled once."""
 
-    __slots__ = ("endian", "interfaces", "block", "epb", "trailer", "flags_option")
+    __slots__ = ("endian", "interfaces", "block", "epb", "trailer", "flags_option", "flags_only")
 
     def __init__(self, endian: str) -> None:
         self.endian = endian
@@ -258,6 +258,8 @@ class _Section:
         self.epb = struct.Struct(endian + "IIIII")
         self.trailer = struct.Struct(endian + "I")
         self.flags_option = struct.pack(endian + "HH", OPT_FLAGS, 4)
+        #: Options that are the direction flags alone: code, length, flags, end of options.
+        self.flags_only = struct.Struct(endian + "HHIHH")
 
 
 #: Bytes of the fixed fields of each packet block.
@@ -383,7 +385,7 @@ class _PcapNg:
         section = self.section
         assert section is not None
         unpack_block, unpack_epb = section.block.unpack, section.epb.unpack_from
-        unpack_word, flags_option = section.trailer.unpack_from, section.flags_option
+        unpack_word, unpack_flags = section.trailer.unpack_from, section.flags_only.unpack_from
         while True:
             start = self.offset
             head = read(8)
@@ -403,7 +405,8 @@ class _PcapNg:
                 section = self.section
                 assert section is not None
                 unpack_block, unpack_epb = section.block.unpack, section.epb.unpack_from
-                unpack_word, flags_option = section.trailer.unpack_from, section.flags_option
+                unpack_word = section.trailer.unpack_from
+                unpack_flags = section.flags_only.unpack_from
                 continue
             kind, length = unpack_block(head)
             if kind != BLOCK_EPB or not _PLAIN_EPB_MIN <= length <= CHUNK or length % 4:
@@ -424,15 +427,11 @@ class _PcapNg:
                     direction = None
                     plain = interface.checked
                     if plain and options_at != limit:
-                        plain = (
-                            limit - options_at == 12
-                            and body[options_at : options_at + 4] == flags_option
-                            and body[options_at + 8 : limit] == b"\0\0\0\0"
-                        )
+                        plain = limit - options_at == 12
                         if plain:
-                            direction = FLAG_DIRECTIONS.get(
-                                unpack_word(body, options_at + 4)[0] & 3
-                            )
+                            code, size, flags, end_code, end_size = unpack_flags(body, options_at)
+                            plain = code == OPT_FLAGS and size == 4 and not end_code | end_size
+                            direction = FLAG_DIRECTIONS.get(flags & 3) if plain else None
                     if plain:
                         number = self.number = self.number + 1
                         self.offset += length
