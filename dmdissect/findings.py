@@ -515,7 +515,8 @@ LOG_HOT_ADD_NOT_POSTED = register(
 )  # fmt: skip
 LOG_UNANSWERED = register(
     "hvdm.log.unanswered", G.SEQUENCE, WARNING,
-    "A request the host's log shows sent that the guest never answered by the end of the log",
+    "A request the host's log shows sent that the guest never answered, the log going on past "
+    "--reply-timeout after it",
 )  # fmt: skip
 LOG_FLOOR = register(
     "hvdm.log.floor", G.SEQUENCE, WARNING,
