@@ -17,6 +17,7 @@ from dmdissect.analysis.health import (
     FrameFacts,
     HealthMonitor,
     HealthRun,
+    Places,
     Thresholds,
     Verdict,
     finding_verdict,
@@ -167,6 +168,7 @@ class _Gathered:
         self.findings: list[Verdict] = []
         self.dropped = 0
         self.facts: dict[int, FrameFacts] = {}
+        self.places = Places()
         self._seen: dict[int, Finding] = {}
 
     def add(self, finding: Finding, frames: tuple[int, ...], time: float | None) -> None:
@@ -182,6 +184,8 @@ class _Gathered:
         frame = message.frame
         for finding in message.findings:
             self.add(finding, (frame.index,), frame.time)
+        place = place_in_file(frame.origin, frame.file)
+        self.places.add(frame.index, frame.file, place)
         if len(self.facts) < MAX_FRAME_FACTS:
             event = frame.event
             self.facts[frame.index] = FrameFacts(
@@ -192,7 +196,7 @@ class _Gathered:
                 message.trans_id,
                 tuple(f.message for f in message.findings),
                 frame.file,
-                place_in_file(frame.origin, frame.file),
+                place,
             )
 
     def row(self, row: Transaction | Series) -> None:
@@ -249,6 +253,7 @@ def health_of(
         files = [f for f in sessions.files_of(number) if f is not None]
         health = healths.get(number) or HealthMonitor(thresholds).finish()
         run = HealthRun(session, health, found.findings, found.dropped, found.facts)
+        run.places = found.places
         run.error = error
         run.label = name or " + ".join(files)
         run.files = files

@@ -439,3 +439,18 @@ def test_junit_points_where_the_lines_do():
     ]
     assert sorted(texts) == sorted(err.splitlines()[:-1])
     assert [suite.get("name") for suite in root.iter("testsuite")] == [f"{trace} + {qmp}"]
+
+
+def test_every_line_points_at_its_file_even_past_the_frames_the_report_keeps(
+    monkeypatch, failing
+):
+    """The report keeps the facts of 50,000 frames; check's file:N must not stop there.
+
+    With the cap at 2 frames, every line must still say what it says uncapped.
+    """
+    import dmdissect.pipeline
+
+    code, whole, _ = run(failing)
+    monkeypatch.setattr(dmdissect.pipeline, "MAX_FRAME_FACTS", 2)
+    assert run(failing) == (code, whole, "")
+    assert f"{failing}:0:" not in whole

@@ -19,6 +19,8 @@ answered", not "unanswered".
 
 from __future__ import annotations
 
+import bisect
+from array import array
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -806,6 +808,37 @@ class FrameFacts:
     place: int | None = None
 
 
+class Places:
+    """Where every frame of a session is in its file, in a few bytes a frame.
+
+    The report keeps full :class:`FrameFacts` for :data:`MAX_FRAME_FACTS`
+    frames only; ``check`` must still point every line at its file's record or
+    line, however long the input, so each frame's number, file and place go
+    into flat arrays (frames come in increasing order: a lookup bisects).
+    """
+
+    def __init__(self) -> None:
+        self._frames = array("q")
+        self._places = array("q")
+        self._files = array("H")
+        self._names: list[str | None] = []
+
+    def add(self, frame: int, file: str | None, place: int | None) -> None:
+        if file not in self._names:
+            if len(self._names) >= 0xFFFF:
+                return  # more input files than any run names: leave the frame unplaced
+            self._names.append(file)
+        self._frames.append(frame)
+        self._places.append(-1 if place is None else place)
+        self._files.append(self._names.index(file))
+
+    def get(self, frame: int) -> tuple[str | None, int] | None:
+        at = bisect.bisect_left(self._frames, frame)
+        if at == len(self._frames) or self._frames[at] != frame or self._places[at] < 0:
+            return None
+        return self._names[self._files[at]], self._places[at]
+
+
 @dataclass(slots=True)
 class HealthRun:
     """One session read for ``check`` and ``report``: what every stage concluded of it.
@@ -824,15 +857,16 @@ class HealthRun:
     error: Exception | None = None
     label: str = ""
     files: list[str] = field(default_factory=list)
+    places: Places = field(default_factory=Places)
 
     def where(self, item: Verdict) -> tuple[str, int]:
         """The file and the place in it an item points at (the session's first file, 0, when
-        the item is about the session as a whole or its frame was not kept)."""
+        the item is about the session as a whole)."""
         first = self.files[0] if self.files else self.label
-        facts = self.frames.get(item.frames[0]) if item.frames else None
-        if facts is None or facts.place is None:
+        found = self.places.get(item.frames[0]) if item.frames else None
+        if found is None:
             return first, 0
-        return facts.file or first, facts.place
+        return found[0] or first, found[1]
 
     def items(self) -> list[Verdict]:
         """Per-message findings and health verdicts, in frame order."""
