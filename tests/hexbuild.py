@@ -7,6 +7,7 @@ port of ``print_hex_dump()`` (lib/hexdump.c, v4.0 and later), little-endian.
 from __future__ import annotations
 
 import calendar
+import io
 import random
 import struct
 
@@ -137,3 +138,38 @@ def kernel_dump(
         ):
             out.append(STAMPS[stamp](t) + line)
     return "\n".join(out) + "\n"
+
+
+# --- reading a dump with and without the reader's fast paths ------------------------
+
+
+class _Trickle(io.RawIOBase):
+    """A pipe that hands over ``step`` bytes a read: live input pausing anywhere."""
+
+    def __init__(self, data: bytes, step: int) -> None:
+        self.data, self.step = data, step
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:
+        n = min(len(buffer), self.step, len(self.data))
+        buffer[:n], self.data = self.data[:n], self.data[n:]
+        return n
+
+
+def both_ways(data: bytes, step: int | None = None):
+    """The frames of ``data`` read by the general reader alone, then with the fast lane
+    and whole dumps (``Framer.use_lane``); ``step`` trickles it in as live input."""
+    from dmdissect.sources.hex import iter_hex_frames
+    from dmdissect.sources.hex.framer import Framer
+
+    results = []
+    for lane in (False, True):
+        Framer.use_lane = lane
+        try:
+            stream = io.BufferedReader(_Trickle(data, step)) if step else io.BytesIO(data)
+            results.append(list(iter_hex_frames(stream, "t")))
+        finally:
+            Framer.use_lane = True
+    return results

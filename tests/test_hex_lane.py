@@ -9,7 +9,6 @@ live input in the middle of a dump, dumps of messages back to back.
 
 from __future__ import annotations
 
-import io
 import random
 from pathlib import Path
 
@@ -17,38 +16,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from dmdissect.sources.hex import formats, iter_hex_frames
-from dmdissect.sources.hex.framer import Framer
-from tests.hexbuild import MESSAGES, hdr, kernel_dump
+from dmdissect.sources.hex import formats
+from tests.hexbuild import MESSAGES, both_ways, hdr, kernel_dump
 
 ROOT = Path(__file__).resolve().parent.parent
-
-
-class _Trickle(io.RawIOBase):
-    """A pipe that hands over ``step`` bytes a read: live input pausing anywhere."""
-
-    def __init__(self, data: bytes, step: int) -> None:
-        self.data, self.step = data, step
-
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, buffer) -> int:
-        n = min(len(buffer), self.step, len(self.data))
-        buffer[:n], self.data = self.data[:n], self.data[n:]
-        return n
-
-
-def both_ways(data: bytes, step: int | None = None):
-    results = []
-    for lane in (False, True):
-        Framer.use_lane = lane
-        try:
-            stream = io.BufferedReader(_Trickle(data, step)) if step else io.BytesIO(data)
-            results.append(list(iter_hex_frames(stream, "t")))
-        finally:
-            Framer.use_lane = True
-    return results
 
 
 def _mutate(rnd: random.Random, lines: list[str]) -> list[str]:

@@ -81,8 +81,9 @@ from typing import BinaryIO
 
 from dmdissect.sources.frame import Frame
 from dmdissect.sources.hex.columns import BYTES, LE_WORDS
+from dmdissect.sources.hex.dumps import take_lines
 from dmdissect.sources.hex.framer import MAX_FOREIGN_LINES, Framer
-from dmdissect.sources.hex.lines import IDLE, PAUSE, read_lines
+from dmdissect.sources.hex.lines import IDLE, PAUSE, Lines, read_texts
 from dmdissect.sources.hex.sizes import MAX_MESSAGE
 
 __all__ = ["AUTO", "HEX_ORDERS", "MAX_FOREIGN_LINES", "MAX_MESSAGE", "iter_hex_frames"]
@@ -108,12 +109,15 @@ def iter_hex_frames(stream: BinaryIO, name: str, hex_order: str | None = None) -
 def _frames(stream: BinaryIO, name: str, override: str | None) -> Iterator[Frame]:
     framer = Framer(name, override)
     number = 0
-    for text in read_lines(stream, name):
+    for text in read_texts(stream, name):
         if text is PAUSE:
             yield from framer.pause()
             continue
         if text is IDLE:
             yield from framer.idle()
+            continue
+        if type(text) is Lines:
+            number = yield from take_lines(framer, number, text)
             continue
         number += 1
         yield from framer.feed(number, text)

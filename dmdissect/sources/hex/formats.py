@@ -72,18 +72,19 @@ def strip_ansi(text: str) -> str:
     return _ANSI_ESCAPE.sub("", text) if "\x1b" in text else text
 
 
+#: A dmesg stamp, ``[  100.500000]``, with at most as many digits as a time may have.
+STAMP = r"\[ {0,12}[0-9]{1,12}\.[0-9]{1,12}\]"
 #: The commonest row by far: the kernel's print_hex_dump, groupsize 1, under a dmesg
 #: stamp and a driver name (or ``xxd -g1``).  One expression reads it into the very
 #: Row the table's parsers give (the tests compare the two on generated lines).
 _KERNEL_ROW = re.compile(
-    r"(\[ {0,12}[0-9]{1,12}\.[0-9]{1,12}\] [A-Za-z_][\w.-]{0,40}: |)([0-9a-f]{8}): "
+    rf"({STAMP} [A-Za-z_][\w.-]{{0,40}}: |)([0-9a-f]{{8}}): "
     r"((?:[0-9a-f]{2} ){0,31}[0-9a-f]{2}) {2,}([^ \t].*)"
 )
 #: The line a driver logs before each dump (``hv_balloon: guest->host``): every
 #: parser rejects it, so it is known noise without asking them.
-_KERNEL_NOISE = re.compile(
-    r"\[ {0,12}[0-9]{1,12}\.[0-9]{1,12}\] [A-Za-z_]\w{0,40}: (?:guest->host|host->guest)"
-)
+KERNEL_NOISE = rf"{STAMP} [A-Za-z_]\w{{0,40}}: (?:guest->host|host->guest)"
+_KERNEL_NOISE = re.compile(KERNEL_NOISE)
 
 
 def kernel_row(text: str) -> re.Match | None:

@@ -178,18 +178,71 @@ class Framer:
         if split_records(data) is not None:
             self._replay()
             return False
+        self._hand_out(lane, data)
+        return True
+
+    def _hand_out(self, lane: Lane, data: bytes) -> None:
         self.lane = None
         self.last_tcpdump = None
         self.out.append(self._frame_of(data, lane.first, [], lane.time, lane.direction))
-        return True
 
     def _replay(self) -> None:
-        """Give the lane's lines to the general reader, from the state before them."""
+        """Give the lane's lines to the general reader, from the state before them
+        (an entry of :meth:`take_dump` holds several lines)."""
         lane, self.lane = self.lane, None
         assert lane is not None, "called with a lane open"
         self.preamble, self.blank_gap, self.noise_gap, self.foreign = lane.snapshot
         for number, text in lane.lines:
+            if "\n" in text:
+                for offset, line in enumerate(text.split("\n")):
+                    self._take(number + offset, line)
+            else:
+                self._take(number, text)
+
+    # whole dumps (see dmdissect.sources.hex.dumps)
+
+    def noise_line(self, number: int, text: str) -> list[Frame]:
+        """:meth:`feed` of a direction line before a kernel dump (known noise, no row),
+        without asking the row expression first."""
+        self.out = []
+        lane = self.lane
+        if self.use_lane and lane is not None:
+            lane.lines.append((number, text))
+            self.noise_gap = True
+            self.preamble = text
+        else:
             self._take(number, text)
+        return self.out
+
+    def take_dump(self, number: int, prefix: str, tail: str, data: bytes, rows: str) -> bool:
+        """Take every row of one kernel dump at once, as :meth:`_fast` takes them one by one.
+
+        ``rows`` are its lines (the first numbered ``number``), whose prefix,
+        offsets, hex and columns the caller checked are exactly the kernel's
+        for ``data``.  False, with nothing changed, where the lane would not
+        take them all; the caller then feeds them line by line.  The frames
+        handed out (the message before) are in :attr:`out`.
+        """
+        self.out = []
+        if not self.use_lane or self.tree.open or self.pending is not None:
+            return False
+        lane = self.lane
+        before = b""
+        if lane is not None:
+            before = b"".join(lane.chunks)
+            if split_records(before) is not None:
+                return False
+        time, direction, stamp = self._when_and_where(prefix, None, number, True)
+        if stamp is not None:
+            return False
+        if lane is not None:
+            self._hand_out(lane, before)
+        snapshot = (self.preamble, self.blank_gap, self.noise_gap, self.foreign)
+        self.lane = Lane(tail, number, time, direction, snapshot, [(number, rows)], [data])
+        self.preamble = None
+        self.blank_gap = self.noise_gap = False
+        self.foreign = 0
+        return True
 
     # the general reader
 

@@ -6,7 +6,8 @@ The input is read with ``read1`` (what a pipe holds now, at most
 returns less than it was asked for and no partial line is buffered, the
 reader yields :data:`PAUSE`: the writer paused (a live log) or the input
 ends.  A file read in full chunks pauses only at its end, so it gives the
-same lines (and messages) whatever its size.  A line longer than
+same lines (and messages) whatever its size.  The whole lines of a chunk come
+as one :class:`Lines`, for the readers that look at many lines at once.  A line longer than
 :data:`MAX_LINE` is consumed chunk by chunk, never held whole, and comes out
 as None.  UTF-16 input (PowerShell's ``>`` writes it) is re-encoded and a
 byte-order mark dropped.
@@ -29,7 +30,7 @@ CHUNK = 1 << 16
 
 
 class _Pause(str):
-    """The marker :func:`read_lines` yields when the input has no more for now."""
+    """The marker :func:`read_texts` yields when the input has no more for now."""
 
 
 #: Yielded between lines when the stream returned less than it was asked for.
@@ -131,6 +132,13 @@ def _text(line: bytes | bytearray) -> str:
     return bytes(line).decode("utf-8", "replace").rstrip("\r")
 
 
+class Lines(str):
+    """Several whole lines at once, joined by newlines, carriage returns still in them:
+    what :func:`read_texts` gives between the lines it gives one by one."""
+
+    __slots__ = ()
+
+
 def _split_lines(chunks: Iterable[bytes]) -> Iterator[str | None]:
     buf = bytearray()
     skipping = False
@@ -149,8 +157,7 @@ def _split_lines(chunks: Iterable[bytes]) -> Iterator[str | None]:
             skipping = False
             last = buf.rfind(b"\n")
             if last > first:
-                for line in buf[first + 1 : last].decode("utf-8", "replace").split("\n"):
-                    yield line.rstrip("\r")
+                yield Lines(buf[first + 1 : last].decode("utf-8", "replace"))
             del buf[: last + 1]
         if len(buf) > MAX_LINE:
             buf.clear()
@@ -161,8 +168,9 @@ def _split_lines(chunks: Iterable[bytes]) -> Iterator[str | None]:
         yield _text(buf)
 
 
-def read_lines(stream: BinaryIO | TextIO, name: str) -> Iterator[str | None]:
+def read_texts(stream: BinaryIO | TextIO, name: str) -> Iterator[str | None]:
     """The lines of ``stream`` as text (no newline, no carriage return), None for a
-    line longer than MAX_LINE, and :data:`PAUSE` where the input paused.
-    Raises InputError when the stream cannot be read."""
+    line longer than MAX_LINE, and :data:`PAUSE` where the input paused; runs of
+    whole lines read at once come as one :class:`Lines`.  Raises InputError when
+    the stream cannot be read."""
     return _split_lines(_utf8_chunks(_read_chunks(stream, name)))
