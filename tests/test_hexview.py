@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from dmdissect.views.hexview import hex_lines
+from dmdissect.views.hexview import COMPILED_ROWS, hex_text
 
 CAPTURES = sorted((Path(__file__).resolve().parent.parent / "captures").glob("*.pcapng"))
 HEX_ROW = re.compile(r"^[0-9a-f]{4}  ")
@@ -47,6 +47,12 @@ def _rows_one_by_one(data: bytes) -> list[str]:
 
 
 @settings(max_examples=300, deadline=None)
-@given(st.binary(max_size=100))
+@given(
+    st.one_of(
+        st.binary(max_size=100),
+        st.binary(min_size=16 * COMPILED_ROWS - 20, max_size=16 * COMPILED_ROWS + 40),
+    )
+)
 def test_hex_rows_of_any_bytes_equal_the_row_by_row_layout(data):
-    assert hex_lines(data) == _rows_one_by_one(data)
+    """Both sides of the compiled layouts' limit too."""
+    assert hex_text(data) == "\n".join(_rows_one_by_one(data))

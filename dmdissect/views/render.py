@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from dmdissect.analysis.message import Message
 from dmdissect.analysis.records import Session
 from dmdissect.analysis.registry import TimeReference
-from dmdissect.views.hexview import hex_lines
+from dmdissect.views.hexview import hex_text
 from dmdissect.views.jsonout import dumps, dumps_line, message_object
 from dmdissect.views.outline import ASCII_GUIDES, plain_lines
 from dmdissect.views.output import Output
@@ -117,11 +117,12 @@ def _plain_summaries(
 
 
 def _hex(message: Message) -> list[str]:
-    """The ``-x`` rows of a message; one read from a log has no bytes, and says so."""
+    """The ``-x`` rows of a message (as one text); one read from a log has no bytes,
+    and says so."""
     frame = message.frame
     if frame.source is not None:
         return [f"(no bytes: read from the {frame.source} log)"]
-    return hex_lines(frame.data) if frame.data else []
+    return [hex_text(frame.data)] if frame.data else []
 
 
 def _plain(

@@ -232,9 +232,14 @@ class Framer:
             before = b"".join(lane.chunks)
             if split_records(before) is not None:
                 return False
-        time, direction, stamp = self._when_and_where(prefix, None, number, True)
-        if stamp is not None:
-            return False
+        time = prefix_time(prefix)
+        if time is None:
+            return False  # the line before or an overlong stamp may say more: the rows decide
+        # As _when_and_where: the row's own words first (its stamp has none), then the
+        # line before it (a tshark tree is not open).
+        direction = find_direction(tail)
+        if direction is None and self.preamble:
+            direction = preamble_direction(formats.strip_ansi(self.preamble))
         if lane is not None:
             self._hand_out(lane, before)
         snapshot = (self.preamble, self.blank_gap, self.noise_gap, self.foreign)

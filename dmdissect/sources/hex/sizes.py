@@ -45,6 +45,9 @@ def split_records(data: bytes) -> list[tuple[int, bytes]] | None:
     there are two or more and the sizes lead exactly to the end, each to a known
     type (a single message with trailing bytes stays whole, for the dissection
     to report)."""
+    first = _record_length(data if len(data) <= MAX_MESSAGE else data[:MAX_MESSAGE])
+    if first is None or first < HEADER_SIZE or first >= len(data):
+        return None  # one message, or none: what the loop below finds at its first step
     pieces = []
     pos = 0
     while pos < len(data):
