@@ -144,3 +144,22 @@ def test_a_row_whose_stamp_is_no_stamp(stamp):
     lines[2] = stamp + lines[2][len("[  100.000000]") :]
     general, fast = both_ways("\n".join(lines).encode())
     assert fast == general
+
+
+def test_a_lying_size_costs_no_check(monkeypatch):
+    """First rows whose header claims 4,000 bytes, with no rows behind them: no dump is
+    written again to be compared (the work per line stays that of one row)."""
+    checked = []
+    real = dumps._check
+
+    def spy(rows, last):
+        checked.append(rows)
+        return real(rows, last)
+
+    monkeypatch.setattr(dumps, "_check", spy)
+    monkeypatch.setattr(dumps, "_check_any", lambda *args: checked.append("any"))
+    liar = hdr(7, 4000, 1) + bytes(8)
+    rows = print_hex_dump("hv_balloon: ", DUMP_PREFIX_OFFSET, 16, 1, liar, True, None)
+    log = "\n".join(dmesg_stamp(100 + n) + rows[0] for n in range(3000)) + "\n"
+    frames = list(iter_hex_frames(io.BytesIO(log.encode()), "t"))
+    assert len(frames) == 3000 and checked == []

@@ -131,6 +131,9 @@ def dump_at(text: str, match: re.Match) -> tuple[bytes, int, int] | None:
     end = start + (rows - 1) * step + width + _OFFSET + _HEX + 2 + last
     if end > len(text) or (end < len(text) and text[end] != "\n"):
         return None
+    final = start + (rows - 1) * step + len(match[2])
+    if not text.startswith(match[3] + _OFFSETS[rows - 1], final):
+        return None  # no row of this dump where its last should be: no work for a lying size
     check = _check(rows, last) if rows <= COMPILED_ROWS else _check_any
     try:
         data, shown, written = check(text, at, step, [prefix] * rows)
