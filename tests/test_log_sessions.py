@@ -440,3 +440,29 @@ def test_the_guest_s_hot_add_failure_is_what_its_lines_say(tmp_path, lines, outc
     hot_adds = [r for r in rows(path) if r["kind"] == "hot_add"]
     assert [r["outcome"] for r in hot_adds] == outcomes
     assert all(r["pages"] == 0 for r in hot_adds)
+
+
+@pytest.mark.parametrize(
+    "line, arg, shown, bits, fmt",
+    [
+        ("incoming_hot_add incoming hot add response 7, result 1, count 4294967296", "count",
+         "4294967296", 32, "incoming hot add response %u, result %u, count %u"),
+        ("incoming_balloon incoming balloon response 4294967296, ranges 1, more 0", "trans_id",
+         "4294967296", 32, "incoming balloon response %u, ranges %u, more %u"),
+        ("outgoing_balloon posting balloon 0 for 18446744073709551616, remaining 1", "count",
+         "18446744073709551616", 64, "posting balloon %u for %u, remaining %u"),
+    ],
+)  # fmt: skip
+def test_a_trace_number_beyond_its_format_s_width_is_no_value(tmp_path, line, arg, shown, bits, fmt):
+    # PRIu32 prints at most 2^32 - 1 and PRIu64 2^64 - 1: one more is no number QEMU printed.
+    path = tmp_path / "qemu.log"
+    path.write_text(trace(SESSION[:7] + [(60.0, line)]))
+    code, out = run("check", str(path))
+    assert (
+        f"{path}:8: warning hvdm.log.qemu_format: hv_balloon_{line.split()[0]} line prints "
+        f"{arg} {shown}, beyond the {bits} bits of its format '{fmt}'"
+    ) in out.splitlines()
+    assert "hot_add.over" not in out and "hot_add.ok" not in out
+    # One less is a value.
+    path.write_text(trace(SESSION[:7] + [(60.0, line.replace(shown, str(2**bits - 1)))]))
+    assert "qemu_format" not in run("check", str(path))[1]

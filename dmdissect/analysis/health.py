@@ -615,7 +615,8 @@ class HealthMonitor:
                 frames,
                 row.start,
             )
-        elif row.outcome in (None, "unknown"):
+        elif row.outcome in (None, "unknown") and not (row.reason or "").startswith("no response"):
+            # (No response at all is the unanswered verdict's, not this one's.)
             why = f" ({row.reason or 'the input does not show it'})"
             self._verdict(
                 "hvdm.health.hot_add.unknown",

@@ -254,12 +254,24 @@ def _hex(text: str) -> int:
     return int(text, 16)
 
 
-#: Per event: its argument names and the function that reads each printed value.
+def conversion_bits(c_format: str) -> tuple[int | None, ...]:
+    """How many bits each conversion of a C trace format prints, in order (``%s``: None).
+
+    A ``PRIu32``/``PRIx32`` and a plain ``%u`` (an unsigned int) hold 32, a
+    ``PRIu64``/``PRIx64`` 64: a number printed beyond that is no value QEMU
+    could have printed.
+    """
+    found = re.findall(r'%"PRI[ux](32|64)"?|%([uxs])', c_format)
+    return tuple(None if plain == "s" else int(width or 32) for width, plain in found)
+
+
+#: Per event: its argument names, the function that reads each printed value, its width.
 _READERS = {
     name: (
         tuple(args),
         tuple(str if arg == "tostr" else _hex if arg in _HEX_ARGS[name] else int for arg in args),
         regex,
+        conversion_bits(EVENTS[name][1]),
     )
     for name, (args, regex) in _FORMATS.items()
 }
@@ -320,9 +332,19 @@ class _Parser:
                     )
                 ],
             )
-        names, reads, regex = reader
+        names, reads, regex, widths = reader
         found = regex.match(args)
-        if found is None:
+        values = {} if found is None else dict(zip(names, found.groups()))
+        beyond = [
+            (arg, text_value, bits)
+            for (arg, text_value), read, bits in zip(values.items(), reads, widths)
+            if bits is not None and read is not str and int(read(text_value)) >> bits
+        ]
+        if found is None or beyond:
+            why = "does not match its format"
+            if beyond:
+                arg, shown, bits = beyond[0]
+                why = f"prints {arg} {shown}, beyond the {bits} bits of its format"
             return event_frame(
                 SOURCE,
                 origin,
@@ -333,13 +355,12 @@ class _Parser:
                 text[at:],
                 [
                     ei.LOG_QEMU_FORMAT(
-                        f"hv_balloon_{event} line does not match its format "
-                        f"'{printed_format(EVENTS[event][1])}'"
+                        f"hv_balloon_{event} line {why} '{printed_format(EVENTS[event][1])}'"
                     )
                 ],
             )
-        values = {arg: read(value) for arg, read, value in zip(names, reads, found.groups())}
-        return _frame(event, values, time, origin, args)
+        read_values = {arg: read(value) for (arg, value), read in zip(values.items(), reads)}
+        return _frame(event, read_values, time, origin, args)
 
     def _qemu_message(self, text: str, origin: str) -> Frame | None:
         m = _QEMU_MESSAGE.match(text)
