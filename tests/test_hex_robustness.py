@@ -187,7 +187,11 @@ def test_a_timestamp_of_hundreds_of_digits_is_a_finding_not_a_crash():
 # --- the structure-aware generators through the shared harness --------------------------
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(
+    max_examples=60,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
 @given(st.randoms(use_true_random=False))
 def test_generated_hex_documents_through_every_stage(rnd):
     exercise(document(rnd), "hex")
