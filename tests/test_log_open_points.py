@@ -11,6 +11,7 @@ from __future__ import annotations
 import io
 import json
 
+import pytest
 from click.testing import CliRunner
 
 from dmdissect.analysis.dissect import dissect
@@ -408,3 +409,28 @@ def test_a_dmesg_only_unballoon_leaves_its_unknown_parts_and_ids_out_of_json(tmp
     assert "parts" not in row and "ranges" not in row
     assert row["trans_ids"] == {}
     assert row["pages"] == 2 * 114944
+
+
+@pytest.mark.parametrize(
+    "stamp",
+    [
+        '{"seconds": -5, "microseconds": 0}',
+        '{"seconds": 1767225647, "microseconds": 99999999}',
+        '{"seconds": "1767225647", "microseconds": 0}',
+        '{"seconds": 99999999999999, "microseconds": 0}',
+        '"yesterday"',
+    ],
+)
+def test_a_qmp_timestamp_qemu_never_prints_is_said_and_gives_no_time(tmp_path, stamp):
+    path = tmp_path / "qmp.log"
+    path.write_text(
+        f'{{"timestamp": {stamp}, "event": "HV_BALLOON_STATUS_REPORT", '
+        '"data": {"available": 4096, "committed": 4096}}\n'
+    )
+    result = CliRunner().invoke(main, ["read", "-T", "jsonl", str(path)])
+    (frame,) = [json.loads(line) for line in result.stdout.splitlines()]
+    assert "time" not in frame or frame["time"] is None
+    shown = json.dumps(json.loads(stamp), separators=(",", ":"))
+    assert [f["message"] for f in frame["expert"]][0] == (
+        f"QMP timestamp {shown} is no time QEMU prints: the event has no time"
+    )

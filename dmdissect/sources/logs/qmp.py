@@ -31,6 +31,8 @@ EVENT = "HV_BALLOON_STATUS_REPORT"
 QUERY = "query-hv-balloon-status-report"
 #: What QMP reports of a status report, and the DM_STATUS_REPORT field it comes from.
 FIELDS = {"available": "num_avail", "committed": "num_committed"}
+#: The latest whole second a date can show (9999-12-31T23:59:59Z).
+MAX_EPOCH = 253402300799
 #: Errors of query-hv-balloon-status-report (hv-balloon.c), worth showing.
 #: Keys of QMP's greeting, events, replies and commands.
 QMP_KEYS = {"QMP", "event", "return", "error", "execute"}
@@ -59,14 +61,30 @@ def _object(text: str) -> dict | None:
     return obj if isinstance(obj, dict) else None
 
 
-def _time(obj: dict) -> float | None:
+def _time(obj: dict) -> tuple[float | None, Finding | None]:
+    """An event's time, or the finding that its ``timestamp`` is none QEMU prints.
+
+    QEMU's ``qmp_timestamp`` is whole seconds since the epoch and microseconds
+    0..999999; anything else (negative, too many microseconds, not numbers)
+    leaves the event without a time, said, never read as some other time.
+    """
     stamp = obj.get("timestamp")
-    if not isinstance(stamp, dict):
-        return None
-    seconds, micro = stamp.get("seconds"), stamp.get("microseconds")
-    if type(seconds) is not int or type(micro) is not int or seconds < 0 or not 0 <= micro < 10**6:
-        return None
-    return seconds + micro / 1e6
+    if stamp is None:
+        return None, None
+    seconds = stamp.get("seconds") if isinstance(stamp, dict) else None
+    micro = stamp.get("microseconds") if isinstance(stamp, dict) else None
+    if (
+        type(seconds) is not int
+        or type(micro) is not int
+        or not 0 <= seconds <= MAX_EPOCH
+        or not 0 <= micro < 10**6
+    ):
+        shown = orjson.dumps(stamp).decode(errors="replace")
+        shown = shown if len(shown) <= 60 else shown[:56] + "..."
+        return None, ei.LOG_TIME_UNREADABLE(
+            f"QMP timestamp {shown} is no time QEMU prints: the event has no time"
+        )
+    return seconds + micro / 1e6, None
 
 
 def _pages(data: Any, via: str) -> tuple[dict[str, int], list[Finding]]:
@@ -134,7 +152,11 @@ def iter_qmp(stream: BinaryIO, name: str) -> Iterator[Frame]:
             yield _bad(origin, "not a JSON object; skipped")
             continue
         if obj.get("event") == EVENT:
-            yield _status(obj.get("data"), origin, _time(obj))
+            time, unreadable = _time(obj)
+            frame = _status(obj.get("data"), origin, time)
+            if unreadable is not None:
+                frame.findings.insert(0, unreadable)
+            yield frame
             continue
         answer = obj.get("return")
         if isinstance(answer, dict) and set(answer) == set(FIELDS):
