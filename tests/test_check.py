@@ -454,3 +454,39 @@ def test_every_line_points_at_its_file_even_past_the_frames_the_report_keeps(
     monkeypatch.setattr(dmdissect.pipeline, "MAX_FRAME_FACTS", 2)
     assert run(failing) == (code, whole, "")
     assert f"{failing}:0:" not in whole
+
+
+def test_reports_that_stop_are_one_finding_not_two(tmp_path):
+    """QMP's reports stop at 10 s while QEMU's trace goes on to 60 s: one fact, one line."""
+    trace = tmp_path / "qemu.log"
+    trace.write_text(
+        "".join(
+            f"9@{1767225600 + t:.6f}:hv_balloon_{line}\n"
+            for t, line in [
+                (0.0, "state_change -> S_VERSION"),
+                (0.0, "incoming_version incoming proto version 2.0"),
+                (0.001, "state_change -> S_CAPS"),
+                (60.0, "state_change -> S_IDLE"),
+            ]
+        )
+    )
+    qmp = tmp_path / "qmp.log"
+    qmp.write_text(
+        "".join(
+            f'{{"timestamp": {{"seconds": {1767225601 + n}, "microseconds": 0}}, "event": '
+            '"HV_BALLOON_STATUS_REPORT", "data": {"available": 4096, "committed": 4096}}\n'
+            for n in range(10)
+        )
+    )
+    code, out, _ = run(str(trace), str(qmp))
+    stopped = [line for line in out.splitlines() if "stopped" in line]
+    # The last report is at 10 s (qmp.log:10), 50 s before the trace's last line.
+    assert len(stopped) == 1
+    assert f"{qmp}:10: warning hvdm.health.status.stopped: last status report at frame " in (
+        stopped[0]
+    )
+    assert "50.0 s before the input ended" in stopped[0]
+    # With that verdict off, the log's own finding of the same fact shows instead.
+    code, out, _ = run("--rule", "hvdm.health.status.stopped=off", str(trace), str(qmp))
+    stopped = [line for line in out.splitlines() if "stopped" in line]
+    assert [line.split(": ")[1] for line in stopped] == ["warning hvdm.log.status_stopped"]

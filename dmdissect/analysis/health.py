@@ -910,14 +910,28 @@ def parse_rule(text: str) -> tuple[str, Severity | None]:
 def apply_rules(
     items: Iterable[Verdict], rules: list[tuple[str, Severity | None]]
 ) -> list[Verdict]:
-    """Items with their severity as the rules set it (the last matching rule wins); off drops."""
+    """Items with their severity as the rules set it (the last matching rule wins); off drops.
+
+    A log finding that states the same fact as a health verdict at the same
+    frame (:data:`SAME_FACT`) is dropped when that verdict is kept: one fact,
+    one line, whichever the rules leave on.
+    """
     out = []
     for item in items:
         severity = ruled_severity(item.id, item.severity, rules)
         if severity is None:
             continue
         out.append(item if severity is item.severity else replace_severity(item, severity))
-    return out
+    kept = {(item.id, item.frames) for item in out}
+    return [
+        item
+        for item in out
+        if item.id not in SAME_FACT or (SAME_FACT[item.id], item.frames) not in kept
+    ]
+
+
+#: Log finding id -> the health verdict saying the same of the same frame.
+SAME_FACT = {"hvdm.log.status_stopped": "hvdm.health.status.stopped"}
 
 
 def ruled_severity(
