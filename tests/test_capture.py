@@ -184,7 +184,9 @@ def test_pcapng_by_hand_sections_interfaces_blocks(tmp_path):
 
 
 def test_pcapng_spb_cut_to_snaplen(tmp_path):
-    data = shb("<") + idb("<", 147, snaplen=16) + spb("<", STATUS)
+    # The block holds the 16 bytes the snap length keeps; the original length is 48.
+    cut = block("<", 3, struct.pack("<I", len(STATUS)) + STATUS[:16])
+    data = shb("<") + idb("<", 147, snaplen=16) + cut
     frames = frames_of(data, tmp_path)
     assert frames[0].data == STATUS[:16]
     assert frames[0].findings == [

@@ -58,6 +58,50 @@ def test_a_whole_zero_byte_packet_block_is_a_frame_as_in_tshark(tmp_path):
         assert [len(frame.data) for frame in frames] == [0, len(STATUS)]
 
 
+def test_an_spb_holding_more_than_its_packet_is_damaged_as_in_tshark(tmp_path):
+    """An SPB has no options: bytes after its padded packet are where tshark reads the
+    trailer, so it calls the file damaged after the frames before; dmdissect too, with the
+    frames tshark shows, one line naming the block and its offset, and exit status 2.
+    A snap length shorter than the packet counts: the block may hold only that much."""
+    from click.testing import CliRunner
+
+    from dmdissect.cli.main import main
+
+    snapped = block(1, struct.pack("<HHI", 147, 0, 16))  # an IDB with snap length 16
+    cases = {
+        "extra": (idb(), block(3, struct.pack("<I", len(STATUS)) + STATUS + bytes(8))),
+        "snaplen": (snapped, block(3, struct.pack("<I", len(STATUS)) + STATUS)),
+        "fits": (snapped, block(3, struct.pack("<I", len(STATUS)) + STATUS[:16])),
+    }
+    for name, (interface, spb) in cases.items():
+        path = tmp_path / f"{name}.pcapng"
+        before = shb() + interface + epb(STATUS)
+        path.write_bytes(before + spb + epb(STATUS))
+        tshark = subprocess.run(
+            [require_tshark(), "-r", str(path), "-T", "fields", "-e", "frame.cap_len"],
+            capture_output=True,
+            text=True,
+        )
+        frames, stop = frames_and_error(lambda p=path: read_frames(open(p, "rb"), str(p)))
+        lengths = [str(len(frame.data)) for frame in frames]
+        assert lengths == tshark.stdout.split(), name
+        result = CliRunner().invoke(main, ["read", "-T", "fields", "-e", "frame.len", str(path)])
+        assert result.exit_code == tshark.returncode, (name, result.output)
+        if name == "fits":
+            assert tshark.returncode == 0 and stop is None and lengths == ["48", "16", "48"]
+            continue
+        assert tshark.returncode == 2 and "appears to be damaged" in tshark.stderr
+        length = struct.unpack_from("<I", spb, 4)[0]
+        assert stop == (
+            f"{path}: record 2 at offset {len(before)}: SPB block length {length} is more "
+            f"than its packet of 16 bytes needs (32 bytes); reading stopped"
+            if name == "snaplen"
+            else f"{path}: record 2 at offset {len(before)}: SPB block length {length} is "
+            f"more than its packet of {len(STATUS)} bytes needs ({16 + len(STATUS)} bytes); "
+            f"reading stopped"
+        )
+
+
 def test_every_block_length_near_a_minimum_is_reported_not_raised():
     for length in [n for n in LENGTHS if n < 64]:
         for kind in (1, 3, 6):

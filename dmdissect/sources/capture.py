@@ -606,6 +606,17 @@ class _PcapNg:
         if kind == BLOCK_SPB and interface is not None and interface.snaplen:
             caplen = min(caplen, interface.snaplen)
         if kind == BLOCK_SPB and not torn:
+            needs = caplen + (-caplen % 4)
+            if len(body) - fixed > needs:
+                # An SPB has no options: tshark reads its trailer right after the padded
+                # packet, finds other bytes there and calls the file damaged.
+                raise torn_error(
+                    self.name,
+                    frame.index,
+                    start,
+                    f"SPB block length {length} is more than its packet of {caplen} bytes "
+                    f"needs ({fixed + needs + 12} bytes)",
+                )
             caplen = min(caplen, len(body) - fixed)
         room = len(body) - fixed
         frame.data = body[fixed : fixed + caplen]
