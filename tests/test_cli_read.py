@@ -72,7 +72,7 @@ def test_summary_lines(capture):
     assert lines[7:] == [
         "",
         "Protocol: 2.0 (WIN10), negotiated in frame 1 (1 negotiation)",
-        "Capabilities: guest balloon, hot_add (alignment 128 MiB)",
+        "Capabilities: guest balloon, hot-add (alignment 128 MiB)",
         "Time: 2025-11-27 01:00:00.000000 UTC to 2025-11-27 01:00:01.500000 UTC (1.500000 s), "
         "7 messages",
     ]

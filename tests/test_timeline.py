@@ -108,7 +108,7 @@ def test_text_in_a_pipe_is_session_header_then_plain_rows(tmp_path):
     assert result.exit_code == 0, result.output
     assert result.output.splitlines() == [
         "Protocol: 1.0 (WIN8), negotiated in frame 3 (1 negotiation)",
-        "Capabilities: guest balloon, hot_add (alignment 128 MiB); host accepted, "
+        "Capabilities: guest balloon, hot-add (alignment 128 MiB); host accepted, "
         "pressure reports suppressed",
         "Time: 2025-11-27 01:00:00.000000 UTC to 2025-11-27 01:00:03.250000 UTC "
         "(3.250000 s), 14 messages",

@@ -17,6 +17,7 @@ from scapy.packet import Packet
 from dmdissect import findings as ei
 from dmdissect.analysis.known import known
 from dmdissect.analysis.message import Message
+from dmdissect.english import plural
 from dmdissect.findings import Finding
 from dmdissect.layers import (
     DESCRIPTOR_SIZE,
@@ -40,7 +41,6 @@ from dmdissect.layers import (
     fixed_size,
     hot_add_meaning,
     layer_fixed_size,
-    plural,
     version_text,
     vmbus_bytes,
     vmbus_packet_size,

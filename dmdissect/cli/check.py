@@ -97,7 +97,7 @@ def check(inputs, fail_on, rules, junit, quiet, **options):
 def _totals(
     inputs: int, sessions: int, items: list, failing: int, threshold, unread: int = 0
 ) -> str:
-    from dmdissect.layers import plural
+    from dmdissect.english import plural
 
     counts = {level: 0 for level in LEVELS}
     for item in items:

@@ -119,7 +119,7 @@ def convert(
     if stopped is not None:
         fail(stopped)
     if logged.skipped:
-        from dmdissect.layers import plural
+        from dmdissect.english import plural
 
         what = plural(logged.skipped, "log line")
         if not logged.written:

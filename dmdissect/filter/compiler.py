@@ -45,9 +45,9 @@ from dmdissect.analysis.registry import (
     TimeReference,
     lookup,
 )
+from dmdissect.english import plural
 from dmdissect.filter import literals
 from dmdissect.filter.grammar import parser
-from dmdissect.layers import plural
 
 Values = Callable[[Any], list]
 

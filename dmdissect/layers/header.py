@@ -14,7 +14,6 @@ from scapy.packet import Packet
 
 from dmdissect.layers import phrases
 from dmdissect.layers.base import DMPacket
-from dmdissect.layers.phrases import mib, plural  # noqa: F401  (their home before phrases)
 
 PAGE_SIZE = phrases.PAGE_SIZE
 PAGES_PER_MIB = phrases.PAGES_PER_MIB

@@ -14,24 +14,16 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
+from dmdissect.english import mib_text, plural
+
 #: Every count of pages in the protocol is of 4 KiB pages.
 PAGE_SIZE = 4096
 PAGES_PER_MIB = (1 << 20) // PAGE_SIZE
 
 
-def plural(count: int, word: str, words: str | None = None) -> str:
-    """``1 range``, ``3 ranges``: counts in messages read as English.
-
-    ``words`` is the plural when it is not ``word`` + s (``entry``, ``entries``).
-    """
-    return f"{count} {word}" if count == 1 else f"{count} {words or word + 's'}"
-
-
 def mib(pages: int) -> str:
-    """Pages of 4 KiB as MiB, without a pointless fraction."""
-    if pages % PAGES_PER_MIB == 0:
-        return f"{pages // PAGES_PER_MIB} MiB"
-    return f"{pages / PAGES_PER_MIB:.2f} MiB"
+    """Pages of 4 KiB as MiB, written as :func:`~dmdissect.english.mib_text` writes sizes."""
+    return mib_text(pages / PAGES_PER_MIB)
 
 
 def version_text(version: int, names: Mapping[int, str]) -> str:

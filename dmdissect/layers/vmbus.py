@@ -7,7 +7,7 @@ VMBus one, not the Dynamic Memory one.
 
 from __future__ import annotations
 
-from scapy.fields import LEShortEnumField, LEShortField, XLELongField
+from scapy.fields import LELongField, LEShortEnumField, LEShortField
 from scapy.packet import Packet, bind_layers
 
 from dmdissect.layers.base import DMPacket
@@ -46,7 +46,7 @@ class VMBusDescriptor(DMPacket):
         LEShortField("offset8", None),
         LEShortField("len8", None),
         LEShortField("flags", 0),
-        XLELongField("trans_id", 0),
+        LELongField("trans_id", 0),  # decimal, as the Dynamic Memory trans_id is shown
     ]
 
     def post_build(self, pkt: bytes, pay: bytes) -> bytes:

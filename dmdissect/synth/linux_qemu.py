@@ -29,6 +29,7 @@ import random
 
 from scapy.packet import Packet
 
+from dmdissect.english import plural
 from dmdissect.layers import (
     DMBalloonRequest,
     DMBalloonResponse,
@@ -42,7 +43,6 @@ from dmdissect.layers import (
     DMUnballoonResponse,
     HotAddResult,
     mib,
-    plural,
 )
 from dmdissect.synth.memory import (
     BALLOON_PART_RANGES,

@@ -28,13 +28,13 @@ from scapy.fields import (
 )
 from scapy.packet import Packet
 
+from dmdissect.english import plural
 from dmdissect.layers import (
     PROTOCOL_VERSIONS,
     DMInfoEntry,
     DMPageRange,
     DMVersion,
     mib,
-    plural,
 )
 from dmdissect.layers.compiled import layer_of
 from dmdissect.layers.layout import FieldSpot, layout_of

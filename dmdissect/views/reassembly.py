@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from dmdissect.analysis.records import MULTIPART, Part, Transaction
-from dmdissect.layers import mib, plural
+from dmdissect.english import plural
+from dmdissect.layers import mib
 from dmdissect.views.expert import SEVERITY_STYLES
 from dmdissect.views.outline import Branch, Label, LazyBranch
 from dmdissect.views.records import (

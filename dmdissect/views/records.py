@@ -12,7 +12,8 @@ from collections.abc import Mapping
 from typing import Any
 
 from dmdissect.analysis.records import MULTIPART, Link, Series, SeriesLink, Session, Transaction
-from dmdissect.layers import mib, plural
+from dmdissect.english import plural
+from dmdissect.layers import mib
 from dmdissect.views.expert import finding_object
 from dmdissect.vocabulary import Kind, Outcome, Role, Side
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from dmdissect.analysis.records import Session
-from dmdissect.layers import plural, version_text
+from dmdissect.english import plural
+from dmdissect.layers import version_text
 from dmdissect.sources.frame import EPOCH_FROM
 from dmdissect.sources.logs.debugfs import fact_text
 
@@ -28,7 +29,16 @@ def _caps_text(session: Session) -> str:
         return "Capabilities: not seen (the capture may start after them)"
     parts = []
     if guest is not None:
-        names = [name for name in ("balloon", "hot_add", "hot_remove") if guest[name]]
+        # Prose: the capability fields' identifiers are caps.hot_add and caps.hot_remove.
+        names = [
+            word
+            for name, word in (
+                ("balloon", "balloon"),
+                ("hot_add", "hot-add"),
+                ("hot_remove", "hot-remove"),
+            )
+            if guest[name]
+        ]
         text = ", ".join(names) or "none"
         if guest["hot_add"]:
             text += f" (alignment {1 << guest['hot_add_alignment']} MiB)"
@@ -36,7 +46,7 @@ def _caps_text(session: Session) -> str:
     if host is not None:
         words = ["accepted" if host["is_accepted"] else "refused"]
         if host["hot_remove"]:
-            words.append("hot_remove")
+            words.append("hot-remove")
         if host["suppress_pressure_reports"]:
             words.append("pressure reports suppressed")
         parts.append(f"host {', '.join(words)}")

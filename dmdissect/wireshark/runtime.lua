@@ -63,18 +63,25 @@ local function hex(v)
     return string.format("0x%x", v)
 end
 
+-- As dmdissect.english.mib_text: whole MiB bare, else two decimals, and a size too
+-- small for them (one page) "< 0.01 MiB", never "0.00 MiB".
+local function fraction_mib(size)
+    if size < 0.005 then return "< 0.01 MiB" end
+    return string.format("%.2f MiB", size)
+end
+
 local function mib(v)
     local per = CONST.pages_per_mib
     if is_u64(v) then
         if v:band(UInt64(per - 1)):tonumber() == 0 then
             return tostring(v:rshift(CONST.pages_per_mib_shift)) .. " MiB"
         end
-        return string.format("%.2f MiB", v:tonumber() / per)
+        return fraction_mib(v:tonumber() / per)
     end
     if v % per == 0 then
         return string.format("%d MiB", v / per)
     end
-    return string.format("%.2f MiB", v / per)
+    return fraction_mib(v / per)
 end
 
 -- The missing names of a structure the bytes covered: shared, never changed.

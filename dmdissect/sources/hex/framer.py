@@ -20,8 +20,8 @@ from __future__ import annotations
 import re
 
 from dmdissect import findings as ei
+from dmdissect.english import plural
 from dmdissect.findings import Finding
-from dmdissect.layers.header import plural
 from dmdissect.sources.frame import Frame
 from dmdissect.sources.hex import formats
 from dmdissect.sources.hex.columns import BYTES, LE_WORDS, ascii_matches, is_hex, render_ascii

@@ -1,0 +1,44 @@
+"""The English helpers: counts and sizes written as a reader expects, by hand-written values."""
+
+from __future__ import annotations
+
+import pytest
+
+from dmdissect.english import mib_text, plural
+from dmdissect.layers import mib
+
+
+@pytest.mark.parametrize(
+    ("args", "text"),
+    [
+        ((1, "page"), "1 page"),
+        ((0, "page"), "0 pages"),
+        ((2, "range"), "2 ranges"),
+        ((1, "entry", "entries"), "1 entry"),
+        ((3, "entry", "entries"), "3 entries"),
+    ],
+)
+def test_plural(args, text):
+    assert plural(*args) == text
+
+
+@pytest.mark.parametrize(
+    ("pages", "text"),
+    [
+        (0, "0 MiB"),
+        (1, "< 0.01 MiB"),  # 4 KiB: two decimals would say 0.00
+        (2, "0.01 MiB"),  # 8 KiB = 0.0078 MiB, rounded
+        (3, "0.01 MiB"),  # 12 KiB = 0.0117 MiB
+        (256, "1 MiB"),
+        (384, "1.50 MiB"),
+        (131072, "512 MiB"),
+        (131073, "512.00 MiB"),
+    ],
+)
+def test_mib_of_pages(pages, text):
+    assert mib(pages) == text
+
+
+def test_mib_text_of_a_negative_net():
+    assert mib_text(-1.5) == "-1.50 MiB"
+    assert mib_text(-1 / 256) == "> -0.01 MiB"
