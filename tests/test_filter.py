@@ -459,10 +459,11 @@ def test_predicate_equals_the_condition_on_the_json(frames, case):
         ("frame[-1-1] == 00", "Range -1-1 isn't valid because -1 and 1 have different signs", 6),
         ("frame[0:0] == 00", "Range 0:0 isn't valid because length 0 isn't positive", 6),
         ("nosuch#1 == 1", "nosuch is neither a field nor a protocol name.", 1),
-        ("frame.len == ${nosuch}", "nosuch is neither a field nor a protocol name.", 16),
+        # As tshark 4.0: ${name} is a macro unless name is a field (a reference).
+        ("frame.len == ${nosuch}", "macro 'nosuch' does not exist", 14),
         ("frame.len == $nosuch", "nosuch is neither a field nor a protocol name.", 15),
-        ("frame.len == ${frame.len", "The field reference has no closing '}'.", 14),
-        ("frame.len == ${}", '"" is not a field name.', 16),
+        ("frame.len == ${frame.len", "end of filter in the middle of a macro expression", 14),
+        ("frame.len == ${}", "macro '' does not exist", 14),
         (
             "frame.len == ${frame.comment}",
             "frame.len (type=Unsigned integer) and ${frame.comment} (type=Character string) "

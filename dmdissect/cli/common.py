@@ -329,7 +329,8 @@ def display_filter_option(what: str) -> Callable[[Callable[..., Any]], Callable[
         callback=_compile_filter,
         help=f"{what} that match FILTER, in Wireshark's display-filter syntax "
         "(field names: 'dmdissect fields'; @FIELD for its bytes, FIELD#N for a layer, "
-        "${FIELD} a reference, which has no value as in tshark).",
+        "${FIELD} a reference, which has no value as in tshark; ${MACRO:ARG1;ARG2} a "
+        "macro of Wireshark's dfilter_macros file in its personal configuration folder).",
     )
 
 

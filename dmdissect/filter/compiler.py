@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import operator
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -38,6 +38,7 @@ from dmdissect.analysis.registry import (
     FLAGS,
     FLOAT,
     NONE,
+    PREFIX,
     STRING,
     TIME,
     UINT,
@@ -48,6 +49,7 @@ from dmdissect.analysis.registry import (
 from dmdissect.english import plural
 from dmdissect.filter import literals
 from dmdissect.filter.grammar import parser
+from dmdissect.filter.macros import MacroError, expand, read_macros
 
 Values = Callable[[Any], list]
 
@@ -124,9 +126,20 @@ class Filter:
         return self._predicate(message)
 
 
-def compile_filter(text: str, reference: TimeReference | None = None) -> Filter:
-    """Parse and compile ``text``; raises :class:`FilterError` naming the problem and column."""
+def compile_filter(
+    text: str, reference: TimeReference | None = None, macros: Mapping[str, str] | None = None
+) -> Filter:
+    """Parse and compile ``text``; raises :class:`FilterError` naming the problem and column.
+
+    ``${name:args}`` macros are expanded first, as tshark does, from ``macros``
+    or (None) the user's Wireshark ``dfilter_macros`` file.
+    """
     reference = reference or TimeReference()
+    if "${" in text:
+        try:
+            text = expand(text, read_macros() if macros is None else macros, _is_field)
+        except MacroError as exc:
+            raise FilterError(exc.message, exc.column) from None
     try:
         tree = parser().parse(text)
     except UnexpectedInput as exc:
@@ -136,6 +149,14 @@ def compile_filter(text: str, reference: TimeReference | None = None) -> Filter:
     predicate = _Compiler(text, reference).expr(tree)
     return Filter(text, predicate, reference)
 
+
+def _is_field(name: str) -> bool:
+    """A name ``${name}`` may refer to: a field, not a protocol (tshark's rule)."""
+    return lookup(name) is not None and name.removeprefix(PREFIX) not in PROTOCOLS
+
+
+#: The names that are protocols, not fields, in tshark: no reference can name them.
+PROTOCOLS = ("frame", "hvdm")
 
 #: Nesting a filter may have (chains of ``or``/``and`` and runs of ``not`` count once).
 MAX_DEPTH = 100
