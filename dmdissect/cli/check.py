@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from typing import Any
 
 import click
 
@@ -38,7 +39,14 @@ LEVELS = ("error", "warning", "note")
 @click.option("-q", "--quiet", is_flag=True, help="Print nothing; only the exit status tells.")
 @health_options
 @guarded
-def check(inputs, fail_on, rules, junit, quiet, **options):
+def check(
+    inputs: tuple[str, ...],
+    fail_on: str,
+    rules: tuple[str, ...],
+    junit: str | None,
+    quiet: bool,
+    **options: Any,
+) -> None:
     """Check INPUT... and exit 1 if a finding or verdict reaches --fail-on.
 
     Prints every finding and verdict as 'file:N: severity id: message', N
@@ -95,7 +103,7 @@ def check(inputs, fail_on, rules, junit, quiet, **options):
 
 
 def _totals(
-    inputs: int, sessions: int, items: list, failing: int, threshold, unread: int = 0
+    inputs: int, sessions: int, items: list, failing: int, threshold: Any, unread: int = 0
 ) -> str:
     from dmdissect.english import plural
 

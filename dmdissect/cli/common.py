@@ -196,7 +196,7 @@ def open_inputs(
     """
     from dmdissect.views.timefmt import anchored
 
-    def one(path: str, progress=None) -> Iterator:
+    def one(path: str, progress: Any = None) -> Iterator:
         frames = open_input(path, fmt, linktype, hex_order, progress)
         return frames if boot_time is None else anchored(frames, boot_time)
 

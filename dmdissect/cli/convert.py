@@ -17,6 +17,8 @@ the one error line and exit status 2.
 from __future__ import annotations
 
 import sys
+from collections.abc import Iterable, Iterator
+from typing import Any
 
 import click
 
@@ -77,7 +79,7 @@ def convert(
     linktype: int | None,
     hex_order: str,
     resolution: str,
-    display_filter=None,
+    display_filter: Any = None,
 ) -> None:
     """Convert INPUT (pcap, pcapng, hex dump or raw; '-' for stdin) to a capture OUTPUT.
 
@@ -138,7 +140,7 @@ class _Logged:
         self.skipped = 0
         self.written = 0
 
-    def bytes_only(self, frames):
+    def bytes_only(self, frames: Iterable[Frame]) -> Iterator[Frame]:
         for frame in frames:
             if frame.witness is not None or frame.event is not None:
                 self.skipped += 1
@@ -147,7 +149,7 @@ class _Logged:
             yield frame
 
 
-def _reporting(frames):
+def _reporting(frames: Iterable[Frame]) -> Iterator[Frame]:
     """Pass frames on, telling stderr of every error the source found in them."""
     for frame in frames:
         for finding in frame.findings:
@@ -156,7 +158,7 @@ def _reporting(frames):
         yield frame
 
 
-def _annotated(frames, display_filter):
+def _annotated(frames: Iterable[Frame], display_filter: Any) -> Iterator[Any]:
     """Each frame with what the tracker knows of its message, for the Wireshark plugin.
 
     With a filter, only the frames of the messages it keeps, dissected and

@@ -11,6 +11,7 @@ from __future__ import annotations
 import gc
 import importlib
 import sys
+from typing import Any
 
 import click
 
@@ -48,7 +49,14 @@ class LazyGroup(click.Group):
     unreadable input, and exit status 2.
     """
 
-    def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True, **extra):
+    def main(
+        self,
+        args: Any = None,
+        prog_name: str | None = None,
+        complete_var: str | None = None,
+        standalone_mode: bool = True,
+        **extra: Any,
+    ) -> Any:
         gc.set_threshold(GC_THRESHOLD, *gc.get_threshold()[1:])
         if not standalone_mode:
             return super().main(args, prog_name, complete_var, standalone_mode, **extra)

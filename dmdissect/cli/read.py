@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from typing import Any
 
 import click
 
@@ -32,7 +33,7 @@ def _stats(ctx: click.Context, param: click.Parameter, values: tuple[str, ...]) 
     from dmdissect.analysis.stats import parse_stat
     from dmdissect.filter import FilterError, compile_filter
 
-    def column_filter(text: str):
+    def column_filter(text: str) -> Any:
         try:
             return compile_filter(text)
         except FilterError as exc:
@@ -128,30 +129,30 @@ def _stats(ctx: click.Context, param: click.Parameter, values: tuple[str, ...]) 
 )
 @guarded
 def read(
-    files,
-    read_file,
-    concat,
-    fmt,
-    linktype,
-    hex_order,
-    verbose,
-    show_hex,
-    count,
-    quiet,
-    stats,
-    time_format,
-    boot_time,
-    line_buffered,
-    two_pass,
-    display_filter,
-    output_format,
-    color,
-    fields,
-    field_options,
-    write_path,
-    capture_format,
-    print_lines,
-):
+    files: tuple[str, ...],
+    read_file: Any,
+    concat: Any,
+    fmt: Any,
+    linktype: Any,
+    hex_order: Any,
+    verbose: Any,
+    show_hex: Any,
+    count: Any,
+    quiet: Any,
+    stats: Any,
+    time_format: Any,
+    boot_time: Any,
+    line_buffered: Any,
+    two_pass: Any,
+    display_filter: Any,
+    output_format: Any,
+    color: Any,
+    fields: Any,
+    field_options: Any,
+    write_path: Any,
+    capture_format: Any,
+    print_lines: Any,
+) -> None:
     """Dissect the messages of FILE (pcap, pcapng, hex dump, raw or a log; '-' for stdin).
 
     One summary line per message by default; -V adds the field tree, -x the
@@ -210,7 +211,7 @@ def read(
         run_read(frames, plan, out, sessions)
 
 
-def _fields_writer(output_format: str, fields: tuple[str, ...], options: tuple[str, ...]):
+def _fields_writer(output_format: str, fields: tuple[str, ...], options: tuple[str, ...]) -> Any:
     """A function that makes the ``-T fields`` writer, or None; bad -e/-E end the command."""
     if output_format != "fields":
         if fields or options:

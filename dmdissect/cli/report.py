@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import click
 
 from dmdissect.cli.common import fail, guarded, merge_options
@@ -22,7 +24,13 @@ from dmdissect.cli.health import health_options, read_errors, read_health
 @click.option("--title", metavar="TEXT", help="Title of the report (default: the input names).")
 @health_options
 @guarded
-def report(inputs, output, png, title, **options):
+def report(
+    inputs: tuple[str, ...],
+    output: str | None,
+    png: str | None,
+    title: str | None,
+    **options: Any,
+) -> None:
     """Write a health report of INPUT...: session, memory plot, verdicts, transactions.
 
     The HTML file holds everything it shows (inline CSS and SVG, no script,

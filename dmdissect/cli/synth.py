@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import io
 import sys
+from typing import Any
 
 import click
 
@@ -96,7 +97,7 @@ def synth(
         fail(f"cannot write {output}: {exc.strerror or exc}")
 
 
-def _render(session, fmt: str) -> bytes:
+def _render(session: Any, fmt: str) -> bytes:
     from dmdissect.synth.logs import LOG_FORMATS
 
     if fmt in LOG_FORMATS:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import click
 
 from dmdissect.cli.common import (
@@ -26,19 +28,19 @@ from dmdissect.cli.health import health_options, thresholds_of
 @health_options
 @guarded
 def timeline(
-    files,
-    read_file,
-    concat,
-    boot_time,
-    fmt,
-    linktype,
-    hex_order,
-    display_filter,
-    two_pass,
-    output_format,
-    color,
-    **limits,
-):
+    files: tuple[str, ...],
+    read_file: Any,
+    concat: Any,
+    boot_time: Any,
+    fmt: Any,
+    linktype: Any,
+    hex_order: Any,
+    display_filter: Any,
+    two_pass: Any,
+    output_format: Any,
+    color: Any,
+    **limits: Any,
+) -> None:
     """Show the transactions of FILE in time order (inputs as for read).
 
     One row per transaction (version, capabilities, balloon, unballoon, hot_add,

@@ -650,7 +650,9 @@ class _Compiler:
             operand.type, sliced, operand.column, operand.text, operand.field, sliced=True
         )
 
-    def _numeric(self, inner: Operand, what: str, fn, column: int, text: str) -> Operand:
+    def _numeric(
+        self, inner: Operand, what: str, fn: Callable[[Any], Any], column: int, text: str
+    ) -> Operand:
         if inner.type not in (INT, REAL):
             raise FilterError(f"{inner.text} is not a number: cannot use '{what}'.", inner.column)
         values = inner.get
@@ -850,7 +852,7 @@ def _safe_map(values: Values, fn: Callable[[Any], Any]) -> Values:
     return mapped
 
 
-def _divide(a, b):
+def _divide(a: Any, b: Any) -> Any:
     return a // b if isinstance(a, int) and isinstance(b, int) else a / b
 
 
@@ -947,7 +949,7 @@ def _slice_ranges(body: str, column: int) -> list[tuple[int | None, int | None, 
     return out
 
 
-def _cut(value: Any, ranges) -> Any:
+def _cut(value: Any, ranges: Any) -> Any:
     """The bytes (or characters) the ranges select; None when one falls outside."""
     pieces = []
     size = len(value)
@@ -1035,7 +1037,7 @@ def _fn_count(compiler: _Compiler, args: list[Operand], column: int, text: str) 
     return Operand(INT, counted, column, text)
 
 
-def _fn_case(method: str):
+def _fn_case(method: str) -> Callable[..., Operand]:
     def build(compiler: _Compiler, args: list[Operand], column: int, text: str) -> Operand:
         (arg,) = args
         if arg.type != TEXT:
@@ -1063,7 +1065,7 @@ def _fn_abs(compiler: _Compiler, args: list[Operand], column: int, text: str) ->
     return compiler._numeric(arg, "abs", abs, column, text)
 
 
-def _fn_extreme(pick):
+def _fn_extreme(pick: Callable[[list], Any]) -> Callable[..., Operand]:
     def build(compiler: _Compiler, args: list[Operand], column: int, text: str) -> Operand:
         for arg in args:
             if arg.type not in (INT, REAL):

@@ -20,7 +20,7 @@ from dmdissect.layers.layout import layout_of
 from dmdissect.layers.phrases import Phrase, compile_phrase
 
 
-def summarize(obj) -> str:
+def summarize(obj: Any) -> str:
     """Render the summary template of the layer of ``obj`` (a packet or a values object)."""
     layer: type[DMPacket] = getattr(obj, "__layer__", None) or type(obj)
     summary = _summary(layer)
@@ -50,7 +50,7 @@ class DMPacket(Packet):
     #: Names of the fields that were not present in the dissected bytes.
     missing: tuple[str, ...] = ()
 
-    def __init__(self, _pkt: bytes | None = None, *args, **kwargs) -> None:
+    def __init__(self, _pkt: bytes | None = None, *args: Any, **kwargs: Any) -> None:
         """``Layer(b"")`` is a dissection of nothing, unlike ``Layer()`` (a new packet).
 
         Scapy treats both alike and shows defaults as if they had been read;

@@ -220,7 +220,7 @@ def _count_field(layer: type[Packet], list_name: str) -> str | None:
     return None
 
 
-def _unit(group, spots) -> tuple[int, list[tuple[str, int | None, int]]] | None:
+def _unit(group: Any, spots: Any) -> tuple[int, list[tuple[str, int | None, int]]] | None:
     """A fixed little-endian storage unit as (size, fields), or None.
 
     Fields are (name, bit, mask) with ``bit`` None for a field that is the

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from enum import IntEnum, StrEnum
 from functools import cache
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from scapy.fields import (
     BitField,
@@ -219,7 +219,7 @@ class DMInfoEntry(DMStruct):
     )
 
 
-def _pages(source) -> Seq:
+def _pages(source: Any) -> Seq:
     """``N pages (M MiB)``."""
     return Seq(Value(source), " pages (", Value(source, "mib"), ")")
 

@@ -42,7 +42,7 @@ The API, for code generators
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from functools import cache
 from typing import Any
@@ -170,7 +170,7 @@ def _units(spots: tuple[FieldSpot, ...]) -> dict[str, tuple[int, int]]:
     return out
 
 
-def _unit_size(spot: FieldSpot, units: dict[str, tuple[int, int]], spots) -> int | None:
+def _unit_size(spot: FieldSpot, units: dict[str, tuple[int, int]], spots: Any) -> int | None:
     if spot.name not in units:
         return spot.size
     start = units[spot.name][0]
@@ -178,7 +178,7 @@ def _unit_size(spot: FieldSpot, units: dict[str, tuple[int, int]], spots) -> int
     return max(s.offset + s.size for s in members) - start
 
 
-def _scalar(name: str, spot: FieldSpot, fld: Field, base_offset: int | None, unit) -> Slot:
+def _scalar(name: str, spot: FieldSpot, fld: Field, base_offset: int | None, unit: Any) -> Slot:
     bits = _bits_of(fld)
     offset = None if spot.offset is None or base_offset is None else base_offset + spot.offset
     size, shift, mask = spot.size, spot.bit or 0, None
@@ -333,11 +333,11 @@ def _slots(layer: type, prefix: str, base_offset: int | None) -> tuple[Slot, ...
     return tuple(out)
 
 
-def _with(slot: Slot, **changes) -> Slot:
+def _with(slot: Slot, **changes: Any) -> Slot:
     return replace(slot, **changes)
 
 
-def _whole(name: str, offset: int | None, size: int, values, layer: str) -> Slot:
+def _whole(name: str, offset: int | None, size: int, values: Any, layer: str) -> Slot:
     """A union read as one integer, where its layer names the values (``version.version``)."""
     return Slot(
         f"{name}.{name.rsplit('.', 1)[-1]}",
@@ -366,7 +366,7 @@ def message_slots(msg_type: int) -> tuple[Slot, ...]:
     return _slots(layer, "", HEADER_SIZE)
 
 
-def _flatten(slots, repeated: bool = False):
+def _flatten(slots: Iterable[Slot], repeated: bool = False) -> Iterator[tuple[Slot, bool]]:
     for slot in slots:
         yield slot, repeated
         yield from _flatten(slot.children, repeated or slot.kind == "list")

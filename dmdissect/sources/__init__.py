@@ -14,7 +14,7 @@ import os
 import stat
 import sys
 from collections.abc import Callable, Iterator
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 from dmdissect.sources.errors import InputError
 from dmdissect.sources.frame import Frame
@@ -51,7 +51,7 @@ class _Replay(io.RawIOBase):
             raise io.UnsupportedOperation("the replayed head is not in the descriptor")
         return self._stream.fileno()
 
-    def readinto(self, buffer) -> int:
+    def readinto(self, buffer: Any) -> int:
         if self._head:
             size = min(len(buffer), len(self._head))
             buffer[:size] = self._head[:size]
@@ -82,7 +82,7 @@ def _open(path: str) -> tuple[BinaryIO, str, bool]:
         raise InputError(f"cannot read {path}: {exc.strerror or exc}") from None
 
 
-def _is_directory(stream) -> bool:
+def _is_directory(stream: Any) -> bool:
     try:
         return stat.S_ISDIR(os.fstat(stream.fileno()).st_mode)
     except (OSError, ValueError, AttributeError, io.UnsupportedOperation):

@@ -21,6 +21,7 @@ from __future__ import annotations
 import random
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from scapy.packet import Packet, Raw
 
@@ -142,7 +143,7 @@ class Faulty(LinuxQemu):
 
         return step
 
-    def bad_hot_add(self, at: int):
+    def bad_hot_add(self, at: int) -> Any:
         batch, plan, changes = self.hot_add(at, result=UNKNOWN_HOT_ADD_RESULT)
         response = batch.events[-1]
         response.fault = Fault(RESULT_FAULT)

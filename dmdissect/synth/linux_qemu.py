@@ -26,6 +26,7 @@ guest for no more than it can give above its balloon floor.
 from __future__ import annotations
 
 import random
+from typing import Any
 
 from scapy.packet import Packet
 
@@ -177,7 +178,7 @@ class LinuxQemu:
             self.load.change(*change)
         self.host_id += 1
 
-    def balloon(self, at: int, most: int = 1300):
+    def balloon(self, at: int, most: int = 1300) -> Any:
         """BALLOON_REQUEST for up to ``most`` 2 MiB blocks, answered in parts of 510 ranges."""
         rng = self.rng
         room = (self.load.avail_at(at) - balloon_floor(self.load.total_at(at))) // BLOCK - 16
@@ -223,7 +224,7 @@ class LinuxQemu:
         self.ballooned.extend(blocks)
         return batch, Planned("balloon", "accepted", pages, pages, len(parts)), changes
 
-    def unballoon(self, at: int):
+    def unballoon(self, at: int) -> Any:
         """UNBALLOON_REQUEST parts of one range each, same host id, then one response."""
         rng = self.rng
         if not self.ballooned:
@@ -273,7 +274,7 @@ class LinuxQemu:
         )
         return batch, Planned("unballoon", "accepted", pages, pages, len(ranges)), changes
 
-    def hot_add(self, at: int, result: int = 1):
+    def hot_add(self, at: int, result: int = 1) -> Any:
         """A 24-byte MEM_HOT_ADD_REQUEST (range and region) and the guest's answer."""
         rng = self.rng
         left = self.region_pages - self.added

@@ -29,7 +29,7 @@ GUEST_PID = 312
 QMP_THROTTLE = 1.0
 
 
-def _messages(session) -> Iterator[Any]:
+def _messages(session: Any) -> Iterator[Any]:
     for frame in session.frames:
         message = dissect(frame)
         if message.body is not None and not message.findings:
@@ -47,7 +47,7 @@ def _caps_word(caps: Any) -> int:
 # --- QEMU trace -------------------------------------------------------------------------
 
 
-def qemu_trace_lines(session) -> Iterator[str]:
+def qemu_trace_lines(session: Any) -> Iterator[str]:
     """The ``hv_balloon_*`` trace events QEMU prints for the session (TID@SEC.USEC: prefix)."""
     stamp = "0"
 
@@ -172,7 +172,7 @@ def _unballoon_owed(messages: list[Any], index: int) -> int:
 # --- QMP ----------------------------------------------------------------------------------
 
 
-def qmp_lines(session) -> Iterator[str]:
+def qmp_lines(session: Any) -> Iterator[str]:
     """The QMP greeting, then each HV_BALLOON_STATUS_REPORT event QEMU's rate limit lets out.
 
     monitor.c sends the first event at once and holds later ones for a
@@ -225,7 +225,7 @@ def _since_boot(message: Any, boot_time: float) -> str:
     return f"{micros // 1_000_000:5d}.{micros % 1_000_000:06d}"
 
 
-def dmesg_text_lines(session) -> Iterator[str]:
+def dmesg_text_lines(session: Any) -> Iterator[str]:
     """The hv_balloon lines the Linux driver prints (dynamic debug on), ``[%5lu.%06lu]`` stamps."""
     boot = session.boot_time
     registered = False
@@ -264,7 +264,7 @@ def dmesg_text_lines(session) -> Iterator[str]:
             )
 
 
-def ftrace_lines(session) -> Iterator[str]:
+def ftrace_lines(session: Any) -> Iterator[str]:
     """trace_pipe lines of ``hyperv:balloon_status``, one per status report the guest sends."""
     boot = session.boot_time
     ballooned = added = 0
@@ -287,7 +287,7 @@ def ftrace_lines(session) -> Iterator[str]:
             )
 
 
-def log_text(session, fmt: str) -> str:
+def log_text(session: Any, fmt: str) -> str:
     """The whole log of ``fmt`` (one of :data:`LOG_FORMATS`) for the session."""
     writers = {
         "qemu-trace": qemu_trace_lines,

@@ -24,6 +24,7 @@ parts"); the host stamps its own counter, moving on after each transaction.
 from __future__ import annotations
 
 import random
+from typing import Any
 
 from scapy.packet import Packet
 
@@ -160,7 +161,7 @@ class WindowsHyperV:
             self.host_id += 1
             at = batch.end + self.rng.randint(s(6), s(14))
 
-    def hot_add(self, at: int):
+    def hot_add(self, at: int) -> Any:
         """A 16-byte MEM_HOT_ADD_REQUEST the guest refuses: transient first, then for good."""
         rng = self.rng
         self.hot_add_refusals += 1
@@ -200,7 +201,7 @@ class WindowsHyperV:
         )
         return batch, Planned("hot_add", outcome, pages, 0, 1), []
 
-    def hot_remove(self, at: int):
+    def hot_remove(self, at: int) -> Any:
         """MEM_HOT_REMOVE_REQUEST, answered in parts of 509 ranges of 2 MiB; the guest keeps
         its minimum and what its programs use."""
         rng = self.rng

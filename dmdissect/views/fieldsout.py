@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -100,7 +100,7 @@ def _date(time: float) -> str:
     return f"{stamp:%b} {stamp.day:2d}, {stamp:%Y %H:%M:%S.%f} UTC"
 
 
-def _formatter(field: FieldDef):
+def _formatter(field: FieldDef) -> Callable[[Any], str]:
     """A function from one value of ``field`` to its text."""
     protocol = field.protocol
     if field.kind == TIME:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from functools import cache
+from typing import Any
 
 from dmdissect.analysis.events import LogEvent
 from dmdissect.analysis.message import Message
@@ -36,7 +37,7 @@ def witness_text(message: Message) -> str:
     return text.lstrip()
 
 
-def _fact(value) -> str:
+def _fact(value: Any) -> str:
     if isinstance(value, dict) and set(value) == {"major_version", "minor_version"}:
         return f"{value['major_version']}.{value['minor_version']}"
     return str(value)

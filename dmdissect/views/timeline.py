@@ -355,7 +355,7 @@ def _plain(rows: Iterable[Row], sessions: Sessions, out: Output) -> int:
     return count
 
 
-def _write_spooled(spool, sessions: Sessions, out: Output) -> None:
+def _write_spooled(spool: Any, sessions: Sessions, out: Output) -> None:
     """The session header, the column titles, then the spooled rows (with their session)."""
     for line in header_lines(sessions):
         out.line(line)

@@ -104,14 +104,14 @@ def _section(
         tree.children.append(_Fields(label, obj, base))
 
 
-def _header(message: Message):
+def _header(message: Message) -> Any:
     """The header's fields: compiled values on the fast path, else Scapy's packet."""
     if isinstance(message.body, Values) and _HEADER is not None:
         return _HEADER.decode(message.message_bytes, 0)[0]
     return message.header
 
 
-def _log_head(kind: str, frame, first_time: float | None) -> list[str]:
+def _log_head(kind: str, frame: Any, first_time: float | None) -> list[str]:
     head = [f"{kind} {frame.index}: from the {frame.source} log", "bold"]
     if frame.time is not None:
         rel = "" if first_time is None else f" (+{frame.time - first_time:.6f} s)"
@@ -121,7 +121,7 @@ def _log_head(kind: str, frame, first_time: float | None) -> list[str]:
     return head
 
 
-def _tail(tree: Branch, message, by_field: dict[str, list[Finding]]) -> Branch:
+def _tail(tree: Branch, message: Any, by_field: dict[str, list[Finding]]) -> Branch:
     link = message.transaction
     txn = link.reassembled_here() if isinstance(link, Link) else None
     if txn is not None:

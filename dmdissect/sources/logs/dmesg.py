@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 from dmdissect import findings as ei
 from dmdissect.findings import Finding
@@ -159,7 +159,7 @@ def recognised(text: str) -> bool:
     return any(regex.match(rest) for regex, *_ in _LINES)
 
 
-def _values(found: re.Match[str], conversions: tuple[str, ...], args: tuple[str, ...]):
+def _values(found: re.Match[str], conversions: tuple[str, ...], args: tuple[str, ...]) -> Any:
     """The line's numbers by name, or the first that its conversion cannot print."""
     values = {}
     for arg, conversion, digits in zip(args, conversions, found.groups(), strict=True):
@@ -304,7 +304,7 @@ def _ready(held: list[tuple[int, int, Frame]], dumps: Framer) -> Iterator[Frame]
     held[:] = keep
 
 
-def _finding(kind: str, text: str):
+def _finding(kind: str, text: str) -> Any:
     """The registered finding of a guest line's kind (the table names them by word)."""
     if kind == "ignores":
         return ei.LOG_GUEST_IGNORES(text)
@@ -317,7 +317,7 @@ def _finding(kind: str, text: str):
     return ei.LOG_GUEST_NOTE(text)
 
 
-def _frame(origin: str, time, event: str, values: dict, text: str, severity) -> Frame:
+def _frame(origin: str, time: Any, event: str, values: dict, text: str, severity: Any) -> Frame:
     findings = []
     if severity is not None:
         findings.append(_finding(severity, f"guest: {MEANING.get(event, text)}"))

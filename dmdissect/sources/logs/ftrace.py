@@ -106,6 +106,6 @@ def iter_ftrace(stream: BinaryIO, name: str) -> Iterator[Frame]:
         )
 
 
-def _bad(origin: str, text: str, time: float | None = None, finding=None) -> Frame:
+def _bad(origin: str, text: str, time: float | None = None, finding: Any = None) -> Frame:
     found = finding(text) if finding is not None else ei.LOG_FTRACE_LINE(text)
     return event_frame(SOURCE, origin, time, GUEST_SIDE, "unreadable", findings=[found])

@@ -12,7 +12,7 @@ glued to the zeros is still read.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import BinaryIO, NamedTuple
+from typing import Any, BinaryIO, NamedTuple
 
 from dmdissect import findings as ei
 from dmdissect.findings import Finding
@@ -58,6 +58,6 @@ def iter_lines(stream: BinaryIO, name: str) -> Iterator[tuple[int, str | BadLine
         raise InputError(f"{name}: cannot read the input: {exc}") from exc
 
 
-def bad_line_frame(source: str, origin: str, side, bad: BadLine) -> Frame:
+def bad_line_frame(source: str, origin: str, side: Any, bad: BadLine) -> Frame:
     """The event frame that carries a bad line's finding, so that it is not lost."""
     return event_frame(source, origin, None, side, "unreadable", findings=[bad.finding])

@@ -177,6 +177,6 @@ def iter_qmp(stream: BinaryIO, name: str) -> Iterator[Frame]:
             )
 
 
-def _bad(origin: str, text: str, finding=None) -> Frame:
+def _bad(origin: str, text: str, finding: Any = None) -> Frame:
     found = finding(text) if finding is not None else ei.LOG_QMP_NOT_JSON(text)
     return event_frame(SOURCE, origin, None, HOST_SIDE, "unreadable", findings=[found])
