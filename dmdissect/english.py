@@ -19,15 +19,17 @@ def plural(count: int, word: str, words: str | None = None) -> str:
     return f"{count} {word}" if count == 1 else f"{count} {words or word + 's'}"
 
 
-def mib_text(mebibytes: float) -> str:
-    """A size in MiB as a reader expects it: ``2 MiB``, ``2.50 MiB``, ``< 0.01 MiB``.
+def mib_text(count: int, per_mib: int) -> str:
+    """``count`` units, ``per_mib`` of which make a MiB, as a reader expects the size.
 
-    Whole sizes without a pointless fraction, others to two decimals; a size
-    too small for two decimals (one 4 KiB page) is ``< 0.01 MiB``, never a
-    ``0.00 MiB`` that reads as nothing.
+    ``2 MiB``, ``2.50 MiB``, ``< 0.01 MiB``: whole sizes without a pointless
+    fraction (an exact test on the integers, for any count), others to two
+    decimals; a size too small for two decimals (one 4 KiB page) is
+    ``< 0.01 MiB``, never a ``0.00 MiB`` that reads as nothing.
     """
-    if mebibytes == int(mebibytes):
-        return f"{int(mebibytes)} MiB"
-    if abs(mebibytes) < 0.005:
-        return "< 0.01 MiB" if mebibytes > 0 else "> -0.01 MiB"
-    return f"{mebibytes:.2f} MiB"
+    if count % per_mib == 0:
+        return f"{count // per_mib} MiB"
+    size = count / per_mib
+    if abs(size) < 0.005:
+        return "< 0.01 MiB" if size > 0 else "> -0.01 MiB"
+    return f"{size:.2f} MiB"

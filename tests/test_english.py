@@ -39,6 +39,9 @@ def test_mib_of_pages(pages, text):
     assert mib(pages) == text
 
 
-def test_mib_text_of_a_negative_net():
-    assert mib_text(-1.5) == "-1.50 MiB"
-    assert mib_text(-1 / 256) == "> -0.01 MiB"
+def test_mib_text_of_a_negative_net_and_of_a_huge_count():
+    assert mib_text(-384, 256) == "-1.50 MiB"
+    assert mib_text(-1, 256) == "> -0.01 MiB"
+    # A float would call 2**64 - 1 pages whole; the integers do not.
+    assert mib_text(2**64 - 1, 256) == f"{(2**64 - 1) / 256:.2f} MiB"
+    assert mib_text(2**64, 256) == f"{2**56} MiB"

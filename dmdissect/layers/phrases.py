@@ -23,7 +23,7 @@ PAGES_PER_MIB = (1 << 20) // PAGE_SIZE
 
 def mib(pages: int) -> str:
     """Pages of 4 KiB as MiB, written as :func:`~dmdissect.english.mib_text` writes sizes."""
-    return mib_text(pages / PAGES_PER_MIB)
+    return mib_text(pages, PAGES_PER_MIB)
 
 
 def version_text(version: int, names: Mapping[int, str]) -> str:
