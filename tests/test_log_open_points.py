@@ -436,3 +436,25 @@ def test_a_qmp_timestamp_qemu_never_prints_is_said_and_gives_no_time(tmp_path, s
     assert [f["message"] for f in frame["expert"]][0] == (
         f"QMP timestamp {shown} is no time QEMU prints: the event has no time"
     )
+
+
+@pytest.mark.parametrize(
+    "line, finding",
+    [
+        # A lone number ending a line of words is no hex dump's row: the line is said.
+        ("[   67.665978] hv_balloon: Something totally new 42", "hvdm.log.dmesg_unknown"),
+        ("[   67.665978] hv_balloon: 12345", "hvdm.log.dmesg_unknown"),
+        # A bracketed stamp with no number in it is no time either.
+        ("[   abc] hv_balloon: Freed 47616 ballooned pages.", "hvdm.log.time_unreadable"),
+    ],
+)
+def test_a_dmesg_line_is_never_dropped_unsaid(tmp_path, line, finding):
+    path = tmp_path / "dmesg.log"
+    path.write_text(
+        "[    1.737705] hv_balloon: Using Dynamic Memory protocol version 2.0\n" + line + "\n"
+    )
+    result = CliRunner().invoke(main, ["check", "--fail-on", "note", str(path)])
+    assert f"{path}:2: " in result.stdout
+    assert [ln.split(": ")[1].split()[1] for ln in result.stdout.splitlines() if ":2: " in ln][
+        0
+    ] == finding

@@ -181,6 +181,7 @@ def iter_dmesg(stream: BinaryIO, name: str, hex_order: str | None = None) -> Ite
     held: list[tuple[int, int, Frame]] = []
     for number, line in iter_lines(stream, name):
         text = None if isinstance(line, BadLine) else line
+        in_dump = dumps.pending is not None
         held.extend((_first_line(frame), 0, frame) for frame in dumps.feed(number, text))
         if isinstance(line, BadLine):
             held.append((number, 1, bad_line_frame(SOURCE, f"{name}:{number}", GUEST_SIDE, line)))
@@ -206,7 +207,7 @@ def iter_dmesg(stream: BinaryIO, name: str, hex_order: str | None = None) -> Ite
         rest = text[at + len(PREFIX) :].rstrip()
         origin = f"{name}:{number}"
         time, step, stamp = _time(text[:at]) if at else (None, None, None)
-        frame = _line_frame(origin, time, rest, text)
+        frame = _line_frame(origin, time, rest, text, in_dump)
         if frame is not None:
             frame.time_step = step
             if stamp is not None:
@@ -218,8 +219,16 @@ def iter_dmesg(stream: BinaryIO, name: str, hex_order: str | None = None) -> Ite
         yield frame
 
 
-def _line_frame(origin: str, time: float | None, rest: str, text: str) -> Frame | None:
-    """The frame of one ``hv_balloon:`` line's message; None for a line of a hex dump."""
+def _line_frame(
+    origin: str, time: float | None, rest: str, text: str, in_dump: bool
+) -> Frame | None:
+    """The frame of one ``hv_balloon:`` line's message; None for a line of a hex dump.
+
+    A line is a dump's row when a dump is under way, or when it has an offset
+    column or at least a 4-byte word's worth of hex: a lone number ending a line
+    of words (``Something new 42``) is no dump, and saying nothing of it would
+    drop the line.
+    """
     for regex, _, conversions, fmt, event, args, severity in _LINES:
         found = regex.match(rest)
         if found is None:
@@ -231,8 +240,11 @@ def _line_frame(origin: str, time: float | None, rest: str, text: str) -> Frame 
     for _, words, _, fmt, *_ in _LINES:
         if words.search(rest):
             return _garbled(origin, time, rest, f"does not match the driver's '{fmt}'")
-    if parse_line(text) is not None or find_direction(rest) is not None:
-        return None  # a row of a hex dump, or the direction line before one
+    row = parse_line(text)
+    if row is not None and (in_dump or row.offset_token is not None or row.nbytes >= 4):
+        return None  # a row of a hex dump
+    if find_direction(rest) is not None:
+        return None  # the direction line before one
     return event_frame(
         SOURCE,
         origin,
@@ -266,7 +278,10 @@ def _time(prefix: str) -> tuple[float | None, float | None, Finding | None]:
         why = f"'{overlong}' is out of range"
     elif stamp is not None and len(stamp[1]) != 6:
         why = f"'{_shown(stamp.group())}' is not printk's [seconds.micros]"
-    elif time is None and any(c.isdigit() for c in prefix[_end_of_level(prefix) :]):
+    elif time is None and (
+        any(c.isdigit() for c in prefix[_end_of_level(prefix) :])
+        or prefix[_end_of_level(prefix) :].lstrip().startswith("[")
+    ):
         why = f"'{_shown(prefix.strip())}' is no time the kernel or syslog prints"
     else:
         return time, step, None
