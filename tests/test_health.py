@@ -87,6 +87,18 @@ def test_an_unballoon_whose_last_part_never_came_is_the_host_s_not_the_guest_s()
     ]
 
 
+def test_a_reply_whose_time_is_unknown_is_a_reply_and_leaves_the_duration_unknown():
+    # The balloon's one response part came, but its stamp could not be read (time None).
+    session = handshake() + [(10.0, balloon_request(0, 512)), (10.1, balloon_response(7, []))]
+    session += reports(11.0, 10, 9000, 1000)
+    timed = frames(session)
+    timed[5].time = None
+    (run,) = health_of(timed)
+    assert [v.id for v in run.health.verdicts if "unanswered" in v.id or "late" in v.id] == []
+    (balloon,) = [r for r in run.health.rows if r.kind == "balloon"]
+    assert balloon.duration is None
+
+
 def test_a_request_the_input_ends_too_soon_after_is_not_called_unanswered():
     session = handshake() + [(10.0, balloon_request(0, 512))] + reports(11.0, 3, 9000, 1000)
     found, _ = verdicts(session)

@@ -557,6 +557,8 @@ class HealthMonitor:
             return
         timeout = self.thresholds.reply_timeout
         answered = item.first_reply
+        if answered is None and item.replied:
+            return  # answered, at a time the input does not give: neither late nor missing
         if answered is not None:
             waited = answered - row.start
             if waited > timeout:

@@ -71,6 +71,10 @@ class Transaction:
     start: float | None = None
     end: float | None = None
     first_reply: float | None = None
+    #: A reply came, whether or not its time is known (``first_reply`` is its time).
+    replied: bool = False
+    #: The last frame added has no time: when the transaction ended is unknown.
+    end_untimed: bool = False
     request_frame: int | None = None
     final_frame: int | None = None
     first_frame: int = 0
@@ -123,7 +127,7 @@ class Transaction:
 
     @property
     def duration(self) -> float | None:
-        return _elapsed(self.start, self.end)
+        return None if self.end_untimed else _elapsed(self.start, self.end)
 
     @property
     def parts_shown(self) -> int:
@@ -147,6 +151,7 @@ class Transaction:
             self.start = time
         self.frame_count += 1
         self.last_frame = frame
+        self.end_untimed = time is None and self.frame_count > 1
         if time is not None and (self.end is None or time > self.end):
             # The latest time, not the last frame's: a guest line counting whole seconds
             # comes after the request it answers but may carry an earlier stamp.

@@ -357,9 +357,10 @@ class Tracker:
             return None
         self._link_event(pending, event, Rule.HOST_STATE)
         txn = pending.txn
-        if txn.first_reply is None:
+        if not txn.replied:
             # QEMU sends its reply just before it changes state: the line marks the reply,
             # so it counts as the reply's message among the transaction's parts.
+            txn.replied = True
             txn.first_reply = event.frame.time
             txn.events -= 1
         txn.outcome = outcome
@@ -534,8 +535,10 @@ class Tracker:
         txn = pending.txn
         frame = message.frame
         sender = _sender(message.type)
-        if txn.first_reply is None and txn.request_frame is not None and sender != pending.opener:
-            txn.first_reply = frame.time
+        if txn.request_frame is not None and sender != pending.opener:
+            txn.replied = True
+            if txn.first_reply is None:
+                txn.first_reply = frame.time
         txn.add_frame(frame.index, frame.time, rule)
         txn.add_id(sender, message.trans_id)
         if message.findings:
