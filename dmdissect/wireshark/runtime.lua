@@ -16,6 +16,9 @@ local add, add_le = TreeItem.add, TreeItem.add_le
 local set_text, append_text = TreeItem.set_text, TreeItem.append_text
 local set_generated, set_hidden, set_len = TreeItem.set_generated, TreeItem.set_hidden, TreeItem.set_len
 local add_proto_expert_info = TreeItem.add_proto_expert_info
+-- Lua's own functions as locals too: a global is a table lookup per use.
+local type, tostring, tonumber, ipairs, pairs, select = type, tostring, tonumber, ipairs, pairs, select
+local format = string.format
 local bitlib = bit32 or bit
 local band, bxor, rshift = bitlib.band, bitlib.bxor, bitlib.rshift
 
@@ -33,7 +36,8 @@ local function is_u64(v)
 end
 
 local function is_number(v)
-    return type(v) == "number" or is_u64(v)
+    local kind = type(v)
+    return kind == "number" or kind == "userdata"
 end
 
 local function is_zero(v)
@@ -45,13 +49,13 @@ local function is_zero(v)
 end
 
 local function tonum(v)
-    if is_u64(v) then return v:tonumber() end
+    if type(v) == "userdata" then return v:tonumber() end
     return v
 end
 
 local function dec(v)
-    if is_u64(v) then return tostring(v) end
-    return string.format("%d", v)
+    if type(v) == "number" then return format("%d", v) end
+    return tostring(v)
 end
 
 local function hex(v)
@@ -60,26 +64,28 @@ local function hex(v)
         if digits == "" then digits = "0" end
         return "0x" .. digits:lower()
     end
-    return string.format("0x%x", v)
+    return format("0x%x", v)
 end
 
 -- As dmdissect.english.mib_text: whole MiB bare, else two decimals, and a size too
 -- small for them (one page) "< 0.01 MiB", never "0.00 MiB".
 local function fraction_mib(size)
     if size < 0.005 then return "< 0.01 MiB" end
-    return string.format("%.2f MiB", size)
+    return format("%.2f MiB", size)
 end
 
+local PAGES_PER_MIB = CONST.pages_per_mib
+
 local function mib(v)
-    local per = CONST.pages_per_mib
-    if is_u64(v) then
+    local per = PAGES_PER_MIB
+    if type(v) == "userdata" then
         if v:band(UInt64(per - 1)):tonumber() == 0 then
             return tostring(v:rshift(CONST.pages_per_mib_shift)) .. " MiB"
         end
         return fraction_mib(v:tonumber() / per)
     end
     if v % per == 0 then
-        return string.format("%d MiB", v / per)
+        return format("%d MiB", v / per)
     end
     return fraction_mib(v / per)
 end
@@ -105,13 +111,15 @@ local function flags_text(v, names)
         if math.floor(v / 2 ^ (i - 1)) % 2 == 1 then parts[#parts + 1] = name end
     end
     local rest = v - v % 2 ^ #names
-    if rest ~= 0 then parts[#parts + 1] = string.format("0x%x", rest) end
+    if rest ~= 0 then parts[#parts + 1] = format("0x%x", rest) end
     return table.concat(parts, "+")
 end
 
 local function sum_of(items, name)
     local total = 0
-    for _, item in ipairs(items or NOTHING) do
+    local item_list = items or NOTHING
+    for item_at = 1, #item_list do
+        local item = item_list[item_at]
         total = total + tonum(item[name] or 0)
     end
     return total
@@ -134,7 +142,7 @@ end
 
 local function version_text(major, minor, labels)
     local a, b = tonum(major), tonum(minor)
-    local text = string.format("%d.%d", a, b)
+    local text = format("%d.%d", a, b)
     local label = labels[a * 65536 + b]
     if label then return text .. " (" .. label .. ")" end
     return text
@@ -178,7 +186,9 @@ end
 
 local function reserved(m, obj, prefix)
     local layer = LAYERS[obj.__layer]
-    for _, r in ipairs(layer.reserved) do
+    local r_list = layer.reserved
+    for r_at = 1, #r_list do
+        local r = r_list[r_at]
         local v = obj[r.n]
         if r.layer ~= nil then
             if v ~= nil then reserved(m, v, prefix .. r.n .. ".") end
@@ -193,13 +203,19 @@ local function expected_size(m)
     local body = m.body
     local layer = LAYERS[body.__layer]
     local total = CONST.header_size + layer.fixed
-    for _, counted in ipairs(layer.counted) do
+    local counted_list = layer.counted
+    for counted_at = 1, #counted_list do
+        local counted = counted_list[counted_at]
         total = total + tonum(body[counted.count] or 0) * counted.item
     end
-    for _, sized in ipairs(layer.sized) do
+    local sized_list = layer.sized
+    for sized_at = 1, #sized_list do
+        local sized = sized_list[sized_at]
         total = total + tonum(body[sized.length] or 0)
     end
-    for _, optional in ipairs(layer.optional) do
+    local optional_list = layer.optional
+    for optional_at = 1, #optional_list do
+        local optional = optional_list[optional_at]
         if body[optional.n] ~= nil then total = total + optional.size end
     end
     return total
@@ -208,10 +224,14 @@ end
 local function cut_short(body)
     if #body.missing > 0 then return true end
     local layer = LAYERS[body.__layer]
-    for _, counted in ipairs(layer.counted) do
+    local counted_list = layer.counted
+    for counted_at = 1, #counted_list do
+        local counted = counted_list[counted_at]
         if tonum(body[counted.count] or 0) > #(body[counted.n] or {}) then return true end
     end
-    for _, sized in ipairs(layer.sized) do
+    local sized_list = layer.sized
+    for sized_at = 1, #sized_list do
+        local sized = sized_list[sized_at]
         local items = body[sized.n] or {}
         if #items > 0 and #items[#items].missing > 0 then return true end
     end
@@ -219,7 +239,9 @@ local function cut_short(body)
 end
 
 local function check_entries(m, body, layer)
-    for _, sized in ipairs(layer.sized) do
+    local sized_list = layer.sized
+    for sized_at = 1, #sized_list do
+        local sized = sized_list[sized_at]
         local present = m.available - CONST.header_size - layer.fixed
         local claimed = tonum(body[sized.length] or 0)
         if body[sized.length] ~= nil and claimed > present then
@@ -301,7 +323,9 @@ local function check(m)
             expert(m, "part_too_large", expected .. " bytes in one part; peers send at most " .. CONST.max_part_bytes)
         end
     end
-    for _, counted in ipairs(layer.counted) do
+    local counted_list = layer.counted
+    for counted_at = 1, #counted_list do
+        local counted = counted_list[counted_at]
         local claimed = body[counted.count]
         if claimed ~= nil then
             local decoded = #(body[counted.n] or {})
@@ -348,7 +372,7 @@ local function read_marker(tvb)
         local digest, body = text:match("^" .. CONST.marker_magic .. " (%x%x%x%x%x%x%x%x)\n(.*)$")
         if digest ~= nil then
             local crc = crc32(body, crc32(RAW))
-            if string.format("%08x", crc) == digest then
+            if format("%08x", crc) == digest then
                 local marker = { findings = {} }
                 for line in body:gmatch("[^\n]+") do
                     local key, value = line:match("^([^=]+)=(.*)$")
@@ -502,7 +526,9 @@ local function dissect(tvb, pinfo, tree)
             end
         end
     end
-    for _, finding in ipairs(m.findings) do
+    local finding_list = m.findings
+    for finding_at = 1, #finding_list do
+        local finding = finding_list[finding_at]
         local def = EXPERTS[finding.id] or EXPERTS[BY_SEVERITY[finding.severity] or BY_SEVERITY.note]
         local etree = add(root, F_EXPERT, tvb_range(tvb, 0, 0))
         set_generated(etree)
@@ -515,9 +541,11 @@ local function dissect(tvb, pinfo, tree)
     end
     local tid = "-"
     if m.trans_id ~= nil then tid = dec(m.trans_id) end
-    local text = m.type_name .. " id=" .. tid
-    if info ~= "" then text = text .. " " .. info end
-    cols.info = text .. label
+    if info ~= "" then
+        cols.info = m.type_name .. " id=" .. tid .. " " .. info .. label
+    else
+        cols.info = m.type_name .. " id=" .. tid .. label
+    end
     return frame_len
 end
 
