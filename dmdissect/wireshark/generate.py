@@ -171,7 +171,10 @@ class Generator:
             return self.field(
                 ProtoFieldSpec(entry.abbrev, label, "bool", display, None, mask, entry.description)
             )
-        values = tuple(sorted(slot.values.items())) if slot.values and length <= 4 else None
+        # The registry's names: a name two messages share has its values in both (a hot-remove
+        # response's result is named like a hot-add response's), so one filter means one thing.
+        names = slot.values or entry.values
+        values = tuple(sorted(names.items())) if names and length <= 4 else None
         kind = slot.ftype if value or unit else _uint_kind(length)
         return self.field(
             ProtoFieldSpec(
