@@ -466,3 +466,24 @@ def test_a_trace_number_beyond_its_format_s_width_is_no_value(tmp_path, line, ar
     # One less is a value.
     path.write_text(trace(SESSION[:7] + [(60.0, line.replace(shown, str(2**bits - 1)))]))
     assert "qemu_format" not in run("check", str(path))[1]
+
+
+def test_a_trace_value_its_layer_field_cannot_hold_is_no_value(tmp_path):
+    # more_pages is 1 bit in the header (dynmem-proto.h): QEMU can print 0 or 1, never 7.
+    path = tmp_path / "qemu.log"
+    path.write_text(
+        trace(
+            SESSION[:7]
+            + [
+                (60.0, "outgoing_balloon posting balloon 0 for 512, remaining 512"),
+                (60.5, "incoming_balloon incoming balloon response 30, ranges 1, more 7"),
+            ]
+        )
+    )
+    code, out = run("read", "-T", "jsonl", str(path))
+    response = [json.loads(line) for line in out.splitlines()][-1]
+    assert "more_pages" in response["not_in_log"]
+    assert [f["message"] for f in response["expert"]] == [
+        "hv_balloon_incoming_balloon prints more_pages 7, which its 1-bit field cannot hold: "
+        "not taken as a value"
+    ]

@@ -26,7 +26,7 @@ from typing import Any, BinaryIO
 
 from dmdissect import findings as ei
 from dmdissect.findings import Finding
-from dmdissect.layers import DMCaps
+from dmdissect.layers import MESSAGE_LAYERS, DMCaps
 from dmdissect.layers.layout import layout_of
 from dmdissect.sources.frame import Event, Frame
 from dmdissect.sources.logs.lines import BadLine, bad_line_frame, iter_lines
@@ -360,7 +360,9 @@ class _Parser:
                 ],
             )
         read_values = {arg: read(value) for (arg, value), read in zip(values.items(), reads)}
-        return _frame(event, read_values, time, origin, args)
+        frame = _frame(event, read_values, time, origin, args)
+        _fit_fields(frame, event)
+        return frame
 
     def _qemu_message(self, text: str, origin: str) -> Frame | None:
         m = _QEMU_MESSAGE.match(text)
@@ -383,6 +385,33 @@ class _Parser:
                     [finding],
                 )
         return None
+
+
+def _fit_fields(frame: Frame, event: str) -> None:
+    """Drop and flag a witnessed field whose value its layer field cannot hold.
+
+    QEMU prints a bitfield through a wider ``%u`` (``more %u`` of the 1-bit
+    ``more_pages``): a value past the field's bits is a garbled line, and it
+    is unknown, never taken.
+    """
+    witness = frame.witness
+    if witness is None:
+        return
+    layer = MESSAGE_LAYERS.get(witness.type)
+    if layer is None:
+        return
+    for spot in layout_of(layer).spots:
+        value = witness.fields.get(spot.name)
+        bits = spot.bits if spot.bits is not None else 8 * spot.size if spot.size else None
+        if type(value) is not int or bits is None or not value >> bits:
+            continue
+        del witness.fields[spot.name]
+        frame.findings.append(
+            ei.LOG_QEMU_FORMAT(
+                f"hv_balloon_{event} prints {spot.name} {value}, which its {bits}-bit field "
+                "cannot hold: not taken as a value"
+            )
+        )
 
 
 def _frame(event: str, v: dict, time: float | None, origin: str, text: str) -> Frame:
