@@ -463,9 +463,9 @@ def test_a_trace_number_beyond_its_format_s_width_is_no_value(tmp_path, line, ar
         f"{arg} {shown}, beyond the {bits} bits of its format '{fmt}'"
     ) in out.splitlines()
     assert "hot_add.over" not in out and "hot_add.ok" not in out
-    # One less is a value.
+    # One less is within the format (a 64-bit count may still not fit its message's field).
     path.write_text(trace(SESSION[:7] + [(60.0, line.replace(shown, str(2**bits - 1)))]))
-    assert "qemu_format" not in run("check", str(path))[1]
+    assert "beyond the" not in run("check", str(path))[1]
 
 
 def test_a_trace_value_its_layer_field_cannot_hold_is_no_value(tmp_path):
