@@ -45,3 +45,16 @@ def test_mib_text_of_a_negative_net_and_of_a_huge_count():
     # A float would call 2**64 - 1 pages whole; the integers do not.
     assert mib_text(2**64 - 1, 256) == f"{(2**64 - 1) / 256:.2f} MiB"
     assert mib_text(2**64, 256) == f"{2**56} MiB"
+
+
+def test_one_page_reads_as_one_page_in_the_summary():
+    """Hand-written DM_STATUS_REPORT: num_avail 1, num_committed 256 (no hand-rolled plural)."""
+    import struct
+
+    from dmdissect.analysis.dissect import dissect
+    from dmdissect.sources.frame import Frame
+    from dmdissect.views.summary import info_text
+
+    data = struct.pack("<HHI", 5, 48, 3) + struct.pack("<QQQQII", 1, 256, 0, 0, 0, 0)
+    text = info_text(dissect(Frame(1, data)))
+    assert text.startswith("avail 1 page (< 0.01 MiB), committed 256 pages (1 MiB)"), text

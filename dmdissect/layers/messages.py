@@ -221,7 +221,7 @@ class DMInfoEntry(DMStruct):
 
 def _pages(source: Any) -> Seq:
     """``N pages (M MiB)``."""
-    return Seq(Value(source), " pages (", Value(source, "mib"), ")")
+    return Seq(Plural(source, "page"), " (", Value(source, "mib"), ")")
 
 
 def page_total(ranges: list[DMPageRange]) -> int:

@@ -127,9 +127,9 @@ def _scalar(fld: Field, pkt: Any, name: str, value: Any) -> Node:
     if isinstance(value, int):
         text = fld.i2repr(pkt, value)
         if name in PAGE_COUNTS:
-            text = f"{value} pages ({mib(value)})"
+            text = _pages_text(value)
         elif name == "data" and layer_of(pkt) is DMInfoEntry:
-            text = f"{value} pages ({mib(value)})"
+            text = _pages_text(value)
         elif name == "start_page":
             text = f"{value:#x} ({value})"
         elif name == "hot_add_alignment":
@@ -179,7 +179,7 @@ _mib = lru_cache(maxsize=1 << 12)(mib)
 @lru_cache(maxsize=1 << 12)
 def _pages_text(value: int) -> str:
     """A count of pages with its size."""
-    return f"{value} pages ({mib(value)})"
+    return f"{plural(value, 'page')} ({mib(value)})"
 
 
 def _int_text(fld: AnyField, layer: type, name: str) -> Callable[[int], str] | None:

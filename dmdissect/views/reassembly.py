@@ -40,7 +40,7 @@ def _entries(txn: Transaction) -> list[_Entry]:
             pages = (
                 "? pages (not in this log)"
                 if part.pages is None
-                else f"{part.pages} pages ({mib(part.pages)})"
+                else f"{plural(part.pages, 'page')} ({mib(part.pages)})"
             )
             ranges = "? ranges" if part.range_count is None else plural(part.range_count, "range")
             label = (
@@ -155,9 +155,10 @@ def _totals(txn: Transaction) -> str:
         counts = [plural(txn.frame_count, "message")]
     if txn.pages is not None:
         least = "at least " if txn.pages_lower_bound else ""
-        counts.append(f"{least}{txn.pages} pages ({mib(txn.pages)}) moved")
+        counts.append(f"{least}{plural(txn.pages, 'page')} ({mib(txn.pages)}) moved")
     if txn.pages_requested is not None:
-        counts.append(f"{txn.pages_requested} pages ({mib(txn.pages_requested)}) asked")
+        asked = txn.pages_requested
+        counts.append(f"{plural(asked, 'page')} ({mib(asked)}) asked")
     times = f"duration {seconds_text(txn.duration)} s"
     if txn.latency is not None:
         times += f", latency {seconds_text(txn.latency)} s"
