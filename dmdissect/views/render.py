@@ -54,10 +54,7 @@ def render_messages(
     count = 0
     for count, message in enumerate(messages, 1):
         if first_time is None:
-            if times is not None:
-                first_time = times.first
-            else:
-                first_time = message.frame.time if reference is None else reference.time
+            first_time = _time_zero(times, message, reference)
         when = None if times is None else times.text(message)
         if out.plain and (verbose or show_hex):
             out.raw(_plain(message, first_time, when, verbose, show_hex, out.guides))
@@ -99,10 +96,7 @@ def _plain_summaries(
     try:
         for count, message in enumerate(messages, 1):
             if first_time is None:
-                if times is not None:
-                    first_time = times.first
-                else:
-                    first_time = message.frame.time if reference is None else reference.time
+                first_time = _time_zero(times, message, reference)
             when = None if times is None else times.text(message)
             lines.append(summary_line(message, first_time, when))
             if flush or len(lines) >= BATCH:
@@ -177,3 +171,13 @@ def _json_array(messages: Iterable[Message], out: Output, flush: bool = False) -
     finally:
         out.raw("\n]\n" if count else "]\n")
     return count
+
+
+def _time_zero(
+    times: TimeColumn | None, message: Message, reference: TimeReference | None
+) -> float | None:
+    """What relative times count from: the chosen format's origin, else the reference
+    frame's time, else the first message's."""
+    if times is not None:
+        return times.first
+    return message.frame.time if reference is None else reference.time
