@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from qemulines import HANDSHAKE, balloon_posted
 from sessions import (
     balloon_request,
     frames,
@@ -344,24 +345,10 @@ def test_a_qemu_trace_and_its_qmp_are_one_session_pointing_at_their_lines():
 
 
 def test_a_guest_that_ignores_a_balloon_request_explains_the_unanswered_verdict(tmp_path):
-    host = [
-        (0.0, "state_change -> S_POST_RESET_CLOSED"),
-        (1.0, "state_change -> S_VERSION"),
-        (1.0, "incoming_version incoming proto version 2.0"),
-        (1.0005, "state_change -> S_CAPS"),
-        (1.001, "incoming_caps incoming caps 0x1f"),
-        (1.0015, "state_change -> S_POST_INIT_WAIT"),
-        (51.0015, "state_change -> S_IDLE"),
-        (90.0, "state_change -> S_BALLOON_RB_WAIT"),
-        (90.0, "state_change -> S_BALLOON_POSTING"),
-        (90.0, "outgoing_balloon posting balloon 0 for 2048, remaining 2048"),
-        (90.0, "state_change -> S_BALLOON_REPLY_WAIT"),
-        (120.0, "state_change -> S_BALLOON_REPLY_WAIT"),
-    ]
+    host = HANDSHAKE + balloon_posted(90.0, 2048)
+    host += [(120.0, "state_change -> S_BALLOON_REPLY_WAIT")]
     qemu = tmp_path / "qemu.log"
-    qemu.write_text(
-        "".join(f"99@{1700000000 + t:.6f}:hv_balloon_{text}\n" for t, text in host)
-    )
+    qemu.write_text("".join(f"99@{1700000000 + t:.6f}:hv_balloon_{text}\n" for t, text in host))
     dmesg = tmp_path / "dmesg.log"
     dmesg.write_text(
         "[    2.000000] hv_balloon: Using Dynamic Memory protocol version 2.0\n"
@@ -441,9 +428,7 @@ def test_junit_points_where_the_lines_do():
     assert [suite.get("name") for suite in root.iter("testsuite")] == [f"{trace} + {qmp}"]
 
 
-def test_every_line_points_at_its_file_even_past_the_frames_the_report_keeps(
-    monkeypatch, failing
-):
+def test_every_line_points_at_its_file_even_past_the_frames_the_report_keeps(monkeypatch, failing):
     """The report keeps the facts of 50,000 frames; check's file:N must not stop there.
 
     With the cap at 2 frames, every line must still say what it says uncapped.
@@ -482,8 +467,9 @@ def test_reports_that_stop_are_one_finding_not_two(tmp_path):
     stopped = [line for line in out.splitlines() if "stopped" in line]
     # The last report is at 10 s (qmp.log:10), 50 s before the trace's last line.
     assert len(stopped) == 1
-    assert f"{qmp}:10: warning hvdm.health.status.stopped: last status report at frame " in (
-        stopped[0]
+    assert (
+        f"{qmp}:10: warning hvdm.health.status.stopped: last status report at frame "
+        in (stopped[0])
     )
     assert "50.0 s before the input ended" in stopped[0]
     # With that verdict off, the log's own finding of the same fact shows instead.

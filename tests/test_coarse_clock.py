@@ -14,25 +14,13 @@ import time
 
 import pytest
 from click.testing import CliRunner
+from qemulines import HANDSHAKE, balloon_posted
 
 from dmdissect.cli import main
 from dmdissect.sources.hex import timestamps
 
 T0 = calendar.timegm((2026, 1, 1, 10, 0, 0, 0, 0, 0))
-HOST = [
-    (0.0, "state_change -> S_POST_RESET_CLOSED"),
-    (1.0, "state_change -> S_VERSION"),
-    (1.0, "incoming_version incoming proto version 2.0"),
-    (1.0005, "state_change -> S_CAPS"),
-    (1.001, "incoming_caps incoming caps 0x1f"),
-    (1.0015, "state_change -> S_POST_INIT_WAIT"),
-    (51.0015, "state_change -> S_IDLE"),
-    (90.3, "state_change -> S_BALLOON_RB_WAIT"),
-    (90.3, "state_change -> S_BALLOON_POSTING"),
-    (90.3, "outgoing_balloon posting balloon 0 for 2048, remaining 2048"),
-    (90.3, "state_change -> S_BALLOON_REPLY_WAIT"),
-    (120.0, "state_change -> S_BALLOON_REPLY_WAIT"),
-]
+HOST = HANDSHAKE + balloon_posted(90.3, 2048) + [(120.0, "state_change -> S_BALLOON_REPLY_WAIT")]
 UNANSWERED = (
     "warning hvdm.health.unanswered: balloon #1: no reply within 5 s (the input goes on 29.7 s "
     "after the request)"

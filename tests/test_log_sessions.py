@@ -13,6 +13,7 @@ import tracemalloc
 
 import pytest
 from click.testing import CliRunner
+from qemulines import HANDSHAKE
 
 from dmdissect.cli import main
 from dmdissect.pipeline import transactions_of
@@ -44,14 +45,7 @@ def trace(lines: list[tuple[float, str]]) -> str:
     return "".join(out)
 
 
-SESSION = [
-    (0.0, "state_change -> S_POST_RESET_CLOSED"),
-    (1.0, "state_change -> S_VERSION"),
-    (1.0, "incoming_version incoming proto version 2.0"),
-    (1.0005, "state_change -> S_CAPS"),
-    (1.001, "incoming_caps incoming caps 0x1f"),
-    (1.0015, "state_change -> S_POST_INIT_WAIT"),
-    (51.0015, "state_change -> S_IDLE"),
+SESSION = HANDSHAKE + [
     (60.0, "state_change -> S_BALLOON_RB_WAIT"),
     (60.0, "state_change -> S_BALLOON_POSTING"),
     (60.0, "outgoing_balloon posting balloon 0 for 2048, remaining 2048"),
@@ -152,7 +146,7 @@ def test_the_hot_add_that_never_comes_is_explained(tmp_path):
 
 def test_text_timeline_shows_unknowns_as_question_marks(tmp_path):
     path = tmp_path / "qemu.log"
-    path.write_text(trace(SESSION[:7]))
+    path.write_text(trace(HANDSHAKE))
     code, out = run("timeline", str(path))
     assert code == 0
     version_row = next(x for x in out.splitlines() if "version #1" in x)
@@ -375,7 +369,7 @@ def test_memory_stays_flat_on_a_long_trace(tmp_path):
 
 def test_convert_writes_only_frames_with_bytes(tmp_path):
     qemu = tmp_path / "qemu.log"
-    qemu.write_text(trace(SESSION[:7]))
+    qemu.write_text(trace(HANDSHAKE))
     result = CliRunner().invoke(main, ["convert", str(qemu), str(tmp_path / "out.pcapng")])
     assert result.exit_code == 2
     assert result.output == (
@@ -403,7 +397,7 @@ def test_pages_ballooned_again_after_an_unballoon_are_not_returned_twice(tmp_pat
             (t + 0.51, f"incoming_unballoon incoming unballoon response {6 + 2 * n}"),
         ]
     path = tmp_path / "qemu.log"
-    path.write_text(trace(SESSION[:7] + cycle))
+    path.write_text(trace(HANDSHAKE + cycle))
     code, out = run("check", str(path))
     assert (code, out) == (
         0,
@@ -453,10 +447,12 @@ def test_the_guest_s_hot_add_failure_is_what_its_lines_say(tmp_path, lines, outc
          "18446744073709551616", 64, "posting balloon %u for %u, remaining %u"),
     ],
 )  # fmt: skip
-def test_a_trace_number_beyond_its_format_s_width_is_no_value(tmp_path, line, arg, shown, bits, fmt):
+def test_a_trace_number_beyond_its_format_s_width_is_no_value(
+    tmp_path, line, arg, shown, bits, fmt
+):
     # PRIu32 prints at most 2^32 - 1 and PRIu64 2^64 - 1: one more is no number QEMU printed.
     path = tmp_path / "qemu.log"
-    path.write_text(trace(SESSION[:7] + [(60.0, line)]))
+    path.write_text(trace(HANDSHAKE + [(60.0, line)]))
     code, out = run("check", str(path))
     assert (
         f"{path}:8: warning hvdm.log.qemu_format: hv_balloon_{line.split()[0]} line prints "
@@ -464,7 +460,7 @@ def test_a_trace_number_beyond_its_format_s_width_is_no_value(tmp_path, line, ar
     ) in out.splitlines()
     assert "hot_add.over" not in out and "hot_add.ok" not in out
     # One less is within the format (a 64-bit count may still not fit its message's field).
-    path.write_text(trace(SESSION[:7] + [(60.0, line.replace(shown, str(2**bits - 1)))]))
+    path.write_text(trace(HANDSHAKE + [(60.0, line.replace(shown, str(2**bits - 1)))]))
     assert "beyond the" not in run("check", str(path))[1]
 
 
@@ -473,7 +469,7 @@ def test_a_trace_value_its_layer_field_cannot_hold_is_no_value(tmp_path):
     path = tmp_path / "qemu.log"
     path.write_text(
         trace(
-            SESSION[:7]
+            HANDSHAKE
             + [
                 (60.0, "outgoing_balloon posting balloon 0 for 512, remaining 512"),
                 (60.5, "incoming_balloon incoming balloon response 30, ranges 1, more 7"),
