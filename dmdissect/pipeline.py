@@ -65,7 +65,7 @@ def messages_of(
     frames: Iterable[Frame],
     tracker: Tracker | Sessions | None = None,
     keep: Filter | None = None,
-) -> Iterator[Message]:
+) -> Iterator[Message | LogEvent]:
     """Dissected messages in input order, each linked to its transaction.
 
     Two passes (the default): messages of an open transaction are held back (a
@@ -84,7 +84,7 @@ def messages_of(
     return messages if keep is None else kept(messages, keep)
 
 
-def kept(messages: Iterable[Message], keep: Filter) -> Iterator[Message]:
+def kept(messages: Iterable[Message | LogEvent], keep: Filter) -> Iterator[Message | LogEvent]:
     """The messages a display filter matches; it sees every one (its time reference)."""
     for message in messages:
         keep.see(message)
@@ -92,7 +92,7 @@ def kept(messages: Iterable[Message], keep: Filter) -> Iterator[Message]:
             yield message
 
 
-def tapped(messages: Iterable[Message], taps: list) -> Iterator[Message]:
+def tapped(messages: Iterable[Message | LogEvent], taps: list) -> Iterator[Message | LogEvent]:
     """Messages passed on unchanged after each tap's ``feed`` saw them (``-z``, ``-t d``).
 
     Taps see every message read, before any display filter, as tshark's do.

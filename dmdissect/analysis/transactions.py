@@ -33,11 +33,13 @@ one only up to :data:`ORDER_LIMIT` before it is closed as unanswered.
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from functools import partial
+from typing import TYPE_CHECKING, Any, Protocol
 
 from dmdissect import findings as ei
+from dmdissect.analysis.events import LogEvent
 from dmdissect.analysis.hoststate import QEMU_TRACE, STATUS_STOP, HostState, remove_line
 from dmdissect.analysis.intervals import PageSet, coalesce
 from dmdissect.analysis.known import known
@@ -69,6 +71,10 @@ from dmdissect.layers import (
 from dmdissect.sources.align import REACTION_WINDOW
 from dmdissect.sources.logs import GUEST_CLOCK
 from dmdissect.vocabulary import Kind, Outcome, Role, Rule, Side
+
+if TYPE_CHECKING:
+    # Types only: the message model imports Scapy, which the tracker never needs.
+    from dmdissect.analysis.message import Message
 
 __all__ = [
     "ORDER_LIMIT",
@@ -116,7 +122,7 @@ REPLY_TIMEOUT = 5.0
 #: Disjoint page runs remembered as ballooned in the session (for the unballoon note).
 BALLOONED_LIMIT = 100_000
 
-#: Request type -> kind, reply type -> kind.
+#: Request type -> kind.
 REQUESTS = {
     MessageType.DM_VERSION_REQUEST: Kind.VERSION,
     MessageType.DM_CAPABILITIES_REPORT: Kind.CAPABILITIES,
@@ -124,14 +130,6 @@ REQUESTS = {
     MessageType.DM_UNBALLOON_REQUEST: Kind.UNBALLOON,
     MessageType.DM_MEM_HOT_ADD_REQUEST: Kind.HOT_ADD,
     MessageType.DM_MEM_HOT_REMOVE_REQUEST: Kind.HOT_REMOVE,
-}
-REPLIES = {
-    MessageType.DM_VERSION_RESPONSE: Kind.VERSION,
-    MessageType.DM_CAPABILITIES_RESPONSE: Kind.CAPABILITIES,
-    MessageType.DM_BALLOON_RESPONSE: Kind.BALLOON,
-    MessageType.DM_UNBALLOON_RESPONSE: Kind.UNBALLOON,
-    MessageType.DM_MEM_HOT_ADD_RESPONSE: Kind.HOT_ADD,
-    MessageType.DM_MEM_HOT_REMOVE_RESPONSE: Kind.HOT_REMOVE,
 }
 #: Kind -> the type of its request.
 REQUEST_OF = {kind: msg_type for msg_type, kind in REQUESTS.items()}
@@ -164,12 +162,12 @@ class _Pending:
     seen_end: bool = False
 
 
-def _sender(msg_type: int) -> Side:
+def _sender(msg_type: int | None) -> Side:
     """The side that sends this type; DM_ERROR and unknown types count as the host's."""
-    return SENDER.get(msg_type) or Side.HOST
+    return (msg_type is not None and SENDER.get(msg_type)) or Side.HOST
 
 
-def is_cut(message) -> bool:
+def is_cut(message: Message) -> bool:
     """Fewer bytes arrived than were sent: snapped by the capture, or torn before hdr.size.
 
     A range_count larger than a whole message's bytes is a lying count, not a cut.
@@ -180,7 +178,7 @@ def is_cut(message) -> bool:
     return message.size is not None and message.size > message.available
 
 
-def _more(body) -> bool:
+def _more(body: Any) -> bool:
     """More parts follow; a truncated part is not known to be the last."""
     return bool(body.more_pages) or "more_pages" in body.missing
 
@@ -209,34 +207,38 @@ class Tracker:
         #: Balloon parts cut short so far: their missing ranges were ballooned unseen.
         self._ballooned_cut = 0
         self._negotiated = False
-        self._awaiting: tuple[_Pending, object] | None = None
+        self._awaiting: tuple[_Pending, Message] | None = None
         self._last_version: Transaction | None = None
         self._hot_add_ended: str | None = None
         self._floor_chain = 0
         self._last_balloon: Transaction | None = None
         #: The time and frame of the last status report a log gave.
         self._last_status: tuple[float, int] | None = None
-        self._last_report: tuple | None = None
+        self._last_report: ReportKey | None = None
         self._events = HostState(self)
-        self._handlers = {
+        self._handlers: dict[int | None, Callable[[Message], None]] = {
             MessageType.DM_VERSION_REQUEST: self._version_request,
             MessageType.DM_VERSION_RESPONSE: self._version_response,
             MessageType.DM_CAPABILITIES_REPORT: self._caps_report,
             MessageType.DM_CAPABILITIES_RESPONSE: self._caps_response,
-            MessageType.DM_BALLOON_REQUEST: self._multipart_request,
+            MessageType.DM_BALLOON_REQUEST: partial(self._multipart_request, Kind.BALLOON),
             MessageType.DM_BALLOON_RESPONSE: self._balloon_response,
             MessageType.DM_UNBALLOON_REQUEST: self._unballoon_request,
             MessageType.DM_UNBALLOON_RESPONSE: self._unballoon_response,
             MessageType.DM_MEM_HOT_ADD_REQUEST: self._hot_add_request,
             MessageType.DM_MEM_HOT_ADD_RESPONSE: self._hot_add_response,
             MessageType.DM_INFO_MESSAGE: self._info,
-            MessageType.DM_MEM_HOT_REMOVE_REQUEST: self._multipart_request,
-            MessageType.DM_MEM_HOT_REMOVE_RESPONSE: self._multipart_response,
+            MessageType.DM_MEM_HOT_REMOVE_REQUEST: partial(
+                self._multipart_request, Kind.HOT_REMOVE
+            ),
+            MessageType.DM_MEM_HOT_REMOVE_RESPONSE: partial(
+                self._multipart_response, Kind.HOT_REMOVE
+            ),
         }
 
     # --- the stream --------------------------------------------------------------
 
-    def feed(self, message) -> list[Transaction | Series]:
+    def feed(self, message: Message | LogEvent) -> list[Transaction | Series]:
         """Track one message or log event (sets ``.transaction``); returns rows now final."""
         frame = message.frame
         source = frame.source
@@ -247,10 +249,10 @@ class Tracker:
                 self._events.before(message)
             sources = self.session.sources
             sources[source] = sources.get(source, 0) + 1
-            if frame.event is not None:
-                self.session.see_event(frame.index, frame.time)
-                self._events.event(message)
-                return self._ready() if self._order else []
+        if isinstance(message, LogEvent):
+            self.session.see_event(frame.index, frame.time)
+            self._events.event(message)
+            return self._ready() if self._order else []
         self.session.see(frame.index, frame.time)
         body = message.body
         if message.type == MessageType.DM_STATUS_REPORT and body is not None:
@@ -264,9 +266,10 @@ class Tracker:
             self._check_version(message)
         return self._ready()
 
-    def _check_version(self, message) -> None:
+    def _check_version(self, message: Message) -> None:
         """A message newer than the protocol version the session negotiated."""
-        needed = INTRODUCED_IN.get(message.type)
+        msg_type = message.type
+        needed = None if msg_type is None else INTRODUCED_IN.get(msg_type)
         version = self.session.version
         link = message.transaction
         if (
@@ -336,21 +339,21 @@ class Tracker:
 
     # --- what only logs show ------------------------------------------------------
 
-    def link_event(self, kind: str, event, rule: Rule = Rule.STATE) -> _Pending | None:
+    def link_event(self, kind: str, event: LogEvent, rule: Rule = Rule.STATE) -> _Pending | None:
         """Link a host or guest event to the open transaction of ``kind``, if any."""
         pending = self._open.get(kind)
         if pending is not None:
             self._link_event(pending, event, rule)
         return pending
 
-    def _link_event(self, pending: _Pending, event, rule: Rule) -> None:
+    def _link_event(self, pending: _Pending, event: LogEvent, rule: Rule) -> None:
         txn = pending.txn
         frame = event.frame
         txn.add_frame(frame.index, frame.time, rule)
         txn.events += 1
         event.transaction = Link(txn, frame.index, Role.EVENT, None, rule)
 
-    def close_by_state(self, kind: str, event, outcome: Outcome) -> Transaction | None:
+    def close_by_state(self, kind: str, event: LogEvent, outcome: Outcome) -> Transaction | None:
         """A host state change that settles an open transaction the log gives no reply for."""
         pending = self._open.get(kind)
         if pending is None:
@@ -375,7 +378,7 @@ class Tracker:
         self._close(pending, True, final=event.frame.index)
         return txn
 
-    def reset_channel(self, event, why: str) -> None:
+    def reset_channel(self, event: LogEvent, why: str) -> None:
         """The host reset the device: what is open ends; QEMU's rules start over."""
         for pending in list(self._open.values()):
             self._close(
@@ -387,7 +390,7 @@ class Tracker:
         self._hot_add_ended = None
         self._floor_chain = 0
 
-    def open_told(self, kind: Kind, event) -> _Pending:
+    def open_told(self, kind: Kind, event: LogEvent) -> _Pending:
         """A transaction known only from the guest's notes (no host log): ids, request unknown."""
         self._end_series()
         number = self._numbers.get(kind, 0) + 1
@@ -405,23 +408,23 @@ class Tracker:
         self._link_event(pending, event, Rule.GUEST_NOTE)
         return pending
 
-    def flag_open(self, kind: str, event, finding: Finding) -> bool:
+    def flag_open(self, kind: str, event: LogEvent, finding: Finding) -> bool:
         """Put a finding on the open transaction of ``kind`` (and link the event); False if none."""
         pending = self._open.get(kind) or (
             self._awaiting[0] if self._awaiting and self._awaiting[0].txn.kind == kind else None
         )
         if pending is None:
             return False
-        ignore = event.frame.event.name.startswith("ignore")
+        ignore = event.name.startswith("ignore")
         if ignore and self._too_late(pending.txn.start, event, f"{pending.txn.name}'s request"):
             return False
         self._link_event(pending, event, Rule.STATE)
         pending.txn.add_finding(finding)
         if ignore:
-            pending.ignored = event.frame.event.text
+            pending.ignored = event.event.text
         return True
 
-    def _too_late(self, host_time: float | None, item, what: str) -> bool:
+    def _too_late(self, host_time: float | None, item: Message | LogEvent, what: str) -> bool:
         """A guest's immediate reaction far from the host's event: the clocks disagree.
 
         The guest's driver logs its ``Ignore ...`` and its protocol version the
@@ -448,7 +451,7 @@ class Tracker:
         )
         return True
 
-    def hot_add_wanted(self, event) -> None:
+    def hot_add_wanted(self, event: LogEvent) -> None:
         """QEMU set up a hot add: after a failed or short one it never posts another."""
         if self._hot_add_ended is None:
             return
@@ -506,7 +509,7 @@ class Tracker:
     def _open_txn(
         self,
         kind: Kind,
-        message,
+        message: Message,
         rule: Rule,
         role: Role,
         part: int | None = None,
@@ -530,7 +533,7 @@ class Tracker:
         return pending
 
     def _link(
-        self, pending: _Pending, message, rule: Rule, role: Role, part: int | None = None
+        self, pending: _Pending, message: Message, rule: Rule, role: Role, part: int | None = None
     ) -> None:
         txn = pending.txn
         frame = message.frame
@@ -564,7 +567,12 @@ class Tracker:
             del self._open[txn.kind]
 
     def _orphan(
-        self, kind: Kind, message, role: Role, part: int | None = None, expecting: str = "reply"
+        self,
+        kind: Kind,
+        message: Message,
+        role: Role,
+        part: int | None = None,
+        expecting: str = "reply",
     ) -> _Pending:
         """A reply with nothing open: an incomplete transaction, and why."""
         after = self._finals.get(kind) if kind in (Kind.BALLOON, Kind.HOT_REMOVE) else None
@@ -595,7 +603,7 @@ class Tracker:
             )
         return pending
 
-    def _supersede(self, kind: Kind, message) -> None:
+    def _supersede(self, kind: Kind, message: Message) -> None:
         """A new request while one of its kind is open: flag it, close the old one."""
         pending = self._open.get(kind)
         if pending is None:
@@ -621,7 +629,7 @@ class Tracker:
         return "no response"
 
     @staticmethod
-    def _flag(message, txn: Transaction, finding: Finding) -> None:
+    def _flag(message: Message, txn: Transaction, finding: Finding) -> None:
         message.findings.append(finding)
         txn.add_finding(finding)
 
@@ -638,7 +646,7 @@ class Tracker:
             self._other = series
         return series
 
-    def _series_message(self, message, kind: Kind) -> Series:
+    def _series_message(self, message: Message, kind: Kind) -> Series:
         series = (self._status if kind == Kind.STATUS else self._other) or self._new_series(kind)
         frame = message.frame
         message.transaction = SeriesLink(series, series.add(frame.index, frame.time))
@@ -652,7 +660,7 @@ class Tracker:
                 series.closed = True
         self._status = self._other = None
 
-    def _same_report(self, message, body) -> bool:
+    def _same_report(self, message: Message, body: Any) -> bool:
         """Another log's line for the status report the last one witnessed (QMP and ftrace)."""
         frame = message.frame
         last = self._last_report
@@ -660,12 +668,12 @@ class Tracker:
         # A capture's report is never another log's line (same_report's first test).
         return frame.source is not None and self._status is not None and same_report(last, now)
 
-    def _status_report(self, message, body) -> None:
+    def _status_report(self, message: Message, body: Any) -> None:
         """The hot path (nine messages in ten): no row can become final here."""
         if self._same_report(message, body):
             series = self._status
-            assert series is not None
             source = message.frame.source
+            assert series is not None and source is not None  # as _same_report tested
             series.sources[source] = series.sources.get(source, 0) + 1
             message.transaction = SeriesLink(series, series.count)
             return
@@ -685,7 +693,7 @@ class Tracker:
 
     # --- version and capabilities -------------------------------------------------
 
-    def _version_request(self, message) -> None:
+    def _version_request(self, message: Message) -> None:
         previous = self._open.get("version")
         if previous is not None and previous.from_log and message.frame.source is not None:
             # A log shows no refusal: a new offer while one is open means it was refused.
@@ -713,7 +721,7 @@ class Tracker:
         pending.last_attempt = bool(known(body, "is_last_attempt"))
         pending.txn.detail = "version unknown" if offered is None else version_text(offered.version)
 
-    def _reset(self, message) -> None:
+    def _reset(self, message: Message) -> None:
         """A version offer after an accepted one: the channel was reopened."""
         frame = message.frame.index
         for pending in list(self._open.values()):
@@ -722,7 +730,7 @@ class Tracker:
             )
         self._negotiated = False
 
-    def _reply_link(self, kind: Kind, message, role: Role = Role.RESPONSE) -> _Pending:
+    def _reply_link(self, kind: Kind, message: Message, role: Role = Role.RESPONSE) -> _Pending:
         """Link a single reply to the open transaction of its kind, or to an orphan."""
         pending = self._open.get(kind)
         if pending is None:
@@ -735,7 +743,7 @@ class Tracker:
         self._link(pending, message, Rule.STATE_TRANS_ID if echoed else Rule.STATE, role)
         return pending
 
-    def _version_response(self, message) -> None:
+    def _version_response(self, message: Message) -> None:
         last = self._last_version
         if "version" not in self._open and last is not None and message.frame.source is not None:
             if self._too_late(last.end, message, f"the host's acceptance of {last.name}"):
@@ -784,7 +792,7 @@ class Tracker:
             )
         self._close(pending, True, final=message.frame.index)
 
-    def _caps_report(self, message) -> None:
+    def _caps_report(self, message: Message) -> None:
         self._supersede(Kind.CAPABILITIES, message)
         body = message.body
         pending = self._open_txn(Kind.CAPABILITIES, message, Rule.REQUEST, Role.REQUEST)
@@ -803,7 +811,7 @@ class Tracker:
             "max_page_number": known(body, "max_page_number"),
         }
 
-    def _caps_response(self, message) -> None:
+    def _caps_response(self, message: Message) -> None:
         pending = self._reply_link(Kind.CAPABILITIES, message)
         body = message.body
         answer = known(body, "is_accepted")
@@ -827,8 +835,7 @@ class Tracker:
 
     # --- balloon and hot remove: a host request, guest parts ---------------------
 
-    def _multipart_request(self, message) -> None:
-        kind = REQUESTS[message.type]
+    def _multipart_request(self, kind: Kind, message: Message) -> None:
         self._supersede(kind, message)
         pending = self._open_txn(kind, message, Rule.REQUEST, Role.REQUEST)
         pending.request_id = message.trans_id
@@ -844,7 +851,7 @@ class Tracker:
             if pending.node is not None:
                 txn.detail = f"node {pending.node}"
 
-    def _balloon_response(self, message) -> None:
+    def _balloon_response(self, message: Message) -> None:
         unballoon = self._open.get(Kind.UNBALLOON)
         if (
             Kind.BALLOON not in self._open
@@ -854,10 +861,9 @@ class Tracker:
         ):
             self._type7_unballoon_response(unballoon, message)
             return
-        self._multipart_response(message)
+        self._multipart_response(Kind.BALLOON, message)
 
-    def _multipart_response(self, message) -> None:
-        kind = REPLIES[message.type]
+    def _multipart_response(self, kind: Kind, message: Message) -> None:
         pending = self._open.get(kind)
         if pending is None:
             pending = self._orphan(kind, message, Role.PART, 1, expecting="parts")
@@ -883,7 +889,7 @@ class Tracker:
                 return
             self._finish_parts(pending, message)
 
-    def _floor_check(self, message, txn: Transaction) -> None:
+    def _floor_check(self, message: Message, txn: Transaction) -> None:
         """Ever-smaller re-requests after partial balloons: the guest is at its floor.
 
         Linux keeps a floor that shrinks with its memory, so QEMU, asking for
@@ -919,12 +925,12 @@ class Tracker:
         if self._open.get(pending.txn.kind) is pending:
             self._finish_parts(pending, message)
 
-    def add_returned(self, event) -> bool:
+    def add_returned(self, event: LogEvent) -> bool:
         """QEMU's "processing remove response range": pages the last balloon part moved."""
         pending = self._awaiting[0] if self._awaiting else self._open.get("balloon")
         if pending is None or pending.expecting not in ("parts", "ranges"):
             return False
-        facts = event.frame.event.facts
+        facts = event.event.facts
         count, start = facts["count"], facts["start"]
         txn = pending.txn
         txn.pages = (txn.pages or 0) + count
@@ -944,7 +950,7 @@ class Tracker:
         self._link_event(pending, event, Rule.STATE)
         return True
 
-    def _finish_parts(self, pending: _Pending, message) -> None:
+    def _finish_parts(self, pending: _Pending, message: Message) -> None:
         """The guest's last part: work out the outcome and close."""
         txn = pending.txn
         if pending.unknown_pages:
@@ -978,7 +984,7 @@ class Tracker:
         self._finals[txn.kind] = (txn.name, message.frame.index)
         self._close(pending, True, final=message.frame.index)
 
-    def _add_part(self, pending: _Pending, message) -> tuple[Part, list[tuple[int, int]]]:
+    def _add_part(self, pending: _Pending, message: Message) -> tuple[Part, list[tuple[int, int]]]:
         """Count a part's ranges and pages, keep them up to the cap, check overlaps."""
         txn = pending.txn
         body = message.body
@@ -1021,7 +1027,7 @@ class Tracker:
         return part, runs
 
     def _overlaps(
-        self, pending: _Pending, message, runs: list[tuple[int, int]], twice: int
+        self, pending: _Pending, message: Message, runs: list[tuple[int, int]], twice: int
     ) -> None:
         seen = pending.pages
         for start, end in runs:
@@ -1038,7 +1044,7 @@ class Tracker:
 
     # --- unballoon: host parts, one guest response -------------------------------
 
-    def _unballoon_request(self, message) -> None:
+    def _unballoon_request(self, message: Message) -> None:
         pending = self._open.get(Kind.UNBALLOON)
         if pending is not None and pending.expecting == "parts":
             rule = Rule.STATE_TRANS_ID if message.trans_id == pending.series_id else Rule.STATE
@@ -1069,7 +1075,7 @@ class Tracker:
             pending.expecting = "response"
 
     def _never_ballooned(
-        self, txn: Transaction, message, part: Part, runs: list[tuple[int, int]]
+        self, txn: Transaction, message: Message, part: Part, runs: list[tuple[int, int]]
     ) -> None:
         """Note pages returned that this capture never saw ballooned (it may start late),
         and warn of pages returned again without being ballooned in between."""
@@ -1100,7 +1106,7 @@ class Tracker:
                 ),
             )
 
-    def _unballoon_response(self, message) -> None:
+    def _unballoon_response(self, message: Message) -> None:
         pending = self._open.get(Kind.UNBALLOON)
         if pending is None:
             pending = self._orphan(Kind.UNBALLOON, message, Role.RESPONSE)
@@ -1116,7 +1122,7 @@ class Tracker:
             return
         self._close(pending, True, final=message.frame.index)
 
-    def _type7_unballoon_response(self, pending: _Pending, message) -> None:
+    def _type7_unballoon_response(self, pending: _Pending, message: Message) -> None:
         self._link(pending, message, Rule.TYPE7_UNBALLOON_RESPONSE, Role.RESPONSE)
         self._flag(
             message,
@@ -1131,7 +1137,7 @@ class Tracker:
 
     # --- hot add and info ---------------------------------------------------------
 
-    def _hot_add_request(self, message) -> None:
+    def _hot_add_request(self, message: Message) -> None:
         self._supersede(Kind.HOT_ADD, message)
         pending = self._open_txn(Kind.HOT_ADD, message, Rule.REQUEST, Role.REQUEST)
         body = message.body
@@ -1145,7 +1151,7 @@ class Tracker:
         if known(body, "region") is not None:
             txn.detail += f", region {body.region.page_cnt} pages at {body.region.start_page:#x}"
 
-    def _hot_add_response(self, message) -> None:
+    def _hot_add_response(self, message: Message) -> None:
         pending = self._reply_link(Kind.HOT_ADD, message)
         body = message.body
         txn = pending.txn
@@ -1176,7 +1182,7 @@ class Tracker:
             )
         self._close(pending, True, final=message.frame.index)
 
-    def _info(self, message) -> None:
+    def _info(self, message: Message) -> None:
         pending = self._open_txn(Kind.INFO, message, Rule.STANDALONE, Role.INFO)
         txn = pending.txn
         txn.detail = message.body.mysummary() if not message.body.missing else ""
@@ -1188,7 +1194,7 @@ class Feeder(Protocol):
     """What :func:`annotate` feeds: one :class:`Tracker`, or the trackers of several
     inputs (:class:`~dmdissect.analysis.sessions.Sessions`)."""
 
-    def feed(self, message: Any) -> list[Any]: ...
+    def feed(self, message: Message | LogEvent) -> list[Any]: ...
 
     def finish(self) -> list[Any]: ...
 
@@ -1199,7 +1205,9 @@ class Feeder(Protocol):
     def end_reason(self, reason: str) -> None: ...
 
 
-def annotate(messages: Iterable, tracker: Feeder | None = None, hold: int = LOOKAHEAD) -> Iterator:
+def annotate(
+    messages: Iterable[Message | LogEvent], tracker: Feeder | None = None, hold: int = LOOKAHEAD
+) -> Iterator[Message | LogEvent]:
     """Every message in input order, with ``.transaction`` set.
 
     A message is held while its transaction is open, so that its label can
@@ -1208,7 +1216,7 @@ def annotate(messages: Iterable, tracker: Feeder | None = None, hold: int = LOOK
     held one wait with it, to keep the input order.
     """
     tracker = tracker or Tracker()
-    held: deque = deque()
+    held: deque[Message | LogEvent] = deque()
     try:
         for message in messages:
             tracker.feed(message)
@@ -1235,6 +1243,6 @@ def stop_reason(exc: BaseException) -> str:
     return "reading stopped by an input error"
 
 
-def _settled(message) -> bool:
+def _settled(message: Message | LogEvent) -> bool:
     link = message.transaction
     return not isinstance(link, Link) or link.transaction.closed
