@@ -439,7 +439,7 @@ LOG_QMP_NOT_JSON = register(
 )  # fmt: skip
 LOG_QMP_VALUE = register(
     "hvdm.log.qmp_value", G.MALFORMED, WARNING,
-    "A QMP status report value that is missing, negative or not a whole number of pages",
+    "A QMP status report value missing, no integer, out of range or no whole number of pages",
 )  # fmt: skip
 LOG_QMP_QUERY_ERROR = register(
     "hvdm.log.qmp_query_error", G.RESPONSE_CODE, NOTE,

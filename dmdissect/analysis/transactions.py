@@ -351,7 +351,7 @@ class Tracker:
         frame = event.frame
         txn.add_frame(frame.index, frame.time, rule)
         txn.events += 1
-        event.transaction = Link(txn, frame.index, Role.EVENT, None, rule)
+        event.transaction = Link(txn, frame.index, Role.EVENT, None, rule, self.one_pass)
 
     def close_by_state(self, kind: str, event: LogEvent, outcome: Outcome) -> Transaction | None:
         """A host state change that settles an open transaction the log gives no reply for."""
@@ -750,7 +750,7 @@ class Tracker:
                 return
             # Another log's word for a negotiation the host's log already settled.
             message.transaction = Link(
-                last, message.frame.index, Role.RESPONSE, None, Rule.OTHER_LOG
+                last, message.frame.index, Role.RESPONSE, None, Rule.OTHER_LOG, self.one_pass
             )
             return
         logged = message.frame.witness.extra.get("version") if message.frame.witness else None

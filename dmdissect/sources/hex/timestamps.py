@@ -1,8 +1,9 @@
 """Timestamps at the start of log lines and in the prefix of dump lines.
 
 Shared by every reader of text logs: dmesg ``[  100.5]`` (seconds since
-boot), ``dmesg -T`` dates, ISO dates, syslog and ``journalctl`` short dates,
-a bare time of day and epoch seconds.  A time may have at most
+boot; ``dmesg -d`` adds the time since the line before), ``dmesg -T`` dates,
+ISO dates, syslog and ``journalctl`` short dates, a bare time of day and
+epoch seconds.  A time may have at most
 :data:`MAX_DIGITS` digits before its point and as many after it: a stamp of
 hundreds of digits is no time (it would not fit a float) and is left out, so
 the line gets no time instead of a crash.
@@ -27,6 +28,9 @@ _MONTHS = {
 }
 _LEVEL = re.compile(r"^\s*<\d{1,3}>")
 _DMESG = re.compile(r"\[\s*(\d+)\.(\d+)\]")
+#: ``dmesg -d`` and ``journalctl -o short-delta``: the stamp and the time since the line
+#: before, ``[  100.500000 <    0.000100>]``; the first number is the line's own time.
+_DMESG_DELTA = re.compile(r"\[\s*(\d+)\.(\d+) <\s*\d+\.\d+>\]")
 _DMESG_T = re.compile(
     r"\[(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun) (?P<mon>[A-Z][a-z]{2}) +(?P<day>\d{1,2}) "
     r"(?P<h>\d\d):(?P<m>\d\d):(?P<s>\d\d) (?P<year>\d{4})\]"
@@ -47,14 +51,29 @@ def _fraction(digits: str | None) -> float:
     return int(digits) / 10 ** len(digits) if digits else 0.0
 
 
+def _civil(year: int, month: int, day: int, h: int, mi: int, s: int) -> int | None:
+    """Epoch seconds of a UTC date and time, None when no calendar has it.
+
+    ``calendar.timegm`` counts 41 December as 10 January: a day, hour or
+    minute out of range is a garbled stamp, not another time.  A second of 60
+    is a leap second.
+    """
+    if not 1 <= month <= 12 or h > 23 or mi > 59 or s > 60:
+        return None
+    try:
+        if not 1 <= day <= calendar.monthrange(year, month)[1]:
+            return None
+        return calendar.timegm((year, month, day, h, mi, s, 0, 0, 0))
+    except (ValueError, OverflowError):
+        return None
+
+
 def _iso_seconds(m: re.Match) -> float | None:
     """Epoch seconds of an ISO date; naive dates are taken as UTC."""
-    try:
-        base = calendar.timegm(
-            (int(m["year"]), int(m["mon"]), int(m["day"]), int(m["h"]), int(m["m"]), int(m["s"]))
-            + (0, 0, 0)
-        )
-    except (ValueError, OverflowError):
+    base = _civil(
+        int(m["year"]), int(m["mon"]), int(m["day"]), int(m["h"]), int(m["m"]), int(m["s"])
+    )
+    if base is None:
         return None
     tz = m["tz"]
     if tz and tz != "Z":
@@ -68,15 +87,8 @@ def _dmesg_t_seconds(m: re.Match) -> float | None:
     month = _MONTHS.get(m["mon"])
     if month is None:
         return None
-    try:
-        return float(
-            calendar.timegm(
-                (int(m["year"]), month, int(m["day"]), int(m["h"]), int(m["m"]), int(m["s"]))
-                + (0, 0, 0)
-            )
-        )
-    except (ValueError, OverflowError):
-        return None
+    found = _civil(int(m["year"]), month, int(m["day"]), int(m["h"]), int(m["m"]), int(m["s"]))
+    return None if found is None else float(found)
 
 
 #: The clock that dates syslog stamps, which carry no year (tests replace it).
@@ -143,6 +155,7 @@ _LEADING = (
     (_EPOCH, _epoch_seconds),
     (_TIME_OF_DAY, _time_of_day),
     (_DMESG, _dmesg_seconds),
+    (_DMESG_DELTA, _dmesg_seconds),
 )
 
 
@@ -178,11 +191,16 @@ def _leading(text: str) -> tuple[float, re.Match] | None:
 
 def _step(m: re.Match) -> float:
     """How finely a matched stamp counts: one unit of its last digit (whole seconds: 1)."""
-    digits = m[2] if m.re is _DMESG else m.groupdict().get("frac")
+    digits = m[2] if m.re is _DMESG or m.re is _DMESG_DELTA else m.groupdict().get("frac")
     return 10.0 ** -len(digits) if digits else 1.0
 
 
-_IN_PREFIX = ((_DMESG_T, _dmesg_t_seconds), (_ISO, _iso_seconds), (_DMESG, _dmesg_seconds))
+_IN_PREFIX = (
+    (_DMESG_T, _dmesg_t_seconds),
+    (_ISO, _iso_seconds),
+    (_DMESG, _dmesg_seconds),
+    (_DMESG_DELTA, _dmesg_seconds),
+)
 
 
 def prefix_time(prefix: str) -> float | None:
@@ -229,6 +247,7 @@ _STAMPS = (
     _DMESG_T,
     _ISO,
     _DMESG,
+    _DMESG_DELTA,
     _LEVEL,
     re.compile(r"^\s*[A-Z][a-z]{2} +\d{1,2} \d\d:\d\d:\d\d(?:\.\d+)?"),
 )

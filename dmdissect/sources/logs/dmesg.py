@@ -266,11 +266,30 @@ def _garbled(origin: str, time: float | None, rest: str, why: str) -> Frame:
 #: A printk stamp: seconds, a point and six digits of microseconds, in brackets.
 _PRINTK_STAMP = re.compile(r"\[\s*\d+\.(\d+)\]")
 _LEVEL = re.compile(r"\s*<\d{1,3}>")
+#: What only a time stamp looks like in a line's prefix, read or not: a bracket where
+#: dmesg puts its stamp (padded, a number, a day's name), a time of day, a date, or
+#: seconds with a fraction at the start.  A host or program name (``vm01 kernel:``,
+#: ``ip-10-0-0-5``, ``10.0.0.5``, ``kernel[42]:``) has digits but none of these shapes.
+_STAMP_SHAPED = re.compile(
+    r"\A\s*\[(?:\s|[+\d]|(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun) )"
+    r"|(?<![\w:.])\d{1,2}:\d\d(?::\d\d)?(?![\w:])"
+    r"|(?<![\w-])\d{4}-\d{1,2}-\d{1,2}(?![\w-])"
+    r"|(?<![\w-])\d{4}-\d{1,2}-\d{1,2}T"
+    r"|\A\s*\d+\.\d+(?![\w.])"
+)
+#: ``dmesg -e``'s stamps: the minute (``[Dec 1 12:00]``) and the time since the line
+#: before (``[  +0.000100]``): a real form, but no time of the line's own.
+_RELATIVE = re.compile(r"\A\s*\[(?:\s*\+\d+\.\d+|[A-Z][a-z]{2}[ \d]\d \d\d:\d\d)\]")
 
 
 def _time(prefix: str) -> tuple[float | None, float | None, Finding | None]:
     """The time of a line's prefix, how finely it counts, and the finding when a stamp there
-    cannot be read."""
+    cannot be read.
+
+    A prefix with no stamp (``dmesg -t``, ``journalctl -o cat``, a host name and
+    ``kernel:``) gives no time and no finding: only what has a stamp's shape and
+    cannot be read is said.
+    """
     found = prefix_stamp(prefix)
     time, step = found if found is not None else (None, None)
     stamp = _PRINTK_STAMP.search(prefix)
@@ -278,10 +297,9 @@ def _time(prefix: str) -> tuple[float | None, float | None, Finding | None]:
         why = f"'{overlong}' is out of range"
     elif stamp is not None and len(stamp[1]) != 6:
         why = f"'{_shown(stamp.group())}' is not printk's [seconds.micros]"
-    elif time is None and (
-        any(c.isdigit() for c in prefix[_end_of_level(prefix) :])
-        or prefix[_end_of_level(prefix) :].lstrip().startswith("[")
-    ):
+    elif time is None and (relative := _RELATIVE.match(prefix, _end_of_level(prefix))):
+        why = f"'{relative.group().strip()}' is dmesg -e's stamp, which is not the line's own time"
+    elif time is None and _STAMP_SHAPED.search(prefix, _end_of_level(prefix)):
         why = f"'{_shown(prefix.strip())}' is no time the kernel or syslog prints"
     else:
         return time, step, None

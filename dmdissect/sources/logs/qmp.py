@@ -10,14 +10,17 @@ time) is the host's state, a host event, not a report the guest sent; its
 error replies are host events too.  Other events, command
 replies and the greeting are skipped; a line that is no JSON object is a
 finding.  Lines may end in CRLF (the monitor's own line ends) or LF.
+
+A number QEMU never writes (``4096.0``, ``1e400``, more than 64 bits) is
+still JSON: the line is read, the field holding it is said to be wrong by
+name and left unknown, the rest of the event is kept.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from typing import Any, BinaryIO
-
-import orjson
 
 from dmdissect import findings as ei
 from dmdissect.findings import Finding
@@ -53,12 +56,59 @@ def looks_like_qmp(lines: list[str]) -> bool:
     return False
 
 
+class Number:
+    """A JSON number that is no integer of at most 20 digits, kept as the line wrote it.
+
+    QEMU writes its byte counts and times as whole numbers; anything else is
+    shown as written (``4096.0`` is not silently 4096, ``1e400`` not infinity).
+    """
+
+    __slots__ = ("text",)
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+
+    def __repr__(self) -> str:
+        return self.text
+
+    @property
+    def integral(self) -> bool:
+        return not any(c in self.text for c in ".eE")
+
+
+def _integer(text: str) -> int | Number:
+    # 20 digits hold any 64-bit count; longer ones stay text (and never meet int()'s limit).
+    return int(text) if len(text.lstrip("-")) <= 20 else Number(text)
+
+
+def _no_constant(text: str) -> Any:
+    raise ValueError(f"{text} is no JSON")
+
+
 def _object(text: str) -> dict | None:
+    """The JSON object of a line, or None; numbers that are no plain integer are Numbers."""
     try:
-        obj = orjson.loads(text)
-    except orjson.JSONDecodeError:
+        obj = json.loads(text, parse_int=_integer, parse_float=Number, parse_constant=_no_constant)
+    except (ValueError, RecursionError):
         return None
     return obj if isinstance(obj, dict) else None
+
+
+def _compact(value: Any, depth: int = 0) -> str:
+    """A parsed value as compact JSON, numbers as the line wrote them (for messages)."""
+    if isinstance(value, Number):
+        return value.text
+    if depth > 8:
+        return "..."
+    if isinstance(value, dict):
+        inner = ",".join(
+            f"{json.dumps(key, ensure_ascii=False)}:{_compact(item, depth + 1)}"
+            for key, item in value.items()
+        )
+        return "{" + inner + "}"
+    if isinstance(value, list):
+        return "[" + ",".join(_compact(item, depth + 1) for item in value) + "]"
+    return json.dumps(value, ensure_ascii=False)
 
 
 def _time(obj: dict) -> tuple[float | None, Finding | None]:
@@ -79,7 +129,7 @@ def _time(obj: dict) -> tuple[float | None, Finding | None]:
         or not 0 <= seconds <= MAX_EPOCH
         or not 0 <= micro < 10**6
     ):
-        shown = orjson.dumps(stamp).decode(errors="replace")
+        shown = _compact(stamp)
         shown = shown if len(shown) <= 60 else shown[:56] + "..."
         return None, ei.LOG_TIME_UNREADABLE(
             f"QMP timestamp {shown} is no time QEMU prints: the event has no time"
@@ -87,14 +137,46 @@ def _time(obj: dict) -> tuple[float | None, Finding | None]:
     return seconds + micro / 1e6, None
 
 
+#: The most a byte count QEMU writes can be (its ``size`` is 64 bits).
+MAX_BYTES = (1 << 64) - 1
+
+
+#: A field the event lacks (JSON's null is a value, and a wrong one).
+_ABSENT: Any = object()
+
+
+def _wrong(key: str, value: Any) -> str | None:
+    """What is wrong with a byte count QEMU would not write, or None when it could."""
+    if value is _ABSENT:
+        return f"'{key}' is missing"
+    range_ = f"out of range: QEMU's byte counts are whole numbers from 0 to {MAX_BYTES}"
+    if type(value) is int:
+        return None if 0 <= value <= MAX_BYTES else f"'{key}' {value} is {range_}"
+    if isinstance(value, Number):
+        if value.integral or abs(float(value.text)) > MAX_BYTES:
+            return f"'{key}' {_shown(value.text)} is {range_}"
+        whole = "QEMU writes byte counts as whole numbers"
+        return f"'{key}' {_shown(value.text)} is not an integer: {whole}"
+    return f"'{key}' is {_shown(_compact(value))}, not a number"
+
+
+def _shown(text: str) -> str:
+    return text if len(text) <= 40 else text[:36] + "..."
+
+
 def _pages(data: Any, via: str) -> tuple[dict[str, int], list[Finding]]:
-    """The DM_STATUS_REPORT fields of ``{"available": A, "committed": C}``, and findings."""
+    """The DM_STATUS_REPORT fields of ``{"available": A, "committed": C}``, and findings.
+
+    A field holding what QEMU never writes is said by name and left out; the
+    other is still read.
+    """
     fields: dict[str, int] = {}
     findings = []
     for key, name in FIELDS.items():
-        value = data.get(key) if isinstance(data, dict) else None
-        if type(value) is not int or value < 0:
-            findings.append(ei.LOG_QMP_VALUE(f"{via}: '{key}' is missing or not a byte count"))
+        value = data.get(key, _ABSENT) if isinstance(data, dict) else _ABSENT
+        wrong = _wrong(key, value)
+        if wrong is not None:
+            findings.append(ei.LOG_QMP_VALUE(f"{via}: {wrong}"))
         elif value % PAGE_SIZE:
             findings.append(
                 ei.LOG_QMP_VALUE(f"{via}: '{key}' {value} is not a whole number of pages")
