@@ -32,11 +32,13 @@ from dmdissect.cli.convert import convert
 from dmdissect.filter.compiler import compile_filter
 from dmdissect.findings import REGISTRY
 from dmdissect.layers import MESSAGE_LAYERS, VMBusDescriptor, fixed_size
+from dmdissect.analysis.registry import FIELDS, TimeReference
 from dmdissect.layers.registry import PROTOCOL_FIELDS
 from dmdissect.pipeline import messages_of
 from dmdissect.sources import open_frames
 from dmdissect.sources.frame import Frame
 from dmdissect.sources.writer import write_frames
+from dmdissect.views.expert import finding_object
 from dmdissect.views.jsonout import message_object
 from dmdissect.views.summary import info_text, transaction_text
 from dmdissect.vocabulary import Direction
@@ -57,6 +59,25 @@ def plugin(tmp_path_factory) -> Path:
 
 def _messages(capture: Path):
     return list(messages_of(open_frames(str(capture))))
+
+
+def _abbrev(name: str) -> str:
+    """A registry name as the plugin names it (the protocol itself is plain ``hvdm``)."""
+    return name if name == "hvdm" else f"hvdm.{name}"
+
+
+def _registry_names(converted: bool) -> list[str]:
+    """The registry's fields the plugin shows per frame, without expert (compared by finding).
+
+    The transaction's fields come from convert's comment, so only on a converted capture.
+    """
+    return [
+        name
+        for name, field in FIELDS.items()
+        if field.group != "frame"
+        and not name.startswith("expert")
+        and (converted or not name.startswith("transaction"))
+    ]
 
 
 def _noted(message, obj: dict) -> dict[str, list]:
@@ -93,13 +114,18 @@ def check_capture(plugin: Path, capture: Path, converted: bool = False) -> int:
             expected["hvdm.message"] = [""]
         if converted:
             expected.update(_noted(message, obj))
-        fields, experts = shown[number]
+        fields, experts, rows = shown[number]
         got = {
             k: v
             for k, v in fields.items()
             if k != "hvdm.expert" and not k.startswith("hvdm.expert.")
         }
         assert set(got) == set(expected), (number, set(got) ^ set(expected))
+        # Every field of dmdissect's registry that has a value here is in the plugin's tree,
+        # and none that has none: a registry field the plugin lacks fails here.
+        for name in _registry_names(converted):
+            present = bool(FIELDS[name].get(message, TimeReference()))
+            assert (_abbrev(name) in fields) == present, (number, name, present)
         for key, values in expected.items():
             assert len(got[key]) == len(values), (number, key, got[key], values)
             for want, have in zip(values, got[key]):
@@ -109,12 +135,14 @@ def check_capture(plugin: Path, capture: Path, converted: bool = False) -> int:
         want_info = f"{message.type_name} id={tid}" + (f" {text}" if text else "")
         assert info[number][0] == want_info + (transaction_text(message) if converted else "")
         raised = Counter((expert_id, msg) for expert_id, msg in experts)
-        static = check(message)
-        wanted = Counter((f.id, f.message) for f in static if f.id in STATIC_IDS)
-        if converted:
-            # convert noted every finding: the plugin shows them all, once, by id.
-            wanted = Counter((f.id, f.message) for f in message.findings)
+        static = [finding_object(f) for f in check(message) if f.id in STATIC_IDS]
+        # Converted, convert noted every finding: the plugin shows them all, once, by id.
+        findings = obj["expert"] if converted else static
+        wanted = Counter((f["id"], f["message"]) for f in findings)
         assert raised == wanted, (number, raised, wanted)
+        # Each hvdm.expert subtree holds the finding's JSON: id, group, severity, message, field.
+        want_rows = Counter(tuple(f.get(k) for k in tshark.EXPERT_KEYS) for f in findings)
+        assert Counter(rows) == want_rows, (number, rows, want_rows)
         assert all(expert_id in REGISTRY for expert_id, _ in experts), experts
     return len(messages)
 
@@ -334,6 +362,50 @@ def test_len_is_what_tshark_answers_for_every_kind_of_field(plugin, tmp_path, na
     assert set(balloon) <= set(mine("len(hvdm.hdr.type) == 2 && len(hvdm.hdr) == 0"))
 
 
+#: Hand-written frames: (bytes, the undecoded-bytes field dmdissect names and its hex, or None).
+UNDECODED = [
+    ("", None),  # nothing arrived: no header
+    ("07", ("body", "07")),  # ends before the header's type: no header, the byte undecoded
+    ("070018", ("body", "070018")),  # the type arrived: a header, cut short
+    ("0700 1800 05000000", None),  # a whole header, the body's fields all missing
+    # DM_BALLOON_RESPONSE of one range, then 2 bytes the message does not count
+    ("0700 1800 05000000 00000000 02000000 01000000ab563412 aabb", ("trailing", "aabb")),
+    # range_count 2 but one range: the 2 bytes are the start of the missing one
+    ("0700 1800 05000000 00000000 04000000 01000000ab563412 aabb", ("cut", "aabb")),
+    ("ff00 1000 05000000 0102030405060708", ("body", "0102030405060708")),  # unknown type
+    # VMBus in-band, len8 4 (32 bytes): a 16-byte DM_STATUS_REPORT cut to 16, then 3 bytes more
+    (
+        "0600 0200 0400 0000 0900000000000000 0500 3000 01000000 0100000000000000 ccddee",
+        ("vmbus_trailing", "ccddee"),
+    ),
+]
+
+
+def test_undecoded_bytes_and_frames_without_a_header_as_dmdissect_names_them(plugin, tmp_path):
+    """hvdm.trailing, .cut, .body and .vmbus_trailing hold the bytes the layers left, and
+    a frame whose bytes end before the header's type has no hvdm.hdr, in both tools."""
+    capture = tmp_path / "undecoded.pcapng"
+    _write_capture(capture, [bytes.fromhex(h) for h, _ in UNDECODED], random.Random(0))
+    assert check_capture(plugin, capture) == len(UNDECODED)
+    names = ["trailing", "cut", "body", "vmbus_trailing"]
+    shown = tshark.columns(plugin, capture, *(f"hvdm.{n}" for n in names))
+    for number, (_, want) in enumerate(UNDECODED, 1):
+        row = ["" for _ in names]
+        if want is not None:
+            row[names.index(want[0])] = want[1]
+        assert shown[number] == row, number
+    for text, frames in [
+        ("hvdm.hdr", [3, 4, 5, 6, 7, 8]),
+        ("hvdm", list(range(1, 9))),
+        ("frame && len(hvdm) == 0", [1]),
+        ("hvdm.body", [2, 3, 7]),
+        ("hvdm.cut || hvdm.trailing || hvdm.vmbus_trailing", [5, 6, 8]),
+    ]:
+        kept = messages_of(open_frames(str(capture)), keep=compile_filter(text))
+        assert [m.frame.index for m in kept] == frames, f"dmdissect -Y {text}"
+        assert tshark.selected(plugin, capture, text) == frames, f"tshark -Y {text}"
+
+
 def test_random_bytes_never_raise_a_lua_error(plugin, tmp_path):
     rng = random.Random(14)
     capture = tmp_path / "noise.pcapng"
@@ -351,9 +423,13 @@ def test_plugin_loads_in_tshark_without_messages(plugin):
         check=True,
     )
     rows = [line.split("\t") for line in result.stdout.splitlines()]
-    names = {row[2] for row in rows if len(row) > 2 and row[0] == "F"}
+    names = {row[2] for row in rows if len(row) > 2 and row[0] in ("F", "P")}
     assert {field.abbrev for field in PROTOCOL_FIELDS.values()} <= names
     assert {f"hvdm.{name}" for name, _, _ in TRANSACTION_FIELDS} <= names
+    # Every name `dmdissect fields` lists beyond tshark's own frame fields.
+    listed = [name for name, field in FIELDS.items() if field.group != "frame"]
+    assert len(listed) > 60
+    assert [name for name in listed if _abbrev(name) not in names] == []
 
 
 def test_page_range_shows_its_40_24_bit_split(plugin, tmp_path):
@@ -472,7 +548,7 @@ def test_a_layer_added_to_the_layers_is_in_the_plugin(tmp_path):
     data = bytes.fromhex("0f00 1000 070000000403020123e1cdab")
     capture = tmp_path / "probe.pcapng"
     _write_capture(capture, [data], random.Random(0))
-    fields, experts = tshark.packets(plugin, capture)[1]
+    fields, experts, _ = tshark.packets(plugin, capture)[1]
     assert fields["hvdm.probe_count"] == ["16909060"]
     assert fields["hvdm.probe_low"] == [str(0x123)]
     assert fields["hvdm.probe_high"] == [str(0xABCDE)]

@@ -28,10 +28,6 @@ META_KEYS = {
     "interface",
     "length",
     "comment",
-    "trailing",
-    "body",
-    "cut",
-    "vmbus_trailing",
     "transaction",
     "expert",
     "pages_lower_bound",
@@ -66,14 +62,22 @@ def run(plugin: Path, capture: Path, *args: str) -> subprocess.CompletedProcess:
     return result
 
 
-def _walk(node, fields, experts) -> None:
+#: What an expert subtree of the plugin shows, in the order of dmdissect's finding JSON.
+EXPERT_KEYS = ("id", "group", "severity", "message", "field")
+
+
+def _walk(node, fields, experts, rows) -> None:
     if isinstance(node, list):
         for item in node:
-            _walk(item, fields, experts)
+            _walk(item, fields, experts, rows)
         return
     if not isinstance(node, dict):
         return
     for key, value in node.items():
+        if key == "hvdm.expert":
+            for entry in value if isinstance(value, list) else [value]:
+                if isinstance(entry, dict):
+                    rows.append(tuple(entry.get(f"hvdm.expert.{k}") for k in EXPERT_KEYS))
         if key == "_ws.expert":
             for entry in value if isinstance(value, list) else [value]:
                 ids = [k for k in entry if k.startswith("hvdm.")]
@@ -86,13 +90,18 @@ def _walk(node, fields, experts) -> None:
             if isinstance(item, dict):
                 if key.startswith("hvdm."):
                     fields[key].append("")
-                _walk(item, fields, experts)
+                _walk(item, fields, experts, rows)
             elif key.startswith("hvdm."):
                 fields[key].append(item)
 
 
-def packets(plugin: Path, capture: Path) -> dict[int, tuple[dict, list]]:
-    """frame number -> (fields, experts) as ``tshark -T json`` shows them."""
+def packets(plugin: Path, capture: Path) -> dict[int, tuple[dict, list, list]]:
+    """frame number -> (fields, experts, expert rows) as ``tshark -T json`` shows them.
+
+    ``fields`` holds ``hvdm`` itself when the protocol is in the frame;
+    ``experts`` the (id, message) of each expert info; the rows are each
+    ``hvdm.expert`` subtree's fields, in the order of :data:`EXPERT_KEYS`.
+    """
     out = run(plugin, capture, "-T", "json", "--no-duplicate-keys").stdout
     result = {}
     for packet in json.loads(out):
@@ -101,8 +110,11 @@ def packets(plugin: Path, capture: Path) -> dict[int, tuple[dict, list]]:
         assert "_ws.lua.error" not in json.dumps(layers), layers
         fields: dict[str, list] = defaultdict(list)
         experts: list = []
-        _walk(layers.get("hvdm", {}), fields, experts)
-        result[number] = (dict(fields), experts)
+        rows: list = []
+        if "hvdm" in layers:
+            fields["hvdm"].append("")
+        _walk(layers.get("hvdm", {}), fields, experts, rows)
+        result[number] = (dict(fields), experts, rows)
     return result
 
 
@@ -133,6 +145,10 @@ def expected_fields(obj: dict) -> dict[str, list]:
     def add(prefix: str, value) -> None:
         if value is None:
             return
+        if isinstance(value, dict) and all(inner is None for inner in value.values()):
+            # A structure none of whose fields arrived is not there (the header of a
+            # frame that ends before its type).
+            return
         if isinstance(value, dict):
             out[f"hvdm.{prefix}"].append("")
             for key, inner in value.items():
@@ -151,6 +167,7 @@ def expected_fields(obj: dict) -> dict[str, list]:
         else:
             out[f"hvdm.{prefix}"].append(value)
 
+    out["hvdm"].append("")
     for key, value in obj.items():
         if key in META_KEYS or key.endswith(("_name", "_names")) and key != "type_name":
             continue

@@ -365,6 +365,18 @@ def _bytes(read: Callable[[Any], bytes | None]) -> Getter:
     return get
 
 
+def _captured(message: Any, ref: TimeReference) -> list:
+    """The frame's bytes, there for every frame a capture or dump holds, 0 bytes too.
+
+    As in tshark, where a 0-byte packet still has its ``frame`` and its
+    protocol (``len(hvdm) == 0``): only a log line, which has no bytes at all, has none.
+    """
+    frame = message.frame
+    if frame.data or (frame.witness is None and frame.event is None):
+        return [frame.data]
+    return []
+
+
 def _header_bytes(message: Any) -> bytes | None:
     return message.message_bytes[:HEADER_SIZE] if message.type is not None else None
 
@@ -383,7 +395,7 @@ _DERIVED: tuple[FieldDef, ...] = (
         "frame",
         BYTES,
         "The frame's bytes (for slices: frame[0:2])",
-        _bytes(lambda m: m.frame.data),
+        _captured,
         group="frame",
     ),
     FieldDef(
@@ -445,7 +457,7 @@ _DERIVED: tuple[FieldDef, ...] = (
         "hvdm",
         BYTES,
         "The protocol's bytes: the message, with its VMBus descriptor when framed",
-        _bytes(lambda m: m.frame.data),
+        _captured,
         group="hvdm",
     ),
     # The header and the descriptor are structures: labels, as the plugin (and a

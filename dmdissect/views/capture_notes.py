@@ -46,7 +46,12 @@ def notes(message: Any) -> list[tuple[str, str]]:
     if isinstance(link, Link):
         items.append(("label", link_label(link)))
     source = len(message.frame.findings)
-    items += [finding_item("finding", finding) for finding in message.findings[source:]]
+    for finding in message.findings[source:]:
+        items.append(finding_item("finding", finding))
+        # The field it concerns, for the plugin's hvdm.expert.field (an item of its own:
+        # a reader that does not know it passes over it).
+        if finding.field:
+            items.append(("finding.field", finding.field))
     return items
 
 

@@ -31,6 +31,7 @@ from scapy.packet import Packet
 
 from dmdissect import __version__
 from dmdissect.analysis.expert import MAX_PART_BYTES, _reserved_plan
+from dmdissect.analysis.registry import FIELDS
 from dmdissect.layers import (
     DESCRIPTOR_SIZE,
     HEADER_SIZE,
@@ -383,6 +384,14 @@ class Generator:
         slot = entry.slots[0][1]
         return self._proto(entry, slot, _size(slot), None)
 
+    def _derived(self, name: str, kind: str) -> Lua:
+        """The ProtoField of one of the analysis registry's own fields (not a layer's)."""
+        return self.field(
+            ProtoFieldSpec(
+                f"{PROTOCOL}.{name}", name.rsplit(".", 1)[-1], kind, blurb=FIELDS[name].description
+            )
+        )
+
     def _nested(self, cls: type, prefix: str, name: str, base: int | None) -> str:
         """The plan key of the structure field ``name`` of ``cls`` (already planned)."""
         spot = next(s for s in layout_of(cls).spots if s.name == name)
@@ -437,6 +446,12 @@ class Generator:
             "F_EXPERT_MESSAGE": self.field(
                 ProtoFieldSpec(f"{PROTOCOL}.expert.message", "message", "string")
             ),
+            "F_EXPERT_FIELD": self._derived("expert.field", "string"),
+            # The bytes the layers did not decode, named as dmdissect's registry names them.
+            "F_TRAILING": self._derived("trailing", "bytes"),
+            "F_CUT": self._derived("cut", "bytes"),
+            "F_UNDECODED": self._derived("body", "bytes"),
+            "F_VMBUS_TRAILING": self._derived("vmbus_trailing", "bytes"),
         }
         transaction = [
             {
@@ -473,6 +488,7 @@ class Generator:
                 )
         constants = {
             "header_size": HEADER_SIZE,
+            "header_first": layout_of(DMHeader).groups[0].size,
             "descriptor_size": DESCRIPTOR_SIZE,
             "vmbus_inband": VM_PKT_DATA_INBAND,
             "max_part_bytes": MAX_PART_BYTES,

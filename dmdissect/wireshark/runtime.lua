@@ -180,8 +180,9 @@ end
 
 -- expert checks ------------------------------------------------------------------------
 
-local function expert(m, check, text)
-    m.findings[#m.findings + 1] = { id = CHECK_IDS[check] or check, text = text }
+-- ``field``: the field the finding concerns, as dmdissect's checks name it (or nil).
+local function expert(m, check, text, field)
+    m.findings[#m.findings + 1] = { id = CHECK_IDS[check] or check, text = text, field = field }
 end
 
 local function reserved(m, obj, prefix)
@@ -194,7 +195,7 @@ local function reserved(m, obj, prefix)
             if v ~= nil then reserved(m, v, prefix .. r.n .. ".") end
         elseif v ~= nil and not is_zero(v) then
             expert(m, "reserved_nonzero",
-                "reserved field " .. prefix .. r.n .. " is not zero (" .. hex(v) .. ")")
+                "reserved field " .. prefix .. r.n .. " is not zero (" .. hex(v) .. ")", prefix .. r.n)
         end
     end
 end
@@ -246,19 +247,20 @@ local function check_entries(m, body, layer)
         local claimed = tonum(body[sized.length] or 0)
         if body[sized.length] ~= nil and claimed > present then
             expert(m, "length:" .. sized.length,
-                sized.length .. " " .. dec(claimed) .. " but only " .. math.max(present, 0) .. " bytes follow")
+                sized.length .. " " .. dec(claimed) .. " but only " .. math.max(present, 0) .. " bytes follow",
+                sized.length)
         end
         for i, entry in ipairs(body[sized.n] or {}) do
             local where = sized.n .. "[" .. (i - 1) .. "]"
             if #entry.missing > 0 then
                 expert(m, "entry_truncated:" .. sized.n,
-                    where .. ": truncated entry, missing " .. table.concat(entry.missing, ", "))
+                    where .. ": truncated entry, missing " .. table.concat(entry.missing, ", "), sized.n)
             else
                 for name, v in pairs(entry) do
                     if type(v) == "table" and v.bytes ~= nil and v.bytes < v.claimed then
                         expert(m, "entry_data_short:" .. sized.n,
                             where .. ": " .. LAYERS[entry.__layer].length_of[name] .. " " .. v.claimed
-                            .. " but only " .. v.bytes .. " bytes")
+                            .. " but only " .. v.bytes .. " bytes", sized.n)
                     end
                 end
             end
@@ -271,16 +273,17 @@ local function check(m)
         local claimed = m.vmbus.len8 * 8
         if claimed > m.frame_len then
             expert(m, "vmbus_len8_exceeds", "VMBus len8 " .. m.vmbus.len8 .. " claims " .. claimed
-                .. " bytes but the frame holds " .. m.frame_len)
+                .. " bytes but the frame holds " .. m.frame_len, "vmbus.len8")
         end
         if m.extra > 0 then
-            expert(m, "vmbus_trailing", m.extra .. " bytes after the VMBus packet (len8 " .. m.vmbus.len8 .. ")")
+            expert(m, "vmbus_trailing", m.extra .. " bytes after the VMBus packet (len8 " .. m.vmbus.len8 .. ")",
+                "vmbus.len8")
         end
         if m.size ~= nil then
             local padded = CONST.descriptor_size + m.size + (-m.size % 8)
             if claimed >= CONST.descriptor_size + CONST.header_size and claimed ~= padded and claimed <= m.frame_len then
                 expert(m, "vmbus_len8_mismatch", "VMBus len8 " .. m.vmbus.len8 .. " (" .. claimed
-                    .. " bytes) does not match the message (" .. padded .. " bytes with descriptor and padding)")
+                    .. " bytes) does not match the message (" .. padded .. " bytes with descriptor and padding)", "vmbus.len8")
             end
         end
     end
@@ -291,24 +294,25 @@ local function check(m)
     local size = m.size
     local layer_key = MESSAGES[m.type]
     if layer_key == nil then
-        expert(m, "unknown_type", "unknown message type " .. m.type)
+        expert(m, "unknown_type", "unknown message type " .. m.type, "type")
     end
     local fixed = layer_key and (CONST.header_size + LAYERS[layer_key].fixed)
     if size < CONST.header_size then
-        expert(m, "size_below_header", "hdr.size " .. size .. " is smaller than the " .. CONST.header_size .. "-byte header")
+        expert(m, "size_below_header", "hdr.size " .. size .. " is smaller than the " .. CONST.header_size .. "-byte header",
+            "size")
     elseif fixed ~= nil and size < fixed then
         expert(m, "size_below_fixed", "hdr.size " .. size .. " is smaller than the fixed part of "
-            .. m.type_name .. " (" .. fixed .. " bytes)")
+            .. m.type_name .. " (" .. fixed .. " bytes)", "size")
     end
     if size > m.available then
-        expert(m, "truncated", "truncated: hdr.size " .. size .. " but only " .. m.available .. " bytes present")
+        expert(m, "truncated", "truncated: hdr.size " .. size .. " but only " .. m.available .. " bytes present", "size")
     end
     local body = m.body
     if body == nil then return end
     local layer = LAYERS[body.__layer]
     if #body.missing > 0 then
         expert(m, "body_truncated", "truncated: the bytes end inside " .. m.type_name .. " after "
-            .. m.available .. "; missing " .. table.concat(body.missing, ", "))
+            .. m.available .. "; missing " .. table.concat(body.missing, ", "), body.missing[1])
     else
         local rest = m.available - m.consumed
         local padding = m.vmbus ~= nil and rest < 8 and m.rest_zero
@@ -317,7 +321,7 @@ local function check(m)
         end
         local expected = expected_size(m)
         if size ~= expected and size >= CONST.header_size and not (fixed and size < fixed) then
-            expert(m, "size_mismatch", "hdr.size " .. size .. " disagrees with the content (" .. expected .. " bytes)")
+            expert(m, "size_mismatch", "hdr.size " .. size .. " disagrees with the content (" .. expected .. " bytes)", "size")
         end
         if #layer.counted > 0 and body[layer.counted[1].count] ~= nil and expected > CONST.max_part_bytes then
             expert(m, "part_too_large", expected .. " bytes in one part; peers send at most " .. CONST.max_part_bytes)
@@ -331,7 +335,7 @@ local function check(m)
             local decoded = #(body[counted.n] or {})
             if tonum(claimed) > decoded then
                 expert(m, "count:" .. counted.count, counted.count .. " " .. dec(claimed)
-                    .. " but the bytes hold only " .. plural(decoded, counted.word))
+                    .. " but the bytes hold only " .. plural(decoded, counted.word), counted.count)
             end
         end
     end
@@ -381,6 +385,8 @@ local function read_marker(tvb)
                         if severity then
                             marker.findings[#marker.findings + 1] = { severity = severity, id = id, text = unescape(message) }
                         end
+                    elseif key == "finding.field" and #marker.findings > 0 then
+                        marker.findings[#marker.findings].field = unescape(value)
                     elseif key ~= nil then
                         marker[key] = unescape(value)
                     end
@@ -444,7 +450,12 @@ local function dissect(tvb, pinfo, tree)
         m.extra = math.max(0, frame_len - finish)
     end
     m.available = limit - start
-    local htree = add(root, F_HDR, tvb_range(tvb, start, math.min(CONST.header_size, m.available)))
+    -- The header is there once its first field is (dmdissect's hdr): bytes that end
+    -- before it are the undecoded body, and a frame with no message bytes has no header.
+    local htree = nil
+    if m.available >= CONST.header_first then
+        htree = add(root, F_HDR, tvb_range(tvb, start, math.min(CONST.header_size, m.available)))
+    end
     local hdr = DISSECT[HEADER](tvb, start, limit, htree, NO_CONTEXT)
     m.type, m.size, m.trans_id = hdr.type, hdr.size, hdr.trans_id
     m.type_name = "?"
@@ -478,6 +489,15 @@ local function dissect(tvb, pinfo, tree)
         end
         m.rest_zero = all_zero(tvb, start + m.consumed, m.available - m.consumed)
     end
+    -- The bytes the layers did not decode, under dmdissect's names: after a whole
+    -- message (trailing), of what was cut short (cut), or a body no layer reads (body).
+    local rest = m.available - m.consumed
+    if rest > 0 then
+        local f = F_UNDECODED
+        if m.body ~= nil then f = cut_short(m.body) and F_CUT or F_TRAILING end
+        add(root, f, tvb_range(tvb, start + m.consumed, rest))
+    end
+    if m.extra > 0 then add(root, F_VMBUS_TRAILING, tvb_range(tvb, frame_len - m.extra, m.extra)) end
     append_text(root, ", " .. m.type_name)
     local dir, source = direction(pinfo, m.type)
     if dir ~= nil then set_generated(add(root, F_DIRECTION, dir)) end
@@ -522,7 +542,8 @@ local function dissect(tvb, pinfo, tree)
             if (raised[finding.text] or 0) > 0 then
                 raised[finding.text] = raised[finding.text] - 1
             else
-                m.findings[#m.findings + 1] = { id = finding.id, text = finding.text, severity = finding.severity }
+                m.findings[#m.findings + 1] = { id = finding.id, text = finding.text, severity = finding.severity,
+                    field = finding.field }
             end
         end
     end
@@ -538,6 +559,7 @@ local function dissect(tvb, pinfo, tree)
         set_generated(add(etree, F_EXPERT_GROUP, def.group))
         set_generated(add(etree, F_EXPERT_SEVERITY, finding.severity or def.severity))
         set_generated(add(etree, F_EXPERT_MESSAGE, finding.text))
+        if finding.field ~= nil then set_generated(add(etree, F_EXPERT_FIELD, finding.field)) end
     end
     local tid = "-"
     if m.trans_id ~= nil then tid = dec(m.trans_id) end
