@@ -28,11 +28,11 @@ from hypothesis import strategies as st
 import dmdissect
 from dmdissect.analysis.expert import check
 from dmdissect.analysis.records import Link
+from dmdissect.analysis.registry import FIELDS, TimeReference
 from dmdissect.cli.convert import convert
 from dmdissect.filter.compiler import compile_filter
 from dmdissect.findings import REGISTRY
 from dmdissect.layers import MESSAGE_LAYERS, VMBusDescriptor, fixed_size
-from dmdissect.analysis.registry import FIELDS, TimeReference
 from dmdissect.layers.registry import PROTOCOL_FIELDS
 from dmdissect.pipeline import messages_of
 from dmdissect.sources import open_frames
