@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from dmdissect.english import mib_text, plural
-from dmdissect.layers import mib
+from dmdissect.views.english import mib_text, plural
+from dmdissect.views.phrases import mib
 
 
 @pytest.mark.parametrize(
@@ -58,3 +58,42 @@ def test_one_page_reads_as_one_page_in_the_summary():
     data = struct.pack("<HHI", 5, 48, 3) + struct.pack("<QQQQII", 1, 256, 0, 0, 0, 0)
     text = info_text(dissect(Frame(1, data)))
     assert text.startswith("avail 1 page (< 0.01 MiB), committed 256 pages (1 MiB)"), text
+
+
+def _modules_after_import(module: str) -> set[str]:
+    """The dmdissect modules a fresh interpreter has loaded after importing ``module``."""
+    import subprocess
+    import sys
+
+    script = (
+        f"import sys, {module}; "
+        "print(' '.join(m for m in sys.modules if m.split('.')[0] == 'dmdissect'))"
+    )
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    return set(out.stdout.split())
+
+
+def test_the_english_helpers_import_nothing_of_the_project():
+    """Every stage may write a sentence with them: importing them must pull in no stage."""
+    assert _modules_after_import("dmdissect.views.english") == {
+        "dmdissect",
+        "dmdissect.views",
+        "dmdissect.views.english",
+    }
+
+
+def test_the_layers_load_no_view():
+    """The words of the summaries are the views'; the layers never need them to dissect."""
+    loaded = _modules_after_import("dmdissect.layers")
+    assert {m for m in loaded if m.startswith("dmdissect.views")} == set()
+
+
+def test_every_layer_has_the_words_of_its_summary():
+    """A layer added without its template would give an empty Info column and summary."""
+    from dmdissect.layers import MESSAGE_LAYERS, DMCaps, DMInfoEntry, DMPageRange, DMVersion
+    from dmdissect.views.phrases import SUMMARIES
+
+    layers = {*MESSAGE_LAYERS.values(), DMCaps, DMInfoEntry, DMPageRange, DMVersion}
+    assert sorted(layer.__name__ for layer in layers - set(SUMMARIES)) == []
+    assert sorted(layer.__name__ for layer in set(SUMMARIES) - layers) == []

@@ -13,11 +13,11 @@ from hypothesis import strategies as st
 
 from dmdissect.analysis.dissect import dissect
 from dmdissect.layers import MESSAGE_LAYERS
-from dmdissect.layers.base import summarize
 from dmdissect.layers.compiled import compile_layer, layer_of
 from dmdissect.layers.layout import layout_of
 from dmdissect.sources.frame import Frame
 from dmdissect.views.jsonout import message_object
+from dmdissect.views.phrases import summarize, summary_phrase
 from dmdissect.views.summary import summary_line
 from dmdissect.vocabulary import DirectionSource
 
@@ -49,7 +49,7 @@ def assert_same(frame: Frame) -> None:
 def assert_summaries_interpreted(obj) -> None:
     """The compiled summary of ``obj`` and of each structure in it equal the phrase tree's."""
     layer = layer_of(obj)
-    template = getattr(layer, "summary_phrase", None)
+    template = summary_phrase(layer)
     if template is not None and not obj.missing:
         assert summarize(obj) == template.render(obj)
     for spot in layout_of(layer).spots:
@@ -99,7 +99,7 @@ def test_fast_path_on_a_real_balloon_part():
     assert [(r.start_page, r.page_cnt) for r in fast.body.range_array] == [
         (0x10000 + 512 * i, 512) for i in range(10)
     ]
-    assert fast.body.mysummary() == "part: 10 ranges, 5120 pages, more follow"
+    assert summarize(fast.body) == "part: 10 ranges, 5120 pages, more follow"
     assert_same(Frame(1, data))
 
 

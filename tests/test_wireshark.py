@@ -512,13 +512,12 @@ class DMProbe(DMMessage):
         BitField("probe_low", 0, 12, end_tot_size=-4),
     ]
 
-    summary_phrase = Seq("probe ", Value("probe_count"), ", low ", Value("probe_low", "hex"))
-
 '''
 
 
 def test_a_layer_added_to_the_layers_is_in_the_plugin(tmp_path):
-    """Copy the package, add one layer in ``layers/`` only, generate, read bytes with tshark."""
+    """Copy the package, add one layer in ``layers/`` and the words of its summary in
+    ``views/phrases.py``, generate, read bytes with tshark."""
     copy = tmp_path / "copy"
     shutil.copytree(Path(dmdissect.__file__).parent, copy / "dmdissect")
     header = copy / "dmdissect" / "layers" / "header.py"
@@ -536,6 +535,18 @@ def test_a_layer_added_to_the_layers_is_in_the_plugin(tmp_path):
         "        DMHotRemoveResponse,\n        DMProbe,\n    )",
     )
     messages.write_text(text)
+    phrases = copy / "dmdissect" / "views" / "phrases.py"
+    text = phrases.read_text()
+    table = "SUMMARIES: dict[type, Phrase] = {\n"
+    assert table in text
+    phrases.write_text(
+        text.replace(
+            table,
+            "from dmdissect.layers.messages import DMProbe\n\n"
+            + table
+            + '    DMProbe: Seq("probe ", Value("probe_count"), ", low ", Value("probe_low", "hex")),\n',
+        )
+    )
     plugin = tmp_path / "hvdm.lua"
     script = (
         "import sys; from pathlib import Path; from dmdissect.wireshark.generate import "

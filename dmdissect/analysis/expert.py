@@ -17,7 +17,6 @@ from scapy.packet import Packet
 from dmdissect import findings as ei
 from dmdissect.analysis.known import known
 from dmdissect.analysis.message import Message
-from dmdissect.english import plural
 from dmdissect.findings import Finding
 from dmdissect.layers import (
     DESCRIPTOR_SIZE,
@@ -47,6 +46,7 @@ from dmdissect.layers import (
 )
 from dmdissect.layers.compiled import layer_of
 from dmdissect.layers.layout import layout_of
+from dmdissect.views.english import plural
 from dmdissect.vocabulary import DirectionSource
 
 #: ``DM_REMOVE_QOS_MASK``: the QoS bits a hot-remove request may set.

@@ -64,12 +64,12 @@ from dmdissect.layers import (
     MessageType,
     ProtocolVersion,
     hot_add_meaning,
-    mib,
     type_name,
     version_text,
 )
 from dmdissect.sources.align import REACTION_WINDOW
 from dmdissect.sources.logs import GUEST_CLOCK
+from dmdissect.views.phrases import mib, summarize
 from dmdissect.vocabulary import Kind, Outcome, Role, Rule, Side
 
 if TYPE_CHECKING:
@@ -801,7 +801,7 @@ class Tracker:
         if caps is None:
             pending.txn.detail = "capabilities unknown (cut short)"
             return
-        pending.txn.detail = caps.mysummary()
+        pending.txn.detail = summarize(caps)
         self.session.guest_caps = {
             "balloon": caps.balloon,
             "hot_add": caps.hot_add,
@@ -1185,7 +1185,7 @@ class Tracker:
     def _info(self, message: Message) -> None:
         pending = self._open_txn(Kind.INFO, message, Rule.STANDALONE, Role.INFO)
         txn = pending.txn
-        txn.detail = message.body.mysummary() if not message.body.missing else ""
+        txn.detail = summarize(message.body) if not message.body.missing else ""
         txn.outcome = Outcome.SENT
         self._close(pending, True, final=message.frame.index)
 

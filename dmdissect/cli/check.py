@@ -105,7 +105,7 @@ def check(
 def _totals(
     inputs: int, sessions: int, items: list, failing: int, threshold: Any, unread: int = 0
 ) -> str:
-    from dmdissect.english import plural
+    from dmdissect.views.english import plural
 
     counts = {level: 0 for level in LEVELS}
     for item in items:

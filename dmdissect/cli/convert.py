@@ -121,7 +121,7 @@ def convert(
     if stopped is not None:
         fail(stopped)
     if logged.skipped:
-        from dmdissect.english import plural
+        from dmdissect.views.english import plural
 
         what = plural(logged.skipped, "log line")
         if not logged.written:

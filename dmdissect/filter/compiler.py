@@ -46,10 +46,10 @@ from dmdissect.analysis.registry import (
     TimeReference,
     lookup,
 )
-from dmdissect.english import plural
 from dmdissect.filter import literals
 from dmdissect.filter.grammar import parser
 from dmdissect.filter.macros import MacroError, expand, read_macros
+from dmdissect.views.english import plural
 
 Values = Callable[[Any], list]
 

@@ -21,7 +21,7 @@ import re
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
-from dmdissect.english import plural
+from dmdissect.views.english import plural
 
 #: The file of macros in Wireshark's personal configuration folder.
 MACROS_FILE = "dfilter_macros"

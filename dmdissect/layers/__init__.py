@@ -61,7 +61,6 @@ from dmdissect.layers.messages import (
     page_total,
     ranges_per_part,
 )
-from dmdissect.layers.phrases import mib
 from dmdissect.layers.vmbus import (
     DESCRIPTOR_SIZE,
     VMBUS_UNIT,

@@ -9,39 +9,20 @@ storage unit and stops cleanly at the first one the bytes cannot fill.
 from __future__ import annotations
 
 import struct
-from collections.abc import Callable, Mapping
-from functools import cache
+from collections.abc import Mapping
 from typing import Any, ClassVar
 
 from scapy.config import conf
 from scapy.packet import Packet
 
 from dmdissect.layers.layout import layout_of
-from dmdissect.layers.phrases import Phrase, compile_phrase
-
-
-def summarize(obj: Any) -> str:
-    """Render the summary template of the layer of ``obj`` (a packet or a values object)."""
-    layer: type[DMPacket] = getattr(obj, "__layer__", None) or type(obj)
-    summary = _summary(layer)
-    return summary(obj) if summary is not None else ""
-
-
-@cache
-def _summary(layer: type[DMPacket]) -> Callable[[Any], str] | None:
-    """The layer's summary template compiled once into a function."""
-    template = layer.summary_phrase
-    return None if template is None else compile_phrase(template)
 
 
 class DMPacket(Packet):
     """A layer that records the fields its bytes were too short to hold.
 
-    ``summary_phrase`` is the layer's one-line summary as a template
-    (:mod:`dmdissect.layers.phrases`), shared with the Wireshark plugin.
+    Its one-line summary is written by the views (:mod:`dmdissect.views.phrases`).
     """
-
-    summary_phrase: Phrase | None = None
 
     #: For a field whose type depends on others (a ``MultipleTypeField``): the
     #: values that select its typed variant, by field name.
@@ -110,9 +91,6 @@ class DMPacket(Packet):
 
 class DMStruct(DMPacket):
     """A fixed structure nested inside a message (a union, a page range)."""
-
-    def mysummary(self) -> str:
-        return summarize(self)
 
     def extract_padding(self, s: bytes) -> tuple[bytes, bytes]:
         return b"", s

@@ -6,7 +6,7 @@ little-endian bitfield groups, nested fixed structures and counted lists of
 them, this module compiles ``fields_desc`` (through :mod:`layout`) into
 ``struct`` reads and shifts, producing a light *values* object instead of a
 packet.  A values object has the same attribute names as the packet, the
-layer's own methods (``mysummary`` and properties such as
+layer's own methods and properties (such as
 ``DMVersion.version``) and a ``missing`` tuple, so summaries and the field
 walk work on either.  No layout is written here: layers that use anything
 else simply do not compile, and callers fall back to Scapy.

@@ -12,11 +12,12 @@ from enum import IntEnum
 from scapy.fields import LEIntField, LEShortEnumField, LEShortField
 from scapy.packet import Packet
 
-from dmdissect.layers import phrases
+from dmdissect.layers import expressions
 from dmdissect.layers.base import DMPacket
 
-PAGE_SIZE = phrases.PAGE_SIZE
-PAGES_PER_MIB = phrases.PAGES_PER_MIB
+#: Every count of pages in the protocol is of 4 KiB pages.
+PAGE_SIZE = 4096
+PAGES_PER_MIB = (1 << 20) // PAGE_SIZE
 
 
 class MessageType(IntEnum):
@@ -61,7 +62,7 @@ def type_name(value: int) -> str:
 
 def version_text(version: int) -> str:
     """``2.0 (WIN10)``; unknown versions keep their numbers only."""
-    return phrases.version_text(version, PROTOCOL_VERSIONS)
+    return expressions.version_text(version, PROTOCOL_VERSIONS)
 
 
 class DMHeader(DMPacket):

@@ -6,15 +6,15 @@ are written the Scapy way: a group opens with ``tot_size=-N`` and closes with
 significant bit down, the reverse of their C order.  ``layout.py`` turns that
 back into C order for everything that displays or exports a message.
 
-Each layer's ``summary_phrase`` template gives the one-line facts a reader wants first
-(``mysummary()`` renders it); the Wireshark plugin renders the same templates.
+The words of each layer's one-line summary are the views'
+(:mod:`dmdissect.views.phrases`), which the Wireshark plugin renders too.
 """
 
 from __future__ import annotations
 
 from enum import IntEnum, StrEnum
 from functools import cache
-from typing import Any, ClassVar
+from typing import ClassVar
 
 from scapy.fields import (
     BitField,
@@ -32,7 +32,8 @@ from scapy.fields import (
 )
 from scapy.packet import Packet, bind_layers
 
-from dmdissect.layers.base import DMPacket, DMStruct, summarize
+from dmdissect.layers.base import DMPacket, DMStruct
+from dmdissect.layers.expressions import AnyOf, HeaderSizeAtLeast, Present
 from dmdissect.layers.fields import (
     BoundedPacketListField,
     OptionalPacketField,
@@ -46,31 +47,6 @@ from dmdissect.layers.header import (
     ProtocolVersion,
 )
 from dmdissect.layers.layout import layout_of
-from dmdissect.layers.phrases import (
-    All,
-    AnyOf,
-    Cut,
-    Each,
-    Equals,
-    Flags,
-    HeaderSizeAtLeast,
-    If,
-    IsNumber,
-    Join,
-    LengthOf,
-    Missing,
-    Name,
-    Nested,
-    Not,
-    Plural,
-    Present,
-    Seq,
-    Set,
-    Sub,
-    SumOf,
-    Value,
-    Version,
-)
 from dmdissect.vocabulary import Side
 
 
@@ -135,8 +111,6 @@ class DMVersion(DMStruct):
         LEShortField("major_version", 0),
     ]
 
-    summary_phrase = Version("major_version", "minor_version", PROTOCOL_VERSIONS)
-
     @property
     def version(self) -> int:
         return (self.major_version << 16) | self.minor_version
@@ -154,14 +128,6 @@ class DMCaps(DMStruct):
         BitField("balloon", 0, 1, end_tot_size=-8),
     ]
 
-    summary_phrase = Join(
-        ", ",
-        If(Set("balloon"), "balloon"),
-        If(Set("hot_add"), Seq("hot-add (align ", Value("hot_add_alignment", "pow2"), " MiB)")),
-        If(Set("hot_remove"), "hot-remove"),
-        empty="no capabilities",
-    )
-
 
 class DMPageRange(DMStruct):
     """``union dm_mem_page_range``: start_page:40 and page_cnt:24 of a 64-bit word.
@@ -175,8 +141,6 @@ class DMPageRange(DMStruct):
         BitField("start_page", 0, -40),
         BitField("page_cnt", 0, -24),
     ]
-
-    summary_phrase = Seq(Value("start_page", "hex"), "+", Value("page_cnt"))
 
 
 #: Bytes of ``union dm_mem_page_range``.
@@ -203,25 +167,6 @@ class DMInfoEntry(DMStruct):
             XStrLenField("data", b"", length_from=lambda p: p.data_size),
         ),
     ]
-
-    summary_phrase = If(
-        Cut(),
-        Seq("entry cut short (missing ", Missing(), ")"),
-        Seq(
-            Name("type", INFO_TYPES, Seq("type ", Value("type"))),
-            " ",
-            If(
-                IsNumber("data"),
-                Seq(Value("data"), " pages (", Value("data", "mib"), ")"),
-                Plural(LengthOf("data"), "byte"),
-            ),
-        ),
-    )
-
-
-def _pages(source: Any) -> Seq:
-    """``N pages (M MiB)``."""
-    return Seq(Plural(source, "page"), " (", Value(source, "mib"), ")")
 
 
 def page_total(ranges: list[DMPageRange]) -> int:
@@ -252,9 +197,6 @@ class DMMessage(DMPacket):
         under = self.underlayer
         return under if isinstance(under, DMHeader) else None
 
-    def mysummary(self) -> str:
-        return summarize(self)
-
 
 class DMError(DMMessage):
     """``DM_ERROR`` (type 0): a header with no defined body."""
@@ -262,8 +204,6 @@ class DMError(DMMessage):
     name = "DM_ERROR"
     msg_type = MessageType.DM_ERROR
     fields_desc = []
-
-    summary_phrase = Seq("error")
 
 
 class DMVersionRequest(DMMessage):
@@ -278,8 +218,6 @@ class DMVersionRequest(DMMessage):
         BitField("is_last_attempt", 0, 1, end_tot_size=-4),
     ]
 
-    summary_phrase = Seq("version ", Sub("version"), If(Set("is_last_attempt"), ", last attempt"))
-
 
 class DMVersionResponse(DMMessage):
     """``struct dm_version_response`` (host to guest)."""
@@ -291,8 +229,6 @@ class DMVersionResponse(DMMessage):
         BitField("reservedz", 0, 63, tot_size=-8),
         BitField("is_accepted", 0, 1, end_tot_size=-8),
     ]
-
-    summary_phrase = If(Set("is_accepted"), "accepted", "refused")
 
 
 class DMCapabilitiesReport(DMMessage):
@@ -307,14 +243,6 @@ class DMCapabilitiesReport(DMMessage):
         XLELongField("max_page_number", 0),
     ]
 
-    summary_phrase = Seq(
-        Sub("caps"),
-        ", min ",
-        Value("min_page_cnt"),
-        " pages, max page ",
-        Value("max_page_number", "hex"),
-    )
-
 
 class DMCapabilitiesResponse(DMMessage):
     """``struct dm_capabilities_resp_msg`` (host to guest)."""
@@ -328,13 +256,6 @@ class DMCapabilitiesResponse(DMMessage):
         BitField("hot_remove", 0, 1),
         BitField("is_accepted", 0, 1, end_tot_size=-8),
     ]
-
-    summary_phrase = Join(
-        ", ",
-        If(Set("is_accepted"), "accepted", "refused"),
-        If(Set("hot_remove"), "hot-remove"),
-        If(Set("suppress_pressure_reports"), "pressure reports suppressed"),
-    )
 
 
 class DMStatusReport(DMMessage):
@@ -352,13 +273,6 @@ class DMStatusReport(DMMessage):
         LEIntField("io_diff", 0),
     ]
 
-    summary_phrase = Seq(
-        "avail ",
-        _pages("num_avail"),
-        ", committed ",
-        _pages("num_committed"),
-    )
-
 
 class DMBalloonRequest(DMMessage):
     """``struct dm_balloon`` (host to guest): take this many pages."""
@@ -370,19 +284,6 @@ class DMBalloonRequest(DMMessage):
         LEIntField("num_pages", 0),
         LEIntField("reservedz", 0),
     ]
-
-    summary_phrase = _pages("num_pages")
-
-
-#: One part of a multi-part exchange: its ranges, pages, and whether more follow.
-_PART = Seq(
-    "part: ",
-    Plural("range_count", "range"),
-    ", ",
-    Value(SumOf("range_array", "page_cnt")),
-    " pages, ",
-    If(Set("more_pages"), "more follow", "last part"),
-)
 
 
 class DMBalloonResponse(DMMessage):
@@ -398,12 +299,6 @@ class DMBalloonResponse(DMMessage):
         BoundedPacketListField("range_array", DMPageRange, PAGE_RANGE_SIZE, _range_count),
     ]
 
-    summary_phrase = If(
-        All(Not(Set("range_count")), Not(Set("more_pages"))),
-        "0 ranges, 0 pages (guest at floor)",
-        _PART,
-    )
-
 
 class DMUnballoonRequest(DMMessage):
     """``struct dm_unballoon_request`` (host to guest): one part of the pages returned."""
@@ -418,8 +313,6 @@ class DMUnballoonRequest(DMMessage):
         BoundedPacketListField("range_array", DMPageRange, PAGE_RANGE_SIZE, _range_count),
     ]
 
-    summary_phrase = _PART
-
 
 class DMUnballoonResponse(DMMessage):
     """``struct dm_unballoon_response`` (guest to host): header only."""
@@ -428,8 +321,6 @@ class DMUnballoonResponse(DMMessage):
     msg_type = MessageType.DM_UNBALLOON_RESPONSE
     sender = Side.GUEST
     fields_desc = []
-
-    summary_phrase = Seq("done")
 
 
 #: The 24-byte form carries a region; the receiver tells by ``hdr.size``.
@@ -447,21 +338,6 @@ class DMHotAddRequest(DMMessage):
         OptionalPacketField("region", DMPageRange, _has_region, announced_by_size=True),
     ]
 
-    summary_phrase = Seq(
-        _pages(Nested("range", "page_cnt")),
-        " at ",
-        Value(Nested("range", "start_page"), "hex"),
-        If(
-            Present("region"),
-            Seq(
-                ", region ",
-                Value(Nested("region", "page_cnt")),
-                " pages at ",
-                Value(Nested("region", "start_page"), "hex"),
-            ),
-        ),
-    )
-
 
 class DMHotAddResponse(DMMessage):
     """``struct dm_hot_add_response`` (guest to host)."""
@@ -473,16 +349,6 @@ class DMHotAddResponse(DMMessage):
         LEIntField("page_count", 0),
         LEIntEnumField("result", 0, HOT_ADD_RESULTS),
     ]
-
-    summary_phrase = Seq(
-        _pages("page_count"),
-        ", ",
-        If(
-            Equals("result", 1),
-            "success",
-            If(Equals("result", 0), "failure (transient)", Seq("result ", Value("result"))),
-        ),
-    )
 
 
 class DMInfoMessage(DMMessage):
@@ -497,8 +363,6 @@ class DMInfoMessage(DMMessage):
         FieldLenField("info_size", None, length_of="info", fmt="<I"),
         SizedPacketListField("info", DMInfoEntry, lambda p: p.info_size),
     ]
-
-    summary_phrase = If(Set("info"), Each("info", "; "), "no entries")
 
 
 class DMHotRemoveRequest(DMMessage):
@@ -515,13 +379,6 @@ class DMHotRemoveRequest(DMMessage):
         LEIntField("reservedZ", 0),
     ]
 
-    summary_phrase = Seq(
-        _pages("page_count"),
-        ", node ",
-        Value("virtual_node"),
-        If(Set("qos_flags"), Seq(", qos ", Flags("qos_flags", HOT_REMOVE_QOS))),
-    )
-
 
 class DMHotRemoveResponse(DMMessage):
     """``struct dm_hot_remove_response`` (guest to host): one part of the pages removed."""
@@ -537,8 +394,6 @@ class DMHotRemoveResponse(DMMessage):
         BitField("more_pages", 0, 1, end_tot_size=-8),
         BoundedPacketListField("range_array", DMPageRange, PAGE_RANGE_SIZE, _range_count),
     ]
-
-    summary_phrase = Seq("result ", Value("result"), ", ", _PART)
 
 
 #: Message layer for each ``dm_header.type``.

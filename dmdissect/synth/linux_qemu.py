@@ -30,7 +30,6 @@ from typing import Any
 
 from scapy.packet import Packet
 
-from dmdissect.english import plural
 from dmdissect.layers import (
     DMBalloonRequest,
     DMBalloonResponse,
@@ -43,7 +42,6 @@ from dmdissect.layers import (
     DMUnballoonRequest,
     DMUnballoonResponse,
     HotAddResult,
-    mib,
 )
 from dmdissect.synth.memory import (
     BALLOON_PART_RANGES,
@@ -61,6 +59,8 @@ from dmdissect.synth.memory import (
 )
 from dmdissect.synth.steps import capabilities, fork, ms, offer, s, status_reports, ticks
 from dmdissect.synth.timeline import Batch, Event, Planned, Timeline
+from dmdissect.views.english import plural
+from dmdissect.views.phrases import mib
 from dmdissect.vocabulary import Direction
 
 WIN10, WIN8 = 0x00020000, 0x00010000

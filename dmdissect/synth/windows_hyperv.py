@@ -39,7 +39,6 @@ from dmdissect.layers import (
     DMInfoMessage,
     DMPageRange,
     DMStatusReport,
-    mib,
 )
 from dmdissect.synth.memory import (
     BLOCK,
@@ -55,6 +54,7 @@ from dmdissect.synth.memory import (
 )
 from dmdissect.synth.steps import capabilities, fork, ms, offer, s, status_reports, ticks
 from dmdissect.synth.timeline import Batch, Event, Planned, Timeline
+from dmdissect.views.phrases import mib
 from dmdissect.vocabulary import Direction
 
 WIN10 = 0x00020000

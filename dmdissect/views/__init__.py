@@ -14,4 +14,6 @@
 - :mod:`~dmdissect.views.hexview`: ``-x`` hex and ASCII lines.
 - :mod:`~dmdissect.views.hexlog`: messages as kernel-log hex dumps (``synth``).
 - :mod:`~dmdissect.views.progress`: the progress bar on a terminal.
+- :mod:`~dmdissect.views.english`: counts and sizes in English, for every stage (Scapy-free).
+- :mod:`~dmdissect.views.phrases`: the words of each layer's summary line (the plugin's too).
 """

@@ -28,17 +28,17 @@ from scapy.fields import (
 )
 from scapy.packet import Packet
 
-from dmdissect.english import plural
 from dmdissect.layers import (
     PROTOCOL_VERSIONS,
     DMInfoEntry,
     DMPageRange,
     DMVersion,
-    mib,
 )
 from dmdissect.layers.compiled import layer_of
+from dmdissect.layers.expressions import flags_text
 from dmdissect.layers.layout import FieldSpot, layout_of
-from dmdissect.layers.phrases import flags_text
+from dmdissect.views.english import plural
+from dmdissect.views.phrases import mib, summarize
 
 #: Fields that count 4 KiB pages: shown with their size in MiB.
 PAGE_COUNTS = {
@@ -158,7 +158,7 @@ def _range_text(pkt: Any) -> str:
 
 
 def _summary_text(pkt: Any) -> str:
-    return pkt.mysummary() if hasattr(pkt, "mysummary") else ""
+    return summarize(pkt)
 
 
 def _struct(name: str, pkt: Any, limit: int | None = None) -> Node:

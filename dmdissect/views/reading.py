@@ -125,7 +125,7 @@ def run_read(
     if torn is not None:
         raise torn
     if logged[1]:
-        from dmdissect.english import plural
+        from dmdissect.views.english import plural
 
         what = plural(logged[1], "log line") + (" carries" if logged[1] == 1 else " carry")
         if not logged[0]:

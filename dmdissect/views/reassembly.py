@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from dmdissect.analysis.records import MULTIPART, Part, Transaction
-from dmdissect.english import plural
-from dmdissect.layers import mib
+from dmdissect.views.english import plural
 from dmdissect.views.expert import SEVERITY_STYLES
 from dmdissect.views.outline import Branch, Label, LazyBranch
+from dmdissect.views.phrases import mib
 from dmdissect.views.records import (
     frames_text,
     ids_text,

@@ -12,9 +12,9 @@ from collections.abc import Mapping
 from typing import Any
 
 from dmdissect.analysis.records import MULTIPART, Link, Series, SeriesLink, Session, Transaction
-from dmdissect.english import plural
-from dmdissect.layers import mib
+from dmdissect.views.english import plural
 from dmdissect.views.expert import finding_object
+from dmdissect.views.phrases import mib
 from dmdissect.vocabulary import Kind, Outcome, Role, Side
 
 #: How the text views say each outcome (JSON carries the enum value).

@@ -15,7 +15,7 @@ from typing import Any
 
 from dmdissect import __version__
 from dmdissect.analysis.health import LEDGER_KINDS, Health, Ledger
-from dmdissect.english import plural
+from dmdissect.views.english import plural
 from dmdissect.views.output import printable
 from dmdissect.views.plot import PAGES_PER_MIB, memory_svg
 from dmdissect.views.session import session_lines

@@ -5,10 +5,10 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from dmdissect.analysis.records import Session
-from dmdissect.english import plural
 from dmdissect.layers import version_text
 from dmdissect.sources.frame import EPOCH_FROM
 from dmdissect.sources.logs.debugfs import fact_text
+from dmdissect.views.english import plural
 
 
 def clock(time: float) -> str:

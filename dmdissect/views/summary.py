@@ -11,9 +11,9 @@ from dmdissect.analysis.records import Link
 from dmdissect.analysis.witness import unknown_fields
 from dmdissect.escape import printable
 from dmdissect.layers import HEADER_SIZE, type_name
-from dmdissect.layers.base import summarize
 from dmdissect.views.expert import SEVERITY_STYLES, worst
 from dmdissect.views.fields import walk
+from dmdissect.views.phrases import summarize
 from dmdissect.views.records import link_label
 
 
@@ -68,7 +68,7 @@ def info_text(message: Message) -> str:
     if body is None:
         return f"{message.available - HEADER_SIZE} bytes of body"
     if not body.missing:
-        return body.mysummary()
+        return summarize(body)
     present = [
         f"{node.name} {node.value}"
         for node in walk(body)

@@ -46,13 +46,13 @@ from typing import Any
 from dmdissect.analysis.health import Health
 from dmdissect.analysis.records import Series, Transaction
 from dmdissect.analysis.sessions import Sessions
-from dmdissect.english import plural
 from dmdissect.escape import printable
 from dmdissect.findings import Finding
-from dmdissect.layers import mib
+from dmdissect.views.english import plural
 from dmdissect.views.expert import SEVERITY_STYLES, worst
 from dmdissect.views.jsonout import dumps, dumps_line
 from dmdissect.views.output import Output
+from dmdissect.views.phrases import mib
 from dmdissect.views.records import (
     frames_text,
     ids_text,

@@ -16,10 +16,10 @@ from dmdissect.analysis.events import LogEvent
 from dmdissect.analysis.message import Message
 from dmdissect.analysis.records import Link
 from dmdissect.analysis.witness import NOT_IN_LOG
-from dmdissect.english import plural
 from dmdissect.findings import Finding
 from dmdissect.layers import DESCRIPTOR_SIZE, HEADER_SIZE, DMHeader
 from dmdissect.layers.compiled import Values, compile_layer
+from dmdissect.views.english import plural
 from dmdissect.views.expert import SEVERITY_STYLES
 from dmdissect.views.fieldlines import write_fields
 from dmdissect.views.fields import LIST_LIMIT, Node, more_text, walk

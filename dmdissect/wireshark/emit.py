@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from dmdissect.layers.phrases import lua_value
+from dmdissect.layers.expressions import lua_value
 from dmdissect.wireshark.summaries import Compiler
 
 #: The largest value a Lua 5.2 number (a double) holds exactly is below 2**53;

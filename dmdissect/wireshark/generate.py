@@ -4,14 +4,15 @@ Everything the plugin knows comes from here: one ``ProtoField`` per field
 (named ``hvdm.`` + its dmdissect name, with its width, bit mask, value
 string and base), one plan per layer (its storage groups in order, the
 counted and sized lists, the optional and type-changing fields), the summary
-templates of :mod:`dmdissect.layers.phrases`, the expert info ids of the
+templates of :mod:`dmdissect.views.phrases`, the expert info ids of the
 static checks and the constants they use.  :mod:`~dmdissect.wireshark.emit`
 writes each plan out as straight-line Lua (its dissecting function and its
 summary), so per packet the plugin runs code and walks no table;
 ``runtime.lua`` (beside this module) holds what every message shares: the
 number formats, the expert checks, the packet-comment reader and the
 dissector's frame.  No message is written by hand, so a layer added to
-``dmdissect/layers`` is in the next generated plugin with no other change.
+``dmdissect/layers`` (and its summary's words to :mod:`dmdissect.views.phrases`)
+is in the next generated plugin with no other change.
 """
 
 from __future__ import annotations
@@ -37,21 +38,23 @@ from dmdissect.layers import (
     HEADER_SIZE,
     MESSAGE_LAYERS,
     MESSAGE_TYPES,
+    PAGES_PER_MIB,
     SENDER,
     DMHeader,
     VMBusDescriptor,
 )
 from dmdissect.layers.base import DMPacket
+from dmdissect.layers.expressions import All, Equals, lua_value
 from dmdissect.layers.fields import (
     BoundedPacketListField,
     OptionalPacketField,
     SizedPacketListField,
 )
 from dmdissect.layers.layout import Group, layout_of, packet_class
-from dmdissect.layers.phrases import PAGES_PER_MIB, All, Equals, Version, lua_value
 from dmdissect.layers.registry import PROTOCOL_FIELDS, ProtocolField, Slot
 from dmdissect.layers.vmbus import VM_PKT_DATA_INBAND, VMBUS_PACKET_TYPES
 from dmdissect.sources.markers import MARKER_MAGIC
+from dmdissect.views.phrases import Version, summary_phrase
 from dmdissect.vocabulary import Direction
 from dmdissect.wireshark.emit import layer_functions
 from dmdissect.wireshark.experts import CHECKS, EXPERTS, TRANSACTION_FIELDS
@@ -344,6 +347,7 @@ class Generator:
                 groups.append({"size": group.size, "fields": [spec]})
             else:
                 raise TypeError(f"{cls.__name__}.{first.name}: no Wireshark form for {first!r}")
+        summary = summary_phrase(cls)
         plan: dict[str, Any] = {
             "groups": groups,
             "fixed": layout.fixed_size,
@@ -360,10 +364,10 @@ class Generator:
                 }
                 for name, inner in _reserved_plan(cls)
             ],
-            "summary": cls.summary_phrase,
+            "summary": summary,
         }
-        if isinstance(cls.summary_phrase, Version):
-            template = cls.summary_phrase
+        if isinstance(summary, Version):
+            template = summary
             size = sum(
                 s.size or 0 for s in layout.spots if s.name in (template.major, template.minor)
             )

@@ -67,7 +67,7 @@ local function hex(v)
     return format("0x%x", v)
 end
 
--- As dmdissect.english.mib_text: whole MiB bare, else two decimals, and a size too
+-- As dmdissect.views.english.mib_text: whole MiB bare, else two decimals, and a size too
 -- small for them (one page) "< 0.01 MiB", never "0.00 MiB".
 local function fraction_mib(size)
     if size < 0.005 then return "< 0.01 MiB" end

@@ -1,6 +1,6 @@
 """The layers' summary templates and conditions as Lua expressions.
 
-A template of :mod:`dmdissect.layers.phrases` (the one Python renders for the
+A template of :mod:`dmdissect.views.phrases` (the one Python renders for the
 summary line) becomes one Lua expression over ``obj``, the values a generated
 layer function read; the plugin evaluates it per packet without walking the
 template.  Conditions compile the same way, for the templates and for the
@@ -13,7 +13,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from dmdissect.layers.phrases import Condition, Number, Phrase, lua_value
+from dmdissect.layers.expressions import Condition, Number, lua_value
+from dmdissect.views.phrases import Phrase
 
 
 def _get(obj: str, name: str) -> str:

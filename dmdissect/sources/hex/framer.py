@@ -20,7 +20,6 @@ from __future__ import annotations
 import re
 
 from dmdissect import findings as ei
-from dmdissect.english import plural
 from dmdissect.findings import Finding
 from dmdissect.sources.frame import Frame
 from dmdissect.sources.hex import formats
@@ -54,6 +53,7 @@ from dmdissect.sources.hex.timestamps import (
     without_times,
 )
 from dmdissect.sources.hex.tshark_tree import TsharkTree
+from dmdissect.views.english import plural
 from dmdissect.vocabulary import Direction, DirectionSource
 
 #: Foreign lines in a row that may come between two rows of a prefixed dump

@@ -1,11 +1,13 @@
 """English for counts and sizes: how every stage writes "1 page" and "2.50 MiB".
 
-One home for the wording rules, free of Scapy and of the protocol, so that
-sources, layers, analysis, views and the CLI all import it without an import
-cycle (the layers' summaries need it as much as the views do).  What a count
-*is* (pages of the protocol's page size) is the layers' business:
-``dmdissect.layers.mib`` turns pages into MiB and writes them with
-:func:`mib_text`.
+One home for the wording rules, with the views, whose job is what the user
+reads.  It imports nothing (neither Scapy nor the protocol, and
+``dmdissect/views/__init__.py`` imports nothing either), so the stages that
+write a sentence of their own (a source's note on a broken dump, an expert
+finding, a filter error) use it without pulling in the views or making an
+import cycle.  What a count *is* (pages of the protocol's page size) is the
+layers' business: :func:`dmdissect.views.phrases.mib` turns pages into MiB
+with the layers' page size and writes them with :func:`mib_text`.
 """
 
 from __future__ import annotations
