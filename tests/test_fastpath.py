@@ -26,7 +26,7 @@ COMPILED = sorted(t for t, layer in MESSAGE_LAYERS.items() if compile_layer(laye
 
 def test_the_high_volume_messages_compile():
     assert {5, 6, 7, 8, 9} <= set(COMPILED)
-    assert COMPILED == [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 14]
+    assert COMPILED == [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 14]
 
 
 def assert_same(frame: Frame) -> None:
@@ -73,6 +73,16 @@ def messages(draw):
             14: struct.pack("<IIQ", draw(st.integers(0, 2)), count, draw(st.integers(0, 1))),
         }
         body = prefix[msg_type] + body
+    if msg_type == 12 and draw(st.booleans()):
+        # An info message: entries of every kind (a page count, bytes, empty, lying sizes).
+        entries = b""
+        for _ in range(draw(st.integers(0, 6))):
+            kind = draw(st.integers(0, 2))
+            data = draw(st.binary(min_size=0, max_size=12))
+            size = draw(st.one_of(st.just(len(data)), st.just(8), st.integers(0, 40)))
+            entries += struct.pack("<II", kind, size) + data
+        info_size = draw(st.one_of(st.just(len(entries)), st.integers(0, 120)))
+        body = struct.pack("<II", draw(st.integers(0, 1)), info_size) + entries + body[:8]
     true_size = 8 + len(body)
     size = draw(st.one_of(st.just(true_size), st.integers(0, 0xFFFF)))
     return struct.pack("<HHI", msg_type, size, draw(st.integers(0, 2**32 - 1))) + body

@@ -191,3 +191,67 @@ def test_an_info_message_of_thousands_of_empty_entries_costs_memory_linear_in_th
     input), so 8x the entries cost about 30x the memory; now about 8x."""
     small, large = _dissect_peak(250), _dissect_peak(2000)
     assert large < 12 * small
+
+
+#: Entries of a full 64 KiB info message: (65535 - header, reserved, info_size) // 8.
+FULL_INFO_ENTRIES = (0xFFFF - 16) // 8
+
+
+def test_a_full_info_message_of_empty_entries_builds_no_scapy_packet(monkeypatch):
+    """Scapy took about 0.3 ms an entry (2.5 s for a 64 KiB message of 8,189 of them):
+    the line, the JSON and the -V tree of one are written from compiled values alone."""
+    from scapy.packet import Packet
+
+    from dmdissect.analysis.dissect import dissect
+    from dmdissect.sources.frame import Frame
+    from dmdissect.views.jsonout import message_object
+    from dmdissect.views.outline import plain_lines
+    from dmdissect.views.summary import summary_line
+    from dmdissect.views.tree import message_tree
+
+    built = []
+    real_init = Packet.__init__
+
+    def counting_init(self, *args, **kwargs):
+        built.append(type(self).__name__)
+        real_init(self, *args, **kwargs)
+
+    data = _info_message(FULL_INFO_ENTRIES)
+    monkeypatch.setattr(Packet, "__init__", counting_init)
+    message = dissect(Frame(1, data))
+    line = summary_line(message, 0.0)
+    entries = message_object(message)["info"]
+    tree = plain_lines(message_tree(message, 0.0), False)
+    monkeypatch.undo()
+    assert built == []
+    assert line.count("type 1 0 bytes") == FULL_INFO_ENTRIES
+    assert len(entries) == FULL_INFO_ENTRIES
+    assert any("info[0]: type 1 0 bytes" in text for text in tree)
+
+
+def _render_peak(messages: int) -> int:
+    """Peak memory of writing ``messages`` full info messages' summary lines to a pipe."""
+    import os
+
+    from dmdissect.analysis.dissect import dissect
+    from dmdissect.sources.frame import Frame
+    from dmdissect.views.output import Output
+    from dmdissect.views.render import render_messages
+
+    data = _info_message(FULL_INFO_ENTRIES)
+    with open(os.devnull, "w") as sink:
+        tracemalloc.start()
+        try:
+            stream = (dissect(Frame(index, data)) for index in range(1, messages + 1))
+            render_messages(stream, "text", out=Output(sink, color=False))
+            peak = tracemalloc.get_traced_memory()[1]
+        finally:
+            tracemalloc.stop()
+    return peak
+
+
+def test_summary_lines_of_long_messages_are_not_held_in_a_batch():
+    """Lines went out 256 at a time whatever their length: ten info messages of 8,189
+    entries held ten 130 KB lines (a hundred of them, 300 MB with their findings)."""
+    one, ten = _render_peak(1), _render_peak(10)
+    assert ten < 2 * one

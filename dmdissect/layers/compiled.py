@@ -19,11 +19,15 @@ from collections.abc import Callable
 from functools import cache
 from typing import Any
 
-from scapy.fields import Field, PacketField, _BitField
+from scapy.fields import Field, MultipleTypeField, PacketField, StrLenField, _BitField
 from scapy.packet import Packet
 
 from dmdissect.layers.base import DMPacket
-from dmdissect.layers.fields import BoundedPacketListField, OptionalPacketField
+from dmdissect.layers.fields import (
+    BoundedPacketListField,
+    OptionalPacketField,
+    SizedPacketListField,
+)
 from dmdissect.layers.header import HEADER_STRUCT
 from dmdissect.layers.layout import layout_of
 
@@ -173,6 +177,51 @@ class _Writer:
             f"    obj.{name} = items",
         ]
 
+    def sized(self, name: str, decoder: Decoder, budget_name: str) -> None:
+        """Variable-size structures in a byte budget (``info_size``), capped by the bytes.
+
+        As :class:`~dmdissect.layers.fields.SizedPacketListField`: each item
+        reads only inside the budget, and the budget is used up.  An item the
+        budget ends inside of is left to Scapy's path (:class:`NotCompiled`),
+        which reports the fields it lacks.  One values object per item, no
+        packet: an info message of 8,000 empty entries costs milliseconds.
+        """
+        self.only_words = False
+        self.lines += [
+            f"    budget = min(obj.{budget_name}, len(data) - offset)",
+            "    chunk = data[offset:offset + budget]",
+            "    items = []",
+            "    append = items.append",
+            "    pos = 0",
+            "    while pos < budget:",
+            f"        if budget - pos < {decoder.fixed}:",
+            f"            raise {self.ref(NotCompiled)}",
+            f"        item, pos = {self.ref(decoder.decode)}(chunk, pos)",
+            "        append(item)",
+            "    offset += budget",
+            f"    obj.{name} = items",
+        ]
+
+    def variant(self, name: str, when: dict[str, int], size: int, length_name: str) -> None:
+        """A field that is an integer when ``when`` holds, else bytes of ``length_name``.
+
+        An integer the bytes end inside of is left to Scapy's path; bytes are
+        taken as far as they go, as Scapy's length field does.
+        """
+        self.only_words = False
+        test = " and ".join(f"obj.{field} == {int(value)}" for field, value in when.items())
+        unpack = self.ref(struct.Struct("<" + _INT_FORMATS[size]).unpack_from)
+        self.lines += [
+            f"    if {test}:",
+            f"        if len(data) < offset + {size}:",
+            f"            raise {self.ref(NotCompiled)}",
+            f"        obj.{name}, = {unpack}(data, offset)",
+            f"        offset += {size}",
+            "    else:",
+            f"        obj.{name} = data[offset:offset + obj.{length_name}]",
+            f"        offset += len(obj.{name})",
+        ]
+
     def optional(self, name: str, decoder: Decoder) -> None:
         """A structure present when the header's size reaches its end.
 
@@ -218,6 +267,28 @@ def _count_field(layer: type[Packet], list_name: str) -> str | None:
         if getattr(field, "count_of", None) == list_name:
             return field.name
     return None
+
+
+def _length_field(layer: type[Packet], name: str) -> str | None:
+    """The field that gives the length of ``name`` in bytes (``length_of``)."""
+    for field in layer.fields_desc:
+        if getattr(field, "length_of", None) == name:
+            return field.name
+    return None
+
+
+def _variant(
+    layer: type[Packet], field: MultipleTypeField
+) -> tuple[dict[str, int], int, str] | None:
+    """An integer-or-bytes field as (when it is the integer, its size, its length field)."""
+    when = layer.variant_when.get(field.name) if issubclass(layer, DMPacket) else None
+    length_name = _length_field(layer, field.name)
+    if when is None or length_name is None or len(field.flds) != 1:
+        return None
+    typed = field.flds[0][0]
+    if not _simple_int(typed) or not isinstance(field.dflt, StrLenField):
+        return None
+    return dict(when), typed.sz, length_name
 
 
 def _unit(group: Any, spots: Any) -> tuple[int, list[tuple[str, int | None, int]]] | None:
@@ -305,6 +376,17 @@ def compile_layer(layer: type[Packet]) -> Decoder | None:
             if inner is None or group.size is None:
                 return None
             writer.nested(first.name, inner)
+        elif isinstance(first, SizedPacketListField):
+            inner = compile_layer(first.item_cls)
+            budget_name = _length_field(layer, first.name)
+            if inner is None or budget_name is None:
+                return None
+            writer.sized(first.name, inner, budget_name)
+        elif isinstance(first, MultipleTypeField) and len(group.fields) == 1:
+            variant = _variant(layer, first)
+            if variant is None:
+                return None
+            writer.variant(first.name, *variant)
         else:
             return None
     _write_units(writer, units)

@@ -268,10 +268,25 @@ def walk(pkt: Any, limit: int | None = None) -> list[Node]:
 
 
 def _built_size(item: Any) -> int | None:
-    """Bytes a variable-size Scapy structure took (what it rebuilds to), when whole."""
-    if isinstance(item, Packet) and not getattr(item, "missing", ()):
+    """Bytes a whole variable-size structure took: what a Scapy packet rebuilds to, or
+    what a values object's fields hold (fixed groups, then integers or bytes)."""
+    if getattr(item, "missing", ()):
+        return None
+    if isinstance(item, Packet):
         return len(bytes(item))
-    return None
+    size = 0
+    for group in layout_of(layer_of(item)).groups:
+        if group.size is not None:
+            size += group.size
+            continue
+        value = getattr(item, group.fields[0].name)
+        if isinstance(value, bytes):
+            size += len(value)
+        elif isinstance(value, int) and isinstance(group.fields[0], MultipleTypeField):
+            size += group.fields[0].flds[0][0].sz
+        else:
+            return None
+    return size
 
 
 def _list(name: str, items: list, fld: PacketListField, limit: int | None = None) -> Node:

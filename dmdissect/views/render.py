@@ -79,6 +79,10 @@ def render_messages(
 
 #: Summary lines a pipe gets per write (one write per line costs more than the line).
 BATCH = 256
+#: A line longer than this goes out with those before it at once: a batch of lines of
+#: thousands of findings each (an info message of 8,000 empty entries) would hold
+#: hundreds of megabytes.
+LONG_LINE = 4096
 
 
 def _plain_summaries(
@@ -89,7 +93,8 @@ def _plain_summaries(
     times: TimeColumn | None,
 ) -> int:
     """The summary lines of :func:`render_messages` for a pipe, written :data:`BATCH` at
-    a time (at once with ``flush``); those read before an error still go out."""
+    a time (at once with ``flush`` or after a line over :data:`LONG_LINE`); those read
+    before an error still go out."""
     first_time: float | None = None
     count = 0
     lines: list[str] = []
@@ -98,8 +103,9 @@ def _plain_summaries(
             if first_time is None:
                 first_time = _time_zero(times, message, reference)
             when = None if times is None else times.text(message)
-            lines.append(summary_line(message, first_time, when))
-            if flush or len(lines) >= BATCH:
+            line = summary_line(message, first_time, when)
+            lines.append(line)
+            if flush or len(lines) >= BATCH or len(line) > LONG_LINE:
                 out.raw("\n".join(lines) + "\n")
                 lines.clear()
                 if flush:
