@@ -74,6 +74,22 @@ def test_json_keeps_text_but_writes_lone_surrogates_as_escapes():
     assert back["comment"] == "note \\ud800"
 
 
+def test_json_writes_a_file_name_that_is_not_utf8_with_escapes(tmp_path):
+    """``file`` beside ``origin``: a name undecodable as UTF-8 (``caf\\xe9``) is no lone
+    surrogate in the JSON, which a UTF-8 reader could not take, but the same escape."""
+    name = os.fsdecode(bytes(tmp_path) + b"/caf\xe9.pcapng")
+    with open(name, "wb") as handle:
+        write_frames([Frame(1, STATUS, 1.0)], handle)
+    for fmt in ("json", "jsonl"):
+        result = run("read", "-T", fmt, name)
+        assert result.exit_code == 0, result.output
+        back = json.loads(result.stdout)
+        (obj,) = back if fmt == "json" else [back]
+        assert obj["file"] == obj["origin"].rsplit("#", 1)[0]
+        assert obj["file"].endswith("/caf\\udce9.pcapng")
+        json.dumps(obj, ensure_ascii=False).encode("utf-8")  # would raise on a lone surrogate
+
+
 def test_comments_and_origins_reach_the_text_views_escaped(tmp_path):
     capture = tmp_path / "c.pcapng"
     with capture.open("wb") as handle:

@@ -38,7 +38,7 @@ def event_object(event: LogEvent) -> dict[str, Any]:
         "side": info.side,
         "source": frame.source,
         "origin": json_safe(frame.origin),
-        "file": frame.file,
+        "file": None if frame.file is None else json_safe(frame.file),
     }
     if frame.time is not None:
         out["time"] = frame.time
@@ -63,7 +63,7 @@ def witness_object(message: Message) -> dict[str, Any]:
         type_name=message.type_name,
         source=frame.source,
         origin=json_safe(frame.origin),
-        file=frame.file,
+        file=None if frame.file is None else json_safe(frame.file),
     )
     hdr: dict[str, Any] = {"type": message.type, "type_name": message.type_name}
     if message.trans_id is not None:
@@ -94,7 +94,7 @@ def message_object(message: Message | LogEvent) -> dict[str, Any]:
         "direction_source": message.direction_source,
         "type_name": type_name,
         "origin": json_safe(frame.origin),
-        "file": frame.file,
+        "file": None if frame.file is None else json_safe(frame.file),
         "interface": frame.interface,
         "length": len(frame.data),
         "hdr": {
