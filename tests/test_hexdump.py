@@ -424,6 +424,17 @@ def test_ascii_column_that_disagrees_with_the_hex():
     frame = only("\n".join(lines))
     assert severities(frame) == [Severity.NOTE]
     assert frame.data == BALLOON_RESPONSE
+    assert "disagrees with the hex on 1 line;" in frame.findings[0].message
+
+
+def test_ascii_column_that_disagrees_on_two_lines_counts_them_in_english():
+    lines = list(XXD_BALLOON)
+    lines[0] = lines[0].replace("12I~", "12X~")
+    lines[1] = lines[1][:-1] + ("X" if lines[1][-1] != "X" else "Y")
+    frame = only("\n".join(lines))
+    assert [f.message for f in frame.findings] == [
+        "the ASCII column disagrees with the hex on 2 lines; the hex is what counts"
+    ]
 
 
 def test_broken_escape_in_a_bytes_repr():

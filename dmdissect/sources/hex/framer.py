@@ -867,6 +867,7 @@ def _ascii_findings(message: PendingMessage, data: bytes) -> list[Finding]:
         return []
     return [
         ei.HEX_ASCII_MISMATCH(
-            f"the ASCII column disagrees with the hex on {bad} line(s); the hex is what counts"
+            f"the ASCII column disagrees with the hex on {plural(bad, 'line')}; "
+            "the hex is what counts"
         )
     ]
