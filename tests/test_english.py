@@ -95,5 +95,26 @@ def test_every_layer_has_the_words_of_its_summary():
     from dmdissect.views.phrases import SUMMARIES
 
     layers = {*MESSAGE_LAYERS.values(), DMCaps, DMInfoEntry, DMPageRange, DMVersion}
-    assert sorted(layer.__name__ for layer in layers - set(SUMMARIES)) == []
-    assert sorted(layer.__name__ for layer in set(SUMMARIES) - layers) == []
+    names = {layer.__name__ for layer in layers}
+    assert sorted(names - set(SUMMARIES)) == []
+    assert sorted(set(SUMMARIES) - names) == []
+
+
+def test_the_words_load_without_the_layers_classes():
+    """The summaries' words are keyed by the layers' names: their module asks the layers
+    for names and numbers only, so a read path free of Scapy can use it."""
+    import ast
+    from pathlib import Path
+
+    import dmdissect.layers
+    import dmdissect.views.phrases as phrases
+
+    tree = ast.parse(Path(phrases.__file__).read_text())
+    imported = {
+        alias.name
+        for node in ast.walk(tree)
+        if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("dmdissect.layers")
+        for alias in node.names
+    }
+    classes = {name for name in imported if isinstance(getattr(dmdissect.layers, name, None), type)}
+    assert classes <= {"HotAddResult"}, classes

@@ -537,16 +537,10 @@ def test_a_layer_added_to_the_layers_is_in_the_plugin(tmp_path):
     messages.write_text(text)
     phrases = copy / "dmdissect" / "views" / "phrases.py"
     text = phrases.read_text()
-    table = "SUMMARIES: dict[type, Phrase] = {\n"
+    table = "SUMMARIES: dict[str, Phrase] = {\n"
     assert table in text
-    phrases.write_text(
-        text.replace(
-            table,
-            "from dmdissect.layers.messages import DMProbe\n\n"
-            + table
-            + '    DMProbe: Seq("probe ", Value("probe_count"), ", low ", Value("probe_low", "hex")),\n',
-        )
-    )
+    probe = '    "DMProbe": Seq("probe ", Value("probe_count"), ", low ", Value("probe_low", "hex")),\n'
+    phrases.write_text(text.replace(table, table + probe))
     plugin = tmp_path / "hvdm.lua"
     script = (
         "import sys; from pathlib import Path; from dmdissect.wireshark.generate import "

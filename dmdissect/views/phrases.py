@@ -18,30 +18,13 @@ from collections.abc import Callable, Mapping, Sequence
 from functools import cache
 from typing import Any
 
+# Names and numbers only, never a layer class: the table below is keyed by the
+# layers' names, so the words and their rules load without the layers' Scapy classes.
 from dmdissect.layers import (
     HOT_REMOVE_QOS,
     INFO_TYPES,
     PAGES_PER_MIB,
     PROTOCOL_VERSIONS,
-    DMBalloonRequest,
-    DMBalloonResponse,
-    DMCapabilitiesReport,
-    DMCapabilitiesResponse,
-    DMCaps,
-    DMError,
-    DMHotAddRequest,
-    DMHotAddResponse,
-    DMHotRemoveRequest,
-    DMHotRemoveResponse,
-    DMInfoEntry,
-    DMInfoMessage,
-    DMPageRange,
-    DMStatusReport,
-    DMUnballoonRequest,
-    DMUnballoonResponse,
-    DMVersion,
-    DMVersionRequest,
-    DMVersionResponse,
     HotAddResult,
 )
 from dmdissect.layers.expressions import (
@@ -375,18 +358,18 @@ _PART = Seq(
     If(Set("more_pages"), "more follow", "last part"),
 )
 
-#: Each layer's one-line summary: the facts a reader wants first.
-SUMMARIES: dict[type, Phrase] = {
-    DMVersion: Version("major_version", "minor_version", PROTOCOL_VERSIONS),
-    DMCaps: Join(
+#: Each layer's one-line summary, by the layer's class name: the facts a reader wants first.
+SUMMARIES: dict[str, Phrase] = {
+    "DMVersion": Version("major_version", "minor_version", PROTOCOL_VERSIONS),
+    "DMCaps": Join(
         ", ",
         If(Set("balloon"), "balloon"),
         If(Set("hot_add"), Seq("hot-add (align ", Value("hot_add_alignment", "pow2"), " MiB)")),
         If(Set("hot_remove"), "hot-remove"),
         empty="no capabilities",
     ),
-    DMPageRange: Seq(Value("start_page", "hex"), "+", Value("page_cnt")),
-    DMInfoEntry: If(
+    "DMPageRange": Seq(Value("start_page", "hex"), "+", Value("page_cnt")),
+    "DMInfoEntry": If(
         Cut(),
         Seq("entry cut short (missing ", Missing(), ")"),
         Seq(
@@ -399,32 +382,34 @@ SUMMARIES: dict[type, Phrase] = {
             ),
         ),
     ),
-    DMError: Seq("error"),
-    DMVersionRequest: Seq("version ", Sub("version"), If(Set("is_last_attempt"), ", last attempt")),
-    DMVersionResponse: If(Set("is_accepted"), "accepted", "refused"),
-    DMCapabilitiesReport: Seq(
+    "DMError": Seq("error"),
+    "DMVersionRequest": Seq(
+        "version ", Sub("version"), If(Set("is_last_attempt"), ", last attempt")
+    ),
+    "DMVersionResponse": If(Set("is_accepted"), "accepted", "refused"),
+    "DMCapabilitiesReport": Seq(
         Sub("caps"),
         ", min ",
         Value("min_page_cnt"),
         " pages, max page ",
         Value("max_page_number", "hex"),
     ),
-    DMCapabilitiesResponse: Join(
+    "DMCapabilitiesResponse": Join(
         ", ",
         If(Set("is_accepted"), "accepted", "refused"),
         If(Set("hot_remove"), "hot-remove"),
         If(Set("suppress_pressure_reports"), "pressure reports suppressed"),
     ),
-    DMStatusReport: Seq("avail ", _pages("num_avail"), ", committed ", _pages("num_committed")),
-    DMBalloonRequest: _pages("num_pages"),
-    DMBalloonResponse: If(
+    "DMStatusReport": Seq("avail ", _pages("num_avail"), ", committed ", _pages("num_committed")),
+    "DMBalloonRequest": _pages("num_pages"),
+    "DMBalloonResponse": If(
         All(Not(Set("range_count")), Not(Set("more_pages"))),
         "0 ranges, 0 pages (guest at floor)",
         _PART,
     ),
-    DMUnballoonRequest: _PART,
-    DMUnballoonResponse: Seq("done"),
-    DMHotAddRequest: Seq(
+    "DMUnballoonRequest": _PART,
+    "DMUnballoonResponse": Seq("done"),
+    "DMHotAddRequest": Seq(
         _pages(Nested("range", "page_cnt")),
         " at ",
         Value(Nested("range", "start_page"), "hex"),
@@ -438,7 +423,7 @@ SUMMARIES: dict[type, Phrase] = {
             ),
         ),
     ),
-    DMHotAddResponse: Seq(
+    "DMHotAddResponse": Seq(
         _pages("page_count"),
         ", ",
         If(
@@ -451,31 +436,31 @@ SUMMARIES: dict[type, Phrase] = {
             ),
         ),
     ),
-    DMInfoMessage: If(Set("info"), Each("info", "; "), "no entries"),
-    DMHotRemoveRequest: Seq(
+    "DMInfoMessage": If(Set("info"), Each("info", "; "), "no entries"),
+    "DMHotRemoveRequest": Seq(
         _pages("page_count"),
         ", node ",
         Value("virtual_node"),
         If(Set("qos_flags"), Seq(", qos ", Flags("qos_flags", HOT_REMOVE_QOS))),
     ),
-    DMHotRemoveResponse: Seq("result ", Value("result"), ", ", _PART),
+    "DMHotRemoveResponse": Seq("result ", Value("result"), ", ", _PART),
 }
 
 
 def summary_phrase(layer: type) -> Phrase | None:
-    """The summary template of a layer (None: the layer has no summary)."""
-    return SUMMARIES.get(layer)
+    """The summary template of a layer class (None: the layer has no summary)."""
+    return SUMMARIES.get(layer.__name__)
 
 
 def summarize(obj: Any) -> str:
     """The summary line of a layer's values: a Scapy packet or a compiled values object."""
     layer: type = getattr(obj, "__layer__", None) or type(obj)
-    summary = _summary(layer)
+    summary = _summary(layer.__name__)
     return summary(obj) if summary is not None else ""
 
 
 @cache
-def _summary(layer: type) -> Callable[[Any], str] | None:
-    """The layer's template compiled once into a function."""
-    template = SUMMARIES.get(layer)
+def _summary(name: str) -> Callable[[Any], str] | None:
+    """The template of the layer called ``name``, compiled once into a function."""
+    template = SUMMARIES.get(name)
     return None if template is None else compile_phrase(template)
