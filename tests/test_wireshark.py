@@ -30,7 +30,7 @@ from dmdissect.analysis.expert import check
 from dmdissect.analysis.records import Link
 from dmdissect.analysis.registry import FIELDS, TimeReference
 from dmdissect.cli.convert import convert
-from dmdissect.filter.compiler import compile_filter
+from dmdissect.filter.compiler import FilterError, compile_filter
 from dmdissect.findings import REGISTRY
 from dmdissect.layers import MESSAGE_LAYERS, VMBusDescriptor, fixed_size
 from dmdissect.layers.registry import PROTOCOL_FIELDS
@@ -265,7 +265,35 @@ FILTERS = [
     # A name two messages share (hot-add and hot-remove responses' result) takes its values
     # in both.
     ("result == success", lambda o: o.get("result") == 1),
+    # Arithmetic is done in the integer the field's type is held in (32 bits up to
+    # FT_UINT32, 64 for FT_UINT64), signed below zero; a result that overflows has no value.
+    ("hdr.size * 256 * 256 * 256 * 16 > 0", lambda o: 0 < _size(o) * 2**28 < 2**32),
+    ("hdr.trans_id + 4294967295 > 0", lambda o: o["hdr"].get("trans_id") == 0),
+    (
+        "hdr.size - hvdm.hdr.trans_id < 0",
+        lambda o: (
+            None not in (o["hdr"].get("size"), o["hdr"].get("trans_id"))
+            and o["hdr"]["size"] < o["hdr"]["trans_id"]
+        ),
+    ),
+    (
+        "range_array.start_page * 4294967295 > 0",
+        lambda o: any(
+            0 < r["start_page"] * (2**32 - 1) < 2**64 for r in o.get("range_array") or []
+        ),
+    ),
+    # A bitfield's constant is checked against its ProtoField's type (here FT_UINT64), not
+    # its bits.
+    (
+        "range_array.page_cnt > 16777216",
+        lambda o: any(r["page_cnt"] > 2**24 for r in o.get("range_array") or []),
+    ),
 ]
+
+
+def _size(o: dict) -> int:
+    size = o["hdr"].get("size")
+    return -1 if size is None else size
 
 
 @pytest.mark.parametrize(
@@ -284,6 +312,30 @@ def test_the_same_filters_select_the_same_frames(plugin, tmp_path, name):
         kept = messages_of(open_frames(str(converted)), keep=compile_filter(text))
         assert [m.frame.index for m in kept] == frames, f"dmdissect -Y {text}"
         assert tshark.selected(plugin, converted, text) == frames, f"tshark -Y {text}"
+
+
+#: Filters tshark refuses for a constant its field's type cannot hold, also where the
+#: constant stands on the other side of arithmetic on the field.
+REFUSED = [
+    "hvdm.hdr.size * 4096 > 100000000",
+    "hvdm.hdr.size > 70000",
+    "hvdm.hdr.size * 1048576 > 0",
+    "hvdm.hdr.size - 4294967295 < 0",
+    "frame.number > 4294967296",
+    "hvdm.hdr.trans_id * 2 == 4294967296",
+]
+
+
+def test_constants_too_big_for_the_field_are_refused_as_tshark_refuses_them(plugin, tmp_path):
+    converted = tmp_path / "linux-qemu.pcapng"
+    assert (
+        CliRunner().invoke(convert, [str(CAPTURES / "linux-qemu.pcapng"), str(converted)]).exit_code
+        == 0
+    )
+    for text in REFUSED:
+        with pytest.raises(FilterError) as caught:
+            compile_filter(text)
+        assert caught.value.message == tshark.refusal(plugin, converted, text), text
 
 
 #: One field of every kind: numbers of each width (a 24-bit part of a 64-bit

@@ -138,6 +138,21 @@ def selected(plugin: Path, capture: Path, display_filter: str) -> list[int]:
     return [int(line) for line in out.split()]
 
 
+def refusal(plugin: Path, capture: Path, display_filter: str) -> str:
+    """The sentence tshark refuses ``display_filter`` with (its exit status is not 0)."""
+    result = subprocess.run(
+        [require_tshark(), "-n", "-X", f"lua_script:{plugin}", "-r", str(capture)]
+        + ["-Y", display_filter],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={**os.environ, "LC_ALL": "C.UTF-8"},
+    )
+    assert result.returncode != 0, f"tshark accepted {display_filter!r}"
+    line = next(line for line in result.stderr.splitlines() if line.startswith("tshark: "))
+    return line.removeprefix("tshark: ")
+
+
 def expected_fields(obj: dict) -> dict[str, list]:
     """dmdissect's JSON of one message as ``{hvdm.abbrev: [values]}``."""
     out: dict[str, list] = defaultdict(list)

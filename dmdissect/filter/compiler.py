@@ -99,6 +99,9 @@ class Operand:
     raw: bool = False
     #: ``${field}``: a field reference, which has no value without a selected packet.
     reference: bool = False
+    #: Arithmetic on a field: the field whose tshark type the result keeps, so a
+    #: constant compared with it is checked against that type's range.
+    bound: FieldDef | None = None
 
     @property
     def is_literal(self) -> bool:
@@ -670,14 +673,19 @@ class _Compiler:
                 f"'{token}' arithmetic.",
                 field_side.column,
             )
+        bound = field_side.field or field_side.bound
         fn = _ARITH[str(token)]
-        kind = REAL if REAL in (left.type, right.type) else field_side.type
+        if kind_is_int := REAL not in (left.type, right.type):
+            fn = _overflowing(fn, _ftype(bound))
+        kind = field_side.type if kind_is_int else REAL
         if left.is_literal or right.is_literal:
             constant = self.literal(left if left.is_literal else right, field_side)
             values = field_side.get
             if left.is_literal:
-                return Operand(kind, _safe_map(values, lambda v: fn(constant, v)), column, text)
-            return Operand(kind, _safe_map(values, lambda v: fn(v, constant)), column, text)
+                get = _safe_map(values, lambda v: fn(constant, v))
+            else:
+                get = _safe_map(values, lambda v: fn(v, constant))
+            return Operand(kind, get, column, text, bound=bound)
         lvalues, rvalues = left.get, right.get
 
         def combined(m: Any) -> list:
@@ -687,11 +695,11 @@ class _Compiler:
                 for b in theirs:
                     try:
                         out.append(fn(a, b))
-                    except ZeroDivisionError:
+                    except ArithmeticError:
                         continue
             return out
 
-        return Operand(kind, combined, column, text)
+        return Operand(kind, combined, column, text, bound=bound)
 
     def _function(self, node: Tree, column: int, text: str) -> Operand:
         name = str(node.children[0])
@@ -771,11 +779,9 @@ class _Compiler:
                 except literals.LiteralError:
                     return literals.byte_string(text)
             value = literals.integer(text)
-            widths = field.protocol.widths if field is not None and field.protocol else ()
-            if widths and value > (1 << max(widths)) - 1:
-                raise literals.LiteralError(
-                    f'"{text}" too big for this field, maximum {(1 << max(widths)) - 1}.'
-                )
+            top = _FTYPE_MAX.get(_ftype(field or against.bound) or "")
+            if top is not None and value > top:
+                raise literals.LiteralError(f'"{text}" too big for this field, maximum {top}.')
             return value
         if kind == REAL:
             if field is not None and field.kind == TIME:
@@ -845,7 +851,7 @@ def _safe_map(values: Values, fn: Callable[[Any], Any]) -> Values:
         for v in values(m):
             try:
                 out.append(fn(v))
-            except ZeroDivisionError:
+            except ArithmeticError:
                 continue
         return out
 
@@ -854,6 +860,42 @@ def _safe_map(values: Values, fn: Callable[[Any], Any]) -> Values:
 
 def _divide(a: Any, b: Any) -> Any:
     return a // b if isinstance(a, int) and isinstance(b, int) else a / b
+
+
+#: The largest value of each of tshark's unsigned field types (FT_UINT8 .. FT_UINT64).
+_FTYPE_MAX = {"uint8": 0xFF, "uint16": 0xFFFF, "uint24": 0xFFFFFF, "uint32": 0xFFFFFFFF}
+_FTYPE_MAX["uint64"] = (1 << 64) - 1
+
+
+def _ftype(field: FieldDef | None) -> str | None:
+    """The type tshark gives ``field`` (its ProtoField), FT_UINT32 for a number of the analysis."""
+    if field is None:
+        return None
+    if field.protocol is None:
+        return "uint32" if field.kind == UINT else None
+    return field.protocol.ftype
+
+
+def _overflowing(fn: Callable[[Any, Any], Any], ftype: str | None) -> Callable[[Any, Any], Any]:
+    """``fn`` raising OverflowError where tshark's arithmetic overflows ``ftype``.
+
+    tshark computes on an unsigned field in the integer its type is held in
+    (32 bits up to FT_UINT32, 64 for FT_UINT64), going signed below zero, and
+    a result that does not fit has no value: ``hdr.size * 0x10000000`` is no
+    number for a size of 16.
+    """
+    if ftype not in _FTYPE_MAX:
+        return fn
+    bits = 64 if ftype == "uint64" else 32
+    high, low = (1 << bits) - 1, -(1 << (bits - 1))
+
+    def checked(a: Any, b: Any) -> Any:
+        result = fn(a, b)
+        if isinstance(result, int) and not low <= result <= high:
+            raise OverflowError(result)
+        return result
+
+    return checked
 
 
 _ARITH = {
