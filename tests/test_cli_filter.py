@@ -165,6 +165,27 @@ def test_invalid_filter_is_one_line_and_status_2(command, tmp_path):
     assert not extra or not extra[0].exists()
 
 
+@needs_tshark
+def test_a_set_without_commas_works_with_one_warning_as_in_wireshark_3_6(tmp_path):
+    """``{6 7 8}`` (the issue's and Wireshark 3.6's form) means ``{6, 7, 8}``, with a warning
+    on stderr, because tshark 4.0 refuses it: the real tshark shows that it does."""
+    capture = ROOT / "captures" / "linux-qemu.pcapng"
+    spaced = run("read", "-Y", "hdr.type in {6 7 8}", capture)
+    commas = run("read", "-Y", "hdr.type in {6, 7, 8}", capture)
+    assert spaced.exit_code == commas.exit_code == 0
+    assert spaced.stdout == commas.stdout and spaced.stdout.count("\n") == 24
+    assert commas.stderr == ""
+    assert spaced.stderr == (
+        "dmdissect: warning: -Y: set elements separated by whitespace alone are deprecated "
+        "since Wireshark 3.6 and refused by 4.0: separate them with commas, as in {6, 7, 8} "
+        "(column 16)\n"
+    )
+    refused = subprocess.run(
+        [TSHARK, "-r", capture, "-Y", "frame.number in {6 7 8}"], capture_output=True, text=True
+    )
+    assert refused.returncode != 0 and '"7" was unexpected in this context.' in refused.stderr
+
+
 # --- -T fields as tshark -T fields ------------------------------------------------------
 
 E_OPTIONS = [

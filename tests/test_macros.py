@@ -172,3 +172,92 @@ def test_the_file_is_read_as_wireshark_writes_it(folder):
     assert macros["quoted"] == 'frame.comment contains "BALLOON"'
     assert macros["big"] == "frame.len > $1"
     assert len(macros) == 8
+
+
+# --- configuration profiles (-C) ------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def profiles(tmp_path_factory) -> Path:
+    """A configuration folder with its own macros, a profile with others, one without any."""
+    path = tmp_path_factory.mktemp("profiles")
+    (path / "dfilter_macros").write_text('"big","frame.len > 2000"\n')
+    (path / "profiles" / "mine").mkdir(parents=True)
+    (path / "profiles" / "mine" / "dfilter_macros").write_text('"big","frame.len > $1"\n')
+    (path / "profiles" / "bare").mkdir()
+    return path
+
+
+def _both(folder: Path, profile: str, text: str):
+    env = {**os.environ, "WIRESHARK_CONFIG_DIR": str(folder), "LC_ALL": "C"}
+    want = subprocess.run(
+        [require_tshark(), "-n", "-C", profile, "-r", str(CAPTURE), "-Y", text, "-T", "fields"]
+        + ["-e", "frame.number"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+    )
+    got = CliRunner().invoke(
+        main,
+        ["read", "-Y", text, "-C", profile, "-T", "fields", "-e", "frame.number", str(CAPTURE)],
+        env={"WIRESHARK_CONFIG_DIR": str(folder)},
+    )
+    return want, got
+
+
+@pytest.mark.parametrize(
+    "profile, text",
+    [("mine", "${big:1000}"), ("Default", "${big}"), ("bare", "frame.len > 4000")],
+)
+def test_a_profile_s_macros_select_what_tshark_selects(profiles, profile, text):
+    want, got = _both(profiles, profile, text)
+    assert want.returncode == 0, want.stderr
+    assert got.exit_code == 0, got.output
+    assert got.output.split() == want.stdout.split() != []
+
+
+@pytest.mark.parametrize("profile, text", [("mine", "${big}"), ("Default", "${big:1}")])
+def test_a_profile_s_own_macros_only(profiles, profile, text):
+    """A profile's file replaces the folder's: ``${big}`` takes an argument in "mine"."""
+    want, got = _both(profiles, profile, text)
+    assert want.returncode != 0 and got.exit_code == 2
+    said = next(line for line in want.stderr.splitlines() if line.startswith("tshark: "))
+    assert got.output.startswith(f"dmdissect: error: -Y: {said[8:].rstrip('.')} (column ")
+
+
+def test_a_profile_that_does_not_exist_is_refused_in_tshark_s_words(profiles):
+    want, got = _both(profiles, "nosuch", "frame.len > 1")
+    said = next(line for line in want.stderr.splitlines() if line.startswith("tshark: "))
+    assert want.returncode != 0 and got.exit_code == 2
+    assert got.output == f"dmdissect: error: -C: {said[8:]}\n"
+
+
+def test_a_profile_without_macros_falls_back_to_wireshark_s_global_file(profiles):
+    """Where a profile has no file, tshark reads the global one; so does dmdissect."""
+    folders = subprocess.run(
+        [require_tshark(), "-G", "folders"], capture_output=True, text=True, check=True
+    ).stdout
+    line = next(line for line in folders.splitlines() if line.startswith("Global configuration"))
+    shipped = Path(line.split("\t")[-1]) / "dfilter_macros"
+    names = read_macros(shipped)
+    assert names, "tshark's package ships a dfilter_macros file"
+    name = sorted(names)[0]
+    env = {**os.environ, "WIRESHARK_CONFIG_DIR": str(profiles)}
+    # tshark knows the shipped macro in the bare profile but not in "mine"...
+    for profile, known in (("bare", True), ("mine", False)):
+        done = subprocess.run(
+            [require_tshark(), "-C", profile, "-r", str(CAPTURE), "-Y", f"${{{name}:frame}}"],
+            capture_output=True,
+            text=True,
+            env=env,
+            timeout=120,
+        )
+        assert ("does not exist" not in done.stderr) == known, done.stderr
+        # ...and dmdissect reads the same file for each.
+        mine = CliRunner().invoke(
+            main,
+            ["read", "-C", profile, "-Y", f"${{{name}:frame}}", str(CAPTURE)],
+            env={"WIRESHARK_CONFIG_DIR": str(profiles)},
+        )
+        assert ("does not exist" not in mine.output) == known, mine.output

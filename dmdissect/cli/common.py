@@ -319,9 +319,14 @@ def _silence_stdout() -> None:
         pass
 
 
+#: Where ``-C``'s profile waits for the filters that need its macros.
+PROFILE_KEY = "dmdissect.profile"
+
+
 def display_filter_option(what: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
-    """``-Y FILTER``: compiled when the options are read, so a bad filter stops at once."""
-    return click.option(
+    """``-Y FILTER`` and ``-C PROFILE``: the filter is compiled when the options are read,
+    so a bad filter stops at once; ``-C`` is read first, wherever it stands."""
+    filter_option = click.option(
         "-Y",
         "--display-filter",
         "display_filter",
@@ -332,6 +337,34 @@ def display_filter_option(what: str) -> Callable[[Callable[..., Any]], Callable[
         "${FIELD} a reference, which has no value as in tshark; ${MACRO:ARG1;ARG2} a "
         "macro of Wireshark's dfilter_macros file in its personal configuration folder).",
     )
+    profile_option = click.option(
+        "-C",
+        "--config-profile",
+        "config_profile",
+        metavar="PROFILE",
+        is_eager=True,
+        expose_value=False,
+        callback=_choose_profile,
+        help="Take the display-filter macros of Wireshark's configuration profile PROFILE "
+        "(its profiles/PROFILE folder; Default: the folder itself), as tshark -C does.",
+    )
+
+    def both(command: Callable[..., Any]) -> Callable[..., Any]:
+        return filter_option(profile_option(command))
+
+    return both
+
+
+def _choose_profile(ctx: click.Context, param: click.Parameter, value: str | None) -> None:
+    if value is None:
+        return
+    from dmdissect.filter.macros import ProfileError, profile_folder
+
+    try:
+        profile_folder(value)
+    except ProfileError as exc:
+        fail(f"-C: {exc}")
+    ctx.meta[PROFILE_KEY] = value
 
 
 def _compile_filter(ctx: click.Context, param: click.Parameter, value: str | None) -> Any:
@@ -340,6 +373,16 @@ def _compile_filter(ctx: click.Context, param: click.Parameter, value: str | Non
     from dmdissect.filter import FilterError, compile_filter
 
     try:
-        return compile_filter(value)
+        compiled = compile_filter(value, profile=ctx.meta.get(PROFILE_KEY))
     except FilterError as exc:
         fail(f"-Y: {exc.message.rstrip('.')} (column {exc.column})")
+    warn_filter("-Y", compiled)
+    return compiled
+
+
+def warn_filter(what: str, compiled: Any) -> None:
+    """What a filter means here but tshark would refuse: one stderr line each."""
+    for warning in compiled.warnings:
+        click.echo(
+            f"dmdissect: warning: {what}: {warning.message} (column {warning.column})", err=True
+        )

@@ -10,6 +10,7 @@ import click
 from dmdissect.cli.common import (
     COLORS,
     OUTPUT_FORMATS,
+    PROFILE_KEY,
     display_filter_option,
     fail,
     guarded,
@@ -19,6 +20,7 @@ from dmdissect.cli.common import (
     output_options,
     resolve_inputs,
     two_pass_option,
+    warn_filter,
 )
 
 #: tshark's own bound on -c (a C int).
@@ -35,11 +37,13 @@ def _stats(ctx: click.Context, param: click.Parameter, values: tuple[str, ...]) 
 
     def column_filter(text: str) -> Any:
         try:
-            return compile_filter(text)
+            compiled = compile_filter(text, profile=ctx.meta.get(PROFILE_KEY))
         except FilterError as exc:
             raise ValueError(
                 f"-z io,stat filter {text!r}: {exc.message.rstrip('.')} (column {exc.column})"
             ) from None
+        warn_filter(f"-z io,stat filter {text!r}", compiled)
+        return compiled
 
     try:
         return [parse_stat(value, column_filter) for value in values]

@@ -117,10 +117,18 @@ class Filter:
     tshark.
     """
 
-    def __init__(self, text: str, predicate: Callable[[Any], bool], reference: TimeReference):
+    def __init__(
+        self,
+        text: str,
+        predicate: Callable[[Any], bool],
+        reference: TimeReference,
+        warnings: list[FilterError] | None = None,
+    ):
         self.text = text
         self.reference = reference
         self._predicate = predicate
+        #: What the filter means, but tshark would refuse (each with its column).
+        self.warnings = warnings or []
 
     def see(self, message: Any) -> None:
         self.reference.see(message)
@@ -130,17 +138,23 @@ class Filter:
 
 
 def compile_filter(
-    text: str, reference: TimeReference | None = None, macros: Mapping[str, str] | None = None
+    text: str,
+    reference: TimeReference | None = None,
+    macros: Mapping[str, str] | None = None,
+    profile: str | None = None,
 ) -> Filter:
     """Parse and compile ``text``; raises :class:`FilterError` naming the problem and column.
 
     ``${name:args}`` macros are expanded first, as tshark does, from ``macros``
-    or (None) the user's Wireshark ``dfilter_macros`` file.
+    or (None) the ``dfilter_macros`` file Wireshark reads for configuration
+    ``profile`` (None: the default one).
     """
     reference = reference or TimeReference()
     if "${" in text:
         try:
-            text = expand(text, read_macros() if macros is None else macros, _is_field)
+            text = expand(
+                text, read_macros(profile=profile) if macros is None else macros, _is_field
+            )
         except MacroError as exc:
             raise FilterError(exc.message, exc.column) from None
     try:
@@ -149,8 +163,9 @@ def compile_filter(
         raise _syntax_error(text, exc) from None
     if _depth(tree) > MAX_DEPTH:
         raise FilterError(f"The filter nests more than {MAX_DEPTH} levels deep.", 1)
-    predicate = _Compiler(text, reference).expr(tree)
-    return Filter(text, predicate, reference)
+    compiler = _Compiler(text, reference)
+    predicate = compiler.expr(tree)
+    return Filter(text, predicate, reference, compiler.warnings)
 
 
 def _is_field(name: str) -> bool:
@@ -305,6 +320,7 @@ class _Compiler:
     def __init__(self, text: str, reference: TimeReference) -> None:
         self.text = text
         self.ref = reference
+        self.warnings: list[FilterError] = []
 
     # logical ---------------------------------------------------------------------
 
@@ -435,7 +451,10 @@ class _Compiler:
         singles: set = set()
         spans: list[tuple[Any, Any]] = []
         fields: list[Values] = []
+        self._check_separators(children[-1])
         for item in children[-1].children[1:]:
+            if not isinstance(item, Tree):
+                continue
             if item.data == "span":
                 low, high = (
                     self._set_value(part, left) for part in (item.children[0], item.children[2])
@@ -474,6 +493,22 @@ class _Compiler:
         if negate:
             return lambda m: not test(m)
         return test
+
+    def _check_separators(self, members: Tree) -> None:
+        """Whitespace alone between set elements: meant as in Wireshark 3.6, refused by 4.0."""
+        previous = None
+        for child in members.children[1:]:
+            if isinstance(child, Tree) and isinstance(previous, Tree):
+                self.warnings.append(
+                    FilterError(
+                        "set elements separated by whitespace alone are deprecated since "
+                        "Wireshark 3.6 and refused by 4.0: separate them with commas, "
+                        "as in {6, 7, 8}",
+                        _column(child),
+                    )
+                )
+                return
+            previous = child
 
     def _not_member(self, node: Tree) -> Callable[[Any], bool]:
         return self._member(node, negate=True)

@@ -53,7 +53,7 @@ quant: ANY | ALL
 cmp: EQ | EQ_W | ANY_EQ | NE | NE_W | ALL_NE | ALL_EQ | ALL_EQ_W | ANY_NE | ANY_NE_OLD
    | ANY_NE_W | LT | LT_W | LE | LE_W | GT | GT_W | GE | GE_W
 
-set: LBRACE item (","? item)* "}"
+set: LBRACE item (COMMA? item)* "}"
 item: member
     | member RANGE member                 -> span
 ?member: WORD                             -> word
@@ -112,6 +112,7 @@ GT_W: "gt"
 GE: ">="
 GE_W: "ge"
 LBRACE: "{"
+COMMA: ","
 RANGE: ".."
 PLUS: "+"
 MINUS: "-"

@@ -5,7 +5,11 @@ configuration folder (Edit > Configuration Profiles shows where; ``tshark -G
 folders`` prints it), one macro a line as ``"name","text"``, and expands them
 in the filter's text before parsing it: ``$1``, ``$2`` ... in the text are
 the arguments, and a macro's text may use other macros.  dmdissect reads the
-same file from the same place, so a filter a tshark user wrote works as is.
+same file from the same place, so a filter a tshark user wrote works as is:
+the file of the profile ``-C NAME`` chooses (``profiles/NAME`` in that
+folder; ``Default`` is the folder itself), and where the profile has none,
+the one Wireshark ships in its global configuration folder, as Wireshark
+falls back to it (the two are never merged).
 
 As in tshark 4.0, ``${name}`` that is no macro is left as it is when ``name``
 is a field (a field reference, ``${hdr.trans_id}``), and is an error
@@ -60,6 +64,45 @@ def config_folder() -> Path:
     return (Path(xdg) if xdg else home / ".config") / "wireshark"
 
 
+#: Where Wireshark's own files are when ``$WIRESHARK_DATA_DIR`` does not say (Linux
+#: packages, a build installed under /usr/local, Homebrew).
+GLOBAL_FOLDERS = (
+    Path("/usr/share/wireshark"),
+    Path("/usr/local/share/wireshark"),
+    Path("/opt/homebrew/share/wireshark"),
+)
+#: The profile Wireshark calls the configuration folder itself.
+DEFAULT_PROFILE = "Default"
+
+
+class ProfileError(ValueError):
+    """``-C NAME`` names no profile: tshark's words."""
+
+
+def profile_folder(profile: str | None = None) -> Path:
+    """The folder of configuration ``profile``, checked to exist as tshark checks it."""
+    base = config_folder()
+    if profile is None or profile == DEFAULT_PROFILE:
+        return base
+    folder = base / "profiles" / profile
+    if "/" in profile or profile in ("", ".", "..") or not folder.is_dir():
+        raise ProfileError(f'Configuration Profile "{profile}" does not exist')
+    return folder
+
+
+def macros_file(profile: str | None = None) -> Path | None:
+    """The ``dfilter_macros`` Wireshark reads for ``profile``: the profile's own, else the
+    global one (None when neither exists)."""
+    own = profile_folder(profile) / MACROS_FILE
+    if own.is_file():
+        return own
+    data = os.environ.get("WIRESHARK_DATA_DIR")
+    for folder in (Path(data),) if data else GLOBAL_FOLDERS:
+        if (folder / MACROS_FILE).is_file():
+            return folder / MACROS_FILE
+    return None
+
+
 def _unescape(text: str) -> str:
     """A UAT field's text: Wireshark writes ``"`` and ``\\`` as ``\\x22`` and ``\\x5c``."""
 
@@ -70,13 +113,15 @@ def _unescape(text: str) -> str:
     return _ESCAPE.sub(one, text)
 
 
-def read_macros(path: Path | None = None) -> dict[str, str]:
-    """name -> text of the macros in ``path`` (the personal ``dfilter_macros``).
+def read_macros(path: Path | None = None, profile: str | None = None) -> dict[str, str]:
+    """name -> text of the macros in ``path`` (default: the file :func:`macros_file` finds).
 
     A missing or unreadable file is no macros, as in Wireshark; lines that
     are not ``"name","text"`` (comments, blank lines) are passed over.
     """
-    path = config_folder() / MACROS_FILE if path is None else path
+    path = macros_file(profile) if path is None else path
+    if path is None:
+        return {}
     try:
         lines = path.read_text(encoding="utf-8", errors="replace").splitlines()
     except OSError:
