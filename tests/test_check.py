@@ -414,9 +414,12 @@ def test_two_interfaces_of_one_pcapng_are_two_sessions(tmp_path):
 def test_junit_points_where_the_lines_do():
     from xml.etree import ElementTree
 
+    lxml = pytest.importorskip("lxml.etree")
+
     trace, qmp = CAPTURES / "linux-qemu-trace.log", CAPTURES / "linux-qemu-qmp.log"
     code, out, err = run("--junit", "-", "--fail-on", "note", str(trace), str(qmp))
     assert code == 1
+    lxml.XMLSchema(lxml.parse(str(SCHEMA))).assertValid(lxml.fromstring(out.encode()))
     root = ElementTree.fromstring(out.encode())
     texts = [
         line
@@ -426,6 +429,17 @@ def test_junit_points_where_the_lines_do():
     ]
     assert sorted(texts) == sorted(err.splitlines()[:-1])
     assert [suite.get("name") for suite in root.iter("testsuite")] == [f"{trace} + {qmp}"]
+    # Each case's file is a real path: the file its worst failure's line names, else the first.
+    for case in root.iter("testcase"):
+        failure = case.find("failure")
+        lines = (failure.text if failure is not None else "") or ""
+        pointed = [line.split(":", 1)[0] for line in lines.splitlines() if ":0: " not in line]
+        assert case.get("file") in (str(trace), str(qmp))
+        if pointed and len(set(pointed)) == 1:
+            assert case.get("file") == pointed[0], case.get("name")
+    assert {case.get("file") for case in root.iter("testcase")} == {str(trace), str(qmp)}
+    files = [p.get("value") for p in root.iter("property") if p.get("name") == "file"]
+    assert files == [str(trace), str(qmp)]
 
 
 def test_every_line_points_at_its_file_even_past_the_frames_the_report_keeps(monkeypatch, failing):

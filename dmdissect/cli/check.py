@@ -80,7 +80,7 @@ def check(
     for run in runs:
         items = apply_rules(run.items(), parsed)
         error = None if run.error is None else str(run.error)
-        checked.append(CheckedInput(run.label, items, error, run.where))
+        checked.append(CheckedInput(run.label, items, error, run.where, tuple(run.files)))
         if not quiet:
             for item in items:
                 click.echo(check_line(run.where(item), item), err=to_stderr)

@@ -45,6 +45,8 @@ class CheckedInput:
     error: str | None = None
     #: The file and place an item points at (see ``HealthRun.where``); else its first frame.
     where: Callable[[Verdict], tuple[str, int]] | None = None
+    #: The files the session was read from (several merged logs of one session).
+    files: tuple[str, ...] = ()
 
     def place(self, item: Verdict) -> tuple[str, int]:
         if self.where is not None:
@@ -64,18 +66,31 @@ def junit_xml(
         for item in checked.items:
             by_id.setdefault(item.id, []).append(item)
         suite = ElementTree.SubElement(root, "testsuite", name=_xml_text(checked.path))
+        files = checked.files or (checked.path,)
+        if len(files) > 1:
+            # A merged session: every file it was read from, as a CI system lists them.
+            properties = ElementTree.SubElement(suite, "properties")
+            for name in files:
+                ElementTree.SubElement(properties, "property", name="file", value=_xml_text(name))
         counts = {"tests": 0, "failures": 0, "errors": 0, "skipped": 0}
         for check_id in sorted(set(ids) | set(by_id)):
+            items = by_id.get(check_id, [])
+            failing = [i for i in items if reaches(i.severity, threshold)]
+            # A case's file is a real path: where its worst failure is, else the first file.
+            pointed = [i for i in failing or items if i.frames]
+            home = (
+                checked.place(min(pointed, key=lambda i: _rank(i.severity)))[0]
+                if pointed
+                else files[0]
+            )
             case = ElementTree.SubElement(
                 suite,
                 "testcase",
                 classname=check_id.rsplit(".", 1)[0],
                 name=check_id,
-                file=_xml_text(checked.path),
+                file=_xml_text(home),
             )
             counts["tests"] += 1
-            items = by_id.get(check_id, [])
-            failing = [i for i in items if reaches(i.severity, threshold)]
             if check_id in off:
                 ElementTree.SubElement(case, "skipped", message="turned off by --rule")
                 counts["skipped"] += 1
@@ -106,7 +121,7 @@ def junit_xml(
                 out.text = "\n".join(_xml_text(check_line(checked.place(i), i)) for i in items)
         if checked.error is not None:
             case = ElementTree.SubElement(
-                suite, "testcase", classname="dmdissect", name="input", file=_xml_text(checked.path)
+                suite, "testcase", classname="dmdissect", name="input", file=_xml_text(files[0])
             )
             error = ElementTree.SubElement(case, "error", message=_xml_text(checked.error))
             error.set("type", "InputError")
