@@ -188,6 +188,35 @@ QMP_LINES = (
 )
 
 
+def test_an_error_answering_the_query_is_shown_whatever_its_words():
+    """With the commands in the log, an error is the query's when it answers the query's
+    ``execute`` (in order, or by ``id``); other commands' errors stay skipped."""
+    lines = (
+        '{"execute": "qmp_capabilities"}\n'
+        '{"return": {}}\n'
+        '{"execute": "query-hv-balloon-status-report", "id": 7}\n'
+        '{"execute": "query-status"}\n'
+        '{"return": {"status": "running", "running": true}}\n'
+        '{"error": {"class": "CommandNotFound", "desc": "The command '
+        'query-hv-balloon-status-report has not been found"}, "id": 7}\n'
+        '{"execute": "query-hv-balloon-status-report"}\n'
+        '{"error": {"class": "GenericError"}}\n'
+        '{"execute": "device_add", "arguments": {"driver": "x"}}\n'
+        '{"error": {"class": "GenericError", "desc": "Bus not found"}}\n'
+        '{"error": {"class": "GenericError", "desc": "stray, answering nothing shown"}}\n'
+    )
+    frames = frames_of(lines, "qmp")
+    assert [(f.origin, f.event.name, f.event.facts["desc"]) for f in frames] == [
+        (
+            "log:6",
+            "query_error",
+            "The command query-hv-balloon-status-report has not been found",
+        ),
+        ("log:8", "query_error", "an error of class 'GenericError' without its words"),
+    ]
+    assert [f.id for frame in frames for f in frame.findings] == ["hvdm.log.qmp_query_error"] * 2
+
+
 def test_qmp_status_reports_in_pages():
     frames = frames_of(QMP_LINES)
     assert detect_format(QMP_LINES.encode()) == "qmp"

@@ -7,7 +7,10 @@ the guest's 4 KiB page counts into bytes, so ``available`` and
 event's ``timestamp`` is when QEMU built it (host clock).  The return value
 of ``query-hv-balloon-status-report`` (the latest report QEMU holds, no
 time) is the host's state, a host event, not a report the guest sent; its
-error replies are host events too.  Other events, command
+error replies are host events too: known by their words (hv-balloon.c's),
+or, where the log also holds the commands a client sent, by answering an
+``execute`` of the query (QMP answers commands in order, or by their
+``id``), whatever their words.  Other events, command
 replies and the greeting are skipped; a line that is no JSON object is a
 finding.  Lines may end in CRLF (the monitor's own line ends) or LF.
 
@@ -215,8 +218,36 @@ def _query_reply(answer: dict, origin: str) -> Frame:
     return event_frame(SOURCE, origin, None, HOST_SIDE, "status_query", facts, text, findings)
 
 
+class _Commands:
+    """The commands a log shows sent and not yet answered, to know what a reply answers.
+
+    QMP answers in order, except that a command sent with an ``id`` is answered
+    with that ``id`` (out-of-band ones may overtake the others).  Bounded: a log
+    of commands never answered keeps the latest few.
+    """
+
+    LIMIT = 256
+
+    def __init__(self) -> None:
+        self._waiting: list[tuple[Any, Any]] = []
+
+    def sent(self, obj: dict) -> None:
+        self._waiting.append((obj.get("id"), obj.get("execute") or obj.get("exec-oob")))
+        del self._waiting[: -self.LIMIT]
+
+    def answered(self, obj: dict) -> Any:
+        """The command ``obj`` (a reply) answers, None when the log does not show it."""
+        key = obj.get("id")
+        for at, (waiting, command) in enumerate(self._waiting):
+            if waiting == key:
+                del self._waiting[at]
+                return command
+        return None
+
+
 def iter_qmp(stream: BinaryIO, name: str) -> Iterator[Frame]:
     """Frames of the status reports (and hv-balloon query errors) of a QMP log."""
+    commands = _Commands()
     for number, text in iter_lines(stream, name):
         origin = f"{name}:{number}"
         if isinstance(text, BadLine):
@@ -225,7 +256,13 @@ def iter_qmp(stream: BinaryIO, name: str) -> Iterator[Frame]:
         text = text.strip()
         if not text:
             continue
-        if EVENT not in text and '"return"' not in text and '"error"' not in text:
+        if (
+            EVENT not in text
+            and '"return"' not in text
+            and '"error"' not in text
+            and '"execute"' not in text
+            and '"exec-oob"' not in text
+        ):
             if not text.startswith("{"):
                 yield _bad(origin, "not a JSON object; skipped")
             continue
@@ -240,13 +277,19 @@ def iter_qmp(stream: BinaryIO, name: str) -> Iterator[Frame]:
                 frame.findings.insert(0, unreadable)
             yield frame
             continue
+        if "execute" in obj or "exec-oob" in obj:
+            commands.sent(obj)
+            continue
+        asked = commands.answered(obj) if "return" in obj or "error" in obj else None
         answer = obj.get("return")
         if isinstance(answer, dict) and set(answer) == set(FIELDS):
             yield _query_reply(answer, origin)
             continue
         fault = obj.get("error")
         desc = fault.get("desc") if isinstance(fault, dict) else None
-        if isinstance(desc, str) and any(text in desc for text in QUERY_ERRORS):
+        if asked == QUERY and isinstance(fault, dict) and not isinstance(desc, str):
+            desc = f"an error of class {fault.get('class')!r} without its words"
+        if isinstance(desc, str) and (asked == QUERY or any(text in desc for text in QUERY_ERRORS)):
             yield event_frame(
                 SOURCE,
                 origin,
