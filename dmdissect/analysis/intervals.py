@@ -55,20 +55,16 @@ class PageSet:
             return list(zip(self._starts, self._ends, strict=True))
         return list(self._runs.items())
 
-    def _span(self, start: int, end: int, strict: bool) -> tuple[int, int]:
-        """Indexes ``lo:hi`` of the small set's intervals that meet ``[start, end)``.
+    def _span(self, start: int, end: int) -> tuple[int, int]:
+        """Indexes ``lo:hi`` of the small set's intervals that share a page with ``[start, end)``.
 
-        ``strict``: only those sharing a page; else also those that merely
-        touch it at either end (and so merge with it).
+        (:meth:`_add_small` finds those that merely touch it too, in line.)
         """
-        starts, ends = self._starts, self._ends
+        starts = self._starts
         lo = bisect_left(starts, start)
-        if lo:
-            before_end = ends[lo - 1]
-            if before_end > start or (not strict and before_end == start):
-                lo -= 1
-        hi = bisect_left(starts, end) if strict else bisect_right(starts, end)
-        return lo, hi
+        if lo and self._ends[lo - 1] > start:
+            lo -= 1
+        return lo, bisect_left(starts, end, lo)
 
     def _touching(self, start: int, end: int, strict: bool) -> list[int]:
         """Starts of the large set's intervals that meet ``[start, end)`` (as :meth:`_span`)."""
@@ -95,7 +91,7 @@ class PageSet:
             return 0
         runs = self._runs
         if runs is None:
-            lo, hi = self._span(start, end, strict=True)
+            lo, hi = self._span(start, end)
             starts, ends = self._starts, self._ends
             return sum(min(end, ends[i]) - max(start, starts[i]) for i in range(lo, hi))
         total = 0
@@ -127,7 +123,11 @@ class PageSet:
     def _add_small(self, start: int, end: int) -> int | None:
         """:meth:`put` on a small set; None when full (nothing added)."""
         starts, ends = self._starts, self._ends
-        lo, hi = self._span(start, end, strict=False)
+        # The intervals that meet [start, end) or touch it at either end (and so merge with it).
+        lo = bisect_left(starts, start)
+        if lo and ends[lo - 1] >= start:
+            lo -= 1
+        hi = bisect_right(starts, end, lo)
         if lo == hi:
             if len(starts) >= self.limit:
                 self.overflowed = True
@@ -173,11 +173,11 @@ class PageSet:
 
     def take(self, start: int, end: int) -> int:
         """Take ``[start, end)`` out as :meth:`remove` does; returns how many pages were in."""
-        if end <= start:
-            return 0
         runs = self._runs
+        if end <= start or (runs is None and not self._starts):
+            return 0
         if runs is None:
-            lo, hi = self._span(start, end, strict=True)
+            lo, hi = self._span(start, end)
             if lo == hi:
                 return 0
             starts, ends = self._starts, self._ends

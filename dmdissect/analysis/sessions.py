@@ -51,7 +51,9 @@ class Sessions:
         self.reply_timeout = reply_timeout
         self.trackers: dict[Key, Tracker] = {}
         self.on_rows: list[Callable[[list[Row]], None]] = []
-        self._last: tuple[Key, str | None, Tracker] | None = None
+        #: The last frame's session, file and interface, and its tracker: the next
+        #: frame is nearly always of the same, found in three comparisons.
+        self._last: tuple[str | None, str | None, int | None, Tracker] | None = None
         self._end_reason: str | None = None
         #: How the logs' clocks were matched (see :mod:`dmdissect.sources.align`).
         self.alignment: str | None = None
@@ -76,10 +78,15 @@ class Sessions:
             tracker.end_reason = reason
 
     def tracker_for(self, frame: Any) -> Tracker:
-        key = key_of(frame)
         last = self._last
-        if last is not None and last[0] == key and last[1] == frame.file:
-            return last[2]
+        if (
+            last is not None
+            and last[0] == frame.session
+            and last[1] == frame.file
+            and last[2] == frame.interface
+        ):
+            return last[3]
+        key = key_of(frame)
         tracker = self.trackers.get(key)
         if tracker is None:
             tracker = self.trackers[key] = Tracker(self.one_pass, self.reply_timeout)
@@ -91,7 +98,7 @@ class Sessions:
             self._files[key] = [frame.file]
         elif isinstance(key, str) and frame.file not in self._files[key]:
             self._files[key].append(frame.file)
-        self._last = (key, frame.file, tracker)
+        self._last = (frame.session, frame.file, frame.interface, tracker)
         self._number = self._numbers[key]
         return tracker
 

@@ -660,31 +660,28 @@ class Tracker:
                 series.closed = True
         self._status = self._other = None
 
-    def _same_report(self, message: Message, body: Any) -> bool:
-        """Another log's line for the status report the last one witnessed (QMP and ftrace)."""
-        frame = message.frame
-        last = self._last_report
-        now = self._last_report = (frame.source, (body.num_avail, body.num_committed), frame.time)
-        # A capture's report is never another log's line (same_report's first test).
-        return frame.source is not None and self._status is not None and same_report(last, now)
-
     def _status_report(self, message: Message, body: Any) -> None:
-        """The hot path (nine messages in ten): no row can become final here."""
-        if self._same_report(message, body):
-            series = self._status
-            source = message.frame.source
-            assert series is not None and source is not None  # as _same_report tested
+        """The hot path (nine messages in ten): no row can become final here.
+
+        A report that is another log's line for the one the last line witnessed
+        (QMP and ftrace both record each report) is counted once.
+        """
+        frame = message.frame
+        source = frame.source
+        last = self._last_report
+        now = self._last_report = (source, (body.num_avail, body.num_committed), frame.time)
+        # A capture's report is never another log's line (same_report's first test).
+        series = self._status
+        if source is not None and series is not None and same_report(last, now):
             series.sources[source] = series.sources.get(source, 0) + 1
             message.transaction = SeriesLink(series, series.count)
             return
-        series = self._status or self._new_series(Kind.STATUS)
-        frame = message.frame
+        series = series or self._new_series(Kind.STATUS)
         message.transaction = SeriesLink(series, series.add(frame.index, frame.time))
-        source = frame.source
         if source is not None:
             series.sources[source] = series.sources.get(source, 0) + 1
-            if message.frame.time is not None:
-                self._last_status = (message.frame.time, message.frame.index)
+            if frame.time is not None:
+                self._last_status = (frame.time, frame.index)
         missing = body.missing
         if "num_avail" not in missing:
             series.num_avail = body.num_avail
@@ -1217,12 +1214,15 @@ def annotate(
     """
     tracker = tracker or Tracker()
     held: deque[Message | LogEvent] = deque()
+    feed = tracker.feed
     try:
         for message in messages:
-            tracker.feed(message)
-            if not held and _settled(message):
-                yield message
-                continue
+            feed(message)
+            if not held:
+                link = message.transaction
+                if not isinstance(link, Link) or link.transaction.closed:  # _settled, in line
+                    yield message
+                    continue
             held.append(message)
             while held and (_settled(held[0]) or len(held) > hold):
                 yield held.popleft()
