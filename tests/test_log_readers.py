@@ -190,7 +190,8 @@ QMP_LINES = (
 
 def test_an_error_answering_the_query_is_shown_whatever_its_words():
     """With the commands in the log, an error is the query's when it answers the query's
-    ``execute`` (in order, or by ``id``); other commands' errors stay skipped."""
+    ``execute`` (in order, or by ``id``); other commands' errors stay skipped, even worded
+    as the query's own (what the reply answers wins over its words)."""
     lines = (
         '{"execute": "qmp_capabilities"}\n'
         '{"return": {}}\n'
@@ -204,6 +205,11 @@ def test_an_error_answering_the_query_is_shown_whatever_its_words():
         '{"execute": "device_add", "arguments": {"driver": "x"}}\n'
         '{"error": {"class": "GenericError", "desc": "Bus not found"}}\n'
         '{"error": {"class": "GenericError", "desc": "stray, answering nothing shown"}}\n'
+        '{"execute": "query-status", "id": "s1"}\n'
+        '{"error": {"class": "GenericError", "desc": "no guest memory status report received '
+        'yet"}, "id": "s1"}\n'
+        '{"execute": "query-status"}\n'
+        '{"error": {"class": "GenericError", "desc": "hv-balloon device present?"}}\n'
     )
     frames = frames_of(lines, "qmp")
     assert [(f.origin, f.event.name, f.event.facts["desc"]) for f in frames] == [

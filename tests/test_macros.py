@@ -261,3 +261,17 @@ def test_a_profile_without_macros_falls_back_to_wireshark_s_global_file(profiles
             env={"WIRESHARK_CONFIG_DIR": str(profiles)},
         )
         assert ("does not exist" not in mine.output) == known, mine.output
+
+
+def test_macros_that_double_at_each_level_stop_at_a_bound(tmp_path):
+    """Each macro using the next twice would make 2**31 copies; tshark itself runs out of
+    stack.  The expansion stops at a bound with one line, before memory grows."""
+    lines = [f'"m{i}","${{m{i + 1}}} || ${{m{i + 1}}}"' for i in range(31)]
+    (tmp_path / "dfilter_macros").write_text("\n".join([*lines, '"m31","frame.len > 1"']) + "\n")
+    got = _mine(tmp_path, "${m0}")
+    assert got.exit_code == 2
+    assert got.output.startswith(
+        "dmdissect: error: -Y: macros expand the filter beyond 1048576 characters (column "
+    )
+    small = _mine(tmp_path, "${m25}")  # 64 copies: a filter like any other
+    assert small.exit_code == 0, small.output

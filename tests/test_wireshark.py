@@ -282,6 +282,13 @@ FILTERS = [
             0 < r["start_page"] * (2**32 - 1) < 2**64 for r in o.get("range_array") or []
         ),
     ),
+    # An unsigned value and a negative constant are of two types: only != holds; a value
+    # arithmetic took below zero is signed and compares as a number.
+    ("hdr.size > -1", lambda o: False),
+    ("hdr.size != -1", lambda o: o["hdr"].get("size") is not None),
+    ("hdr.size - 17 <= -1", lambda o: 0 <= _size(o) <= 16),
+    ("hdr.size - 15 > -1", lambda o: False),
+    ("hdr.size >= -0", lambda o: o["hdr"].get("size") is not None),
     # A bitfield's constant is checked against its ProtoField's type (here FT_UINT64), not
     # its bits.
     (
@@ -323,6 +330,11 @@ REFUSED = [
     "hvdm.hdr.size - 4294967295 < 0",
     "frame.number > 4294967296",
     "hvdm.hdr.trans_id * 2 == 4294967296",
+    "hvdm.hdr.size == 99999999999999999999999999",
+    "--hvdm.hdr.size == 16",
+    # A time span takes + and - only, a date no arithmetic.
+    "frame.time_relative * 2 > 100",
+    "frame.time + 1 > 1",
 ]
 
 

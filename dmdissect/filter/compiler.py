@@ -381,6 +381,8 @@ class _Compiler:
         lvalues = _typed(left.get, wanted) if _mixed(left) else left.get
         if right.is_literal:
             value = self.literal(right, left)
+            if isinstance(value, int) and value < 0 and _ftype(left.field or left.bound):
+                test = _against_negative(test)
             if test is operator.eq and quant == "any" and not _mixed(left):
                 return lambda m: value in lvalues(m)
             if test is operator.eq:
@@ -708,6 +710,8 @@ class _Compiler:
                 f"'{token}' arithmetic.",
                 field_side.column,
             )
+        for side in (left, right):
+            _check_time_arithmetic(side, str(token))
         bound = field_side.field or field_side.bound
         fn = _ARITH[str(token)]
         if kind_is_int := REAL not in (left.type, right.type):
@@ -814,6 +818,8 @@ class _Compiler:
                 except literals.LiteralError:
                     return literals.byte_string(text)
             value = literals.integer(text)
+            if value > _FTYPE_MAX["uint64"]:
+                raise literals.LiteralError(f'"{text}" causes an integer overflow.')
             top = _FTYPE_MAX.get(_ftype(field or against.bound) or "")
             if top is not None and value > top:
                 raise literals.LiteralError(f'"{text}" too big for this field, maximum {top}.')
@@ -909,6 +915,33 @@ def _ftype(field: FieldDef | None) -> str | None:
     if field.protocol is None:
         return "uint32" if field.kind == UINT else None
     return field.protocol.ftype
+
+
+def _check_time_arithmetic(operand: Operand, token: str) -> None:
+    """tshark's rule: a time span (FT_RELATIVE_TIME) takes ``+`` and ``-`` only, a date
+    (FT_ABSOLUTE_TIME) no arithmetic at all."""
+    field = operand.field
+    if field is None or operand.sliced or operand.raw:
+        return
+    if field.kind == TIME or (field.kind == FLOAT and token not in "+-"):
+        ftype = "FT_ABSOLUTE_TIME" if field.kind == TIME else "FT_RELATIVE_TIME"
+        raise FilterError(f"{ftype} cannot {token}.", operand.column)
+
+
+def _against_negative(test: Callable[[Any, Any], bool]) -> Callable[[Any, Any], bool]:
+    """``test`` of an unsigned value against a negative constant, as tshark answers it.
+
+    tshark compares an unsigned value with a negative number as values of two
+    types: only ``!=`` holds (``hdr.size > -1`` matches nothing).  A value that
+    arithmetic took below zero is signed and compares as a number
+    (``hdr.size - 17 <= -1`` holds for a size of 16).
+    """
+    differ = test is operator.ne
+
+    def compared(value: Any, constant: Any) -> bool:
+        return differ if value >= 0 else test(value, constant)
+
+    return compared
 
 
 def _overflowing(fn: Callable[[Any, Any], Any], ftype: str | None) -> Callable[[Any, Any], Any]:

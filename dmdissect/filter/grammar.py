@@ -68,7 +68,7 @@ item: member
 ?product: unary
     | product (TIMES | DIVIDE | MODULO | BITAND) unary -> arith
 ?unary: primary
-    | MINUS unary                         -> neg
+    | MINUS primary                       -> neg
 ?primary: WORD SLICE?                     -> operand
     | field
     | STRING                              -> string

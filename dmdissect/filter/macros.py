@@ -32,6 +32,9 @@ MACROS_FILE = "dfilter_macros"
 #: Macros a macro's text may go through, one inside the other (a macro that uses
 #: itself would never end).
 MAX_NESTING = 32
+#: The longest filter the macros may make: each macro may use another twice, so 32
+#: levels could make 2**32 copies (tshark runs out of stack on far fewer).
+MAX_EXPANDED = 1 << 20
 
 _LINE = re.compile(r'\s*"((?:[^"\\]|\\.)*)"\s*,\s*"((?:[^"\\]|\\.)*)"\s*')
 _ESCAPE = re.compile(r"\\(x[0-9a-fA-F]{2}|.)")
@@ -204,3 +207,5 @@ def expand(
             )
         filled = _ARGUMENT.sub(functools.partial(_argument, args=args), body)
         out.append(expand(filled, macros, is_field, depth + 1))
+        if sum(map(len, out)) > MAX_EXPANDED:
+            raise MacroError(f"macros expand the filter beyond {MAX_EXPANDED} characters", column)

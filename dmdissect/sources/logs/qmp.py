@@ -289,7 +289,11 @@ def iter_qmp(stream: BinaryIO, name: str) -> Iterator[Frame]:
         desc = fault.get("desc") if isinstance(fault, dict) else None
         if asked == QUERY and isinstance(fault, dict) and not isinstance(desc, str):
             desc = f"an error of class {fault.get('class')!r} without its words"
-        if isinstance(desc, str) and (asked == QUERY or any(text in desc for text in QUERY_ERRORS)):
+        # What the reply answers, where the log shows it, wins over its words.
+        known = asked == QUERY if asked is not None else None
+        if isinstance(desc, str) and (
+            known or (known is None and any(text in desc for text in QUERY_ERRORS))
+        ):
             yield event_frame(
                 SOURCE,
                 origin,
