@@ -447,10 +447,10 @@ def test_every_line_points_at_its_file_even_past_the_frames_the_report_keeps(mon
 
     With the cap at 2 frames, every line must still say what it says uncapped.
     """
-    import dmdissect.pipeline
+    import dmdissect.analysis.gathered
 
     code, whole, _ = run(failing)
-    monkeypatch.setattr(dmdissect.pipeline, "MAX_FRAME_FACTS", 2)
+    monkeypatch.setattr(dmdissect.analysis.gathered, "MAX_FRAME_FACTS", 2)
     assert run(failing) == (code, whole, "")
     assert f"{failing}:0:" not in whole
 

@@ -25,8 +25,8 @@ COMPILED = sorted(t for t, layer in MESSAGE_LAYERS.items() if compile_layer(laye
 
 
 def test_the_high_volume_messages_compile():
-    assert {5, 6, 7, 8, 9} <= set(COMPILED)
-    assert COMPILED == [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 14]
+    """Every message type is decoded fast (an info message's entries of both forms too)."""
+    assert COMPILED == list(range(15))
 
 
 def assert_same(frame: Frame) -> None:

@@ -26,6 +26,7 @@ from sessions import (
     version_response,
 )
 
+from dmdissect.analysis.gathered import health_of
 from dmdissect.analysis.health import (
     HealthMonitor,
     Sample,
@@ -34,7 +35,6 @@ from dmdissect.analysis.health import (
     parse_rule,
 )
 from dmdissect.findings import Severity
-from dmdissect.pipeline import health_of
 
 
 def verdicts(timed, **limits):

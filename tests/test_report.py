@@ -229,7 +229,7 @@ def test_a_file_name_is_never_read_as_mathtext(tmp_path):
 def test_hot_removed_memory_is_its_own_line_not_negative_hot_added():
     """windows-hyperv.pcapng: two refused hot-adds, then three hot-removes whose responses
     give back 637440, 428544 and 307712 pages (read off the capture with tshark)."""
-    from dmdissect.pipeline import health_of
+    from dmdissect.analysis.gathered import health_of
     from dmdissect.sources import open_frames
     from dmdissect.views.plot import _running_totals
 
@@ -249,7 +249,7 @@ def test_a_session_that_starts_by_giving_pages_back_draws_net_below_zero():
 
     Unballoon 512 pages at 1 s, balloon 256 at 2 s: net -2 MiB, then -1 MiB.
     """
-    from dmdissect.pipeline import health_of
+    from dmdissect.analysis.gathered import health_of
     from dmdissect.views.plot import _running_totals, memory_figure
 
     session = handshake() + [
@@ -310,7 +310,7 @@ def _snapped_balloon_then_unballoon() -> list:
 
 
 def test_pages_only_a_lower_bound_are_marked_and_make_the_net_unknown():
-    from dmdissect.pipeline import health_of
+    from dmdissect.analysis.gathered import health_of
     from dmdissect.views.plot import _running_totals
     from dmdissect.views.report import _ledger, _transactions
 
@@ -346,7 +346,7 @@ def test_pages_only_a_lower_bound_are_marked_and_make_the_net_unknown():
 def test_pages_a_log_does_not_give_end_the_plotted_line(tmp_path):
     """The guest's dmesg tells a balloon at its floor (how many pages, it does not say), then
     frees 512 pages: the net line cannot go on past the balloon; the hot-added line has none."""
-    from dmdissect.pipeline import health_of
+    from dmdissect.analysis.gathered import health_of
     from dmdissect.sources import open_frames
     from dmdissect.views.plot import _running_totals, memory_figure
 
@@ -370,7 +370,7 @@ def test_pages_a_log_does_not_give_end_the_plotted_line(tmp_path):
 
 def test_a_report_whose_pressure_is_undefined_draws_no_point():
     """committed + available = 0: pressure is undefined, not 0 %."""
-    from dmdissect.pipeline import health_of
+    from dmdissect.analysis.gathered import health_of
     from dmdissect.views.plot import memory_figure
 
     health = health_of(frames(handshake() + [(1.0, status(1, 0, 0)), (2.0, status(2, 100, 300))]))[

@@ -1,8 +1,12 @@
-"""Start-up: printing help loads neither Scapy nor rich, whatever command is asked about.
+"""Start-up: help loads no heavy module, and a plain ``read`` of a capture loads no Scapy.
 
 Help is what a user runs first and completion runs on every key press; the
-command modules keep their heavy imports inside the commands.  This counts
-modules, not time: a module that pulls Scapy back into ``--help`` fails here.
+command modules keep their heavy imports inside the commands.  ``read``
+decodes with the decoders generated from the layers
+(:mod:`dmdissect.layers.tables`), so Scapy's import, which costs more than a
+whole read of a small capture, is paid only by what needs Scapy's packets
+(the ``-V`` tree, JSON, message types whose layers do not compile).  This
+counts modules, not time: a module that pulls Scapy back in fails here.
 """
 
 from __future__ import annotations
@@ -12,13 +16,15 @@ import subprocess
 import sys
 from pathlib import Path
 
+import click
 import pytest
 
-from dmdissect.cli.main import COMMANDS
+from dmdissect.cli.main import COMMANDS, SUMMARIES, main
 
 HEAVY = ("scapy", "rich", "lark", "orjson", "zstandard", "sortedcontainers", "matplotlib")
 
-SAMPLE = Path(__file__).resolve().parent.parent / "captures" / "linux-qemu.pcapng"
+CAPTURES = Path(__file__).resolve().parent.parent / "captures"
+SAMPLE = CAPTURES / "linux-qemu.pcapng"
 PROBE = f"""
 import json, sys
 from dmdissect.cli import main
@@ -44,7 +50,65 @@ def test_help_loads_no_heavy_module(args):
     assert result == {"code": 0, "loaded": []}
 
 
+@pytest.mark.parametrize("name", ["linux-qemu.pcapng", "linux-qemu-vmbus.pcapng"])
+@pytest.mark.parametrize(
+    "options", [[], ["-c", "3"], ["-t", "ud"], ["-x"], ["-q", "-z", "expert", "-z", "io,stat,10"]]
+)
+def test_read_loads_no_scapy(name, options):
+    """Summary lines of a capture (VMBus-framed too), its bytes and its statistics come
+    from the generated decoders."""
+    result = _help_imports("read", *options, str(CAPTURES / name))
+    assert result["code"] == 0
+    assert "scapy" not in result["loaded"]
+    assert "rich" not in result["loaded"] and "lark" not in result["loaded"]
+
+
+def test_the_timeline_of_a_capture_loads_no_scapy():
+    result = _help_imports("timeline", str(SAMPLE))
+    assert result["code"] == 0
+    assert "scapy" not in result["loaded"]
+
+
 def test_the_probe_sees_heavy_imports():
-    """The probe itself can fail: reading a capture does load Scapy."""
-    result = _help_imports("read", "-c", "1", str(SAMPLE))
+    """The probe itself can fail: the -V tree of a capture does load Scapy."""
+    result = _help_imports("read", "-V", "-c", "1", str(SAMPLE))
     assert "scapy" in result["loaded"]
+
+
+@pytest.mark.parametrize("width", [60, 80, 100, 200])
+def test_the_command_list_is_what_click_makes_of_the_commands_themselves(width):
+    """``dmdissect --help`` lists the commands from SUMMARIES without importing them: the
+    lines are those click makes from each command's own help (the oracle imports them)."""
+    ctx = click.Context(main, info_name="dmdissect")
+    lazy, eager = (click.HelpFormatter(width=width) for _ in range(2))
+    main.format_commands(ctx, lazy)
+    click.Group.format_commands(main, ctx, eager)
+    assert lazy.getvalue() == eager.getvalue()
+    assert "read" in lazy.getvalue() and "wireshark" in lazy.getvalue()
+
+
+def test_every_command_has_its_summary():
+    assert list(SUMMARIES) == list(COMMANDS)
+
+
+FIRST_SLOW = """
+import struct, sys
+from dmdissect.analysis.dissect import dissect
+from dmdissect.sources.frame import Frame
+before = 'scapy' in sys.modules
+cut = dissect(Frame(1, struct.pack('<HHI', 5, 16, 1) + bytes(8)))
+print(before, type(cut.body).__name__, ','.join(cut.body.missing))
+"""
+
+
+def test_the_first_message_scapy_dissects_in_a_process_has_every_layer_bound():
+    """Scapy comes in late, for the first message the fast decoders leave to it (here a
+    status report cut short): its message layers must be bound on the header by then."""
+    done = subprocess.run(
+        [sys.executable, "-c", FIRST_SLOW], capture_output=True, text=True, timeout=60
+    )
+    assert done.stdout.split() == [
+        "False",
+        "DMStatusReport",
+        "num_committed,page_file_size,zero_free,page_file_writes,io_diff",
+    ], done.stderr

@@ -1,28 +1,29 @@
 """Dissection: a frame in, a :class:`~dmdissect.analysis.message.Message` out.
 
 Layers applied, direction settled, per-message expert checks run.  Two ways
-in, one result: messages whose layer compiles (:mod:`dmdissect.layers.compiled`)
-(behind VMBus framing or not) are decoded into light values objects;
-everything else goes through Scapy.  Either way ``body`` answers the same
-attribute names and the same expert checks run on it.
+in, one result: messages whose layer compiles (behind VMBus framing or not)
+are decoded into light values objects by the decoders generated from the
+layers (:mod:`dmdissect.layers.tables`), which need no Scapy; everything
+else goes through Scapy, imported then.  Either way ``body`` answers the
+same attribute names and the same expert checks run on it.
 """
 
 from __future__ import annotations
 
 from dmdissect.analysis.expert import check
 from dmdissect.analysis.message import Message
-from dmdissect.analysis.witness import witnessed
-from dmdissect.layers import (
+from dmdissect.layers.sizes import descriptor_length, looks_like_descriptor
+from dmdissect.layers.tables import (
+    DECODERS,
     DESCRIPTOR_SIZE,
+    DESCRIPTOR_START,
+    FIXED_SIZES,
     HEADER_SIZE,
     HEADER_STRUCT,
-    MESSAGE_LAYERS,
     SENDER,
-    VMBusDescriptor,
-    descriptor_length,
-    looks_like_descriptor,
+    VMBUS_DECODER,
 )
-from dmdissect.layers.compiled import NotCompiled, compile_layer
+from dmdissect.layers.values import NotCompiled
 from dmdissect.sources.frame import Frame
 from dmdissect.vocabulary import Direction, DirectionSource
 
@@ -37,16 +38,8 @@ def infer_direction(frame: Frame, msg_type: int | None) -> tuple[Direction | Non
     return sender.direction, DirectionSource.INFERRED
 
 
-#: Compiled decoder of each message type whose layer compiles.
-_DECODERS = {
-    msg_type: decoder
-    for msg_type, layer in MESSAGE_LAYERS.items()
-    if (decoder := compile_layer(layer)) is not None
-}
-#: Compiled decoder of the VMBus in-band descriptor.
-_VMBUS = compile_layer(VMBusDescriptor)
-#: The first bytes of every VMBus in-band descriptor (type 6, offset8 2).
-_DESCRIPTOR_START = VMBusDescriptor().build()[:4]
+#: Compiled decoder and fixed size (header included) of each message type whose layer compiles.
+_DECODERS = {msg_type: (decode, FIXED_SIZES[msg_type]) for msg_type, decode in DECODERS.items()}
 
 
 def _fill_fast(message: Message, data: bytes) -> bool:
@@ -58,19 +51,17 @@ def _fill_fast(message: Message, data: bytes) -> bool:
     if len(data) < HEADER_SIZE:
         return False
     vmbus = None
-    if data[:4] == _DESCRIPTOR_START and looks_like_descriptor(data):
-        if _VMBUS is None:
-            return False
-        vmbus = _VMBUS.decode(data, 0)[0]
+    if data[: len(DESCRIPTOR_START)] == DESCRIPTOR_START and looks_like_descriptor(data):
+        vmbus = VMBUS_DECODER(data, 0)[0]
         data = data[DESCRIPTOR_SIZE : max(descriptor_length(data), DESCRIPTOR_SIZE)]
         if len(data) < HEADER_SIZE:
             return False
     msg_type, size, trans_id = HEADER_STRUCT.unpack_from(data)
     decoder = _DECODERS.get(msg_type)
-    if decoder is None or len(data) < HEADER_SIZE + decoder.fixed:
+    if decoder is None or len(data) < decoder[1]:
         return False
     try:
-        message.body, message.consumed = decoder.decode(data, HEADER_SIZE)
+        message.body, message.consumed = decoder[0](data, HEADER_SIZE)
     except NotCompiled:
         return False
     message.type, message.size, message.trans_id = msg_type, size, trans_id
@@ -106,6 +97,8 @@ def dissect(frame: Frame, fast: bool = True) -> Message:
     """
     message = Message(frame)
     if frame.witness is not None:
+        from dmdissect.analysis.witness import witnessed
+
         witnessed(frame, message)
         return message
     if not (fast and _fill_fast(message, frame.data)):

@@ -11,41 +11,34 @@ from __future__ import annotations
 from functools import cache
 from typing import Any
 
-from scapy.fields import PacketField
-from scapy.packet import Packet
-
 from dmdissect import findings as ei
 from dmdissect.analysis.known import known
 from dmdissect.analysis.message import Message
 from dmdissect.findings import Finding
-from dmdissect.layers import (
-    DESCRIPTOR_SIZE,
-    HEADER_SIZE,
+from dmdissect.layers.numbers import (
     HOT_REMOVE_QOS,
     INFO_TYPES,
-    MAX_PAGE_CNT_SIZE,
     MAX_PART_SIZE,
-    MESSAGE_LAYERS,
-    PAGE_RANGE_SIZE,
     PROTOCOL_VERSIONS,
-    SENDER,
     VMBUS_UNIT,
-    DMHotAddRequest,
-    DMHotAddResponse,
-    DMHotRemoveRequest,
-    DMInfoMessage,
-    DMVersionRequest,
     HotAddMeaning,
     InfoType,
-    fixed_size,
     hot_add_meaning,
-    layer_fixed_size,
     version_text,
-    vmbus_bytes,
-    vmbus_packet_size,
 )
-from dmdissect.layers.compiled import layer_of
-from dmdissect.layers.layout import layout_of
+from dmdissect.layers.sizes import fixed_size, vmbus_bytes, vmbus_packet_size
+from dmdissect.layers.tables import (
+    DESCRIPTOR_SIZE,
+    FIELDS,
+    HEADER_SIZE,
+    LAYER_NAMES,
+    LAYER_SIZES,
+    MAX_PAGE_CNT_SIZE,
+    PAGE_RANGE_SIZE,
+    SENDER,
+    STRUCTS,
+)
+from dmdissect.layers.values import layer_name
 from dmdissect.views.english import plural
 from dmdissect.vocabulary import DirectionSource
 
@@ -56,25 +49,39 @@ QOS_MASK = (1 << len(HOT_REMOVE_QOS)) - 1
 MAX_PART_BYTES = MAX_PART_SIZE
 
 
+#: The layers (by name) some checks single out.
+_INFO_MESSAGE, _HOT_ADD_REQUEST = "DMInfoMessage", "DMHotAddRequest"
+_VERSION_REQUEST, _HOT_REMOVE_REQUEST, _HOT_ADD_RESPONSE = (
+    "DMVersionRequest",
+    "DMHotRemoveRequest",
+    "DMHotAddResponse",
+)
+
+
 @cache
-def _names(layer: type) -> frozenset[str]:
-    return frozenset(spot.name for spot in layout_of(layer).spots)
+def _names(layer: str) -> frozenset[str]:
+    return frozenset(FIELDS[layer])
 
 
-def _present(body: Any, layer: type[Packet], name: str) -> bool:
+def _present(body: Any, layer: str, name: str) -> bool:
     """The body's layer has this field and its bytes were there."""
     return name in _names(layer) and name not in body.missing
 
 
-def expected_size(message: Message, layer: type[Packet]) -> int:
+def _fixed(layer: str) -> int:
+    """Bytes of the fixed part of a message of this layer, header included."""
+    return HEADER_SIZE + LAYER_SIZES[layer]
+
+
+def expected_size(message: Message, layer: str) -> int:
     """What ``hdr.size`` should be for the content the body actually declares."""
     body = message.body
-    fixed = layer_fixed_size(layer)
+    fixed = _fixed(layer)
     if _present(body, layer, "range_count"):
         return fixed + PAGE_RANGE_SIZE * body.range_count
-    if layer is DMInfoMessage and _present(body, layer, "info_size"):
+    if layer == _INFO_MESSAGE and _present(body, layer, "info_size"):
         return fixed + body.info_size
-    if layer is DMHotAddRequest and body.region is not None:
+    if layer == _HOT_ADD_REQUEST and body.region is not None:
         return fixed + PAGE_RANGE_SIZE
     return fixed
 
@@ -99,7 +106,7 @@ def check(message: Message, quick: bool = True) -> list[Finding]:
     body = message.body
     if body is None:
         return findings + _size(message, available, None)
-    layer = layer_of(body)
+    layer = layer_name(body)
     findings += _size(message, available, layer)
     if body.missing:
         findings.append(
@@ -117,13 +124,13 @@ def check(message: Message, quick: bool = True) -> list[Finding]:
 
 
 #: Layers whose values :func:`_semantics` judges (the others' values mean nothing wrong).
-_JUDGED = (DMVersionRequest, DMHotRemoveRequest, DMHotAddResponse)
+_JUDGED = (_VERSION_REQUEST, _HOT_REMOVE_REQUEST, _HOT_ADD_RESPONSE)
 
 #: :func:`_plain_plan` by the body's own class (a layer or its compiled values class).
 _PLANS: dict[type, tuple | None] = {}
 
 
-def _plain_plan(layer: type) -> tuple[int, bool, bool, tuple[str, ...], type | None] | None:
+def _plain_plan(layer: str) -> tuple[int, bool, bool, tuple[str, ...], str | None] | None:
     """What :func:`well_formed` checks of a layer: its fixed size, whether ``range_count``
     counts its ranges and an optional region follows, its flat reserved fields, and the
     layer again when :func:`_semantics` has something to judge.
@@ -131,15 +138,15 @@ def _plain_plan(layer: type) -> tuple[int, bool, bool, tuple[str, ...], type | N
     None for the layers left to the full checks every time: those with info
     entries or with reserved fields inside nested structures (rare messages).
     """
-    if layer is DMInfoMessage:
+    if layer == _INFO_MESSAGE:
         return None
     plan = _reserved_plan(layer)
     if any(inner is not None for _, inner in plan):
         return None
     return (
-        layer_fixed_size(layer),
+        _fixed(layer),
         "range_count" in _names(layer),
-        layer is DMHotAddRequest,
+        layer == _HOT_ADD_REQUEST,
         tuple(name for name, _ in plan),
         layer if layer in _JUDGED else None,
     )
@@ -160,7 +167,7 @@ def well_formed(message: Message) -> bool:
     if kind in _PLANS:
         plan = _PLANS[kind]
     else:
-        plan = _PLANS[kind] = _plain_plan(layer_of(body))
+        plan = _PLANS[kind] = _plain_plan(layer_name(body))
     if plan is None:
         return False
     fixed, counted, region, reserved, judged = plan
@@ -199,11 +206,11 @@ def well_formed(message: Message) -> bool:
 _UNSAID = frozenset((DirectionSource.INFERRED, DirectionSource.UNKNOWN))
 
 
-def _size(message: Message, available: int, layer: type[Packet] | None) -> list[Finding]:
+def _size(message: Message, available: int, layer: str | None) -> list[Finding]:
     size = message.size
     assert size is not None, "check() returns first"
     out: list[Finding] = []
-    if message.type not in MESSAGE_LAYERS:
+    if message.type not in LAYER_NAMES:
         out.append(ei.TYPE_UNKNOWN(f"unknown message type {message.type}", "type"))
     fixed = fixed_size(message.type)
     if size < HEADER_SIZE:
@@ -251,7 +258,7 @@ def _is_vmbus_padding(message: Message, rest: bytes) -> bool:
     return message.vmbus is not None and len(rest) < VMBUS_UNIT and not any(rest)
 
 
-def _counts(message: Message, layer: type) -> list[Finding]:
+def _counts(message: Message, layer: str) -> list[Finding]:
     body = message.body
     out: list[Finding] = []
     if _present(body, layer, "range_count"):
@@ -264,7 +271,7 @@ def _counts(message: Message, layer: type) -> list[Finding]:
                     "range_count",
                 )
             )
-    if layer is DMInfoMessage and _present(body, layer, "info_size"):
+    if layer == _INFO_MESSAGE and _present(body, layer, "info_size"):
         present = message.available - HEADER_SIZE - 8
         if body.info_size > present:
             out.append(
@@ -278,7 +285,7 @@ def _counts(message: Message, layer: type) -> list[Finding]:
     return out
 
 
-def _info_entry(index: int, entry: Packet) -> list[Finding]:
+def _info_entry(index: int, entry: Any) -> list[Finding]:
     where = f"info[{index}]"
     if entry.missing:
         return [
@@ -306,19 +313,20 @@ def _info_entry(index: int, entry: Packet) -> list[Finding]:
 
 
 @cache
-def _reserved_plan(layer: type) -> tuple[tuple[str, type | None], ...]:
-    """Reserved fields of a layer, and nested structures that hold some (computed once)."""
-    plan: list[tuple[str, type | None]] = []
-    for spot in layout_of(layer).spots:
-        inner = getattr(spot.field, "cls", None)
-        if type(spot.field) is PacketField and _reserved_plan(inner):
-            plan.append((spot.name, inner))
-        elif spot.name.lower().startswith("reserved"):
-            plan.append((spot.name, None))
+def _reserved_plan(layer: str) -> tuple[tuple[str, str | None], ...]:
+    """Reserved fields of a layer (by name), and nested structures that hold some."""
+    plan: list[tuple[str, str | None]] = []
+    structs = STRUCTS[layer]
+    for name in FIELDS[layer]:
+        inner = structs.get(name)
+        if inner is not None and _reserved_plan(inner):
+            plan.append((name, inner))
+        elif name.lower().startswith("reserved"):
+            plan.append((name, None))
     return tuple(plan)
 
 
-def _reserved(obj: Any, layer: type, prefix: str = "") -> list[Finding]:
+def _reserved(obj: Any, layer: str, prefix: str = "") -> list[Finding]:
     """Non-zero reserved fields, nested unions included, on packets and values alike."""
     out: list[Finding] = []
     for name, inner in _reserved_plan(layer):
@@ -337,10 +345,10 @@ def _reserved(obj: Any, layer: type, prefix: str = "") -> list[Finding]:
     return out
 
 
-def _semantics(body: Any, layer: type) -> list[Finding]:
+def _semantics(body: Any, layer: str) -> list[Finding]:
     """What the values mean; a value the bytes end before is unknown and says nothing."""
     if (
-        layer is DMVersionRequest
+        layer == _VERSION_REQUEST
         and known(body, "version") is not None
         and body.version.version not in PROTOCOL_VERSIONS
     ):
@@ -351,7 +359,7 @@ def _semantics(body: Any, layer: type) -> list[Finding]:
             )
         ]
     if (
-        layer is DMHotRemoveRequest
+        layer == _HOT_REMOVE_REQUEST
         and known(body, "qos_flags") is not None
         and int(body.qos_flags) & ~QOS_MASK
     ):
@@ -362,7 +370,7 @@ def _semantics(body: Any, layer: type) -> list[Finding]:
                 "qos_flags",
             )
         ]
-    if layer is DMHotAddResponse and known(body, "result") is not None:
+    if layer == _HOT_ADD_RESPONSE and known(body, "result") is not None:
         meaning = hot_add_meaning(body.result, known(body, "page_count"))
         if meaning is HotAddMeaning.PERMANENT_FAILURE:
             return [

@@ -10,22 +10,19 @@ so a summary of a million status reports never builds one.
 
 from __future__ import annotations
 
-from typing import Any
-
-from scapy.packet import Packet
+from typing import TYPE_CHECKING, Any
 
 from dmdissect.findings import Finding
-from dmdissect.layers import (
-    DESCRIPTOR_SIZE,
-    DMHeader,
-    DMMessage,
-    VMBusDescriptor,
-    decode_frame,
-    descriptor_length,
-    type_name,
-)
+from dmdissect.layers.numbers import type_name
+from dmdissect.layers.sizes import descriptor_length
+from dmdissect.layers.tables import DESCRIPTOR_SIZE
 from dmdissect.sources.frame import Frame
 from dmdissect.vocabulary import Direction, DirectionSource
+
+if TYPE_CHECKING:
+    from scapy.packet import Packet
+
+    from dmdissect.layers import DMHeader, DMMessage, VMBusDescriptor
 
 
 class Message:
@@ -76,10 +73,12 @@ class Message:
     def type_name(self) -> str:
         return "?" if self.type is None else type_name(self.type)
 
-    # --- the Scapy view, built on first use --------------------------------------
+    # --- the Scapy view, built on first use (Scapy is imported then) -------------
 
     def _layers(self) -> tuple[Packet, DMHeader, VMBusDescriptor | None, bytes]:
         if self._scapy is None:
+            from dmdissect.layers import decode_frame
+
             self._scapy = decode_frame(self.frame.data)
         return self._scapy
 
@@ -104,6 +103,8 @@ class Message:
 
     @property
     def scapy_body(self) -> DMMessage | None:
+        from dmdissect.layers import DMMessage
+
         payload = self.header.payload
         return payload if isinstance(payload, DMMessage) else None
 

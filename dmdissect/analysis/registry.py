@@ -19,6 +19,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from dmdissect.analysis.timeref import TimeReference
 from dmdissect.layers import DESCRIPTOR_SIZE, HEADER_SIZE, MESSAGE_LAYERS
 from dmdissect.layers.compiled import layer_of
 from dmdissect.layers.registry import (
@@ -44,23 +45,10 @@ UINT, BOOL, ENUM, FLAGS, BYTES, STRING, TIME, FLOAT, NONE = (
     "none",
 )
 
-Getter = Callable[[Any, "TimeReference"], list]
+Getter = Callable[[Any, TimeReference], list]
 
 #: How a filter may write a boolean value (Wireshark's spellings).
 BOOL_NAMES = {"True": 1, "False": 0, "true": 1, "false": 0, "TRUE": 1, "FALSE": 0}
-
-
-class TimeReference:
-    """The time ``frame.time_relative`` counts from: the first message's of the input."""
-
-    __slots__ = ("time",)
-
-    def __init__(self) -> None:
-        self.time: float | None = None
-
-    def see(self, message: Any) -> None:
-        if self.time is None:
-            self.time = message.frame.time
 
 
 @dataclass(frozen=True)

@@ -21,8 +21,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from dmdissect.analysis.records import Series, Transaction
-from dmdissect.layers import MESSAGE_LAYERS
-from dmdissect.layers.messages import DMHotAddResponse, page_total
+from dmdissect.layers.numbers import MessageType, page_total
 
 Predicate = Callable[[Any], bool]
 
@@ -41,7 +40,7 @@ def pages_moved(message: Any) -> int:
     ranges = getattr(body, "range_array", None)
     if ranges:
         return page_total(ranges)
-    if MESSAGE_LAYERS.get(message.type) is DMHotAddResponse and "page_count" not in body.missing:
+    if message.type == MessageType.DM_MEM_HOT_ADD_RESPONSE and "page_count" not in body.missing:
         return body.page_count or 0
     return 0
 

@@ -3,7 +3,7 @@
 A log line that witnesses a message ("posting balloon 3 for 585728 ...")
 carries a few of its fields and no bytes.  It becomes a :class:`Message`
 whose body is a values object of the message's layer (the same attribute
-names as a decoded message, see :mod:`dmdissect.layers.compiled`) holding
+names as a decoded message, see :mod:`dmdissect.layers.values`) holding
 the known fields; every other field is None and listed in ``missing``, and
 the class says why: ``(not in this log)``, never a zero.  The field walk,
 the summary and the tracker read such a body like a decoded one.

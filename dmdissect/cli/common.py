@@ -9,8 +9,6 @@ from typing import Any
 
 import click
 
-from dmdissect.sources.errors import InputError
-
 INPUT_FORMATS = (
     "auto",
     "pcap",
@@ -279,7 +277,9 @@ def guarded(command: Callable[..., Any]) -> Callable[..., Any]:
 
     @functools.wraps(command)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
+        # Here, not at the top: --help never runs a command, and never loads the sources.
         from dmdissect.interrupt import Interrupted, install
+        from dmdissect.sources.errors import InputError
 
         install()
         if sys.stdout is None:

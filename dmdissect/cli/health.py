@@ -1,6 +1,6 @@
 """What ``check`` and ``report`` share: the thresholds of the health verdicts, and reading inputs.
 
-Both read their inputs once through :func:`dmdissect.pipeline.health_of`
+Both read their inputs once through :func:`dmdissect.analysis.gathered.health_of`
 (:func:`read_health` says how inputs become sessions); the options here are
 the limits the verdicts apply, so the commands always agree on what is
 healthy.
@@ -119,8 +119,8 @@ def read_health(paths: list[str], options: dict[str, Any]) -> list[Any]:
     (what was read is still judged), not raised; an input that cannot be
     opened gives one empty run carrying the error.
     """
+    from dmdissect.analysis.gathered import health_of
     from dmdissect.analysis.sessions import Sessions
-    from dmdissect.pipeline import health_of
     from dmdissect.sources.errors import InputError
 
     thresholds = thresholds_of(options)

@@ -29,6 +29,19 @@ COMMANDS = {
     "wireshark": "dmdissect.cli.wireshark:wireshark",
 }
 
+#: The first paragraph of each command's help, which ``dmdissect --help`` lists, so that
+#: listing them imports no command (tests/test_startup.py holds them equal to the commands').
+SUMMARIES = {
+    "read": "Dissect the messages of FILE (pcap, pcapng, hex dump, raw or a log; '-' for stdin).",
+    "timeline": "Show the transactions of FILE in time order (inputs as for read).",
+    "convert": "Convert INPUT (pcap, pcapng, hex dump or raw; '-' for stdin) to a capture OUTPUT.",
+    "fields": "List the fields of the registry (only those starting with a PREFIX, if given).",
+    "synth": "Write a realistic Dynamic Memory session, built with the project's Scapy layers.",
+    "check": "Check INPUT... and exit 1 if a finding or verdict reaches --fail-on.",
+    "report": "Write a health report of INPUT...: session, memory plot, verdicts, transactions.",
+    "wireshark": "Generate the Wireshark dissector (Lua) for the Dynamic Memory protocol.",
+}
+
 
 #: Allocations between two collections of the youngest generation (Python's default: 700).
 #: A 510-range part makes over a thousand short-lived objects, so the default ran a
@@ -89,6 +102,16 @@ class LazyGroup(click.Group):
 
     def list_commands(self, ctx: click.Context) -> list[str]:
         return list(COMMANDS)
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        """The commands with their line of help, as click lists them, from :data:`SUMMARIES`."""
+        limit = formatter.width - 6 - max(len(name) for name in COMMANDS)
+        rows = [
+            (name, click.Command(name, help=SUMMARIES[name]).get_short_help_str(limit))
+            for name in COMMANDS
+        ]
+        with formatter.section("Commands"):
+            formatter.write_dl(rows)
 
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
         target = COMMANDS.get(cmd_name)

@@ -33,9 +33,11 @@ def _stats(ctx: click.Context, param: click.Parameter, values: tuple[str, ...]) 
         # Without -z, neither the statistics nor the filter compiler is loaded (start-up).
         return []
     from dmdissect.analysis.stats import parse_stat
-    from dmdissect.filter import FilterError, compile_filter
 
     def column_filter(text: str) -> Any:
+        # Only an io,stat column with a filter needs the compiler (lark, the field registry).
+        from dmdissect.filter import FilterError, compile_filter
+
         try:
             compiled = compile_filter(text, profile=ctx.meta.get(PROFILE_KEY))
         except FilterError as exc:
@@ -174,8 +176,8 @@ def read(
     message as soon as it is read, with links back only (-2 holds them as for
     a file).
     """
-    from dmdissect.analysis.registry import TimeReference
     from dmdissect.analysis.sessions import Sessions
+    from dmdissect.analysis.timeref import TimeReference
     from dmdissect.views.output import Output
     from dmdissect.views.progress import InputProgress
     from dmdissect.views.reading import ReadPlan, run_read

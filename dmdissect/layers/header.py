@@ -7,62 +7,21 @@ selects the message layer (bound in :mod:`dmdissect.layers.messages`).
 from __future__ import annotations
 
 import struct
-from enum import IntEnum
 
 from scapy.fields import LEIntField, LEShortEnumField, LEShortField
 from scapy.packet import Packet
 
-from dmdissect.layers import expressions
 from dmdissect.layers.base import DMPacket
-
-#: Every count of pages in the protocol is of 4 KiB pages.
-PAGE_SIZE = 4096
-PAGES_PER_MIB = (1 << 20) // PAGE_SIZE
-
-
-class MessageType(IntEnum):
-    """``enum dm_message_type``: member names are the C names shown in output."""
-
-    DM_ERROR = 0
-    DM_VERSION_REQUEST = 1
-    DM_VERSION_RESPONSE = 2
-    DM_CAPABILITIES_REPORT = 3
-    DM_CAPABILITIES_RESPONSE = 4
-    DM_STATUS_REPORT = 5
-    DM_BALLOON_REQUEST = 6
-    DM_BALLOON_RESPONSE = 7
-    DM_UNBALLOON_REQUEST = 8
-    DM_UNBALLOON_RESPONSE = 9
-    DM_MEM_HOT_ADD_REQUEST = 10
-    DM_MEM_HOT_ADD_RESPONSE = 11
-    DM_INFO_MESSAGE = 12
-    DM_MEM_HOT_REMOVE_REQUEST = 13
-    DM_MEM_HOT_REMOVE_RESPONSE = 14
-
-
-#: ``dm_header.type`` value -> C name, for Scapy's enum field and the views.
-MESSAGE_TYPES = {member.value: member.name for member in MessageType}
-
-
-class ProtocolVersion(IntEnum):
-    """``DYNMEM_PROTOCOL_VERSION_*``: major << 16 | minor."""
-
-    WIN7 = 0x00000003
-    WIN8 = 0x00010000
-    WIN10 = 0x00020000
-
-
-#: Known version number -> its name.
-PROTOCOL_VERSIONS = {member.value: member.name for member in ProtocolVersion}
-
-
-def type_name(value: int) -> str:
-    return MESSAGE_TYPES.get(value, f"UNKNOWN({value})")
-
-
-def version_text(version: int) -> str:
-    """``2.0 (WIN10)``; unknown versions keep their numbers only."""
-    return expressions.version_text(version, PROTOCOL_VERSIONS)
+from dmdissect.layers.numbers import (  # noqa: F401 (the header's vocabulary, re-exported)
+    MESSAGE_TYPES,
+    PAGE_SIZE,
+    PAGES_PER_MIB,
+    PROTOCOL_VERSIONS,
+    MessageType,
+    ProtocolVersion,
+    type_name,
+    version_text,
+)
 
 
 class DMHeader(DMPacket):

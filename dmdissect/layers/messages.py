@@ -12,8 +12,6 @@ The words of each layer's one-line summary are the views'
 
 from __future__ import annotations
 
-from enum import IntEnum, StrEnum
-from functools import cache
 from typing import ClassVar
 
 from scapy.fields import (
@@ -47,60 +45,28 @@ from dmdissect.layers.header import (
     ProtocolVersion,
 )
 from dmdissect.layers.layout import layout_of
+from dmdissect.layers.numbers import (  # noqa: F401 (the messages' vocabulary, re-exported)
+    HOT_ADD_RESULTS,
+    HOT_REMOVE_QOS,
+    INFO_TYPES,
+    MAX_PART_SIZE,
+    HotAddMeaning,
+    HotAddResult,
+    InfoType,
+    hot_add_meaning,
+    page_total,
+)
+from dmdissect.layers.values import VersionWord
 from dmdissect.vocabulary import Side
 
-
-class InfoType(IntEnum):
-    """``enum dm_info_type``."""
-
-    MAX_PAGE_CNT = 0
-
-
-INFO_TYPES = {member.value: member.name for member in InfoType}
 #: Bytes of a MAX_PAGE_CNT entry's data: one 64-bit page count.
 MAX_PAGE_CNT_SIZE = LELongField("data", 0).sz
-#: The largest message a peer sends in one part (docs/protocol.md: a 4 KiB page).
-MAX_PART_SIZE = 4096
-
-#: ``DM_REMOVE_QOS_*`` bits of ``dm_hot_remove.qos_flags``
-HOT_REMOVE_QOS = ["LARGE", "LOCAL"]
-
-
-class HotAddResult(IntEnum):
-    """``dm_hot_add_response.result``: 1 success, 0 failure."""
-
-    FAILURE = 0
-    SUCCESS = 1
-
-
-HOT_ADD_RESULTS = {member.value: member.name.lower() for member in HotAddResult}
-
-
-class HotAddMeaning(StrEnum):
-    """What a hot-add response says, read as the peers read it (docs/protocol.md)."""
-
-    SUCCESS = "success"
-    #: Result 0: this attempt failed; the host may retry.
-    TRANSIENT_FAILURE = "transient failure"
-    #: Result 1 with page_count 0: the guest cannot hot-add; the host stops asking.
-    PERMANENT_FAILURE = "permanent failure"
-    #: A result the protocol does not define.
-    UNDEFINED = "undefined"
-
-
-def hot_add_meaning(result: int, page_count: int | None) -> HotAddMeaning:
-    """The one reading of ``result`` (and ``page_count``) every stage uses."""
-    if result == HotAddResult.FAILURE:
-        return HotAddMeaning.TRANSIENT_FAILURE
-    if result == HotAddResult.SUCCESS:
-        return HotAddMeaning.PERMANENT_FAILURE if page_count == 0 else HotAddMeaning.SUCCESS
-    return HotAddMeaning.UNDEFINED
 
 
 # --- nested structures ---------------------------------------------------------
 
 
-class DMVersion(DMStruct):
+class DMVersion(VersionWord, DMStruct):
     """``union dm_version``: minor in the low word, major in the high word."""
 
     name = "dm_version"
@@ -110,10 +76,6 @@ class DMVersion(DMStruct):
         LEShortField("minor_version", 0),
         LEShortField("major_version", 0),
     ]
-
-    @property
-    def version(self) -> int:
-        return (self.major_version << 16) | self.minor_version
 
 
 class DMCaps(DMStruct):
@@ -167,10 +129,6 @@ class DMInfoEntry(DMStruct):
             XStrLenField("data", b"", length_from=lambda p: p.data_size),
         ),
     ]
-
-
-def page_total(ranges: list[DMPageRange]) -> int:
-    return sum(r.page_cnt for r in ranges)
 
 
 def _range_count(pkt: Packet) -> int:
@@ -428,14 +386,6 @@ for _type, _layer in MESSAGE_LAYERS.items():
     bind_layers(DMHeader, _layer, type=_type)
 
 
-def ranges_per_part(msg_type: int) -> int:
-    """Page ranges that fit in one part of this type at :data:`MAX_PART_SIZE`."""
-    fixed = fixed_size(msg_type)
-    assert fixed is not None, msg_type
-    return (MAX_PART_SIZE - fixed) // PAGE_RANGE_SIZE
-
-
-@cache
 def fixed_size(msg_type: int) -> int | None:
     """Bytes of the fixed part of a message of this type, header included."""
     layer = MESSAGE_LAYERS.get(msg_type)

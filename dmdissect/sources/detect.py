@@ -13,8 +13,9 @@ on, none of which exists.
 
 from __future__ import annotations
 
-from dmdissect.layers.header import HEADER_SIZE, HEADER_STRUCT, MESSAGE_TYPES
-from dmdissect.layers.vmbus import DESCRIPTOR_SIZE, looks_like_descriptor
+from dmdissect.layers.numbers import MESSAGE_TYPES
+from dmdissect.layers.sizes import looks_like_descriptor
+from dmdissect.layers.tables import DESCRIPTOR_SIZE, HEADER_SIZE, HEADER_STRUCT
 from dmdissect.sources.capture import PCAP_MAGICS, PCAPNG_BOM, PCAPNG_SHB
 
 #: How many leading bytes :func:`detect_format` wants to see.

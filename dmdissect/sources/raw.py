@@ -25,13 +25,8 @@ from collections.abc import Iterator
 from typing import BinaryIO
 
 from dmdissect.findings import RAW_SPLIT_STOPPED
-from dmdissect.layers.header import HEADER_SIZE, HEADER_STRUCT, MAX_SIZE, SIZE_END
-from dmdissect.layers.vmbus import (
-    DESCRIPTOR_SIZE,
-    descriptor_length,
-    looks_like_descriptor,
-    vmbus_packet_size,
-)
+from dmdissect.layers.sizes import descriptor_length, looks_like_descriptor, vmbus_packet_size
+from dmdissect.layers.tables import DESCRIPTOR_SIZE, HEADER_SIZE, HEADER_STRUCT, MAX_SIZE, SIZE_END
 from dmdissect.sources.capture import CHUNK
 from dmdissect.sources.errors import TornInput
 from dmdissect.sources.frame import Frame

@@ -18,8 +18,8 @@ from typing import Any
 from dmdissect.analysis.dissect import dissect
 from dmdissect.analysis.intervals import coalesce
 from dmdissect.layers import MESSAGE_TYPES, DMCaps
-from dmdissect.layers.header import PAGE_SIZE
 from dmdissect.layers.layout import layout_of
+from dmdissect.layers.numbers import PAGE_SIZE
 
 LOG_FORMATS = ("qemu-trace", "qmp", "dmesg", "ftrace")
 #: The main-loop thread id QEMU's trace prefix shows, and the guest's hv_balloon kthread.

@@ -47,6 +47,7 @@ from dmdissect.layers.expressions import (
     lua_value,
     version_text,
 )
+from dmdissect.layers.values import layer_name
 from dmdissect.views.english import mib_text, plural
 
 
@@ -454,8 +455,7 @@ def summary_phrase(layer: type) -> Phrase | None:
 
 def summarize(obj: Any) -> str:
     """The summary line of a layer's values: a Scapy packet or a compiled values object."""
-    layer: type = getattr(obj, "__layer__", None) or type(obj)
-    summary = _summary(layer.__name__)
+    summary = _summary(layer_name(obj))
     return summary(obj) if summary is not None else ""
 
 

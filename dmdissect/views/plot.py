@@ -19,7 +19,7 @@ import re
 from typing import Any, BinaryIO
 
 from dmdissect.analysis.health import Health
-from dmdissect.layers.header import PAGES_PER_MIB
+from dmdissect.layers.numbers import PAGES_PER_MIB
 from dmdissect.views.output import printable
 
 #: Marker colour per transaction kind (colour-blind safe, Okabe-Ito).

@@ -20,7 +20,6 @@ from dmdissect.analysis.sessions import Sessions
 from dmdissect.pipeline import first, kept, messages_of, tapped
 from dmdissect.sources.errors import InputError, TornInput
 from dmdissect.sources.frame import Frame
-from dmdissect.views.jsonout import dumps, dumps_line
 from dmdissect.views.output import Output
 
 
@@ -201,6 +200,8 @@ def write_after(
     labelled = sessions.labelled()
     if output_format != "text":
         if stats:
+            from dmdissect.views.jsonout import dumps, dumps_line
+
             obj = statistics_object(stats, labelled)
             out.raw((dumps(obj) if output_format == "json" else dumps_line(obj)) + "\n")
         return

@@ -1,20 +1,37 @@
-"""Render a stream of messages in the output format the user chose."""
+"""Render a stream of messages in the output format the user chose.
+
+The summary lines are all most reads need; JSON, the ``-V`` tree and the
+``-x`` bytes are imported by the formats that use them (the tree needs
+Scapy's fields), so a plain ``read`` starts without them.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
 from dmdissect.analysis.message import Message
 from dmdissect.analysis.records import Session
-from dmdissect.analysis.registry import TimeReference
-from dmdissect.views.hexview import hex_text
-from dmdissect.views.jsonout import dumps, dumps_line, message_object
+from dmdissect.analysis.timeref import TimeReference
 from dmdissect.views.outline import ASCII_GUIDES, plain_lines
 from dmdissect.views.output import Output
 from dmdissect.views.session import session_lines
 from dmdissect.views.summary import line_style, summary_line
 from dmdissect.views.timefmt import TimeColumn
-from dmdissect.views.tree import message_tree, plain_tree
+
+if TYPE_CHECKING:
+    from dmdissect.views.hexview import hex_text
+    from dmdissect.views.tree import message_tree, plain_tree
+
+
+def _detail_views(verbose: bool) -> None:
+    """Import the ``-x`` view, and the ``-V`` tree (it needs Scapy) when ``verbose``, once
+    for the per-message functions below."""
+    global hex_text, message_tree, plain_tree
+    from dmdissect.views.hexview import hex_text
+
+    if verbose:
+        from dmdissect.views.tree import message_tree, plain_tree
 
 
 def render_messages(
@@ -42,6 +59,8 @@ def render_messages(
     if output_format == "json":
         return _json_array(messages, out, flush)
     if output_format == "jsonl":
+        from dmdissect.views.jsonout import dumps_line, message_object
+
         count = 0
         for count, message in enumerate(messages, 1):
             out.raw(dumps_line(message_object(message)) + "\n")
@@ -50,6 +69,8 @@ def render_messages(
         return count
     if out.plain and not (verbose or show_hex):
         return _plain_summaries(messages, out, reference, flush, times)
+    if verbose or show_hex:
+        _detail_views(verbose)
     first_time: float | None = None
     count = 0
     for count, message in enumerate(messages, 1):
@@ -167,6 +188,8 @@ def _json_array(messages: Iterable[Message], out: Output, flush: bool = False) -
     The array is closed even when reading fails part-way (the error still
     ends the command), so that what was written stays valid JSON.
     """
+    from dmdissect.views.jsonout import dumps, message_object
+
     count = 0
     out.raw("[")
     try:

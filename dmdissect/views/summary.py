@@ -1,4 +1,9 @@
-"""One tshark-like line per message: frame, time, direction, type, id, facts, findings."""
+"""One tshark-like line per message: frame, time, direction, type, id, facts, findings.
+
+A whole decoded message's facts are its summary (the layer's template in
+:mod:`dmdissect.views.phrases`); only a message cut short or known from a log
+line needs the field walk, which is imported then (it needs Scapy).
+"""
 
 from __future__ import annotations
 
@@ -8,17 +13,19 @@ from typing import Any
 from dmdissect.analysis.events import LogEvent
 from dmdissect.analysis.message import Message
 from dmdissect.analysis.records import Link
-from dmdissect.analysis.witness import unknown_fields
 from dmdissect.escape import printable
-from dmdissect.layers import HEADER_SIZE, type_name
+from dmdissect.layers.numbers import type_name
+from dmdissect.layers.tables import HEADER_SIZE
 from dmdissect.views.expert import SEVERITY_STYLES, worst
-from dmdissect.views.fields import walk
 from dmdissect.views.phrases import summarize
 from dmdissect.views.records import link_label
 
 
 def witness_text(message: Message) -> str:
     """What a log line said of its message, then what it did not say."""
+    from dmdissect.analysis.witness import unknown_fields
+    from dmdissect.views.fields import walk
+
     known = []
     if message.body is not None:
         for node in walk(message.body):
@@ -69,6 +76,8 @@ def info_text(message: Message) -> str:
         return f"{message.available - HEADER_SIZE} bytes of body"
     if not body.missing:
         return summarize(body)
+    from dmdissect.views.fields import walk
+
     present = [
         f"{node.name} {node.value}"
         for node in walk(body)

@@ -50,7 +50,6 @@ from dmdissect.escape import printable
 from dmdissect.findings import Finding
 from dmdissect.views.english import plural
 from dmdissect.views.expert import SEVERITY_STYLES, worst
-from dmdissect.views.jsonout import dumps, dumps_line
 from dmdissect.views.output import Output
 from dmdissect.views.phrases import mib
 from dmdissect.views.records import (
@@ -317,6 +316,9 @@ def _json(
     live: bool = False,
     health: Callable[[], list[Health]] | None = None,
 ) -> int:
+    # Here, not at the top: the JSON writer needs Scapy's field walk; the text table does not.
+    from dmdissect.views.jsonout import dumps, dumps_line
+
     count = 0
     if output_format == "jsonl":
         try:

@@ -362,7 +362,7 @@ class Generator:
                     "n": name,
                     "layer": None if inner is None else self._nested(cls, prefix, name, base),
                 }
-                for name, inner in _reserved_plan(cls)
+                for name, inner in _reserved_plan(cls.__name__)
             ],
             "summary": summary,
         }

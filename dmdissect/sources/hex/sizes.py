@@ -7,14 +7,14 @@ it, and caps a message at the largest record the layers can describe.
 
 from __future__ import annotations
 
-from dmdissect.layers.header import HEADER_SIZE, MESSAGE_TYPES, SIZE_END, DMHeader
-from dmdissect.layers.layout import layout_of
-from dmdissect.layers.vmbus import descriptor_length, looks_like_descriptor
+from dmdissect.layers.numbers import MESSAGE_TYPES
+from dmdissect.layers.sizes import descriptor_length, looks_like_descriptor
+from dmdissect.layers.tables import HEADER_SIZE, HEADER_SPANS, SIZE_END
 from dmdissect.sources.raw import MAX_DESCRIPTOR_RECORD
 
 __all__ = ["HEADER_SIZE", "MAX_MESSAGE", "SIZE_END", "header_size", "split_records"]
 
-_TYPE, _SIZE = (layout_of(DMHeader).span(name) for name in ("type", "size"))
+_TYPE, _SIZE = (HEADER_SPANS[name] for name in ("type", "size"))
 #: A dump is cut (with a finding) past the largest record: a message of the
 #: largest ``size`` behind a VMBus descriptor, padded.
 MAX_MESSAGE = MAX_DESCRIPTOR_RECORD

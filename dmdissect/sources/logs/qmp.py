@@ -27,7 +27,7 @@ from typing import Any, BinaryIO
 
 from dmdissect import findings as ei
 from dmdissect.findings import Finding
-from dmdissect.layers.header import PAGE_SIZE
+from dmdissect.layers.numbers import PAGE_SIZE
 from dmdissect.sources.frame import Frame
 from dmdissect.sources.logs.lines import BadLine, bad_line_frame, iter_lines
 from dmdissect.sources.logs.witnesses import HOST_SIDE, event_frame, message_frame

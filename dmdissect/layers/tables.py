@@ -1,0 +1,643 @@
+"""What the read path needs of the layers, generated from their ``fields_desc``.
+
+Do not edit: written by ``python -m dmdissect.layers.generate`` (see that
+module); a test regenerates it and fails when the layers changed and this
+file did not.  It imports no Scapy: sizes, field names, one values class
+and one decoder per layer, as :mod:`dmdissect.layers.codegen` derives them.
+"""
+
+# mypy: ignore-errors
+
+from struct import Struct, iter_unpack
+from typing import Any
+
+from dmdissect.layers.numbers import ProtocolVersion
+from dmdissect.layers.values import NotCompiled, Values, VersionWord
+from dmdissect.vocabulary import Side
+
+#: ``type, size, trans_id`` of ``struct dm_header`` in one read.
+HEADER_STRUCT = Struct('<HHI')
+
+#: Bytes of ``struct dm_header``.
+HEADER_SIZE = 8
+
+#: Bytes from a message's start to the end of its ``size`` field.
+SIZE_END = 4
+
+#: The largest ``hdr.size``: what its field holds.
+MAX_SIZE = 65535
+
+#: Bytes of ``struct vmpacket_descriptor``.
+DESCRIPTOR_SIZE = 16
+
+#: Offset and size of the VMBus descriptor's fields.
+DESCRIPTOR_SPANS = {'type': (0, 2), 'offset8': (2, 2), 'len8': (4, 2), 'flags': (6, 2), 'trans_id': (8, 8)}
+
+#: The first bytes of every in-band descriptor, up to the end of ``offset8``.
+DESCRIPTOR_START = b'\x06\x00\x02\x00'
+
+#: Bytes of ``union dm_mem_page_range``.
+PAGE_RANGE_SIZE = 8
+
+#: Bytes of a MAX_PAGE_CNT entry's data.
+MAX_PAGE_CNT_SIZE = 8
+
+#: The header's fields: offset and size.
+HEADER_SPANS = {'type': (0, 2), 'size': (2, 2), 'trans_id': (4, 4)}
+
+#: The message layer of each ``dm_header.type``, by name.
+LAYER_NAMES = {
+    0: 'DMError',
+    1: 'DMVersionRequest',
+    2: 'DMVersionResponse',
+    3: 'DMCapabilitiesReport',
+    4: 'DMCapabilitiesResponse',
+    5: 'DMStatusReport',
+    6: 'DMBalloonRequest',
+    7: 'DMBalloonResponse',
+    8: 'DMUnballoonRequest',
+    9: 'DMUnballoonResponse',
+    10: 'DMHotAddRequest',
+    11: 'DMHotAddResponse',
+    12: 'DMInfoMessage',
+    13: 'DMHotRemoveRequest',
+    14: 'DMHotRemoveResponse',
+}
+#: Who sends each message type (None: either side).
+SENDER = {
+    0: None,
+    1: Side.GUEST,
+    2: Side.HOST,
+    3: Side.GUEST,
+    4: Side.HOST,
+    5: Side.GUEST,
+    6: Side.HOST,
+    7: Side.GUEST,
+    8: Side.HOST,
+    9: Side.GUEST,
+    10: Side.HOST,
+    11: Side.GUEST,
+    12: Side.HOST,
+    13: Side.HOST,
+    14: Side.GUEST,
+}
+#: The protocol version that introduced each message type.
+INTRODUCED_IN = {
+    0: ProtocolVersion.WIN7,
+    1: ProtocolVersion.WIN7,
+    2: ProtocolVersion.WIN7,
+    3: ProtocolVersion.WIN7,
+    4: ProtocolVersion.WIN7,
+    5: ProtocolVersion.WIN7,
+    6: ProtocolVersion.WIN7,
+    7: ProtocolVersion.WIN7,
+    8: ProtocolVersion.WIN7,
+    9: ProtocolVersion.WIN7,
+    10: ProtocolVersion.WIN7,
+    11: ProtocolVersion.WIN7,
+    12: ProtocolVersion.WIN8,
+    13: ProtocolVersion.WIN10,
+    14: ProtocolVersion.WIN10,
+}
+#: Bytes of the fixed part of each message type, header included.
+FIXED_SIZES = {
+    0: 8,
+    1: 16,
+    2: 16,
+    3: 32,
+    4: 16,
+    5: 48,
+    6: 16,
+    7: 16,
+    8: 16,
+    9: 8,
+    10: 16,
+    11: 16,
+    12: 16,
+    13: 24,
+    14: 24,
+}
+#: Every layer's fields, by layer name, in their layout's order.
+FIELDS = {
+    'DMHeader': ('type', 'size', 'trans_id'),
+    'VMBusDescriptor': ('type', 'offset8', 'len8', 'flags', 'trans_id'),
+    'DMError': (),
+    'DMVersion': ('minor_version', 'major_version'),
+    'DMVersionRequest': ('version', 'reservedz', 'is_last_attempt'),
+    'DMVersionResponse': ('reservedz', 'is_accepted'),
+    'DMCaps': ('reservedz', 'hot_remove', 'hot_add_alignment', 'hot_add', 'balloon'),
+    'DMCapabilitiesReport': ('caps', 'min_page_cnt', 'max_page_number'),
+    'DMCapabilitiesResponse': ('reservedz', 'suppress_pressure_reports', 'hot_remove', 'is_accepted'),
+    'DMStatusReport': ('num_avail', 'num_committed', 'page_file_size', 'zero_free', 'page_file_writes', 'io_diff'),
+    'DMBalloonRequest': ('num_pages', 'reservedz'),
+    'DMPageRange': ('start_page', 'page_cnt'),
+    'DMBalloonResponse': ('reservedz', 'range_count', 'more_pages', 'range_array'),
+    'DMUnballoonRequest': ('reservedz', 'more_pages', 'range_count', 'range_array'),
+    'DMUnballoonResponse': (),
+    'DMHotAddRequest': ('range', 'region'),
+    'DMHotAddResponse': ('page_count', 'result'),
+    'DMInfoEntry': ('type', 'data_size', 'data'),
+    'DMInfoMessage': ('reserved', 'info_size', 'info'),
+    'DMHotRemoveRequest': ('virtual_node', 'page_count', 'qos_flags', 'reservedZ'),
+    'DMHotRemoveResponse': ('result', 'range_count', 'reservedz', 'more_pages', 'range_array'),
+}
+#: Bytes of every layer's fixed part (the header not included), by layer name.
+LAYER_SIZES = {
+    'DMHeader': 8,
+    'VMBusDescriptor': 16,
+    'DMError': 0,
+    'DMVersion': 4,
+    'DMVersionRequest': 8,
+    'DMVersionResponse': 8,
+    'DMCaps': 8,
+    'DMCapabilitiesReport': 24,
+    'DMCapabilitiesResponse': 8,
+    'DMStatusReport': 40,
+    'DMBalloonRequest': 8,
+    'DMPageRange': 8,
+    'DMBalloonResponse': 8,
+    'DMUnballoonRequest': 8,
+    'DMUnballoonResponse': 0,
+    'DMHotAddRequest': 8,
+    'DMHotAddResponse': 8,
+    'DMInfoEntry': 8,
+    'DMInfoMessage': 8,
+    'DMHotRemoveRequest': 16,
+    'DMHotRemoveResponse': 16,
+}
+#: The fixed structures nested in each layer: field name -> layer name.
+STRUCTS = {
+    'DMHeader': {},
+    'VMBusDescriptor': {},
+    'DMError': {},
+    'DMVersion': {},
+    'DMVersionRequest': {'version': 'DMVersion'},
+    'DMVersionResponse': {},
+    'DMCaps': {},
+    'DMCapabilitiesReport': {'caps': 'DMCaps'},
+    'DMCapabilitiesResponse': {},
+    'DMStatusReport': {},
+    'DMBalloonRequest': {},
+    'DMPageRange': {},
+    'DMBalloonResponse': {},
+    'DMUnballoonRequest': {},
+    'DMUnballoonResponse': {},
+    'DMHotAddRequest': {'range': 'DMPageRange'},
+    'DMHotAddResponse': {},
+    'DMInfoEntry': {},
+    'DMInfoMessage': {},
+    'DMHotRemoveRequest': {},
+    'DMHotRemoveResponse': {},
+}
+
+
+class DMHeaderValues(Values):
+    __slots__ = ('type', 'size', 'trans_id')
+    layer_name = 'DMHeader'
+
+
+class VMBusDescriptorValues(Values):
+    __slots__ = ('type', 'offset8', 'len8', 'flags', 'trans_id')
+    layer_name = 'VMBusDescriptor'
+
+
+class DMErrorValues(Values):
+    __slots__ = ()
+    layer_name = 'DMError'
+
+
+class DMVersionValues(VersionWord, Values):
+    __slots__ = ('minor_version', 'major_version')
+    layer_name = 'DMVersion'
+
+
+class DMVersionRequestValues(Values):
+    __slots__ = ('version', 'reservedz', 'is_last_attempt')
+    layer_name = 'DMVersionRequest'
+
+
+class DMVersionResponseValues(Values):
+    __slots__ = ('reservedz', 'is_accepted')
+    layer_name = 'DMVersionResponse'
+
+
+class DMCapsValues(Values):
+    __slots__ = ('reservedz', 'hot_remove', 'hot_add_alignment', 'hot_add', 'balloon')
+    layer_name = 'DMCaps'
+
+
+class DMCapabilitiesReportValues(Values):
+    __slots__ = ('caps', 'min_page_cnt', 'max_page_number')
+    layer_name = 'DMCapabilitiesReport'
+
+
+class DMCapabilitiesResponseValues(Values):
+    __slots__ = ('reservedz', 'suppress_pressure_reports', 'hot_remove', 'is_accepted')
+    layer_name = 'DMCapabilitiesResponse'
+
+
+class DMStatusReportValues(Values):
+    __slots__ = ('num_avail', 'num_committed', 'page_file_size', 'zero_free', 'page_file_writes', 'io_diff')
+    layer_name = 'DMStatusReport'
+
+
+class DMBalloonRequestValues(Values):
+    __slots__ = ('num_pages', 'reservedz')
+    layer_name = 'DMBalloonRequest'
+
+
+class DMPageRangeValues(Values):
+    __slots__ = ('start_page', 'page_cnt')
+    layer_name = 'DMPageRange'
+
+
+class DMBalloonResponseValues(Values):
+    __slots__ = ('reservedz', 'range_count', 'more_pages', 'range_array')
+    layer_name = 'DMBalloonResponse'
+
+
+class DMUnballoonRequestValues(Values):
+    __slots__ = ('reservedz', 'more_pages', 'range_count', 'range_array')
+    layer_name = 'DMUnballoonRequest'
+
+
+class DMUnballoonResponseValues(Values):
+    __slots__ = ()
+    layer_name = 'DMUnballoonResponse'
+
+
+class DMHotAddRequestValues(Values):
+    __slots__ = ('range', 'region')
+    layer_name = 'DMHotAddRequest'
+
+
+class DMHotAddResponseValues(Values):
+    __slots__ = ('page_count', 'result')
+    layer_name = 'DMHotAddResponse'
+
+
+class DMInfoEntryValues(Values):
+    __slots__ = ('type', 'data_size', 'data')
+    layer_name = 'DMInfoEntry'
+
+
+class DMInfoMessageValues(Values):
+    __slots__ = ('reserved', 'info_size', 'info')
+    layer_name = 'DMInfoMessage'
+
+
+class DMHotRemoveRequestValues(Values):
+    __slots__ = ('virtual_node', 'page_count', 'qos_flags', 'reservedZ')
+    layer_name = 'DMHotRemoveRequest'
+
+
+class DMHotRemoveResponseValues(Values):
+    __slots__ = ('result', 'range_count', 'reservedz', 'more_pages', 'range_array')
+    layer_name = 'DMHotRemoveResponse'
+
+
+_header_fields = HEADER_STRUCT.unpack_from
+_unpack_HH = Struct('<HH').unpack_from
+_unpack_HHHHQ = Struct('<HHHHQ').unpack_from
+_unpack_HHI = Struct('<HHI').unpack_from
+_unpack_I = Struct('<I').unpack_from
+_unpack_II = Struct('<II').unpack_from
+_unpack_IIII = Struct('<IIII').unpack_from
+_unpack_IIQ = Struct('<IIQ').unpack_from
+_unpack_Q = Struct('<Q').unpack_from
+_unpack_QQ = Struct('<QQ').unpack_from
+_unpack_QQQQII = Struct('<QQQQII').unpack_from
+
+
+def decode_DMHeader(data: bytes, offset: int) -> tuple[Any, int]:
+    obj = DMHeaderValues()
+    obj.missing = ()
+    w0, w1, w2, = _unpack_HHI(data, offset)
+    obj.type = w0
+    obj.size = w1
+    obj.trans_id = w2
+    offset += 8
+    return obj, offset
+
+
+def decode_VMBusDescriptor(data: bytes, offset: int) -> tuple[Any, int]:
+    obj = VMBusDescriptorValues()
+    obj.missing = ()
+    w0, w1, w2, w3, w4, = _unpack_HHHHQ(data, offset)
+    obj.type = w0
+    obj.offset8 = w1
+    obj.len8 = w2
+    obj.flags = w3
+    obj.trans_id = w4
+    offset += 16
+    return obj, offset
+
+
+def decode_DMError(data: bytes, offset: int) -> tuple[Any, int]:
+    obj = DMErrorValues()
+    obj.missing = ()
+    return obj, offset
+
+
+def decode_DMVersion(data: bytes, offset: int) -> tuple[Any, int]:
+    obj = DMVersionValues()
+    obj.missing = ()
+    w0, w1, = _unpack_HH(data, offset)
+    obj.minor_version = w0
+    obj.major_version = w1
+    offset += 4
+    return obj, offset
+
+
+def decode_DMVersionRequest(data: bytes, offset: int) -> tuple[Any, int]:
+    obj = DMVersionRequestValues()
+    obj.missing = ()
+    obj.version, offset = decode_DMVersion(data, offset)
+    w0, = _unpack_I(data, offset)
+    obj.reservedz = (w0 >> 1) & 0x7fffffff
+    obj.is_last_attempt = (w0 >> 0) & 0x1
+    offset += 4
+    return obj, offset
+
+
+def decode_DMVersionResponse(data: bytes, offset: int) -> tuple[Any, int]:
+    obj = DMVersionResponseValues()
+    obj.missing = ()
+    w0, = _unpack_Q(data, offset)
+    obj.reservedz = (w0 >> 1) & 0x7fffffffffffffff
+    obj.is_accepted = (w0 >> 0) & 0x1
+    offset += 8
+    return obj, offset
+
+
+def decode_DMCaps(data: bytes, offset: int) -> tuple[Any, int]:
+    obj = DMCapsValues()
+    obj.missing = ()
+    w0, = _unpack_Q(data, offset)
+    obj.reservedz = (w0 >> 7) & 0x1ffffffffffffff
+    obj.hot_remove = (w0 >> 6) & 0x1
+    obj.hot_add_alignment = (w0 >> 2) & 0xf
+    obj.hot_add = (w0 >> 1) & 0x1
+    obj.balloon = (w0 >> 0) & 0x1
+    offset += 8
+    return obj, offset
+
+
+def decode_DMCapabilitiesReport(data: bytes, offset: int) -> tuple[Any, int]:
+    obj = DMCapabilitiesReportValues()
+    obj.missing = ()
+    obj.caps, offset = decode_DMCaps(data, offset)
+    w0, w1, = _unpack_QQ(data, offset)
+    obj.min_page_cnt = w0
+    obj.max_page_number = w1
+    offset += 16
+    return obj, offset
+
+
+def decode_DMCapabilitiesResponse(data: bytes, offset: int) -> tuple[Any, int]:
+    obj = DMCapabilitiesResponseValues()
+    obj.missing = ()
+    w0, = _unpack_Q(data, offset)
+    obj.reservedz = (w0 >> 3) & 0x1fffffffffffffff
+    obj.suppress_pressure_reports = (w0 >> 2) & 0x1
+    obj.hot_remove = (w0 >> 1) & 0x1
+    obj.is_accepted = (w0 >> 0) & 0x1
+    offset += 8
+    return obj, offset
+
+
+def decode_DMStatusReport(data: bytes, offset: int) -> tuple[Any, int]:
+    obj = DMStatusReportValues()
+    obj.missing = ()
+    w0, w1, w2, w3, w4, w5, = _unpack_QQQQII(data, offset)
+    obj.num_avail = w0
+    obj.num_committed = w1
+    obj.page_file_size = w2
+    obj.zero_free = w3
+    obj.page_file_writes = w4
+    obj.io_diff = w5
+    offset += 40
+    return obj, offset
+
+
+def decode_DMBalloonRequest(data: bytes, offset: int) -> tuple[Any, int]:
+    obj = DMBalloonRequestValues()
+    obj.missing = ()
+    w0, w1, = _unpack_II(data, offset)
+    obj.num_pages = w0
+    obj.reservedz = w1
+    offset += 8
+    return obj, offset
+
+
+def decode_DMPageRange(data: bytes, offset: int) -> tuple[Any, int]:
+    obj = DMPageRangeValues()
+    obj.missing = ()
+    w0, = _unpack_Q(data, offset)
+    obj.start_page = (w0 >> 0) & 0xffffffffff
+    obj.page_cnt = (w0 >> 40) & 0xffffff
+    offset += 8
+    return obj, offset
+
+
+def decode_DMBalloonResponse(data: bytes, offset: int) -> tuple[Any, int]:
+    obj = DMBalloonResponseValues()
+    obj.missing = ()
+    w0, w1, = _unpack_II(data, offset)
+    obj.reservedz = w0
+    obj.range_count = (w1 >> 1) & 0x7fffffff
+    obj.more_pages = (w1 >> 0) & 0x1
+    offset += 8
+    count = min(obj.range_count, (len(data) - offset) // 8)
+    if count < 0:
+        count = 0
+    items = []
+    append = items.append
+    end = offset + count * 8
+    for w0, in iter_unpack('<Q', data[offset:end]):
+        item = DMPageRangeValues()
+        item.missing = ()
+        item.start_page = (w0 >> 0) & 0xffffffffff
+        item.page_cnt = (w0 >> 40) & 0xffffff
+        append(item)
+    offset = end
+    obj.range_array = items
+    return obj, offset
+
+
+def decode_DMUnballoonRequest(data: bytes, offset: int) -> tuple[Any, int]:
+    obj = DMUnballoonRequestValues()
+    obj.missing = ()
+    w0, w1, = _unpack_II(data, offset)
+    obj.reservedz = (w0 >> 1) & 0x7fffffff
+    obj.more_pages = (w0 >> 0) & 0x1
+    obj.range_count = w1
+    offset += 8
+    count = min(obj.range_count, (len(data) - offset) // 8)
+    if count < 0:
+        count = 0
+    items = []
+    append = items.append
+    end = offset + count * 8
+    for w0, in iter_unpack('<Q', data[offset:end]):
+        item = DMPageRangeValues()
+        item.missing = ()
+        item.start_page = (w0 >> 0) & 0xffffffffff
+        item.page_cnt = (w0 >> 40) & 0xffffff
+        append(item)
+    offset = end
+    obj.range_array = items
+    return obj, offset
+
+
+def decode_DMUnballoonResponse(data: bytes, offset: int) -> tuple[Any, int]:
+    obj = DMUnballoonResponseValues()
+    obj.missing = ()
+    return obj, offset
+
+
+def decode_DMHotAddRequest(data: bytes, offset: int) -> tuple[Any, int]:
+    obj = DMHotAddRequestValues()
+    obj.missing = ()
+    obj.range, offset = decode_DMPageRange(data, offset)
+    if _header_fields(data)[1] >= offset + 8:
+        if len(data) < offset + 8:
+            raise NotCompiled
+        obj.region, offset = decode_DMPageRange(data, offset)
+    else:
+        obj.region = None
+    return obj, offset
+
+
+def decode_DMHotAddResponse(data: bytes, offset: int) -> tuple[Any, int]:
+    obj = DMHotAddResponseValues()
+    obj.missing = ()
+    w0, w1, = _unpack_II(data, offset)
+    obj.page_count = w0
+    obj.result = w1
+    offset += 8
+    return obj, offset
+
+
+def decode_DMInfoEntry(data: bytes, offset: int) -> tuple[Any, int]:
+    obj = DMInfoEntryValues()
+    obj.missing = ()
+    w0, w1, = _unpack_II(data, offset)
+    obj.type = w0
+    obj.data_size = w1
+    offset += 8
+    if obj.type == 0 and obj.data_size == 8:
+        if len(data) < offset + 8:
+            raise NotCompiled
+        obj.data, = _unpack_Q(data, offset)
+        offset += 8
+    else:
+        obj.data = data[offset:offset + obj.data_size]
+        offset += len(obj.data)
+    return obj, offset
+
+
+def decode_DMInfoMessage(data: bytes, offset: int) -> tuple[Any, int]:
+    obj = DMInfoMessageValues()
+    obj.missing = ()
+    w0, w1, = _unpack_II(data, offset)
+    obj.reserved = w0
+    obj.info_size = w1
+    offset += 8
+    budget = max(0, min(obj.info_size or 0, len(data) - offset))
+    chunk = data[offset:offset + budget]
+    items = []
+    pos = 0
+    while pos < budget:
+        if budget - pos < 8:
+            raise NotCompiled
+        item, pos = decode_DMInfoEntry(chunk, pos)
+        items.append(item)
+    obj.info = items
+    offset += pos
+    return obj, offset
+
+
+def decode_DMHotRemoveRequest(data: bytes, offset: int) -> tuple[Any, int]:
+    obj = DMHotRemoveRequestValues()
+    obj.missing = ()
+    w0, w1, w2, w3, = _unpack_IIII(data, offset)
+    obj.virtual_node = w0
+    obj.page_count = w1
+    obj.qos_flags = w2
+    obj.reservedZ = w3
+    offset += 16
+    return obj, offset
+
+
+def decode_DMHotRemoveResponse(data: bytes, offset: int) -> tuple[Any, int]:
+    obj = DMHotRemoveResponseValues()
+    obj.missing = ()
+    w0, w1, w2, = _unpack_IIQ(data, offset)
+    obj.result = w0
+    obj.range_count = w1
+    obj.reservedz = (w2 >> 1) & 0x7fffffffffffffff
+    obj.more_pages = (w2 >> 0) & 0x1
+    offset += 16
+    count = min(obj.range_count, (len(data) - offset) // 8)
+    if count < 0:
+        count = 0
+    items = []
+    append = items.append
+    end = offset + count * 8
+    for w0, in iter_unpack('<Q', data[offset:end]):
+        item = DMPageRangeValues()
+        item.missing = ()
+        item.start_page = (w0 >> 0) & 0xffffffffff
+        item.page_cnt = (w0 >> 40) & 0xffffff
+        append(item)
+    offset = end
+    obj.range_array = items
+    return obj, offset
+
+
+#: The values class of every layer, by layer name.
+VALUES = {
+    'DMHeader': DMHeaderValues,
+    'VMBusDescriptor': VMBusDescriptorValues,
+    'DMError': DMErrorValues,
+    'DMVersion': DMVersionValues,
+    'DMVersionRequest': DMVersionRequestValues,
+    'DMVersionResponse': DMVersionResponseValues,
+    'DMCaps': DMCapsValues,
+    'DMCapabilitiesReport': DMCapabilitiesReportValues,
+    'DMCapabilitiesResponse': DMCapabilitiesResponseValues,
+    'DMStatusReport': DMStatusReportValues,
+    'DMBalloonRequest': DMBalloonRequestValues,
+    'DMPageRange': DMPageRangeValues,
+    'DMBalloonResponse': DMBalloonResponseValues,
+    'DMUnballoonRequest': DMUnballoonRequestValues,
+    'DMUnballoonResponse': DMUnballoonResponseValues,
+    'DMHotAddRequest': DMHotAddRequestValues,
+    'DMHotAddResponse': DMHotAddResponseValues,
+    'DMInfoEntry': DMInfoEntryValues,
+    'DMInfoMessage': DMInfoMessageValues,
+    'DMHotRemoveRequest': DMHotRemoveRequestValues,
+    'DMHotRemoveResponse': DMHotRemoveResponseValues,
+}
+#: The decoder of each message type whose layer compiles.
+DECODERS = {
+    0: decode_DMError,
+    1: decode_DMVersionRequest,
+    2: decode_DMVersionResponse,
+    3: decode_DMCapabilitiesReport,
+    4: decode_DMCapabilitiesResponse,
+    5: decode_DMStatusReport,
+    6: decode_DMBalloonRequest,
+    7: decode_DMBalloonResponse,
+    8: decode_DMUnballoonRequest,
+    9: decode_DMUnballoonResponse,
+    10: decode_DMHotAddRequest,
+    11: decode_DMHotAddResponse,
+    12: decode_DMInfoMessage,
+    13: decode_DMHotRemoveRequest,
+    14: decode_DMHotRemoveResponse,
+}
+#: The decoders of the VMBus descriptor and of the header.
+VMBUS_DECODER = decode_VMBusDescriptor
+HEADER_DECODER = decode_DMHeader
