@@ -581,14 +581,14 @@ class DMProbe(DMMessage):
 
 def test_a_layer_added_to_the_layers_is_in_the_plugin(tmp_path):
     """Copy the package, add one layer in ``layers/`` and the words of its summary in
-    ``views/phrases.py``, generate, read bytes with tshark."""
+    ``views/phrases.py``, generate the tables and the plugin, read bytes with tshark."""
     copy = tmp_path / "copy"
     shutil.copytree(Path(dmdissect.__file__).parent, copy / "dmdissect")
-    header = copy / "dmdissect" / "layers" / "header.py"
-    text = header.read_text()
+    numbers = copy / "dmdissect" / "layers" / "numbers.py"
+    text = numbers.read_text()
     last = "    DM_MEM_HOT_REMOVE_RESPONSE = 14\n"
     assert last in text
-    header.write_text(text.replace(last, last + "    DM_PROBE = 15\n"))
+    numbers.write_text(text.replace(last, last + "    DM_PROBE = 15\n"))
     messages = copy / "dmdissect" / "layers" / "messages.py"
     text = messages.read_text()
     table = "MESSAGE_LAYERS: dict[int, type[DMMessage]] = {"
@@ -611,6 +611,10 @@ def test_a_layer_added_to_the_layers_is_in_the_plugin(tmp_path):
         "plugin_source; Path(sys.argv[1]).write_text(plugin_source())"
     )
     env = {**os.environ, "PYTHONPATH": str(copy)}
+    # As after any change to a layer: the read path's tables are generated again.
+    generate = [sys.executable, "-m", "dmdissect.layers.generate"]
+    subprocess.run(generate, check=True, env=env, cwd=tmp_path, capture_output=True)
+    assert "DMProbe" in (copy / "dmdissect" / "layers" / "tables.py").read_text()
     subprocess.run([sys.executable, "-c", script, str(plugin)], check=True, env=env, cwd=tmp_path)
     # type 15, size 16, trans_id 7; probe_count 0x01020304; the word 0xabcde123 holds
     # probe_low (bits 0-11) 0x123 and probe_high (bits 12-31) 0xabcde.

@@ -47,6 +47,7 @@ and one decoder per layer, as :mod:`dmdissect.layers.codegen` derives them.
 
 # mypy: ignore-errors
 
+from collections.abc import Callable
 from struct import Struct, iter_unpack
 from typing import Any
 
@@ -116,9 +117,32 @@ def _enum_member(value: Any) -> str:
     raise TypeError(f"no source form for {value!r}")
 
 
+def _key(key: Any) -> str:
+    """A message type as its member (the layers' own tables are keyed by them), else a literal."""
+    if isinstance(key, numbers.MessageType):
+        return f"MessageType.{key.name}"
+    literal = _literal(key)
+    assert literal is not None, key
+    return literal
+
+
 def _table(name: str, items: Mapping[Any, str], doc: str) -> str:
-    body = "".join(f"    {_literal(key)}: {value},\n" for key, value in items.items())
-    return f"#: {doc}\n{name} = {{\n{body}}}\n"
+    body = "".join(f"    {_key(key)}: {value},\n" for key, value in items.items())
+    return f"#: {doc}\n{name}: {_TYPES[name]} = {{\n{body}}}\n"
+
+
+#: The type of each table, for the code that reads it.
+_TYPES = {
+    "LAYER_NAMES": "dict[int, str]",
+    "SENDER": "dict[int, Side | None]",
+    "INTRODUCED_IN": "dict[int, ProtocolVersion]",
+    "FIXED_SIZES": "dict[int, int]",
+    "FIELDS": "dict[str, tuple[str, ...]]",
+    "LAYER_SIZES": "dict[str, int]",
+    "STRUCTS": "dict[str, dict[str, str]]",
+    "VALUES": "dict[str, type[Values]]",
+    "DECODERS": "dict[int, Callable[[bytes, int], tuple[Any, int]]]",
+}
 
 
 def module_source() -> str:
@@ -127,6 +151,7 @@ def module_source() -> str:
     module.use(values.__name__, "NotCompiled")
     module.use("dmdissect.vocabulary", "Side")
     module.use(numbers.__name__, "ProtocolVersion")
+    module.use(numbers.__name__, "MessageType")
     classes, decoders, compiled = [], [], {}
     for layer in LAYERS.values():
         classes.append(_values_class(module, layer))

@@ -8,10 +8,11 @@ and one decoder per layer, as :mod:`dmdissect.layers.codegen` derives them.
 
 # mypy: ignore-errors
 
+from collections.abc import Callable
 from struct import Struct, iter_unpack
 from typing import Any
 
-from dmdissect.layers.numbers import ProtocolVersion
+from dmdissect.layers.numbers import MessageType, ProtocolVersion
 from dmdissect.layers.values import NotCompiled, Values, VersionWord
 from dmdissect.vocabulary import Side
 
@@ -46,79 +47,79 @@ MAX_PAGE_CNT_SIZE = 8
 HEADER_SPANS = {'type': (0, 2), 'size': (2, 2), 'trans_id': (4, 4)}
 
 #: The message layer of each ``dm_header.type``, by name.
-LAYER_NAMES = {
-    0: 'DMError',
-    1: 'DMVersionRequest',
-    2: 'DMVersionResponse',
-    3: 'DMCapabilitiesReport',
-    4: 'DMCapabilitiesResponse',
-    5: 'DMStatusReport',
-    6: 'DMBalloonRequest',
-    7: 'DMBalloonResponse',
-    8: 'DMUnballoonRequest',
-    9: 'DMUnballoonResponse',
-    10: 'DMHotAddRequest',
-    11: 'DMHotAddResponse',
-    12: 'DMInfoMessage',
-    13: 'DMHotRemoveRequest',
-    14: 'DMHotRemoveResponse',
+LAYER_NAMES: dict[int, str] = {
+    MessageType.DM_ERROR: 'DMError',
+    MessageType.DM_VERSION_REQUEST: 'DMVersionRequest',
+    MessageType.DM_VERSION_RESPONSE: 'DMVersionResponse',
+    MessageType.DM_CAPABILITIES_REPORT: 'DMCapabilitiesReport',
+    MessageType.DM_CAPABILITIES_RESPONSE: 'DMCapabilitiesResponse',
+    MessageType.DM_STATUS_REPORT: 'DMStatusReport',
+    MessageType.DM_BALLOON_REQUEST: 'DMBalloonRequest',
+    MessageType.DM_BALLOON_RESPONSE: 'DMBalloonResponse',
+    MessageType.DM_UNBALLOON_REQUEST: 'DMUnballoonRequest',
+    MessageType.DM_UNBALLOON_RESPONSE: 'DMUnballoonResponse',
+    MessageType.DM_MEM_HOT_ADD_REQUEST: 'DMHotAddRequest',
+    MessageType.DM_MEM_HOT_ADD_RESPONSE: 'DMHotAddResponse',
+    MessageType.DM_INFO_MESSAGE: 'DMInfoMessage',
+    MessageType.DM_MEM_HOT_REMOVE_REQUEST: 'DMHotRemoveRequest',
+    MessageType.DM_MEM_HOT_REMOVE_RESPONSE: 'DMHotRemoveResponse',
 }
 #: Who sends each message type (None: either side).
-SENDER = {
-    0: None,
-    1: Side.GUEST,
-    2: Side.HOST,
-    3: Side.GUEST,
-    4: Side.HOST,
-    5: Side.GUEST,
-    6: Side.HOST,
-    7: Side.GUEST,
-    8: Side.HOST,
-    9: Side.GUEST,
-    10: Side.HOST,
-    11: Side.GUEST,
-    12: Side.HOST,
-    13: Side.HOST,
-    14: Side.GUEST,
+SENDER: dict[int, Side | None] = {
+    MessageType.DM_ERROR: None,
+    MessageType.DM_VERSION_REQUEST: Side.GUEST,
+    MessageType.DM_VERSION_RESPONSE: Side.HOST,
+    MessageType.DM_CAPABILITIES_REPORT: Side.GUEST,
+    MessageType.DM_CAPABILITIES_RESPONSE: Side.HOST,
+    MessageType.DM_STATUS_REPORT: Side.GUEST,
+    MessageType.DM_BALLOON_REQUEST: Side.HOST,
+    MessageType.DM_BALLOON_RESPONSE: Side.GUEST,
+    MessageType.DM_UNBALLOON_REQUEST: Side.HOST,
+    MessageType.DM_UNBALLOON_RESPONSE: Side.GUEST,
+    MessageType.DM_MEM_HOT_ADD_REQUEST: Side.HOST,
+    MessageType.DM_MEM_HOT_ADD_RESPONSE: Side.GUEST,
+    MessageType.DM_INFO_MESSAGE: Side.HOST,
+    MessageType.DM_MEM_HOT_REMOVE_REQUEST: Side.HOST,
+    MessageType.DM_MEM_HOT_REMOVE_RESPONSE: Side.GUEST,
 }
 #: The protocol version that introduced each message type.
-INTRODUCED_IN = {
-    0: ProtocolVersion.WIN7,
-    1: ProtocolVersion.WIN7,
-    2: ProtocolVersion.WIN7,
-    3: ProtocolVersion.WIN7,
-    4: ProtocolVersion.WIN7,
-    5: ProtocolVersion.WIN7,
-    6: ProtocolVersion.WIN7,
-    7: ProtocolVersion.WIN7,
-    8: ProtocolVersion.WIN7,
-    9: ProtocolVersion.WIN7,
-    10: ProtocolVersion.WIN7,
-    11: ProtocolVersion.WIN7,
-    12: ProtocolVersion.WIN8,
-    13: ProtocolVersion.WIN10,
-    14: ProtocolVersion.WIN10,
+INTRODUCED_IN: dict[int, ProtocolVersion] = {
+    MessageType.DM_ERROR: ProtocolVersion.WIN7,
+    MessageType.DM_VERSION_REQUEST: ProtocolVersion.WIN7,
+    MessageType.DM_VERSION_RESPONSE: ProtocolVersion.WIN7,
+    MessageType.DM_CAPABILITIES_REPORT: ProtocolVersion.WIN7,
+    MessageType.DM_CAPABILITIES_RESPONSE: ProtocolVersion.WIN7,
+    MessageType.DM_STATUS_REPORT: ProtocolVersion.WIN7,
+    MessageType.DM_BALLOON_REQUEST: ProtocolVersion.WIN7,
+    MessageType.DM_BALLOON_RESPONSE: ProtocolVersion.WIN7,
+    MessageType.DM_UNBALLOON_REQUEST: ProtocolVersion.WIN7,
+    MessageType.DM_UNBALLOON_RESPONSE: ProtocolVersion.WIN7,
+    MessageType.DM_MEM_HOT_ADD_REQUEST: ProtocolVersion.WIN7,
+    MessageType.DM_MEM_HOT_ADD_RESPONSE: ProtocolVersion.WIN7,
+    MessageType.DM_INFO_MESSAGE: ProtocolVersion.WIN8,
+    MessageType.DM_MEM_HOT_REMOVE_REQUEST: ProtocolVersion.WIN10,
+    MessageType.DM_MEM_HOT_REMOVE_RESPONSE: ProtocolVersion.WIN10,
 }
 #: Bytes of the fixed part of each message type, header included.
-FIXED_SIZES = {
-    0: 8,
-    1: 16,
-    2: 16,
-    3: 32,
-    4: 16,
-    5: 48,
-    6: 16,
-    7: 16,
-    8: 16,
-    9: 8,
-    10: 16,
-    11: 16,
-    12: 16,
-    13: 24,
-    14: 24,
+FIXED_SIZES: dict[int, int] = {
+    MessageType.DM_ERROR: 8,
+    MessageType.DM_VERSION_REQUEST: 16,
+    MessageType.DM_VERSION_RESPONSE: 16,
+    MessageType.DM_CAPABILITIES_REPORT: 32,
+    MessageType.DM_CAPABILITIES_RESPONSE: 16,
+    MessageType.DM_STATUS_REPORT: 48,
+    MessageType.DM_BALLOON_REQUEST: 16,
+    MessageType.DM_BALLOON_RESPONSE: 16,
+    MessageType.DM_UNBALLOON_REQUEST: 16,
+    MessageType.DM_UNBALLOON_RESPONSE: 8,
+    MessageType.DM_MEM_HOT_ADD_REQUEST: 16,
+    MessageType.DM_MEM_HOT_ADD_RESPONSE: 16,
+    MessageType.DM_INFO_MESSAGE: 16,
+    MessageType.DM_MEM_HOT_REMOVE_REQUEST: 24,
+    MessageType.DM_MEM_HOT_REMOVE_RESPONSE: 24,
 }
 #: Every layer's fields, by layer name, in their layout's order.
-FIELDS = {
+FIELDS: dict[str, tuple[str, ...]] = {
     'DMHeader': ('type', 'size', 'trans_id'),
     'VMBusDescriptor': ('type', 'offset8', 'len8', 'flags', 'trans_id'),
     'DMError': (),
@@ -142,7 +143,7 @@ FIELDS = {
     'DMHotRemoveResponse': ('result', 'range_count', 'reservedz', 'more_pages', 'range_array'),
 }
 #: Bytes of every layer's fixed part (the header not included), by layer name.
-LAYER_SIZES = {
+LAYER_SIZES: dict[str, int] = {
     'DMHeader': 8,
     'VMBusDescriptor': 16,
     'DMError': 0,
@@ -166,7 +167,7 @@ LAYER_SIZES = {
     'DMHotRemoveResponse': 16,
 }
 #: The fixed structures nested in each layer: field name -> layer name.
-STRUCTS = {
+STRUCTS: dict[str, dict[str, str]] = {
     'DMHeader': {},
     'VMBusDescriptor': {},
     'DMError': {},
@@ -597,7 +598,7 @@ def decode_DMHotRemoveResponse(data: bytes, offset: int) -> tuple[Any, int]:
 
 
 #: The values class of every layer, by layer name.
-VALUES = {
+VALUES: dict[str, type[Values]] = {
     'DMHeader': DMHeaderValues,
     'VMBusDescriptor': VMBusDescriptorValues,
     'DMError': DMErrorValues,
@@ -621,22 +622,22 @@ VALUES = {
     'DMHotRemoveResponse': DMHotRemoveResponseValues,
 }
 #: The decoder of each message type whose layer compiles.
-DECODERS = {
-    0: decode_DMError,
-    1: decode_DMVersionRequest,
-    2: decode_DMVersionResponse,
-    3: decode_DMCapabilitiesReport,
-    4: decode_DMCapabilitiesResponse,
-    5: decode_DMStatusReport,
-    6: decode_DMBalloonRequest,
-    7: decode_DMBalloonResponse,
-    8: decode_DMUnballoonRequest,
-    9: decode_DMUnballoonResponse,
-    10: decode_DMHotAddRequest,
-    11: decode_DMHotAddResponse,
-    12: decode_DMInfoMessage,
-    13: decode_DMHotRemoveRequest,
-    14: decode_DMHotRemoveResponse,
+DECODERS: dict[int, Callable[[bytes, int], tuple[Any, int]]] = {
+    MessageType.DM_ERROR: decode_DMError,
+    MessageType.DM_VERSION_REQUEST: decode_DMVersionRequest,
+    MessageType.DM_VERSION_RESPONSE: decode_DMVersionResponse,
+    MessageType.DM_CAPABILITIES_REPORT: decode_DMCapabilitiesReport,
+    MessageType.DM_CAPABILITIES_RESPONSE: decode_DMCapabilitiesResponse,
+    MessageType.DM_STATUS_REPORT: decode_DMStatusReport,
+    MessageType.DM_BALLOON_REQUEST: decode_DMBalloonRequest,
+    MessageType.DM_BALLOON_RESPONSE: decode_DMBalloonResponse,
+    MessageType.DM_UNBALLOON_REQUEST: decode_DMUnballoonRequest,
+    MessageType.DM_UNBALLOON_RESPONSE: decode_DMUnballoonResponse,
+    MessageType.DM_MEM_HOT_ADD_REQUEST: decode_DMHotAddRequest,
+    MessageType.DM_MEM_HOT_ADD_RESPONSE: decode_DMHotAddResponse,
+    MessageType.DM_INFO_MESSAGE: decode_DMInfoMessage,
+    MessageType.DM_MEM_HOT_REMOVE_REQUEST: decode_DMHotRemoveRequest,
+    MessageType.DM_MEM_HOT_REMOVE_RESPONSE: decode_DMHotRemoveResponse,
 }
 #: The decoders of the VMBus descriptor and of the header.
 VMBUS_DECODER = decode_VMBusDescriptor

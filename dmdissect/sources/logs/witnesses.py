@@ -7,13 +7,13 @@ numbers come from the layers, which are their one home.
 from __future__ import annotations
 
 from dmdissect.findings import Finding
-from dmdissect.layers import MESSAGE_TYPES, SENDER
+from dmdissect.layers import MESSAGE_TYPES, SENDER, MessageType
 from dmdissect.layers.tables import LAYER_NAMES
 from dmdissect.sources.frame import Event, Frame, Witness
 from dmdissect.vocabulary import DirectionSource
 
 #: Message type number by the layer's C name.
-TYPES = {MESSAGE_TYPES[number]: number for number in LAYER_NAMES}
+TYPES = {MESSAGE_TYPES[number]: MessageType(number) for number in LAYER_NAMES}
 
 HOST_SIDE = "host"
 GUEST_SIDE = "guest"
