@@ -386,14 +386,17 @@ class _PcapNg:
         assert section is not None
         unpack_block, unpack_epb = section.block.unpack, section.epb.unpack_from
         unpack_word, unpack_flags = section.trailer.unpack_from, section.flags_only.unpack_from
+        capture, unknown = DirectionSource.CAPTURE, DirectionSource.UNKNOWN
         while True:
             start = self.offset
             head = read(8)
-            if not head:
-                return
             if len(head) < 8:
+                if not head:
+                    return
                 raise self._torn(start, f"block header truncated: {len(head)} of 8 bytes")
-            if head[:4] == PCAPNG_SHB:
+            kind, length = unpack_block(head)
+            # The section header's type reads the same in either byte order.
+            if kind == BLOCK_SHB:
                 more = read_up_to(self.stream, 4)
                 if len(more) < 4:
                     raise self._torn(
@@ -408,7 +411,6 @@ class _PcapNg:
                 unpack_word = section.trailer.unpack_from
                 unpack_flags = section.flags_only.unpack_from
                 continue
-            kind, length = unpack_block(head)
             if kind != BLOCK_EPB or not _PLAIN_EPB_MIN <= length <= CHUNK or length % 4:
                 yield from self._block(head, start)
                 continue
@@ -434,13 +436,15 @@ class _PcapNg:
                             direction = FLAG_DIRECTIONS.get(flags & 3) if plain else None
                     if plain:
                         number = self.number = self.number + 1
-                        self.offset += length
+                        self.offset = start + length
+                        divisor = interface.divisor
                         yield Frame(
                             number,
                             body[20:end],
-                            interface.time(high << 32 | low),
+                            # _Interface.time, in line
+                            ((high << 32 | low) + interface.offset * divisor) / divisor,
                             direction,
-                            DirectionSource.CAPTURE if direction else DirectionSource.UNKNOWN,
+                            capture if direction else unknown,
                             f"{name}#{number}@{start}",
                             interface=self.interfaces_before + ifid,
                         )
