@@ -36,6 +36,7 @@ from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import partial
+from operator import itemgetter
 from typing import TYPE_CHECKING, Any, Protocol
 
 from dmdissect import findings as ei
@@ -176,6 +177,10 @@ def is_cut(message: Message) -> bool:
     if frame.wire_length is not None and frame.wire_length > len(frame.data):
         return True
     return message.size is not None and message.size > message.available
+
+
+#: The page count of a ``(start_page, page_cnt)`` pair.
+_COUNT = itemgetter(1)
 
 
 def _more(body: Any) -> bool:
@@ -999,7 +1004,7 @@ class Tracker:
                 txn.parts.append(part)
             return part, []
         ranges = [(r.start_page, r.page_cnt) for r in body.range_array]
-        pages = sum(count for _, count in ranges)
+        pages = sum(map(_COUNT, ranges))
         part = Part(message.frame.index, message.trans_id, _more(body), len(ranges), pages)
         if is_cut(message):
             txn.cut_parts += 1
