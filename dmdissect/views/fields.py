@@ -387,16 +387,24 @@ def _json_writer(layer: type) -> Callable[[Any], dict[str, Any] | None] | None:
     return namespace["write"]
 
 
+#: The compiled writer of each class of body (values, witness or Scapy), found once:
+#: None for a log's witness (its unknown fields are left out) and for layers the
+#: writer does not follow.  A balloon part's 510 ranges each come through here.
+_WRITERS: dict[type, Callable[[Any], dict[str, Any] | None] | None] = {}
+
+
 def json_fields(obj: Any) -> dict[str, Any]:
     """The JSON object of one layer's fields: exactly ``as_dict(walk(obj))``, faster."""
-    layer = layer_of(obj)
-    missing = obj.missing
-    if not missing and not hasattr(obj, "unknown_text"):
-        write = _json_writer(layer)
-        if write is not None:
-            done = write(obj)
-            if done is not None:
-                return done
+    kind = type(obj)
+    if kind in _WRITERS:
+        write = _WRITERS[kind]
+    else:
+        logged = hasattr(obj, "unknown_text")  # a class attribute of the witness classes
+        write = _WRITERS[kind] = None if logged else _json_writer(layer_of(obj))
+    if write is not None and not obj.missing:
+        done = write(obj)
+        if done is not None:
+            return done
     return json_by_plan(obj)
 
 
