@@ -21,6 +21,8 @@ class Packet:
     interface: int = 0
     flags: int | None = None
     comment: str | None = None
+    #: Further comments after ``comment``, each its own option.
+    more_comments: tuple[str, ...] = ()
 
 
 def _pad(data: bytes) -> bytes:
@@ -53,6 +55,8 @@ def pcapng_bytes(packets: list[Packet], interfaces: int = 1) -> bytes:
         options = b""
         if packet.comment is not None:
             options += _option(1, packet.comment.encode())
+        for text in packet.more_comments:
+            options += _option(1, text.encode())
         if packet.flags is not None:
             options += _option(2, struct.pack("<I", packet.flags))
         if options:

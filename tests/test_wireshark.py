@@ -29,6 +29,7 @@ import dmdissect
 from dmdissect.analysis.expert import check
 from dmdissect.analysis.records import Link
 from dmdissect.analysis.registry import FIELDS, TimeReference
+from dmdissect.cli import main
 from dmdissect.cli.convert import convert
 from dmdissect.filter.compiler import FilterError, compile_filter
 from dmdissect.findings import REGISTRY
@@ -44,7 +45,7 @@ from dmdissect.views.summary import info_text, transaction_text
 from dmdissect.vocabulary import Direction
 from dmdissect.wireshark.experts import STATIC_IDS, TRANSACTION_FIELDS
 from dmdissect.wireshark.generate import plugin_source
-from tests import tshark
+from tests import pcapngfile, tshark
 
 CAPTURES = Path(__file__).parent.parent / "captures"
 
@@ -468,6 +469,63 @@ def test_undecoded_bytes_and_frames_without_a_header_as_dmdissect_names_them(plu
         kept = messages_of(open_frames(str(capture)), keep=compile_filter(text))
         assert [m.frame.index for m in kept] == frames, f"dmdissect -Y {text}"
         assert tshark.selected(plugin, capture, text) == frames, f"tshark -Y {text}"
+
+
+#: A packet's comments as written: none, one, one not ASCII, two, one that looks like a marker.
+COMMENTED = [(), ("plain",), ("déjà vu",), ("first", "second\nline"), ("dmdissect/1 0\nx=1\n",)]
+
+
+def test_frame_comment_is_every_comment_of_the_packet_as_tshark_has_it(plugin, tmp_path):
+    """frame.comment: one value a pcapng comment, convert's marker included, in both tools.
+
+    A capture dmdissect wrote holds its marker as one more comment, which tshark
+    sees like any other; dmdissect's filter sees it too, so ``len()``, ``count()``,
+    ``contains`` and ``-e frame.comment`` give the same answers.  len() counts a
+    string's UTF-8 bytes, as tshark does ("déjà vu" is 9).
+    """
+    data = bytes.fromhex("0500 3000 01000000") + bytes(40)
+    packets = [
+        pcapngfile.Packet(n, data, comment=(c or (None,))[0], more_comments=c[1:])
+        for n, c in enumerate(COMMENTED, 1)
+    ]
+    raw = pcapngfile.write_pcapng(tmp_path / "commented.pcapng", packets)
+    converted = tmp_path / "converted.pcapng"
+    assert CliRunner().invoke(convert, [str(raw), str(converted)]).exit_code == 0
+
+    def mine(capture: Path, text: str) -> list[int]:
+        kept = messages_of(open_frames(str(capture)), keep=compile_filter(text))
+        return [m.frame.index for m in kept]
+
+    known = {
+        raw: {"frame.comment": [2, 3, 4, 5], "count(frame.comment) == 2": [4]},
+        converted: {"frame.comment": [1, 2, 3, 4, 5], "count(frame.comment) == 2": [2, 3, 4, 5]},
+    }
+    for capture, facts in known.items():
+        widths = sorted({w for w in range(400) if mine(capture, f"len(frame.comment) == {w}")})
+        assert (9 in widths) and (7 not in widths)
+        others = " || ".join(f"len(frame.comment) == {w}" for w in widths)
+        filters = [
+            *facts,
+            "count(frame.comment) == 1",
+            'frame.comment contains "dmdissect/1"',
+            'frame.comment contains "second"',
+            'frame.comment == "plain"',
+            *(f"len(frame.comment) == {w}" for w in widths),
+            f"frame.comment && !({others})",
+        ]
+        for text in filters:
+            want = mine(capture, text)
+            assert want == tshark.selected(plugin, capture, text), f"-Y {text} on {capture.name}"
+            assert want == facts.get(text, want), text
+        assert mine(capture, filters[-1]) == []
+        shown = tshark.columns(plugin, capture, "frame.comment")
+        result = CliRunner().invoke(
+            main,
+            ["read", "-T", "fields", "-e", "frame.number", "-e", "frame.comment", str(capture)],
+        )
+        assert result.exit_code == 0, result.output
+        lines = [line.split("\t") for line in result.output.splitlines()]
+        assert {int(n): [text] for n, text in lines} == shown
 
 
 def test_random_bytes_never_raise_a_lua_error(plugin, tmp_path):

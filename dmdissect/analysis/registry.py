@@ -353,6 +353,19 @@ def _bytes(read: Callable[[Any], bytes | None]) -> Getter:
     return get
 
 
+def _comments(message: Any, ref: TimeReference) -> list:
+    """tshark's ``frame.comment``: one value a pcapng comment, the marker convert writes too.
+
+    A capture dmdissect wrote carries its marker as a comment like any other;
+    tshark sees it, so the filter does (``len()``, ``count()``, ``contains``
+    agree).  The views show only the packet's own comments, without it.
+    """
+    frame = message.frame
+    if frame.comments:
+        return list(frame.comments)
+    return [frame.comment] if frame.comment else []
+
+
 def _captured(message: Any, ref: TimeReference) -> list:
     """The frame's bytes, there for every frame a capture or dump holds, 0 bytes too.
 
@@ -425,7 +438,12 @@ _DERIVED: tuple[FieldDef, ...] = (
         group="frame",
     ),
     FieldDef(
-        "frame.comment", STRING, "The frame's pcapng comment", _frame_attr("comment"), group="frame"
+        "frame.comment",
+        STRING,
+        "Each comment of the frame as its file holds it (dmdissect's marker too, as in tshark)",
+        _comments,
+        repeated=True,
+        group="frame",
     ),
     FieldDef(
         "frame.file",

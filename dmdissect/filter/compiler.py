@@ -1083,7 +1083,7 @@ def _cut(value: Any, ranges: Any) -> Any:
 
 
 def _fn_len(compiler: _Compiler, args: list[Operand], column: int, text: str) -> Operand:
-    """tshark's ``len()``: characters of a string, bytes of a byte field, else the type's width.
+    """tshark's ``len()``: the bytes of a string (UTF-8) or byte field, else the type's width.
 
     A number's length is the width of the type it is declared with (the
     ProtoField's: ``page_cnt`` is a 24-bit part of a 64-bit unit, so 8), not
@@ -1096,7 +1096,7 @@ def _fn_len(compiler: _Compiler, args: list[Operand], column: int, text: str) ->
     if values is _nothing:
         return Operand(INT, _nothing, column, text)
     if arg.type in (TEXT, RAW):
-        return Operand(INT, lambda m: [len(v) for v in values(m)], column, text)
+        return Operand(INT, lambda m: [_byte_length(v) for v in values(m)], column, text)
     if arg.type == LABEL:
         return Operand(INT, lambda m: [0 for _ in values(m)], column, text)
     width_in = _type_width(arg.field)
@@ -1107,6 +1107,16 @@ def _fn_len(compiler: _Compiler, args: list[Operand], column: int, text: str) ->
         return [len(v) if isinstance(v, bytes) else width for v in values(m)]
 
     return Operand(INT, lengths, column, text)
+
+
+def _byte_length(value: Any) -> int:
+    """Bytes of a value as tshark stores it: a string in UTF-8 ("é" is 2).
+
+    A character that is no UTF-8 (a byte a file name held, escaped) was one byte.
+    """
+    if isinstance(value, str):
+        return len(value.encode("utf-8", "replace"))
+    return len(value)
 
 
 #: Bytes of each ProtoField integer type, as tshark's len() counts them.

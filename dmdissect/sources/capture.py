@@ -303,9 +303,11 @@ def _apply_packet_options(frame: Frame, options: list[tuple[int, bytes]], endian
     like a marker included, stays a comment with its text.
     """
     comments = []
+    every = []
     for code, value in options:
         if code == OPT_COMMENT:
             text = value.decode("utf-8", errors="replace")
+            every.append(text)
             items = markers.decode(frame.data, text)
             if items is None:
                 comments.append(text)
@@ -327,6 +329,8 @@ def _apply_packet_options(frame: Frame, options: list[tuple[int, bytes]], endian
                 frame.direction_source = DirectionSource.CAPTURE
     if comments:
         frame.comment = "\n".join(comments)
+    if every:
+        frame.comments = tuple(every)
 
 
 def _finding_from_item(item: str) -> Finding | None:

@@ -76,6 +76,10 @@ class Frame:
     direction_source: DirectionSource = DirectionSource.UNKNOWN
     origin: str = ""
     comment: str | None = None
+    #: Every comment of a pcapng packet as the file holds it, dmdissect's own marker
+    #: included: what tshark's ``frame.comment`` is, one value a comment (``comment``
+    #: joins the others, the ones the packet itself carries).
+    comments: tuple[str, ...] = ()
     findings: list[Finding] = field(default_factory=list)
     #: The message's length on the wire when the capture kept fewer bytes (snap length).
     wire_length: int | None = None
