@@ -76,10 +76,6 @@ class Frame:
     direction_source: DirectionSource = DirectionSource.UNKNOWN
     origin: str = ""
     comment: str | None = None
-    #: Every comment of a pcapng packet as the file holds it, dmdissect's own marker
-    #: included: what tshark's ``frame.comment`` is, one value a comment (``comment``
-    #: joins the others, the ones the packet itself carries).
-    comments: tuple[str, ...] = ()
     findings: list[Finding] = field(default_factory=list)
     #: The message's length on the wire when the capture kept fewer bytes (snap length).
     wire_length: int | None = None
@@ -93,6 +89,11 @@ class Frame:
     #: journal's whole seconds (1.0), a dmesg stamp's microseconds.  What the line records
     #: happened somewhere in ``[time, time + time_step)``; None for exact times.
     time_step: float | None = None
+    #: Every comment of a pcapng packet as the file holds it, dmdissect's own marker
+    #: included: what tshark's ``frame.comment`` is, one value a comment (``comment``
+    #: joins the others, the ones the packet itself carries).  Last, so that the
+    #: frames built positionally keep their order.
+    comments: tuple[str, ...] = ()
 
 
 _PLACE = re.compile(r"#(\d+)@\d+|:(\d+)")
