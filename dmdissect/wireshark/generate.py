@@ -428,7 +428,6 @@ class Generator:
         named = {
             "F_HDR": self._none(f"{PROTOCOL}.hdr", DMHeader().name),
             "F_VMBUS": self._none(f"{PROTOCOL}.vmbus", VMBusDescriptor().name),
-            "F_BODY": self._none(f"{PROTOCOL}.message", "message"),
             "F_DIRECTION": self.field(
                 ProtoFieldSpec(f"{PROTOCOL}.direction", "direction", "string")
             ),

@@ -78,6 +78,12 @@ local PAGES_PER_MIB = CONST.pages_per_mib
 
 local function mib(v)
     local per = PAGES_PER_MIB
+    if type(v) == "number" then
+        local size = v / per
+        if v % per == 0 then return format("%d MiB", size) end
+        if size < 0.005 then return "< 0.01 MiB" end
+        return format("%.2f MiB", size)
+    end
     if type(v) == "userdata" then
         if v:band(UInt64(per - 1)):tonumber() == 0 then
             return tostring(v:rshift(CONST.pages_per_mib_shift)) .. " MiB"
@@ -93,7 +99,12 @@ end
 -- The missing names of a structure the bytes covered: shared, never changed.
 local NOTHING = {}
 
+-- One format call for a plain number, the common case: the summaries call this per packet.
 local function plural(n, word)
+    if type(n) == "number" then
+        if n == 1 then return "1 " .. word end
+        return format("%d %ss", n, word)
+    end
     if tonum(n) == 1 then return dec(n) .. " " .. word end
     return dec(n) .. " " .. word .. "s"
 end
@@ -461,15 +472,18 @@ local function dissect(tvb, pinfo, tree)
     m.type_name = "?"
     if m.type ~= nil then m.type_name = MESSAGE_TYPES[m.type] or ("UNKNOWN(" .. m.type .. ")") end
     local info = ""
+    -- The protocol item's label: the type, and the body's summary when a layer read it.
+    -- The body's fields go straight under the protocol item, as a C dissector's do: a
+    -- subtree of its own would cost a tree item and a TvbRange per packet.
+    local label_text = ", " .. m.type_name
     m.consumed = 0
     if m.trans_id ~= nil then
         m.consumed = CONST.header_size
         local key = MESSAGES[m.type]
         if key ~= nil then
             local off = start + CONST.header_size
-            local btree = add(root, F_BODY, tvb_range(tvb, off, limit - off))
             BODY_CONTEXT.size = m.size
-            local body, after = DISSECT[key](tvb, off, limit, btree, BODY_CONTEXT)
+            local body, after = DISSECT[key](tvb, off, limit, root, BODY_CONTEXT)
             m.body = body
             m.consumed = after - start
             if #body.missing == 0 then
@@ -483,7 +497,7 @@ local function dissect(tvb, pinfo, tree)
                 info = "cut short"
                 if #present > 0 then info = info .. " after " .. table.concat(present, ", ") end
             end
-            set_text(btree, m.type_name .. ": " .. info)
+            label_text = label_text .. ": " .. info
         else
             info = (m.available - CONST.header_size) .. " bytes of body"
         end
@@ -498,7 +512,7 @@ local function dissect(tvb, pinfo, tree)
         add(root, f, tvb_range(tvb, start + m.consumed, rest))
     end
     if m.extra > 0 then add(root, F_VMBUS_TRAILING, tvb_range(tvb, frame_len - m.extra, m.extra)) end
-    append_text(root, ", " .. m.type_name)
+    append_text(root, label_text)
     local dir, source = direction(pinfo, m.type)
     if dir ~= nil then set_generated(add(root, F_DIRECTION, dir)) end
     set_generated(add(root, F_DIRECTION_SOURCE, source))

@@ -76,7 +76,10 @@ class Compiler:
         if op == "plural":
             return f"plural({self.number(args[0])}, {lua_value(args[1])})"
         if op == "seq":
-            return "(" + " .. ".join(self.phrase(part) for part in args) + ")"
+            # Unparenthesised: Lua joins a whole chain of ``..`` in one step, where each
+            # parenthesised part would be a string of its own first.  ``..`` binds tighter
+            # than ``and``/``or`` and is never an operand of anything tighter here.
+            return " .. ".join(self.phrase(part) for part in args) or '""'
         if op == "join":
             parts = ", ".join(self.phrase(part) for part in args[2:])
             return f"join({lua_value(args[0])}, {lua_value(args[1])}, {parts})"
