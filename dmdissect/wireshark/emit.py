@@ -30,6 +30,8 @@ WORD = 1 << 32
 #: The most groups a list item is read in one function (each takes up to a dozen
 #: of the 200 locals Lua allows a function).
 MAX_FLAT_GROUPS = 8
+#: The most bytes read in one ``RAW:byte`` call (one local each, of the 200 Lua allows).
+MAX_READ_AT_ONCE = 64
 
 
 def _name(name: str) -> str:
@@ -63,6 +65,8 @@ class LayerEmitter:
         self.serial = 0
         self.constants: list[str] = []
         self.conditions = Compiler(self.constant, obj="obj", ctx="ctx")
+        #: Byte locals read already (one ``RAW:byte`` call for several groups), taken in order.
+        self.preread: list[str] = []
 
     def out(self, text: str) -> None:
         self.lines.append("    " * self.depth + text)
@@ -97,9 +101,62 @@ class LayerEmitter:
         self.out(f"obj.missing = LAYERS[{lua_value(self.key)}].names_from[{group + 1}]")
         self.out("return obj, off")
 
+    def prefix_run(self) -> int:
+        """How many leading groups are numbers read in one call when the bytes hold them all."""
+        total, count = 0, 0
+        for group in self.plan["groups"]:
+            size = group.get("size")
+            if group["fields"][0]["k"] != "int" or size is None:
+                break
+            if total + size > MAX_READ_AT_ONCE:
+                break
+            total, count = total + size, count + 1
+        return count if count > 1 else 0
+
+    def read_all(self, size: int) -> None:
+        """One ``RAW:byte`` for the next ``size`` bytes; the groups' reads take from it."""
+        names = [self.fresh("b") for _ in range(size)]
+        self.out(f"local {', '.join(names)} = RAW:byte(off + 1, off + {size})")
+        self.preread = names
+
     def lua(self) -> str:
         self.out(self.new_obj())
-        for index, group in enumerate(self.plan["groups"]):
+        run = self.prefix_run()
+        groups = list(enumerate(self.plan["groups"]))
+        if run:
+            # The common case, every leading number's bytes there: read them in one call
+            # (each call costs about as much as a tree item), and check no bound per group.
+            total = sum(group["size"] for _, group in groups[:run])
+            self.out(f"if off + {total} <= limit then")
+            self.depth += 1
+            self.read_all(total)
+            for index, group in groups[:run]:
+                self.out("do")
+                self.depth += 1
+                self.group_int(index, group, group["fields"][0])
+                self.depth -= 1
+                self.out("end")
+            self.depth -= 1
+            self.out("else")
+            self.depth += 1
+            self.groups(groups[:run])
+            self.depth -= 1
+            self.out("end")
+        self.groups(groups[run:])
+        if self.plan.get("version"):
+            self.version(self.plan["version"])
+        self.out("return obj, off")
+        body = "\n".join(self.lines)
+        summary = self.summary()
+        head = "".join(line + "\n" for line in self.constants)
+        return (
+            f"{head}DISSECT[{lua_value(self.key)}] = function(tvb, off, limit, tree, ctx)\n"
+            f"{body}\nend\n{summary}"
+        )
+
+    def groups(self, groups: list[tuple[int, dict]]) -> None:
+        """The groups one by one, each after a check that its bytes are there."""
+        for index, group in groups:
             first = group["fields"][0]
             if group.get("size") is not None:
                 self.out(f"if off + {group['size']} > limit then")
@@ -113,16 +170,6 @@ class LayerEmitter:
             getattr(self, f"group_{first['k']}")(index, group, first)
             self.depth -= 1
             self.out("end")
-        if self.plan.get("version"):
-            self.version(self.plan["version"])
-        self.out("return obj, off")
-        body = "\n".join(self.lines)
-        summary = self.summary()
-        head = "".join(line + "\n" for line in self.constants)
-        return (
-            f"{head}DISSECT[{lua_value(self.key)}] = function(tvb, off, limit, tree, ctx)\n"
-            f"{body}\nend\n{summary}"
-        )
 
     def summary(self) -> str:
         template = self.plan.get("summary")
@@ -134,8 +181,11 @@ class LayerEmitter:
     def read(self, size: int, at: str = "off") -> tuple[str, str | None]:
         """Locals holding the unit of ``size`` bytes at ``at``: (low word, high word or None)."""
         low_bytes = min(size, 4)
-        names = [self.fresh("b") for _ in range(size)]
-        self.out(f"local {', '.join(names)} = RAW:byte({at} + 1, {at} + {size})")
+        if self.preread:
+            names, self.preread = self.preread[:size], self.preread[size:]
+        else:
+            names = [self.fresh("b") for _ in range(size)]
+            self.out(f"local {', '.join(names)} = RAW:byte({at} + 1, {at} + {size})")
         low = self.fresh("lo")
         self.out(f"local {low} = {_word(names[:low_bytes])}")
         if size <= 4:
@@ -196,6 +246,9 @@ class LayerEmitter:
         self.lines, self.depth = [], 1
         self.out(self.new_obj())
         self.out("local start = off")
+        total = sum(group["size"] for group in self.plan["groups"])
+        if len(self.plan["groups"]) > 1 and total <= MAX_READ_AT_ONCE:
+            self.read_all(total)
         reads = []
         for group in self.plan["groups"]:
             size = group["size"]
