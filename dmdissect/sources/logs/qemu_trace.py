@@ -22,6 +22,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from datetime import datetime
+from functools import cache
 from typing import Any, BinaryIO
 
 from dmdissect import findings as ei
@@ -334,33 +335,18 @@ class _Parser:
             )
         names, reads, regex, widths = reader
         found = regex.match(args)
-        values = {} if found is None else dict(zip(names, found.groups()))
-        beyond = [
-            (arg, text_value, bits)
-            for (arg, text_value), read, bits in zip(values.items(), reads, widths)
-            if bits is not None and read is not str and int(read(text_value)) >> bits
-        ]
-        if found is None or beyond:
-            why = "does not match its format"
-            if beyond:
-                arg, shown, bits = beyond[0]
-                why = f"prints {arg} {shown}, beyond the {bits} bits of its format"
-            return event_frame(
-                SOURCE,
-                origin,
-                time,
-                HOST_SIDE,
-                "unreadable",
-                {"event": f"hv_balloon_{event}"},
-                text[at:],
-                [
-                    ei.LOG_QEMU_FORMAT(
-                        f"hv_balloon_{event} line {why} '{printed_format(EVENTS[event][1])}'"
-                    )
-                ],
-            )
-        read_values = {arg: read(value) for (arg, value), read in zip(values.items(), reads)}
-        frame = _frame(event, read_values, time, origin, args)
+        if found is None:
+            return _unreadable(event, "does not match its format", text, at, time, origin)
+        values = {}
+        for arg, printed, read, bits in zip(names, found.groups(), reads, widths, strict=True):
+            value: Any = read(printed)
+            if bits is not None and value >> bits:
+                why = f"prints {arg} {printed}, beyond the {bits} bits of its format"
+                return _unreadable(event, why, text, at, time, origin)
+            values[arg] = value
+        if event in _HOST_EVENTS:
+            return _host_event(event, values, time, origin, args)
+        frame = _frame(event, values, time, origin, args)
         _fit_fields(frame, event)
         return frame
 
@@ -387,6 +373,43 @@ class _Parser:
         return None
 
 
+def _unreadable(event: str, why: str, text: str, at: int, time: float | None, origin: str) -> Frame:
+    """The event frame of a line of a known event that its format does not print."""
+    return event_frame(
+        SOURCE,
+        origin,
+        time,
+        HOST_SIDE,
+        "unreadable",
+        {"event": f"hv_balloon_{event}"},
+        text[at:],
+        [ei.LOG_QEMU_FORMAT(f"hv_balloon_{event} line {why} '{printed_format(EVENTS[event][1])}'")],
+    )
+
+
+def _host_event(event: str, v: dict, time: float | None, origin: str, text: str) -> Frame:
+    """The frame of a line about the host's own state (no message): the state and its facts."""
+    findings = []
+    if event == "state_change":
+        v = {"state": v["tostr"]}
+        if v["state"] not in _STATE_SET:
+            findings.append(
+                ei.LOG_QEMU_UNKNOWN_STATE(f"state {v['state']} is not one of hv-balloon's states")
+            )
+    return Frame(
+        0,
+        b"",
+        time,
+        None,
+        DirectionSource.UNKNOWN,
+        origin,
+        None,
+        findings,
+        source=SOURCE,
+        event=Event(HOST_SIDE, event, v, text),
+    )
+
+
 def _fit_fields(frame: Frame, event: str) -> None:
     """Drop and flag a witnessed field whose value its layer field cannot hold.
 
@@ -397,21 +420,32 @@ def _fit_fields(frame: Frame, event: str) -> None:
     witness = frame.witness
     if witness is None:
         return
-    layer = MESSAGE_LAYERS.get(witness.type)
-    if layer is None:
-        return
-    for spot in layout_of(layer).spots:
-        value = witness.fields.get(spot.name)
-        bits = spot.bits if spot.bits is not None else 8 * spot.size if spot.size else None
-        if type(value) is not int or bits is None or not value >> bits:
+    fields = witness.fields
+    for name, bits in _field_bits(witness.type):
+        value = fields.get(name)
+        if type(value) is not int or not value >> bits:
             continue
-        del witness.fields[spot.name]
+        del fields[name]
         frame.findings.append(
             ei.LOG_QEMU_FORMAT(
-                f"hv_balloon_{event} prints {spot.name} {value}, which its {bits}-bit field "
+                f"hv_balloon_{event} prints {name} {value}, which its {bits}-bit field "
                 "cannot hold: not taken as a value"
             )
         )
+
+
+@cache
+def _field_bits(msg_type: int) -> tuple[tuple[str, int], ...]:
+    """``(name, bits)`` of each field of a message's layer that has a width, in layout order."""
+    layer = MESSAGE_LAYERS.get(msg_type)
+    if layer is None:
+        return ()
+    out = []
+    for spot in layout_of(layer).spots:
+        bits = spot.bits if spot.bits is not None else 8 * spot.size if spot.size else None
+        if bits is not None:
+            out.append((spot.name, bits))
+    return tuple(out)
 
 
 def _frame(event: str, v: dict, time: float | None, origin: str, text: str) -> Frame:
@@ -467,25 +501,12 @@ def _frame(event: str, v: dict, time: float | None, origin: str, text: str) -> F
         return message_frame(
             SOURCE, origin, time, "DM_MEM_HOT_ADD_RESPONSE", v["trans_id"], fields=fields
         )
-    findings = []
-    if event == "state_change":
-        v = {"state": v["tostr"]}
-        if v["state"] not in _STATE_SET:
-            findings.append(
-                ei.LOG_QEMU_UNKNOWN_STATE(f"state {v['state']} is not one of hv-balloon's states")
-            )
-    return Frame(
-        0,
-        b"",
-        time,
-        None,
-        DirectionSource.UNKNOWN,
-        origin,
-        None,
-        findings,
-        source=SOURCE,
-        event=Event(HOST_SIDE, event, v, text),
-    )
+    raise AssertionError(f"hv_balloon_{event} is no message event")
 
 
 _STATE_SET = frozenset(STATES)
+#: Events about the host's own state: events, not messages.
+_HOST_EVENTS = frozenset(
+    {"state_change", "our_range_add", "map_slot", "unmap_slot"}
+    | {name for name in EVENTS if name.startswith("remove_response")}
+)
