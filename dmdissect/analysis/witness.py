@@ -36,22 +36,32 @@ def _inner(field: Any) -> Any:
     return field.fld if isinstance(field, ConditionalField) else field
 
 
+@cache
+def _plan(layer: type) -> tuple[tuple[str, type | None, type | None], ...]:
+    """Per field of ``layer``: its name, and the layer of its entries or of its structure."""
+    plan = []
+    for spot in layout_of(layer).spots:
+        field = _inner(spot.field)
+        listed = packet_class(field) if isinstance(field, PacketListField) else None
+        nested = packet_class(field) if isinstance(field, PacketField) else None
+        plan.append((spot.name, listed, nested))
+    return tuple(plan)
+
+
 def build_values(layer: type, known: dict[str, Any]) -> Any:
     """A values object of ``layer`` with the ``known`` fields; the rest None and missing."""
     obj = witness_class(layer)()
     missing = []
-    for spot in layout_of(layer).spots:
-        name = spot.name
+    for name, listed, nested in _plan(layer):
         if name not in known:
             setattr(obj, name, None)
             missing.append(name)
             continue
         value = known[name]
-        field = _inner(spot.field)
-        if isinstance(field, PacketListField):
-            value = [build_values(packet_class(field), item) for item in value]
-        elif isinstance(field, PacketField):
-            value = build_values(packet_class(field), value)
+        if listed is not None:
+            value = [build_values(listed, item) for item in value]
+        elif nested is not None:
+            value = build_values(nested, value)
         setattr(obj, name, value)
     obj.missing = tuple(missing)
     return obj

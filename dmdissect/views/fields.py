@@ -225,6 +225,27 @@ def field_order(layer: type) -> tuple[tuple[FieldSpot, str, Callable[[int], str]
     )
 
 
+#: What :func:`field_kinds` calls a plain list of packets and a plain nested packet.
+LIST, STRUCT = "list", "struct"
+
+
+@cache
+def field_kinds(layer: type) -> tuple[tuple[str, Callable[[int], str] | None, str | None], ...]:
+    """Per field of ``layer`` in C order: its name, its integer text (see :func:`field_order`)
+    and :data:`LIST` or :data:`STRUCT` for a plain list or nested packet (a conditional
+    or typed variant is neither): what a short line of known fields needs."""
+    plan = []
+    for spot, _, int_text in field_order(layer):
+        fld = spot.field
+        kind = None
+        if isinstance(fld, PacketListField):
+            kind = LIST
+        elif isinstance(fld, PacketField):
+            kind = STRUCT
+        plan.append((spot.name, int_text, kind))
+    return tuple(plan)
+
+
 def walk(pkt: Any, limit: int | None = None) -> list[Node]:
     """The fields of one layer (not its payload), in C order.
 

@@ -24,17 +24,9 @@ from dmdissect.views.records import link_label
 def witness_text(message: Message) -> str:
     """What a log line said of its message, then what it did not say."""
     from dmdissect.analysis.witness import unknown_fields
-    from dmdissect.views.fields import walk
 
-    known = []
-    if message.body is not None:
-        for node in walk(message.body):
-            if node.missing:
-                continue
-            if node.children and isinstance(node.value, list):
-                known.append(f"{node.name} [{', '.join(c.text for c in node.children)}]")
-            else:
-                known.append(f"{node.name} {node.text}")
+    body = message.body
+    known = [] if body is None else known_texts(body)
     extra = message.frame.witness.extra if message.frame.witness else {}
     known.extend(f"{key} {_fact(value)}" for key, value in extra.items())
     unknown = unknown_fields(message)
@@ -42,6 +34,48 @@ def witness_text(message: Message) -> str:
     if unknown:
         text += f" ({', '.join(unknown)}: not in this log)"
     return text.lstrip()
+
+
+def known_texts(body: Any) -> list[str]:
+    """``name text`` of each field a witnessed body knows, as :func:`walk` shows them.
+
+    A log line's body holds a few plain numbers, a range or a list of ranges:
+    those are written straight from the layer's field order; anything else
+    takes the whole walk (:func:`known_by_walk`, which the tests hold this to).
+    """
+    from dmdissect.layers.compiled import layer_of
+    from dmdissect.views.fields import LIST, STRUCT, field_kinds, struct_text
+
+    missing = body.missing
+    out = []
+    for name, int_text, kind in field_kinds(layer_of(body)):
+        if name in missing:
+            continue
+        value = getattr(body, name)
+        if int_text is not None and type(value) is int:
+            out.append(f"{name} {int_text(value)}")
+        elif kind is LIST and type(value) is list and value:
+            out.append(f"{name} [{', '.join(struct_text(item) for item in value)}]")
+        elif kind is STRUCT and value is not None:
+            out.append(f"{name} {struct_text(value)}")
+        else:
+            return known_by_walk(body)
+    return out
+
+
+def known_by_walk(body: Any) -> list[str]:
+    """:func:`known_texts` through the field walk the tree and JSON stand on."""
+    from dmdissect.views.fields import walk
+
+    known = []
+    for node in walk(body):
+        if node.missing:
+            continue
+        if node.children and isinstance(node.value, list):
+            known.append(f"{node.name} [{', '.join(c.text for c in node.children)}]")
+        else:
+            known.append(f"{node.name} {node.text}")
+    return known
 
 
 def _fact(value: Any) -> str:
