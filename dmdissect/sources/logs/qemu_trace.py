@@ -246,6 +246,8 @@ _PREFIX = re.compile(
     r"(?:\(\d{1,10}\) )?"
     r"|(?P<pid>\d{1,10})@(?P<ns>\d{1,20}) )?\Z"
 )
+#: ``TID@SEC.USEC:`` alone (``-msg timestamp=on`` before QEMU 10.1), the most common prefix.
+_TID_STAMP = re.compile(r"\d{1,10}@(\d{1,12})\.(\d{6}):\Z")
 #: What a prefix of digits and a stamp's punctuation looks like: a garbled time, not other text.
 _STAMP_LIKE = re.compile(r"[\d@.:T()Z+ -]{1,64}\Z")
 _EVENT_NAME = len("hv_balloon_")
@@ -290,6 +292,9 @@ class _Parser:
             return self._qemu_message(text, origin) if "qemu" in text else None
         if not at:
             return self._event(text, at, None, origin)
+        tid = _TID_STAMP.match(text, 0, at)
+        if tid is not None:  # the usual prefix, the first of _PREFIX's, read as _time reads it
+            return self._event(text, at, int(tid[1]) + int(tid[2]) / 1e6, origin)
         m = _PREFIX.match(text, 0, at)
         if m is not None:
             time = _time(m)
