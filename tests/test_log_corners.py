@@ -19,6 +19,7 @@ import pytest
 
 from dmdissect.sources import read_frames
 from dmdissect.sources.hex import timestamps
+from tests.pcapfile import write_pcap
 
 ROOT = Path(__file__).resolve().parent.parent
 LINE = "hv_balloon: Freed 7 ballooned pages."
@@ -279,3 +280,66 @@ def test_what_is_no_json_object_is_still_said_so(line):
     assert [(f.origin, [x.expert.id for x in f.findings]) for f in frames][1:] == [
         ("qmp.log:2", ["hvdm.log.qmp_not_json"])
     ]
+
+
+# --- times out of order: shown as they are, as tshark shows them -------------------------
+
+
+def _time_column(stdout: str) -> list[str]:
+    return [line.split()[1] for line in stdout.splitlines()]
+
+
+def _tshark_times(capture: Path, *args: str) -> list[str]:
+    result = subprocess.run(
+        ["tshark", "-r", str(capture), *args, "-T", "fields", "-e", "_ws.col.Time"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return result.stdout.splitlines()
+
+
+@pytest.mark.parametrize(
+    "args", [("-t", "r"), ("-t", "d"), ("-t", "dd", "-Y", "frame.number != 2")]
+)
+def test_a_frame_earlier_than_the_one_before_is_shown_as_tshark_shows_it(tmp_path, args):
+    version_request = bytes.fromhex("01001000010000000000020000000000")
+    capture = write_pcap(
+        tmp_path / "ooo.pcap",
+        [
+            (1000.0, version_request),
+            (1002.5, version_request),
+            (1001.0, version_request),
+            (1003.0, version_request),
+        ],
+    )
+    expected = _tshark_times(capture, *args)
+    # relative to the first frame; since the frame before (read or shown): -1.5 s for frame 3
+    assert expected in (
+        ["0.000000", "2.500000", "1.000000", "3.000000"],
+        ["0.000000", "2.500000", "-1.500000", "2.000000"],
+        ["0.000000", "1.000000", "2.000000"],
+    )
+    assert _time_column(_dmdissect(["read", *args, str(capture)])) == expected
+
+
+QEMU_TRACE = (
+    "4242@1796119200.000000:hv_balloon_state_change -> S_POST_RESET_CLOSED\n"
+    "4242@1796119290.300000:hv_balloon_outgoing_balloon posting balloon 0 for 294912, remaining 294912\n"
+    "4242@1796119290.300000:hv_balloon_state_change -> S_BALLOON_REPLY_WAIT\n"
+)
+#: 2026-12-01 10:01:30 UTC is epoch 1796119290: the guest's line of the host's request's second
+#: (journalctl -o short-iso: whole seconds, and a year, so no guess by the clock).
+JOURNAL = "2026-12-01T10:01:30+0000 vm01 kernel: hv_balloon: Ignore balloon-up request!\n"
+
+
+def test_a_whole_second_guest_line_merged_after_the_request_keeps_the_time_it_says(tmp_path):
+    trace, journal = tmp_path / "qemu.log", tmp_path / "journal.log"
+    trace.write_text(QEMU_TRACE)
+    journal.write_text(JOURNAL)
+    inputs = [str(trace), str(journal)]
+    relative = _time_column(_dmdissect(["read", "-t", "r", *inputs]))
+    delta = _time_column(_dmdissect(["read", "-t", "d", *inputs]))
+    # merged at the end of its second, after the request at .3; shown at the second it says
+    assert relative == ["0.000000", "90.300000", "90.300000", "90.000000"]
+    assert delta == ["0.000000", "90.300000", "0.000000", "-0.300000"]
