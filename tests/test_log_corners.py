@@ -343,3 +343,13 @@ def test_a_whole_second_guest_line_merged_after_the_request_keeps_the_time_it_sa
     # merged at the end of its second, after the request at .3; shown at the second it says
     assert relative == ["0.000000", "90.300000", "90.300000", "90.000000"]
     assert delta == ["0.000000", "90.300000", "0.000000", "-0.300000"]
+
+
+def test_a_balloon_the_guest_alone_tells_has_unknown_parts_never_zero(tmp_path):
+    path = tmp_path / "dmesg.log"
+    # The guest prints this once, after however many responses it sent: no part is counted.
+    path.write_text("[   55.047206] hv_balloon: Ballooned 101888 out of 363008 requested pages.\n")
+    (label,) = _labels(_dmdissect(["read", str(path)]))
+    assert (
+        label == "event of balloon #1, final: ? parts, ? pages of 363008 (not in this log), unknown"
+    )

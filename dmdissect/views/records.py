@@ -84,7 +84,9 @@ def transaction_summary(txn: Transaction) -> str:
     pages = txn.pages or 0
     outcome = outcome_word(txn.outcome)
     if txn.kind in MULTIPART and txn.pages is None and "pages" in txn.unknown:
-        count = plural(txn.part_count, "part")
+        # The guest's "Ballooned N out of M" ends a balloon whose parts no line counts.
+        unknown_parts = not txn.part_count and "parts" in txn.unknown
+        count = "? parts" if unknown_parts else plural(txn.part_count, "part")
         asked = "" if txn.pages_requested is None else f" of {txn.pages_requested}"
         text = f"{count}, ? pages{asked} (not in this log), {outcome}"
     elif txn.kind in MULTIPART and txn.pages is None:
