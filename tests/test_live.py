@@ -112,6 +112,19 @@ def test_dmesg_w_piped_in_shows_each_message_before_the_next_line():
     assert rest[-1] == "Time: 100.500000 s to 101.500000 s (1.000000 s), 2 messages\n"
 
 
+def test_a_driver_line_piped_in_is_shown_before_the_next_line():
+    """``dmesg -w | dmdissect read -``: the version line is shown while the pipe stays open,
+    not when the kernel next prints something."""
+    live = LiveProcess("read", "-")
+    live.send(b"[    5.250000] hv_balloon: Using Dynamic Memory protocol version 2.0\n")
+    line = live.next_line()
+    assert "DM_VERSION_RESPONSE" in line or "version 2.0" in line, line
+    live.send(b"[    6.000000] hv_balloon: Using Dynamic Memory protocol version 2.0\n")
+    assert live.next_line().split()[0] == "2"
+    status, _, _ = live.signal(signal.SIGINT)
+    assert status == 130
+
+
 def test_sigint_on_convert_keeps_a_whole_capture_of_what_was_read(tmp_path):
     """Ctrl-C while convert reads a pipe: OUTPUT holds every message read, as a capture the
     real tshark reads to its end without complaint, and the status is 130."""

@@ -213,6 +213,8 @@ def iter_dmesg(stream: BinaryIO, name: str, hex_order: str | None = None) -> Ite
             if stamp is not None:
                 frame.findings.insert(0, stamp)
             held.append((number, 1, frame))
+            # At once: on a live ``dmesg -w`` this line may be the last for a long time.
+            yield from _ready(held, dumps)
     held.extend((_first_line(frame), 0, frame) for frame in dumps.finish())
     held.sort(key=lambda item: item[:2])
     for *_, frame in held:
