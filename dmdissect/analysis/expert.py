@@ -100,7 +100,9 @@ def check(message: Message, quick: bool = True) -> list[Finding]:
     available = message.available
     if message.size is None or message.trans_id is None:
         findings.append(
-            ei.HEADER_SHORT(f"{available} bytes: shorter than the {HEADER_SIZE}-byte header")
+            ei.HEADER_SHORT(
+                f"{plural(available, 'byte')}: shorter than the {HEADER_SIZE}-byte header"
+            )
         )
         return findings
     body = message.body

@@ -354,8 +354,8 @@ _PART = Seq(
     "part: ",
     Plural("range_count", "range"),
     ", ",
-    Value(SumOf("range_array", "page_cnt")),
-    " pages, ",
+    Plural(SumOf("range_array", "page_cnt"), "page"),
+    ", ",
     If(Set("more_pages"), "more follow", "last part"),
 )
 
@@ -378,7 +378,7 @@ SUMMARIES: dict[str, Phrase] = {
             " ",
             If(
                 IsNumber("data"),
-                Seq(Value("data"), " pages (", Value("data", "mib"), ")"),
+                Seq(Plural("data", "page"), " (", Value("data", "mib"), ")"),
                 Plural(LengthOf("data"), "byte"),
             ),
         ),
@@ -391,8 +391,8 @@ SUMMARIES: dict[str, Phrase] = {
     "DMCapabilitiesReport": Seq(
         Sub("caps"),
         ", min ",
-        Value("min_page_cnt"),
-        " pages, max page ",
+        Plural("min_page_cnt", "page"),
+        ", max page ",
         Value("max_page_number", "hex"),
     ),
     "DMCapabilitiesResponse": Join(

@@ -150,7 +150,7 @@ def series_outcome(series: Series) -> str:
     if series.kind == Kind.STATUS:
         text = plural(count, "status report")
         if series.num_avail is not None:
-            text += f", latest avail {series.num_avail} pages ({mib(series.num_avail)})"
+            text += f", latest avail {plural(series.num_avail, 'page')} ({mib(series.num_avail)})"
         if series.num_committed is not None:
             text += f", committed {series.num_committed} pages ({mib(series.num_committed)})"
         if series.sources:
