@@ -90,6 +90,14 @@ FRAME_FILTERS = [
     "max(frame.len, frame.number) == 16",
     'upper(frame.comment) contains "BALLOON"',
     'string(frame.number) == "3"',
+    # PCRE2's own syntax, which Python's re lacks: POSIX classes, properties, \K, \h, \x{}, \Q.
+    'frame.comment matches "[[:alpha:]]"',
+    'frame.comment matches "^[[:upper:]][[:digit:][:space:]]*"',
+    'frame.comment matches "\\\\p{L}\\\\p{N}"',
+    'frame.comment matches "e\\\\K"',
+    'frame.comment matches "\\\\h"',
+    'frame.comment matches "\\\\x{51}EMU"',
+    'frame.comment matches "\\\\Q(x)\\\\E|ball"',
 ]
 
 

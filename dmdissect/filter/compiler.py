@@ -28,6 +28,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+import regex
 from lark import Token, Tree
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
 
@@ -560,10 +561,10 @@ class _Compiler:
         except literals.LiteralError as exc:
             raise FilterError(str(exc), _column(right_node) + exc.offset) from None
         try:
-            regex = _regex(pattern)
-        except re.error as exc:
+            compiled = _regex(pattern)
+        except regex.error as exc:
             raise FilterError(f"Regex compilation error: {exc}.", _column(right_node)) from None
-        search = regex.search
+        search = compiled.search
         values = left.get
         if left.type == RAW:
             return _quantified(
@@ -840,18 +841,24 @@ class _Compiler:
         )
 
 
-#: PCRE's option letters that Python's ``re`` has.
-_REGEX_FLAGS = {"i": re.IGNORECASE, "m": re.MULTILINE, "s": re.DOTALL, "x": re.VERBOSE}
+#: PCRE's option letters that the regex module has.
+_REGEX_FLAGS = {"i": regex.IGNORECASE, "m": regex.MULTILINE, "s": regex.DOTALL, "x": regex.VERBOSE}
+#: PCRE's escapes the regex module spells otherwise: ``\x{HHHH}`` and ``\Q...\E``.
+_PCRE_ESCAPES = re.compile(r"\\(\\)|\\x\{([0-9A-Fa-f]{1,8})\}|\\Q(.*?)(?:\\E|\Z)", re.DOTALL)
 _LEADING_OPTIONS = re.compile(r"\(\?([imsx]*)-([imsx]+)\)")
 
 
-def _regex(pattern: str) -> re.Pattern:
-    """``matches`` as Wireshark has it: case-insensitive unless the pattern says ``(?-i)``.
+def _regex(pattern: str) -> regex.Pattern:
+    r"""``matches`` as Wireshark has it: PCRE2, case-insensitive unless the pattern says
+    ``(?-i)``.
 
-    PCRE takes option settings that turn options off (``(?-i)``, ``(?s-i)``);
-    at the start of the pattern they become Python's flags.
+    The regex module reads PCRE's syntax where Python's ``re`` does not (POSIX
+    classes ``[[:alpha:]]``, ``\p{L}``, ``\K``, ``\h``); the two escapes it spells
+    otherwise are rewritten.  PCRE takes option settings that turn options off
+    (``(?-i)``, ``(?s-i)``); at the start of the pattern they become flags.
     """
-    flags = re.IGNORECASE
+    pattern = _PCRE_ESCAPES.sub(_pcre_escape, pattern)
+    flags = regex.IGNORECASE
     leading = _LEADING_OPTIONS.match(pattern)
     if leading:
         for letter in leading.group(1):
@@ -859,7 +866,18 @@ def _regex(pattern: str) -> re.Pattern:
         for letter in leading.group(2):
             flags &= ~_REGEX_FLAGS[letter]
         pattern = pattern[leading.end() :]
-    return re.compile(pattern, flags)
+    return regex.compile(pattern, flags)
+
+
+def _pcre_escape(match: re.Match) -> str:
+    if match.group(1):
+        return match.group(0)  # an escaped backslash stays as written
+    if match.group(2) is not None:
+        code = int(match.group(2), 16)
+        if code > 0x10FFFF:
+            raise regex.error(f"character code {match.group(2)} is out of range")
+        return regex.escape(chr(code))
+    return regex.escape(match.group(3))
 
 
 def _mixed(operand: Operand) -> bool:
