@@ -224,7 +224,10 @@ def test_a_full_info_message_of_empty_entries_builds_no_scapy_packet(monkeypatch
     tree = plain_lines(message_tree(message, 0.0), False)
     monkeypatch.undo()
     assert built == []
-    assert line.count("type 1 0 bytes") == FULL_INFO_ENTRIES
+    # The line names the first 16 entries and counts the rest; JSON holds them all.
+    assert line.count("type 1 0 bytes") == 16
+    assert f"; ... {FULL_INFO_ENTRIES - 16} more" in line
+    assert line.endswith(f" [... {FULL_INFO_ENTRIES - 16} more findings in -V and -T json]")
     assert len(entries) == FULL_INFO_ENTRIES
     assert any("info[0]: type 1 0 bytes" in text for text in tree)
 

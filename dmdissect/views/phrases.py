@@ -228,8 +228,21 @@ class Sub(Phrase):
         return f"{code.ref(summarize)}({attr(obj, self.name)})"
 
 
+#: Structures of a list a summary line names; the rest are counted ("... 8173 more").
+EACH_LIMIT = 16
+
+
+def each_text(items: Any, sep: str) -> str:
+    """The summaries of the first :data:`EACH_LIMIT` of ``items``, the rest counted."""
+    items = items or ()
+    text = sep.join([summarize(item) for item in items[:EACH_LIMIT]])
+    more = len(items) - EACH_LIMIT
+    return f"{text}{sep}... {more} more" if more > 0 else text
+
+
 class Each(Phrase):
-    """The summaries of a list's structures, joined by ``sep``."""
+    """The summaries of a list's structures, joined by ``sep``: the first
+    :data:`EACH_LIMIT`, then how many more, so a line stays a line."""
 
     op = "each"
 
@@ -237,17 +250,13 @@ class Each(Phrase):
         self.name, self.sep = name, sep
 
     def args(self) -> tuple:
-        return (self.name, self.sep)
+        return (self.name, self.sep, EACH_LIMIT)
 
     def render(self, obj: Any) -> str:
-        return self.sep.join(summarize(item) for item in getattr(obj, self.name) or ())
+        return each_text(getattr(obj, self.name), self.sep)
 
     def py(self, obj: str, code: Code) -> str:
-        item = code.local()
-        return (
-            f"{self.sep!r}.join([{code.ref(summarize)}({item}) for {item} in "
-            f"{attr(obj, self.name)} or ()])"
-        )
+        return f"{code.ref(each_text)}({attr(obj, self.name)}, {self.sep!r})"
 
 
 class Name(Phrase):

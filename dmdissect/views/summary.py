@@ -120,10 +120,19 @@ def info_text(message: Message) -> str:
     return "cut short" + (f" after {', '.join(present)}" if present else "")
 
 
+#: Findings a summary line names; the rest are counted (all of them are in -V and JSON).
+LINE_FINDINGS = 16
+
+
 def findings_text(message: Message | LogEvent) -> str:
-    if not message.findings:
+    findings = message.findings
+    if not findings:
         return ""
-    return "".join(f" [{f.severity.value}: {printable(f.message)}]" for f in message.findings)
+    text = "".join(
+        f" [{f.severity.value}: {printable(f.message)}]" for f in findings[:LINE_FINDINGS]
+    )
+    more = len(findings) - LINE_FINDINGS
+    return f"{text} [... {more} more findings in -V and -T json]" if more > 0 else text
 
 
 def transaction_text(message: Message | LogEvent) -> str:

@@ -164,10 +164,13 @@ local function summary_of(obj)
     return SUMMARY[obj.__layer](obj)
 end
 
-local function each(items, sep)
+local function each(items, sep, limit)
     local out = {}
-    for i, item in ipairs(items or NOTHING) do out[i] = summary_of(item) end
-    return table.concat(out, sep)
+    items = items or NOTHING
+    for i = 1, math.min(#items, limit) do out[i] = summary_of(items[i]) end
+    local text = table.concat(out, sep)
+    if #items > limit then text = text .. sep .. "... " .. (#items - limit) .. " more" end
+    return text
 end
 
 -- what the generated layer functions use --------------------------------------------------
@@ -299,7 +302,7 @@ local function check(m)
         end
     end
     if m.size == nil or m.trans_id == nil then
-        expert(m, "short_header", m.available .. " bytes: shorter than the " .. CONST.header_size .. "-byte header")
+        expert(m, "short_header", plural(m.available, "byte") .. ": shorter than the " .. CONST.header_size .. "-byte header")
         return
     end
     local size = m.size

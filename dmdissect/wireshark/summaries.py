@@ -90,7 +90,7 @@ class Compiler:
         if op == "sub":
             return f"summary_of({_get(self.obj, args[0])})"
         if op == "each":
-            return f"each({_get(self.obj, args[0])}, {lua_value(args[1])})"
+            return f"each({_get(self.obj, args[0])}, {lua_value(args[1])}, {lua_value(args[2])})"
         if op == "name":
             names = self.constant(dict(args[1]))
             value = _get(self.obj, args[0])
