@@ -449,7 +449,7 @@ def test_predicate_equals_the_condition_on_the_json(frames, case):
         ("expert and frame[x] == 1", '"x" is not a valid slice.', 17),
         (
             'frame.comment matches "("',
-            "Regex compilation error: missing ), unterminated subpattern at position 0.",
+            "Regex compilation error: missing ) at position 1.",
             23,
         ),
         ("nosuch(frame)", "The function 'nosuch' does not exist.", 1),
