@@ -132,6 +132,20 @@ def test_a_balloon_whose_parts_were_snapped_counts_pages_as_a_lower_bound():
     assert transaction_object(balloon)["pages_lower_bound"] is True
 
 
+def test_a_part_cut_inside_its_ranges_states_its_pages_as_a_lower_bound():
+    """The summary line of a part whose bytes end inside the ranges says "at least": the
+    ranges that did not arrive have pages nobody saw (the plugin's Info says the same)."""
+    from dmdissect.views.summary import summary_line
+
+    whole = balloon_part(5, 0, [(0x1000 + 512 * i, 512) for i in range(4)])
+    cut, full = (
+        messages_of([Frame(1, data, 1.0, wire_length=len(whole))]) for data in (whole[:24], whole)
+    )
+    (cut,), (full,) = list(cut), list(full)
+    assert "part: 4 ranges, at least 512 pages, last part" in summary_line(cut, 0.0)
+    assert "part: 4 ranges, 2048 pages, last part" in summary_line(full, 0.0)
+
+
 def test_unballoon_after_snapped_balloon_parts_is_not_called_never_ballooned():
     request = header(6, 16, 0) + struct.pack("<II", 1024, 0)
     whole = balloon_part(5, 0, [(0x1000, 512), (0x2000, 512)])

@@ -291,6 +291,24 @@ class Cut(Condition):
         return f"bool(getattr({obj}, 'missing', ()))"
 
 
+class Fewer(Condition):
+    """A list holds fewer structures than its count says (the bytes ended inside it)."""
+
+    op = "fewer"
+
+    def __init__(self, items: str, count: str) -> None:
+        self.items, self.count = items, count
+
+    def args(self) -> tuple:
+        return (self.items, self.count)
+
+    def holds(self, obj: Any) -> bool:
+        return len(getattr(obj, self.items) or ()) < (getattr(obj, self.count) or 0)
+
+    def py(self, obj: str, code: Code) -> str:
+        return f"(len({attr(obj, self.items)} or ()) < ({attr(obj, self.count)} or 0))"
+
+
 class Not(Condition):
     op = "not"
 

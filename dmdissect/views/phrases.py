@@ -33,6 +33,7 @@ from dmdissect.layers.expressions import (
     Condition,
     Cut,
     Equals,
+    Fewer,
     IsNumber,
     LengthOf,
     Nested,
@@ -363,6 +364,8 @@ _PART = Seq(
     "part: ",
     Plural("range_count", "range"),
     ", ",
+    # Ranges the bytes ended before are not known: their pages are not in the sum.
+    If(Fewer("range_array", "range_count"), "at least "),
     Plural(SumOf("range_array", "page_cnt"), "page"),
     ", ",
     If(Set("more_pages"), "more follow", "last part"),

@@ -51,6 +51,9 @@ class Compiler:
             return f"{_get(self.obj, args[0])} ~= nil"
         if op == "isnumber":
             return f"is_number({_get(self.obj, args[0])})"
+        if op == "fewer":
+            items, count = (_get(self.obj, name) for name in args)
+            return f"#({items} or NOTHING) < ({count} or 0)"
         if op == "cut":
             return f"#{self.obj}.missing > 0"
         if op == "not":
