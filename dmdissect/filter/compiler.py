@@ -382,7 +382,8 @@ class _Compiler:
         lvalues = _typed(left.get, wanted) if _mixed(left) else left.get
         if right.is_literal:
             value = self.literal(right, left)
-            if isinstance(value, int) and value < 0 and _ftype(left.field or left.bound):
+            unsigned = _ftype(left.field or left.bound) in _FTYPE_MAX
+            if isinstance(value, int) and value < 0 and unsigned:
                 test = _against_negative(test)
             if test is operator.eq and quant == "any" and not _mixed(left):
                 return lambda m: value in lvalues(m)
