@@ -922,9 +922,10 @@ def _divide(a: Any, b: Any) -> Any:
     return a // b if isinstance(a, int) and isinstance(b, int) else a / b
 
 
-#: The largest value of each of tshark's unsigned field types (FT_UINT8 .. FT_UINT64).
-_FTYPE_MAX = {"uint8": 0xFF, "uint16": 0xFFFF, "uint24": 0xFFFFFF, "uint32": 0xFFFFFFFF}
-_FTYPE_MAX["uint64"] = (1 << 64) - 1
+#: Bytes of each of tshark's unsigned field types (FT_UINT8 .. FT_UINT64), as its len()
+#: counts them, and the largest value each holds.
+_FTYPE_WIDTH = {"uint8": 1, "uint16": 2, "uint24": 3, "uint32": 4, "uint64": 8}
+_FTYPE_MAX = {ftype: (1 << 8 * width) - 1 for ftype, width in _FTYPE_WIDTH.items()}
 
 
 def _ftype(field: FieldDef | None) -> str | None:
@@ -1136,10 +1137,6 @@ def _byte_length(value: Any) -> int:
     if isinstance(value, str):
         return len(value.encode("utf-8", "replace"))
     return len(value)
-
-
-#: Bytes of each ProtoField integer type, as tshark's len() counts them.
-_FTYPE_WIDTH = {"uint8": 1, "uint16": 2, "uint24": 3, "uint32": 4, "uint64": 8}
 
 
 def _type_width(field: FieldDef | None) -> Callable[[int | None], int]:
