@@ -294,6 +294,11 @@ FILTERS = [
         "range_array.page_cnt > 16777216",
         lambda o: any(r["page_cnt"] > 2**24 for r in o.get("range_array") or []),
     ),
+    # Unary plus changes no value, on a field, a number, a name or a set's member.
+    ("hdr.size == +16", lambda o: o["hdr"].get("size") == 16),
+    ("hdr.type == +DM_STATUS_REPORT", lambda o: o["hdr"].get("type") == 5),
+    ("hdr.size * +2 == hvdm.hdr.size + +hvdm.hdr.size", lambda o: "size" in o["hdr"]),
+    ("hdr.size in {+16..+31}", lambda o: 16 <= _size(o) <= 31),
 ]
 
 
@@ -331,6 +336,15 @@ REFUSED = [
     "hvdm.hdr.trans_id * 2 == 4294967296",
     "hvdm.hdr.size == 99999999999999999999999999",
     "--hvdm.hdr.size == 16",
+    # A unary sign takes a value, not a {...} group; contains and matches take no arithmetic.
+    "hvdm.hdr.size == -{16}",
+    "hvdm.hdr.size == +{16}",
+    "++hvdm.hdr.size == 16",
+    "hvdm.hdr.size == +-16",
+    'frame.comment contains +"unballoon"',
+    'frame.comment contains {"a"}',
+    '+frame.comment contains "a"',
+    'frame.comment matches -"a"',
     # A time span takes + and - only, a date no arithmetic.
     "frame.time_relative * 2 > 100",
     "frame.time + 1 > 1",

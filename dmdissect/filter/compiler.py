@@ -588,8 +588,14 @@ class _Compiler:
             if inner.is_literal:
                 return Operand("literal", _nothing, column, text, literal=node)
             return inner
-        if kind in ("string", "word", "negative", "char"):
+        if kind in ("string", "word", "negative", "positive", "char"):
             return Operand("literal", _nothing, column, text, literal=node)
+        if kind == "pos":
+            # Unary plus changes no value, of any type (tshark: ``frame.comment == +"a"``).
+            inner = self.operand(node.children[1])
+            if inner.is_literal:
+                return Operand("literal", _nothing, column, text, literal=node)
+            return inner
         if kind == "neg":
             inner = self.operand(node.children[1])
             if inner.is_literal:
@@ -765,6 +771,8 @@ class _Compiler:
     def _constant(self, node: Any, against: Operand, column: int) -> Any:
         """A literal, or arithmetic on literals (``{1 + 15}``, ``-0x10``), as ``against``'s type."""
         if isinstance(node, Tree) and node.data == "group":
+            return self._constant(node.children[1], against, column)
+        if isinstance(node, Tree) and node.data in ("pos", "positive"):
             return self._constant(node.children[1], against, column)
         if isinstance(node, Tree) and node.data in ("neg", "negative"):
             value = self._constant(node.children[1], against, column)

@@ -10,7 +10,9 @@ slices ``field[i:j]``, ``[i-j]``, ``[i]``, ``[:j]``, ``[i:]``; the layer
 operator ``field#N`` / ``field#[ranges]``; ``@field`` (the field's bytes);
 field references ``${field}`` and ``$field``; functions ``len``, ``count``,
 ``upper``, ``lower``, ``string``, ``min``, ``max``, ``abs``; arithmetic
-``+ - * / % &``, unary minus and ``{...}`` for grouping; strings ``"..."``
+``+ - * / % &``, unary minus and plus (on a value, not on a ``{...}`` group: tshark
+4.0's rule) and ``{...}`` for grouping; ``contains`` and ``matches`` take values
+without arithmetic; strings ``"..."``
 and ``r"..."``, character constants ``'a'``.  Sets may hold fields.
 
 Like Wireshark, a value that is not quoted is one *word* (``hdr.type``,
@@ -45,8 +47,8 @@ test: value                               -> presence
     | quant? value cmp value              -> compare
     | quant? value IN set                 -> member
     | quant? value NOT_W IN set           -> not_member
-    | quant? value CONTAINS value         -> contains
-    | quant? value (MATCHES | MATCHES_W) value -> matches
+    | quant? entity CONTAINS entity       -> contains
+    | quant? entity (MATCHES | MATCHES_W) entity -> matches
 
 quant: ANY | ALL
 
@@ -60,6 +62,7 @@ item: member
        | STRING                           -> string
        | CHAR                             -> char
        | MINUS WORD                       -> negative
+       | PLUS WORD                        -> positive
        | field
 
 ?value: sum
@@ -68,13 +71,15 @@ item: member
 ?product: unary
     | product (TIMES | DIVIDE | MODULO | BITAND) unary -> arith
 ?unary: primary
-    | MINUS primary                       -> neg
-?primary: WORD SLICE?                     -> operand
+    | MINUS entity                        -> neg
+    | PLUS entity                         -> pos
+?primary: entity
+    | LBRACE value "}"                    -> group
+?entity: WORD SLICE?                      -> operand
     | field
     | STRING                              -> string
     | CHAR                                -> char
     | WORD "(" [value ("," value)*] ")"   -> function
-    | LBRACE value "}"                    -> group
 
 field: WORD LAYER SLICE?                  -> operand
      | RAW WORD LAYER? SLICE?             -> operand
