@@ -478,7 +478,8 @@ def test_a_trace_value_its_layer_field_cannot_hold_is_no_value(tmp_path):
     )
     code, out = run("read", "-T", "jsonl", str(path))
     response = [json.loads(line) for line in out.splitlines()][-1]
-    assert "more_pages" in response["not_in_log"]
+    assert "more_pages" not in response["not_in_log"]
+    assert response["unreadable_in_log"] == ["more_pages"]
     assert [f["message"] for f in response["expert"]] == [
         "hv_balloon_incoming_balloon prints more_pages 7, which its 1-bit field cannot hold: "
         "not taken as a value"

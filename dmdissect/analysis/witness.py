@@ -23,13 +23,24 @@ from dmdissect.sources.frame import Frame
 
 #: How a view shows a field the log does not carry.
 NOT_IN_LOG = "(not in this log)"
+#: How a view shows a field the log carries with a value the field cannot take.
+UNREADABLE_IN_LOG = "(unreadable in this log)"
 
 
 @cache
 def witness_class(layer: type) -> type:
-    """The values class of ``layer`` for log facts: unknown fields say so."""
+    """The values class of ``layer`` for log facts: unknown fields say so.
+
+    ``unreadable`` names the fields among ``missing`` that the line does hold,
+    with a value they cannot take: views say so apart from those it lacks.
+    """
     base = values_class(layer)
-    return type(f"{base.__name__}Witness", (base,), {"__slots__": (), "unknown_text": NOT_IN_LOG})
+    attributes = {
+        "__slots__": ("unreadable",),
+        "unknown_text": NOT_IN_LOG,
+        "unreadable_text": UNREADABLE_IN_LOG,
+    }
+    return type(f"{base.__name__}Witness", (base,), attributes)
 
 
 def _inner(field: Any) -> Any:
@@ -48,9 +59,11 @@ def _plan(layer: type) -> tuple[tuple[str, type | None, type | None], ...]:
     return tuple(plan)
 
 
-def build_values(layer: type, known: dict[str, Any]) -> Any:
-    """A values object of ``layer`` with the ``known`` fields; the rest None and missing."""
+def build_values(layer: type, known: dict[str, Any], unreadable: tuple[str, ...] = ()) -> Any:
+    """A values object of ``layer`` with the ``known`` fields; the rest None and missing,
+    and those named in ``unreadable`` (unknown too) marked so."""
     obj = witness_class(layer)()
+    obj.unreadable = unreadable
     missing = []
     for name, listed, nested in _plan(layer):
         if name not in known:
@@ -74,7 +87,9 @@ def witnessed(frame: Frame, message: Any) -> None:
     message.type = witness.type
     message.trans_id = witness.trans_id
     layer = MESSAGE_LAYERS.get(witness.type)
-    message.body = None if layer is None else build_values(layer, witness.fields)
+    message.body = (
+        None if layer is None else build_values(layer, witness.fields, witness.unreadable)
+    )
     message.direction = frame.direction
     message.direction_source = frame.direction_source
     message.findings = list(frame.findings)
@@ -108,7 +123,8 @@ def _flat(obj: Any) -> dict[str, Any]:
 
 
 def unknown_fields(message: Any) -> list[str]:
-    """Names of the fields a witnessed message's log line does not carry."""
+    """Names of the fields a witnessed message's log line does not carry (those it
+    carries unreadably are :func:`unreadable_fields`)."""
     names = [] if message.trans_id is not None else ["trans_id"]
     names.append("size")
     body = message.body
@@ -119,6 +135,27 @@ def unknown_fields(message: Any) -> list[str]:
         for spot in layout_of(type(obj).__layer__).spots:
             value = getattr(obj, spot.name)
             if spot.name in obj.missing:
+                if spot.name not in obj.unreadable:
+                    names.append(prefix + spot.name)
+            elif hasattr(value, "missing"):
+                visit(value, f"{prefix}{spot.name}.")
+
+    visit(body, "")
+    return names
+
+
+def unreadable_fields(message: Any) -> list[str]:
+    """Names of the fields a witnessed message's log line holds with a value they cannot
+    take (QMP's ``"available": 4096.0``): unknown, but in the log."""
+    body = message.body
+    if body is None:
+        return []
+    names: list[str] = []
+
+    def visit(obj: Any, prefix: str) -> None:
+        for spot in layout_of(type(obj).__layer__).spots:
+            value = getattr(obj, spot.name)
+            if spot.name in obj.unreadable:
                 names.append(prefix + spot.name)
             elif hasattr(value, "missing"):
                 visit(value, f"{prefix}{spot.name}.")

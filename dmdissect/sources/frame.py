@@ -21,12 +21,16 @@ class Witness:
     gives (nested structures and ranges as dicts, lists of dicts); every field
     not in it is unknown.  ``extra`` holds what the line adds that is no field
     of the message (QEMU's "remaining" pages, the guest's own counters).
+    ``unreadable`` names the fields the line does carry but with a value the
+    field cannot take (QMP's ``"available": 4096.0``): unknown too, but not
+    absent from the log, and said so apart.
     """
 
     type: int
     trans_id: int | None = None
     fields: dict = field(default_factory=dict)
     extra: dict = field(default_factory=dict)
+    unreadable: tuple[str, ...] = ()
 
 
 @dataclass(slots=True)

@@ -255,6 +255,7 @@ def walk(pkt: Any, limit: int | None = None) -> list[Node]:
     """
     missing = getattr(pkt, "missing", ())
     why = getattr(pkt, "unknown_text", MISSING_TEXT)
+    unreadable = getattr(pkt, "unreadable", ())
     nodes: list[Node] = []
     for spot, bits, int_text in field_order(layer_of(pkt)):
         name = spot.name
@@ -263,7 +264,7 @@ def walk(pkt: Any, limit: int | None = None) -> list[Node]:
                 Node(
                     name,
                     None,
-                    why,
+                    pkt.unreadable_text if name in unreadable else why,
                     spot.offset,
                     bits,
                     missing=True,

@@ -21,7 +21,7 @@ import orjson
 from dmdissect.analysis.events import LogEvent
 from dmdissect.analysis.message import Message
 from dmdissect.analysis.records import Link, SeriesLink
-from dmdissect.analysis.witness import unknown_fields
+from dmdissect.analysis.witness import unknown_fields, unreadable_fields
 from dmdissect.escape import json_safe
 from dmdissect.views.expert import finding_object
 from dmdissect.views.fields import as_dict, json_fields, walk
@@ -74,6 +74,9 @@ def witness_object(message: Message) -> dict[str, Any]:
     if frame.witness is not None and frame.witness.extra:
         out["log"] = dict(frame.witness.extra)
     out["not_in_log"] = unknown_fields(message)
+    unreadable = unreadable_fields(message)
+    if unreadable:
+        out["unreadable_in_log"] = unreadable
     if isinstance(message.transaction, (Link, SeriesLink)):
         out["transaction"] = link_object(message.transaction)
     out["expert"] = [finding_object(f) for f in message.findings]

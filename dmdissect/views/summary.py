@@ -23,7 +23,7 @@ from dmdissect.views.records import link_label
 
 def witness_text(message: Message) -> str:
     """What a log line said of its message, then what it did not say."""
-    from dmdissect.analysis.witness import unknown_fields
+    from dmdissect.analysis.witness import unknown_fields, unreadable_fields
 
     body = message.body
     known = [] if body is None else known_texts(body)
@@ -31,6 +31,9 @@ def witness_text(message: Message) -> str:
     known.extend(f"{key} {_fact(value)}" for key, value in extra.items())
     unknown = unknown_fields(message)
     text = ", ".join(known)
+    unreadable = unreadable_fields(message)
+    if unreadable:
+        text += f" ({', '.join(unreadable)}: unreadable)"
     if unknown:
         text += f" ({', '.join(unknown)}: not in this log)"
     return text.lstrip()

@@ -90,19 +90,28 @@ def iter_ftrace(stream: BinaryIO, name: str) -> Iterator[Frame]:
                     )
                 )
         fields = {}
+        unreadable = []
         for key, field in (("available", "num_avail"), ("committed", "num_committed")):
             if key not in values:
-                continue
-            if values[key] < 0:
+                unreadable.append(field)  # printed, but beyond 64 bits
+            elif values[key] < 0:
                 findings.append(
                     ei.LOG_FTRACE_NEGATIVE(f"{key} {values[key]} is negative: not sent as is")
                 )
+                unreadable.append(field)
             else:
                 fields[field] = values[key]
         extra: dict[str, Any] = {key: values[key] for key in _NAMES[2:] if key in values}
         extra.update(task=m["task"].strip(), pid=int(m["pid"]), cpu=int(m["cpu"]))
         yield message_frame(
-            SOURCE, origin, time, "DM_STATUS_REPORT", fields=fields, extra=extra, findings=findings
+            SOURCE,
+            origin,
+            time,
+            "DM_STATUS_REPORT",
+            fields=fields,
+            extra=extra,
+            findings=findings,
+            unreadable=tuple(unreadable),
         )
 
 

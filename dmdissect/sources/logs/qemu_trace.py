@@ -431,6 +431,7 @@ def _fit_fields(frame: Frame, event: str) -> None:
         if type(value) is not int or not value >> bits:
             continue
         del fields[name]
+        witness.unreadable += (name,)
         frame.findings.append(
             ei.LOG_QEMU_FORMAT(
                 f"hv_balloon_{event} prints {name} {value}, which its {bits}-bit field "

@@ -167,14 +167,17 @@ def _shown(text: str) -> str:
     return text if len(text) <= 40 else text[:36] + "..."
 
 
-def _pages(data: Any, via: str) -> tuple[dict[str, int], list[Finding]]:
-    """The DM_STATUS_REPORT fields of ``{"available": A, "committed": C}``, and findings.
+def _pages(data: Any, via: str) -> tuple[dict[str, int], list[Finding], tuple[str, ...]]:
+    """The DM_STATUS_REPORT fields of ``{"available": A, "committed": C}``, findings, and
+    the fields the event holds but unreadably.
 
-    A field holding what QEMU never writes is said by name and left out; the
+    A field holding what QEMU never writes is said by name and left out (it is
+    in the log, unreadable; a key the event lacks is not in the log); the
     other is still read.
     """
     fields: dict[str, int] = {}
     findings = []
+    unreadable = []
     for key, name in FIELDS.items():
         value = data.get(key, _ABSENT) if isinstance(data, dict) else _ABSENT
         wrong = _wrong(key, value)
@@ -186,17 +189,27 @@ def _pages(data: Any, via: str) -> tuple[dict[str, int], list[Finding]]:
             )
         else:
             fields[name] = value // PAGE_SIZE
-    return fields, findings
+            continue
+        if value is not _ABSENT:
+            unreadable.append(name)
+    return fields, findings, tuple(unreadable)
 
 
 def _status(data: Any, origin: str, time: float | None) -> Frame:
     """A status report witness from an event's ``{"available": A, "committed": C}``."""
-    fields, findings = _pages(data, EVENT)
+    fields, findings, unreadable = _pages(data, EVENT)
     extra = {"via": EVENT}
     if isinstance(data, dict):
         extra.update({key: data[key] for key in FIELDS if type(data.get(key)) is int})
     return message_frame(
-        SOURCE, origin, time, "DM_STATUS_REPORT", fields=fields, extra=extra, findings=findings
+        SOURCE,
+        origin,
+        time,
+        "DM_STATUS_REPORT",
+        fields=fields,
+        extra=extra,
+        findings=findings,
+        unreadable=unreadable,
     )
 
 
@@ -206,7 +219,7 @@ def _query_reply(answer: dict, origin: str) -> Frame:
     It repeats a report the guest sent earlier (QMP may have held back its
     event), so it is no status report of its own and counts as none.
     """
-    fields, findings = _pages(answer, QUERY)
+    fields, findings, _ = _pages(answer, QUERY)
     facts: dict[str, Any] = {key: answer[key] for key in FIELDS if type(answer[key]) is int}
     facts.update(
         {f"{name}_pages": fields[field] for name, field in FIELDS.items() if field in fields}

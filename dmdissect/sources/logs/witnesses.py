@@ -28,8 +28,13 @@ def message_frame(
     fields: dict | None = None,
     extra: dict | None = None,
     findings: list[Finding] | None = None,
+    unreadable: tuple[str, ...] = (),
 ) -> Frame:
-    """A frame of a message a log line witnesses; the direction is the type's sender."""
+    """A frame of a message a log line witnesses; the direction is the type's sender.
+
+    ``unreadable`` names the fields the line holds with a value they cannot take
+    (left out of ``fields``, see :class:`~dmdissect.sources.frame.Witness`).
+    """
     msg_type = TYPES[type_name]
     sender = SENDER.get(msg_type)
     return Frame(
@@ -41,7 +46,7 @@ def message_frame(
         origin,
         findings=findings or [],
         source=source,
-        witness=Witness(msg_type, trans_id, fields or {}, extra or {}),
+        witness=Witness(msg_type, trans_id, fields or {}, extra or {}, unreadable),
     )
 
 
