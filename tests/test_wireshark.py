@@ -14,10 +14,11 @@ from __future__ import annotations
 import json
 import os
 import random
+import re
 import shutil
 import subprocess
 import sys
-from collections import Counter
+from collections import Counter, defaultdict
 from pathlib import Path
 
 import pytest
@@ -231,6 +232,20 @@ FILTERS = [
         lambda o: any(r["page_cnt"] == 512 for r in o.get("range_array") or []),
     ),
     ("caps.hot_add == 1", lambda o: (o.get("caps") or {}).get("hot_add") == 1),
+    # An info entry's data: a page count under its own name, other data as bytes.
+    (
+        "info.max_page_cnt == 4194304",
+        lambda o: any(e.get("max_page_cnt") == 4194304 for e in o.get("info") or []),
+    ),
+    (
+        "info.max_page_cnt > 4194303",
+        lambda o: any((e.get("max_page_cnt") or 0) > 4194303 for e in o.get("info") or []),
+    ),
+    (
+        "info.data == 61:62:63:64",
+        lambda o: any(e.get("data") == "61626364" for e in o.get("info") or []),
+    ),
+    ("info.data", lambda o: any(e.get("data") is not None for e in o.get("info") or [])),
     ("version.version == WIN10", lambda o: (o.get("version") or {}).get("name") == "WIN10"),
     ('direction == "host->guest"', lambda o: o["direction"] == "host->guest"),
     ("expert", lambda o: bool(o["expert"])),
@@ -323,6 +338,61 @@ def test_the_same_filters_select_the_same_frames(plugin, tmp_path, name):
         kept = messages_of(open_frames(str(converted)), keep=compile_filter(text))
         assert [m.frame.index for m in kept] == frames, f"dmdissect -Y {text}"
         assert tshark.selected(plugin, converted, text) == frames, f"tshark -Y {text}"
+
+
+#: Hand-written frames: an info entry's data is a page count (an 8-byte MAX_PAGE_CNT) or bytes,
+#: and reservedz is 31 bits in one message and 63 in another.
+ONE_TYPE_PER_NAME = [
+    # DM_INFO_MESSAGE, one MAX_PAGE_CNT entry of 8 bytes: 12345 pages
+    "0c00 2000 01000000 00000000 10000000 00000000 08000000 3930000000000000",
+    # one entry of unknown type 7, 4 bytes of data
+    "0c00 1c00 02000000 00000000 0c000000 07000000 04000000 01020304",
+    # a MAX_PAGE_CNT of 4 bytes (bytes, not a count), then one of 8 bytes: 2**32 pages
+    "0c00 2c00 03000000 00000000 1c000000 00000000 04000000 00001000"
+    " 00000000 08000000 0000000001000000",
+    # DM_MEM_HOT_REMOVE_RESPONSE, result 1, no ranges, reservedz 0x180000000 (above bit 0)
+    "0e00 1800 04000000 01000000 00000000 0000000003000000",
+    # DM_BALLOON_RESPONSE, reservedz 5 (a 32-bit word), no ranges
+    "0700 1000 05000000 05000000 00000000",
+]
+#: (filter, the frames it selects), worked out by hand from the bytes above.
+ONE_TYPE_FILTERS = [
+    ("hvdm.info.max_page_cnt == 12345", [1]),
+    ("hvdm.info.max_page_cnt == 4294967296", [3]),
+    ("hvdm.info.max_page_cnt > 4294967295", [3]),
+    ("hvdm.info.max_page_cnt", [1, 3]),
+    ("hvdm.info.data", [2, 3]),
+    ("hvdm.info.data == 01:02:03:04", [2]),
+    ("hvdm.info.data == 00:00:10:00", [3]),
+    ("hvdm.info.data contains 10", [3]),
+    ("len(hvdm.info.data) == 4", [2, 3]),
+    ("len(hvdm.info.max_page_cnt) == 8", [1, 3]),
+    ("count(hvdm.info.data) == 1 && count(hvdm.info.max_page_cnt) == 1", [3]),
+    ("hvdm.reservedz == 6442450944", [4]),
+    ("hvdm.reservedz > 4294967295", [4]),
+    ("hvdm.reservedz == 5", [5]),
+    ("len(hvdm.reservedz) == 8", [4, 5]),
+]
+
+
+def test_one_name_has_one_type_in_both_tools(plugin, tmp_path):
+    """info.data is bytes and info.max_page_cnt the page count, reservedz a 64-bit number
+    in every message: the same value filters select the same frames in both tools."""
+    capture = tmp_path / "types.pcapng"
+    _write_capture(capture, [bytes.fromhex(h) for h in ONE_TYPE_PER_NAME], random.Random(0))
+    assert check_capture(plugin, capture) == len(ONE_TYPE_PER_NAME)
+    for text, frames in ONE_TYPE_FILTERS:
+        kept = messages_of(open_frames(str(capture)), keep=compile_filter(text))
+        assert [m.frame.index for m in kept] == frames, f"dmdissect -Y {text}"
+        assert tshark.selected(plugin, capture, text) == frames, f"tshark -Y {text}"
+    names = ["hvdm.info.max_page_cnt", "hvdm.info.data", "hvdm.reservedz"]
+    assert tshark.columns(plugin, capture, *names) == {
+        1: ["12345", "", ""],
+        2: ["", "01020304", ""],
+        3: ["4294967296", "00001000", ""],
+        4: ["", "", "6442450944"],
+        5: ["", "", "5"],
+    }
 
 
 #: Filters tshark refuses for a constant its field's type cannot hold, also where the
@@ -566,6 +636,34 @@ def test_plugin_loads_in_tshark_without_messages(plugin):
     assert [name for name in listed if _abbrev(name) not in names] == []
 
 
+def test_no_name_is_registered_with_two_types(plugin):
+    """tshark checks a filter's constant against the first field of a name and matches
+    values of that type only: a name registered twice with two types filters wrongly.
+
+    Over the plugin's own ProtoFields, and over what tshark lists with it loaded.
+    """
+    declared: dict[str, set[str]] = defaultdict(set)
+    for kind, abbrev in re.findall(r'ProtoField\.(\w+)\("([^"]+)"', plugin.read_text()):
+        declared[abbrev].add(kind)
+    result = subprocess.run(
+        [tshark.require_tshark(), "-G", "fields", "-X", f"lua_script:{plugin}"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    listed: dict[str, set[str]] = defaultdict(set)
+    for row in (line.split("\t") for line in result.stdout.splitlines()):
+        if len(row) > 3 and row[0] == "F" and row[2].startswith("hvdm."):
+            listed[row[2]].add(row[3])
+    # tshark lists the expert infos' names too.
+    assert len(declared) > 60 and set(declared) <= set(listed)
+    assert {name: kinds for name, kinds in declared.items() if len(kinds) > 1} == {}
+    assert {name: types for name, types in listed.items() if len(types) > 1} == {}
+    # The widest reservedz is 63 bits (union dm_version_response's): an FT_UINT64 everywhere.
+    assert listed["hvdm.reservedz"] == {"FT_UINT64"}
+    assert listed["hvdm.hdr.type"] == {"FT_UINT16"}
+
+
 def test_page_range_shows_its_40_24_bit_split(plugin, tmp_path):
     """Hand-written bytes: start_page 0xab00000001 (5 bytes), page_cnt 0x123456 (3 bytes).
 
@@ -618,17 +716,20 @@ def test_a_filtered_conversion_names_the_input_frames(plugin, tmp_path):
     source = str(CAPTURES / "linux-qemu.pcapng")
     assert CliRunner().invoke(convert, [source, str(whole)]).exit_code == 0
     assert CliRunner().invoke(convert, ["-Y", "hdr.type == 7", source, str(some)]).exit_code == 0
-    names = ["hvdm.input_frame", "hvdm.transaction.request_frame", "hvdm.transaction.final_frame"]
-    wanted = tshark.columns(plugin, whole, *names, "_ws.col.Info")
+    links = ["hvdm.transaction.request_frame", "hvdm.transaction.final_frame"]
+    # Renumbered, the links are plain numbers under names of their own.
+    numbers = ["hvdm.transaction.input_request_frame", "hvdm.transaction.input_final_frame"]
+    names = ["hvdm.input_frame", *links, *numbers, "_ws.col.Info"]
+    wanted = tshark.columns(plugin, whole, *names)
     responses = [(n, row) for n, row in wanted.items() if "DM_BALLOON_RESPONSE" in row[-1]]
-    shown = tshark.columns(plugin, some, *names, "_ws.col.Info")
+    shown = tshark.columns(plugin, some, *names)
     assert sorted(shown) == list(range(1, len(responses) + 1)) and len(responses) > 2
     for (number, want), row in zip(responses, shown.values()):
         # Each written frame is frame input_frame of the whole conversion, whose own
         # number and links it carries unchanged.
-        assert row[:3] == [str(number), want[1], want[2]]
-        assert want[0] == str(number)
-        assert row[3] == want[3][:-1] + "; frame numbers of the input]"
+        assert row[:5] == [str(number), "", "", want[1], want[2]]
+        assert want[0] == str(number) and want[3:5] == ["", ""] and "" not in want[1:3]
+        assert row[5] == want[5][:-1] + "; frame numbers of the input]"
 
 
 #: A message type that does not exist, added to a copy of the layers (and nowhere else).
@@ -673,7 +774,9 @@ def test_a_layer_added_to_the_layers_is_in_the_plugin(tmp_path):
     text = phrases.read_text()
     table = "SUMMARIES: dict[str, Phrase] = {\n"
     assert table in text
-    probe = '    "DMProbe": Seq("probe ", Value("probe_count"), ", low ", Value("probe_low", "hex")),\n'
+    probe = (
+        '    "DMProbe": Seq("probe ", Value("probe_count"), ", low ", Value("probe_low", "hex")),\n'
+    )
     phrases.write_text(text.replace(table, table + probe))
     plugin = tmp_path / "hvdm.lua"
     script = (

@@ -99,9 +99,29 @@ def _collect(obj: Any, path: tuple[str, ...], out: list) -> None:
             _collect(item, path[1:], out)
 
 
+def _form_of(field: ProtocolField) -> tuple[str | None, type]:
+    """The layer's field a typed form is read from, and the type its values have there."""
+    slot = field.slots[0][1]
+    return slot.form, bytes if slot.kind == "bytes" else int
+
+
 def _body_getter(field: ProtocolField) -> Getter:
     layers = frozenset(MESSAGE_LAYERS[t] for t in field.messages)
     path = tuple(field.name.split("."))
+    form, holds = _form_of(field)
+    if form is not None:
+        # One form of a field whose type depends on others: its values of that type.
+        path = (*path[:-1], form)
+
+        def get_form(message: Any, ref: TimeReference) -> list:
+            body = message.body
+            if body is None or layer_of(body) not in layers:
+                return []
+            out: list = []
+            _collect(body, path, out)
+            return [value for value in out if type(value) is holds]
+
+        return get_form
     if len(path) == 1:
         name = path[0]
 
@@ -167,15 +187,20 @@ def _length(slot: Slot, item: Any) -> int | None:
 
     ``item`` is the structure holding the slot; None asks whether the size is fixed.
     """
-    lengths = [v.length_field for v in slot.variants if v.length_field] or (
-        [slot.length_field] if slot.length_field and slot.kind == "bytes" else []
-    )
-    if lengths:
+    if slot.length_field and slot.kind == "bytes":
         if item is None:
             return None
-        value = getattr(item, lengths[0].rsplit(".", 1)[-1], None)
+        value = getattr(item, slot.length_field.rsplit(".", 1)[-1], None)
         return value if isinstance(value, int) else None
     return slot.size
+
+
+def _holds(slot: Slot, item: Any) -> bool:
+    """The item has a value in ``slot``: always, but for a typed form of another type."""
+    if slot.form is None:
+        return True
+    value = getattr(item, slot.form, None)
+    return isinstance(value, bytes) if slot.kind == "bytes" else type(value) is int
 
 
 def _item_length(list_slot: Slot, item: Any) -> int | None:
@@ -184,6 +209,9 @@ def _item_length(list_slot: Slot, item: Any) -> int | None:
         return list_slot.item_size
     end = 0
     for child in list_slot.children:
+        if child.form is not None and child.kind != "bytes":
+            # A typed form's bytes are the field's bytes, which its length field sizes.
+            continue
         size = _length(child, item)
         if size is None or child.offset is None:
             return None
@@ -219,7 +247,7 @@ def _spans_in(path: tuple[Slot, ...], body: Any) -> list[tuple[int, int]] | None
     position, ended = first, True
     for item in items:
         size = _item_length(list_slot, item)
-        leaf_size = _length(leaf, item)
+        leaf_size = _length(leaf, item) if _holds(leaf, item) else None
         if leaf is not list_slot and leaf.offset is not None and leaf_size is not None:
             spans.append((position + leaf.offset, leaf_size))
         if size is None:
@@ -279,7 +307,7 @@ def _protocol_def(field: ProtocolField) -> FieldDef:
         get = _vmbus_getter(field.name)
     else:
         get = _body_getter(field)
-    kind = {"choice": UINT, "struct": NONE, "list": NONE}.get(field.kind, field.kind)
+    kind = {"struct": NONE, "list": NONE}.get(field.kind, field.kind)
     names = None
     if field.values:
         names = {text: number for number, text in field.values.items()}

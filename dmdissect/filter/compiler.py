@@ -301,19 +301,6 @@ def _quantified(values: Values, test: Callable[[Any], bool], quant: str) -> Call
     return every
 
 
-def _typed(values: Values, wanted: type | tuple[type, ...]) -> Values:
-    """Only the values of one Python type (a field that is a number or bytes by message)."""
-    return lambda m: [v for v in values(m) if isinstance(v, wanted)]
-
-
-_PY_TYPES: dict[str, type | tuple[type, ...]] = {
-    INT: int,
-    REAL: (int, float),
-    TEXT: str,
-    RAW: bytes,
-}
-
-
 # --- the compiler -------------------------------------------------------------------
 
 
@@ -378,19 +365,18 @@ class _Compiler:
     def _relation(
         self, left: Operand, right: Operand, test: Callable[[Any, Any], bool], quant: str
     ) -> Callable[[Any], bool]:
-        wanted = _PY_TYPES.get(left.type, object)
-        lvalues = _typed(left.get, wanted) if _mixed(left) else left.get
+        lvalues = left.get
         if right.is_literal:
             value = self.literal(right, left)
             unsigned = _ftype(left.field or left.bound) in _FTYPE_MAX
             if isinstance(value, int) and value < 0 and unsigned:
                 test = _against_negative(test)
-            if test is operator.eq and quant == "any" and not _mixed(left):
+            if test is operator.eq and quant == "any":
                 return lambda m: value in lvalues(m)
             if test is operator.eq:
                 return _quantified(lvalues, lambda v: v == value, quant)
             return _quantified(lvalues, lambda v: test(v, value), quant)
-        rvalues = _typed(right.get, wanted) if _mixed(right) else right.get
+        rvalues = right.get
 
         def pairs(m: Any) -> list:
             theirs = rvalues(m)
@@ -476,8 +462,7 @@ class _Compiler:
                     fields.append(value.get)
                 else:
                     singles.add(value)
-        wanted = _PY_TYPES.get(left.type, object)
-        values = _typed(left.get, wanted) if _mixed(left) else left.get
+        values = left.get
 
         def inside(v: Any) -> bool:
             return v in singles or any(low <= v <= high for low, high in spans)
@@ -822,11 +807,6 @@ class _Compiler:
                 raise literals.LiteralError(
                     f'{_type_text(against)} cannot be converted from a string ("{text}").'
                 )
-            if _mixed(against):
-                try:
-                    return literals.integer(text)
-                except literals.LiteralError:
-                    return literals.byte_string(text)
             value = literals.integer(text)
             if value > _FTYPE_MAX["uint64"]:
                 raise literals.LiteralError(f'"{text}" causes an integer overflow.')
@@ -887,17 +867,6 @@ def _pcre_escape(match: re.Match) -> str:
             raise regex.error(f"character code {match.group(2)} is out of range")
         return regex.escape(chr(code))
     return regex.escape(match.group(3))
-
-
-def _mixed(operand: Operand) -> bool:
-    """A field whose values are numbers in some messages and bytes in others (``info.data``)."""
-    field = operand.field
-    return (
-        field is not None
-        and field.protocol is not None
-        and field.protocol.kind == "choice"
-        and not operand.sliced
-    )
 
 
 def _comparable(a: str, b: str) -> bool:
@@ -1127,14 +1096,8 @@ def _fn_len(compiler: _Compiler, args: list[Operand], column: int, text: str) ->
         return Operand(INT, lambda m: [_byte_length(v) for v in values(m)], column, text)
     if arg.type == LABEL:
         return Operand(INT, lambda m: [0 for _ in values(m)], column, text)
-    width_in = _type_width(arg.field)
-
-    def lengths(m: Any) -> list:
-        # info.data is a number or bytes, by its entry's type.
-        width = width_in(m.type)
-        return [len(v) if isinstance(v, bytes) else width for v in values(m)]
-
-    return Operand(INT, lengths, column, text)
+    width = _type_width(arg.field)
+    return Operand(INT, lambda m: [width for _ in values(m)], column, text)
 
 
 def _byte_length(value: Any) -> int:
@@ -1147,19 +1110,17 @@ def _byte_length(value: Any) -> int:
     return len(value)
 
 
-def _type_width(field: FieldDef | None) -> Callable[[int | None], int]:
-    """The width len() answers for a value of ``field`` in a message of a given type."""
+def _type_width(field: FieldDef | None) -> int:
+    """The width len() answers for a number of ``field``: its type's, one per name.
+
+    A name has one type in every message (``reservedz`` is 31 bits in one
+    message and 63 in another, an FT_UINT64 in both), as in the plugin.
+    """
     if field is None or field.protocol is None:
         # A number only the analysis knows (frame.number, frame.len, a transaction's
         # number or frame) is an FT_UINT32 or FT_FRAMENUM in tshark: 4 bytes.
-        width = _FTYPE_WIDTH["uint32"] if field is not None and field.kind == UINT else 0
-        return lambda message_type: width
-    by_type = {t: _FTYPE_WIDTH.get(slot.ftype, 0) for t, slot in field.protocol.slots}
-    if None in by_type:
-        # A header or descriptor field: the same slot in every message.
-        same = by_type[None]
-        return lambda message_type: same
-    return lambda message_type: by_type.get(message_type, 0)
+        return _FTYPE_WIDTH["uint32"] if field is not None and field.kind == UINT else 0
+    return _FTYPE_WIDTH.get(field.protocol.ftype, 0)
 
 
 def _only_fields(arg: Operand, name: str) -> None:

@@ -27,6 +27,11 @@ class DMPacket(Packet):
     #: For a field whose type depends on others (a ``MultipleTypeField``): the
     #: values that select its typed variant, by field name.
     variant_when: ClassVar[Mapping[str, Mapping[str, int]]] = {}
+    #: The name each typed variant goes by in filters, ``-T fields``, JSON and the
+    #: Wireshark plugin (its field keeps the layer's name): one name, one type, so a
+    #: filter's value means one thing (``info.data`` is bytes, ``info.max_page_cnt``
+    #: the 64-bit count a MAX_PAGE_CNT entry's data holds).
+    variant_names: ClassVar[Mapping[str, str]] = {}
 
     #: Names of the fields that were not present in the dissected bytes.
     missing: tuple[str, ...] = ()

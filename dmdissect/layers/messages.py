@@ -121,6 +121,7 @@ class DMInfoEntry(DMStruct):
     name = "dm_info_header"
     #: When ``data`` is a 64-bit page count instead of bytes (MAX_PAGE_CNT of 8 bytes).
     variant_when = {"data": {"type": InfoType.MAX_PAGE_CNT, "data_size": MAX_PAGE_CNT_SIZE}}
+    variant_names = {"data": "max_page_cnt"}
     fields_desc = [
         LEIntEnumField("type", 0, INFO_TYPES),
         FieldLenField("data_size", None, length_of="data", fmt="<I"),

@@ -15,7 +15,7 @@ The API, for code generators
 ``PROTOCOL_FIELDS``
     name -> :class:`ProtocolField`, in a stable order (header, then each
     message type's fields in C order, then the VMBus descriptor).  One entry
-    per name: ``kind`` (uint, bool, enum, flags, bytes, choice, struct, list),
+    per name: ``kind`` (uint, bool, enum, flags, bytes, struct, list),
     ``ftype`` (the ProtoField constructor: ``uint8`` .. ``uint64``, ``bool``,
     ``bytes``, ``none``), ``base`` (``dec``/``hex``), ``values`` (value strings),
     ``flags`` (bit number -> name), ``messages`` (the message types it occurs
@@ -33,8 +33,10 @@ The API, for code generators
     or for each item of a list; a list has ``item_size`` (None when items vary)
     and ``count_field`` or ``length_field`` naming the slot that counts it or
     gives its byte budget; ``optional`` when present only if ``hdr.size``
-    reaches its end; ``variants`` for a field whose type depends on other
-    fields (``info.data``: a page count when ``when`` holds, else bytes).
+    reaches its end; a field whose type depends on other fields is one slot
+    per form, each under its own name, with ``form`` naming the layer's field
+    it is read from (``info.max_page_cnt``, a page count when ``when`` holds,
+    and ``info.data``, bytes otherwise: both forms of the entry's ``data``).
     Every unit is little-endian.
 ``protocol_field(name)``
     Look a name up, with or without ``hvdm.``; None when unknown.
@@ -94,9 +96,11 @@ class Slot:
     count_field: str | None = None
     length_field: str | None = None
     optional: bool = False
-    variants: tuple[Slot, ...] = ()
     when: Mapping[str, int] | None = None
     layer: str = ""
+    #: The layer's field this slot is one typed form of (``data`` for ``info.data`` and
+    #: ``info.max_page_cnt``): its value is read from there, when it is of the slot's type.
+    form: str | None = None
 
 
 @dataclass(frozen=True)
@@ -231,6 +235,30 @@ def _variant(
     return slot if size is not None else replace(slot, length_field=length_field)
 
 
+def _forms(
+    layer: type, prefix: str, spot: FieldSpot, fld: MultipleTypeField, base_offset: int | None
+) -> tuple[Slot, ...]:
+    """A field whose type depends on others: one slot per form, each under its own name.
+
+    The default form keeps the field's name; every other form goes by the name
+    the layer's ``variant_names`` gives it and holds when ``variant_when`` does
+    (``info.max_page_cnt``, the number an 8-byte MAX_PAGE_CNT entry's data is).
+    One name then has one type, as a display filter needs.
+    """
+    _, length_field = _count_field(layer, spot.name, prefix)
+    names = getattr(layer, "variant_names", {})
+    if len(fld.flds) != 1 or spot.name not in names:
+        raise TypeError(f"{layer.__name__}.{spot.name}: name its typed form in variant_names")
+    ((form, _),) = fld.flds
+    named = _variant(prefix + names[spot.name], spot, form, base_offset, length_field)
+    default = _variant(prefix + spot.name, spot, fld.dflt, base_offset, length_field)
+    when = _when(layer, fld)
+    return tuple(
+        replace(slot, form=spot.name, when=condition, layer=layer.__name__)
+        for slot, condition in ((named, when), (default, None))
+    )
+
+
 def _count_field(layer: Any, list_name: str, prefix: str) -> tuple[str | None, str | None]:
     for fld in layer.fields_desc:
         if isinstance(fld, FieldLenField) or hasattr(fld, "count_of"):
@@ -261,27 +289,7 @@ def _slots(layer: type, prefix: str, base_offset: int | None) -> tuple[Slot, ...
             unit = (*units[spot.name], _unit_size(spot, units, spots))
         offset = None if spot.offset is None or base_offset is None else base_offset + spot.offset
         if isinstance(fld, MultipleTypeField):
-            _, length_field = _count_field(layer, spot.name, prefix)
-            variants = tuple(
-                _variant(name, spot, choice, base_offset, length_field)
-                for choice in [choice for choice, _ in fld.flds] + [fld.dflt]
-            )
-            when = _when(layer, fld)
-            first = variants[0]
-            out.append(
-                Slot(
-                    name,
-                    "choice",
-                    first.ftype,
-                    offset,
-                    first.size,
-                    bits=first.bits,
-                    base=first.base,
-                    variants=variants,
-                    when=when,
-                    layer=layer.__name__,
-                )
-            )
+            out.extend(_forms(layer, prefix, spot, fld, base_offset))
             continue
         optional = isinstance(fld, ConditionalField)
         inner = fld.fld if isinstance(fld, ConditionalField) else fld

@@ -30,7 +30,6 @@ from scapy.packet import Packet
 
 from dmdissect.layers import (
     PROTOCOL_VERSIONS,
-    DMInfoEntry,
     DMPageRange,
     DMVersion,
 )
@@ -52,6 +51,7 @@ PAGE_COUNTS = {
     "page_cnt",
     "page_count",
     "min_page_cnt",
+    "max_page_cnt",
 }
 
 
@@ -128,14 +128,24 @@ def _scalar(fld: Field, pkt: Any, name: str, value: Any) -> Node:
         text = fld.i2repr(pkt, value)
         if name in PAGE_COUNTS:
             text = _pages_text(value)
-        elif name == "data" and layer_of(pkt) is DMInfoEntry:
-            text = _pages_text(value)
         elif name == "start_page":
             text = f"{value:#x} ({value})"
         elif name == "hot_add_alignment":
             text = f"{value} (2^{value} MiB = {1 << value} MiB)"
         return Node(name, value, text)
     return Node(name, value, str(value))
+
+
+def _form_name(container: AnyField, fld: Field, layer: type, name: str) -> str:
+    """The name a typed variant goes by (the layer's ``variant_names``), else ``name``."""
+    if isinstance(container, MultipleTypeField) and fld is not container.dflt:
+        return getattr(layer, "variant_names", {}).get(name, name)
+    return name
+
+
+def _form_names(layer: type, name: str) -> frozenset[str]:
+    """Every name field ``name`` of ``layer`` may be shown under (one per typed form)."""
+    return frozenset({name, getattr(layer, "variant_names", {}).get(name, name)})
 
 
 def scalar_text(fld: Field, pkt: Any, name: str, value: Any) -> str:
@@ -191,7 +201,7 @@ def _int_text(fld: AnyField, layer: type, name: str) -> Callable[[int], str] | N
     # A typed variant or a condition is a container, not a Field.
     if not isinstance(fld, Field) or isinstance(fld, (FlagsField, EnumField)):
         return None
-    if name in PAGE_COUNTS or (name == "data" and layer is DMInfoEntry):
+    if name in PAGE_COUNTS:
         return _pages_text
     if name == "start_page":
         return lambda value: f"{value:#x} ({value})"
@@ -278,6 +288,7 @@ def walk(pkt: Any, limit: int | None = None) -> list[Node]:
         fld = _resolve(spot.field, pkt)
         if value is None and isinstance(spot.field, ConditionalField):
             continue
+        name = _form_name(spot.field, fld, layer_of(pkt), name)
         if isinstance(fld, PacketListField):
             node = _list(name, value or [], fld, limit)
         elif isinstance(fld, PacketField):
@@ -453,7 +464,8 @@ def json_by_plan(obj: Any) -> dict[str, Any]:
         elif kind == _LIST:
             out[name] = [json_fields(item) for item in value or []]
         else:
-            out.update(as_dict([node for node in walk(obj) if node.name == name]))
+            names = _form_names(layer, name)
+            out.update(as_dict([node for node in walk(obj) if node.name in names]))
     if layer is DMVersion:
         out["version"] = obj.version
         out["name"] = PROTOCOL_VERSIONS.get(obj.version)

@@ -63,7 +63,6 @@ PROTOCOL = "hvdm"
 #: The widest mask Wireshark 4.0's Lua API applies: it takes a number and keeps
 #: 32 bits of it (64-bit masks came in 4.2, as UInt64).
 MAX_LUA_MASK = 0xFFFFFFFF
-_UINT_TYPES = {1: "uint8", 2: "uint16", 3: "uint24", 4: "uint32"}
 
 
 class Lua(str):
@@ -111,10 +110,6 @@ class ProtoFieldSpec:
         return f"ProtoField.{self.kind}({', '.join(args)})"
 
 
-def _uint_kind(size: int) -> str:
-    return _UINT_TYPES.get(size, "uint64")
-
-
 def _size(part: Slot | Group) -> int:
     """The size of a slot or group that has one (an integer field's always does)."""
     if part.size is None:
@@ -160,14 +155,14 @@ class Generator:
         length: int,
         mask: int | None,
         value: bool = False,
-        unit: bool = False,
     ) -> Lua:
         """The ProtoField of ``slot`` read from ``length`` bytes with ``mask`` (or a value).
 
-        ``unit``: the field is read from a window of its storage unit, but
-        declared with the unit's type, as a C dissector declares it (a 24-bit
-        part of a 64-bit word is an FT_UINT64), so that tshark's ``len()`` and
-        ``-G fields`` give the unit's width whatever window Lua 4.0 can mask.
+        A number is declared with its name's type in the registry whatever
+        window of its storage unit is read, as a C dissector declares it (a
+        24-bit part of a 64-bit word is an FT_UINT64), so that tshark's
+        ``len()`` and ``-G fields`` give the unit's width whatever window
+        Lua 4.0 can mask, and one name has one type in every message.
         """
         label = entry.name.rsplit(".", 1)[-1]
         if slot.ftype == "bool":
@@ -179,7 +174,9 @@ class Generator:
         # response's result is named like a hot-add response's), so one filter means one thing.
         names = slot.values or entry.values
         values = tuple(sorted(names.items())) if names and length <= 4 else None
-        kind = slot.ftype if value or unit else _uint_kind(length)
+        # reservedz is 31 bits in one message and 63 in another: an FT_UINT64 in both, since
+        # tshark checks a filter's constant against the type of the name's first field.
+        kind = entry.ftype
         return self.field(
             ProtoFieldSpec(
                 entry.abbrev, label, kind, slot.base.upper(), values, mask, entry.description
@@ -225,13 +222,13 @@ class Generator:
             sub_mask = ((1 << width) - 1) << (slot.shift - 8 * start)
             whole = sub_mask == (1 << (8 * length)) - 1
             spec.update(add="sub", sub_off=unit_off + start, sub_len=length)
-            spec["f"] = self._proto(entry, slot, length, None if whole else sub_mask, unit=True)
+            spec["f"] = self._proto(entry, slot, length, None if whole else sub_mask)
             return spec
         length = high - low + 1
         if slot.shift % 8 == 0 and width == 8 * length:
             # Wider than a mask can be, but whole bytes: the field over its own bytes.
             spec.update(add="sub", sub_off=unit_off + low, sub_len=length)
-            spec["f"] = self._proto(entry, slot, length, None, unit=True)
+            spec["f"] = self._proto(entry, slot, length, None)
             return spec
         spec.update(add="value", f=self._proto(entry, slot, size, None, value=True))
         return spec
@@ -326,15 +323,17 @@ class Generator:
             elif isinstance(first, MultipleTypeField):
                 when = cls.variant_when[first.name]
                 cond = All(*(Equals(name, value) for name, value in when.items()))
+                # Each form under the registry's name of it (info.max_page_cnt, info.data).
+                named = f"{prefix}{cls.variant_names[first.name]}"
                 choices = [
-                    {"cond": cond, "field": self._alternative(cls, prefix, fld, 0, length_of)}
+                    {"cond": cond, "field": self._alternative(cls, named, fld, length_of)}
                     for fld, _ in first.flds
                 ]
                 spec = {
                     "n": first.name,
                     "k": "choice",
                     "choices": choices,
-                    "otherwise": self._alternative(cls, prefix, first.dflt, 1, length_of),
+                    "otherwise": self._alternative(cls, prefix + first.name, first.dflt, length_of),
                 }
                 groups.append({"fields": [spec]})
             elif type(first) is PacketField:
@@ -402,10 +401,13 @@ class Generator:
         here = None if base is None or spot.offset is None else base + spot.offset
         return self.layer(packet_class(spot.field), f"{prefix}{name}.", here)
 
-    def _alternative(self, cls: type, prefix: str, fld: Field, index: int, length_of: dict) -> dict:
-        """One form of a field whose type depends on others (the registry's variants)."""
-        entry, choice = self._slot(prefix + fld.name, cls)
-        slot = choice.variants[index]
+    def _alternative(self, cls: type, name: str, fld: Field, length_of: dict) -> dict:
+        """One form of a field whose type depends on others: the registry's slot ``name``.
+
+        The form's value is kept under the layer's field name (``obj.data``),
+        as the summaries read it.
+        """
+        entry, slot = self._slot(name, cls)
         if slot.kind != "bytes":
             spec: dict[str, Any] = {"n": fld.name, "k": "int", "size": slot.size, "add": "whole"}
             spec["f"] = self._proto(entry, slot, _size(slot), None)
@@ -475,15 +477,17 @@ class Generator:
             for name, kind, blurb in TRANSACTION_FIELDS
         ]
         # A frame link of a capture written with -Y counts the input's frames, not the
-        # written ones: the same name as a plain number, so it never links to a wrong frame.
+        # written ones: a plain number under a name of its own (input_request_frame), so it
+        # never links to a wrong frame and one name keeps one type.
         for spec in transaction:
             if spec["kind"] == "frame":
                 name = str(spec["key"])
                 blurb = dict((n, b) for n, _, b in TRANSACTION_FIELDS)[name]
+                stem, leaf = name.rsplit(".", 1)
                 spec["f_input"] = self.field(
                     ProtoFieldSpec(
-                        f"{PROTOCOL}.{name}",
-                        name.split(".")[-1],
+                        f"{PROTOCOL}.{stem}.input_{leaf}",
+                        f"input_{leaf}",
                         "uint32",
                         "DEC",
                         blurb=blurb + " (a frame number of the input)",
