@@ -130,10 +130,7 @@ def check_capture(plugin: Path, capture: Path, converted: bool = False) -> int:
             assert len(got[key]) == len(values), (number, key, got[key], values)
             for want, have in zip(values, got[key]):
                 assert tshark.same_value(want, have), (number, key, want, have)
-        tid = "-" if message.trans_id is None else message.trans_id
-        text = info_text(message)
-        want_info = f"{message.type_name} id={tid}" + (f" {text}" if text else "")
-        assert info[number][0] == want_info + (transaction_text(message) if converted else "")
+        assert info[number][0] == _info_column(message, converted)
         raised = Counter((expert_id, msg) for expert_id, msg in experts)
         static = [finding_object(f) for f in check(message) if f.id in STATIC_IDS]
         # Converted, convert noted every finding: the plugin shows them all, once, by id.
@@ -145,6 +142,14 @@ def check_capture(plugin: Path, capture: Path, converted: bool = False) -> int:
         assert Counter(rows) == want_rows, (number, rows, want_rows)
         assert all(expert_id in REGISTRY for expert_id, _ in experts), experts
     return len(messages)
+
+
+def _info_column(message, converted: bool) -> str:
+    """The plugin's Info column: the summary line's text (and, converted, its link)."""
+    tid = "-" if message.trans_id is None else message.trans_id
+    text = info_text(message)
+    want = f"{message.type_name} id={tid}" + (f" {text}" if text else "")
+    return want + (transaction_text(message) if converted else "")
 
 
 @pytest.mark.parametrize(
@@ -218,6 +223,48 @@ def test_converted_captures_carry_the_transactions(plugin, tmp_path, name):
     result = CliRunner().invoke(convert, [str(CAPTURES / name), str(converted)])
     assert result.exit_code == 0, result.output
     assert check_capture(plugin, converted, converted=True) > 0
+
+
+#: tshark -z expert's heading of each severity.
+_SEVERITY_HEADINGS = {"Errors": "error", "Warns": "warning", "Notes": "note", "Chats": "chat"}
+
+
+def _expert_stats(text: str) -> Counter:
+    """``tshark -z expert``'s table as (severity, group, summary) -> frequency."""
+    found: Counter = Counter()
+    severity = None
+    for line in text.splitlines():
+        heading = line.split(" (")[0]
+        if heading in _SEVERITY_HEADINGS:
+            severity = _SEVERITY_HEADINGS[heading]
+            continue
+        parts = line.split(None, 3)
+        if severity and len(parts) == 4 and parts[0].isdigit() and parts[2] == "HVDM":
+            found[(severity, parts[1].lower(), parts[3])] += int(parts[0])
+    return found
+
+
+@pytest.mark.parametrize(
+    ("name", "at_least"), [("faulty.pcapng", 20), ("linux-qemu-vmbus.pcapng", 0)]
+)
+def test_without_a_tree_the_columns_and_expert_infos_are_all_there(
+    plugin, tmp_path, name, at_least
+):
+    """Plain tshark shows no tree, and the plugin then adds no field item nobody asks for:
+    the Info column and every expert info are still dmdissect's, for every frame."""
+    converted = tmp_path / name
+    assert CliRunner().invoke(convert, [str(CAPTURES / name), str(converted)]).exit_code == 0
+    messages = _messages(converted)
+    # The Info column alone: a built-in column, which asks for no field.
+    plain = tshark.run(plugin, converted, "-o", 'gui.column.format:"Info","%i"').stdout
+    assert plain.splitlines() == [_info_column(m, converted=True) for m in messages]
+    stats = tshark.run(plugin, converted, "-q", "-z", "expert").stdout
+    findings = [f for m in messages for f in message_object(m)["expert"]]
+    assert len(findings) >= at_least
+    # tshark names a group by its first word (response_code is "Response").
+    assert _expert_stats(stats) == Counter(
+        (str(f["severity"]), f["group"].split("_")[0], f["message"]) for f in findings
+    )
 
 
 #: Display filters that must select the same frames in tshark (hvdm.X) and in dmdissect.

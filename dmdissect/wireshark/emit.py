@@ -263,8 +263,8 @@ class LayerEmitter:
             self.out(f"off = off + {size}")
         key = lua_value(self.key)
         self.out(
-            f'local tree = add(parent, tvb_range(tvb, start, off - start), label .. ": " .. '
-            f"SUMMARY[{key}](obj))"
+            f"local tree = add(parent, tvb_range(tvb, start, off - start), "
+            f'labels and label .. ": " .. SUMMARY[{key}](obj))'
         )
         self.out("off = start")
         for group, values in zip(self.plan["groups"], reads):
@@ -331,9 +331,9 @@ class LayerEmitter:
         self.out(f"local {item}")
         self.out(f"{item}, off = DISSECT[{layer}](tvb, off, off + {size}, {sub}, ctx)")
         if spec.get("f"):
-            self.out(f'append_text({sub}, ": " .. summary_of({item}))')
+            self.out(f'if labels then append_text({sub}, ": " .. summary_of({item})) end')
         else:
-            self.out(f'set_text({sub}, {label} .. ": " .. summary_of({item}))')
+            self.out(f'if labels then set_text({sub}, {label} .. ": " .. summary_of({item})) end')
         return item
 
     def group_struct(self, index: int, group: dict, first: dict) -> None:
@@ -365,13 +365,16 @@ class LayerEmitter:
         self.out(
             f"local {sub} = add(tree, {first['f']}, tvb_range(tvb, off, {count} * {item_size}))"
         )
+        self.out("if labels then")
         self.out(
-            f'append_text({sub}, ": " .. {count} .. ({count} == 1 and " entry" or " entries"))'
+            f'    append_text({sub}, ": " .. {count} .. ({count} == 1 and " entry" or " entries"))'
         )
+        self.out("end")
         self.out(f"for i = 1, {count} do")
         self.depth += 1
         entry = {"layer": first["entry"]["layer"]}
-        label = f'{lua_value(first["n"] + "[")} .. (i - 1) .. "]"'
+        label = self.fresh("label")
+        self.out(f'local {label} = labels and {lua_value(first["n"] + "[")} .. (i - 1) .. "]"')
         if self.flat(self.plans[entry["layer"]]):
             item = self.fresh("o")
             self.out(f"local {item}")
@@ -393,7 +396,7 @@ class LayerEmitter:
         layer = lua_value(spec["layer"])
         self.out(f"local {item}")
         self.out(f"{item}, off = DISSECT[{layer}](tvb, off, off + {size}, {sub}, ctx)")
-        self.out(f'set_text({sub}, {label} .. ": " .. summary_of({item}))')
+        self.out(f'if labels then set_text({sub}, {label} .. ": " .. summary_of({item})) end')
         return item
 
     def group_sized(self, index: int, group: dict, first: dict) -> None:
@@ -405,7 +408,7 @@ class LayerEmitter:
         self.out(f"local {sub} = add(tree, {first['f']}, tvb_range(tvb, off, {stop} - off))")
         self.out(f"while off < {stop} do")
         self.depth += 1
-        self.out(f'local label = {lua_value(first["n"] + "[")} .. #{items} .. "]"')
+        self.out(f'local label = labels and {lua_value(first["n"] + "[")} .. #{items} .. "]"')
         self.out(f"local item_tree = add({sub}, tvb_range(tvb, off, {stop} - off), label)")
         layer = lua_value(first["entry"]["layer"])
         self.out(f"local item, after = DISSECT[{layer}](tvb, off, {stop}, item_tree, ctx)")
@@ -414,15 +417,14 @@ class LayerEmitter:
         self.out("    break")
         self.out("end")
         self.out("set_len(item_tree, after - off)")
-        self.out('set_text(item_tree, label .. ": " .. summary_of(item))')
+        self.out('if labels then set_text(item_tree, label .. ": " .. summary_of(item)) end')
         self.out(f"{items}[#{items} + 1] = item")
         self.out("off = after")
         self.out("if #item.missing > 0 then break end")
         self.depth -= 1
         self.out("end")
-        self.out(
-            f'append_text({sub}, ": " .. #{items} .. (#{items} == 1 and " entry" or " entries"))'
-        )
+        entries = f'#{items} .. (#{items} == 1 and " entry" or " entries")'
+        self.out(f'if labels then append_text({sub}, ": " .. {entries}) end')
         self.out(f"obj{_name(first['n'])} = {items}")
 
     def group_choice(self, index: int, group: dict, first: dict) -> None:

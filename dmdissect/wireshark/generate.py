@@ -9,8 +9,10 @@ static checks and the constants they use.  :mod:`~dmdissect.wireshark.emit`
 writes each plan out as straight-line Lua (its dissecting function and its
 summary), so per packet the plugin runs code and walks no table;
 ``runtime.lua`` (beside this module) holds what every message shares: the
-number formats, the expert checks, the packet-comment reader and the
-dissector's frame.  No message is written by hand, so a layer added to
+number formats, the expert checks and the packet-comment reader;
+``dissect.lua`` the dissection of one packet, and ``register.lua`` the
+dissector Wireshark calls (which adds no tree item nobody asked for) and its
+registration.  No message is written by hand, so a layer added to
 ``dmdissect/layers`` (and its summary's words to :mod:`dmdissect.views.phrases`)
 is in the next generated plugin with no other change.
 """
@@ -60,6 +62,21 @@ from dmdissect.wireshark.emit import layer_functions
 from dmdissect.wireshark.experts import CHECKS, EXPERTS, TRANSACTION_FIELDS
 
 PROTOCOL = "hvdm"
+#: The tree functions (runtime.lua's locals) the dissection is built over: the real ones,
+#: or stand-ins that learn which fields are wanted or only note which fields a packet has;
+#: and whether items get labels (the stand-ins that only note need none).
+TREE_PARAMETERS = (
+    "add",
+    "add_le",
+    "tvb_range",
+    "set_text",
+    "append_text",
+    "set_generated",
+    "set_hidden",
+    "set_len",
+    "add_proto_expert_info",
+    "labels",
+)
 #: The widest mask Wireshark 4.0's Lua API applies: it takes a number and keeps
 #: 32 bits of it (64-bit masks came in 4.2, as UInt64).
 MAX_LUA_MASK = 0xFFFFFFFF
@@ -539,7 +556,7 @@ class Generator:
             for key, plan in self.plans.items()
         }
         lines.append("local LAYERS = " + lua(described))
-        lines.append("local DISSECT, SUMMARY, ITEM = {}, {}, {}")
+        lines.append("local SUMMARY = {}")
         lines.append("local MESSAGES = " + lua(messages))
         lines.append("local MESSAGE_TYPES = " + lua(MESSAGE_TYPES))
         lines.append(
@@ -554,9 +571,18 @@ class Generator:
             + lua([[f"USER{n}", f"USER{n} (DLT {147 + n})", n] for n in range(16)])
         )
         lines.append("")
-        runtime = resources.files("dmdissect.wireshark").joinpath("runtime.lua").read_text()
-        functions = [layer_functions(key, self.plans) for key in self.plans]
-        return "\n".join(lines) + "\n" + runtime + "\n" + "\n\n".join(functions) + "\n"
+        here = resources.files("dmdissect.wireshark")
+        parts = ("runtime.lua", "dissect.lua", "register.lua")
+        runtime, dissect, register = (here.joinpath(name).read_text() for name in parts)
+        functions = "\n\n".join(layer_functions(key, self.plans) for key in self.plans)
+        # The layer functions and the packet's dissection, made once per set of tree
+        # functions (register.lua says which sets and why).
+        build = (
+            f"local function build({', '.join(TREE_PARAMETERS)})\n"
+            "local DISSECT, ITEM = {}, {}\n"
+            f"{functions}\n\n{dissect}\nreturn dissect\nend\n"
+        )
+        return "\n".join(lines) + "\n" + runtime + "\n" + build + "\n" + register
 
 
 def plugin_source() -> str:
