@@ -462,10 +462,47 @@ REFUSED = [
     'frame.comment contains {"a"}',
     '+frame.comment contains "a"',
     'frame.comment matches -"a"',
+    # A colon joins two-digit groups only; the scanner takes ":0" as a token of its own.
+    "frame[0:2] == 1:0",
+    "frame[0:3] == 0100:10",
+    "frame[0:3] == 01:00:1",
+    "frame[0:2] == 01:00a",
     # A time span takes + and - only, a date no arithmetic.
     "frame.time_relative * 2 > 100",
     "frame.time + 1 > 1",
 ]
+
+
+#: Byte strings as tshark 4.0 reads them, with the bytes each stands for (written by hand):
+#: digits without separators go in pairs from the left, an odd last digit is a byte.
+BYTE_STRINGS = [
+    ("frame[0:2] == 0100", b"\x01\x00"),
+    ("frame[0:2] == 010", b"\x01\x00"),
+    ("frame[1:3] == 010", b"\x01\x00"),
+    ("frame[0:3] == 01001", b"\x01\x00\x01"),
+    ("frame[0:2] == 050", b"\x05\x00"),
+    ("frame[0:1] == 5", b"\x05"),
+    ("frame[0:2] == 1-0", b"\x01\x00"),
+    ("frame[0:2] == 1.00", b"\x01\x00"),
+    ("frame[0:3] == 1.0.10", b"\x01\x00\x10"),
+    ("frame[0:2] == 05:00", b"\x05\x00"),
+    ("frame[0:2] == abc", b"\xab\x0c"),
+]
+
+
+def test_byte_strings_mean_the_bytes_tshark_reads(plugin):
+    capture = CAPTURES / "linux-qemu.pcapng"
+    frames = [(m.frame.index, m.frame.data) for m in messages_of(open_frames(str(capture)))]
+    selections = []
+    for text, wanted in BYTE_STRINGS:
+        start, end = (int(n) for n in re.findall(r"\d+", text.split("]")[0]))
+        expected = [index for index, data in frames if data[start:end] == wanted]
+        kept = messages_of(open_frames(str(capture)), keep=compile_filter(text))
+        assert [m.frame.index for m in kept] == expected, f"dmdissect -Y {text}"
+        assert tshark.selected(plugin, capture, text) == expected, f"tshark -Y {text}"
+        selections.append(expected)
+    # Some strings select frames and some none: reading them otherwise would show.
+    assert any(selections) and not all(selections)
 
 
 def test_constants_too_big_for_the_field_are_refused_as_tshark_refuses_them(plugin, tmp_path):

@@ -206,6 +206,9 @@ def _depth(tree: Tree) -> int:
     return deepest
 
 
+_COLON_WORD = re.compile(r":[A-Za-z0-9_:.\-]+")
+
+
 def _syntax_error(text: str, exc: UnexpectedInput) -> FilterError:
     end = len(text) + 1
     if isinstance(exc, UnexpectedEOF) or (
@@ -216,7 +219,11 @@ def _syntax_error(text: str, exc: UnexpectedInput) -> FilterError:
         return FilterError(f'"{exc.token}" was unexpected in this context.', exc.token.column)
     if isinstance(exc, UnexpectedCharacters):
         column = exc.column
-        return FilterError(f'"{text[column - 1]}" was unexpected in this context.', column)
+        # tshark's scanner takes a colon with the word after it as one token (``:0`` in
+        # ``1:0``, which is no byte string of two-digit groups).
+        colon = _COLON_WORD.match(text, column - 1)
+        token = colon.group() if colon else text[column - 1]
+        return FilterError(f'"{token}" was unexpected in this context.', column)
     return FilterError("invalid filter.", getattr(exc, "column", 1) or 1)
 
 

@@ -25,7 +25,7 @@ class LiteralError(ValueError):
 _INT = re.compile(r"(0[xX][0-9a-fA-F]+|0[bB][01]+|0[0-7]*|[1-9][0-9]*)")
 _FLOAT = re.compile(r"[0-9]+(\.[0-9]*)?([eE][-+]?[0-9]+)?|\.[0-9]+([eE][-+]?[0-9]+)?")
 _BYTES_SEPARATED = re.compile(r"[0-9a-fA-F]{1,2}([:.\-][0-9a-fA-F]{1,2})+")
-_BYTES_PLAIN = re.compile(r"([0-9a-fA-F]{2})+|[0-9a-fA-F]")
+_BYTES_PLAIN = re.compile(r"[0-9a-fA-F]+")
 _ESCAPES = re.compile(r"\\(x[0-9a-fA-F]{1,2}|[0-7]{1,3}|u[0-9a-fA-F]{4}|U[0-9a-fA-F]{8}|.?)", re.S)
 _SIMPLE = {"a": "\a", "b": "\b", "f": "\f", "n": "\n", "r": "\r", "t": "\t", "v": "\v"}
 #: Characters that stand for themselves after a backslash (C's, as Wireshark takes them).
@@ -57,11 +57,15 @@ def number(text: str) -> float | int:
 
 
 def byte_string(text: str) -> bytes:
-    """``07:00``, ``07-00``, ``07.00``, ``0700`` or a single byte ``7``/``07``/``0x07``."""
+    """``07:00``, ``07-00``, ``07.00``, ``0700`` or a single byte ``7``/``07``/``0x07``.
+
+    Digits without separators are read in pairs from the left, an odd last digit a byte
+    of its own, as tshark 4.0 reads them (``010`` is ``01 00``, ``abc`` is ``ab 0c``).
+    """
     if _BYTES_SEPARATED.fullmatch(text):
         return bytes(int(part, 16) for part in re.split(r"[:.\-]", text))
     if _BYTES_PLAIN.fullmatch(text):
-        return bytes.fromhex(text if len(text) % 2 == 0 else "0" + text)
+        return bytes(int(text[i : i + 2], 16) for i in range(0, len(text), 2))
     if text[:2] in ("0x", "0X"):
         try:
             value = integer(text)
