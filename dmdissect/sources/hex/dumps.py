@@ -27,6 +27,7 @@ from dmdissect.sources.frame import Frame
 from dmdissect.sources.hex.columns import render_ascii
 from dmdissect.sources.hex.formats import KERNEL_NOISE, STAMP
 from dmdissect.sources.hex.framer import Framer
+from dmdissect.sources.hex.preamble import find_direction
 from dmdissect.sources.hex.sizes import MAX_MESSAGE, SIZE_END, header_size
 
 #: Bytes of one kernel row (rowsize 16) and the text of a full row after its prefix:
@@ -179,12 +180,16 @@ def take_lines(framer: Framer, number: int, text: str) -> Generator[Frame, None,
         found = head(text, pos)
         if found is not None and (dump := dump_at(text, found)) is not None:
             data, end, rows = dump
-            direction = found[1]
-            if direction is not None:
+            noise = found[1]
+            said = None
+            if noise is not None:
                 number += 1
-                yield from framer.noise_line(number, direction)
+                yield from framer.noise_line(number, noise)
+                # the words after its stamp (whose "]" is the line's first): what the
+                # direction of the line is read from (find_direction cuts the stamp)
+                said = find_direction(noise[noise.index("]") + 1 :])
             rows_text = text[found.start(2) : end]
-            if framer.take_dump(number + 1, found[2] + found[3], found[3], data, rows_text):
+            if framer.take_dump(number + 1, found[2], found[3], data, rows_text, said):
                 number += rows
                 pos = end + 1
                 yield from framer.out

@@ -50,6 +50,7 @@ from dmdissect.sources.hex.timestamps import (
     leading_time,
     overlong_time,
     prefix_time,
+    stamped_time,
     without_times,
 )
 from dmdissect.sources.hex.tshark_tree import TsharkTree
@@ -163,7 +164,9 @@ class Framer:
             time, direction, stamp = self._when_and_where(prefix, None, number, True)
             if stamp is not None:
                 return False
-            self.lane = Lane(tail, number, time, direction, snapshot, [(number, text)], [data])
+            self.lane = Lane(
+                tail, number, time, direction, snapshot, [(number, text)], [data], len(data)
+            )
         self.preamble = None
         self.blank_gap = self.noise_gap = False
         self.foreign = 0
@@ -214,14 +217,25 @@ class Framer:
             self._take(number, text)
         return self.out
 
-    def take_dump(self, number: int, prefix: str, tail: str, data: bytes, rows: str) -> bool:
+    def take_dump(
+        self,
+        number: int,
+        stamp: str,
+        tail: str,
+        data: bytes,
+        rows: str,
+        said: Direction | None = None,
+    ) -> bool:
         """Take every row of one kernel dump at once, as :meth:`_fast` takes them one by one.
 
-        ``rows`` are its lines (the first numbered ``number``), whose prefix,
-        offsets, hex and columns the caller checked are exactly the kernel's
-        for ``data``.  False, with nothing changed, where the lane would not
-        take them all; the caller then feeds them line by line.  The frames
-        handed out (the message before) are in :attr:`out`.
+        ``rows`` are its lines (the first numbered ``number``), whose prefix
+        (a dmesg ``stamp`` and the ``tail`` after it), offsets, hex and columns
+        the caller checked are exactly the kernel's for ``data``.  ``said`` is
+        the direction the line before (the kernel's direction line just given to
+        :meth:`noise_line`) names, when the caller read it, else None.  False,
+        with nothing changed, where the lane would not take them all; the
+        caller then feeds them line by line.  The frames handed out (the
+        message before) are in :attr:`out`.
         """
         self.out = []
         if not self.use_lane or self.tree.open or self.pending is not None:
@@ -232,18 +246,20 @@ class Framer:
             before = b"".join(lane.chunks)
             if split_records(before) is not None:
                 return False
-        time = prefix_time(prefix)
+        time = stamped_time(stamp, tail)
         if time is None:
             return False  # the line before or an overlong stamp may say more: the rows decide
         # As _when_and_where: the row's own words first (its stamp has none), then the
         # line before it (a tshark tree is not open).
-        direction = find_direction(tail)
+        direction = find_direction(tail) or said
         if direction is None and self.preamble:
             direction = preamble_direction(formats.strip_ansi(self.preamble))
         if lane is not None:
             self._hand_out(lane, before)
         snapshot = (self.preamble, self.blank_gap, self.noise_gap, self.foreign)
-        self.lane = Lane(tail, number, time, direction, snapshot, [(number, rows)], [data])
+        self.lane = Lane(
+            tail, number, time, direction, snapshot, [(number, rows)], [data], len(data)
+        )
         self.preamble = None
         self.blank_gap = self.noise_gap = False
         self.foreign = 0

@@ -26,7 +26,5 @@ class Lane:
     snapshot: tuple
     lines: list[tuple[int, str]]
     chunks: list[bytes]
-    seen: int = 0
-
-    def __post_init__(self) -> None:
-        self.seen = sum(map(len, self.chunks))
+    #: Bytes in ``chunks``.
+    seen: int

@@ -65,7 +65,12 @@ def parse_preamble(line: str) -> tuple[float | None, Direction | None]:
 
 
 def preamble_direction(line: str) -> Direction | None:
-    """The direction of :func:`parse_preamble`, without reading the line's time."""
+    """The direction of :func:`parse_preamble`, without reading the line's time.
+
+    A line starting with ``[`` (a dmesg stamp) is no text2pcap ``I``/``O`` line.
+    """
+    if line.startswith("["):
+        return find_direction(line)
     io = _io_line(line)
     return io[1] if io is not None else find_direction(line)
 

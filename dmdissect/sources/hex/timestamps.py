@@ -229,6 +229,26 @@ def prefix_stamp(prefix: str) -> tuple[float, float] | None:
     return (found[0], _step(found[1])) if found else None
 
 
+def stamped_time(stamp: str, rest: str) -> float | None:
+    """:func:`prefix_time` of ``stamp + rest``, where ``stamp`` is a dmesg stamp of at most
+    :data:`MAX_DIGITS` digits a side (``[  100.500000]``, as a dump's rows carry it).
+
+    When ``rest`` (the same on every row: the driver's name) holds no date that would
+    win over the stamp, the stamp's seconds are read directly, as
+    :func:`_dmesg_seconds` reads them; the rest is asked once per distinct text.
+    """
+    if _holds_no_date(rest):
+        seconds, _, fraction = stamp[1:-1].lstrip(" ").partition(".")
+        return int(seconds) + int(fraction) / 10 ** len(fraction)
+    return prefix_time(stamp + rest)
+
+
+@functools.lru_cache(maxsize=256)
+def _holds_no_date(rest: str) -> bool:
+    """What :func:`_prefix_stamp` asks of the text after a dmesg stamp."""
+    return not _DMESG_T.search(rest) and not _ISO.search(rest)
+
+
 def _prefix_stamp(prefix: str) -> tuple[float, re.Match] | None:
     if prefix.startswith("[") and (m := _DMESG.match(prefix)) is not None:
         if not _DMESG_T.search(prefix, m.end()) and not _ISO.search(prefix, m.end()):

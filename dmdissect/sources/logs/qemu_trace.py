@@ -20,17 +20,15 @@ warnings and errors, which become host events with a finding.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import datetime
 from functools import cache
-from typing import Any, BinaryIO
+from typing import Any, BinaryIO, NamedTuple
 
 from dmdissect import findings as ei
 from dmdissect.findings import Finding
-from dmdissect.layers import MESSAGE_LAYERS, DMCaps
-from dmdissect.layers.layout import layout_of
 from dmdissect.sources.frame import Event, Frame
-from dmdissect.sources.logs.lines import BadLine, bad_line_frame, iter_lines
+from dmdissect.sources.logs.lines import bad_line_frame, iter_lines
 from dmdissect.sources.logs.witnesses import HOST_SIDE, event_frame, message_frame
 from dmdissect.vocabulary import DirectionSource
 
@@ -103,8 +101,8 @@ def printed_format(c_format: str) -> str:
     return re.sub(r'"?%"PRI([ux])(?:32|64)"?', lambda m: "%" + m[1], c_format).strip('"')
 
 
-def format_regex(c_format: str) -> re.Pattern[str]:
-    """The regex of what a C trace format prints (``%u``, ``0x%x``, ``%s``, PRI macros)."""
+def format_pattern(c_format: str) -> str:
+    """The pattern of what a C trace format prints (``%u``, ``0x%x``, ``%s``, PRI macros)."""
     text = printed_format(c_format)
     out = []
     for piece in re.split(r"(%[usx])", text):
@@ -116,7 +114,12 @@ def format_regex(c_format: str) -> re.Pattern[str]:
             out.append(r"(\S+)")
         else:
             out.append(re.escape(piece))
-    return re.compile("".join(out) + r"\Z")
+    return "".join(out)
+
+
+def format_regex(c_format: str) -> re.Pattern[str]:
+    """The regex of a whole argument text of a C trace format (:func:`format_pattern`)."""
+    return re.compile(format_pattern(c_format) + r"\Z")
 
 
 _FORMATS = {name: (args.split(), format_regex(fmt)) for name, (args, fmt) in EVENTS.items()}
@@ -174,6 +177,9 @@ def _caps_fields(word: int) -> tuple[dict, list[Finding]]:
     the bits of it the line does show are checked: set reserved bits are
     the same finding as in a decoded message.
     """
+    from dmdissect.layers import DMCaps
+    from dmdissect.layers.layout import layout_of
+
     fields = {}
     findings: list[Finding] = []
     for spot in layout_of(DMCaps).spots:
@@ -227,16 +233,13 @@ def _event_line(line: str) -> bool:
 
 def iter_qemu_trace(stream: BinaryIO, name: str) -> Iterator[Frame]:
     """Frames of the hv-balloon trace events (and hv-balloon warnings) in ``stream``."""
-    parse = _Parser(name)
-    line = parse.line
     for number, text in iter_lines(stream, name):
-        origin = f"{name}:{number}"
-        if isinstance(text, BadLine):
-            yield bad_line_frame(SOURCE, origin, HOST_SIDE, text)
-            continue
-        frame = line(text, origin)
-        if frame is not None:
-            yield frame
+        if isinstance(text, str):
+            frame = _line(text, name, number)
+            if frame is not None:
+                yield frame
+        else:
+            yield bad_line_frame(SOURCE, f"{name}:{number}", HOST_SIDE, text)
 
 
 #: Everything QEMU may print before the event name, matched on that part of the line alone.
@@ -253,10 +256,6 @@ _STAMP_LIKE = re.compile(r"[\d@.:T()Z+ -]{1,64}\Z")
 _EVENT_NAME = len("hv_balloon_")
 
 
-def _hex(text: str) -> int:
-    return int(text, 16)
-
-
 def conversion_bits(c_format: str) -> tuple[int | None, ...]:
     """How many bits each conversion of a C trace format prints, in order (``%s``: None).
 
@@ -268,114 +267,122 @@ def conversion_bits(c_format: str) -> tuple[int | None, ...]:
     return tuple(None if plain == "s" else int(width or 32) for width, plain in found)
 
 
-#: Per event: its argument names, the function that reads each printed value, its width.
-_READERS = {
-    name: (
-        tuple(args),
-        tuple(str if arg == "tostr" else _hex if arg in _HEX_ARGS[name] else int for arg in args),
-        regex,
-        conversion_bits(EVENTS[name][1]),
-    )
-    for name, (args, regex) in _FORMATS.items()
-}
+def _line(text: str, name: str, number: int) -> Frame | None:
+    """The frame of one line of the log, None for a line of no hv-balloon event.
+
+    The event's name is found by plain searches, and the line of that event
+    matched whole by one expression (:attr:`_Spec.line`: no prefix or the usual
+    ``TID@SEC.USEC:``, then its format); any other line (other prefixes, a
+    garbled one, a number past its width) is read by :func:`_general_line`,
+    which the fast one gives the same frame as where it matches.
+    """
+    at = text.find("hv_balloon_")
+    if at < 0:
+        return _qemu_message(text, f"{name}:{number}") if "qemu" in text else None
+    space = text.find(" ", at)
+    spec = _SPECS.get(text[at + _EVENT_NAME : space] if space > 0 else text[at + _EVENT_NAME :])
+    if spec is not None and (found := spec.line(text)) is not None:
+        stamp = found.groups()
+        sec = stamp[0]
+        time = None if sec is None else int(sec) + int(stamp[1]) / 1e6
+        printed = stamp[2:]
+        values: list[Any] = list(map(int, printed, spec.bases)) if spec.bases else list(printed)
+        for index, bits in spec.numbers:
+            if values[index] >> bits:
+                return _general_line(text, at, name, number)
+        return spec.build(values, time, f"{name}:{number}", text[space + 1 :])
+    return _general_line(text, at, name, number)
 
 
-class _Parser:
-    """Turns one trace line into a frame; keeps nothing but the file name."""
+def _general_line(text: str, at: int, name: str, number: int) -> Frame | None:
+    """:func:`_line` of any line naming an ``hv_balloon_`` event at ``at``: its prefix read by
+    the expression of the usual ``TID@SEC.USEC:`` (the others only when it fails), and
+    its arguments by the one expression of that event (:data:`_SPECS`)."""
+    if not at:
+        return _event(text, at, None, name, number)
+    tid = _TID_STAMP.match(text, 0, at)
+    if tid is not None:  # the usual prefix, the first of _PREFIX's, read as _time reads it
+        return _event(text, at, int(tid[1]) + int(tid[2]) / 1e6, name, number)
+    m = _PREFIX.match(text, 0, at)
+    if m is not None:
+        time = _time(m)
+        if time is not None or m["iso"] is None:
+            return _event(text, at, time, name, number)
+    elif _STAMP_LIKE.match(text, 0, at) is None:
+        return None  # hv_balloon_ inside some other line
+    frame = _event(text, at, None, name, number)
+    if frame is not None:
+        shown = text[:at] if at <= 48 else text[:44] + "..."
+        frame.findings.insert(
+            0,
+            ei.LOG_TIME_UNREADABLE(
+                f"prefix '{shown}' is no time QEMU prints: the line has no time"
+            ),
+        )
+    return frame
 
-    def __init__(self, name: str) -> None:
-        self.name = name
 
-    def line(self, text: str, origin: str) -> Frame | None:
-        at = text.find("hv_balloon_")
-        if at < 0:
-            return self._qemu_message(text, origin) if "qemu" in text else None
-        if not at:
-            return self._event(text, at, None, origin)
-        tid = _TID_STAMP.match(text, 0, at)
-        if tid is not None:  # the usual prefix, the first of _PREFIX's, read as _time reads it
-            return self._event(text, at, int(tid[1]) + int(tid[2]) / 1e6, origin)
-        m = _PREFIX.match(text, 0, at)
-        if m is not None:
-            time = _time(m)
-            if time is not None or m["iso"] is None:
-                return self._event(text, at, time, origin)
-        elif _STAMP_LIKE.match(text, 0, at) is None:
-            return None  # hv_balloon_ inside some other line
-        frame = self._event(text, at, None, origin)
-        if frame is not None:
-            shown = text[:at] if at <= 48 else text[:44] + "..."
-            frame.findings.insert(
-                0,
-                ei.LOG_TIME_UNREADABLE(
-                    f"prefix '{shown}' is no time QEMU prints: the line has no time"
-                ),
+def _event(text: str, at: int, time: float | None, name: str, number: int) -> Frame | None:
+    """The frame of the event named at ``at`` (after its prefix)."""
+    space = text.find(" ", at)
+    if space < 0:
+        space = len(text)
+    event = text[at + _EVENT_NAME : space]
+    spec = _SPECS.get(event)
+    if spec is None:
+        if not event.isidentifier():
+            return None
+        return event_frame(
+            SOURCE,
+            f"{name}:{number}",
+            time,
+            HOST_SIDE,
+            "unknown",
+            {"event": f"hv_balloon_{event}"},
+            text[at:],
+            [
+                ei.LOG_QEMU_UNKNOWN_EVENT(
+                    f"hv_balloon_{event} is no trace event of QEMU 8.2 or later; skipped"
+                )
+            ],
+        )
+    args = text[space + 1 :]
+    found = spec.match(args)
+    origin = f"{name}:{number}"
+    if found is None:
+        return _unreadable(event, "does not match its format", text, at, time, origin)
+    printed = found.groups()
+    values: list[Any] = list(map(int, printed, spec.bases)) if spec.bases else list(printed)
+    for index, bits in spec.numbers:
+        if values[index] >> bits:
+            why = (
+                f"prints {spec.names[index]} {printed[index]}, beyond the {bits} bits of its format"
             )
-        return frame
+            return _unreadable(event, why, text, at, time, origin)
+    return spec.build(values, time, origin, args)
 
-    def _event(self, text: str, at: int, time: float | None, origin: str) -> Frame | None:
-        """The frame of the event named at ``at`` (after its prefix)."""
-        space = text.find(" ", at)
-        if space < 0:
-            space = len(text)
-        event = text[at + _EVENT_NAME : space]
-        args = text[space + 1 :]
-        reader = _READERS.get(event)
-        if reader is None:
-            if not event.isidentifier():
-                return None
+
+def _qemu_message(text: str, origin: str) -> Frame | None:
+    m = _QEMU_MESSAGE.match(text)
+    if m is None:
+        return None
+    message = m["text"]
+    for regex, what in _MESSAGES:
+        if regex.match(message):
+            text = f"QEMU: {message}"
+            finding = ei.LOG_QEMU_WARNING(text) if m["warning"] else ei.LOG_QEMU_ERROR(text)
+            time = iso_seconds(m["iso"]) if m["iso"] else None
             return event_frame(
                 SOURCE,
                 origin,
                 time,
                 HOST_SIDE,
-                "unknown",
-                {"event": f"hv_balloon_{event}"},
-                text[at:],
-                [
-                    ei.LOG_QEMU_UNKNOWN_EVENT(
-                        f"hv_balloon_{event} is no trace event of QEMU 8.2 or later; skipped"
-                    )
-                ],
+                "warning" if m["warning"] else "error",
+                {"what": what},
+                message,
+                [finding],
             )
-        names, reads, regex, widths = reader
-        found = regex.match(args)
-        if found is None:
-            return _unreadable(event, "does not match its format", text, at, time, origin)
-        values = {}
-        for arg, printed, read, bits in zip(names, found.groups(), reads, widths, strict=True):
-            value: Any = read(printed)
-            if bits is not None and value >> bits:
-                why = f"prints {arg} {printed}, beyond the {bits} bits of its format"
-                return _unreadable(event, why, text, at, time, origin)
-            values[arg] = value
-        if event in _HOST_EVENTS:
-            return _host_event(event, values, time, origin, args)
-        frame = _frame(event, values, time, origin, args)
-        _fit_fields(frame, event)
-        return frame
-
-    def _qemu_message(self, text: str, origin: str) -> Frame | None:
-        m = _QEMU_MESSAGE.match(text)
-        if m is None:
-            return None
-        message = m["text"]
-        for regex, what in _MESSAGES:
-            if regex.match(message):
-                text = f"QEMU: {message}"
-                finding = ei.LOG_QEMU_WARNING(text) if m["warning"] else ei.LOG_QEMU_ERROR(text)
-                time = iso_seconds(m["iso"]) if m["iso"] else None
-                return event_frame(
-                    SOURCE,
-                    origin,
-                    time,
-                    HOST_SIDE,
-                    "warning" if m["warning"] else "error",
-                    {"what": what},
-                    message,
-                    [finding],
-                )
-        return None
+    return None
 
 
 def _unreadable(event: str, why: str, text: str, at: int, time: float | None, origin: str) -> Frame:
@@ -392,14 +399,15 @@ def _unreadable(event: str, why: str, text: str, at: int, time: float | None, or
     )
 
 
-def _host_event(event: str, v: dict, time: float | None, origin: str, text: str) -> Frame:
+def _host_event(event: str, facts: dict, time: float | None, origin: str, text: str) -> Frame:
     """The frame of a line about the host's own state (no message): the state and its facts."""
     findings = []
     if event == "state_change":
-        v = {"state": v["tostr"]}
-        if v["state"] not in _STATE_SET:
+        if facts["state"] not in _STATE_SET:
             findings.append(
-                ei.LOG_QEMU_UNKNOWN_STATE(f"state {v['state']} is not one of hv-balloon's states")
+                ei.LOG_QEMU_UNKNOWN_STATE(
+                    f"state {facts['state']} is not one of hv-balloon's states"
+                )
             )
     return Frame(
         0,
@@ -411,108 +419,211 @@ def _host_event(event: str, v: dict, time: float | None, origin: str, text: str)
         None,
         findings,
         source=SOURCE,
-        event=Event(HOST_SIDE, event, v, text),
+        event=Event(HOST_SIDE, event, facts, text),
     )
 
 
-def _fit_fields(frame: Frame, event: str) -> None:
+def _fit_fields(frame: Frame, event: str) -> Frame:
     """Drop and flag a witnessed field whose value its layer field cannot hold.
 
     QEMU prints a bitfield through a wider ``%u`` (``more %u`` of the 1-bit
     ``more_pages``): a value past the field's bits is a garbled line, and it
-    is unknown, never taken.
+    is unknown (in the log, unreadable), never taken.  Fields in layout order.
     """
     witness = frame.witness
-    if witness is None:
-        return
+    assert witness is not None, "a message frame"
     fields = witness.fields
-    for name, bits in _field_bits(witness.type):
-        value = fields.get(name)
-        if type(value) is not int or not value >> bits:
-            continue
-        del fields[name]
+    widths = _field_bits(witness.type)
+    over = [
+        name
+        for name, value in fields.items()
+        if type(value) is int and name in widths and value >> widths[name]
+    ]
+    if not over:
+        return frame
+    order = list(widths)
+    for name in sorted(over, key=order.index):
+        value = fields.pop(name)
         witness.unreadable += (name,)
         frame.findings.append(
             ei.LOG_QEMU_FORMAT(
-                f"hv_balloon_{event} prints {name} {value}, which its {bits}-bit field "
+                f"hv_balloon_{event} prints {name} {value}, which its {widths[name]}-bit field "
                 "cannot hold: not taken as a value"
             )
         )
+    return frame
 
 
 @cache
-def _field_bits(msg_type: int) -> tuple[tuple[str, int], ...]:
-    """``(name, bits)`` of each field of a message's layer that has a width, in layout order."""
+def _field_bits(msg_type: int) -> dict[str, int]:
+    """The width in bits of each field of a message's layer that has one, in layout order."""
+    from dmdissect.layers import MESSAGE_LAYERS
+    from dmdissect.layers.layout import layout_of
+
     layer = MESSAGE_LAYERS.get(msg_type)
     if layer is None:
-        return ()
-    out = []
+        return {}
+    out = {}
     for spot in layout_of(layer).spots:
         bits = spot.bits if spot.bits is not None else 8 * spot.size if spot.size else None
         if bits is not None:
-            out.append((spot.name, bits))
-    return tuple(out)
+            out[spot.name] = bits
+    return out
 
 
-def _frame(event: str, v: dict, time: float | None, origin: str, text: str) -> Frame:
-    if event == "incoming_version":
-        fields: dict[str, Any] = {
-            "version": {"major_version": v["major"], "minor_version": v["minor"]}
-        }
-        return message_frame(SOURCE, origin, time, "DM_VERSION_REQUEST", fields=fields)
-    if event == "incoming_caps":
-        caps, findings = _caps_fields(v["caps"])
-        return message_frame(
-            SOURCE, origin, time, "DM_CAPABILITIES_REPORT", fields={"caps": caps}, findings=findings
-        )
-    if event == "outgoing_balloon":
-        return message_frame(
-            SOURCE,
-            origin,
-            time,
-            "DM_BALLOON_REQUEST",
-            v["trans_id"],
-            {"num_pages": v["count"]},
-            {"remaining": v["rempages"]},
-        )
-    if event == "incoming_balloon":
-        fields = {"range_count": v["range_count"], "more_pages": v["more_pages"]}
-        return message_frame(
-            SOURCE, origin, time, "DM_BALLOON_RESPONSE", v["trans_id"], fields=fields
-        )
-    if event == "outgoing_unballoon":
-        fields = {
-            "more_pages": int(v["rempages"] > 0),
-            "range_count": 1,
-            "range_array": [{"start_page": v["start"], "page_cnt": v["count"]}],
-        }
-        return message_frame(
-            SOURCE,
-            origin,
-            time,
-            "DM_UNBALLOON_REQUEST",
-            v["trans_id"],
-            fields,
-            {"remaining": v["rempages"]},
-        )
-    if event == "incoming_unballoon":
-        return message_frame(SOURCE, origin, time, "DM_UNBALLOON_RESPONSE", v["trans_id"])
-    if event == "outgoing_hot_add":
-        fields = {"range": {"start_page": v["start"], "page_cnt": v["count"]}}
-        return message_frame(
-            SOURCE, origin, time, "DM_MEM_HOT_ADD_REQUEST", v["trans_id"], fields=fields
-        )
-    if event == "incoming_hot_add":
-        fields = {"page_count": v["count"], "result": v["result"]}
-        return message_frame(
-            SOURCE, origin, time, "DM_MEM_HOT_ADD_RESPONSE", v["trans_id"], fields=fields
-        )
-    raise AssertionError(f"hv_balloon_{event} is no message event")
+# --- one builder per event: the frame of its values, in its arguments' order ----------
 
 
+def _message(type_name: str) -> Callable[..., Frame]:
+    """The builder of frames of ``type_name`` witnessed by one event, checked against the
+    widths of the layer's fields (:func:`_fit_fields`)."""
+
+    def build(
+        event: str,
+        origin: str,
+        time: float | None,
+        trans_id: int | None = None,
+        fields: dict | None = None,
+        extra: dict | None = None,
+        findings: list[Finding] | None = None,
+    ) -> Frame:
+        frame = message_frame(SOURCE, origin, time, type_name, trans_id, fields, extra, findings)
+        return _fit_fields(frame, event)
+
+    return build
+
+
+_VERSION_REQUEST = _message("DM_VERSION_REQUEST")
+_CAPS_REPORT = _message("DM_CAPABILITIES_REPORT")
+_BALLOON_REQUEST = _message("DM_BALLOON_REQUEST")
+_BALLOON_RESPONSE = _message("DM_BALLOON_RESPONSE")
+_UNBALLOON_REQUEST = _message("DM_UNBALLOON_REQUEST")
+_UNBALLOON_RESPONSE = _message("DM_UNBALLOON_RESPONSE")
+_HOT_ADD_REQUEST = _message("DM_MEM_HOT_ADD_REQUEST")
+_HOT_ADD_RESPONSE = _message("DM_MEM_HOT_ADD_RESPONSE")
+
+
+def _incoming_version(v: list, time: float | None, origin: str, text: str) -> Frame:
+    major, minor = v
+    fields = {"version": {"major_version": major, "minor_version": minor}}
+    return _VERSION_REQUEST("incoming_version", origin, time, fields=fields)
+
+
+def _incoming_caps(v: list, time: float | None, origin: str, text: str) -> Frame:
+    caps, findings = _caps_fields(v[0])
+    return _CAPS_REPORT("incoming_caps", origin, time, fields={"caps": caps}, findings=findings)
+
+
+def _outgoing_balloon(v: list, time: float | None, origin: str, text: str) -> Frame:
+    trans_id, count, rempages = v
+    return _BALLOON_REQUEST(
+        "outgoing_balloon", origin, time, trans_id, {"num_pages": count}, {"remaining": rempages}
+    )
+
+
+def _incoming_balloon(v: list, time: float | None, origin: str, text: str) -> Frame:
+    trans_id, range_count, more_pages = v
+    fields = {"range_count": range_count, "more_pages": more_pages}
+    return _BALLOON_RESPONSE("incoming_balloon", origin, time, trans_id, fields)
+
+
+def _outgoing_unballoon(v: list, time: float | None, origin: str, text: str) -> Frame:
+    trans_id, count, start, rempages = v
+    fields = {
+        "more_pages": int(rempages > 0),
+        "range_count": 1,
+        "range_array": [{"start_page": start, "page_cnt": count}],
+    }
+    return _UNBALLOON_REQUEST(
+        "outgoing_unballoon", origin, time, trans_id, fields, {"remaining": rempages}
+    )
+
+
+def _incoming_unballoon(v: list, time: float | None, origin: str, text: str) -> Frame:
+    return _UNBALLOON_RESPONSE("incoming_unballoon", origin, time, v[0])
+
+
+def _outgoing_hot_add(v: list, time: float | None, origin: str, text: str) -> Frame:
+    trans_id, count, start = v
+    fields = {"range": {"start_page": start, "page_cnt": count}}
+    return _HOT_ADD_REQUEST("outgoing_hot_add", origin, time, trans_id, fields)
+
+
+def _incoming_hot_add(v: list, time: float | None, origin: str, text: str) -> Frame:
+    trans_id, result, count = v
+    fields = {"page_count": count, "result": result}
+    return _HOT_ADD_RESPONSE("incoming_hot_add", origin, time, trans_id, fields)
+
+
+def _state_change(v: list, time: float | None, origin: str, text: str) -> Frame:
+    return _host_event("state_change", {"state": v[0]}, time, origin, text)
+
+
+def _host(event: str, names: tuple[str, ...]) -> Callable[[list, float | None, str, str], Frame]:
+    """The builder of a host event whose facts are its arguments by name."""
+
+    def build(v: list, time: float | None, origin: str, text: str) -> Frame:
+        return _host_event(event, dict(zip(names, v, strict=True)), time, origin, text)
+
+    return build
+
+
+_MESSAGE_BUILDERS = {
+    "incoming_version": _incoming_version,
+    "incoming_caps": _incoming_caps,
+    "outgoing_balloon": _outgoing_balloon,
+    "incoming_balloon": _incoming_balloon,
+    "outgoing_unballoon": _outgoing_unballoon,
+    "incoming_unballoon": _incoming_unballoon,
+    "outgoing_hot_add": _outgoing_hot_add,
+    "incoming_hot_add": _incoming_hot_add,
+}
 _STATE_SET = frozenset(STATES)
 #: Events about the host's own state: events, not messages.
 _HOST_EVENTS = frozenset(
     {"state_change", "our_range_add", "map_slot", "unmap_slot"}
     | {name for name in EVENTS if name.startswith("remove_response")}
 )
+
+
+class _Spec(NamedTuple):
+    """How one event's line is read: its arguments' names, the expression of its format
+    (``match``, on the arguments alone) and of a whole line of it in the usual forms
+    (``line``: no prefix or ``TID@SEC.USEC:``, whose seconds and microseconds are its
+    first two groups), the base of each printed number (empty for the one ``%s``
+    event), ``(index, bits)`` of each number, its builder."""
+
+    names: tuple[str, ...]
+    match: Callable[[str], re.Match[str] | None]
+    line: Callable[[str], re.Match[str] | None]
+    bases: tuple[int, ...]
+    numbers: tuple[tuple[int, int], ...]
+    build: Callable[[list, float | None, str, str], Frame]
+
+
+#: The usual prefix, as :data:`_TID_STAMP` reads it, or none.
+_USUAL_PREFIX = r"(?:\d{1,10}@(\d{1,12})\.(\d{6}):)?hv_balloon_"
+
+
+def _spec(event: str) -> _Spec:
+    args, regex = _FORMATS[event]
+    names = tuple(args)
+    c_format = EVENTS[event][1]
+    widths = conversion_bits(c_format)
+    whole = re.compile(f"{_USUAL_PREFIX}{event} {format_pattern(c_format)}\\Z")
+    bases = (
+        () if "tostr" in names else tuple(16 if arg in _HEX_ARGS[event] else 10 for arg in names)
+    )
+    numbers = tuple((index, bits) for index, bits in enumerate(widths) if bits is not None)
+    build: Callable[[list, float | None, str, str], Frame]
+    if event == "state_change":
+        build = _state_change
+    elif event in _HOST_EVENTS:
+        build = _host(event, names)
+    else:
+        build = _MESSAGE_BUILDERS[event]
+    return _Spec(names, regex.match, whole.match, bases, numbers, build)
+
+
+#: The reading of each event, by its name after ``hv_balloon_``.
+_SPECS = {event: _spec(event) for event in EVENTS}

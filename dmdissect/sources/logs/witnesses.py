@@ -6,17 +6,27 @@ numbers come from the layers, which are their one home.
 
 from __future__ import annotations
 
+from functools import cache
+
 from dmdissect.findings import Finding
 from dmdissect.layers import MESSAGE_TYPES, SENDER, MessageType
 from dmdissect.layers.tables import LAYER_NAMES
 from dmdissect.sources.frame import Event, Frame, Witness
-from dmdissect.vocabulary import DirectionSource
+from dmdissect.vocabulary import Direction, DirectionSource
 
 #: Message type number by the layer's C name.
 TYPES = {MESSAGE_TYPES[number]: MessageType(number) for number in LAYER_NAMES}
 
 HOST_SIDE = "host"
 GUEST_SIDE = "guest"
+
+
+@cache
+def message_kind(type_name: str) -> tuple[MessageType, Direction | None]:
+    """The type number of a message by its C name, and the way its sender sends it."""
+    msg_type = TYPES[type_name]
+    sender = SENDER.get(msg_type)
+    return msg_type, None if sender is None else sender.direction
 
 
 def message_frame(
@@ -35,13 +45,12 @@ def message_frame(
     ``unreadable`` names the fields the line holds with a value they cannot take
     (left out of ``fields``, see :class:`~dmdissect.sources.frame.Witness`).
     """
-    msg_type = TYPES[type_name]
-    sender = SENDER.get(msg_type)
+    msg_type, direction = message_kind(type_name)
     return Frame(
         0,
         b"",
         time,
-        None if sender is None else sender.direction,
+        direction,
         DirectionSource.LOG,
         origin,
         findings=findings or [],
