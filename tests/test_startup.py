@@ -69,6 +69,15 @@ def test_the_timeline_of_a_capture_loads_no_scapy():
     assert "scapy" not in result["loaded"]
 
 
+@pytest.mark.parametrize("command", [["read"], ["timeline"]])
+def test_a_kernel_hex_dump_log_loads_no_scapy(command):
+    """A dmesg of print_hex_dump rows is bytes like a capture's: detecting it asks the log
+    readers first, and none of them may pull Scapy in to say it is no log of theirs."""
+    result = _help_imports(*command, str(CAPTURES / "linux-qemu-dmesg.log"))
+    assert result["code"] == 0
+    assert "scapy" not in result["loaded"]
+
+
 def test_the_probe_sees_heavy_imports():
     """The probe itself can fail: the -V tree of a capture does load Scapy."""
     result = _help_imports("read", "-V", "-c", "1", str(SAMPLE))
