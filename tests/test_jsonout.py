@@ -14,13 +14,16 @@ from dmdissect.analysis.dissect import dissect
 from dmdissect.pipeline import dissected
 from dmdissect.sources import open_frames
 from dmdissect.sources.frame import Frame
-from dmdissect.views.fields import as_dict, json_fields, walk
+from dmdissect.views.fields import as_dict, walk
+from dmdissect.views.jsonfields import json_by_plan, json_fields, json_writer
 
 CAPTURES = sorted((Path(__file__).resolve().parent.parent / "captures").glob("*.pcapng"))
 
 
 def both_exports(message):
-    for body in (message.body, message.scapy_body):
+    """The fast export of each layer (body, and the VMBus descriptor of a framed
+    message) is the walk's, on the compiled values and on Scapy's packets."""
+    for body in (message.body, message.scapy_body, message.vmbus):
         if body is not None:
             assert json_fields(body) == as_dict(walk(body))
             assert list(json_fields(body)) == list(as_dict(walk(body)))
@@ -39,6 +42,53 @@ def test_random_messages(msg_type, body, lie):
     size = 8 + len(body) + (8 if lie else 0)
     data = struct.pack("<HHI", msg_type, size & 0xFFFF, 7) + body
     both_exports(dissect(Frame(1, data)))
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.integers(0, 15), st.binary(max_size=64), st.integers(0, 0xFFFF), st.booleans())
+def test_random_messages_behind_a_vmbus_descriptor(msg_type, body, flags, lie):
+    data = struct.pack("<HHI", msg_type, (8 + len(body) + (8 if lie else 0)) & 0xFFFF, 7) + body
+    data += b"\0" * (-len(data) % 8)
+    framed = struct.pack("<HHHHQ", 6, 2, (16 + len(data)) // 8, flags, 99) + data
+    fast, slow = dissect(Frame(1, framed)), dissect(Frame(1, framed), fast=False)
+    assert type(slow.vmbus).__name__ == "VMBusDescriptor"
+    both_exports(fast)
+    both_exports(slow)
+
+
+def test_a_vmbus_descriptor_exactly():
+    data = struct.pack("<HHI", 5, 48, 1) + bytes(40)
+    framed = struct.pack("<HHHHQ", 6, 2, (16 + len(data)) // 8, 1, 99) + data
+    message = dissect(Frame(1, framed))
+    assert type(message.vmbus).__name__ == "VMBusDescriptorValues"
+    assert json_fields(message.vmbus) == {
+        "type": 6,
+        "type_name": "VM_PKT_DATA_INBAND",
+        "offset8": 2,
+        "len8": 8,
+        "flags": 1,
+        "trans_id": 99,
+    }
+    both_exports(message)
+
+
+def test_a_hot_add_request_with_and_without_its_region_exactly():
+    """The optional region is an object when the size announces it and absent (not
+    null: the walk leaves it out) when it does not; both through the compiled writer."""
+    assert json_writer("DMHotAddRequest") is not None
+    ranged = struct.pack("<Q", 0x400000 | 512 << 40)
+    region = struct.pack("<Q", 0x400000 | 1024 << 40)
+    long_form = struct.pack("<HHI", 10, 24, 1) + ranged + region
+    short_form = struct.pack("<HHI", 10, 16, 1) + ranged
+    assert json_fields(dissect(Frame(1, long_form)).body) == {
+        "range": {"start_page": 0x400000, "page_cnt": 512},
+        "region": {"start_page": 0x400000, "page_cnt": 1024},
+    }
+    assert json_fields(dissect(Frame(1, short_form)).body) == {
+        "range": {"start_page": 0x400000, "page_cnt": 512},
+    }
+    for data in (long_form, short_form):
+        both_exports(dissect(Frame(1, data)))
 
 
 def test_enum_flags_and_nested_values_exactly():
@@ -102,9 +152,8 @@ def test_the_compiled_writer_exports_the_high_volume_messages_as_the_plan_does()
     """Status reports and balloon traffic go through the writer compiled from the plan,
     and it gives the very object the field-by-field plan gives, key order included."""
     from dmdissect.layers import MESSAGE_LAYERS
-    from dmdissect.views.fields import _json_writer, json_by_plan
 
-    assert all(_json_writer(MESSAGE_LAYERS[t]) is not None for t in (5, 6, 7, 8, 9))
+    assert all(json_writer(MESSAGE_LAYERS[t].__name__) is not None for t in (5, 6, 7, 8, 9))
     seen = set()
     for path in CAPTURES:
         for message in dissected(open_frames(str(path))):

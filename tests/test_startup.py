@@ -52,11 +52,21 @@ def test_help_loads_no_heavy_module(args):
 
 @pytest.mark.parametrize("name", ["linux-qemu.pcapng", "linux-qemu-vmbus.pcapng"])
 @pytest.mark.parametrize(
-    "options", [[], ["-c", "3"], ["-t", "ud"], ["-x"], ["-q", "-z", "expert", "-z", "io,stat,10"]]
+    "options",
+    [
+        [],
+        ["-c", "3"],
+        ["-t", "ud"],
+        ["-x"],
+        ["-q", "-z", "expert", "-z", "io,stat,10"],
+        ["-T", "json"],
+        ["-T", "jsonl"],
+    ],
 )
 def test_read_loads_no_scapy(name, options):
-    """Summary lines of a capture (VMBus-framed too), its bytes and its statistics come
-    from the generated decoders."""
+    """Summary lines of a capture (VMBus-framed too), its bytes, its JSON (handshake,
+    capabilities, status, balloon) and its statistics come from the generated decoders
+    and export plans."""
     result = _help_imports("read", *options, str(CAPTURES / name))
     assert result["code"] == 0
     assert "scapy" not in result["loaded"]

@@ -4,7 +4,7 @@
 from the layers' ``fields_desc``; ``--check`` only says whether the committed
 file is what the layers give (exit 1 when it drifted).  Importing Scapy costs
 more than a whole ``read`` of a small capture should, so the sizes, field
-names, decoders and values classes that this module derives from the layers
+names, decoders, values classes and JSON export plans that this module derives from the layers
 are written out once as plain Python, and a test regenerates them on every run.
 """
 
@@ -21,6 +21,7 @@ from scapy.fields import PacketField
 from dmdissect.layers import numbers, values
 from dmdissect.layers.base import DMPacket
 from dmdissect.layers.codegen import LAYERS, decoder_name, layer_source, values_name
+from dmdissect.layers.exports import export_plan
 from dmdissect.layers.header import HEADER_STRUCT, MAX_SIZE, SIZE_END, DMHeader
 from dmdissect.layers.layout import layout_of
 from dmdissect.layers.messages import (
@@ -140,6 +141,7 @@ _TYPES = {
     "FIELDS": "dict[str, tuple[str, ...]]",
     "LAYER_SIZES": "dict[str, int]",
     "STRUCTS": "dict[str, dict[str, str]]",
+    "EXPORT_PLANS": "dict[str, tuple[tuple[str, str, Any], ...]]",
     "VALUES": "dict[str, type[Values]]",
     "DECODERS": "dict[int, Callable[[bytes, int], tuple[Any, int]]]",
 }
@@ -229,6 +231,14 @@ def module_source() -> str:
             "STRUCTS",
             {n: _literal(_structs(layer)) or "{}" for n, layer in LAYERS.items()},
             "The fixed structures nested in each layer: field name -> layer name.",
+        )
+    )
+    out.append(
+        _table(
+            "EXPORT_PLANS",
+            {n: _literal(export_plan(layer)) or "()" for n, layer in LAYERS.items()},
+            "How each layer's fields go into JSON, in C order: name, kind, enum names"
+            " (see :mod:`dmdissect.layers.exports`).",
         )
     )
     out.append("\n\n")

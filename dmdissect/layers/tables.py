@@ -190,6 +190,30 @@ STRUCTS: dict[str, dict[str, str]] = {
     'DMHotRemoveRequest': {},
     'DMHotRemoveResponse': {},
 }
+#: How each layer's fields go into JSON, in C order: name, kind, enum names (see :mod:`dmdissect.layers.exports`).
+EXPORT_PLANS: dict[str, tuple[tuple[str, str, Any], ...]] = {
+    'DMHeader': (('type', 'enum', {0: 'DM_ERROR', 1: 'DM_VERSION_REQUEST', 2: 'DM_VERSION_RESPONSE', 3: 'DM_CAPABILITIES_REPORT', 4: 'DM_CAPABILITIES_RESPONSE', 5: 'DM_STATUS_REPORT', 6: 'DM_BALLOON_REQUEST', 7: 'DM_BALLOON_RESPONSE', 8: 'DM_UNBALLOON_REQUEST', 9: 'DM_UNBALLOON_RESPONSE', 10: 'DM_MEM_HOT_ADD_REQUEST', 11: 'DM_MEM_HOT_ADD_RESPONSE', 12: 'DM_INFO_MESSAGE', 13: 'DM_MEM_HOT_REMOVE_REQUEST', 14: 'DM_MEM_HOT_REMOVE_RESPONSE'}), ('size', 'int', None), ('trans_id', 'int', None)),
+    'VMBusDescriptor': (('type', 'enum', {0: 'VM_PKT_INVALID', 1: 'VM_PKT_SYNCH', 2: 'VM_PKT_ADD_XFER_PAGESET', 3: 'VM_PKT_RM_XFER_PAGESET', 4: 'VM_PKT_ESTABLISH_GPADL', 5: 'VM_PKT_TEARDOWN_GPADL', 6: 'VM_PKT_DATA_INBAND', 7: 'VM_PKT_DATA_USING_XFER_PAGES', 8: 'VM_PKT_DATA_USING_GPADL', 9: 'VM_PKT_DATA_USING_GPA_DIRECT', 10: 'VM_PKT_CANCEL_REQUEST', 11: 'VM_PKT_COMP', 12: 'VM_PKT_DATA_USING_ADDITIONAL_PKT', 13: 'VM_PKT_ADDITIONAL_DATA'}), ('offset8', 'int', None), ('len8', 'int', None), ('flags', 'int', None), ('trans_id', 'int', None)),
+    'DMError': (),
+    'DMVersion': (('minor_version', 'int', None), ('major_version', 'int', None)),
+    'DMVersionRequest': (('version', 'struct', None), ('is_last_attempt', 'int', None), ('reservedz', 'int', None)),
+    'DMVersionResponse': (('is_accepted', 'int', None), ('reservedz', 'int', None)),
+    'DMCaps': (('balloon', 'int', None), ('hot_add', 'int', None), ('hot_add_alignment', 'int', None), ('hot_remove', 'int', None), ('reservedz', 'int', None)),
+    'DMCapabilitiesReport': (('caps', 'struct', None), ('min_page_cnt', 'int', None), ('max_page_number', 'int', None)),
+    'DMCapabilitiesResponse': (('is_accepted', 'int', None), ('hot_remove', 'int', None), ('suppress_pressure_reports', 'int', None), ('reservedz', 'int', None)),
+    'DMStatusReport': (('num_avail', 'int', None), ('num_committed', 'int', None), ('page_file_size', 'int', None), ('zero_free', 'int', None), ('page_file_writes', 'int', None), ('io_diff', 'int', None)),
+    'DMBalloonRequest': (('num_pages', 'int', None), ('reservedz', 'int', None)),
+    'DMPageRange': (('start_page', 'int', None), ('page_cnt', 'int', None)),
+    'DMBalloonResponse': (('reservedz', 'int', None), ('more_pages', 'int', None), ('range_count', 'int', None), ('range_array', 'list', None)),
+    'DMUnballoonRequest': (('more_pages', 'int', None), ('reservedz', 'int', None), ('range_count', 'int', None), ('range_array', 'list', None)),
+    'DMUnballoonResponse': (),
+    'DMHotAddRequest': (('range', 'struct', None), ('region', 'optional', None)),
+    'DMHotAddResponse': (('page_count', 'int', None), ('result', 'enum', {0: 'failure', 1: 'success'})),
+    'DMInfoEntry': (('type', 'enum', {0: 'MAX_PAGE_CNT'}), ('data_size', 'int', None), ('data', 'other', None)),
+    'DMInfoMessage': (('reserved', 'int', None), ('info_size', 'int', None), ('info', 'list', None)),
+    'DMHotRemoveRequest': (('virtual_node', 'int', None), ('page_count', 'int', None), ('qos_flags', 'other', None), ('reservedZ', 'int', None)),
+    'DMHotRemoveResponse': (('result', 'int', None), ('range_count', 'int', None), ('more_pages', 'int', None), ('reservedz', 'int', None), ('range_array', 'list', None)),
+}
 
 
 class DMHeaderValues(Values):

@@ -1,6 +1,7 @@
 """Messages as JSON objects: the contract scripts depend on (see README, "JSON output").
 
-Built from the same field walk as the tree, so every field shown is exported:
+Built from the fields the tree walks (:mod:`~dmdissect.views.jsonfields` is
+tested equal to the walk, and needs no Scapy), so every field shown is exported:
 C names, integers as numbers, nested objects for unions and ranges, enum
 names beside their numbers, bytes as hex strings.
 
@@ -21,10 +22,9 @@ import orjson
 from dmdissect.analysis.events import LogEvent
 from dmdissect.analysis.message import Message
 from dmdissect.analysis.records import Link, SeriesLink
-from dmdissect.analysis.witness import unknown_fields, unreadable_fields
 from dmdissect.escape import json_safe
 from dmdissect.views.expert import finding_object
-from dmdissect.views.fields import as_dict, json_fields, walk
+from dmdissect.views.jsonfields import json_fields
 from dmdissect.views.records import link_object
 
 
@@ -53,6 +53,8 @@ def event_object(event: LogEvent) -> dict[str, Any]:
 
 def witness_object(message: Message) -> dict[str, Any]:
     """A message known from a log line: only the facts the line carries; unknown ones left out."""
+    from dmdissect.analysis.witness import unknown_fields, unreadable_fields  # logs only
+
     frame = message.frame
     out: dict[str, Any] = {"frame": frame.index}
     if frame.time is not None:
@@ -109,21 +111,28 @@ def message_object(message: Message | LogEvent) -> dict[str, Any]:
     }
     if frame.comment:
         out["comment"] = json_safe(frame.comment)
-    if message.vmbus is not None:
-        out["vmbus"] = as_dict(walk(message.vmbus))
+    framed = message.framed
+    vmbus = message.vmbus if framed else None
+    if vmbus is not None:
+        out["vmbus"] = json_fields(vmbus)
     body = message.body
-    rest = message.trailing
+    # Bytes past what the layers decoded are trailing or cut short; most messages have none.
+    left = message.consumed < message.available
     if body is not None:
         out.update(json_fields(body))
-        if rest:
-            out["trailing"] = rest.hex()
-        cut = message.cut
-        if cut:
-            out["cut"] = cut.hex()
-    elif rest:
-        out["body"] = rest.hex()
-    if message.extra:
-        out["vmbus_trailing"] = message.extra.hex()
+        if left:
+            rest = message.trailing
+            if rest:
+                out["trailing"] = rest.hex()
+            cut = message.cut
+            if cut:
+                out["cut"] = cut.hex()
+    elif left:
+        out["body"] = message.rest.hex()
+    if framed:
+        extra = message.extra
+        if extra:
+            out["vmbus_trailing"] = extra.hex()
     link = message.transaction
     if isinstance(link, (Link, SeriesLink)):
         out["transaction"] = link_object(link)

@@ -59,40 +59,32 @@ def render_messages(
     if output_format == "json":
         return _json_array(messages, out, flush)
     if output_format == "jsonl":
-        from dmdissect.views.jsonout import dumps_line, message_object
-
-        count = 0
-        for count, message in enumerate(messages, 1):
-            out.raw(dumps_line(message_object(message)) + "\n")
-            if flush:
-                out.flush()
-        return count
+        return _json_lines(messages, out, flush)
     if out.plain and not (verbose or show_hex):
         return _plain_summaries(messages, out, reference, flush, times)
     if verbose or show_hex:
         _detail_views(verbose)
+        if out.plain:
+            return _plain_details(messages, out, reference, flush, times, verbose, show_hex)
     first_time: float | None = None
     count = 0
     for count, message in enumerate(messages, 1):
         if first_time is None:
             first_time = _time_zero(times, message, reference)
         when = None if times is None else times.text(message)
-        if out.plain and (verbose or show_hex):
-            out.raw(_plain(message, first_time, when, verbose, show_hex, out.guides))
+        if verbose:
+            out.tree(message_tree(message, first_time))
+        elif message.findings:
+            out.line(summary_line(message, first_time, when), line_style(message))
         else:
-            if verbose:
-                out.tree(message_tree(message, first_time))
-            elif message.findings:
-                out.line(summary_line(message, first_time, when), line_style(message))
-            else:
-                out.line(summary_line(message, first_time, when))
-            rows = _hex(message) if show_hex else []
-            if rows and verbose:
-                out.line("")  # tshark -V -x: a blank line between the tree and the bytes
-            if rows:
-                out.line("\n".join(rows))
-            if verbose or show_hex:
-                out.line("")
+            out.line(summary_line(message, first_time, when))
+        rows = _hex(message) if show_hex else []
+        if rows and verbose:
+            out.line("")  # tshark -V -x: a blank line between the tree and the bytes
+        if rows:
+            out.line("\n".join(rows))
+        if verbose or show_hex:
+            out.line("")
         if flush:
             out.flush()
     return count
@@ -134,6 +126,47 @@ def _plain_summaries(
     finally:
         if lines:
             out.raw("\n".join(lines) + "\n")
+    return count
+
+
+#: Bytes of ``-V``/``-x`` text a pipe gets per write (a tree is a few hundred bytes).
+DETAIL_BATCH = 1 << 16
+
+
+def _plain_details(
+    messages: Iterable[Message],
+    out: Output,
+    reference: TimeReference | None,
+    flush: bool,
+    times: TimeColumn | None,
+    verbose: bool,
+    show_hex: bool,
+) -> int:
+    """The ``-V``/``-x`` texts of :func:`render_messages` for a pipe, written about
+    :data:`DETAIL_BATCH` bytes at a time (each at once with ``flush``); those read
+    before an error still go out."""
+    first_time: float | None = None
+    count = 0
+    texts: list[str] = []
+    held = 0
+    guides = out.guides
+    try:
+        for count, message in enumerate(messages, 1):
+            if first_time is None:
+                first_time = _time_zero(times, message, reference)
+            when = None if times is None else times.text(message)
+            text = _plain(message, first_time, when, verbose, show_hex, guides)
+            texts.append(text)
+            held += len(text)
+            if flush or held >= DETAIL_BATCH:
+                out.raw("".join(texts))
+                texts.clear()
+                held = 0
+                if flush:
+                    out.flush()
+    finally:
+        if texts:
+            out.raw("".join(texts))
     return count
 
 
@@ -182,8 +215,36 @@ def render_session(session: Session, out: Output, separate: bool = True) -> None
         out.line(line, "bold")
 
 
+def _json_lines(messages: Iterable[Message], out: Output, flush: bool = False) -> int:
+    """One JSON object a line, about :data:`DETAIL_BATCH` bytes a write (each at once
+    with ``flush``); those read before an error still go out."""
+    from dmdissect.views.jsonout import dumps_line, message_object
+
+    count = 0
+    lines: list[str] = []
+    held = 0
+    try:
+        for count, message in enumerate(messages, 1):
+            line = dumps_line(message_object(message))
+            lines.append(line)
+            held += len(line)
+            if flush or held >= DETAIL_BATCH:
+                lines.append("")
+                out.raw("\n".join(lines))
+                lines.clear()
+                held = 0
+                if flush:
+                    out.flush()
+    finally:
+        if lines:
+            lines.append("")
+            out.raw("\n".join(lines))
+    return count
+
+
 def _json_array(messages: Iterable[Message], out: Output, flush: bool = False) -> int:
-    """A JSON array written element by element, so memory stays flat.
+    """A JSON array written a batch of elements at a time (as :func:`_json_lines`), so
+    memory stays flat.
 
     The array is closed even when reading fails part-way (the error still
     ends the command), so that what was written stays valid JSON.
@@ -191,13 +252,26 @@ def _json_array(messages: Iterable[Message], out: Output, flush: bool = False) -
     from dmdissect.views.jsonout import dumps, message_object
 
     count = 0
+    elements: list[str] = []
+    held = 0
+    # What goes before the next batch: the first element opens the array's lines.
+    lead = "\n  "
     out.raw("[")
     try:
         for count, message in enumerate(messages, 1):
-            out.raw(("\n  " if count == 1 else ",\n  ") + dumps(message_object(message)))
-            if flush:
-                out.flush()
+            element = dumps(message_object(message))
+            elements.append(element)
+            held += len(element)
+            if flush or held >= DETAIL_BATCH:
+                out.raw(lead + ",\n  ".join(elements))
+                lead = ",\n  "
+                elements.clear()
+                held = 0
+                if flush:
+                    out.flush()
     finally:
+        if elements:
+            out.raw(lead + ",\n  ".join(elements))
         out.raw("\n]\n" if count else "]\n")
     return count
 

@@ -190,10 +190,39 @@ def head_label(message: Message, first_time: float | None) -> tuple[str, ...]:
     if frame.time is not None:
         rel = "" if first_time is None else f" (+{frame.time - first_time:.6f} s)"
         head += f", time {frame.time:.6f}{rel}", ""
-    head += f", {message.direction or 'direction unknown'} ({message.direction_source})", ""
+    head += _way(message.direction, message.direction_source)
     if frame.origin:
         head += f", from {printable(frame.origin)}", "dim"
     return tuple(head)
+
+
+#: ", guest->host (capture)" of each direction and the source that told it.
+_WAYS: dict[tuple[Any, Any], str] = {}
+
+
+def plain_head(message: Message, first_time: float | None) -> str:
+    """:func:`head_label` without its styles, in one f-string (a pipe's ``-V`` writes one
+    a message)."""
+    frame = message.frame
+    key = (message.direction, message.direction_source)
+    way = _WAYS.get(key)
+    if way is None:
+        way = _WAYS[key] = "".join(_way(*key))
+    time = frame.time
+    if time is None:
+        when = ""
+    elif first_time is None:
+        when = f", time {time:.6f}"
+    else:
+        when = f", time {time:.6f} (+{time - first_time:.6f} s)"
+    origin = frame.origin
+    where = f", from {printable(origin)}" if origin else ""
+    return f"Frame {frame.index}: {len(frame.data)} bytes{when}{way}{where}"
+
+
+def _way(direction: Any, source: Any) -> tuple[str, str]:
+    """The head's direction segment: which way, and who said so."""
+    return f", {direction or 'direction unknown'} ({source})", ""
 
 
 def link_text(link: Link) -> str:
@@ -284,7 +313,7 @@ def plain_tree(
     body: Any = message.body
     if body.missing or message.consumed < message.available:
         return None
-    head = "".join(head_label(message, first_time)[::2])
+    head = plain_head(message, first_time)
     if "\t" in head:
         return None
     space, cont, fork, end = guides
