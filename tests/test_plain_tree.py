@@ -40,7 +40,7 @@ from dmdissect.pipeline import messages_of
 from dmdissect.sources import open_frames
 from dmdissect.sources.frame import Frame
 from dmdissect.views.fieldlines import write_fields
-from dmdissect.views.fields import LIST_LIMIT
+from dmdissect.views.fieldtext import LIST_LIMIT
 from dmdissect.views.outline import ASCII_GUIDES, UNICODE_GUIDES, to_rich
 from dmdissect.views.reassembly import PART_RANGE_LIMIT
 from dmdissect.views.tree import message_tree, plain_tree

@@ -12,6 +12,7 @@ counts modules, not time: a module that pulls Scapy back in fails here.
 from __future__ import annotations
 
 import json
+import struct
 import subprocess
 import sys
 from pathlib import Path
@@ -89,9 +90,31 @@ def test_a_kernel_hex_dump_log_loads_no_scapy(command):
 
 
 def test_the_probe_sees_heavy_imports():
-    """The probe itself can fail: the -V tree of a capture does load Scapy."""
+    """The probe itself can fail: the -V tree of a version negotiation (a version's
+    extra line comes from the field walk) does load Scapy."""
     result = _help_imports("read", "-V", "-c", "1", str(SAMPLE))
     assert "scapy" in result["loaded"]
+
+
+@pytest.mark.parametrize("options", [["-V"], ["-V", "-x"]])
+def test_the_tree_of_status_and_balloon_traffic_loads_no_scapy(tmp_path, options):
+    """The -V tree in a pipe is written by writers compiled from the generated plans:
+    status reports, a balloon exchange and both forms of a hot-add request."""
+    from capbuild import BALLOON_REQUEST, BALLOON_RESPONSE, STATUS, header, pcap
+
+    ranged = struct.pack("<Q", 0x400000 | 512 << 40)
+    hot_add = [
+        header(10, 24, 5) + ranged + ranged,
+        header(11, 16, 5) + struct.pack("<II", 512, 1),
+        header(10, 16, 6) + ranged,
+        header(11, 16, 6) + struct.pack("<II", 512, 1),
+    ]
+    messages = [STATUS, BALLOON_REQUEST, BALLOON_RESPONSE, STATUS, *hot_add]
+    path = tmp_path / "traffic.pcap"
+    path.write_bytes(pcap([(1, i, data) for i, data in enumerate(messages)]))
+    result = _help_imports("read", *options, str(path))
+    assert result["code"] == 0
+    assert "scapy" not in result["loaded"]
 
 
 @pytest.mark.parametrize("width", [60, 80, 100, 200])

@@ -21,7 +21,7 @@ from scapy.fields import PacketField
 from dmdissect.layers import numbers, values
 from dmdissect.layers.base import DMPacket
 from dmdissect.layers.codegen import LAYERS, decoder_name, layer_source, values_name
-from dmdissect.layers.exports import export_plan
+from dmdissect.layers.exports import export_plan, tree_plan
 from dmdissect.layers.header import HEADER_STRUCT, MAX_SIZE, SIZE_END, DMHeader
 from dmdissect.layers.layout import layout_of
 from dmdissect.layers.messages import (
@@ -142,6 +142,7 @@ _TYPES = {
     "LAYER_SIZES": "dict[str, int]",
     "STRUCTS": "dict[str, dict[str, str]]",
     "EXPORT_PLANS": "dict[str, tuple[tuple[str, str, Any], ...]]",
+    "TREE_PLANS": "dict[str, tuple[tuple[str, int | None, int | None, int | None, str, Any], ...]]",
     "VALUES": "dict[str, type[Values]]",
     "DECODERS": "dict[int, Callable[[bytes, int], tuple[Any, int]]]",
 }
@@ -239,6 +240,14 @@ def module_source() -> str:
             {n: _literal(export_plan(layer)) or "()" for n, layer in LAYERS.items()},
             "How each layer's fields go into JSON, in C order: name, kind, enum names"
             " (see :mod:`dmdissect.layers.exports`).",
+        )
+    )
+    out.append(
+        _table(
+            "TREE_PLANS",
+            {n: _literal(tree_plan(layer)) or "()" for n, layer in LAYERS.items()},
+            "Where each layer's fields sit and how the -V tree shows them, in C order: name,"
+            " offset, bit, bits, kind, what the kind needs (see :mod:`dmdissect.layers.exports`).",
         )
     )
     out.append("\n\n")

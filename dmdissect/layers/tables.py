@@ -214,6 +214,30 @@ EXPORT_PLANS: dict[str, tuple[tuple[str, str, Any], ...]] = {
     'DMHotRemoveRequest': (('virtual_node', 'int', None), ('page_count', 'int', None), ('qos_flags', 'other', None), ('reservedZ', 'int', None)),
     'DMHotRemoveResponse': (('result', 'int', None), ('range_count', 'int', None), ('more_pages', 'int', None), ('reservedz', 'int', None), ('range_array', 'list', None)),
 }
+#: Where each layer's fields sit and how the -V tree shows them, in C order: name, offset, bit, bits, kind, what the kind needs (see :mod:`dmdissect.layers.exports`).
+TREE_PLANS: dict[str, tuple[tuple[str, int | None, int | None, int | None, str, Any], ...]] = {
+    'DMHeader': (('type', 0, None, None, 'enum', {0: 'DM_ERROR', 1: 'DM_VERSION_REQUEST', 2: 'DM_VERSION_RESPONSE', 3: 'DM_CAPABILITIES_REPORT', 4: 'DM_CAPABILITIES_RESPONSE', 5: 'DM_STATUS_REPORT', 6: 'DM_BALLOON_REQUEST', 7: 'DM_BALLOON_RESPONSE', 8: 'DM_UNBALLOON_REQUEST', 9: 'DM_UNBALLOON_RESPONSE', 10: 'DM_MEM_HOT_ADD_REQUEST', 11: 'DM_MEM_HOT_ADD_RESPONSE', 12: 'DM_INFO_MESSAGE', 13: 'DM_MEM_HOT_REMOVE_REQUEST', 14: 'DM_MEM_HOT_REMOVE_RESPONSE'}), ('size', 2, None, None, 'int', None), ('trans_id', 4, None, None, 'int', None)),
+    'VMBusDescriptor': (('type', 0, None, None, 'enum', {0: 'VM_PKT_INVALID', 1: 'VM_PKT_SYNCH', 2: 'VM_PKT_ADD_XFER_PAGESET', 3: 'VM_PKT_RM_XFER_PAGESET', 4: 'VM_PKT_ESTABLISH_GPADL', 5: 'VM_PKT_TEARDOWN_GPADL', 6: 'VM_PKT_DATA_INBAND', 7: 'VM_PKT_DATA_USING_XFER_PAGES', 8: 'VM_PKT_DATA_USING_GPADL', 9: 'VM_PKT_DATA_USING_GPA_DIRECT', 10: 'VM_PKT_CANCEL_REQUEST', 11: 'VM_PKT_COMP', 12: 'VM_PKT_DATA_USING_ADDITIONAL_PKT', 13: 'VM_PKT_ADDITIONAL_DATA'}), ('offset8', 2, None, None, 'int', None), ('len8', 4, None, None, 'int', None), ('flags', 6, None, None, 'int', None), ('trans_id', 8, None, None, 'int', None)),
+    'DMError': (),
+    'DMVersion': (('minor_version', 0, None, None, 'int', None), ('major_version', 2, None, None, 'int', None)),
+    'DMVersionRequest': (('version', 0, None, None, 'struct', 'DMVersion'), ('is_last_attempt', 4, 0, 1, 'int', None), ('reservedz', 4, 1, 31, 'int', None)),
+    'DMVersionResponse': (('is_accepted', 0, 0, 1, 'int', None), ('reservedz', 0, 1, 63, 'int', None)),
+    'DMCaps': (('balloon', 0, 0, 1, 'int', None), ('hot_add', 0, 1, 1, 'int', None), ('hot_add_alignment', 0, 2, 4, 'int', None), ('hot_remove', 0, 6, 1, 'int', None), ('reservedz', 0, 7, 57, 'int', None)),
+    'DMCapabilitiesReport': (('caps', 0, None, None, 'struct', 'DMCaps'), ('min_page_cnt', 8, None, None, 'int', None), ('max_page_number', 16, None, None, 'hex', None)),
+    'DMCapabilitiesResponse': (('is_accepted', 0, 0, 1, 'int', None), ('hot_remove', 0, 1, 1, 'int', None), ('suppress_pressure_reports', 0, 2, 1, 'int', None), ('reservedz', 0, 3, 61, 'int', None)),
+    'DMStatusReport': (('num_avail', 0, None, None, 'int', None), ('num_committed', 8, None, None, 'int', None), ('page_file_size', 16, None, None, 'int', None), ('zero_free', 24, None, None, 'int', None), ('page_file_writes', 32, None, None, 'int', None), ('io_diff', 36, None, None, 'int', None)),
+    'DMBalloonRequest': (('num_pages', 0, None, None, 'int', None), ('reservedz', 4, None, None, 'int', None)),
+    'DMPageRange': (('start_page', 0, None, None, 'int', None), ('page_cnt', 5, None, None, 'int', None)),
+    'DMBalloonResponse': (('reservedz', 0, None, None, 'int', None), ('more_pages', 4, 0, 1, 'int', None), ('range_count', 4, 1, 31, 'int', None), ('range_array', 8, None, None, 'list', ('DMPageRange', 8))),
+    'DMUnballoonRequest': (('more_pages', 0, 0, 1, 'int', None), ('reservedz', 0, 1, 31, 'int', None), ('range_count', 4, None, None, 'int', None), ('range_array', 8, None, None, 'list', ('DMPageRange', 8))),
+    'DMUnballoonResponse': (),
+    'DMHotAddRequest': (('range', 0, None, None, 'struct', 'DMPageRange'), ('region', 8, None, None, 'optional', 'DMPageRange')),
+    'DMHotAddResponse': (('page_count', 0, None, None, 'int', None), ('result', 4, None, None, 'enum', {0: 'failure', 1: 'success'})),
+    'DMInfoEntry': (('type', 0, None, None, 'enum', {0: 'MAX_PAGE_CNT'}), ('data_size', 4, None, None, 'int', None), ('data', 8, None, None, 'variant', None)),
+    'DMInfoMessage': (('reserved', 0, None, None, 'int', None), ('info_size', 4, None, None, 'int', None), ('info', 8, None, None, 'list', ('DMInfoEntry', None))),
+    'DMHotRemoveRequest': (('virtual_node', 0, None, None, 'int', None), ('page_count', 4, None, None, 'int', None), ('qos_flags', 8, None, None, 'flags', None), ('reservedZ', 12, None, None, 'int', None)),
+    'DMHotRemoveResponse': (('result', 0, None, None, 'int', None), ('range_count', 4, None, None, 'int', None), ('more_pages', 8, 0, 1, 'int', None), ('reservedz', 8, 1, 63, 'int', None), ('range_array', 16, None, None, 'list', ('DMPageRange', 8))),
+}
 
 
 class DMHeaderValues(Values):

@@ -5,9 +5,11 @@ layer's fields is its guides, ``name: text`` and ``(offset N, bits ...)``,
 and only the texts and offsets change from one message to the next.  For
 each layer, and each guide prefix the layer is drawn under, this module
 writes the Python source of one function that appends exactly those lines,
-from the same C-order walk as :func:`~dmdissect.views.fields.walk` (the
-fields' order, offsets, bit positions and integer texts of
-:func:`~dmdissect.views.fields.field_order`), and compiles it once.  Lists of
+from the plan :mod:`dmdissect.layers.generate` derives from ``fields_desc``
+into :mod:`dmdissect.layers.tables` (the fields' order, offsets, bit
+positions and kinds, which :func:`~dmdissect.views.fields.field_order` reads
+too, with the texts of :mod:`~dmdissect.views.fieldtext`), and compiles it
+once, without importing Scapy.  Lists of
 fixed-size structures become a loop; a trailing optional structure that is
 absent gets a writer of its own.
 
@@ -26,19 +28,13 @@ from collections.abc import Callable
 from functools import cache
 from typing import Any
 
-from scapy.fields import (
-    ConditionalField,
-    EnumField,
-    FlagsField,
-    MultipleTypeField,
-    PacketField,
-    PacketListField,
-)
+from dmdissect.layers.exports import ENUM, LIST, OPTIONAL, STRUCT, VARIANT
+from dmdissect.layers.tables import TREE_PLANS
+from dmdissect.layers.values import Values
+from dmdissect.views.fieldtext import LIST_LIMIT, bits_text, int_text, more_text, struct_text_of
 
-from dmdissect.layers import DMVersion
-from dmdissect.layers.fields import OptionalPacketField
-from dmdissect.layers.layout import layout_of
-from dmdissect.views.fields import LIST_LIMIT, field_order, more_text, scalar_text, struct_text_of
+#: The layer whose tree shows one more line, the version's word and name (see the walk).
+VERSION_LAYER = "DMVersion"
 
 #: A compiled writer: ``write(values, base, lines)`` appends the layer's field lines and
 #: returns True, or returns False when the values miss a field (the walk draws them).
@@ -99,31 +95,37 @@ def _append(src: _Source, indent: int, parts: list[str]) -> None:
     src.text(indent, template)
 
 
-def _enum_text(field: EnumField) -> Callable[[int], str]:
+def _enum_text(names: dict[int, str]) -> Callable[[int], str]:
     """``NAME (n)`` for a named value, else the number: :func:`fields._scalar`'s enum text."""
-    named = {value: f"{label} ({value})" for value, label in (field.i2s or {}).items() if label}
+    named = {value: f"{label} ({value})" for value, label in names.items() if label}
     return lambda value: named.get(value) or str(value)
 
 
-def _scalar_text(fld: Any, name: str) -> Callable[[Any], str]:
-    """Any other field's text, as the walk gives it (flags, bytes)."""
-    return lambda obj: scalar_text(fld, obj, name, getattr(obj, name))
+def _scalar_text(layer: str, name: str) -> Callable[[Any], str]:
+    """Any other field's text (flags, bytes), as the walk gives it: the walk, and Scapy,
+    are loaded the first time such a field is written."""
+
+    def text(obj: Any) -> str:
+        from dmdissect.layers.codegen import LAYERS
+        from dmdissect.layers.layout import layout_of
+        from dmdissect.views.fields import scalar_text
+
+        (fld,) = (spot.field for spot in layout_of(LAYERS[layer]).c_order if spot.name == name)
+        return scalar_text(fld, obj, name, getattr(obj, name))
+
+    return text
 
 
 @cache
-def _optional(layer: type) -> tuple[str, ...]:
+def _optional(layer: str) -> tuple[str, ...]:
     """Names of the layer's fields that a values object may leave as None (absent)."""
-    return tuple(
-        spot.name
-        for spot in layout_of(layer).c_order
-        if isinstance(spot.field, OptionalPacketField)
-    )
+    return tuple(entry[0] for entry in TREE_PLANS[layer] if entry[4] == OPTIONAL)
 
 
 def _fields(
     src: _Source,
     indent: int,
-    layer: Any,
+    layer: str,
     obj: str,
     base: str,
     prefix: str,
@@ -131,41 +133,40 @@ def _fields(
     absent: tuple[str, ...] = (),
 ) -> None:
     """Source appending the field lines of ``layer`` (object ``obj``, starting at ``base``)."""
-    if layer is DMVersion:
+    if layer == VERSION_LAYER:
         raise _Unsupported("a version shows an extra line")
     space, cont, fork, end = guides
-    order = [entry for entry in field_order(layer) if entry[0].name not in absent]
-    for index, (spot, bits, int_text) in enumerate(order):
+    order = [entry for entry in TREE_PLANS[layer] if entry[0] not in absent]
+    for index, (name, offset, bit, bits, kind, aux) in enumerate(order):
         guide, under = (end, space) if index == len(order) - 1 else (fork, cont)
-        head = f"{prefix}{guide}{spot.name}: "
-        value = f"{obj}.{spot.name}"
-        if spot.offset is None:
+        head = f"{prefix}{guide}{name}: "
+        value = f"{obj}.{name}"
+        if offset is None:
             raise _Unsupported("a field after a variable-length one")
-        where = f"{base} + {spot.offset}" if spot.offset else base
-        place = ("  (offset ", where, f", {bits})" if bits else ")")
-        fld = spot.field
-        if isinstance(fld, OptionalPacketField):
-            fld = fld.fld
-        if isinstance(fld, (MultipleTypeField, ConditionalField)):
-            raise _Unsupported(spot.name)
-        if isinstance(fld, PacketListField):
-            _list(src, indent, spot.name, fld, value, where, head, place, prefix + under, guides)
-        elif isinstance(fld, PacketField):
+        where = f"{base} + {offset}" if offset else base
+        shown_bits = bits_text(bit, bits)
+        place = ("  (offset ", where, f", {shown_bits})" if shown_bits else ")")
+        number_text = int_text(layer, name, kind)
+        if kind == VARIANT:
+            raise _Unsupported(name)
+        if kind == LIST:
+            _list(src, indent, name, aux, value, where, head, place, prefix + under, guides)
+        elif kind in (STRUCT, OPTIONAL):
             inner = src.local("s")
             src.emit(indent, f"{inner} = {value}")
-            text = src.ref(struct_text_of(fld.cls))
+            text = src.ref(struct_text_of(aux))
             _append(src, indent, [head, f"{text}({inner})", *place])
             child_base = src.local("b")
             src.emit(indent, f"{child_base} = {where}")
-            _fields(src, indent, fld.cls, inner, child_base, prefix + under, guides)
-        elif int_text is str:
+            _fields(src, indent, aux, inner, child_base, prefix + under, guides)
+        elif number_text is str:
             _append(src, indent, [head, value, *place])
-        elif int_text is not None:
-            _append(src, indent, [head, f"{src.ref(int_text)}({value})", *place])
-        elif isinstance(fld, EnumField) and not isinstance(fld, FlagsField):
-            _append(src, indent, [head, f"{src.ref(_enum_text(fld))}({value})", *place])
+        elif number_text is not None:
+            _append(src, indent, [head, f"{src.ref(number_text)}({value})", *place])
+        elif kind == ENUM:
+            _append(src, indent, [head, f"{src.ref(_enum_text(aux))}({value})", *place])
         else:
-            text = src.ref(_scalar_text(spot.field, spot.name))
+            text = src.ref(_scalar_text(layer, name))
             _append(src, indent, [head, f"{text}({obj})", *place])
 
 
@@ -173,7 +174,7 @@ def _list(
     src: _Source,
     indent: int,
     name: str,
-    fld: PacketListField,
+    item: tuple[str, int | None],
     value: str,
     where: str,
     head: str,
@@ -182,12 +183,12 @@ def _list(
     guides: tuple[str, ...],
 ) -> None:
     """Source of a list of fixed-size structures: at most :data:`LIST_LIMIT`, then a count."""
-    inner = layout_of(fld.cls)
-    if any(group.size is None for group in inner.groups) or _optional(fld.cls):
+    layer, size = item
+    if size is None or _optional(layer):
         raise _Unsupported(name)
     space, cont, fork, end = guides
     items, total, more, last = (src.local(stem) for stem in ("items", "total", "more", "last"))
-    item, index, at = (src.local(stem) for stem in ("item", "i", "at"))
+    entry, index, at = (src.local(stem) for stem in ("item", "i", "at"))
     src.emit(indent, f"{items} = {value} or ()")
     src.emit(indent, f"{total} = len({items})")
     words = src.ref(("entries", "entry"))
@@ -197,23 +198,23 @@ def _list(
     src.emit(indent + 1, f"{items} = {items}[:{LIST_LIMIT}]")
     src.emit(indent, f"{last} = -1 if {more} else {total} - 1")
     src.emit(indent, f"{at} = {where}")
-    src.emit(indent, f"for {index}, {item} in enumerate({items}):")
+    src.emit(indent, f"for {index}, {entry} in enumerate({items}):")
     src.emit(indent + 1, f"if {index} == {last}:")
-    text = f"{src.ref(struct_text_of(fld.cls))}({item})"
+    text = f"{src.ref(struct_text_of(layer))}({entry})"
     for branch, (guide, under) in enumerate(((end, space), (fork, cont))):
         if branch:
             src.emit(indent + 1, "else:")
         label = [f"{prefix}{guide}{name}[", index, "]: ", text, "  (offset ", at, ")"]
         _append(src, indent + 2, label)
-        _fields(src, indent + 2, fld.cls, item, at, prefix + under, guides)
-    src.emit(indent + 1, f"{at} += {inner.fixed_size}")
+        _fields(src, indent + 2, layer, entry, at, prefix + under, guides)
+    src.emit(indent + 1, f"{at} += {size}")
     src.emit(indent, f"if {more}:")
     _append(src, indent + 1, [f"{prefix}{end}", f"{src.ref(more_text)}({src.ref(name)}, {more})"])
 
 
 @cache
 def _writer(
-    layer: type, prefix: str, guides: tuple[str, ...], absent: tuple[str, ...]
+    layer: str, prefix: str, guides: tuple[str, ...], absent: tuple[str, ...]
 ) -> Writer | None:
     """The compiled writer of ``layer`` drawn under ``prefix``, or None when it has none."""
     src = _Source()
@@ -233,7 +234,7 @@ def _writer(
         ]
     )
     namespace = dict(src.names)
-    exec(compile(source, f"<tree lines of {layer.__name__}>", "exec"), namespace)
+    exec(compile(source, f"<tree lines of {layer}>", "exec"), namespace)
     return namespace["write"]
 
 
@@ -251,9 +252,9 @@ def _dispatch(kind: type, prefix: str, guides: tuple[str, ...]) -> Writer:
     A layer with optional fields has one writer per set of absent fields, so
     that is looked at on every object.
     """
-    layer = getattr(kind, "__layer__", None)
-    if layer is None:
+    if not issubclass(kind, Values):
         return _never
+    layer = kind.layer_name
     optional = _optional(layer)
     if optional:
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from functools import cache, lru_cache
+from functools import cache
 from typing import Any
 
 from scapy.fields import (
@@ -21,55 +21,26 @@ from scapy.fields import (
     MultipleTypeField,
     PacketField,
     PacketListField,
-    XByteField,
-    XIntField,
-    XLongField,
-    XShortField,
 )
 from scapy.packet import Packet
 
-from dmdissect.layers import (
-    PROTOCOL_VERSIONS,
-    DMPageRange,
-    DMVersion,
-)
+from dmdissect.layers import PROTOCOL_VERSIONS, DMVersion
 from dmdissect.layers.compiled import layer_of
 from dmdissect.layers.expressions import flags_text
 from dmdissect.layers.layout import FieldSpot, layout_of
+from dmdissect.layers.tables import TREE_PLANS
+from dmdissect.layers.values import layer_name
+from dmdissect.views import fieldtext
 from dmdissect.views.english import plural
-from dmdissect.views.phrases import mib, summarize
-
-#: Fields that count 4 KiB pages: shown with their size in MiB.
-PAGE_COUNTS = {
-    "num_avail",
-    "num_committed",
-    "page_file_size",
-    "zero_free",
-    "page_file_writes",
-    "io_diff",
-    "num_pages",
-    "page_cnt",
-    "page_count",
-    "min_page_cnt",
-    "max_page_cnt",
-}
-
+from dmdissect.views.fieldtext import (
+    PAGE_COUNTS,
+    bits_text,
+    pages_text,
+    struct_text_of,
+)
 
 #: How the tree shows a field the bytes end before (a log's facts say "not in this log").
 MISSING_TEXT = "(missing: the bytes end before it)"
-
-
-#: Entries of a list shown in the ``read -V`` tree; the rest are counted on one line.
-LIST_LIMIT = 256
-#: What the entries of a list are called in "... N more ranges" (one, several).
-ENTRY_WORDS = {"range_array": ("range", "ranges")}
-OTHER_ENTRIES = ("entry", "entries")
-
-
-def more_text(name: str, more: int) -> str:
-    """The line after the entries of list ``name`` that a display limit left out."""
-    one, several = ENTRY_WORDS.get(name, OTHER_ENTRIES)
-    return f"... {more} more {one if more == 1 else several} (every one in -T json)"
 
 
 @dataclass(slots=True)
@@ -86,15 +57,6 @@ class Node:
     extras: dict[str, Any] = field(default_factory=dict)
     #: Entries of a list left out of ``children`` (and ``value``) by a display limit.
     more: int = 0
-
-
-def _bits(spot: FieldSpot) -> str:
-    """``bit 0`` or ``bits 1-31`` inside the field's storage unit; empty for whole fields."""
-    if spot.bit is None or spot.bits is None:
-        return ""
-    if spot.bits == 1:
-        return f"bit {spot.bit}"
-    return f"bits {spot.bit}-{spot.bit + spot.bits - 1}"
 
 
 def _resolve(fld: AnyField, pkt: Any) -> Field:
@@ -127,7 +89,7 @@ def _scalar(fld: Field, pkt: Any, name: str, value: Any) -> Node:
     if isinstance(value, int):
         text = fld.i2repr(pkt, value)
         if name in PAGE_COUNTS:
-            text = _pages_text(value)
+            text = pages_text(value)
         elif name == "start_page":
             text = f"{value:#x} ({value})"
         elif name == "hot_add_alignment":
@@ -148,27 +110,14 @@ def _form_names(layer: type, name: str) -> frozenset[str]:
     return frozenset({name, getattr(layer, "variant_names", {}).get(name, name)})
 
 
-def scalar_text(fld: Field, pkt: Any, name: str, value: Any) -> str:
+def scalar_text(fld: AnyField, pkt: Any, name: str, value: Any) -> str:
     """The text :func:`walk` shows for a field that is neither a structure nor a list."""
     return _scalar(_resolve(fld, pkt), pkt, name, value).text
 
 
 def struct_text(pkt: Any) -> str:
     """The line of a nested structure: a page range's start and size, else its summary."""
-    return struct_text_of(layer_of(pkt))(pkt)
-
-
-def struct_text_of(layer: Any) -> Callable[[Any], str]:
-    """:func:`struct_text` for the structures of one layer."""
-    return _range_text if layer is DMPageRange else _summary_text
-
-
-def _range_text(pkt: Any) -> str:
-    return f"start_page {pkt.start_page:#x}, page_cnt {pkt.page_cnt} ({_mib(pkt.page_cnt)})"
-
-
-def _summary_text(pkt: Any) -> str:
-    return summarize(pkt)
+    return struct_text_of(layer_name(pkt))(pkt)
 
 
 def _struct(name: str, pkt: Any, limit: int | None = None) -> Node:
@@ -182,56 +131,16 @@ def _struct(name: str, pkt: Any, limit: int | None = None) -> Node:
     return Node(name, value, text, children=children)
 
 
-#: Sizes of page counts; a session repeats a few counts, so they are kept.
-_mib = lru_cache(maxsize=1 << 12)(mib)
-
-
-@lru_cache(maxsize=1 << 12)
-def _pages_text(value: int) -> str:
-    """A count of pages with its size."""
-    return f"{plural(value, 'page')} ({mib(value)})"
-
-
-def _int_text(fld: AnyField, layer: type, name: str) -> Callable[[int], str] | None:
-    """How :func:`_scalar` shows an integer of a field whose type never changes, or None.
-
-    Only plain integer fields get one (never flags, enumerations or fields
-    that change type with the packet), so the two always agree.
-    """
-    # A typed variant or a condition is a container, not a Field.
-    if not isinstance(fld, Field) or isinstance(fld, (FlagsField, EnumField)):
-        return None
-    if name in PAGE_COUNTS:
-        return _pages_text
-    if name == "start_page":
-        return lambda value: f"{value:#x} ({value})"
-    if name == "hot_add_alignment":
-        return None
-    if type(fld).i2h is not Field.i2h:
-        return None
-    if type(fld).i2repr is Field.i2repr:
-        return str
-    if type(fld).i2repr in _HEX_REPRS:
-        return hex  # Scapy's lhex of an int
-    return None
-
-
-#: The ``i2repr`` of Scapy's hex integer fields (and their little-endian kin).
-_HEX_REPRS = frozenset(
-    {
-        klass.i2repr
-        for base in (XByteField, XShortField, XIntField, XLongField)
-        for klass in (base, *base.__subclasses__())
-    }
-)
-
-
 @cache
 def field_order(layer: type) -> tuple[tuple[FieldSpot, str, Callable[[int], str] | None], ...]:
-    """A layer's fields in C order with their bit positions and integer text, worked out once."""
+    """A layer's fields in C order with their bit positions and integer text, worked out once
+    (from the generated plan, as :mod:`~dmdissect.views.fieldlines` works them out)."""
+    name = layer.__name__
     return tuple(
-        (spot, _bits(spot), _int_text(spot.field, layer, spot.name))
-        for spot in layout_of(layer).c_order
+        (spot, bits_text(bit, bits), fieldtext.int_text(name, spot.name, kind))
+        for spot, (_, _, bit, bits, kind, _) in zip(
+            layout_of(layer).c_order, TREE_PLANS[name], strict=True
+        )
     )
 
 

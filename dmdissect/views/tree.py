@@ -4,32 +4,41 @@ Every field in C order with its value, meaning and place in the bytes;
 expert findings hang under the field they concern, or under the message.
 The fields come from the compiled values when the message was decoded on the
 fast path (the same names and values as Scapy's packet, tested equal), so a
-tree costs no Scapy dissection.  A list longer than :data:`LIST_LIMIT` shows
+tree costs no Scapy dissection, and in a pipe the compiled writers draw it
+without importing Scapy at all.  A list longer than :data:`LIST_LIMIT` shows
 its first entries and says how many more there are (JSON has all of them).
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from dmdissect.analysis.events import LogEvent
 from dmdissect.analysis.message import Message
 from dmdissect.analysis.records import Link
-from dmdissect.analysis.witness import NOT_IN_LOG
 from dmdissect.findings import Finding
-from dmdissect.layers import DESCRIPTOR_SIZE, HEADER_SIZE, DMHeader
-from dmdissect.layers.compiled import Values, compile_layer
+from dmdissect.layers.tables import DESCRIPTOR_SIZE, HEADER_DECODER, HEADER_SIZE
+from dmdissect.layers.values import Values
 from dmdissect.views.english import plural
 from dmdissect.views.expert import SEVERITY_STYLES
 from dmdissect.views.fieldlines import write_fields
-from dmdissect.views.fields import LIST_LIMIT, Node, more_text, walk
+from dmdissect.views.fieldtext import LIST_LIMIT, more_text
 from dmdissect.views.outline import Branch, Label, LazyBranch, child_lines
 from dmdissect.views.output import printable
 from dmdissect.views.reassembly import transaction_lines, transaction_tree
 from dmdissect.views.records import link_label
 from dmdissect.views.summary import info_text
 
-_HEADER = compile_layer(DMHeader)
+if TYPE_CHECKING:
+    from dmdissect.views.fields import Node
+
+
+def _walk(obj: Any) -> list[Node]:
+    """The field walk of one layer, as the tree shows it: what the compiled writers do not
+    write (findings under fields, cut fields, a terminal's styles); it loads Scapy."""
+    from dmdissect.views.fields import walk
+
+    return walk(obj, LIST_LIMIT)
 
 
 def _label(node: Node, where: int | None) -> tuple[str, ...]:
@@ -82,7 +91,7 @@ class _Fields(LazyBranch):
 
     def make(self) -> list[Branch]:
         holder = Branch("")
-        _add(holder, walk(self.obj, LIST_LIMIT), self.base, {})
+        _add(holder, _walk(self.obj), self.base, {})
         return holder.children
 
     def write_plain(self, lines: list[str], prefix: str, guides: tuple[str, ...]) -> bool:
@@ -99,15 +108,15 @@ def _section(
 ) -> None:
     """A layer's branch under ``tree``: lazy unless findings must be placed under its fields."""
     if by_field:
-        _add(tree.add(label), walk(obj, LIST_LIMIT), base, by_field, prefix)
+        _add(tree.add(label), _walk(obj), base, by_field, prefix)
     else:
         tree.children.append(_Fields(label, obj, base))
 
 
 def _header(message: Message) -> Any:
     """The header's fields: compiled values on the fast path, else Scapy's packet."""
-    if isinstance(message.body, Values) and _HEADER is not None:
-        return _HEADER.decode(message.message_bytes, 0)[0]
+    if isinstance(message.body, Values):
+        return HEADER_DECODER(message.message_bytes, 0)[0]
     return message.header
 
 
@@ -155,6 +164,8 @@ def event_tree(event: LogEvent, first_time: float | None) -> Branch:
 
 def witness_tree(message: Message, first_time: float | None) -> Branch:
     """A message known from a log line: the fields it gave; the rest "(not in this log)"."""
+    from dmdissect.analysis.witness import NOT_IN_LOG  # Scapy's layouts: logs only
+
     frame = message.frame
     head = _log_head("Frame", frame, first_time)
     head += f", {message.direction or 'direction unknown'} ({message.direction_source})", ""
@@ -171,7 +182,7 @@ def witness_tree(message: Message, first_time: float | None) -> Branch:
     if message.body is not None:
         _add(
             tree.add((message.type_name, "bold blue")),
-            walk(message.body, LIST_LIMIT),
+            _walk(message.body),
             None,
             by_field,
         )
