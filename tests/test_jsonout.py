@@ -165,3 +165,16 @@ def test_the_compiled_writer_exports_the_high_volume_messages_as_the_plan_does()
                 assert fast == plan == as_dict(walk(body))
                 assert json.dumps(fast) == json.dumps(plan)
     assert {5, 6, 7, 8, 9} <= seen
+
+
+def test_a_balloon_part_of_510_ranges_exactly():
+    """A long part's ranges, made in place by the part's compiled writer: each range's
+    start and count as the bytes hold them, in order, as the walk exports them."""
+    ranges = [(0x100000 + 1024 * i, 1 + i % 7) for i in range(510)]
+    words = b"".join(struct.pack("<Q", start | count << 40) for start, count in ranges)
+    data = struct.pack("<HHI", 7, 16 + len(words), 9) + struct.pack("<II", 0, 510 << 1 | 1)
+    body = dissect(Frame(1, data + words)).body
+    exported = json_fields(body)
+    assert exported["range_array"] == [{"start_page": s, "page_cnt": c} for s, c in ranges]
+    assert (exported["range_count"], exported["more_pages"]) == (510, 1)
+    assert exported == as_dict(walk(body))

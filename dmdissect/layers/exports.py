@@ -26,7 +26,8 @@ INT, ENUM, STRUCT, LIST, OPTIONAL, OTHER = "int", "enum", "struct", "list", "opt
 #: its own, flags, and a field whose type changes with the packet (or a condition).
 HEX, OWN_TEXT, FLAGS, VARIANT = "hex", "own text", "flags", "variant"
 
-#: One field of a plan: its name, its kind and, for an enumeration, its names by value.
+#: One field of a plan: its name, its kind and what the kind needs: an enumeration's
+#: names by value, a structure's or a list item's layer name.
 PlanField = tuple[str, str, Any]
 
 
@@ -56,9 +57,9 @@ def export_plan(layer: type[Packet]) -> tuple[PlanField, ...]:
         elif isinstance(fld, (MultipleTypeField, ConditionalField, FlagsField)):
             plan.append((spot.name, OTHER, None))
         elif isinstance(fld, PacketListField):
-            plan.append((spot.name, LIST, None))
+            plan.append((spot.name, LIST, fld.cls.__name__))
         elif isinstance(fld, PacketField):
-            plan.append((spot.name, STRUCT, None))
+            plan.append((spot.name, STRUCT, fld.cls.__name__))
         elif isinstance(fld, EnumField):
             plan.append((spot.name, ENUM, {int(k): v for k, v in (fld.i2s or {}).items()}))
         elif getattr(fld, "fmt", None) or getattr(fld, "size", None):

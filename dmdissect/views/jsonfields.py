@@ -18,7 +18,7 @@ from typing import Any
 
 from dmdissect.layers.exports import ENUM, INT, LIST, OPTIONAL, OTHER, STRUCT
 from dmdissect.layers.numbers import PROTOCOL_VERSIONS
-from dmdissect.layers.tables import EXPORT_PLANS
+from dmdissect.layers.tables import EXPORT_PLANS, VALUES
 from dmdissect.layers.values import layer_name
 
 #: The layer whose JSON adds its word and the version's name (see the walk's ``_struct``).
@@ -62,7 +62,7 @@ def json_writer(name: str) -> Writer | None:
                 f"        out[{field!r}] = json_fields({value})",
             ]
         else:
-            items.append(f"{field!r}: [json_fields(item) for item in {value} or []]")
+            items.append(f"{field!r}: {_list_source(namespace, index, value, names)}")
     lines = ["def write(obj):", *reads]
     if checks:
         lines += [f"    if {' or '.join(checks)}:", "        return None"]
@@ -72,6 +72,22 @@ def json_writer(name: str) -> Writer | None:
         lines.append(f"    return {{{', '.join(items)}}}")
     exec(compile("\n".join(lines) + "\n", f"<json of {name}>", "exec"), namespace)
     return namespace["write"]
+
+
+def _list_source(namespace: dict[str, Any], index: int, value: str, layer: str) -> str:
+    """The expression of a list field's JSON: a balloon part's 510 ranges are each a
+    dict made in place when they are whole values of a layer of plain integers (what
+    the generated decoder makes of every range), else :func:`json_fields` of each."""
+    plan = EXPORT_PLANS[layer]
+    if layer == _VERSION or not plan or any(kind != INT for _, kind, _ in plan):
+        return f"[json_fields(item) for item in {value} or []]"
+    namespace[f"item{index}"] = VALUES[layer]
+    whole = " and ".join(f"type(i.{field}) is int" for field, _, _ in plan)
+    made = ", ".join(f"{field!r}: i.{field}" for field, _, _ in plan)
+    return (
+        f"[{{{made}}} if type(i) is item{index} and not i.missing and {whole}"
+        f" else json_fields(i) for i in {value} or []]"
+    )
 
 
 #: The compiled writer of each class of object (values, witness or Scapy), found once:
