@@ -31,7 +31,15 @@ from typing import Any
 from dmdissect.layers.exports import ENUM, LIST, OPTIONAL, STRUCT, VARIANT
 from dmdissect.layers.tables import TREE_PLANS
 from dmdissect.layers.values import Values
-from dmdissect.views.fieldtext import LIST_LIMIT, bits_text, int_text, more_text, struct_text_of
+from dmdissect.views.fieldtext import (
+    LIST_LIMIT,
+    bits_text,
+    cached_mib,
+    inline,
+    int_text,
+    more_text,
+    struct_text_of,
+)
 
 #: The layer whose tree shows one more line, the version's word and name (see the walk).
 VERSION_LAYER = "DMVersion"
@@ -60,6 +68,13 @@ class _Source:
         name = f"r{len(self.names)}"
         self.names[name] = value
         return name
+
+    def shared(self, value: Any) -> str:
+        """A name of ``value`` made once, however many lines use it."""
+        for name, known in self.names.items():
+            if known is value:
+                return name
+        return self.ref(value)
 
     def local(self, stem: str) -> str:
         self.count += 1
@@ -93,6 +108,21 @@ def _append(src: _Source, indent: int, parts: list[str]) -> None:
     """``append(f"...")`` of constant text and ``{expression}`` parts, alternating."""
     template = "".join(f"{{{part}}}" if i % 2 else _literal(part) for i, part in enumerate(parts))
     src.text(indent, template)
+
+
+def _text_of(src: _Source, text: Callable[[Any], str], expression: str) -> str:
+    """The f-string body of ``text(expression)``: written inline where
+    :func:`~dmdissect.views.fieldtext.inline` knows the text, else a call."""
+    body = inline(text, expression, "{mib}")
+    if body is not None and "{mib}" in body:
+        body = body.replace("{mib}", src.shared(cached_mib))
+    return f"{{{src.ref(text)}({expression})}}" if body is None else body
+
+
+def _line(src: _Source, indent: int, head: str, body: str, place: tuple[str, str, str]) -> None:
+    """A field's line: constant ``head``, the value's f-string ``body``, its place."""
+    before, where, after = place
+    src.text(indent, f"{_literal(head)}{body}{_literal(before)}{{{where}}}{_literal(after)}")
 
 
 def _enum_text(names: dict[int, str]) -> Callable[[int], str]:
@@ -154,15 +184,12 @@ def _fields(
         elif kind in (STRUCT, OPTIONAL):
             inner = src.local("s")
             src.emit(indent, f"{inner} = {value}")
-            text = src.ref(struct_text_of(aux))
-            _append(src, indent, [head, f"{text}({inner})", *place])
+            _line(src, indent, head, _text_of(src, struct_text_of(aux), inner), place)
             child_base = src.local("b")
             src.emit(indent, f"{child_base} = {where}")
             _fields(src, indent, aux, inner, child_base, prefix + under, guides)
-        elif number_text is str:
-            _append(src, indent, [head, value, *place])
         elif number_text is not None:
-            _append(src, indent, [head, f"{src.ref(number_text)}({value})", *place])
+            _line(src, indent, head, _text_of(src, number_text, value), place)
         elif kind == ENUM:
             _append(src, indent, [head, f"{src.ref(_enum_text(aux))}({value})", *place])
         else:
@@ -200,12 +227,12 @@ def _list(
     src.emit(indent, f"{at} = {where}")
     src.emit(indent, f"for {index}, {entry} in enumerate({items}):")
     src.emit(indent + 1, f"if {index} == {last}:")
-    text = f"{src.ref(struct_text_of(layer))}({entry})"
+    text = _text_of(src, struct_text_of(layer), entry)
     for branch, (guide, under) in enumerate(((end, space), (fork, cont))):
         if branch:
             src.emit(indent + 1, "else:")
-        label = [f"{prefix}{guide}{name}[", index, "]: ", text, "  (offset ", at, ")"]
-        _append(src, indent + 2, label)
+        head = f"{_literal(prefix + guide + name)}[{{{index}}}]: "
+        src.text(indent + 2, f"{head}{text}  (offset {{{at}}})")
         _fields(src, indent + 2, layer, entry, at, prefix + under, guides)
     src.emit(indent + 1, f"{at} += {size}")
     src.emit(indent, f"if {more}:")

@@ -58,8 +58,9 @@ def bits_text(bit: int | None, bits: int | None) -> str:
     return f"bits {bit}-{bit + bits - 1}"
 
 
-#: Sizes of page counts; a session repeats a few counts, so they are kept.
-_mib = lru_cache(maxsize=1 << 12)(mib)
+#: Sizes of page counts (:func:`~dmdissect.views.phrases.mib`); a session repeats a few
+#: counts, so they are kept.
+cached_mib = lru_cache(maxsize=1 << 12)(mib)
 
 
 @lru_cache(maxsize=1 << 12)
@@ -70,6 +71,30 @@ def pages_text(value: int) -> str:
 
 def _start_page_text(value: int) -> str:
     return f"{value:#x} ({value})"
+
+
+def range_text(pkt: Any) -> str:
+    return f"start_page {pkt.start_page:#x}, page_cnt {pkt.page_cnt} ({cached_mib(pkt.page_cnt)})"
+
+
+#: The texts above written inline in a compiled writer's f-string: for each, the
+#: template of ``text(expression)`` (as :func:`inline` makes it); the tests hold the
+#: writers' lines equal to the walk's, which calls the functions.
+_INLINE: dict[Any, str] = {
+    str: "{{{0}}}",
+    hex: "{{{0}:#x}}",
+    _start_page_text: "{{{0}:#x}} ({{{0}}})",
+    range_text: (
+        "start_page {{{0}.start_page:#x}}, page_cnt {{{0}.page_cnt}} ({{{1}({0}.page_cnt)}})"
+    ),
+}
+
+
+def inline(text: Callable[[Any], str], expression: str, mib_name: str) -> str | None:
+    """The f-string body that writes ``text(expression)`` without calling ``text``, or None;
+    ``mib_name`` names :func:`cached_mib` where the body runs."""
+    template = _INLINE.get(text)
+    return None if template is None else template.format(expression, mib_name)
 
 
 def int_text(layer: str, name: str, kind: str) -> Callable[[int], str] | None:
@@ -85,10 +110,6 @@ def int_text(layer: str, name: str, kind: str) -> Callable[[int], str] | None:
     if name == "hot_add_alignment" or kind == OWN_TEXT:
         return None
     return str if kind == INT else hex  # Scapy's lhex of an int
-
-
-def range_text(pkt: Any) -> str:
-    return f"start_page {pkt.start_page:#x}, page_cnt {pkt.page_cnt} ({_mib(pkt.page_cnt)})"
 
 
 @cache

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dmdissect.analysis.records import MULTIPART, Part, Transaction
 from dmdissect.views.english import plural
 from dmdissect.views.expert import SEVERITY_STYLES
+from dmdissect.views.fieldtext import cached_mib
 from dmdissect.views.outline import Branch, Label, LazyBranch
 from dmdissect.views.phrases import mib
 from dmdissect.views.records import (
@@ -137,7 +138,7 @@ def _range_lines(part: Part) -> list[str]:
     word = "run returned (QEMU's log)" if part.logged else "range"
     shown = part.ranges[:PART_RANGE_LIMIT]
     texts = [
-        f"{word} {number}: start_page {start:#x}, page_cnt {count} ({mib(count)})"
+        f"{word} {number}: start_page {start:#x}, page_cnt {count} ({cached_mib(count)})"
         for number, (start, count) in enumerate(shown)
     ]
     if len(part.ranges) > len(shown):
