@@ -62,54 +62,102 @@ class Part:
     logged: bool = False
 
 
-@dataclass(slots=True, eq=False)
 class Transaction:
-    """One exchange: a request and its reply or parts, as far as the capture shows it."""
+    """One exchange: a request and its reply or parts, as far as the capture shows it.
 
-    kind: Kind
-    number: int
-    start: float | None = None
-    end: float | None = None
-    first_reply: float | None = None
-    #: A reply came, whether or not its time is known (``first_reply`` is its time).
-    replied: bool = False
-    #: The last frame added has no time: when the transaction ended is unknown.
-    end_untimed: bool = False
-    request_frame: int | None = None
-    final_frame: int | None = None
-    first_frame: int = 0
-    last_frame: int = 0
-    frame_count: int = 0
-    frames: list[int] = field(default_factory=list)
-    rules: list[Rule] = field(default_factory=list)
-    ids: dict[Side, list[int]] = field(default_factory=lambda: {Side.HOST: [], Side.GUEST: []})
-    parts: list[Part] = field(default_factory=list)
-    part_count: int = 0
-    range_count: int = 0
-    ranges_kept: int = 0
-    pages: int | None = None
-    pages_requested: int | None = None
-    outcome: Outcome | None = None
-    detail: str = ""
-    complete: bool | None = None
-    reason: str | None = None
-    expert: list[Finding] = field(default_factory=list)
-    dropped_findings: int = 0
-    truncated: bool = False
-    closed: bool = False
-    #: Parts whose bytes were cut short (torn or snapped): ``pages`` is then a lower bound.
-    cut_parts: int = 0
-    #: The per-message findings of its messages, with their frames (kept up to the cap).
-    message_findings: list[tuple[int, Finding]] = field(default_factory=list)
-    message_finding_count: int = 0
-    #: The worst per-message finding and its frame (counted even past the cap).
-    worst_message_finding: tuple[int, Finding] | None = None
-    #: Facts of the transaction its logs did not carry (shown as unknown).
-    unknown: list[str] = field(default_factory=list)
-    #: Frames of log events (state changes, QEMU's range bookkeeping) among ``frame_count``.
-    events: int = 0
-    #: The number of its session (1.. in first-seen order) when the input had several.
-    session: int | None = None
+    A plain slotted class rather than a dataclass: one is made per request on
+    the tracker's hot path, and assigning its fields in one ``__init__`` costs
+    a fraction of a generated initialiser's forty keyword defaults and eight
+    factories.
+    """
+
+    __slots__ = (
+        "kind",
+        "number",
+        "start",
+        "end",
+        "first_reply",
+        "replied",
+        "end_untimed",
+        "request_frame",
+        "final_frame",
+        "first_frame",
+        "last_frame",
+        "frame_count",
+        "frames",
+        "rules",
+        "ids",
+        "parts",
+        "part_count",
+        "range_count",
+        "ranges_kept",
+        "pages",
+        "pages_requested",
+        "outcome",
+        "detail",
+        "complete",
+        "reason",
+        "expert",
+        "dropped_findings",
+        "truncated",
+        "closed",
+        "cut_parts",
+        "message_findings",
+        "message_finding_count",
+        "worst_message_finding",
+        "unknown",
+        "events",
+        "session",
+    )
+
+    def __init__(self, kind: Kind, number: int) -> None:
+        self.kind = kind
+        self.number = number
+        self.start: float | None = None
+        self.end: float | None = None
+        self.first_reply: float | None = None
+        #: A reply came, whether or not its time is known (``first_reply`` is its time).
+        self.replied = False
+        #: The last frame added has no time: when the transaction ended is unknown.
+        self.end_untimed = False
+        self.request_frame: int | None = None
+        self.final_frame: int | None = None
+        self.first_frame = 0
+        self.last_frame = 0
+        self.frame_count = 0
+        self.frames: list[int] = []
+        self.rules: list[Rule] = []
+        self.ids: dict[Side, list[int]] = {Side.HOST: [], Side.GUEST: []}
+        self.parts: list[Part] = []
+        self.part_count = 0
+        self.range_count = 0
+        self.ranges_kept = 0
+        self.pages: int | None = None
+        self.pages_requested: int | None = None
+        self.outcome: Outcome | None = None
+        self.detail = ""
+        self.complete: bool | None = None
+        self.reason: str | None = None
+        self.expert: list[Finding] = []
+        self.dropped_findings = 0
+        self.truncated = False
+        self.closed = False
+        #: Parts whose bytes were cut short (torn or snapped): ``pages`` is then a lower bound.
+        self.cut_parts = 0
+        #: The per-message findings of its messages, with their frames (kept up to the cap).
+        self.message_findings: list[tuple[int, Finding]] = []
+        self.message_finding_count = 0
+        #: The worst per-message finding and its frame (counted even past the cap).
+        self.worst_message_finding: tuple[int, Finding] | None = None
+        #: Facts of the transaction its logs did not carry (shown as unknown).
+        self.unknown: list[str] = []
+        #: Frames of log events (state changes, QEMU's range bookkeeping) among ``frame_count``.
+        self.events = 0
+        #: The number of its session (1.. in first-seen order) when the input had several.
+        self.session: int | None = None
+
+    def __repr__(self) -> str:
+        return f"Transaction({self.name}, frames {self.first_frame}-{self.last_frame})"
 
     @property
     def name(self) -> str:
@@ -146,17 +194,18 @@ class Transaction:
         return _elapsed(self.start, self.first_reply)
 
     def add_frame(self, frame: int, time: float | None, rule: Rule) -> None:
-        if not self.frame_count:
+        count = self.frame_count
+        if not count:
             self.first_frame = frame
             self.start = time
-        self.frame_count += 1
+        self.frame_count = count + 1
         self.last_frame = frame
-        self.end_untimed = time is None and self.frame_count > 1
+        self.end_untimed = time is None and count > 0
         if time is not None and (self.end is None or time > self.end):
             # The latest time, not the last frame's: a guest line counting whole seconds
             # comes after the request it answers but may carry an earlier stamp.
             self.end = time
-        if len(self.frames) < RETAIN_FRAMES:
+        if count < RETAIN_FRAMES:
             self.frames.append(frame)
             self.rules.append(rule)
         else:

@@ -34,7 +34,6 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
 from functools import partial
 from operator import itemgetter
 from typing import TYPE_CHECKING, Any, Protocol
@@ -123,6 +122,8 @@ REPLY_TIMEOUT = 5.0
 #: Disjoint page runs remembered as ballooned in the session (for the unballoon note).
 BALLOONED_LIMIT = 100_000
 
+_STATUS_REPORT = MessageType.DM_STATUS_REPORT
+
 #: Request type -> kind.
 REQUESTS = {
     MessageType.DM_VERSION_REQUEST: Kind.VERSION,
@@ -142,30 +143,56 @@ ECHOED = frozenset({Kind.VERSION, Kind.CAPABILITIES})
 INPUT_ENDED = "capture ended"
 
 
-@dataclass(slots=True, eq=False)
 class _Pending:
-    """Working state of an open transaction, dropped when it closes."""
+    """Working state of an open transaction, dropped when it closes.
 
-    txn: Transaction
-    expecting: str
-    opener: Side = Side.HOST
-    request_id: int | None = None
-    series_id: int | None = None
-    last_attempt: bool = False
-    version: int | None = None
-    node: int | None = None
-    pages: PageSet = field(default_factory=lambda: PageSet(RETAIN_RANGES))
-    unknown_pages: int = 0
-    part_known: bool = True
-    last_part: Part | None = None
-    ignored: str | None = None
-    from_log: bool = False
-    seen_end: bool = False
+    Plain slots: one is made per request on the hot path (a dataclass's
+    generated initialiser with its defaults costs several times more).
+    """
+
+    __slots__ = (
+        "txn",
+        "expecting",
+        "opener",
+        "request_id",
+        "series_id",
+        "last_attempt",
+        "version",
+        "node",
+        "pages",
+        "unknown_pages",
+        "part_known",
+        "last_part",
+        "ignored",
+        "from_log",
+        "seen_end",
+    )
+
+    def __init__(self, txn: Transaction, expecting: str, opener: Side = Side.HOST) -> None:
+        self.txn = txn
+        self.expecting = expecting
+        self.opener = opener
+        self.request_id: int | None = None
+        self.series_id: int | None = None
+        self.last_attempt = False
+        self.version: int | None = None
+        self.node: int | None = None
+        #: The pages of its parts (for the overlap check), made with the first part.
+        self.pages: PageSet | None = None
+        self.unknown_pages = 0
+        self.part_known = True
+        self.last_part: Part | None = None
+        self.ignored: str | None = None
+        self.from_log = False
+        self.seen_end = False
 
 
-def _sender(msg_type: int | None) -> Side:
-    """The side that sends this type; DM_ERROR and unknown types count as the host's."""
-    return (msg_type is not None and SENDER.get(msg_type)) or Side.HOST
+#: The side that sends each type; DM_ERROR (no sender) and unknown types count as the host's.
+_SENDERS: dict[int | None, Side] = {t: side or Side.HOST for t, side in SENDER.items()}
+#: Types a later protocol version introduced: checked against the version negotiated.
+_NEWER: dict[int | None, ProtocolVersion] = {
+    t: version for t, version in INTRODUCED_IN.items() if version != ProtocolVersion.WIN7
+}
 
 
 def is_cut(message: Message) -> bool:
@@ -260,30 +287,24 @@ class Tracker:
             return self._ready() if self._order else []
         self.session.see(frame.index, frame.time)
         body = message.body
-        if message.type == MessageType.DM_STATUS_REPORT and body is not None:
+        msg_type = message.type
+        if msg_type == _STATUS_REPORT and body is not None:
             self._status_report(message, body)
             return []
-        handler = self._handlers.get(message.type)
+        handler = self._handlers.get(msg_type)
         if handler is None or body is None:
             self._series_message(message, Kind.OTHER)
         else:
             handler(message)
-            self._check_version(message)
-        return self._ready()
+            if msg_type in _NEWER:
+                self._check_version(message, _NEWER[msg_type])
+        return self._ready() if self._order else []
 
-    def _check_version(self, message: Message) -> None:
+    def _check_version(self, message: Message, needed: ProtocolVersion) -> None:
         """A message newer than the protocol version the session negotiated."""
-        msg_type = message.type
-        needed = None if msg_type is None else INTRODUCED_IN.get(msg_type)
         version = self.session.version
         link = message.transaction
-        if (
-            needed is None
-            or needed == ProtocolVersion.WIN7
-            or version is None
-            or version >= needed
-            or not isinstance(link, Link)
-        ):
+        if version is None or version >= needed or not isinstance(link, Link):
             return
         self._flag(
             message,
@@ -520,19 +541,22 @@ class Tracker:
         part: int | None = None,
         expecting: str = "reply",
     ) -> _Pending:
-        self._end_series()
+        if self._status is not None or self._other is not None:
+            self._end_series()
         number = self._numbers.get(kind, 0) + 1
         self._numbers[kind] = number
         counts = self.session.counts
         counts[kind] = counts.get(kind, 0) + 1
         txn = Transaction(kind, number)
-        if rule == Rule.REQUEST:
-            txn.request_frame = message.frame.index
-            self._finals.pop(kind, None)
+        frame = message.frame
+        if rule is Rule.REQUEST:
+            txn.request_frame = frame.index
+            if kind in self._finals:
+                del self._finals[kind]
         self._order.append(txn)
-        pending = _Pending(txn, expecting, _sender(message.type))
-        pending.from_log = message.frame.source is not None
-        if kind != Kind.INFO:
+        pending = _Pending(txn, expecting, _SENDERS.get(message.type, Side.HOST))
+        pending.from_log = frame.source is not None
+        if kind is not Kind.INFO:
             self._open[kind] = pending
         self._link(pending, message, rule, role, part)
         return pending
@@ -542,18 +566,21 @@ class Tracker:
     ) -> None:
         txn = pending.txn
         frame = message.frame
-        sender = _sender(message.type)
-        if txn.request_frame is not None and sender != pending.opener:
+        index = frame.index
+        sender = _SENDERS.get(message.type, Side.HOST)
+        if sender is not pending.opener and txn.request_frame is not None:
             txn.replied = True
             if txn.first_reply is None:
                 txn.first_reply = frame.time
-        txn.add_frame(frame.index, frame.time, rule)
-        txn.add_id(sender, message.trans_id)
-        if message.findings:
-            txn.add_message_findings(frame.index, message.findings)
-        if message.trans_id is None and frame.witness is not None:
+        txn.add_frame(index, frame.time, rule)
+        trans_id = message.trans_id
+        if trans_id is not None:
+            txn.add_id(sender, trans_id)
+        elif frame.witness is not None:
             txn.not_logged(f"{sender}_trans_id")
-        message.transaction = Link(txn, frame.index, role, part, rule, self.one_pass)
+        if message.findings:
+            txn.add_message_findings(index, message.findings)
+        message.transaction = Link(txn, index, role, part, rule, self.one_pass)
 
     def _close(
         self, pending: _Pending, complete: bool, reason: str | None = None, final: int | None = None
@@ -682,12 +709,26 @@ class Tracker:
             message.transaction = SeriesLink(series, series.count)
             return
         series = series or self._new_series(Kind.STATUS)
-        message.transaction = SeriesLink(series, series.add(frame.index, frame.time))
+        # Series.add, in line: nine messages in ten take this path.
+        index, time = frame.index, frame.time
+        count = series.count + 1
+        if count == 1:
+            series.first_frame = index
+            series.start = time
+        series.count = count
+        series.last_frame = index
+        if time is not None:
+            series.end = time
+        message.transaction = SeriesLink(series, count)
         if source is not None:
             series.sources[source] = series.sources.get(source, 0) + 1
-            if frame.time is not None:
-                self._last_status = (frame.time, frame.index)
+            if time is not None:
+                self._last_status = (time, index)
         missing = body.missing
+        if not missing:
+            series.num_avail = now[1][0]
+            series.num_committed = now[1][1]
+            return
         if "num_avail" not in missing:
             series.num_avail = body.num_avail
         if "num_committed" not in missing:
@@ -1032,6 +1073,8 @@ class Tracker:
         self, pending: _Pending, message: Message, runs: list[tuple[int, int]], twice: int
     ) -> None:
         seen = pending.pages
+        if seen is None:
+            seen = pending.pages = PageSet(RETAIN_RANGES)
         for start, end in runs:
             twice += seen.put(start, end)
         if twice:
@@ -1140,18 +1183,23 @@ class Tracker:
     # --- hot add and info ---------------------------------------------------------
 
     def _hot_add_request(self, message: Message) -> None:
-        self._supersede(Kind.HOT_ADD, message)
-        pending = self._open_txn(Kind.HOT_ADD, message, Rule.REQUEST, Role.REQUEST)
+        if Kind.HOT_ADD in self._open:
+            self._supersede(Kind.HOT_ADD, message)
+        txn = self._open_txn(Kind.HOT_ADD, message, Rule.REQUEST, Role.REQUEST).txn
         body = message.body
-        txn = pending.txn
         wanted = known(body, "range")
         if wanted is None:
             txn.detail = "range unknown (cut short)"
             return
         txn.pages_requested = wanted.page_cnt
-        txn.detail = f"at {wanted.start_page:#x}"
-        if known(body, "region") is not None:
-            txn.detail += f", region {body.region.page_cnt} pages at {body.region.start_page:#x}"
+        region = known(body, "region")
+        if region is None:
+            txn.detail = f"at {wanted.start_page:#x}"
+        else:
+            txn.detail = (
+                f"at {wanted.start_page:#x}, region {region.page_cnt} pages at "
+                f"{region.start_page:#x}"
+            )
 
     def _hot_add_response(self, message: Message) -> None:
         pending = self._reply_link(Kind.HOT_ADD, message)
@@ -1172,7 +1220,7 @@ class Tracker:
             txn.outcome = Outcome.PARTIAL
         else:
             txn.outcome = Outcome.ACCEPTED
-        if txn.outcome != "accepted" and message.frame.source == QEMU_TRACE:
+        if txn.outcome is not Outcome.ACCEPTED and message.frame.source == QEMU_TRACE:
             self._hot_add_ended = txn.name
             self._flag(
                 message,

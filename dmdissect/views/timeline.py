@@ -142,6 +142,8 @@ def message_findings_text(txn: Transaction) -> str:
 
 def row_findings_text(txn: Transaction) -> str:
     """The findings cell: the transaction's own, then those of its messages."""
+    if not txn.expert and not txn.dropped_findings and txn.worst_message_finding is None:
+        return ""  # most rows: no finding at all
     return " ".join(t for t in (findings_text(txn.findings()), message_findings_text(txn)) if t)
 
 
@@ -198,10 +200,20 @@ def row_cells(row: Row, first: float | None) -> list[str]:
 
 def plain_line(cells: list[str], columns: list[tuple[str, int]] = COLUMNS) -> str:
     """Fixed-width columns that grow for a longer value; nothing is cut."""
-    out = []
-    for (_, width), cell in zip(columns, cells):
-        out.append(cell.rjust(width) if width > 0 else cell.ljust(-width))
-    return " ".join(out).rstrip()
+    template = PLAIN_TEMPLATE if columns is COLUMNS else line_template(columns)
+    return template.format(*cells).rstrip()
+
+
+def line_template(columns: list[tuple[str, int]]) -> str:
+    """A format string padding each cell as a column of that width does (negative: left)."""
+    return " ".join(
+        f"{{:>{width}}}" if width > 0 else f"{{:<{-width}}}" if width else "{}"
+        for _, width in columns
+    )
+
+
+#: :func:`plain_line`'s template for the table's columns, made once.
+PLAIN_TEMPLATE = line_template(COLUMNS)
 
 
 # --- writing ---------------------------------------------------------------------------
