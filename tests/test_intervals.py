@@ -37,18 +37,19 @@ def _runs_of(model: set[int]) -> list[tuple[int, int]]:
     return runs
 
 
-@given(operations, st.integers(1, 6), st.sampled_from([1, 2, intervals.SMALL]))
-def test_pageset_agrees_with_a_set_of_pages(steps, limit, small):
-    """Small sets (plain lists) and large ones (the sorted container) alike."""
-    saved = intervals.SMALL
-    intervals.SMALL = small
+@given(operations, st.integers(1, 40), st.sampled_from([1, 2, 3, intervals.LOAD]))
+def test_pageset_agrees_with_a_set_of_pages(steps, limit, load):
+    """One block and many alike: with blocks of 2 to 6 runs, ranges that meet, merge
+    or split runs across the blocks' edges, and blocks split and vanish."""
+    saved = intervals.LOAD
+    intervals.LOAD = load
     try:
-        _agrees_with_a_set_of_pages(steps, limit)
+        _agrees_with_a_set_of_pages(steps, limit, load)
     finally:
-        intervals.SMALL = saved
+        intervals.LOAD = saved
 
 
-def _agrees_with_a_set_of_pages(steps, limit):
+def _agrees_with_a_set_of_pages(steps, limit, load):
     model: set[int] = set()
     pages = PageSet(limit=limit)
     overflowed = False
@@ -77,6 +78,9 @@ def _agrees_with_a_set_of_pages(steps, limit):
         assert pages.runs() == _runs_of(model)
         assert len(pages) == len(_runs_of(model))
         assert pages.overflowed is overflowed
+        blocks = pages._starts
+        assert all(0 < len(block) <= 2 * load for block in blocks)
+        assert pages._firsts == [block[0] for block in blocks]
 
 
 @given(ranges)
@@ -98,41 +102,43 @@ def test_pageset_stops_growing_at_its_limit():
 
 
 def test_scattered_runs_never_shift_more_than_a_block_of_entries():
-    """Scattered 2 MiB runs across 4 TiB: no insert moves more than one small block.
+    """Scattered 2 MiB runs across 4 TiB: no insert moves more than one block.
 
     A flat sorted list (the ledger before) shifts every later entry on each
-    insert, 100,000 of them at the cap; the sorted container keeps its
-    entries in blocks of at most twice its load factor, so the entries one
-    insert or delete moves stay bounded however many runs the set holds.
+    insert, 100,000 of them at the cap; blocks of at most twice the load keep
+    the entries one insert or delete moves bounded however many runs the set holds.
     """
     chunks = (4 << 40) // (2 << 20)
     rng = random.Random(11)
     pages = PageSet(limit=50_000)
-    for chunk in rng.sample(range(0, chunks, 2), 50_000):
+    chosen = rng.sample(range(0, chunks, 2), 50_000)
+    for chunk in chosen:
         assert pages.add(chunk * 512, chunk * 512 + 512)
-    keys = pages._runs._list
     assert len(pages) == 50_000
+    assert pages.runs() == [(c * 512, c * 512 + 512) for c in sorted(chosen)]
     assert pages.add(612, 712) is False  # inside a chunk never used: a new run, refused
-    assert max(len(block) for block in keys._lists) <= 2 * keys._load
-    assert len(keys._lists) >= 50_000 // (2 * keys._load)
+    blocks = pages._starts
+    assert max(len(block) for block in blocks) <= 2 * intervals.LOAD
+    assert len(blocks) >= 50_000 // (2 * intervals.LOAD)
     for start, _ in pages.runs()[::2]:
         pages.remove(start, start + 512)
     assert len(pages) == 25_000
-    assert max(len(block) for block in keys._lists) <= 2 * keys._load
+    assert max(len(block) for block in blocks) <= 2 * intervals.LOAD
 
 
-def test_a_set_moves_into_the_sorted_container_only_past_small_runs():
-    """One set per transaction: those that stay small make no sorted container at all.
+def test_a_set_of_few_runs_is_one_block():
+    """One set per transaction: those that stay small are a single block.
 
-    Up to :data:`~dmdissect.analysis.intervals.SMALL` scattered runs stay in
-    the plain lists; one more moves every run into the container, in order.
+    Up to ``2 * LOAD`` scattered runs stay in one block; one more splits it in
+    two, every run kept in order.
     """
-    pages = PageSet(limit=intervals.SMALL * 2)
-    for run in range(intervals.SMALL):
+    most = 2 * intervals.LOAD
+    pages = PageSet(limit=most * 2)
+    for run in range(most):
         assert pages.add(10 * run, 10 * run + 5)
-    assert pages._runs is None and len(pages) == intervals.SMALL
+    assert len(pages._starts) == 1 and len(pages) == most
     assert pages.add(-10, -5)
-    assert pages._runs is not None and pages._starts == []
-    assert pages.runs() == [(-10, -5)] + [(10 * r, 10 * r + 5) for r in range(intervals.SMALL)]
+    assert len(pages._starts) == 2
+    assert pages.runs() == [(-10, -5)] + [(10 * r, 10 * r + 5) for r in range(most)]
     assert pages.take(0, 12) == 7 and pages.runs()[:3] == [(-10, -5), (12, 15), (20, 25)]
     assert PageSet(limit=0).add(1, 2) is False

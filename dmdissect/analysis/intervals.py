@@ -8,140 +8,120 @@ keeps it bounded whatever the input; past the cap the set stops growing and
 says so (``overflowed``), so that callers can stop trusting it.
 
 A guest balloons 2 MiB chunks from wherever its free memory is, so runs
-arrive at scattered places: a large set's intervals live in a ``SortedDict``
-(start -> end), whose inserts and deletes cost a logarithmic number of steps
-and shift at most a few thousand entries, however many runs are kept.  A flat
-sorted list would move every later entry on each insert: quadratic on such
-input.  A small set (most of them: one per transaction) keeps two plain
-sorted lists, which shift as few entries and cost far less per call.
+arrive at scattered places.  A flat sorted list would move every later entry
+on each insert: quadratic on such input.  The intervals are kept in blocks of
+at most ``2 * LOAD`` runs (two parallel lists of starts and ends per block,
+with each block's first start in a list of their own), the layout of
+``sortedcontainers``' sorted list: a search is two bisections, an insert or
+delete shifts at most one block.  It is written out here rather than taken
+from ``SortedDict`` because every question the ledger asks is about the
+neighbours of a position (the run before a range, the runs after it), which
+that container answers only through its positional index, a tree walk per
+call: three to four times slower on a capture of scattered balloons, and slower the
+more runs it holds.  A set of at most ``2 * LOAD`` runs (one per transaction,
+nearly all of them) is a single block.
 """
 
 from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
 
-from sortedcontainers import SortedDict
-
-#: Runs a set keeps in two plain sorted lists before it moves them into a ``SortedDict``.
-#: Below this an insert shifts at most this many entries (what the sorted container's
-#: own blocks shift, at its default load), without its per-call cost; most sets (one
-#: per transaction) never get there.
-SMALL = 1000
+#: Runs per block, half its most: an insert or delete shifts at most ``2 * LOAD`` entries.
+LOAD = 1000
 
 
 class PageSet:
     """Half-open intervals ``[start, end)`` of page numbers, at most ``limit`` of them.
 
-    Small sets keep the starts and ends in two sorted lists (the intervals
-    meeting a range are one slice of them); past :data:`SMALL` runs they
-    move into a ``SortedDict`` (start -> end) for good.
+    Kept in order in blocks (see the module's docstring): ``_starts[b]`` and
+    ``_ends[b]`` are block ``b``'s intervals, ``_firsts[b]`` its first start.
+    No block is empty (an empty set has none), and no two intervals touch:
+    those that would are merged into one.
     """
 
-    __slots__ = ("_starts", "_ends", "_runs", "limit", "overflowed")
+    __slots__ = ("_firsts", "_starts", "_ends", "_count", "limit", "overflowed")
 
     def __init__(self, limit: int) -> None:
-        self._starts: list[int] = []
-        self._ends: list[int] = []
-        self._runs: SortedDict | None = None
+        self._firsts: list[int] = []
+        self._starts: list[list[int]] = []
+        self._ends: list[list[int]] = []
+        self._count = 0
         self.limit = limit
         self.overflowed = False
 
     def __len__(self) -> int:
-        return len(self._starts) if self._runs is None else len(self._runs)
+        return self._count
 
     def runs(self) -> list[tuple[int, int]]:
         """The intervals as ``(start, end)`` pairs, in order."""
-        if self._runs is None:
-            return list(zip(self._starts, self._ends, strict=True))
-        return list(self._runs.items())
+        out: list[tuple[int, int]] = []
+        for starts, ends in zip(self._starts, self._ends, strict=True):
+            out.extend(zip(starts, ends, strict=True))
+        return out
 
-    def _span(self, start: int, end: int) -> tuple[int, int]:
-        """Indexes ``lo:hi`` of the small set's intervals that share a page with ``[start, end)``.
+    def _span(self, start: int, end: int, touching: bool) -> tuple[int, int, int]:
+        """Block ``b`` and the slice ``lo:hi`` of its intervals that share a page with
+        ``[start, end)`` (``touching``: or only touch it at either end).  The set is not empty.
 
-        (:meth:`_add_small` finds those that merely touch it too, in line.)
+        No interval before block ``b`` can meet the range: ``b``'s first start is
+        at most ``start`` and the interval before it ends before that (no two
+        touch).  A range reaching into the next blocks makes them one with
+        ``b`` first (:meth:`_settle` splits it again).
         """
-        starts = self._starts
+        firsts = self._firsts
+        b = bisect_right(firsts, start) - 1
+        if b < 0:
+            b = 0
+        starts, ends = self._starts[b], self._ends[b]
         lo = bisect_left(starts, start)
-        if lo and self._ends[lo - 1] > start:
+        if lo and (ends[lo - 1] >= start if touching else ends[lo - 1] > start):
             lo -= 1
-        return lo, bisect_left(starts, end, lo)
+        after = bisect_right if touching else bisect_left
+        hi = after(starts, end, lo)
+        while (
+            hi == len(starts)
+            and b + 1 < len(firsts)
+            and (firsts[b + 1] <= end if touching else firsts[b + 1] < end)
+        ):
+            starts += self._starts.pop(b + 1)
+            ends += self._ends.pop(b + 1)
+            del firsts[b + 1]
+            hi = after(starts, end, lo)
+        return b, lo, hi
 
-    def _touching(self, start: int, end: int, strict: bool) -> list[int]:
-        """Starts of the large set's intervals that meet ``[start, end)`` (as :meth:`_span`)."""
-        runs = self._runs
-        assert runs is not None
-        keys: list[int] = []
-        index = runs.bisect_left(start)
-        if index:
-            before, before_end = runs.peekitem(index - 1)
-            if before_end > start or (not strict and before_end == start):
-                keys.append(before)
-        size = len(runs)
-        while index < size:
-            key = runs.peekitem(index)[0]
-            if key > end or (strict and key == end):
-                break
-            keys.append(key)
-            index += 1
-        return keys
+    def _settle(self, b: int) -> None:
+        """Block ``b`` after a change: dropped when empty, cut into even blocks of about
+        ``LOAD`` runs when over ``2 * LOAD``, its first start noted."""
+        starts, ends = self._starts[b], self._ends[b]
+        if not starts:
+            del self._starts[b], self._ends[b], self._firsts[b]
+            return
+        if len(starts) <= 2 * LOAD:
+            self._firsts[b] = starts[0]
+            return
+        size = -(-len(starts) // (len(starts) // LOAD))
+        cuts = range(0, len(starts), size)
+        self._starts[b : b + 1] = [starts[cut : cut + size] for cut in cuts]
+        self._ends[b : b + 1] = [ends[cut : cut + size] for cut in cuts]
+        self._firsts[b : b + 1] = [starts[cut] for cut in cuts]
 
     def overlap(self, start: int, end: int) -> int:
         """How many pages of ``[start, end)`` are already in the set."""
-        if end <= start:
+        if end <= start or not self._count:
             return 0
-        runs = self._runs
-        if runs is None:
-            lo, hi = self._span(start, end)
-            starts, ends = self._starts, self._ends
-            return sum(min(end, ends[i]) - max(start, starts[i]) for i in range(lo, hi))
-        total = 0
-        for key in self._touching(start, end, strict=True):
-            total += min(end, runs[key]) - max(start, key)
-        return total
+        b, lo, hi = self._span(start, end, False)
+        starts, ends = self._starts[b], self._ends[b]
+        there = 0
+        for k in range(lo, hi):
+            there += min(end, ends[k]) - max(start, starts[k])
+        self._settle(b)
+        return there
 
     def add(self, start: int, end: int) -> bool:
         """Add ``[start, end)``, merging with touching intervals; False when full."""
         if end <= start:
             return True
-        if self._runs is None:
-            return self._add_small(start, end) is not None
-        runs = self._runs
-        keys = self._touching(start, end, strict=False)
-        if keys:
-            first = min(start, keys[0])
-            last = max(end, runs[keys[-1]])
-            for key in keys:
-                del runs[key]
-            runs[first] = last
-            return True
-        if len(runs) >= self.limit:
-            self.overflowed = True
-            return False
-        runs[start] = end
-        return True
-
-    def _add_small(self, start: int, end: int) -> int | None:
-        """:meth:`put` on a small set; None when full (nothing added)."""
-        starts, ends = self._starts, self._ends
-        # The intervals that meet [start, end) or touch it at either end (and so merge with it).
-        lo = bisect_left(starts, start)
-        if lo and ends[lo - 1] >= start:
-            lo -= 1
-        hi = bisect_right(starts, end, lo)
-        if lo == hi:
-            if len(starts) >= self.limit:
-                self.overflowed = True
-                return None
-            starts.insert(lo, start)
-            ends.insert(lo, end)
-            if len(starts) > SMALL:
-                self._runs = SortedDict(zip(starts, ends, strict=True))
-                self._starts, self._ends = [], []
-            return 0
-        there = sum(max(0, min(end, ends[i]) - max(start, starts[i])) for i in range(lo, hi))
-        starts[lo:hi] = [min(start, starts[lo])]
-        ends[lo:hi] = [max(end, ends[hi - 1])]
-        return there
+        return self._put(start, end) is not None
 
     def put(self, start: int, end: int) -> int:
         """Add ``[start, end)`` as :meth:`add` does; returns how many of its pages were in already.
@@ -151,61 +131,63 @@ class PageSet:
         """
         if end <= start:
             return 0
-        if self._runs is None:
-            return self._add_small(start, end) or 0
-        runs = self._runs
-        keys = self._touching(start, end, strict=False)
-        if not keys:
-            if len(runs) >= self.limit:
+        return self._put(start, end) or 0
+
+    def _put(self, start: int, end: int) -> int | None:
+        """:meth:`put`; None when the range would be a new interval and the set is full."""
+        if not self._count:
+            if self.limit <= 0:
                 self.overflowed = True
-            else:
-                runs[start] = end
+                return None
+            self._firsts.append(start)
+            self._starts.append([start])
+            self._ends.append([end])
+            self._count = 1
             return 0
+        b, lo, hi = self._span(start, end, True)
+        starts, ends = self._starts[b], self._ends[b]
         there = 0
-        for key in keys:
-            there += max(0, min(end, runs[key]) - max(start, key))
-        first = min(start, keys[0])
-        last = max(end, runs[keys[-1]])
-        for key in keys:
-            del runs[key]
-        runs[first] = last
+        if lo == hi:
+            if self._count >= self.limit:
+                self.overflowed = True
+                return None
+            starts.insert(lo, start)
+            ends.insert(lo, end)
+            self._count += 1
+        else:
+            for k in range(lo, hi):
+                there += max(0, min(end, ends[k]) - max(start, starts[k]))
+            starts[lo:hi] = [min(start, starts[lo])]
+            ends[lo:hi] = [max(end, ends[hi - 1])]
+            self._count -= hi - lo - 1
+        if lo == 0 or len(starts) > 2 * LOAD:
+            self._settle(b)
         return there
 
     def take(self, start: int, end: int) -> int:
         """Take ``[start, end)`` out as :meth:`remove` does; returns how many pages were in."""
-        runs = self._runs
-        if end <= start or (runs is None and not self._starts):
+        if end <= start or not self._count:
             return 0
-        if runs is None:
-            lo, hi = self._span(start, end)
-            if lo == hi:
-                return 0
-            starts, ends = self._starts, self._ends
-            there = sum(min(end, ends[i]) - max(start, starts[i]) for i in range(lo, hi))
-            first, last = starts[lo], ends[hi - 1]
-            kept_starts, kept_ends = [], []
-            if first < start:
-                kept_starts.append(first)
-                kept_ends.append(start)
-            if last > end:
-                kept_starts.append(end)
-                kept_ends.append(last)
-            starts[lo:hi] = kept_starts
-            ends[lo:hi] = kept_ends
-            return there
-        keys = self._touching(start, end, strict=True)
-        if not keys:
+        b, lo, hi = self._span(start, end, False)
+        if lo == hi:
             return 0
+        starts, ends = self._starts[b], self._ends[b]
         there = 0
-        for key in keys:
-            there += min(end, runs[key]) - max(start, key)
-        first, last = keys[0], runs[keys[-1]]
-        for key in keys:
-            del runs[key]
+        for k in range(lo, hi):
+            there += min(end, ends[k]) - max(start, starts[k])
+        first, last = starts[lo], ends[hi - 1]
+        kept_starts, kept_ends = [], []
         if first < start:
-            runs[first] = start
+            kept_starts.append(first)
+            kept_ends.append(start)
         if last > end:
-            runs[end] = last
+            kept_starts.append(end)
+            kept_ends.append(last)
+        starts[lo:hi] = kept_starts
+        ends[lo:hi] = kept_ends
+        self._count += len(kept_starts) - (hi - lo)
+        if lo == 0 or not starts or len(starts) > 2 * LOAD:
+            self._settle(b)
         return there
 
     def remove(self, start: int, end: int) -> None:
