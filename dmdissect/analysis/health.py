@@ -399,20 +399,23 @@ class HealthMonitor:
                 self._first_time = time
             if self._last_time is None or time > self._last_time:
                 self._last_time = time
-        if frame.source is None or frame.source in REPORTING_LOGS:
+        if not self._shows_reports and (frame.source is None or frame.source in REPORTING_LOGS):
             self._shows_reports = True
-        if message.type == _VERSION_REQUEST:
+        msg_type = message.type
+        if msg_type == _STATUS_REPORT:
+            # Nine messages in ten: tested first (the types below are other types).
+            if time is not None:
+                self._status(message, time)
+        elif msg_type == _VERSION_REQUEST:
             self._resets.append(frame.index)  # frames are in time order, timed or not
             if self._negotiated_at is None and time is not None:
                 self._negotiated_at = (time, frame.index, "version request")
-        elif message.type == _VERSION_RESPONSE and time is not None:
+        elif msg_type == _VERSION_RESPONSE and time is not None:
             # A guest's log shows the accepted version, not the request it sent.
             if self._negotiated_at is None:
                 self._negotiated_at = (time, frame.index, "version response")
-        elif message.type in _RELIEF and time is not None:
+        elif msg_type in _RELIEF and time is not None:
             self._relief = (time, frame.index)
-        elif message.type == _STATUS_REPORT and time is not None:
-            self._status(message, time)
 
     def _status(self, message: Any, time: float) -> None:
         body = message.body

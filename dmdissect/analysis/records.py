@@ -74,6 +74,7 @@ class Transaction:
     __slots__ = (
         "kind",
         "number",
+        "name",
         "start",
         "end",
         "first_reply",
@@ -113,6 +114,8 @@ class Transaction:
     def __init__(self, kind: Kind, number: int) -> None:
         self.kind = kind
         self.number = number
+        #: ``balloon #3``: how every view names it (made once, not per message labelled).
+        self.name = f"{kind} #{number}"
         self.start: float | None = None
         self.end: float | None = None
         self.first_reply: float | None = None
@@ -158,10 +161,6 @@ class Transaction:
 
     def __repr__(self) -> str:
         return f"Transaction({self.name}, frames {self.first_frame}-{self.last_frame})"
-
-    @property
-    def name(self) -> str:
-        return f"{self.kind} #{self.number}"
 
     def not_logged(self, fact: str) -> None:
         """A fact of this transaction the log it came from does not carry."""

@@ -114,7 +114,18 @@ class Sessions:
 
         Two passes: in start order across the sessions too (see :meth:`_in_order`).
         """
-        rows = self.tracker_for(message.frame).feed(message)
+        frame = message.frame
+        last = self._last
+        if (
+            last is not None
+            and last[0] == frame.session
+            and last[1] == frame.file
+            and last[2] == frame.interface
+        ):
+            tracker = last[3]  # tracker_for's first test, in line: nearly every message
+        else:
+            tracker = self.tracker_for(frame)
+        rows = tracker.feed(message)
         if rows:
             number = self._number
             for row in rows:
@@ -145,6 +156,14 @@ class Sessions:
 
     def number_of(self, frame: Any) -> int:
         """The number of the frame's session (after the frame was fed)."""
+        last = self._last
+        if (
+            last is not None
+            and last[0] == frame.session
+            and last[1] == frame.file
+            and last[2] == frame.interface
+        ):
+            return self._number
         return self._numbers[key_of(frame)]
 
     def files_of(self, number: int) -> list[str | None]:
@@ -231,6 +250,8 @@ class SessionHealth:
         self.sessions = sessions
         self._monitor = monitor
         self.monitors: dict[int, Any] = {}
+        #: The last message's session number and its monitor (the next is nearly always the same).
+        self._last: tuple[int, Any] | None = None
 
     def _of(self, number: int) -> Any:
         found = self.monitors.get(number)
@@ -239,7 +260,11 @@ class SessionHealth:
         return found
 
     def observe(self, message: Any) -> None:
-        self._of(self.sessions.number_of(message.frame)).observe(message)
+        number = self.sessions.number_of(message.frame)
+        last = self._last
+        if last is None or last[0] != number:
+            last = self._last = (number, self._of(number))
+        last[1].observe(message)
 
     def add_rows(self, rows: list[Row]) -> None:
         for row in rows:

@@ -121,10 +121,13 @@ def transaction_summary(txn: Transaction) -> str:
 def link_label(link: Link) -> str:
     """A message's place in its transaction, as the summary line shows it."""
     txn = link.transaction
-    if link.role == Role.INFO and link.part is None:
+    part = link.part
+    if part is not None:
+        head = f"part {part} of {txn.name}"
+    elif link.role is Role.INFO:
         head = txn.name  # the message is the whole transaction: "info #1", not "info of info #1"
     else:
-        head = f"{link.role if link.part is None else f'part {link.part}'} of {txn.name}"
+        head = f"{link.role} of {txn.name}"
     if link.one_pass and txn.request_frame is not None and txn.request_frame != link.frame:
         head += f", request in frame {txn.request_frame}"
     if not txn.closed:
