@@ -1267,17 +1267,28 @@ def annotate(
     """
     tracker = tracker or Tracker()
     held: deque[Message | LogEvent] = deque()
+    #: The open transaction of the first message held: until it closes (or the
+    #: hold is full) nothing behind it can go, so only it is looked at.
+    blocker: Transaction | None = None
     feed = tracker.feed
     try:
         for message in messages:
             feed(message)
-            if not held:
+            if blocker is None:
                 link = message.transaction
-                if not isinstance(link, Link) or link.transaction.closed:  # _settled, in line
+                if not isinstance(link, Link) or link.transaction.closed:
                     yield message
                     continue
+                blocker = link.transaction
             held.append(message)
-            while held and (_settled(held[0]) or len(held) > hold):
+            if not blocker.closed and len(held) <= hold:
+                continue
+            blocker = None
+            while held:
+                link = held[0].transaction
+                if isinstance(link, Link) and not link.transaction.closed and len(held) <= hold:
+                    blocker = link.transaction
+                    break
                 yield held.popleft()
     except (Exception, Interrupted) as exc:
         # The input failed part-way or a signal stopped it: what was read still comes out.
@@ -1294,8 +1305,3 @@ def stop_reason(exc: BaseException) -> str:
     if isinstance(exc, Interrupted):
         return f"reading interrupted by {exc}"
     return "reading stopped by an input error"
-
-
-def _settled(message: Message | LogEvent) -> bool:
-    link = message.transaction
-    return not isinstance(link, Link) or link.transaction.closed
