@@ -92,6 +92,19 @@ def test_coalesce_merges_and_counts_pages_given_twice(given_ranges):
     assert all(e < s2 for (_, e), (s2, _) in zip(runs, runs[1:]))
 
 
+@given(st.integers(0, 1000), st.lists(st.integers(0, 40), max_size=12))
+def test_coalesce_of_ranges_one_after_another(first, counts):
+    """Ranges each beginning where the last ends (a guest's usual part), empty ones among them."""
+    given_ranges = []
+    for count in counts:
+        given_ranges.append((first, count))
+        first += count
+    runs, twice = coalesce(given_ranges)
+    pages = [p for start, count in given_ranges for p in range(start, start + count)]
+    assert runs == _runs_of(set(pages))
+    assert twice == 0
+
+
 def test_pageset_stops_growing_at_its_limit():
     pages = PageSet(limit=2)
     assert pages.add(0, 1) and pages.add(10, 11)
