@@ -53,18 +53,31 @@ def install() -> None:
             return
 
 
+def _take_pending() -> int | None:
+    """The signal that arrived while nothing was being read, cleared (None: none did)."""
+    signum, _state.pending = _state.pending, None
+    return signum
+
+
 def interruptible(frames: Iterable) -> Iterator:
-    """``frames`` passed through; a signal arriving meanwhile ends them with Interrupted."""
-    iterator = iter(frames)
-    while True:
-        if _state.pending is not None:
-            signum, _state.pending = _state.pending, None
+    """``frames`` passed through; a signal arriving meanwhile ends them with Interrupted.
+
+    "Reading" is the time spent inside this generator (and the sources it
+    drives) between two frames; it is marked once per frame, not around a
+    call per frame, since every message of a capture passes here.
+    """
+    state = _state
+    try:
+        signum = _take_pending()
+        if signum is not None:
             raise Interrupted(signum)
-        _state.reading = True
-        try:
-            frame = next(iterator)
-        except StopIteration:
-            return
-        finally:
-            _state.reading = False
-        yield frame
+        state.reading = True
+        for frame in frames:
+            state.reading = False
+            yield frame
+            if state.pending is not None:
+                signum, state.pending = state.pending, None
+                raise Interrupted(signum)
+            state.reading = True
+    finally:
+        state.reading = False

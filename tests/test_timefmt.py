@@ -121,3 +121,24 @@ def test_a_boot_time_no_date_can_show_is_a_usage_error(command, value):
 def test_the_last_boot_time_a_date_shows_is_taken():
     result = CliRunner().invoke(main, ["read", "--boot-time=253402300799", str(DMESG)])
     assert result.exit_code == 0, result.stderr
+
+
+@pytest.mark.parametrize("fmt", ["r", "d", "dd", "e", "a", "ad", "u", "ud"])
+def test_a_column_that_follows_its_messages_writes_what_a_tapped_one_writes(fmt):
+    """``follow()`` (no display filter, no tap) feeds the column in ``text``: the same
+    words as a column that a tap fed first, times missing and repeated included."""
+    from types import SimpleNamespace
+
+    from dmdissect.views.timefmt import TimeColumn
+
+    times = [None, 1.5, 1.5, None, 2.25, 1_700_000_000.5, 7.0, None]
+    messages = [SimpleNamespace(frame=SimpleNamespace(time=t)) for t in times]
+    tapped, following = TimeColumn(fmt), TimeColumn(fmt)
+    following.follow()
+    expected, got = [], []
+    for message in messages:
+        tapped.feed(message)
+        expected.append(tapped.text(message))
+        got.append(following.text(message))
+        assert following.first == tapped.first
+    assert got == expected

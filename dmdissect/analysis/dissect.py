@@ -10,7 +10,7 @@ same attribute names and the same expert checks run on it.
 
 from __future__ import annotations
 
-from dmdissect.analysis.expert import check
+from dmdissect.analysis.expert import check, well_formed
 from dmdissect.analysis.message import Message
 from dmdissect.layers.sizes import descriptor_length, looks_like_descriptor
 from dmdissect.layers.tables import (
@@ -40,36 +40,44 @@ def infer_direction(frame: Frame, msg_type: int | None) -> tuple[Direction | Non
 
 #: Compiled decoder and fixed size (header included) of each message type whose layer compiles.
 _DECODERS = {msg_type: (decode, FIXED_SIZES[msg_type]) for msg_type, decode in DECODERS.items()}
+#: The way each message type goes, as its sender says (None: either side may send it).
+_SENT = {msg_type: None if side is None else side.direction for msg_type, side in SENDER.items()}
+_INFERRED, _UNKNOWN = DirectionSource.INFERRED, DirectionSource.UNKNOWN
 
 
-def _fill_fast(message: Message, data: bytes) -> bool:
-    """Decode with a compiled layer when one applies; False sends the frame to Scapy.
+def _fast(frame: Frame) -> Message | None:
+    """The message decoded by a compiled layer when one applies; None sends it to Scapy.
 
     A VMBus-framed frame is cut where Scapy's path cuts it (``len8 * 8``) and
     its descriptor decoded by the descriptor layer's compiled decoder.
     """
+    data = frame.data
     if len(data) < HEADER_SIZE:
-        return False
+        return None
     vmbus = None
     if data[: len(DESCRIPTOR_START)] == DESCRIPTOR_START and looks_like_descriptor(data):
         vmbus = VMBUS_DECODER(data, 0)[0]
         data = data[DESCRIPTOR_SIZE : max(descriptor_length(data), DESCRIPTOR_SIZE)]
         if len(data) < HEADER_SIZE:
-            return False
+            return None
     msg_type, size, trans_id = HEADER_STRUCT.unpack_from(data)
     decoder = _DECODERS.get(msg_type)
     if decoder is None or len(data) < decoder[1]:
-        return False
+        return None
     try:
-        message.body, message.consumed = decoder[0](data, HEADER_SIZE)
+        body, consumed = decoder[0](data, HEADER_SIZE)
     except NotCompiled:
-        return False
-    message.type, message.size, message.trans_id = msg_type, size, trans_id
-    message.available = len(data)
-    if vmbus is not None:
-        message.framed = True
-        message._vmbus = vmbus
-    return True
+        return None
+    direction = frame.direction
+    if direction is not None:
+        source = frame.direction_source
+    else:
+        # infer_direction(), in line
+        direction = _SENT.get(msg_type)
+        source = _UNKNOWN if direction is None else _INFERRED
+    return Message(
+        frame, msg_type, size, trans_id, body, len(data), consumed, vmbus, direction, source
+    )
 
 
 def _fill_scapy(message: Message) -> None:
@@ -90,20 +98,36 @@ def _fill_scapy(message: Message) -> None:
         message.consumed = message.available - len(rest)
 
 
+def _witnessed(frame: Frame) -> Message:
+    """The message a log line witnesses: the facts it gives, no bytes to decode."""
+    from dmdissect.analysis.witness import witnessed
+
+    message = Message(frame)
+    witnessed(frame, message)
+    return message
+
+
 def dissect(frame: Frame, fast: bool = True) -> Message:
     """Dissect one frame and run the per-message expert checks on it.
 
     ``fast=False`` forces the Scapy path (the differential tests compare both).
     """
-    message = Message(frame)
     if frame.witness is not None:
-        from dmdissect.analysis.witness import witnessed
-
-        witnessed(frame, message)
-        return message
-    if not (fast and _fill_fast(message, frame.data)):
+        return _witnessed(frame)
+    message = _fast(frame) if fast else None
+    if message is None:
+        message = Message(frame)
         _fill_scapy(message)
-    message.direction, message.direction_source = infer_direction(frame, message.type)
-    found = check(message)
-    message.findings = frame.findings + found if frame.findings else found
+        message.direction, message.direction_source = infer_direction(frame, message.type)
+    if message.framed or message.body is None:
+        found = check(message)
+    elif well_formed(message):
+        # check()'s own first step, in line for the common message (whole, unframed, sound)
+        found = []
+    else:
+        found = check(message, quick=False)
+    if frame.findings:
+        message.findings = frame.findings + found
+    elif found:
+        message.findings = found
     return message

@@ -53,21 +53,35 @@ class Message:
         "_vmbus",
     )
 
-    def __init__(self, frame: Frame) -> None:
+    def __init__(
+        self,
+        frame: Frame,
+        msg_type: int | None = None,
+        size: int | None = None,
+        trans_id: int | None = None,
+        body: Any = None,
+        available: int = 0,
+        consumed: int = 0,
+        vmbus: Any = None,
+        direction: Direction | None = None,
+        direction_source: DirectionSource = DirectionSource.UNKNOWN,
+    ) -> None:
+        """A message of ``frame``; the dissector's fast path gives the decoded values at once
+        (``vmbus``: the compiled descriptor of a VMBus-framed message)."""
         self.frame = frame
         self.findings: list[Finding] = []
         self.transaction: Any = None
-        self.direction: Direction | None = None
-        self.direction_source = DirectionSource.UNKNOWN
-        self.type: int | None = None
-        self.size: int | None = None
-        self.trans_id: int | None = None
-        self.body: Any = None
-        self.available = 0
-        self.consumed = 0
-        self.framed = False
+        self.direction = direction
+        self.direction_source = direction_source
+        self.type = msg_type
+        self.size = size
+        self.trans_id = trans_id
+        self.body = body
+        self.available = available
+        self.consumed = consumed
+        self.framed = vmbus is not None
         self._scapy: tuple | None = None
-        self._vmbus: Any = None
+        self._vmbus = vmbus
 
     @property
     def type_name(self) -> str:

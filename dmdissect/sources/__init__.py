@@ -229,7 +229,7 @@ def read_frames(
         frames = _joining(frames)
         if first is not None:
             first.session = LOG_SESSION
-    return _numbered(first, frames, stream if owned else None, name)
+    return _numbered(first, frames, stream if owned else None, name, fmt in NUMBERED)
 
 
 def _log_after_the_head(
@@ -310,16 +310,28 @@ def _reporting(frames: Iterator[Frame], stream: BinaryIO, progress: Progress) ->
         yield frame
 
 
+#: Formats whose reader numbers its frames 1.. and names their file itself (captures).
+NUMBERED = frozenset(("pcap", "pcapng"))
+
+
 def _numbered(
-    first: Frame | None, frames: Iterator[Frame], owned: BinaryIO | None, name: str
+    first: Frame | None,
+    frames: Iterator[Frame],
+    owned: BinaryIO | None,
+    name: str,
+    numbered: bool = False,
 ) -> Iterator[Frame]:
-    """Frames renumbered 1.. whatever the reader did; read errors as InputError."""
+    """Frames renumbered 1.. whatever the reader did (``numbered``: the reader did it);
+    read errors as InputError."""
     try:
         if first is None:
             return
         first.index = 1
         first.file = name
         yield first
+        if numbered:
+            yield from frames
+            return
         for number, frame in enumerate(frames, 2):
             frame.index = number
             frame.file = name

@@ -187,6 +187,7 @@ def iter_pcap(stream: BinaryIO, name: str, linktype: int | None = None) -> Itera
     network = struct.unpack(endian + "I", header[20:24])[0] & 0xFFFF
     _check_linktype(name, network, linktype)
     record = struct.Struct(endian + "IIII")
+    unknown = DirectionSource.UNKNOWN
     offset = 24
     number = 0
     while True:
@@ -207,14 +208,19 @@ def iter_pcap(stream: BinaryIO, name: str, linktype: int | None = None) -> Itera
                 f"record claims {caplen} bytes, more than the {MAX_PACKET}-byte limit",
             )
         data = read_up_to(stream, caplen)
+        # Positional, in Frame's order: this is the loop every record of a file takes.
         frame = Frame(
-            index=number,
-            data=data,
-            time=(sec * units + frac) / units,
-            origin=f"{name}#{number}@{offset}",
-            findings=_snapped(caplen, wirelen),
-            wire_length=wirelen if wirelen > caplen else None,
-            interface=0,
+            number,
+            data,
+            (sec * units + frac) / units,
+            None,
+            unknown,
+            f"{name}#{number}@{offset}",
+            None,
+            _snapped(caplen, wirelen) if wirelen > caplen else [],
+            wirelen if wirelen > caplen else None,
+            name,
+            0,
         )
         if len(data) < caplen:
             problem = f"record truncated: {len(data)} of {caplen} bytes"
@@ -442,6 +448,7 @@ class _PcapNg:
                         number = self.number = self.number + 1
                         self.offset = start + length
                         divisor = interface.divisor
+                        # Positional, in Frame's order: this is the loop every packet takes.
                         yield Frame(
                             number,
                             body[20:end],
@@ -450,7 +457,11 @@ class _PcapNg:
                             direction,
                             capture if direction else unknown,
                             f"{name}#{number}@{start}",
-                            interface=self.interfaces_before + ifid,
+                            None,
+                            [],
+                            None,
+                            name,
+                            self.interfaces_before + ifid,
                         )
                         continue
             yield from self._block(head, start, body)
@@ -583,6 +594,7 @@ class _PcapNg:
             direction,
             DirectionSource.CAPTURE if direction else DirectionSource.UNKNOWN,
             f"{self.name}#{self.number}@{start}",
+            file=self.name,
             interface=self.interfaces_before + ifid,
         )
 
@@ -591,7 +603,12 @@ class _PcapNg:
         assert self.section is not None
         endian = self.section.endian
         self.number += 1
-        frame = Frame(index=self.number, data=b"", origin=f"{self.name}#{self.number}@{start}")
+        frame = Frame(
+            index=self.number,
+            data=b"",
+            origin=f"{self.name}#{self.number}@{start}",
+            file=self.name,
+        )
         fixed = _FIXED[kind]
         if len(body) < fixed:
             what = "block truncated" if torn else "block too short for its fixed fields"

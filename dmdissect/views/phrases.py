@@ -127,6 +127,9 @@ class Value(Phrase):
             return f"str({value})"
         if self.form == "hex":
             return f"format({value}, '#x')"
+        if self.form == "mib":
+            # mib() itself, one call nearer: the words' function with the layers' page size.
+            return f"{code.ref(mib_text)}({value}, {PAGES_PER_MIB!r})"
         return f"{code.ref(FORMS[self.form])}({value})"
 
 
@@ -145,7 +148,13 @@ class Plural(Phrase):
         return plural(self.source.value(obj), self.word)
 
     def py(self, obj: str, code: Code) -> str:
-        return f"{code.ref(plural)}({self.source.py(obj, code)}, {self.word!r})"
+        # plural(), in line: a summary line holds up to four counts.
+        count = code.local()
+        one, many = f" {self.word}", f" {self.word}s"
+        return (
+            f"(str({count}) + {one!r} if ({count} := {self.source.py(obj, code)}) == 1 "
+            f"else str({count}) + {many!r})"
+        )
 
 
 class Seq(Phrase):
@@ -163,9 +172,28 @@ class Seq(Phrase):
         return "".join(part.render(obj) for part in self.parts)
 
     def py(self, obj: str, code: Code) -> str:
-        if not self.parts:
+        parts = self.flat()
+        if not parts:
             return "''"
-        return "(" + " + ".join(part.py(obj, code) for part in self.parts) + ")"
+        if len(parts) == 1:
+            return parts[0].py(obj, code)
+        # One join, not a new string per part; the tuple keeps the parts' order of evaluation.
+        return "''.join((" + ", ".join(part.py(obj, code) for part in parts) + ",))"
+
+    def flat(self) -> list[Phrase]:
+        """The parts, those of a nested sequence in its place and neighbouring texts as one
+        (the same text, in order)."""
+        out: list[Phrase] = []
+        for inner in (inner for part in self.parts for inner in _flat(part)):
+            if isinstance(inner, Text) and out and isinstance(out[-1], Text):
+                out[-1] = Text(out[-1].text + inner.text)
+            else:
+                out.append(inner)
+        return out
+
+
+def _flat(part: Phrase) -> list[Phrase]:
+    return part.flat() if isinstance(part, Seq) else [part]
 
 
 class Join(Phrase):
@@ -467,8 +495,18 @@ def summary_phrase(layer: type) -> Phrase | None:
 
 def summarize(obj: Any) -> str:
     """The summary line of a layer's values: a Scapy packet or a compiled values object."""
-    summary = _summary(layer_name(obj))
-    return summary(obj) if summary is not None else ""
+    summary = _BY_CLASS.get(type(obj))
+    if summary is None:
+        summary = _BY_CLASS[type(obj)] = _summary(layer_name(obj)) or _nothing
+    return summary(obj)
+
+
+def _nothing(obj: Any) -> str:
+    return ""
+
+
+#: The compiled template of each class seen (values class or Scapy layer), found in one look.
+_BY_CLASS: dict[type, Callable[[Any], str]] = {}
 
 
 @cache

@@ -69,7 +69,11 @@ def run_read(
     times = TimeColumn(plan.time_format)
     if plan.count is not None:
         frames = first(frames, plan.count, sessions)
-    messages = tapped(messages_of(frames, sessions), [times, *stats])
+    messages = messages_of(frames, sessions)
+    if stats or plan.display_filter is not None:
+        messages = tapped(messages, [times, *stats])
+    else:
+        times.follow()  # every message read is shown: the column needs no tap
     if plan.display_filter is not None:
         messages = kept(messages, plan.display_filter)
     shown = 0

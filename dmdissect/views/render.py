@@ -69,9 +69,9 @@ def render_messages(
     first_time: float | None = None
     count = 0
     for count, message in enumerate(messages, 1):
+        when = None if times is None else times.text(message)
         if first_time is None:
             first_time = _time_zero(times, message, reference)
-        when = None if times is None else times.text(message)
         if verbose:
             out.tree(message_tree(message, first_time))
         elif message.findings:
@@ -113,9 +113,9 @@ def _plain_summaries(
     lines: list[str] = []
     try:
         for count, message in enumerate(messages, 1):
+            when = None if times is None else times.text(message)
             if first_time is None:
                 first_time = _time_zero(times, message, reference)
-            when = None if times is None else times.text(message)
             line = summary_line(message, first_time, when)
             lines.append(line)
             if flush or len(lines) >= BATCH or len(line) > LONG_LINE:
@@ -152,9 +152,9 @@ def _plain_details(
     guides = out.guides
     try:
         for count, message in enumerate(messages, 1):
+            when = None if times is None else times.text(message)
             if first_time is None:
                 first_time = _time_zero(times, message, reference)
-            when = None if times is None else times.text(message)
             text = _plain(message, first_time, when, verbose, show_hex, guides)
             texts.append(text)
             held += len(text)

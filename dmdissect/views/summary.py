@@ -7,7 +7,6 @@ line needs the field walk, which is imported then (it needs Scapy).
 
 from __future__ import annotations
 
-from functools import cache
 from typing import Any
 
 from dmdissect.analysis.events import LogEvent
@@ -144,11 +143,16 @@ def transaction_text(message: Message | LogEvent) -> str:
     return f" [{link_label(link)}]" if isinstance(link, Link) else ""
 
 
-@cache
 def _columns(direction: str | None, msg_type: int | None) -> str:
     """The direction and type columns, padded once per pair (a summary is mostly these)."""
-    name = "?" if msg_type is None else type_name(msg_type)
-    return f"{direction or '?':<11} {name:<26}"
+    columns = _COLUMNS.get((direction, msg_type))
+    if columns is None:
+        name = "?" if msg_type is None else type_name(msg_type)
+        columns = _COLUMNS[direction, msg_type] = f"{direction or '?':<11} {name:<26}"
+    return columns
+
+
+_COLUMNS: dict[tuple[str | None, int | None], str] = {}
 
 
 def summary_line(
@@ -166,17 +170,18 @@ def summary_line(
     if trans_id is None:
         trans_id = "-" if frame.witness is None else "?"
         info = info_text(message)
-    elif body is not None and frame.witness is None and not body.missing:
+    elif body is not None and not body.missing and frame.witness is None:
         info = summarize(body)  # what info_text says of a whole message, one call nearer
     else:
         info = info_text(message)
+    columns = _COLUMNS.get((message.direction, message.type))
+    if columns is None:
+        columns = _columns(message.direction, message.type)
     link = message.transaction
-    return (
-        f"{frame.index:>5} {when:>12} {_columns(message.direction, message.type)} "
-        f"id={trans_id:<10} {info}"
-        f"{f' [{link_label(link)}]' if isinstance(link, Link) else ''}"
-        f"{findings_text(message) if message.findings else ''}"
-    )
+    line = f"{frame.index:>5} {when:>12} {columns} id={trans_id:<10} {info}"
+    if link is not None and isinstance(link, Link):
+        line += f" [{link_label(link)}]"
+    return line + findings_text(message) if message.findings else line
 
 
 def line_style(message: Message) -> str | None:

@@ -59,6 +59,13 @@ class TimeColumn:
         self._previous: float | None = None
         self._before: float | None = None
         self._shown: float | None = None
+        #: No tap feeds this column: :meth:`text` sees every message first (see :meth:`follow`).
+        self._follows = False
+
+    def follow(self) -> None:
+        """Let :meth:`text` feed the column itself: for output that shows every message
+        read (no display filter, no other tap), which spares each message a tap."""
+        self._follows = True
 
     def feed(self, message: Any) -> None:
         time = message.frame.time
@@ -73,6 +80,12 @@ class TimeColumn:
         time = message.frame.time
         if time is None:
             return "-"
+        if self._follows:
+            # feed(), in line
+            if self.first is None:
+                self.first = time
+            self._before = self._previous if self._previous is not None else time
+            self._previous = time
         fmt = self.fmt
         if fmt == "r":
             return f"{time - (self.first if self.first is not None else time):.6f}"
