@@ -215,7 +215,7 @@ def iter_pcap(stream: BinaryIO, name: str, linktype: int | None = None) -> Itera
             (sec * units + frac) / units,
             None,
             unknown,
-            f"{name}#{number}@{offset}",
+            (name, number, offset),
             None,
             _snapped(caplen, wirelen) if wirelen > caplen else [],
             wirelen if wirelen > caplen else None,
@@ -456,7 +456,7 @@ class _PcapNg:
                             ((high << 32 | low) + interface.offset * divisor) / divisor,
                             direction,
                             capture if direction else unknown,
-                            f"{name}#{number}@{start}",
+                            (name, number, start),
                             None,
                             [],
                             None,
@@ -593,7 +593,7 @@ class _PcapNg:
             interface.time(high << 32 | low),
             direction,
             DirectionSource.CAPTURE if direction else DirectionSource.UNKNOWN,
-            f"{self.name}#{self.number}@{start}",
+            (self.name, self.number, start),
             file=self.name,
             interface=self.interfaces_before + ifid,
         )
@@ -606,7 +606,7 @@ class _PcapNg:
         frame = Frame(
             index=self.number,
             data=b"",
-            origin=f"{self.name}#{self.number}@{start}",
+            origin=(self.name, self.number, start),
             file=self.name,
         )
         fixed = _FIXED[kind]

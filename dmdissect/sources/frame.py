@@ -48,7 +48,7 @@ class Event:
     text: str = ""
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, init=False)
 class Frame:
     """One message as a source delivered it.
 
@@ -78,7 +78,9 @@ class Frame:
     time: float | None = None
     direction: Direction | None = None
     direction_source: DirectionSource = DirectionSource.UNKNOWN
-    origin: str = ""
+    #: ``origin``'s text, or a capture record's ``(file, record, offset)``: written out
+    #: only when asked for (findings, -V, JSON), not for each of a million records.
+    _origin: str | tuple[str, int, int] = ""
     comment: str | None = None
     findings: list[Finding] = field(default_factory=list)
     #: The message's length on the wire when the capture kept fewer bytes (snap length).
@@ -98,6 +100,59 @@ class Frame:
     #: joins the others, the ones the packet itself carries).  Last, so that the
     #: frames built positionally keep their order.
     comments: tuple[str, ...] = ()
+
+    def __init__(
+        self,
+        index: int,
+        data: bytes,
+        time: float | None = None,
+        direction: Direction | None = None,
+        direction_source: DirectionSource = DirectionSource.UNKNOWN,
+        origin: str | tuple[str, int, int] = "",
+        comment: str | None = None,
+        findings: list[Finding] | None = None,
+        wire_length: int | None = None,
+        file: str | None = None,
+        interface: int | None = None,
+        source: str | None = None,
+        witness: Witness | None = None,
+        event: Event | None = None,
+        session: str | None = None,
+        time_step: float | None = None,
+        comments: tuple[str, ...] = (),
+    ) -> None:
+        """The fields in their order; ``origin`` may be a capture's ``(file, record, offset)``."""
+        self.index = index
+        self.data = data
+        self.time = time
+        self.direction = direction
+        self.direction_source = direction_source
+        self._origin = origin
+        self.comment = comment
+        self.findings = [] if findings is None else findings
+        self.wire_length = wire_length
+        self.file = file
+        self.interface = interface
+        self.source = source
+        self.witness = witness
+        self.event = event
+        self.session = session
+        self.time_step = time_step
+        self.comments = comments
+
+    @property
+    def origin(self) -> str:
+        """Where the bytes came from: ``file:line`` for text, ``file#record@offset`` for
+        captures."""
+        place = self._origin
+        if isinstance(place, str):
+            return place
+        name, record, offset = place
+        return f"{name}#{record}@{offset}"
+
+    @origin.setter
+    def origin(self, text: str) -> None:
+        self._origin = text
 
 
 _PLACE = re.compile(r"#(\d+)@\d+|:(\d+)")

@@ -153,6 +153,9 @@ def _columns(direction: str | None, msg_type: int | None) -> str:
 
 
 _COLUMNS: dict[tuple[str | None, int | None], str] = {}
+#: Frame number, time, the columns, the id and the facts (``%`` reads its format faster
+#: than an f-string with widths; ``%s`` writes an int or a text as ``format`` does).
+_LINE = "%5s %12s %s id=%-10s %s"
 
 
 def summary_line(
@@ -178,7 +181,7 @@ def summary_line(
     if columns is None:
         columns = _columns(message.direction, message.type)
     link = message.transaction
-    line = f"{frame.index:>5} {when:>12} {columns} id={trans_id:<10} {info}"
+    line = _LINE % (frame.index, when, columns, trans_id, info)
     if link is not None and isinstance(link, Link):
         line += f" [{link_label(link)}]"
     return line + findings_text(message) if message.findings else line
