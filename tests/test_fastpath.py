@@ -156,12 +156,15 @@ def test_fast_path_on_a_part_of_510_ranges_and_on_one_cut_inside_them():
 
 def assert_precheck_sound(frame: Frame) -> None:
     """The cheap well-formed precheck never hides a finding the full checks would give."""
-    from dmdissect.analysis.expert import _vmbus, check, well_formed
+    from dmdissect.analysis.expert import _vmbus, check, sound_check, well_formed
 
     for fast in (True, False):
         message = dissect(frame, fast=fast)
         full = check(message, quick=False)
         assert message.findings == list(frame.findings) + full
+        if message.body is not None:
+            # The precheck compiled for the body's layer answers as the general one.
+            assert sound_check(type(message.body))(message) == well_formed(message)
         if message.body is not None and well_formed(message):
             assert full == (_vmbus(message) if message.framed else [])
 

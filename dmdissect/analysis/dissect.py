@@ -10,7 +10,9 @@ same attribute names and the same expert checks run on it.
 
 from __future__ import annotations
 
-from dmdissect.analysis.expert import check, well_formed
+from collections.abc import Callable
+
+from dmdissect.analysis.expert import check, sound_check
 from dmdissect.analysis.message import Message
 from dmdissect.layers.sizes import descriptor_length, looks_like_descriptor
 from dmdissect.layers.tables import (
@@ -43,6 +45,8 @@ _DECODERS = {msg_type: (decode, FIXED_SIZES[msg_type]) for msg_type, decode in D
 #: The way each message type goes, as its sender says (None: either side may send it).
 _SENT = {msg_type: None if side is None else side.direction for msg_type, side in SENDER.items()}
 _INFERRED, _UNKNOWN = DirectionSource.INFERRED, DirectionSource.UNKNOWN
+#: The compiled precheck of each body class seen (see :func:`expert.sound_check`).
+_SOUND: dict[type, Callable[[Message], bool]] = {}
 
 
 def _fast(frame: Frame) -> Message | None:
@@ -119,13 +123,16 @@ def dissect(frame: Frame, fast: bool = True) -> Message:
         message = Message(frame)
         _fill_scapy(message)
         message.direction, message.direction_source = infer_direction(frame, message.type)
-    if message.framed or message.body is None:
+    body = message.body
+    if message.framed or body is None:
         found = check(message)
-    elif well_formed(message):
-        # check()'s own first step, in line for the common message (whole, unframed, sound)
-        found = []
     else:
-        found = check(message, quick=False)
+        # check()'s own first step, with the precheck compiled for the body's layer.
+        kind: type = type(body)
+        sound = _SOUND.get(kind)
+        if sound is None:
+            sound = _SOUND[kind] = sound_check(kind)
+        found = [] if sound(message) else check(message, quick=False)
     if frame.findings:
         message.findings = frame.findings + found
     elif found:

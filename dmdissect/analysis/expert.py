@@ -8,6 +8,7 @@ the unballoon response as type 7), so every check says precisely which of
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import cache
 from typing import Any
 
@@ -38,7 +39,7 @@ from dmdissect.layers.tables import (
     SENDER,
     STRUCTS,
 )
-from dmdissect.layers.values import layer_name
+from dmdissect.layers.values import Values, layer_name
 from dmdissect.views.english import plural
 from dmdissect.vocabulary import DirectionSource
 
@@ -206,6 +207,81 @@ def well_formed(message: Message) -> bool:
 
 #: Direction sources that a wrong-direction finding never comes from.
 _UNSAID = frozenset((DirectionSource.INFERRED, DirectionSource.UNKNOWN))
+
+
+@cache
+def sound_check(kind: type) -> Callable[[Message], bool]:
+    """:func:`well_formed` for the messages whose body is of class ``kind``, compiled.
+
+    The same plan (:func:`_plain_plan`: sizes, counts and reserved fields from
+    the layers' tables) and the type's sender, written out as one function of
+    straight tests for that layer alone: a status report is five comparisons,
+    not a walk through every case.  ``well_formed`` stays the definition (the
+    tests hold the two equal); a layer it leaves to the full checks gets a
+    function that says so.
+    """
+    layer = kind.layer_name if issubclass(kind, Values) else kind.__name__
+    plan = _plain_plan(layer)
+    types = [msg_type for msg_type, name in LAYER_NAMES.items() if name == layer]
+    if plan is None or len(types) != 1:
+        return _not_sound if plan is None else well_formed
+    fixed, counted, region, reserved, judged = plan
+    sender = SENDER.get(types[0])
+    lines = [
+        "def sound(message):",
+        "    body = message.body",
+        "    if body.missing or message.type is None:",
+        "        return False",
+        "    available = message.available",
+    ]
+    if counted:
+        lines += [
+            "    count = body.range_count",
+            "    if count != len(body.range_array):",
+            "        return False",
+            f"    expected = {fixed} + {PAGE_RANGE_SIZE} * count",
+            f"    if expected > {MAX_PART_BYTES}:",
+            "        return False",
+        ]
+    elif region:
+        lines.append(
+            f"    expected = {fixed + PAGE_RANGE_SIZE} if body.region is not None else {fixed}"
+        )
+    else:
+        lines.append(f"    expected = {fixed}")
+    lines += [
+        "    size = message.size",
+        "    if size != expected or available < size or message.trans_id is None:",
+        "        return False",
+        "    consumed = message.consumed",
+        "    if consumed != available:",
+        "        if not message.framed or consumed > available:",
+        "            return False",
+        "        rest = message.message_bytes[consumed:]",
+        f"        if len(rest) >= {VMBUS_UNIT} or any(rest):",
+        "            return False",
+    ]
+    lines += [f"    if body.{name}:\n        return False" for name in reserved]
+    if sender is not None:
+        lines += [
+            "    if message.direction != direction and message.direction_source not in unsaid:",
+            "        return False",
+        ]
+    lines.append(
+        "    return True" if judged is None else f"    return not semantics(body, {judged!r})"
+    )
+    namespace: dict[str, Any] = {
+        "direction": None if sender is None else sender.direction,
+        "unsaid": _UNSAID,
+        "semantics": _semantics,
+    }
+    exec(compile("\n".join(lines) + "\n", f"<sound {layer}>", "exec"), namespace)
+    sound: Callable[[Message], bool] = namespace["sound"]
+    return sound
+
+
+def _not_sound(message: Message) -> bool:
+    return False
 
 
 def _size(message: Message, available: int, layer: str | None) -> list[Finding]:
