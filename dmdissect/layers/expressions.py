@@ -68,8 +68,10 @@ def lua_value(value: Any) -> str:
 class Code:
     """Python source being compiled from phrases, and the objects it refers to."""
 
-    def __init__(self) -> None:
+    def __init__(self, exact: bool = False) -> None:
         self.names: dict[str, Any] = {}
+        #: The objects are compiled values, whose numbers are ints already: no ``int()``.
+        self.exact = exact
 
     def ref(self, value: Any) -> str:
         name = f"ref{len(self.names)}"
@@ -113,7 +115,8 @@ class Field(Number):
         return int(getattr(obj, self.name))
 
     def py(self, obj: str, code: Code) -> str:
-        return f"int({attr(obj, self.name)})"
+        value = attr(obj, self.name)
+        return value if code.exact else f"int({value})"
 
 
 class Nested(Number):
@@ -131,7 +134,8 @@ class Nested(Number):
         return int(getattr(getattr(obj, self.struct), self.name))
 
     def py(self, obj: str, code: Code) -> str:
-        return f"int({attr(attr(obj, self.struct), self.name)})"
+        value = attr(attr(obj, self.struct), self.name)
+        return value if code.exact else f"int({value})"
 
 
 class SumOf(Number):

@@ -48,7 +48,7 @@ from dmdissect.layers.expressions import (
     lua_value,
     version_text,
 )
-from dmdissect.layers.values import layer_name
+from dmdissect.layers.values import Values, layer_name
 from dmdissect.views.english import mib_text, plural
 
 
@@ -128,8 +128,14 @@ class Value(Phrase):
         if self.form == "hex":
             return f"format({value}, '#x')"
         if self.form == "mib":
-            # mib() itself, one call nearer: the words' function with the layers' page size.
-            return f"{code.ref(mib_text)}({value}, {PAGES_PER_MIB!r})"
+            # mib() itself: a whole number of MiB in line, else the words' function with the
+            # layers' page size.
+            pages = code.local()
+            return (
+                f"(str({pages} // {PAGES_PER_MIB!r}) + ' MiB' "
+                f"if ({pages} := {value}) % {PAGES_PER_MIB!r} == 0 "
+                f"else {code.ref(mib_text)}({pages}, {PAGES_PER_MIB!r}))"
+            )
         return f"{code.ref(FORMS[self.form])}({value})"
 
 
@@ -361,15 +367,17 @@ class Version(Phrase):
         return f"{code.ref(version_text)}({version}, {code.ref(self.names)})"
 
 
-def compile_phrase(phrase: Phrase) -> Callable[[Any], str]:
+def compile_phrase(phrase: Phrase, exact: bool = False) -> Callable[[Any], str]:
     """``phrase.render`` as one generated Python function.
 
     Rendering walks the phrase tree with a method call per node; a summary
     line of a status report is a dozen of them.  The generated function is
     one expression with the same rules, and :meth:`Phrase.render` stays the
-    definition (the tests hold the two equal on every layer).
+    definition (the tests hold the two equal on every layer).  ``exact``: for
+    compiled values only, whose numbers are ints already (a Scapy field's
+    value may be another kind of number, which ``int()`` makes one).
     """
-    code = Code()
+    code = Code(exact)
     expression = phrase.py("obj", code)
     source = f"def summary(obj):\n    return {expression}\n"
     namespace = dict(code.names)
@@ -497,7 +505,8 @@ def summarize(obj: Any) -> str:
     """The summary line of a layer's values: a Scapy packet or a compiled values object."""
     summary = _BY_CLASS.get(type(obj))
     if summary is None:
-        summary = _BY_CLASS[type(obj)] = _summary(layer_name(obj)) or _nothing
+        exact = isinstance(obj, Values) and not hasattr(obj, "unknown_text")
+        summary = _BY_CLASS[type(obj)] = _summary(layer_name(obj), exact) or _nothing
     return summary(obj)
 
 
@@ -510,7 +519,8 @@ _BY_CLASS: dict[type, Callable[[Any], str]] = {}
 
 
 @cache
-def _summary(name: str) -> Callable[[Any], str] | None:
-    """The template of the layer called ``name``, compiled once into a function."""
+def _summary(name: str, exact: bool = False) -> Callable[[Any], str] | None:
+    """The template of the layer called ``name``, compiled once into a function
+    (``exact``: for its compiled values, see :func:`compile_phrase`)."""
     template = SUMMARIES.get(name)
-    return None if template is None else compile_phrase(template)
+    return None if template is None else compile_phrase(template, exact)
