@@ -30,11 +30,14 @@ forget()
 
 local NOTHING_ADDED = {}
 
+-- A subtree's own item has no field of the plugin's but Wireshark's text field
+-- (_ws.lua.text), which a filter or tap may ask for like any other.
+local TEXT_ITEM = "_ws.lua.text"
+
 local function note_add(_, f)
-    if f ~= nil then
-        local wanted = WANTED[f]
-        if wanted == nil then has_unseen = true elseif wanted then has_wanted = true end
-    end
+    -- Without a range (the stand-in's tvb_range gives none) the add is a text item.
+    local wanted = WANTED[f == nil and TEXT_ITEM or f]
+    if wanted == nil then has_unseen = true elseif wanted then has_wanted = true end
     return NOTHING_ADDED
 end
 
@@ -42,9 +45,11 @@ local function no_op() end
 local function no_range() return nil end
 
 local function learnt(item, parent, f)
-    if FIELD_SET[f] and WANTED[f] == nil then
+    -- An add whose second argument is no field of ours (a range) is a text item.
+    local key = FIELD_SET[f] and f or TEXT_ITEM
+    if WANTED[key] == nil then
         -- A faked item is its parent: the same label.
-        WANTED[f] = item.text ~= parent.text
+        WANTED[key] = item.text ~= parent.text
     end
     return item
 end
