@@ -128,3 +128,54 @@ def test_a_qemu_flag_printed_beyond_its_bit_is_unreadable(tmp_path):
     assert response["not_in_log"] == ["size", "reservedz", "range_array"]
     line = _run(tmp_path, trace, "read").splitlines()[-1]
     assert "(more_pages: unreadable) (size, reservedz, range_array: not in this log)" in line
+
+
+#: A QEMU trace of one balloon (request, two parts) and one hot-add, in hv-balloon.c's formats.
+BALLOON_TRACE = (
+    "hv_balloon_outgoing_balloon posting balloon {trans_id} for 20480, remaining 0\n"
+    "hv_balloon_incoming_balloon incoming balloon response 10, ranges {ranges}, more 1\n"
+    "hv_balloon_incoming_balloon incoming balloon response 11, ranges 5, more 0\n"
+    "hv_balloon_outgoing_hot_add posting hot add 1 for {count} @ 0x100000\n"
+    "hv_balloon_incoming_hot_add incoming hot add response 1, result 1, count 32768\n"
+)
+
+
+def test_a_qemu_number_beyond_its_format_keeps_the_message_with_the_field_unreadable(tmp_path):
+    """``%u`` above 2**32 - 1 or a 64-bit count above 2**64 - 1: the line still witnesses
+    its message (review 5 F2): the tracker links the parts and the hot-add's response."""
+    log = BALLOON_TRACE.format(trans_id=4294967296, ranges=4294967296, count=2**64)
+    request, part1, part2, hot_add, response = _jsonl(tmp_path, log)
+    assert request["type_name"] == "DM_BALLOON_REQUEST"
+    assert "trans_id" not in request["hdr"]
+    assert request["num_pages"] == 20480
+    assert request["unreadable_in_log"] == ["trans_id"]
+    assert "trans_id" not in request["not_in_log"]
+    assert [e["message"] for e in request["expert"]] == [
+        "hv_balloon_outgoing_balloon line prints trans_id 4294967296, beyond the 32 bits of its format 'posting balloon %u for %u, remaining %u'"
+    ]
+    assert part1["hdr"]["trans_id"] == 10
+    assert part1["more_pages"] == 1
+    assert part1["unreadable_in_log"] == ["range_count"]
+    assert part1["transaction"]["part"] == 1
+    assert part2["transaction"]["part"] == 2
+    assert part2["transaction"]["request_frame"] == 1
+    assert hot_add["type_name"] == "DM_MEM_HOT_ADD_REQUEST"
+    assert hot_add["hdr"]["trans_id"] == 1
+    assert hot_add["unreadable_in_log"] == ["range"]
+    assert response["transaction"]["request_frame"] == 4
+    row = _run(tmp_path, log, "timeline").splitlines()
+    (hot_add_row,) = [line for line in row if "hot_add #1 " in line and "health" not in line]
+    assert "accepted: range unknown (unreadable in this log)" in hot_add_row
+    (balloon_row,) = [line for line in row if " balloon #1 " in line and "health" not in line]
+    assert " 1-3 " in balloon_row
+
+
+def test_a_qemu_number_within_its_format_is_read_as_before(tmp_path):
+    """The same trace with numbers QEMU can print: every value taken (the control)."""
+    log = BALLOON_TRACE.format(trans_id=4294967295, ranges=5, count=2**64 - 1)
+    request, part1, _, hot_add, _ = _jsonl(tmp_path, log)
+    assert request["hdr"]["trans_id"] == 4294967295
+    assert part1["range_count"] == 5
+    assert "unreadable_in_log" not in request and "unreadable_in_log" not in part1
+    # A page count of 2**64 - 1 fits the format but not the range's 40-bit page_cnt.
+    assert hot_add["unreadable_in_log"] == ["range"]

@@ -842,7 +842,7 @@ class Tracker:
         pending.request_id = message.trans_id
         caps = known(body, "caps")
         if caps is None:
-            pending.txn.detail = "capabilities unknown (cut short)"
+            pending.txn.detail = f"capabilities unknown ({_why_unknown(message, 'caps')})"
             return
         pending.txn.detail = summarize(caps)
         self.session.guest_caps = {
@@ -1189,7 +1189,7 @@ class Tracker:
         body = message.body
         wanted = known(body, "range")
         if wanted is None:
-            txn.detail = "range unknown (cut short)"
+            txn.detail = f"range unknown ({_why_unknown(message, 'range')})"
             return
         txn.pages_requested = wanted.page_cnt
         region = known(body, "region")
@@ -1305,3 +1305,13 @@ def stop_reason(exc: BaseException) -> str:
     if isinstance(exc, Interrupted):
         return f"reading interrupted by {exc}"
     return "reading stopped by an input error"
+
+
+def _why_unknown(message: Message, name: str) -> str:
+    """Why a field the tracker needs is unknown: the bytes ended before it, or the log
+    line holds it unreadably, or does not carry it."""
+    if message.frame.source is None:
+        return "cut short"
+    if name in getattr(message.body, "unreadable", ()):
+        return "unreadable in this log"
+    return "not in this log"

@@ -125,9 +125,10 @@ def _flat(obj: Any) -> dict[str, Any]:
 def unknown_fields(message: Any) -> list[str]:
     """Names of the fields a witnessed message's log line does not carry (those it
     carries unreadably are :func:`unreadable_fields`)."""
-    names = [] if message.trans_id is not None else ["trans_id"]
-    names.append("size")
     body = message.body
+    held = message.trans_id is not None or "trans_id" in getattr(body, "unreadable", ())
+    names = [] if held else ["trans_id"]
+    names.append("size")
     if body is None:
         return names
 
@@ -150,7 +151,8 @@ def unreadable_fields(message: Any) -> list[str]:
     body = message.body
     if body is None:
         return []
-    names: list[str] = []
+    # The header's trans_id, printed beyond its format's bits, is the body's to name.
+    names: list[str] = ["trans_id"] if "trans_id" in body.unreadable else []
 
     def visit(obj: Any, prefix: str) -> None:
         for spot in layout_of(type(obj).__layer__).spots:

@@ -353,13 +353,34 @@ def _event(text: str, at: int, time: float | None, name: str, number: int) -> Fr
         return _unreadable(event, "does not match its format", text, at, time, origin)
     printed = found.groups()
     values: list[Any] = list(map(int, printed, spec.bases)) if spec.bases else list(printed)
-    for index, bits in spec.numbers:
-        if values[index] >> bits:
-            why = (
-                f"prints {spec.names[index]} {printed[index]}, beyond the {bits} bits of its format"
-            )
-            return _unreadable(event, why, text, at, time, origin)
-    return spec.build(values, time, origin, args)
+    over = [(index, bits) for index, bits in spec.numbers if values[index] >> bits]
+    if not over:
+        return spec.build(values, time, origin, args)
+    whys = [
+        f"prints {spec.names[index]} {printed[index]}, beyond the {bits} bits of its format"
+        for index, bits in over
+    ]
+    if event not in _FEEDS:
+        return _unreadable(event, whys[0], text, at, time, origin)
+    # The line still witnesses its message: what the garbled numbers feed is unreadable.
+    for index, _ in over:
+        values[index] = 0
+    frame = spec.build(values, time, origin, args)
+    witness = frame.witness
+    assert witness is not None, "a message frame"
+    for index, _ in over:
+        for name in _FEEDS[event][spec.names[index]]:
+            if name == "trans_id":
+                witness.trans_id = None
+            witness.fields.pop(name, None)
+            witness.extra.pop(name, None)
+            if name not in witness.unreadable:
+                witness.unreadable += (name,)
+    form = printed_format(EVENTS[event][1])
+    frame.findings[:0] = [
+        ei.LOG_QEMU_FORMAT(f"hv_balloon_{event} line {why} '{form}'") for why in whys
+    ]
+    return frame
 
 
 def _qemu_message(text: str, origin: str) -> Frame | None:
@@ -427,27 +448,36 @@ def _fit_fields(frame: Frame, event: str) -> Frame:
     """Drop and flag a witnessed field whose value its layer field cannot hold.
 
     QEMU prints a bitfield through a wider ``%u`` (``more %u`` of the 1-bit
-    ``more_pages``): a value past the field's bits is a garbled line, and it
-    is unknown (in the log, unreadable), never taken.  Fields in layout order.
+    ``more_pages``, ``for %u`` of a range's 24-bit ``page_cnt``): a value past
+    the field's bits is a garbled line, and it is unknown (in the log,
+    unreadable), never taken; a structure with such a value is unreadable whole.
+    Fields in layout order.
     """
     witness = frame.witness
     assert witness is not None, "a message frame"
     fields = witness.fields
     widths = _field_bits(witness.type)
-    over = [
-        name
-        for name, value in fields.items()
-        if type(value) is int and name in widths and value >> widths[name]
-    ]
+    over: list[tuple[str, str, int, int]] = []
+    for name, value in fields.items():
+        width = widths.get(name)
+        if isinstance(width, int):
+            if type(value) is int and value >> width:
+                over.append((name, name, value, width))
+        elif width is not None:
+            for item in value if isinstance(value, list) else [value]:
+                for inner, number in item.items() if isinstance(item, dict) else ():
+                    bits = width.get(inner)
+                    if type(number) is int and bits is not None and number >> bits:
+                        over.append((name, f"{name}.{inner}", number, bits))
     if not over:
         return frame
     order = list(widths)
-    for name in sorted(over, key=order.index):
-        value = fields.pop(name)
-        witness.unreadable += (name,)
+    for name, shown, value, bits in sorted(over, key=lambda o: order.index(o[0])):
+        if fields.pop(name, None) is not None:
+            witness.unreadable += (name,)
         frame.findings.append(
             ei.LOG_QEMU_FORMAT(
-                f"hv_balloon_{event} prints {name} {value}, which its {widths[name]}-bit field "
+                f"hv_balloon_{event} prints {shown} {value}, which its {bits}-bit field "
                 "cannot hold: not taken as a value"
             )
         )
@@ -455,16 +485,24 @@ def _fit_fields(frame: Frame, event: str) -> Frame:
 
 
 @cache
-def _field_bits(msg_type: int) -> dict[str, int]:
-    """The width in bits of each field of a message's layer that has one, in layout order."""
+def _field_bits(msg_type: int) -> dict[str, Any]:
+    """The width in bits of each field of a message's layer that has one, in layout
+    order; of a structure's (or a list of them), the widths of its own fields."""
     from dmdissect.layers import MESSAGE_LAYERS
-    from dmdissect.layers.layout import layout_of
 
     layer = MESSAGE_LAYERS.get(msg_type)
-    if layer is None:
-        return {}
-    out = {}
+    return {} if layer is None else _layer_bits(layer)
+
+
+def _layer_bits(layer: type) -> dict[str, Any]:
+    from dmdissect.layers.layout import layout_of
+
+    out: dict[str, Any] = {}
     for spot in layout_of(layer).spots:
+        inner = getattr(spot.field, "cls", None)
+        if isinstance(inner, type):
+            out[spot.name] = _layer_bits(inner)
+            continue
         bits = spot.bits if spot.bits is not None else 8 * spot.size if spot.size else None
         if bits is not None:
             out[spot.name] = bits
@@ -577,6 +615,35 @@ _MESSAGE_BUILDERS = {
     "incoming_unballoon": _incoming_unballoon,
     "outgoing_hot_add": _outgoing_hot_add,
     "incoming_hot_add": _incoming_hot_add,
+}
+#: What each printed number of a message's event becomes (fields, extra facts, the
+#: header's trans_id): all of it is unreadable when the number is beyond its format.
+_FEEDS: dict[str, dict[str, tuple[str, ...]]] = {
+    "incoming_version": {"major": ("version",), "minor": ("version",)},
+    "incoming_caps": {"caps": ("caps",)},
+    "outgoing_balloon": {
+        "trans_id": ("trans_id",),
+        "count": ("num_pages",),
+        "rempages": ("remaining",),
+    },
+    "incoming_balloon": {
+        "trans_id": ("trans_id",),
+        "range_count": ("range_count",),
+        "more_pages": ("more_pages",),
+    },
+    "outgoing_unballoon": {
+        "trans_id": ("trans_id",),
+        "count": ("range_array",),
+        "start": ("range_array",),
+        "rempages": ("more_pages", "remaining"),
+    },
+    "incoming_unballoon": {"trans_id": ("trans_id",)},
+    "outgoing_hot_add": {"trans_id": ("trans_id",), "count": ("range",), "start": ("range",)},
+    "incoming_hot_add": {
+        "trans_id": ("trans_id",),
+        "result": ("result",),
+        "count": ("page_count",),
+    },
 }
 _STATE_SET = frozenset(STATES)
 #: Events about the host's own state: events, not messages.
