@@ -482,6 +482,11 @@ REFUSED = [
     "frame[0:3] == 0100:10",
     "frame[0:3] == 01:00:1",
     "frame[0:2] == 01:00a",
+    # A minus takes numbers only: not a value's name, a string or a character.
+    "hvdm.hdr.type != -DM_ERROR",
+    "hvdm.hdr.type in {-DM_ERROR}",
+    "hvdm.hdr.size == -'a'",
+    'hvdm.hdr.size == -"16"',
     # A time span takes + and - only, a date no arithmetic.
     "frame.time_relative * 2 > 100",
     "frame.time + 1 > 1",

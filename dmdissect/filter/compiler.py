@@ -767,6 +767,7 @@ class _Compiler:
         if isinstance(node, Tree) and node.data in ("pos", "positive"):
             return self._constant(node.children[1], against, column)
         if isinstance(node, Tree) and node.data in ("neg", "negative"):
+            self._check_negated(node.children[1], column)
             value = self._constant(node.children[1], against, column)
             if not isinstance(value, (int, float)):
                 raise FilterError(
@@ -802,6 +803,20 @@ class _Compiler:
             return self._convert(text, quoted, against)
         except literals.LiteralError as exc:
             raise FilterError(str(exc), column + exc.offset) from None
+
+    def _check_negated(self, node: Any, column: int) -> None:
+        """tshark negates only numbers: a value's name (``-DM_ERROR``), a string or a
+        character constant after a minus is refused in its words."""
+        inner = node.children[0] if isinstance(node, Tree) and node.data == "operand" else node
+        if isinstance(inner, Tree) and inner.data in ("string", "char"):
+            text = _source(self.text, inner)
+            raise FilterError(f"{text} is not a valid arithmetic operand.", column)
+        sliced = isinstance(node, Tree) and len(node.children) > 1
+        if isinstance(inner, Token) and inner.type == "WORD" and not sliced:
+            try:
+                literals.number(str(inner))
+            except literals.LiteralError:
+                raise FilterError(f'"{inner}" is not a valid number.', column) from None
 
     def _convert(self, text: str, quoted: bool, against: Operand) -> Any:
         field = against.field
