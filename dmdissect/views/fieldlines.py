@@ -176,7 +176,7 @@ def _fields(
         where = f"{base} + {offset}" if offset else base
         shown_bits = bits_text(bit, bits)
         place = ("  (offset ", where, f", {shown_bits})" if shown_bits else ")")
-        number_text = int_text(layer, name, kind)
+        number_text = int_text(name, kind)
         if kind == VARIANT:
             raise _Unsupported(name)
         if kind == LIST:

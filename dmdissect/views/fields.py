@@ -137,7 +137,7 @@ def field_order(layer: type) -> tuple[tuple[FieldSpot, str, Callable[[int], str]
     (from the generated plan, as :mod:`~dmdissect.views.fieldlines` works them out)."""
     name = layer.__name__
     return tuple(
-        (spot, bits_text(bit, bits), fieldtext.int_text(name, spot.name, kind))
+        (spot, bits_text(bit, bits), fieldtext.int_text(spot.name, kind))
         for spot, (_, _, bit, bits, kind, _) in zip(
             layout_of(layer).c_order, TREE_PLANS[name], strict=True
         )

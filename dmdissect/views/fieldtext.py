@@ -97,8 +97,8 @@ def inline(text: Callable[[Any], str], expression: str, mib_name: str) -> str | 
     return None if template is None else template.format(expression, mib_name)
 
 
-def int_text(layer: str, name: str, kind: str) -> Callable[[int], str] | None:
-    """How the tree shows an integer of field ``name`` of ``layer``, of plan kind ``kind``,
+def int_text(name: str, kind: str) -> Callable[[int], str] | None:
+    """How the tree shows an integer of field ``name``, of plan kind ``kind``,
     or None when only the walk knows (flags, enumerations, fields that change type,
     integers with a text of their own)."""
     if kind not in (INT, HEX, OWN_TEXT):
